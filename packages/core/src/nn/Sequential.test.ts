@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { tf } from '../tf';
+import { ClassNLLCriterion } from './ClassNLLCriterion';
+import { Linear } from './Linear';
+import { ReLU } from './ReLU';
+import { Sequential } from './Sequential';
+import { manualSeed } from '../util/random';
+import type { Tensor } from '@tensorflow/tfjs-core';
+
+function mlp() {
+  manualSeed(1);
+  return new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+}
+
+describe('Sequential', () => {
+  it('chains forward and matches tf autodiff in backward', () => {
+    const m = mlp();
+    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 3);
+    const dy = tf.randomNormal([5, 3], 0, 1, 'float32', 4);
+    const y = m.forward(x) as Tensor;
+    expect(y.shape).toEqual([5, 3]);
+    m.zeroGradParameters();
+    const gx = m.backward(x, dy) as Tensor;
+    const [ws, gs] = m.parameters();
+    const f = (xx: Tensor, ...p: Tensor[]) =>
+      tf.relu(xx.matMul(p[0], false, true).add(p[1])).matMul(p[2], false, true).add(p[3]);
+    const ref = tf.grads(f)([x, ...ws], dy);
+    expect(gx.arraySync()).toEqual(ref[0].arraySync());
+    gs.forEach((g, i) => {
+      const d = tf.max(tf.abs(g.sub(ref[i + 1]))).dataSync()[0];
+      expect(d).toBeLessThan(1e-6);
+    });
+  });
+
+  it('accumulates gradients across backward calls, scaled, as Torch does', () => {
+    const m = mlp();
+    const x = tf.ones([2, 4]);
+    const dy = tf.ones([2, 3]);
+    m.forward(x);
+    m.zeroGradParameters();
+    m.backward(x, dy);
+    const once = m.parameters()[1][0].clone();
+    m.backward(x, dy, 0.5);
+    const total = m.parameters()[1][0];
+    expect(tf.max(tf.abs(total.sub(once.mul(1.5)))).dataSync()[0]).toBeLessThan(1e-6);
+  });
+
+  it('prints as Torch does', () => {
+    expect(mlp().toString()).toBe(
+      'nn.Sequential {\n  [input -> (1) -> (2) -> (3) -> output]\n  (1): nn.Linear(4 -> 8)\n  (2): nn.ReLU\n  (3): nn.Linear(8 -> 3)\n}',
+    );
+  });
+
+  it('names the module path and shapes in a shape error', () => {
+    const m = new Sequential(new Linear(4, 8), new ReLU(), new Sequential(new ReLU(), new Linear(9, 3)));
+    expect(() => m.forward(tf.ones([2, 4]))).toThrow(
+      'Sequential.Sequential(3).Linear(2): expected input [N,9] or [9], got [2,8]',
+    );
+  });
+
+  it('keeps the tensor count flat over training steps', () => {
+    const m = mlp();
+    const crit = new ClassNLLCriterion();
+    const x = tf.randomNormal([6, 4]);
+    const t = tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32');
+    const step = () => {
+      const y = m.forward(x);
+      const logp = tf.logSoftmax(y as Tensor);
+      crit.forward(logp, t);
+      const g = crit.backward(logp, t);
+      const gy = tf.tidy(() => tf.grads((z: Tensor) => tf.logSoftmax(z))([y as Tensor], g as Tensor)[0]);
+      m.zeroGradParameters();
+      m.backward(x, gy);
+      m.updateParameters(0.1);
+      logp.dispose();
+      gy.dispose();
+    };
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
