@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// These run the built package (dist/) the way users load it: `npm test`
+// builds first through turbo.
+const here = fileURLToPath(new URL('.', import.meta.url));
+const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+function runNode(args: string[]): unknown {
+  if (!existsSync(dist)) throw new Error('packages/core/dist is missing: run `npm run build` first');
+  const out = execFileSync(process.execPath, args, { cwd: here, encoding: 'utf8', env: { ...process.env } });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+const body = `
+  const backend = await setBackend('wasm');
+  const m = new Sequential(new Linear(3, 2), new ReLU());
+  const y = m.forward(tf.ones([4, 3]));
+  console.log(JSON.stringify({ backend, shape: y.shape, sameEngine: tf.engine() === core.engine(), print: m.toString().split('\\n')[0] }));
+`;
+
+describe('the built package', () => {
+  it('loads from a plain Node ESM script', () => {
+    const r = runNode([
+      '--input-type=module',
+      '-e',
+      `import { Sequential, Linear, ReLU, tf, setBackend } from '@captcha-nn/core';
+       import * as core from '@tensorflow/tfjs-core';
+       ${body}`,
+    ]);
+    expect(r).toEqual({ backend: 'wasm', shape: [4, 2], sameEngine: true, print: 'nn.Sequential {' });
+  });
+
+  it('loads from CommonJS require', () => {
+    const r = runNode([
+      '-e',
+      `const { Sequential, Linear, ReLU, tf, setBackend } = require('@captcha-nn/core');
+       const core = require('@tensorflow/tfjs-core');
+       (async () => { ${body} })();`,
+    ]);
+    expect(r).toEqual({ backend: 'wasm', shape: [4, 2], sameEngine: true, print: 'nn.Sequential {' });
+  });
+
+  it('registers gradients and chained ops in the package entry', () => {
+    const r = runNode([
+      '--input-type=module',
+      '-e',
+      `import { tf, setBackend } from '@captcha-nn/core';
+       await setBackend('wasm');
+       const g = tf.grad((x) => tf.sum(tf.square(x.mul(2))));
+       console.log(JSON.stringify(Array.from(g(tf.tensor1d([1, 2])).dataSync())));`,
+    ]);
+    expect(r).toEqual([8, 16]);
+  });
+});
