@@ -38,7 +38,8 @@ export class ClassNLLCriterion extends Criterion {
     const kept = tf.notEqual(t, this.ignoreIndex);
     const safe = tf.where(kept, t, tf.zerosLike(t));
     const w = (this.weights ? tf.gather(this.weights, safe) : tf.onesLike(safe).cast('float32')).mul(kept.cast('float32'));
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(safe, c, 1, 0, 'float32')), 1);
+    // wasm's OneHot kernel ignores dtype (it writes int32 bits): make int32, then cast.
+    const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(safe, c), 'float32')), 1);
     const total = tf.neg(tf.sum(tf.mul(picked, w)));
     return this.sizeAverage ? tf.div(total, tf.sum(w)) : total;
   }

@@ -1,0 +1,104 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../tf';
+import { CrossEntropyCriterion } from './CrossEntropyCriterion';
+
+function close(t: Tensor, ref: number[], tol = 1e-6) {
+  const got = Array.from(t.dataSync());
+  expect(got.length).toBe(ref.length);
+  got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(tol));
+}
+
+/** Plain-JS cross-entropy: loss and d loss / d scores. */
+function reference(xs: number[][], ts: number[], w?: number[], sizeAverage = true) {
+  let total = 0;
+  let wsum = 0;
+  const grads = xs.map((row, n) => {
+    const mx = Math.max(...row);
+    const z = row.reduce((a, v) => a + Math.exp(v - mx), 0);
+    const p = row.map((v) => Math.exp(v - mx) / z);
+    const wt = w ? w[ts[n]] : 1;
+    total += -Math.log(p[ts[n]]) * wt;
+    wsum += wt;
+    return p.map((pv, c) => (pv - (c === ts[n] ? 1 : 0)) * wt);
+  });
+  const d = sizeAverage ? wsum : 1;
+  return { loss: total / d, grad: grads.flat().map((g) => g / d) };
+}
+
+const xs = [
+  [1, 2, 0.5, -1],
+  [0, 0, 3, 1],
+  [-2, 1, 1, 0.3],
+];
+const ts = [1, 2, 0];
+
+describe('CrossEntropyCriterion', () => {
+  it('is LogSoftMax + ClassNLL: loss and gradient, averaged', () => {
+    const c = new CrossEntropyCriterion();
+    const x = tf.tensor2d(xs);
+    const ref = reference(xs, ts);
+    expect(c.forward(x, ts)).toBeCloseTo(ref.loss, 5);
+    expect(c.output).toBeCloseTo(ref.loss, 5);
+    close(c.backward(x, tf.tensor1d(ts, 'int32')) as Tensor, ref.grad);
+    c.dispose();
+    x.dispose();
+  });
+
+  it('applies class weights and sizeAverage = false', () => {
+    const w = [0.5, 2, 1, 3];
+    for (const avg of [true, false]) {
+      const c = new CrossEntropyCriterion(w, avg);
+      expect(c.sizeAverage).toBe(avg);
+      const x = tf.tensor2d(xs);
+      const ref = reference(xs, ts, w, avg);
+      expect(c.forward(x, ts)).toBeCloseTo(ref.loss, 5);
+      close(c.backward(x, ts) as Tensor, ref.grad);
+      c.dispose();
+      x.dispose();
+    }
+  });
+
+  it('takes a 1-d input with a scalar target, and [N,1,1,C] like Torch squeeze', () => {
+    const c = new CrossEntropyCriterion();
+    const x1 = tf.tensor1d(xs[1]);
+    const r1 = reference([xs[1]], [2]);
+    expect(c.forward(x1, 2)).toBeCloseTo(r1.loss, 5);
+    close(c.backward(x1, 2) as Tensor, r1.grad);
+    const x4 = tf.tensor4d(xs.flat(), [3, 1, 1, 4]);
+    const ref = reference(xs, ts);
+    expect(c.forward(x4, ts)).toBeCloseTo(ref.loss, 5);
+    const g = c.backward(x4, ts) as Tensor;
+    expect(g.shape).toEqual([3, 1, 1, 4]);
+    close(g, ref.grad);
+    c.dispose();
+    x1.dispose();
+    x4.dispose();
+  });
+
+  it('reports shapes in errors and prints as Torch', () => {
+    const c = new CrossEntropyCriterion();
+    expect(c.toString()).toBe('nn.CrossEntropyCriterion');
+    expect(() => c.forward(tf.ones([2, 3, 4]), [0, 1])).toThrow(
+      'CrossEntropyCriterion: expected input [N,C] or [C], got [2,3,4]',
+    );
+    expect(() => c.forward(tf.ones([2, 3]), [0, 1, 2])).toThrow('expected input a target of 2 class indices, got [3]');
+  });
+
+  it('keeps memory flat', () => {
+    const c = new CrossEntropyCriterion([1, 1, 2, 1]);
+    const x = tf.tensor2d(xs);
+    const t = tf.tensor1d(ts, 'int32');
+    c.forward(x, t);
+    c.backward(x, t);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 10; i++) {
+      c.forward(x, t);
+      c.backward(x, ts);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    c.dispose();
+    x.dispose();
+    t.dispose();
+  });
+});

@@ -1,0 +1,53 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../tf';
+import { ELU } from './ELU';
+
+const xs = [-3, -0.5, 0, 0.5, 1.5, 3];
+const dys = [0.3, -1, 2, 0.7, -0.2, 1.1];
+
+function close(t: Tensor, ref: number[], tol = 1e-6) {
+  Array.from(t.dataSync()).forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(tol));
+}
+
+describe('ELU', () => {
+  for (const alpha of [1, 0.5]) {
+    it(`forward and backward match the formula (alpha ${alpha})`, () => {
+      const m = new ELU(alpha);
+      const x = tf.tensor2d(xs, [2, 3]);
+      const dy = tf.tensor2d(dys, [2, 3]);
+      close(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : alpha * (Math.exp(v) - 1))));
+      // d/dx alpha(e^x - 1) = alpha e^x; at 0 Torch (and PyTorch) take the alpha branch.
+      const ref = xs.map((v, i) => (v > 0 ? dys[i] : dys[i] * alpha * Math.exp(v)));
+      close(m.backward(x, dy) as Tensor, ref);
+      const m2 = new ELU(alpha);
+      close(m2.updateGradInput(x, dy) as Tensor, ref);
+      m.dispose();
+      m2.dispose();
+      x.dispose();
+      dy.dispose();
+    });
+  }
+
+  it('prints as Torch (%f formatting of alpha)', () => {
+    expect(new ELU().toString()).toBe('nn.ELU (alpha:1.000000)');
+    expect(new ELU(0.25, true).toString()).toBe('nn.ELU (alpha:0.250000)');
+  });
+
+  it('keeps memory flat', () => {
+    const m = new ELU();
+    const x = tf.randomNormal([4, 5]);
+    const dy = tf.randomNormal([4, 5]);
+    m.forward(x);
+    m.backward(x, dy);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 10; i++) {
+      m.forward(x);
+      m.backward(x, dy);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+    x.dispose();
+    dy.dispose();
+  });
+});

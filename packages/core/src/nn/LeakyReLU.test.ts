@@ -1,0 +1,48 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../tf';
+import { LeakyReLU } from './LeakyReLU';
+
+const xs = [-2, -0.5, 0, 0.5, 1.5, 3];
+const dys = [0.3, -1, 2, 0.7, -0.2, 1.1];
+
+function close(t: Tensor, ref: number[], tol = 1e-6) {
+  Array.from(t.dataSync()).forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(tol));
+}
+
+describe('LeakyReLU', () => {
+  it('defaults to negval 1/100, and the slope at 0 is negval as in Torch', () => {
+    const m = new LeakyReLU();
+    expect(m.negval).toBe(0.01);
+    const x = tf.tensor1d(xs);
+    const dy = tf.tensor1d(dys);
+    close(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : 0.01 * v)));
+    const ref = xs.map((v, i) => (v > 0 ? dys[i] : 0.01 * dys[i]));
+    close(m.backward(x, dy) as Tensor, ref);
+    // The fused path (autodiff of compute) agrees, also at 0.
+    const m2 = new LeakyReLU();
+    close(m2.updateGradInput(x, dy) as Tensor, ref);
+    m.dispose();
+    m2.dispose();
+    x.dispose();
+    dy.dispose();
+  });
+
+  it('takes a slope, prints as Torch, keeps memory flat', () => {
+    const m = new LeakyReLU(0.2, true);
+    expect(m.toString()).toBe('nn.LeakyReLU');
+    const x = tf.tensor2d(xs, [2, 3]);
+    const dy = tf.tensor2d(dys, [2, 3]);
+    close(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : 0.2 * v)));
+    m.backward(x, dy);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 10; i++) {
+      m.forward(x);
+      m.backward(x, dy);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+    x.dispose();
+    dy.dispose();
+  });
+});

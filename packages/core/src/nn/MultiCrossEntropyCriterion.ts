@@ -1,0 +1,31 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import { type Activity, isTensor } from '../util/activity';
+import { type Target, targetTensor } from './Criterion';
+import { CrossEntropyCriterion } from './CrossEntropyCriterion';
+
+/**
+ * `nn.MultiCrossEntropyCriterion()` of the 2016 Torch captcha solver: a
+ * CrossEntropyCriterion over k characters at once.
+ *
+ * Shapes: input [N, k, C] scores (k positions, C classes); target [N, k] of
+ * 0-based class indices (tensor or nested numbers). The input is viewed as
+ * [N·k, C] and the target as [N·k], so the loss is the cross-entropy
+ * (log-softmax over C) averaged over all N·k positions.
+ */
+export class MultiCrossEntropyCriterion extends CrossEntropyCriterion {
+  override readonly typeName = 'MultiCrossEntropyCriterion';
+
+  constructor() {
+    super();
+  }
+
+  protected override loss(input: Activity, target: Target): Tensor {
+    if (!isTensor(input) || input.rank !== 3)
+      throw this.shapeError('[N,k,C]', isTensor(input) ? input.shape : 'a table');
+    const [n, k, c] = input.shape;
+    const t = targetTensor(target, 'int32');
+    if (t.size !== n * k) throw this.shapeError(`a target [${n},${k}] of class indices`, t.shape);
+    return this.nll.lossTensor(tf.logSoftmax(input.reshape([n * k, c]), -1), t.reshape([n * k]));
+  }
+}
