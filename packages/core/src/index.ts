@@ -22,12 +22,56 @@ export { Criterion, type Target } from './nn/Criterion';
 // Containers
 export { Container } from './nn/Container';
 export { Sequential } from './nn/Sequential';
+export { Concat } from './nn/Concat';
+export { ConcatTable } from './nn/ConcatTable';
+export { ParallelTable } from './nn/ParallelTable';
+
+// Table modules
+export { Identity } from './nn/Identity';
+export { CAddTable } from './nn/CAddTable';
+export { CMulTable } from './nn/CMulTable';
+export { JoinTable } from './nn/JoinTable';
+export { SplitTable } from './nn/SplitTable';
+export { SelectTable } from './nn/SelectTable';
+export { NarrowTable } from './nn/NarrowTable';
+export { FlattenTable } from './nn/FlattenTable';
+
+// Shape modules
+export { Reshape } from './nn/Reshape';
+export { View } from './nn/View';
+export { Transpose } from './nn/Transpose';
+export { Squeeze } from './nn/Squeeze';
+export { Unsqueeze } from './nn/Unsqueeze';
 
 // Layers
 export { Linear } from './nn/Linear';
+export { SpatialConvolution } from './nn/SpatialConvolution';
+export { SpatialPooling } from './nn/SpatialPooling';
+export { SpatialMaxPooling } from './nn/SpatialMaxPooling';
+export { SpatialAveragePooling } from './nn/SpatialAveragePooling';
+export { BatchNormalization } from './nn/BatchNormalization';
+export { SpatialBatchNormalization } from './nn/SpatialBatchNormalization';
+export { Dropout } from './nn/Dropout';
+export { SpatialDropout } from './nn/SpatialDropout';
+export { LookupTable } from './nn/LookupTable';
 
 // Transfer functions
+export { TransferModule } from './nn/Transfer';
 export { ReLU } from './nn/ReLU';
+export { LeakyReLU } from './nn/LeakyReLU';
+export { ELU } from './nn/ELU';
+export { Tanh } from './nn/Tanh';
+export { Sigmoid } from './nn/Sigmoid';
+export { SoftMax } from './nn/SoftMax';
+export { LogSoftMax } from './nn/LogSoftMax';
 
 // Criteria
 export { ClassNLLCriterion } from './nn/ClassNLLCriterion';
+export { CrossEntropyCriterion } from './nn/CrossEntropyCriterion';
+export { MultiCrossEntropyCriterion } from './nn/MultiCrossEntropyCriterion';
+export { MSECriterion } from './nn/MSECriterion';
+export { BCECriterion } from './nn/BCECriterion';
+
+// Optimisation: torch/optim's functions, a PyTorch-style wrapper, the fused step
+export * from './optim';
+export { fusedBackward } from './train/fusedStep';

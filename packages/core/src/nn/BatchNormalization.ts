@@ -1,0 +1,138 @@
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import type { Activity } from '../util/activity';
+import { ShapeError } from '../util/errors';
+import { nextSeed } from '../util/random';
+import { type Dim, Module } from './Module';
+
+/**
+ * Torch's `nn.BatchNormalization(nOutput, eps = 1e-5, momentum = 0.1, affine = true)`:
+ * normalises each feature over the batch, y = (x − mean) / √(var + eps) · weight + bias.
+ *
+ * Shapes: input [N, nOutput]; in evaluate mode also [nOutput]. Output has the
+ * input's shape. SpatialBatchNormalization reuses this with images (NHWC):
+ * every axis but the last (the feature) is reduced.
+ *
+ * Training: the batch mean and biased variance normalise; `running_mean` and
+ * `running_var` move towards the batch mean and the unbiased batch variance
+ * by `momentum` (Torch's and PyTorch's rule), and `num_batches_tracked`
+ * counts the training forwards (PyTorch's buffer, so its state dicts load
+ * strictly). Evaluate mode normalises with the running statistics.
+ * Initialisation as Torch: weight uniform(0, 1), bias 0.
+ */
+export class BatchNormalization extends Module {
+  readonly typeName: string = 'BatchNormalization';
+
+  constructor(
+    readonly nOutput: number,
+    readonly eps = 1e-5,
+    readonly momentum = 0.1,
+    readonly affine = true,
+  ) {
+    super();
+    if (!Number.isInteger(nOutput) || nOutput < 1)
+      throw new RangeError(`nn.BatchNormalization: nOutput must be a positive integer, got ${nOutput}`);
+    if (affine) {
+      this.addParameter('weight', tf.zeros([nOutput]));
+      this.addParameter('bias', tf.zeros([nOutput]));
+    }
+    this.addBuffer('running_mean', tf.zeros([nOutput]));
+    this.addBuffer('running_var', tf.ones([nOutput]));
+    this.addBuffer('num_batches_tracked', tf.scalar(0, 'int32'));
+    this.reset();
+  }
+
+  /** Torch's `nDim`: the rank of a batch. */
+  protected get nDim(): number {
+    return 2;
+  }
+
+  /** The shape of a batch, e.g. `['N', nOutput]`. */
+  protected batchShape(): Dim[] {
+    return ['N', this.nOutput];
+  }
+
+  get weight(): Tensor | undefined {
+    return this.param('weight')?.value;
+  }
+  get gradWeight(): Tensor | undefined {
+    return this.param('weight')?.grad;
+  }
+  get bias(): Tensor | undefined {
+    return this.param('bias')?.value;
+  }
+  get gradBias(): Tensor | undefined {
+    return this.param('bias')?.grad;
+  }
+  get runningMean(): Variable {
+    return this.buffer('running_mean');
+  }
+  get runningVar(): Variable {
+    return this.buffer('running_var');
+  }
+  get numBatchesTracked(): Variable {
+    return this.buffer('num_batches_tracked');
+  }
+
+  private buffer(name: string): Variable {
+    return this.buffers.find((b) => b.name === name)!.value;
+  }
+
+  /** Torch's `reset()`: weight uniform(0, 1), bias 0, running statistics cleared. */
+  override reset(): this {
+    tf.tidy(() => {
+      const w = this.param('weight');
+      if (w) w.value.assign(tf.randomUniform([this.nOutput], 0, 1, 'float32', nextSeed()));
+      this.param('bias')?.value.assign(tf.zeros([this.nOutput]));
+      this.runningMean.assign(tf.zeros([this.nOutput]));
+      this.runningVar.assign(tf.ones([this.nOutput]));
+      this.numBatchesTracked.assign(tf.scalar(0, 'int32'));
+    });
+    return this;
+  }
+
+  protected override checkInput(input: Activity): void {
+    const batch = this.batchShape();
+    const x = this.expectShape(
+      input,
+      this.train ? [batch] : [batch, batch.slice(1)],
+      this.train ? 'a mini-batch in training mode' : '',
+    );
+    if (this.train) {
+      const perChannel = x.size / this.nOutput;
+      if (perChannel <= 1)
+        throw new ShapeError(this.path(), 'more than 1 value per feature when training', `[${x.shape.join(',')}]`);
+    }
+  }
+
+  protected compute(input: Activity): Tensor {
+    const x = input as Tensor;
+    let mean: Tensor;
+    let variance: Tensor;
+    if (this.train) {
+      const axes = x.shape.slice(0, -1).map((_, i) => i);
+      ({ mean, variance } = tf.moments(x, axes));
+      if (!this.recomputing) this.updateRunningStats(mean, variance, x.size / this.nOutput);
+    } else {
+      mean = this.runningMean;
+      variance = this.runningVar;
+    }
+    let y = x.sub(mean).mul(tf.rsqrt(variance.add(this.eps)));
+    if (this.affine) y = y.mul(this.weight!).add(this.bias!);
+    return y;
+  }
+
+  /** running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance. */
+  private updateRunningStats(mean: Tensor, variance: Tensor, n: number): void {
+    const m = this.momentum;
+    tf.tidy(() => {
+      this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
+      this.runningVar.assign(this.runningVar.mul(1 - m).add(variance.mul((m * n) / (n - 1))));
+      this.numBatchesTracked.assign(this.numBatchesTracked.add(tf.scalar(1, 'int32')));
+    });
+  }
+
+  override toString(): string {
+    return `nn.${this.typeName} (${this.nDim}D) (${this.nOutput})`;
+  }
+}
