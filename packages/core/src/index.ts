@@ -5,7 +5,7 @@
 
 // The tfjs instance the library uses: import tf from here, never a second copy.
 export { tf } from './tf';
-export type { Tensor, Variable } from './tf';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank } from './tf';
 
 // Backends: wasm by default; await ready() or setBackend() before training.
 export { setBackend, ready, type BackendName } from './backend';

@@ -15,4 +15,4 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 
 export { tf };
-export type { Tensor, Variable, Rank } from '@tensorflow/tfjs-core';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank } from '@tensorflow/tfjs-core';

@@ -1,0 +1,70 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { registerGenerateCommand } from './cli';
+import { openFolderDataset } from './loader/folder';
+import { simplePreset } from './simple/builder';
+import { tempDir } from './test/helpers';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+
+async function run(args: string[]): Promise<{ err: string; error?: CommanderError }> {
+  let err = '';
+  const program = new Command('captcha-nn').exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (err += s) });
+  registerGenerateCommand(program);
+  program.commands.forEach((c) => c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (err += s) }));
+  try {
+    await program.parseAsync(['node', 'captcha-nn', 'generate', ...args]);
+    return { err };
+  } catch (e) {
+    if (e instanceof CommanderError) return { err, error: e };
+    throw e;
+  }
+}
+
+describe('captcha-nn generate', () => {
+  it('writes <index>_<label>.png files the folder loader reads back, matching the generator', async () => {
+    const out = join(tmp.dir, 'out');
+    const r = await run(['--count', '5', '--seed', '3', '--out', out, '--no-progress', '--start', '2']);
+    expect(r.error).toBeUndefined();
+    const files = readdirSync(out).sort();
+    const gen = simplePreset('seed', { seed: '3' });
+    expect(files).toEqual([2, 3, 4, 5, 6].map((i) => `${i}_${gen.render(i).label}.png`).sort());
+    const ds = await openFolderDataset(out);
+    expect(ds.size).toBe(5);
+    const svgOut = join(tmp.dir, 'svg');
+    expect((await run(['--generator', 'svg', '--count', '2', '--length', '4-6', '--size', '160x60', '--out', svgOut, '--no-progress'])).error).toBeUndefined();
+    const svgDs = await openFolderDataset(svgOut);
+    expect([svgDs.width, svgDs.height]).toEqual([160, 60]);
+  });
+
+  it('documents every option in --help', async () => {
+    const r = await run(['--help']);
+    for (const opt of ['--generator', '--preset', '--count', '--length', '--size', '--seed', '--out', '--start', '--charset', '--channels', '--no-progress']) expect(r.err).toContain(opt);
+  });
+
+  it('rejects bad arguments with clear messages', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--count', 'abc', '--out', 'x'], /--count.*positive integer/],
+      [['--count', '0', '--out', 'x'], /positive integer/],
+      [['--length', '8-4', '--out', 'x'], /1 <= min <= max/],
+      [['--length', 'five', '--out', 'x'], /length like 5 or a range like 4-8/],
+      [['--size', '200by50', '--out', 'x'], /WIDTHxHEIGHT/],
+      [['--size', '2x2', '--out', 'x'], /8\.\.4096/],
+      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg/],
+      [['--preset', 'easy', '--out', 'x'], /Allowed choices are seed, variable, hard/],
+      [['--charset', 'aab', '--out', 'x'], /repeats/],
+      [['--charset', 'a_b', '--out', 'x'], /cannot appear in file names/],
+      [['--count', '3'], /required option '-o, --out <dir>'/],
+      [['--generator', 'svg', '--preset', 'hard', '--out', 'x'], /--preset applies to --generator simple only/],
+      [['--bogus', '--out', 'x'], /unknown option '--bogus'/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await run(args);
+      expect(r.error, args.join(' ')).toBeInstanceOf(CommanderError);
+      expect(r.err, args.join(' ')).toMatch(msg);
+    }
+  });
+});

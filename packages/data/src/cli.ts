@@ -1,0 +1,125 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { generateSample, type CaptchaGenerator, type LengthSpec } from './generator';
+import { encodePng } from './image';
+import { simplePreset, SIMPLE_PRESETS, type SimplePreset } from './simple/builder';
+import { SvgCaptchaGenerator } from './svg';
+
+function parseCount(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer, e.g. 10000.');
+  return Number(v);
+}
+
+function parseIndex(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer.');
+  return Number(v);
+}
+
+/** "5" or "4-8". */
+export function parseLength(v: string): LengthSpec {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('expected a length like 5 or a range like 4-8.');
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  if (lo < 1 || hi < lo || hi > 64) throw new InvalidArgumentError('lengths must satisfy 1 <= min <= max <= 64.');
+  return lo === hi ? lo : [lo, hi];
+}
+
+/** "200x50". */
+export function parseSize(v: string): { width: number; height: number } {
+  const m = /^(\d+)[xX](\d+)$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('expected WIDTHxHEIGHT, e.g. 200x50.');
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  if (width < 8 || height < 8 || width > 4096 || height > 4096) throw new InvalidArgumentError('width and height must be in 8..4096.');
+  return { width, height };
+}
+
+function parseCharset(v: string): string {
+  const chars = [...v];
+  if (chars.length === 0) throw new InvalidArgumentError('the charset is empty.');
+  if (new Set(chars).size !== chars.length) throw new InvalidArgumentError('the charset repeats a character.');
+  if (chars.some((c) => /[\\/:*?"<>|_\s.]/.test(c))) throw new InvalidArgumentError('characters \\ / : * ? " < > | _ . and spaces cannot appear in file names of the form <index>_<label>.png.');
+  return v;
+}
+
+export interface GenerateOptions {
+  generator: 'simple' | 'svg';
+  preset: SimplePreset;
+  count: number;
+  length?: LengthSpec;
+  size?: { width: number; height: number };
+  seed: string;
+  out: string;
+  start: number;
+  charset?: string;
+  channels: 'gray' | 'rgb';
+  progress: boolean;
+}
+
+/** The generator the CLI options describe. */
+export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'preset' | 'length' | 'size' | 'seed' | 'charset'>): CaptchaGenerator {
+  if (o.generator === 'svg') {
+    return new SvgCaptchaGenerator({ seed: o.seed, width: o.size?.width ?? 200, height: o.size?.height ?? 50, length: o.length ?? 5, charset: o.charset });
+  }
+  return simplePreset(o.preset, { seed: o.seed, width: o.size?.width, height: o.size?.height, length: o.length, charset: o.charset });
+}
+
+/** Writes `count` captchas as `<index>_<label>.png`; returns the number written. */
+export async function runGenerate(o: GenerateOptions, log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+  const gen = generatorFromOptions(o);
+  await mkdir(o.out, { recursive: true });
+  const bar = o.progress ? new SingleBar({ format: 'generate |{bar}| {value}/{total} captchas | {rate}/s | ETA {eta}s', hideCursor: true }, Presets.shades_classic) : null;
+  bar?.start(o.count, 0, { rate: '0' });
+  const t0 = performance.now();
+  const pending = new Set<Promise<void>>();
+  let done = 0;
+  try {
+    for (let k = 0; k < o.count; k++) {
+      const i = o.start + k;
+      const s = generateSample(gen, i, { format: o.channels });
+      const p = writeFile(join(o.out, `${i}_${s.label}.png`), encodePng(s.image)).then(() => {
+        pending.delete(p);
+        done++;
+        bar?.update(done, { rate: ((done * 1000) / (performance.now() - t0)).toFixed(0) });
+      });
+      pending.add(p);
+      if (pending.size >= 16) await Promise.race(pending);
+    }
+    await Promise.all(pending);
+  } finally {
+    bar?.stop();
+  }
+  log(`wrote ${done} captchas (${gen.kind}${gen.kind === 'simple' ? ` preset ${o.preset}` : ''}, ${gen.width}x${gen.height}, seed ${o.seed}) to ${o.out}`);
+  return done;
+}
+
+/**
+ * Adds `generate` to a commander program (the main `captcha-nn` CLI mounts
+ * it; `captcha-nn-data` is a standalone bin with just this command).
+ */
+export function registerGenerateCommand(program: Command): Command {
+  return program
+    .command('generate')
+    .description('Write labelled captcha images <index>_<label>.png to a folder.')
+    .addOption(new Option('-g, --generator <name>', 'captcha generator').choices(['simple', 'svg']).default('simple'))
+    .addOption(new Option('-p, --preset <name>', 'SimpleCaptcha preset (simple generator only)').choices([...SIMPLE_PRESETS]).default('seed'))
+    .option('-n, --count <n>', 'number of captchas', parseCount, 100)
+    .option('-l, --length <n|min-max>', 'text length, fixed (5) or a range (4-8); default: the preset\'s', parseLength)
+    .option('-s, --size <WxH>', 'image size in pixels; default 200x50', parseSize)
+    .option('--seed <seed>', 'seed: the same seed and options give the same images', '1')
+    .option('-o, --out <dir>', 'output folder (created if missing)')
+    .option('--start <index>', 'first image index (to extend a set reproducibly)', parseIndex, 0)
+    .option('--charset <chars>', 'label alphabet; default SimpleCaptcha\'s abcdefghkmnprwxy2345678', parseCharset)
+    .addOption(new Option('--channels <c>', 'pixel format written').choices(['gray', 'rgb']).default('rgb'))
+    .option('--no-progress', 'no progress bar')
+    .action(async function (this: Command, opts: Omit<GenerateOptions, 'out'> & { out?: string }) {
+      if (!opts.out) this.error("error: required option '-o, --out <dir>' not specified", { code: 'captcha-nn.missingOut' });
+      if (opts.generator === 'svg' && this.getOptionValueSource('preset') === 'cli') {
+        this.error("error: --preset applies to --generator simple only", { code: 'captcha-nn.presetWithSvg' });
+      }
+      await runGenerate({ ...opts, out: opts.out!, progress: opts.progress && Boolean(process.stderr.isTTY) });
+    });
+}

@@ -1,0 +1,50 @@
+/**
+ * @captcha-nn/data: captcha generators (SimpleCaptcha-style, svg-captcha),
+ * dataset loaders (folders, IDX) and a batching pipeline to tfjs tensors.
+ */
+
+// Images and randomness
+export { fromRGBA, toRGBA, encodePng, parseColor, normalizeImage, normalizeInto } from './image';
+export type { ImageBuffer, PixelFormat, Normalization, RGBA } from './image';
+export { createRng, withMathRandom, permutation, type Rng } from './random';
+
+// Generators
+export { SIMPLE_CAPTCHA_CHARSET, produceText, lengthRange, generateSample, captchaStream } from './generator';
+export type { CaptchaGenerator, RenderedCaptcha, Sample, SampleOptions, StreamOptions, TextOptions, LengthSpec } from './generator';
+export { CaptchaBuilder, SimpleCaptchaGenerator, simplePreset, SIMPLE_PRESETS } from './simple/builder';
+export type { Recipe, Step, SimpleCaptchaConfig, SimplePreset, PresetOptions } from './simple/builder';
+export { WordRenderer, type WordRendererOptions } from './simple/words';
+export {
+  transparent,
+  flat,
+  gradiated,
+  squiggles,
+  curvedLine,
+  straightLine,
+  ripple,
+  fishEye,
+  shear,
+  dropShadow,
+  block,
+} from './simple/effects';
+export type { BackgroundSpec, NoiseSpec, GimpySpec } from './simple/effects';
+export { SvgCaptchaGenerator, type SvgCaptchaOptions, type SvgCaptchaNativeOptions } from './svg';
+export { availableFontFamilies, defaultFonts, registerFont, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
+
+// Labels
+export { LabelEncoder } from './charset';
+
+// Loading real data
+export { decodeImage, type DecodeOptions, type ChannelSelection } from './loader/decode';
+export { labelFromFilename, labelFromRegex, compileLabelRegex, parseLabelLines, parseLabelCsv, type LabelSource } from './loader/labels';
+export { FolderDataset, openFolderDataset, IMAGE_EXTENSIONS } from './loader/folder';
+export type { FolderDatasetOptions, FolderEntry, SkippedFile } from './loader/folder';
+export { parseIdx, encodeIdx, readIdx, maybeGunzip, IdxDataset } from './loader/idx';
+export type { IdxArray, IdxType, IdxData, IdxDatasetOptions } from './loader/idx';
+
+// Pipeline
+export { batches, splitSource, subset, generatorSource } from './pipeline';
+export type { ImageSource, Batch, BatchOptions } from './pipeline';
+
+// CLI
+export { registerGenerateCommand, runGenerate, parseLength, parseSize, type GenerateOptions } from './cli';

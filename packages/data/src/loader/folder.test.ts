@@ -1,0 +1,154 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fromRGBA } from '../image';
+import { createRng } from '../random';
+import { bmp, gif, jpeg, meanAbsDiff, pattern, png, tempDir } from '../test/helpers';
+import { decodeImage } from './decode';
+import { openFolderDataset } from './folder';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+let n = 0;
+const folder = (files: Record<string, Buffer | string>) => {
+  const dir = join(tmp.dir, `f${n++}`);
+  mkdirSync(dir);
+  for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
+  return dir;
+};
+
+const img = pattern(12, 8);
+
+describe('decodeImage', () => {
+  it('round-trips PNG, BMP and GIF exactly and JPEG closely', async () => {
+    for (const [name, bytes, tol] of [
+      ['png', png(img), 0],
+      ['bmp', bmp(img), 0],
+      ['jpeg', jpeg(img), 6],
+    ] as const) {
+      const d = await decodeImage(bytes, { channels: 'rgb' });
+      expect([d.width, d.height, d.channels], name).toEqual([12, 8, 3]);
+      expect(meanAbsDiff(d.data, img.data), name).toBeLessThanOrEqual(tol);
+    }
+    // GIF is palettised (256 colours); a gray image survives exactly.
+    const gray = fromRGBA(new Uint8Array(pattern(12, 8, 3).data.length / 3 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i >> 2) * 2)), 12, 8, 'gray');
+    const g = await decodeImage(gif(gray), { channels: 'gray' });
+    expect(meanAbsDiff(g.data, gray.data)).toBeLessThanOrEqual(1);
+  });
+
+  it('selects channels, resizes and pads', async () => {
+    const bytes = png(img);
+    const r = await decodeImage(bytes, { channels: 'r' });
+    const g1 = await decodeImage(bytes, { channels: 1 });
+    expect(r.channels).toBe(1);
+    expect(Array.from(r.data.slice(0, 3))).toEqual([img.data[0], img.data[3], img.data[6]]);
+    expect(g1.data[1]).toBe(img.data[4]);
+    const gray = await decodeImage(bytes, { channels: 'gray' });
+    const [R, G, B] = [img.data[3]!, img.data[4]!, img.data[5]!];
+    expect(gray.data[1]).toBe(Math.floor((299 * R + 587 * G + 114 * B + 500) / 1000));
+    const big = await decodeImage(bytes, { fit: 'resize', size: { width: 24, height: 16 } });
+    expect([big.width, big.height]).toEqual([24, 16]);
+    const pad = await decodeImage(bytes, { fit: 'pad', size: { width: 20, height: 10 }, channels: 'rgb', matte: 'black' });
+    expect([pad.width, pad.height]).toEqual([20, 10]);
+    expect(Array.from(pad.data.slice((9 * 20 + 19) * 3, (9 * 20 + 19) * 3 + 3))).toEqual([0, 0, 0]);
+    expect(pad.data[3]).toBe(img.data[3]);
+    await expect(decodeImage(bytes, { fit: 'pad', size: { width: 4, height: 4 } })).rejects.toThrow(/larger than the pad size/);
+  });
+
+  it('fuzz: random and truncated bytes reject with an Error, never crash or hang', async () => {
+    const rng = createRng('fuzz-decode');
+    const seeds = [png(img), jpeg(img), gif(img), bmp(img)];
+    for (let i = 0; i < 300; i++) {
+      let bytes: Buffer;
+      if (i % 3 === 0) bytes = Buffer.from(Array.from({ length: Math.floor(rng() * 200) }, () => Math.floor(rng() * 256)));
+      else {
+        const s = Buffer.from(seeds[i % seeds.length]!);
+        for (let k = 0; k < 1 + Math.floor(rng() * 8); k++) s[Math.floor(rng() * s.length)] = Math.floor(rng() * 256);
+        bytes = s.subarray(0, Math.max(1, Math.floor(rng() * s.length * 1.2)));
+      }
+      try {
+        const d = await decodeImage(bytes, { channels: 'gray' });
+        expect(d.data.length).toBe(d.width * d.height);
+      } catch (e) {
+        expect(e).toBeInstanceOf(Error);
+      }
+    }
+  });
+});
+
+describe('folder datasets', () => {
+  it('reads every format with labels from <label>.ext and <anything>_<label>.ext', async () => {
+    const dir = folder({
+      'abc.png': png(img),
+      '001_bca.jpg': jpeg(img),
+      'x_y_cab.gif': gif(img),
+      '7_aab.bmp': bmp(img),
+      'notes.txt': 'ignored',
+    });
+    const ds = await openFolderDataset(dir, { channels: 'rgb' });
+    expect(ds.entries.map((e) => [e.file, e.label])).toEqual([
+      ['001_bca.jpg', 'bca'],
+      ['7_aab.bmp', 'aab'],
+      ['abc.png', 'abc'],
+      ['x_y_cab.gif', 'cab'],
+    ]);
+    expect(ds.charset).toBe('abc');
+    expect([ds.width, ds.height, ds.channels, ds.maxLength]).toEqual([12, 8, 3, 3]);
+    for (let i = 0; i < ds.size; i++) {
+      const s = (await ds.load(i))!;
+      expect(s.label).toBe(ds.entries[i]!.label);
+      expect(meanAbsDiff(s.image.data, img.data)).toBeLessThan(25);
+    }
+    expect(ds.skipped).toEqual([]);
+  });
+
+  it('labels from a regex, a CSV and ans.txt (0- or 1-based, auto-detected)', async () => {
+    const re = await openFolderDataset(folder({ 'cap-xy1-0.png': png(img), 'cap-z-1.png': png(img), 'other.png': png(img) }), { labels: { regex: '^cap-(\\w+)-\\d+\\.png$' } });
+    expect(re.entries.map((e) => e.label)).toEqual(['xy1', 'z']);
+    expect(re.skipped.map((s) => s.file)).toEqual(['other.png']);
+
+    const csv = await openFolderDataset(folder({ 'a.png': png(img), 'b.png': png(img), 'labels.csv': 'file,label\na.png,q1\nb.png,"w2"\nc.png,zz\n' }), { labels: { file: 'labels.csv', format: 'csv' } });
+    expect(csv.entries).toEqual([
+      { file: 'a.png', label: 'q1' },
+      { file: 'b.png', label: 'w2' },
+    ]);
+    expect(csv.skipped.map((s) => s.file)).toEqual(['c.png']);
+
+    const zero = await openFolderDataset(folder({ '0.png': png(img), '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\ncc\n' }), { labels: { file: 'ans.txt' } });
+    expect(zero.entries.map((e) => `${e.file}=${e.label}`)).toEqual(['0.png=aa', '1.png=bb', '2.png=cc']);
+    const one = await openFolderDataset(folder({ '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\n' }), { labels: { file: 'ans.txt' } });
+    expect(one.entries.map((e) => `${e.file}=${e.label}`)).toEqual(['1.png=aa', '2.png=bb']);
+    const forced = await openFolderDataset(folder({ '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\n' }), { labels: { file: 'ans.txt', firstIndex: 0 } });
+    expect(forced.entries.map((e) => `${e.file}=${e.label}`)).toEqual(['1.png=bb']);
+    expect(forced.skipped).toEqual([{ file: '2.png', reason: 'ans.txt has no label on line 3' }]);
+  });
+
+  it('a given charset rejects other characters, naming the file', async () => {
+    const dir = folder({ 'ab.png': png(img), '3_aX.png': png(img) });
+    await expect(openFolderDataset(dir, { charset: 'ab' })).rejects.toThrow(/3_aX\.png: label "aX" has the character 'X', which is not in the charset "ab"/);
+  });
+
+  it('skips, counts and names corrupt files; strict mode throws naming the file', async () => {
+    const dir = folder({ 'ab.png': png(img), 'bad_ba.png': Buffer.from('not an image at all'), 'trunc_aa.png': png(img).subarray(0, 30), 'ok_bb.bmp': bmp(img) });
+    const ds = await openFolderDataset(dir);
+    const loaded = await Promise.all(ds.entries.map((_, i) => ds.load(i)));
+    expect(loaded.filter((s) => s === null).length).toBe(ds.skipped.length);
+    expect(ds.skipped.map((s) => s.file).sort()).toEqual(['bad_ba.png', 'trunc_aa.png']);
+    expect(ds.summary()).toMatch(/2 skipped:\n.*bad_ba\.png: unreadable image/);
+    const strict = await openFolderDataset(folder({ 'bad_ba.png': Buffer.from('xx'), 'ab.png': png(img) }), { strict: true });
+    await expect(strict.load(strict.entries.findIndex((e) => e.file === 'bad_ba.png'))).rejects.toThrow(/bad_ba\.png: unreadable image/);
+    // The first file fixes the size; in strict mode an unreadable first file is an error too.
+    await expect(openFolderDataset(folder({ 'a_ab.png': Buffer.from('xx'), 'b_ab.png': png(img) }), { strict: true })).rejects.toThrow(/a_ab\.png: unreadable image/);
+  });
+
+  it('clear errors: empty folder, no labels, mixed sizes without resize', async () => {
+    await expect(openFolderDataset(folder({ 'readme.txt': 'x' }))).rejects.toThrow(/no images \(\.png, .*\) in /);
+    await expect(openFolderDataset(folder({ 'a.png': png(img) }), { labels: { regex: '^zzz(\\d)\\.png$' } })).rejects.toThrow(/no labels found for the 1 images/);
+    await expect(openFolderDataset(join(tmp.dir, 'does-not-exist'))).rejects.toThrow(/cannot read the folder/);
+    const mixed = folder({ 'a.png': png(img), 'b.png': png(pattern(20, 8)) });
+    const ds = await openFolderDataset(mixed);
+    await expect(ds.load(1)).rejects.toThrow(/b\.png is 20x8 but the dataset's images are 12x8 \(from a\.png\); pass size and fit/);
+    const resized = await openFolderDataset(mixed, { size: { width: 16, height: 8 }, fit: 'resize' });
+    expect((await resized.load(1))!.image.width).toBe(16);
+  });
+});

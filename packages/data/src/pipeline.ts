@@ -1,0 +1,190 @@
+import { tf } from '@captcha-nn/core';
+import type { Tensor1D, Tensor2D, Tensor4D } from '@captcha-nn/core';
+import { LabelEncoder } from './charset';
+import { fromRGBA, normalizeInto, type Normalization, type PixelFormat } from './image';
+import type { CaptchaGenerator, Sample } from './generator';
+import { createRng, permutation } from './random';
+
+/**
+ * A finite, indexable set of labelled images that decodes lazily: only
+ * `load(i)` touches pixels. Folder, IDX and generator sources implement it.
+ */
+export interface ImageSource {
+  readonly size: number;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  readonly encoder: LabelEncoder;
+  /** Longest label (the width of y). */
+  readonly maxLength: number;
+  /** Sample i, or null when it was skipped (unreadable; see the source's summary). */
+  load(i: number): Promise<Sample<Uint8Array> | null>;
+}
+
+/** A view of some of a source's items, in the given order. */
+export function subset(source: ImageSource, indices: ArrayLike<number>): ImageSource {
+  const idx = Int32Array.from(indices as ArrayLike<number>);
+  for (const i of idx) if (i < 0 || i >= source.size) throw new Error(`subset index ${i} is outside 0..${source.size - 1}`);
+  return {
+    size: idx.length,
+    width: source.width,
+    height: source.height,
+    channels: source.channels,
+    encoder: source.encoder,
+    maxLength: source.maxLength,
+    load: (i: number) => {
+      if (!(i >= 0 && i < idx.length)) return Promise.reject(new Error(`index ${i} is outside 0..${idx.length - 1}`));
+      return source.load(idx[i]!);
+    },
+  };
+}
+
+/**
+ * Seeded train/validation split: a fraction (0 < validation < 1) or a count
+ * of items goes to validation, chosen by a seeded shuffle.
+ */
+export function splitSource(source: ImageSource, opts: { validation: number; seed?: string | number }): { train: ImageSource; validation: ImageSource } {
+  const v = opts.validation;
+  const n = source.size;
+  const nVal = v > 0 && v < 1 ? Math.round(n * v) : v;
+  if (!Number.isInteger(nVal) || nVal < 0 || nVal > n) throw new Error(`validation must be a fraction in (0,1) or a count in 0..${n}; got ${v}`);
+  const perm = permutation(n, createRng('split', opts.seed ?? 0));
+  return { validation: subset(source, perm.subarray(0, nVal)), train: subset(source, perm.subarray(nVal)) };
+}
+
+/** `count` images of a generator (indices start..start+count-1) as a source. */
+export function generatorSource(
+  gen: CaptchaGenerator,
+  opts: { count: number; start?: number; format?: PixelFormat; blank?: 'first' | 'last' },
+): ImageSource {
+  const start = opts.start ?? 0;
+  const format = opts.format ?? 'gray';
+  if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error(`count must be a positive integer, got ${opts.count}`);
+  return {
+    size: opts.count,
+    width: gen.width,
+    height: gen.height,
+    channels: format === 'gray' ? 1 : format === 'rgb' ? 3 : 4,
+    encoder: new LabelEncoder(gen.charset, { blank: opts.blank }),
+    maxLength: gen.maxLength,
+    load: async (i: number) => {
+      const { rgba, label } = gen.render(start + i);
+      return { image: fromRGBA(rgba, gen.width, gen.height, format), label, index: start + i };
+    },
+  };
+}
+
+/** One batch: NHWC float32 images, padded int32 class indices, label lengths. */
+export interface Batch {
+  /** [N, H, W, C] float32. */
+  x: Tensor4D;
+  /** [N, maxLength] int32; positions past a label's end hold the blank class. */
+  y: Tensor2D;
+  /** [N] int32 label lengths (for CTC). */
+  lengths: Tensor1D;
+  labels: string[];
+  /** Source indices (or file names, where the source has them). */
+  ids: Array<number | string>;
+  dispose(): void;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  /** Seeded shuffle each epoch (default true). */
+  shuffle?: boolean;
+  seed?: string | number;
+  /** Epoch number; with the seed it fixes the order (default 0). */
+  epoch?: number;
+  normalize?: Normalization;
+  /** Drop a last, smaller batch (default false). */
+  dropRemainder?: boolean;
+  /** Batches decoded ahead of the consumer (default 1: the next one while the current one trains). */
+  prefetch?: number;
+  /** Images decoded at once within a batch (default 8). */
+  concurrency?: number;
+}
+
+/**
+ * Iterates a source as tensor batches, decoding lazily (one batch plus the
+ * prefetched ones in memory, never the whole set). Skipped items are left
+ * out, so a batch is filled from the following items. Dispose each batch
+ * (or use tf.tidy) once used.
+ */
+export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGenerator<Batch, void, undefined> {
+  const bs = opts.batchSize;
+  if (!Number.isInteger(bs) || bs < 1) throw new Error(`batchSize must be a positive integer, got ${bs}`);
+  if (source.size === 0) throw new Error('the source is empty');
+  const prefetch = Math.max(0, opts.prefetch ?? 1);
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
+  const normalize = opts.normalize ?? 'unit';
+  const order = opts.shuffle === false ? Int32Array.from({ length: source.size }, (_, i) => i) : permutation(source.size, createRng('shuffle', opts.seed ?? 0, opts.epoch ?? 0));
+  await tf.ready();
+  const { width: W, height: H, channels: C, maxLength: L } = source;
+  const pixels = W * H * C;
+  let cursor = 0;
+
+  const assemble = async (): Promise<Batch | null> => {
+    const got: Sample<Uint8Array>[] = [];
+    while (got.length < bs && cursor < order.length) {
+      const take = Math.min(concurrency, bs - got.length, order.length - cursor);
+      const idx = Array.from(order.subarray(cursor, cursor + take));
+      cursor += take;
+      const loaded = await Promise.all(idx.map((i) => source.load(i)));
+      for (let k = 0; k < loaded.length; k++) {
+        const s = loaded[k];
+        if (s) got.push({ ...s, index: s.index ?? idx[k] });
+      }
+    }
+    if (got.length === 0 || (opts.dropRemainder && got.length < bs)) return null;
+    const n = got.length;
+    const x = new Float32Array(n * pixels);
+    const y = new Int32Array(n * L);
+    const lengths = new Int32Array(n);
+    got.forEach((s, k) => {
+      const im = s.image;
+      if (im.width !== W || im.height !== H || im.channels !== C) {
+        throw new Error(`${s.file ?? `item ${s.index}`}: image is ${im.width}x${im.height}x${im.channels}, expected ${W}x${H}x${C}`);
+      }
+      normalizeInto(im.data, C, normalize, x, k * pixels);
+      source.encoder.encode(s.label, L, y, k * L, s.file);
+      lengths[k] = [...s.label].length;
+    });
+    const xt = tf.tensor4d(x, [n, H, W, C], 'float32');
+    const yt = tf.tensor2d(y, [n, L], 'int32');
+    const lt = tf.tensor1d(lengths, 'int32');
+    return {
+      x: xt,
+      y: yt,
+      lengths: lt,
+      labels: got.map((s) => s.label),
+      ids: got.map((s) => s.file ?? s.index ?? -1),
+      dispose: () => {
+        xt.dispose();
+        yt.dispose();
+        lt.dispose();
+      },
+    };
+  };
+
+  const queue: Array<Promise<Batch | null>> = [];
+  // Serialise assembly (the cursor is shared) while letting it run ahead of the consumer.
+  let chain: Promise<unknown> = Promise.resolve();
+  const schedule = () => {
+    const p = chain.then(assemble);
+    chain = p.catch(() => undefined);
+    queue.push(p);
+  };
+  schedule();
+  try {
+    while (queue.length > 0) {
+      while (queue.length < prefetch + 1 && cursor < order.length) schedule();
+      const b = await queue.shift()!;
+      if (!b) break;
+      if (queue.length === 0 && cursor < order.length) schedule();
+      yield b;
+    }
+  } finally {
+    // Free batches decoded ahead but never consumed.
+    for (const p of queue) p.then((b) => b?.dispose(), () => undefined);
+  }
+}

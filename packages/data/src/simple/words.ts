@@ -1,0 +1,96 @@
+import type { SKRSContext2D } from '@napi-rs/canvas';
+import { cssFont, resolveFonts, type FontSpec } from '../fonts';
+import { pick, randFloat, randInt, type Rng } from '../random';
+
+/** Word renderer options (SimpleCaptcha's DefaultWordRenderer, plus jitter). */
+export interface WordRendererOptions {
+  /** Fonts picked per character (default: see defaultFonts()). */
+  fonts?: ReadonlyArray<string | FontSpec>;
+  /** Pixel size, or an inclusive range picked per character (default 40). */
+  fontSize?: number | readonly [number, number];
+  /** CSS colours picked per character (default black). */
+  colors?: readonly string[];
+  /** Maximum rotation per character, degrees either way (default 0). */
+  rotation?: number;
+  /** Maximum vertical offset per character, pixels either way (default 0). */
+  jitterY?: number;
+  /** Extra pixels between characters (default 0; negative overlaps). */
+  spacing?: number;
+  /** Shrink the font so the word fits the width (default false, as SimpleCaptcha). */
+  fit?: boolean;
+  /** Start of the text as fractions of width / from the bottom (SimpleCaptcha: 0.05, 0.25). */
+  xOffset?: number;
+  yOffset?: number;
+}
+
+const widthCache = new Map<string, number>();
+
+function visualWidth(ctx: SKRSContext2D, font: string, ch: string): number {
+  const key = `${font}|${ch}`;
+  let w = widthCache.get(key);
+  if (w === undefined) {
+    ctx.font = font;
+    const m = ctx.measureText(ch);
+    w = m.actualBoundingBoxLeft + m.actualBoundingBoxRight;
+    if (!(w > 0)) w = m.width;
+    widthCache.set(key, w);
+  }
+  return w;
+}
+
+/** A word renderer with fonts resolved once. */
+export class WordRenderer {
+  readonly fonts: FontSpec[];
+  constructor(readonly options: WordRendererOptions = {}) {
+    this.fonts = resolveFonts(options.fonts);
+    if (this.fonts.length === 0) throw new Error('no fonts available to draw text; register one with registerFont()');
+    const size = options.fontSize ?? 40;
+    const sizes = typeof size === 'number' ? [size] : size;
+    for (const s of sizes) if (!(s > 0)) throw new Error(`fontSize must be > 0, got ${JSON.stringify(size)}`);
+  }
+
+  /** Draws `word` like DefaultWordRenderer: left to right from 5% in, baseline 25% up, each glyph advanced by its visual width. */
+  render(ctx: SKRSContext2D, word: string, width: number, height: number, rng: Rng): void {
+    const o = this.options;
+    const colors = o.colors && o.colors.length > 0 ? o.colors : ['black'];
+    const size = o.fontSize ?? 40;
+    const chars = [...word];
+    const plan = chars.map((ch) => {
+      const font = pick(rng, this.fonts);
+      const color = pick(rng, colors);
+      const px = typeof size === 'number' ? size : randInt(rng, size[0], size[1]);
+      const rot = o.rotation ? randFloat(rng, -o.rotation, o.rotation) : 0;
+      const dy = o.jitterY ? randFloat(rng, -o.jitterY, o.jitterY) : 0;
+      return { ch, font, color, px, rot, dy };
+    });
+    const spacing = o.spacing ?? 0;
+    const x0 = Math.round(width * (o.xOffset ?? 0.05));
+    let scale = 1;
+    if (o.fit) {
+      const total = plan.reduce((s, p) => s + visualWidth(ctx, cssFont(p.font, p.px), p.ch) + spacing, 0);
+      const avail = width - 2 * x0;
+      if (total > avail && total > 0) scale = avail / total;
+    }
+    const yBase = height - Math.round(height * (o.yOffset ?? 0.25));
+    let x = x0;
+    ctx.save();
+    for (const p of plan) {
+      const px = Math.max(1, Math.round(p.px * scale));
+      const font = cssFont(p.font, px);
+      const w = visualWidth(ctx, font, p.ch);
+      ctx.font = font;
+      ctx.fillStyle = p.color;
+      if (p.rot !== 0) {
+        ctx.save();
+        ctx.translate(x + w / 2, yBase + p.dy);
+        ctx.rotate((p.rot * Math.PI) / 180);
+        ctx.fillText(p.ch, -w / 2, 0);
+        ctx.restore();
+      } else {
+        ctx.fillText(p.ch, x, yBase + p.dy);
+      }
+      x += Math.trunc(w) + spacing;
+    }
+    ctx.restore();
+  }
+}
