@@ -72,6 +72,19 @@ export { MultiCrossEntropyCriterion } from './nn/MultiCrossEntropyCriterion';
 export { MSECriterion } from './nn/MSECriterion';
 export { BCECriterion } from './nn/BCECriterion';
 
+// Saving and loading: self-describing models (architecture spec + weights + metadata)
+export {
+  moduleFromSpec, criterionFromSpec, registerModule, registerCriterion, registeredTypes, specOf, SpecError,
+  type ModuleSpec, type CriterionSpec, type SpecConstructor, type SpecBuilder,
+} from './io/spec';
+export {
+  saveModel, loadModel, encodeModel, decodeModel, ModelFileError,
+  type ModelFile, type ModelSource, type ModelBytes, type LoadedModel, type SaveModelOptions,
+} from './io/model';
+export {
+  encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic, SafetensorsError,
+} from './io/safetensors';
+
 // Optimisation: torch/optim's functions, a PyTorch-style wrapper, the fused step
 export * from './optim';
 export { fusedBackward } from './train/fusedStep';

@@ -16,6 +16,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
+import { type NodeFs, type NodePath, nodeImport } from './nodeImport';
 
 /** A malformed or unsupported safetensors file; the message names the file. */
 export class SafetensorsError extends Error {
@@ -227,19 +228,25 @@ function halfToFloat(h: number): number {
 }
 
 /**
- * Writes a safetensors file atomically: the bytes go to a temporary file in
- * the same directory, which is fsynced and then renamed over `path`. A reader
- * sees the old file or the whole new one, never half a file; on failure the
- * temporary file is removed. Node only.
+ * Writes a safetensors file atomically (see `writeFileAtomic`). Node only.
  */
 export async function saveSafetensors(
   path: string,
   dict: Record<string, Tensor>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  const bytes = encodeSafetensors(dict, metadata);
-  const fs = await import('node:fs/promises');
-  const { dirname, basename, join } = await import('node:path');
+  await writeFileAtomic(path, encodeSafetensors(dict, metadata));
+}
+
+/**
+ * Writes a file atomically: the bytes go to a temporary file in the same
+ * directory, which is fsynced and then renamed over `path`. A reader sees the
+ * old file or the whole new one, never half a file; on failure the temporary
+ * file is removed. Node only (node:fs is imported when called).
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const fs = await nodeImport<NodeFs>('node:fs/promises');
+  const { dirname, basename, join } = await nodeImport<NodePath>('node:path');
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
   let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
@@ -270,7 +277,7 @@ export async function saveSafetensors(
 
 /** Reads and decodes a safetensors file; errors name the path. Node only. */
 export async function loadSafetensors(path: string): Promise<Safetensors> {
-  const fs = await import('node:fs/promises');
+  const fs = await nodeImport<NodeFs>('node:fs/promises');
   const buf = await fs.readFile(path);
   return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { Criterion, type Target, targetTensor } from './Criterion';
+import { type CriterionSpec, specOf, weightList } from '../io/specFormat';
 
 /** Torch's guard inside the logs. */
 const EPS = 1e-12;
@@ -38,6 +39,10 @@ export class BCECriterion extends Criterion {
       }
       this.weights = tf.keep(w);
     }
+  }
+
+  override toSpec(): CriterionSpec {
+    return specOf(this.typeName, [weightList(this.weights), this.sizeAverage]);
   }
 
   protected loss(input: Activity, target: Target): Tensor {

@@ -4,6 +4,7 @@ import type { Activity } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { type Dim, Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.BatchNormalization(nOutput, eps = 1e-5, momentum = 0.1, affine = true)`:
@@ -40,6 +41,10 @@ export class BatchNormalization extends Module {
     this.addBuffer('running_var', tf.ones([nOutput]));
     this.addBuffer('num_batches_tracked', tf.scalar(0, 'int32'));
     this.reset();
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.nOutput, this.eps, this.momentum, this.affine]);
   }
 
   /** Torch's `nDim`: the rank of a batch. */

@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, disposeActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /** Checks that a module's input is a non-empty table of tensors of one shape. */
 export function expectSameShapeTable(module: Module, input: Activity): Tensor[] {
@@ -28,6 +29,10 @@ export class CAddTable extends Module {
 
   constructor(readonly inplace = false) {
     super();
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.inplace]);
   }
 
   protected override checkInput(input: Activity): void {

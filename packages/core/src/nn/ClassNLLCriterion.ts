@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { Criterion, type Target, targetTensor } from './Criterion';
+import { type CriterionSpec, specOf, weightList } from '../io/specFormat';
 
 /**
  * Torch's `nn.ClassNLLCriterion(weights?, sizeAverage = true, ignoreIndex = -100)`:
@@ -23,6 +24,10 @@ export class ClassNLLCriterion extends Criterion {
   ) {
     super();
     if (weights) this.weights = tf.keep(weights instanceof tf.Tensor ? weights.clone() : tf.tensor1d(weights));
+  }
+
+  override toSpec(): CriterionSpec {
+    return specOf(this.typeName, [weightList(this.weights), this.sizeAverage, this.ignoreIndex]);
   }
 
   protected loss(input: Activity, target: Target): Tensor {

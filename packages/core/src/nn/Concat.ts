@@ -4,6 +4,7 @@ import { type Activity, disposeActivity, flattenActivity, isTensor } from '../ut
 import { branchString, sumActivities } from './ConcatTable';
 import { Container } from './Container';
 import type { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * The gradOutput slices each Concat handed its children in its last backward
@@ -32,6 +33,10 @@ export class Concat extends Container {
     ...modules: Module[]
   ) {
     super(...modules);
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.dimension], { children: this.modules.map((m) => m.toSpec()) });
   }
 
   protected compute(input: Activity): Activity {

@@ -1,3 +1,4 @@
+import { type ModuleSpec, specOf } from '../io/specFormat';
 import { Module } from './Module';
 
 /**
@@ -34,5 +35,10 @@ export abstract class Container extends Module {
 
   override children(): Module[] {
     return this.modules;
+  }
+
+  /** `{ type, children: [...] }`: the children are passed to the constructor. */
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [], { children: this.modules.map((m) => m.toSpec()) });
   }
 }

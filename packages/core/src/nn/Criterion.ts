@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
+import { type CriterionSpec, specOf } from '../io/specFormat';
 import { ModuleError, ShapeError } from '../util/errors';
 
 /** A target: a tensor, a table of them, or plain numbers (class indices, values). */
@@ -75,6 +76,14 @@ export abstract class Criterion {
   /** A ShapeError naming this criterion. */
   protected shapeError(expected: string, actual: number[] | string): ShapeError {
     return new ShapeError(this.typeName, expected, Array.isArray(actual) ? `[${actual.join(',')}]` : actual);
+  }
+
+  /**
+   * This criterion as JSON, which `criterionFromSpec` builds again. The
+   * default suits one without constructor arguments; others override.
+   */
+  toSpec(): CriterionSpec {
+    return specOf(this.typeName);
   }
 
   toString(): string {

@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { ClassNLLCriterion } from './ClassNLLCriterion';
 import { Criterion, type Target } from './Criterion';
+import { type CriterionSpec, specOf, weightList } from '../io/specFormat';
 
 /**
  * Torch's `nn.CrossEntropyCriterion(weights?, sizeAverage = true)`:
@@ -21,6 +22,10 @@ export class CrossEntropyCriterion extends Criterion {
   constructor(weights?: Tensor | number[], sizeAverage = true) {
     super();
     this.nll = new ClassNLLCriterion(weights, sizeAverage);
+  }
+
+  override toSpec(): CriterionSpec {
+    return specOf(this.typeName, [weightList(this.weights), this.sizeAverage]);
   }
 
   get sizeAverage(): boolean {

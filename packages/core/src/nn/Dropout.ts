@@ -4,6 +4,7 @@ import type { Activity } from '../util/activity';
 import { ModuleError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.Dropout(p = 0.5, v1 = false, inplace = false)`: in training,
@@ -32,6 +33,10 @@ export class Dropout extends Module {
   ) {
     super();
     Dropout.checkP(p);
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.p, this.v1, this.inplace]);
   }
 
   private static checkP(p: number): void {

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { TransferModule } from './Transfer';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.ELU(alpha = 1, inplace = false)`: x for x > 0, else
@@ -21,6 +22,10 @@ export class ELU extends TransferModule {
   ) {
     super();
     if (typeof alpha !== 'number') throw new TypeError('nn.ELU: alpha must be a number');
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.alpha, this.inplace]);
   }
 
   protected compute(input: Activity): Tensor {

@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.JoinTable(dimension, nInputDims?)`: concatenates a table of
@@ -24,6 +25,10 @@ export class JoinTable extends Module {
     readonly nInputDims?: number,
   ) {
     super();
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.dimension, this.nInputDims]);
   }
 
   /** The dimension to join along, for inputs of the given rank. */

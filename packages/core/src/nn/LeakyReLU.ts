@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { TransferModule } from './Transfer';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.LeakyReLU(negval = 1/100, ip = false)`: x for x > 0, else
@@ -22,6 +23,10 @@ export class LeakyReLU extends TransferModule {
     super();
     if (typeof negval !== 'number') throw new TypeError('nn.LeakyReLU(value)');
     if (typeof inplace !== 'boolean') throw new TypeError('in-place flag must be boolean');
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.negval, this.inplace]);
   }
 
   protected compute(input: Activity): Tensor {

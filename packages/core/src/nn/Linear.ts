@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { nextSeed } from '../util/random';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.Linear(inputSize, outputSize, bias = true)`: y = x Wᵀ + b.
@@ -25,6 +26,10 @@ export class Linear extends Module {
     this.reset();
   }
 
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.inputSize, this.outputSize, this.withBias]);
+  }
+
   get weight(): Tensor {
     return this.param('weight')!.value;
   }
@@ -40,7 +45,7 @@ export class Linear extends Module {
 
   override reset(stdv = 1 / Math.sqrt(this.inputSize)): this {
     for (const p of this.params)
-      p.value.assign(tf.tidy(() => tf.randomUniform(p.value.shape, -stdv, stdv, 'float32', nextSeed())));
+      this.fill(p.value, () => tf.randomUniform(p.value.shape, -stdv, stdv, 'float32', nextSeed()));
     return this;
   }
 

@@ -4,6 +4,7 @@ import type { Activity } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.LookupTable(nIndex, nOutput, paddingValue?, maxNorm?, normType = 2)`:
@@ -41,6 +42,10 @@ export class LookupTable extends Module {
     this.reset();
   }
 
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.nIndex, this.nOutput, this.paddingValue, this.maxNorm, this.normType]);
+  }
+
   get weight(): Tensor {
     return this.param('weight')!.value;
   }
@@ -76,7 +81,7 @@ export class LookupTable extends Module {
   /** Torch's `reset(stdv = 1)`: weight normal(0, stdv). */
   override reset(stdv = 1): this {
     const w = this.param('weight')!.value;
-    w.assign(tf.tidy(() => tf.randomNormal(w.shape, 0, stdv, 'float32', nextSeed())));
+    this.fill(w, () => tf.randomNormal(w.shape, 0, stdv, 'float32', nextSeed()));
     return this;
   }
 

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { Criterion, type Target, targetTensor } from './Criterion';
+import { type CriterionSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.MSECriterion(sizeAverage = true)`: Σ (x − t)², divided by the
@@ -15,6 +16,10 @@ export class MSECriterion extends Criterion {
 
   constructor(readonly sizeAverage = true) {
     super();
+  }
+
+  override toSpec(): CriterionSpec {
+    return specOf(this.typeName, [this.sizeAverage]);
   }
 
   protected loss(input: Activity, target: Target): Tensor {

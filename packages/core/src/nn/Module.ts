@@ -8,6 +8,7 @@ import {
   isTensor,
   unflattenActivity,
 } from '../util/activity';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 import { ModuleError, ShapeError, StateDictError } from '../util/errors';
 
 /** A trainable tensor and the buffer its gradients accumulate into. */
@@ -239,14 +240,24 @@ export abstract class Module {
 
   /** Declares a parameter with a zeroed gradient buffer. */
   protected addParameter(name: string, value: Tensor): Parameter {
+    const zeros = tf.zerosLike(value);
     const p: Parameter = {
       name,
       value: tf.variable(value, true),
-      grad: tf.variable(tf.zerosLike(value), false),
+      grad: tf.variable(zeros, false),
     };
     value.dispose();
+    zeros.dispose();
     this.params.push(p);
     return p;
+  }
+
+  /**
+   * Overwrites a variable with a freshly drawn tensor (initialisation),
+   * freeing the draw: `assign` shares its storage but not its handle.
+   */
+  protected fill(v: Variable, draw: () => Tensor): void {
+    tf.tidy(() => v.assign(draw()));
   }
 
   protected addBuffer(name: string, value: Tensor): Variable {
@@ -447,6 +458,18 @@ export abstract class Module {
   }
 
   // -------------------------------------------------------------- printing
+
+  // ------------------------------------------------------------ description
+
+  /**
+   * This module's architecture as JSON (no weights): `{ type, args, ...settings }`,
+   * which `moduleFromSpec` (src/io/spec.ts) builds again. The default suits a
+   * module without constructor arguments or settings; others override, e.g.
+   * `return specOf(this.typeName, [this.inputSize, this.outputSize])`.
+   */
+  toSpec(): ModuleSpec {
+    return specOf(this.typeName);
+  }
 
   /** Torch's printing: `nn.Linear(10 -> 20)`. Leaves override. */
   toString(): string {

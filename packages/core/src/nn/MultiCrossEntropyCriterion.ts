@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { type Target, targetTensor } from './Criterion';
 import { CrossEntropyCriterion } from './CrossEntropyCriterion';
+import { type CriterionSpec, specOf } from '../io/specFormat';
 
 /**
  * `nn.MultiCrossEntropyCriterion()` of the 2016 Torch captcha solver: a
@@ -18,6 +19,10 @@ export class MultiCrossEntropyCriterion extends CrossEntropyCriterion {
 
   constructor() {
     super();
+  }
+
+  override toSpec(): CriterionSpec {
+    return specOf(this.typeName);
   }
 
   protected override loss(input: Activity, target: Target): Tensor {

@@ -4,6 +4,7 @@ import { type Activity, describeActivity, disposeActivity, flattenActivity, isTe
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
 import { zerosLikeActivity } from './SelectTable';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.NarrowTable(offset, length = 1)`: output = the `length` entries
@@ -27,6 +28,10 @@ export class NarrowTable extends Module {
   ) {
     super();
     if (!Number.isInteger(length) || length < 1) throw new RangeError(`NarrowTable: length must be a positive integer, got ${length}`);
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.offset, this.length]);
   }
 
   private resolve(input: Activity[]): number {

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.ReLU(inplace = false)`: max(0, x), elementwise.
@@ -14,6 +15,10 @@ export class ReLU extends Module {
 
   constructor(readonly inplace = false) {
     super();
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.inplace]);
   }
 
   protected compute(input: Activity): Tensor {

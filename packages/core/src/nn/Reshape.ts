@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.Reshape(...sizes[, batchMode])`: views the input as `sizes`,
@@ -28,6 +29,10 @@ export class Reshape extends Module {
       throw new RangeError(`Reshape: sizes must be positive integers, got (${args.join(', ')})`);
     this.size = size;
     this.nelement = size.reduce((p, n) => p * n, 1);
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [...this.size, this.batchMode]);
   }
 
   /** The output shape for an input, or null when it cannot be reshaped. */

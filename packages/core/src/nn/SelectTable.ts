@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.SelectTable(index)`: output = input[index].
@@ -21,6 +22,10 @@ export class SelectTable extends Module {
 
   constructor(readonly index: number) {
     super();
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.index]);
   }
 
   private resolve(input: Activity[]): number {

@@ -81,3 +81,13 @@ describe('Sequential', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('Module lifetime', () => {
+  it('frees everything it made when disposed', () => {
+    const before = tf.memory().numTensors;
+    const m = mlp();
+    m.forward(tf.tidy(() => tf.ones([2, 4])));
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before + 1); // the input, which the caller owns
+  });
+});

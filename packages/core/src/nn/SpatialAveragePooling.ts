@@ -1,6 +1,7 @@
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type PoolAxis, SpatialPooling } from './SpatialPooling';
+import { type ModuleSpec } from '../io/specFormat';
 
 /**
  * Torch's `nn.SpatialAveragePooling(kW, kH, dW = 1, dH = 1, padW = 0, padH = 0)`:
@@ -20,6 +21,10 @@ export class SpatialAveragePooling extends SpatialPooling {
 
   constructor(kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH = 0) {
     super(kW, kH, dW, dH, padW, padH);
+  }
+
+  override toSpec(): ModuleSpec {
+    return { ...super.toSpec(), ...(this.countIncludePad ? {} : { countIncludePad: false }) };
   }
 
   /** Torch's `setCountIncludePad()`: zero padding counts in the divisor. */

@@ -4,6 +4,7 @@ import type { Activity } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1,
@@ -45,6 +46,12 @@ export class SpatialConvolution extends Module {
     this.reset();
   }
 
+  override toSpec(): ModuleSpec {
+    const { nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH } = this;
+    const args = [nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH];
+    return specOf(this.typeName, args, { noBias: this.bias ? undefined : true });
+  }
+
   get weight(): Tensor {
     return this.param('weight')!.value;
   }
@@ -73,7 +80,7 @@ export class SpatialConvolution extends Module {
   override reset(stdv?: number): this {
     const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(this.kW * this.kH * this.nInputPlane);
     for (const p of this.params)
-      p.value.assign(tf.tidy(() => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed())));
+      this.fill(p.value, () => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()));
     return this;
   }
 

@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Activity } from '../util/activity';
 import { Dropout } from './Dropout';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.SpatialDropout(p = 0.5)`: in training, zeroes whole feature
@@ -19,6 +20,10 @@ export class SpatialDropout extends Dropout {
 
   constructor(p = 0.5) {
     super(p, true);
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.p]);
   }
 
   protected override checkInput(input: Activity): void {

@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /** Where the pooling windows fall along one spatial axis. */
 export interface PoolAxis {
@@ -44,6 +45,11 @@ export abstract class SpatialPooling extends Module {
       throw new RangeError(
         `nn.${name}: pad should be smaller than half of kernel size, but got padW = ${padW}, padH = ${padH}, kW = ${kW}, kH = ${kH}`,
       );
+  }
+
+  override toSpec(): ModuleSpec {
+    const { kW, kH, dW, dH, padW, padH } = this;
+    return specOf(this.typeName, [kW, kH, dW, dH, padW, padH], { ceil: this.ceilMode || undefined });
   }
 
   /** Torch's `ceil()`: round the output size up. */

@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.SplitTable(dimension, nInputDims?)`: a tensor becomes the
@@ -23,6 +24,10 @@ export class SplitTable extends Module {
     readonly nInputDims?: number,
   ) {
     super();
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.dimension, this.nInputDims]);
   }
 
   private dim(rank: number): number {

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.Squeeze(dim?, numInputDims?)`: removes dimension `dim` if its
@@ -21,6 +22,10 @@ export class Squeeze extends Module {
     public numInputDims?: number,
   ) {
     super();
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.dim, this.numInputDims]);
   }
 
   setNumInputDims(numInputDims?: number): this {

@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.Transpose(...pairs)`: swaps dimensions pair by pair, in order:
@@ -20,6 +21,10 @@ export class Transpose extends Module {
     if (!permutations.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isInteger)))
       throw new TypeError('Transpose: each argument must be a pair of dimensions, e.g. [0, 1]');
     this.permutations = permutations.map(([a, b]) => [a, b]);
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, this.permutations.map(([a, b]) => [a, b]));
   }
 
   /** perm[i] = the input dimension that becomes output dimension i; null if a dim is out of range. */

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.Unsqueeze(pos, numInputDims?)`: inserts a dimension of size 1
@@ -24,6 +25,10 @@ export class Unsqueeze extends Module {
   ) {
     super();
     if (!Number.isInteger(pos)) throw new TypeError(`Unsqueeze: pos must be an integer, got ${pos}`);
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.pos, this.numInputDims]);
   }
 
   setNumInputDims(numInputDims?: number): this {

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /**
  * Torch's `nn.View(...sizes)`: views the input as `sizes`, one of which may
@@ -26,6 +27,10 @@ export class View extends Module {
     if (size.filter((n) => n === -1).length > 1) throw new RangeError('View: only one dimension can be -1');
     this.size = size;
     this.numElements = size.filter((n) => n !== -1).reduce((p, n) => p * n, 1);
+  }
+
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, this.size, { numInputDims: this.numInputDims });
   }
 
   setNumInputDims(numInputDims?: number): this {

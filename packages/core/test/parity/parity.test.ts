@@ -11,7 +11,7 @@ import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../../src/tf';
 import type { Module } from '../../src/nn/Module';
 import type { Target } from '../../src/nn/Criterion';
-import { buildCriterion, buildModule, lookup, optimMethod, type Spec } from './build';
+import { criterionFromSpec, lookup, moduleFromSpec, optimMethod, type Spec } from './build';
 import { activity, Checker, FIXTURE_DIR, listFixtures, loadFixture, under } from './fixtures';
 
 const fixtures = listFixtures();
@@ -22,7 +22,7 @@ function disposeAll(...dicts: Record<string, Tensor>[]): void {
 
 /** A fresh model from the fixture's spec and state, in the fixture's mode. */
 async function modelFor(spec: Spec, T: Record<string, Tensor>): Promise<Module> {
-  const model = await buildModule(spec);
+  const model = moduleFromSpec(spec);
   model.loadStateDict(under(T, 'state'), { strict: true });
   if (spec.train === false) model.evaluate();
   else model.training();
@@ -91,7 +91,7 @@ describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
         const input = activity(T, 'input');
         const target = T.target as Target;
         const expected = under(T, 'fused_grad');
-        const crit = await buildCriterion(critSpec);
+        const crit = criterionFromSpec(critSpec);
 
         // The classic Torch loop: forward, criterion, backward.
         const loop = await modelFor(spec, T);
@@ -131,7 +131,7 @@ describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
   for (const fx of fixtures.filter((f) => f.kind === 'criterion')) {
     it(fx.name, async () => {
       const { T, meta } = loadFixture(fx.path);
-      const crit = await buildCriterion(JSON.parse(meta.spec) as Spec);
+      const crit = criterionFromSpec(JSON.parse(meta.spec) as Spec);
       const check = new Checker();
       try {
         check.number('loss', crit.forward(T.input, T.target), T.loss.dataSync()[0]);

@@ -1,0 +1,244 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchNormalization } from '../nn/BatchNormalization';
+import { ClassNLLCriterion } from '../nn/ClassNLLCriterion';
+import { Linear } from '../nn/Linear';
+import { LogSoftMax } from '../nn/LogSoftMax';
+import type { Module } from '../nn/Module';
+import { ReLU } from '../nn/ReLU';
+import { Sequential } from '../nn/Sequential';
+import { SpatialAveragePooling } from '../nn/SpatialAveragePooling';
+import { SpatialBatchNormalization } from '../nn/SpatialBatchNormalization';
+import { SpatialConvolution } from '../nn/SpatialConvolution';
+import { SpatialMaxPooling } from '../nn/SpatialMaxPooling';
+import { View } from '../nn/View';
+import { tf } from '../tf';
+import { StateDictError } from '../util/errors';
+import { manualSeed } from '../util/random';
+import { decodeModel, encodeModel, loadModel, ModelFileError, saveModel } from './model';
+import { SafetensorsError } from './safetensors';
+
+let root = '';
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'captcha-nn-model-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A small captcha-like network: NHWC [N, 12, 16, 1] → [N, 5] log-probabilities. */
+function net(): Sequential {
+  return new Sequential(
+    new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1).noBias(),
+    new SpatialBatchNormalization(4),
+    new ReLU(),
+    new SpatialMaxPooling(2, 2, 2, 2).ceil(),
+    new SpatialAveragePooling(3, 3, 2, 2, 1, 1).setCountExcludePad(),
+    new View(-1).setNumInputDims(3),
+    new Linear(48, 5),
+    new BatchNormalization(5, 1e-3, 0.2),
+    new LogSoftMax(),
+  );
+}
+
+const metadata = { charset: '0123456789abc', length: 5, preprocessing: { height: 12, width: 16, grayscale: true, mean: 0.5 } };
+
+/** A trained-looking net: running statistics moved by a few training forwards. */
+function trainedNet(): Sequential {
+  manualSeed(3);
+  const m = net();
+  for (let i = 0; i < 3; i++) {
+    const x = tf.randomNormal([4, 12, 16, 1], 0, 1, 'float32', 10 + i);
+    m.forward(x);
+    x.dispose();
+  }
+  return m.evaluate();
+}
+
+function out(m: Module, x: Tensor): number[] {
+  return Array.from((m.forward(x) as Tensor).dataSync());
+}
+
+describe('saveModel / loadModel', () => {
+  it('round-trips architecture, weights, metadata and criterion through a folder', async () => {
+    const m = trainedNet();
+    const crit = new ClassNLLCriterion([1, 2, 1, 0.5, 1], false);
+    const dir = join(root, 'runs', 'a'); // created by saveModel
+    await saveModel(dir, m, { metadata, criterion: crit });
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.safetensors']);
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    expect(json).toMatchObject({ format: 'captcha-nn-model', version: 1, metadata, spec: m.toSpec(), criterion: crit.toSpec() });
+
+    const x = tf.randomNormal([3, 12, 16, 1], 0, 1, 'float32', 99);
+    const loaded = await loadModel(dir);
+    expect(loaded.model.train).toBe(false);
+    expect(loaded.model.toString()).toBe(m.toString());
+    expect(loaded.metadata).toEqual(metadata);
+    expect(loaded.spec).toEqual(m.toSpec());
+    expect(loaded.criterion!.toSpec()).toEqual(crit.toSpec());
+    expect(out(loaded.model, x)).toEqual(out(m, x));
+
+    // file: URLs name a folder too.
+    const viaUrl = await loadModel(pathToFileURL(dir));
+    expect(out(viaUrl.model, x)).toEqual(out(m, x));
+
+    for (const t of [x]) t.dispose();
+    for (const mod of [m, loaded.model, viaUrl.model]) mod.dispose();
+    for (const c of [crit, loaded.criterion!, viaUrl.criterion!]) c.dispose();
+  });
+
+  it('loads from bytes (a worker) and frees its temporary tensors', () => {
+    const m = trainedNet();
+    const bytes = encodeModel(m, { metadata });
+    const x = tf.randomNormal([2, 12, 16, 1], 0, 1, 'float32', 5);
+    const expected = out(m, x);
+    const before = tf.memory().numTensors;
+    const { model, metadata: md, criterion } = decodeModel(structuredClone(bytes));
+    expect(criterion).toBeUndefined();
+    expect(md).toEqual(metadata);
+    expect(out(model, x)).toEqual(expected);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    m.dispose();
+  });
+
+  describe('over http', () => {
+    let server: Server;
+    let base = '';
+    const files = new Map<string, Uint8Array>();
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        const body = files.get(req.url ?? '');
+        if (!body) return res.writeHead(404, 'Not Found').end();
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const addr = server.address();
+      base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    });
+    afterAll(() => server?.close());
+
+    it('fetches both files from a base URL, with or without the trailing slash', async () => {
+      const m = trainedNet();
+      const { json, weights } = encodeModel(m, { metadata });
+      files.set('/models/a/model.json', json);
+      files.set('/models/a/weights.safetensors', weights);
+      const x = tf.randomNormal([2, 12, 16, 1], 0, 1, 'float32', 6);
+      for (const url of [`${base}/models/a`, `${base}/models/a/`]) {
+        const loaded = await loadModel(url);
+        expect(loaded.metadata).toEqual(metadata);
+        expect(out(loaded.model, x)).toEqual(out(m, x));
+        loaded.model.dispose();
+      }
+      x.dispose();
+      m.dispose();
+    });
+
+    it('names the URL that failed', async () => {
+      files.set('/models/b/model.json', new TextEncoder().encode('{}'));
+      await expect(loadModel(`${base}/models/b/`)).rejects.toThrow(`${base}/models/b/weights.safetensors: HTTP 404 Not Found`);
+    });
+  });
+
+  describe('errors name the file at fault', () => {
+    let dir = '';
+    beforeAll(async () => {
+      dir = join(root, 'bad');
+      const m = net();
+      await saveModel(dir, m, { metadata });
+      m.dispose();
+    });
+
+    const copyTo = async (name: string, edit: { json?: string; weights?: Uint8Array }) => {
+      const d = join(root, name);
+      await mkdir(d, { recursive: true });
+      await writeFile(join(d, 'model.json'), edit.json ?? (await readFile(join(dir, 'model.json'))));
+      await writeFile(join(d, 'weights.safetensors'), edit.weights ?? (await readFile(join(dir, 'weights.safetensors'))));
+      return d;
+    };
+
+    it('a missing file', async () => {
+      const d = join(root, 'missing');
+      await mkdir(d, { recursive: true });
+      await writeFile(join(d, 'model.json'), await readFile(join(dir, 'model.json')));
+      await expect(loadModel(d)).rejects.toThrow(`${join(d, 'weights.safetensors')}: no such file`);
+      await expect(loadModel(join(root, 'nowhere'))).rejects.toThrow(ModelFileError);
+    });
+
+    it('corrupt JSON, another format, a newer version, a bad spec', async () => {
+      const cases: [string, string | RegExp][] = [
+        ['{"format": "captcha-nn-model", "vers', /model\.json: not valid JSON/],
+        ['{"format": "keras", "version": 1}', 'model.json: not a captcha-nn-model file (format: "keras")'],
+        ['{"format": "captcha-nn-model", "version": 2, "spec": {"type": "Linear"}}', 'model.json: version 2 is newer than this library reads (1)'],
+        ['{"format": "captcha-nn-model", "version": 1}', "model.json: 'spec' is missing or not a module spec"],
+        [
+          '{"format": "captcha-nn-model", "version": 1, "spec": {"type": "Sequential", "children": [{"type": "Gizmo"}]}}',
+          /model\.json: spec children\[0\]: unknown type 'Gizmo' \(known: /,
+        ],
+      ];
+      for (const [i, [json, error]] of cases.entries()) {
+        const d = await copyTo(`json${i}`, { json });
+        await expect(loadModel(d)).rejects.toThrow(ModelFileError);
+        await expect(loadModel(d)).rejects.toThrow(error);
+        await expect(loadModel(d)).rejects.toThrow(join(d, 'model.json'));
+      }
+    });
+
+    it('corrupt or truncated weights', async () => {
+      const good = new Uint8Array(await readFile(join(dir, 'weights.safetensors')));
+      const huge = good.slice();
+      new DataView(huge.buffer).setBigUint64(0, 1n << 40n, true);
+      const d1 = await copyTo('w1', { weights: huge });
+      await expect(loadModel(d1)).rejects.toThrow(SafetensorsError);
+      await expect(loadModel(d1)).rejects.toThrow(`${join(d1, 'weights.safetensors')}: header length 1099511627776 runs past the end`);
+      const d2 = await copyTo('w2', { weights: good.subarray(0, good.length - 10) });
+      await expect(loadModel(d2)).rejects.toThrow(join(d2, 'weights.safetensors'));
+    });
+
+    it('weights of another architecture: every offending key', async () => {
+      const other = new Sequential(new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1), new Linear(48, 6));
+      const { weights } = encodeModel(other);
+      other.dispose();
+      const d = await copyTo('mismatch', { weights });
+      const err = await loadModel(d).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StateDictError);
+      const e = err as StateDictError;
+      expect(e.message).toContain(`${join(d, 'weights.safetensors')} does not fit ${join(d, 'model.json')}`);
+      expect(e.unexpected).toEqual(['0.bias']);
+      expect(e.misshapen).toEqual([
+        { key: '1.weight', expected: [4], actual: [6, 48] },
+        { key: '1.bias', expected: [4], actual: [6] },
+      ]);
+      expect(e.missing).toContain('1.running_mean');
+      expect(e.missing).toContain('6.weight');
+      expect(e.message).toMatch(/missing keys: .*1\.running_mean.*; unexpected keys: 0\.bias; misshapen keys: 1\.weight/);
+    });
+  });
+
+  it('writes atomically: no temporary files left, after success or failure', async () => {
+    const dir = join(root, 'atomic');
+    const m = net();
+    await saveModel(dir, m, { metadata });
+    await saveModel(dir, m, { metadata: { ...metadata, length: 6 } }); // overwrite in place
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.safetensors']);
+    expect((await loadModel(dir).then((r) => (r.model.dispose(), r.metadata))).length).toBe(6);
+
+    // A folder where the weights file should be: the rename fails, the temporary file goes.
+    const blocked = join(root, 'blocked');
+    await mkdir(join(blocked, 'weights.safetensors'), { recursive: true });
+    await expect(saveModel(blocked, m)).rejects.toThrow();
+    expect((await readdir(blocked)).sort()).toEqual(['weights.safetensors']);
+
+    // Metadata that is not JSON is refused before anything is written.
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(saveModel(join(root, 'cyclic'), m, { metadata: cyclic })).rejects.toThrow('metadata is not JSON-able');
+    m.dispose();
+  });
+});

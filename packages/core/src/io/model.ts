@@ -1,0 +1,233 @@
+/**
+ * Self-describing saved models: a folder with
+ *
+ *   model.json           { format: 'captcha-nn-model', version: 1, spec, criterion?, metadata }
+ *   weights.safetensors  the state dict, PyTorch's keys and layouts
+ *
+ * `spec` is the model's `toSpec()` (src/io/spec.ts), `metadata` whatever the
+ * application needs to use the model (charset, preprocessing), as JSON.
+ *
+ *   await saveModel('runs/x', model, { metadata: { charset }, criterion });
+ *   const { model, metadata } = await loadModel('runs/x');          // Node: a folder
+ *   const { model, metadata } = await loadModel('models/x/');       // browser: a URL, fetched
+ *   const { model } = decodeModel({ json, weights });               // bytes already at hand (a worker)
+ *
+ * Node's file APIs are imported only when a path is read or written, so
+ * browser bundles can use the rest.
+ */
+import type { Criterion } from '../nn/Criterion';
+import type { Module } from '../nn/Module';
+import { StateDictError } from '../util/errors';
+import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from './safetensors';
+import { criterionFromSpec, moduleFromSpec } from './spec';
+import type { CriterionSpec, ModuleSpec } from './specFormat';
+import { type NodeFs, type NodePath, type NodeUrl, nodeImport } from './nodeImport';
+
+export const MODEL_FORMAT = 'captcha-nn-model';
+export const MODEL_VERSION = 1;
+export const MODEL_JSON = 'model.json';
+export const MODEL_WEIGHTS = 'weights.safetensors';
+
+/** The contents of model.json. */
+export interface ModelFile {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  spec: ModuleSpec;
+  /** The training criterion, when one was saved. */
+  criterion?: CriterionSpec;
+  metadata: Record<string, unknown>;
+}
+
+export interface SaveModelOptions {
+  /** JSON-able data the application needs with the model: charset, preprocessing… */
+  metadata?: Record<string, unknown>;
+  /** Saved as a spec (its weights, e.g. ClassNLL's, in the spec). */
+  criterion?: Criterion;
+}
+
+export interface LoadedModel {
+  /** The model with the saved weights, in evaluate mode. */
+  model: Module;
+  metadata: Record<string, unknown>;
+  /** Present when one was saved. */
+  criterion?: Criterion;
+  /** The architecture as saved, to build replicas (`moduleFromSpec`). */
+  spec: ModuleSpec;
+}
+
+/** The two files' bytes (or model.json already parsed); `name` is used in error messages. */
+export interface ModelBytes {
+  json: Uint8Array | ArrayBuffer | string | ModelFile;
+  weights: Uint8Array | ArrayBuffer;
+  name?: string;
+}
+
+/** A folder path (Node), an http(s)/file/relative URL of the folder, or the files' bytes. */
+export type ModelSource = string | URL | ModelBytes;
+
+/** A missing, unreadable or malformed model file; the message starts with the file's name. */
+export class ModelFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'ModelFileError';
+  }
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** model.json and weights.safetensors as bytes, e.g. to hand a model to a worker. */
+export function encodeModel(model: Module, { metadata = {}, criterion }: SaveModelOptions = {}): {
+  json: Uint8Array;
+  weights: Uint8Array;
+} {
+  const file: ModelFile = { format: MODEL_FORMAT, version: MODEL_VERSION, spec: model.toSpec(), metadata };
+  if (criterion) file.criterion = criterion.toSpec();
+  let text: string;
+  try {
+    text = JSON.stringify(file, null, 2) + '\n';
+  } catch (e) {
+    throw new TypeError(`saveModel: the metadata is not JSON-able (${message(e)})`);
+  }
+  const state = model.stateDict();
+  try {
+    return { json: new TextEncoder().encode(text), weights: encodeSafetensors(state, { format: MODEL_FORMAT }) };
+  } finally {
+    for (const t of Object.values(state)) t.dispose();
+  }
+}
+
+/**
+ * Writes `dir/model.json` and `dir/weights.safetensors`, each atomically
+ * (weights first), creating `dir` if needed. Node only.
+ */
+export async function saveModel(dir: string, model: Module, options: SaveModelOptions = {}): Promise<void> {
+  const { json, weights } = encodeModel(model, options);
+  const fs = await nodeImport<NodeFs>('node:fs/promises');
+  const { join } = await nodeImport<NodePath>('node:path');
+  await fs.mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, MODEL_WEIGHTS), weights);
+  await writeFileAtomic(join(dir, MODEL_JSON), json);
+}
+
+/**
+ * Loads a saved model: from a folder path in Node, from a URL of the folder
+ * (http(s), or relative to the page in a browser) by fetch, or from the
+ * files' bytes. Errors name the file at fault; a weights file that does not
+ * fit the architecture throws loadStateDict's StateDictError listing the keys.
+ */
+export async function loadModel(source: ModelSource): Promise<LoadedModel> {
+  if (typeof source === 'object' && !(source instanceof URL)) return decodeModel(source);
+  const url = asUrl(source);
+  if (!url) return decodeModel(await readFolder(source as string));
+  if (url.protocol === 'file:' && isNode()) {
+    const { fileURLToPath } = await nodeImport<NodeUrl>('node:url');
+    return decodeModel(await readFolder(fileURLToPath(url)));
+  }
+  const base = new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
+  const [json, weights] = await Promise.all([fetchBytes(new URL(MODEL_JSON, base)), fetchBytes(new URL(MODEL_WEIGHTS, base))]);
+  return decodeModel({ json, weights, name: base.href.replace(/\/$/, '') });
+}
+
+/** Builds the model from the two files' contents, without I/O (`loadModel` after reading). */
+export function decodeModel({ json, weights, name }: ModelBytes): LoadedModel {
+  const jsonName = name ? `${name}/${MODEL_JSON}` : MODEL_JSON;
+  const weightsName = name ? `${name}/${MODEL_WEIGHTS}` : MODEL_WEIGHTS;
+  const file = parseModelFile(json, jsonName);
+  const bytes = weights instanceof Uint8Array ? weights : new Uint8Array(weights);
+  const { tensors } = decodeSafetensors(bytes, weightsName);
+  let model: Module | undefined;
+  let criterion: Criterion | undefined;
+  try {
+    try {
+      model = moduleFromSpec(file.spec);
+      if (file.criterion) criterion = criterionFromSpec(file.criterion);
+    } catch (e) {
+      throw new ModelFileError(jsonName, message(e));
+    }
+    try {
+      model.loadStateDict(tensors);
+    } catch (e) {
+      if (e instanceof StateDictError) e.message = `${weightsName} does not fit ${jsonName}: ${e.message}`;
+      throw e;
+    }
+    model.evaluate();
+    return { model, metadata: file.metadata, criterion, spec: file.spec };
+  } catch (e) {
+    model?.dispose();
+    criterion?.dispose();
+    throw e;
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+}
+
+function parseModelFile(json: ModelBytes['json'], name: string): ModelFile {
+  const fail = (problem: string): never => {
+    throw new ModelFileError(name, problem);
+  };
+  let raw: unknown = json;
+  if (typeof json === 'string' || json instanceof Uint8Array || json instanceof ArrayBuffer) {
+    try {
+      const text = typeof json === 'string' ? json : new TextDecoder('utf-8', { fatal: true }).decode(json);
+      raw = JSON.parse(text);
+    } catch (e) {
+      fail(`not valid JSON (${message(e)})`);
+    }
+  }
+  const obj = raw as Partial<ModelFile> | null;
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return fail('not a JSON object');
+  if (obj.format !== MODEL_FORMAT) fail(`not a ${MODEL_FORMAT} file (format: ${JSON.stringify(obj.format)})`);
+  if (!Number.isInteger(obj.version) || (obj.version as number) < 1) fail(`bad version ${JSON.stringify(obj.version)}`);
+  if ((obj.version as number) > MODEL_VERSION)
+    fail(`version ${obj.version} is newer than this library reads (${MODEL_VERSION}): update @captcha-nn/core`);
+  if (obj.spec === null || typeof obj.spec !== 'object' || typeof obj.spec.type !== 'string')
+    fail(`'spec' is missing or not a module spec`);
+  const metadata = obj.metadata ?? {};
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) fail(`'metadata' is not an object`);
+  return { ...obj, metadata } as ModelFile;
+}
+
+const isNode = () => typeof process !== 'undefined' && !!process.versions?.node;
+
+/** The folder's URL, or null for a file-system path (Node). */
+function asUrl(source: string | URL): URL | null {
+  let url: URL | null = null;
+  if (source instanceof URL) url = source;
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) url = new URL(source);
+  else if (!isNode()) {
+    const base = (globalThis as { location?: { href: string } }).location?.href;
+    if (!base) throw new ModelFileError(source, 'a relative URL needs a page to resolve against; pass an absolute URL');
+    url = new URL(source, base);
+  }
+  return url;
+}
+
+async function readFolder(dir: string): Promise<ModelBytes> {
+  const fs = await nodeImport<NodeFs>('node:fs/promises');
+  const { join } = await nodeImport<NodePath>('node:path');
+  const read = async (file: string) => {
+    try {
+      const b = await fs.readFile(file);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new ModelFileError(file, code === 'ENOENT' ? 'no such file' : `cannot read (${message(e)})`);
+    }
+  };
+  const [json, weights] = await Promise.all([read(join(dir, MODEL_JSON)), read(join(dir, MODEL_WEIGHTS))]);
+  return { json, weights, name: dir.replace(/[\\/]+$/, '') };
+}
+
+async function fetchBytes(url: URL): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new ModelFileError(url.href, `fetch failed (${message(e)})`);
+  }
+  if (!res.ok) throw new ModelFileError(url.href, `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
