@@ -1,28 +1,110 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths as tfSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
+import { registerWasmKernels } from './backends/wasm/registerWasmKernels';
+import { registerGradients } from './backends/gradients/registerGradients';
+import {
+  BACKEND_NAMES,
+  BackendError,
+  type BackendName,
+  loadOptional,
+  startTfBackend,
+} from './backends/loaders';
 
-/** Backends the library knows by name. */
-export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu' | 'webgpu' | 'webgl' | 'auto';
+// Our wasm kernels (training needs kernels stock wasm lacks, and faster ones)
+// and gradient fixes, registered on import so every backend switch sees them.
+registerWasmKernels();
+registerGradients();
+
+export { BACKEND_NAMES, BackendError, type BackendName };
 
 const DEFAULT_BACKEND: BackendName = 'wasm';
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+/** `auto` tries these in order, fastest first, and takes the first that starts. */
+const AUTO_ORDER: BackendName[] = isNode
+  ? ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm']
+  : ['webgpu', 'webgl', 'wasm'];
+
+/**
+ * Where the browser fetches the wasm binaries. `setWasmPaths` takes a prefix
+ * (a folder URL ending in '/') or a map from file name
+ * (`tfjs-backend-wasm.wasm`, `-simd.wasm`, `-threaded-simd.wasm`) to URL, as
+ * @tensorflow/tfjs-backend-wasm's does; so does the global
+ * `CAPTCHA_NN_WASM_PATHS`. With neither, tfjs fetches them from the folder
+ * the page's script was served from: copy the three files from
+ * `node_modules/@tensorflow/tfjs-backend-wasm/dist/` there. In Node they are
+ * read from the installed package and nothing is needed.
+ */
+export function setWasmPaths(prefixOrFileMap: string | Record<string, string>, usePlatformFetch?: boolean): void {
+  tfSetWasmPaths(prefixOrFileMap as never, usePlatformFetch);
+  wasmPathsSet = true;
+}
+let wasmPathsSet = false;
+
+function configureWasmPaths(): void {
+  if (wasmPathsSet || isNode) return;
+  const fromGlobal = (globalThis as { CAPTCHA_NN_WASM_PATHS?: string | Record<string, string> }).CAPTCHA_NN_WASM_PATHS;
+  if (fromGlobal) setWasmPaths(fromGlobal);
+}
 
 /**
  * Selects and initialises a tfjs backend; with no name, reads
- * `CAPTCHA_NN_BACKEND` and falls back to wasm. Resolves to the backend in use.
- * Await it (or `ready()`) before the first forward: wasm starts asynchronously.
+ * `CAPTCHA_NN_BACKEND` and falls back to wasm. Resolves to the backend's name
+ * as tfjs knows it (`tensorflow-gpu` runs as tfjs's `tensorflow`).
+ * Await it (or `ready()`) before the first forward: backends start asynchronously.
+ *
+ * Names: `wasm` (default), `cpu`, `tensorflow` (@tensorflow/tfjs-node),
+ * `tensorflow-gpu` (@tensorflow/tfjs-node-gpu), `webgpu`
+ * (@tensorflow/tfjs-backend-webgpu; in Node also the `webgpu` package),
+ * `webgl` (browsers), `auto` (the fastest that starts; logs its choice).
+ * Optional packages are never dependencies: a missing one fails at once with
+ * what to install; one that cannot start fails with its reason.
  */
 export async function setBackend(name?: BackendName | string): Promise<string> {
-  const wanted = name ?? envBackend() ?? DEFAULT_BACKEND;
-  const ok = await tf.setBackend(wanted === 'auto' ? DEFAULT_BACKEND : wanted);
-  if (!ok) throw new Error(`backend '${wanted}' failed to start`);
-  await tf.ready();
+  const wanted = (name ?? envBackend() ?? DEFAULT_BACKEND).trim();
+  if (!(BACKEND_NAMES as readonly string[]).includes(wanted)) {
+    throw new BackendError(
+      `captcha-nn: unknown backend '${wanted}'${name === undefined ? ' (from CAPTCHA_NN_BACKEND)' : ''}. ` +
+        `Valid names: ${BACKEND_NAMES.join(', ')}.`,
+      wanted,
+    );
+  }
+  if (wanted === 'auto') return auto();
+  await start(wanted as BackendName);
   return tf.getBackend();
 }
 
 /** Initialises the backend chosen by `CAPTCHA_NN_BACKEND`, or wasm, if none is set yet. */
 export async function ready(): Promise<string> {
   return setBackend();
+}
+
+async function start(name: BackendName): Promise<void> {
+  if (name === 'wasm') {
+    configureWasmPaths();
+    return startTfBackend('wasm');
+  }
+  if (name === 'cpu') return startTfBackend('cpu');
+  const spec = await loadOptional(name);
+  return startTfBackend(spec.tfName, name);
+}
+
+async function auto(): Promise<string> {
+  const skipped: string[] = [];
+  for (const name of AUTO_ORDER) {
+    try {
+      await start(name);
+      const how = skipped.length ? ` (skipped ${skipped.join('; ')})` : '';
+      console.info(`captcha-nn: backend 'auto' chose '${name}'${how}`);
+      return tf.getBackend();
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      skipped.push(`${name}: ${/not installed/.test(msg) ? 'not installed' : msg.replace(/^captcha-nn: /, '')}`);
+    }
+  }
+  throw new BackendError(`captcha-nn: backend 'auto' found none that starts: ${skipped.join('; ')}`, 'auto');
 }
 
 function envBackend(): string | undefined {

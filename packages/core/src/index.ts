@@ -8,7 +8,7 @@ export { tf } from './tf';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank } from './tf';
 
 // Backends: wasm by default; await ready() or setBackend() before training.
-export { setBackend, ready, type BackendName } from './backend';
+export { setBackend, ready, setWasmPaths, BackendError, BACKEND_NAMES, type BackendName } from './backend';
 
 // Activities, errors, randomness
 export type { Activity } from './util/activity';

@@ -1,0 +1,49 @@
+/**
+ * `BatchMatMul` for wasm with transposes made explicit.
+ *
+ * The stock kernel uses XNNPACK only for an unbatched product with neither
+ * operand transposed; otherwise it runs a scalar loop (transposeA ~25x,
+ * transposeB ~7x slower at [32,2048]x[2048,512]). Linear's forward is
+ * transposeB and its weight gradient transposeA, so we transpose the operand
+ * (a memory pass) and run the XNNPACK product. Batched products stay on the
+ * stock kernel (its loop is no faster either way).
+ */
+import { BatchMatMul, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { type BackendWasm, batchOf, captureStock, disposeInfos, runStock, transposeLast2 } from './kernel_utils';
+
+/**
+ * Runs stock kernel `name` with `transposeA/B` materialised when the product
+ * is unbatched (so it takes XNNPACK's path); passes anything else through.
+ */
+export function matMulExplicitTranspose(
+  name: string,
+  args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> },
+): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs;
+  const transposeA = Boolean(attrs.transposeA);
+  const transposeB = Boolean(attrs.transposeB);
+  const fast =
+    (transposeA || transposeB) &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    batchOf(a) === 1 &&
+    batchOf(b) === 1;
+  if (!fast) return runStock(backend, name, inputs, attrs as never);
+  const aT = transposeA ? transposeLast2(backend, a) : null;
+  const bT = transposeB ? transposeLast2(backend, b) : null;
+  const out = runStock(backend, name, { ...inputs, a: aT ?? a, b: bT ?? b }, {
+    ...attrs,
+    transposeA: false,
+    transposeB: false,
+  } as never);
+  disposeInfos(backend, aT, bT);
+  return out;
+}
+
+export const batchMatMulConfig: KernelConfig = {
+  kernelName: BatchMatMul,
+  backendName: 'wasm',
+  setupFunc: (backend) => captureStock(BatchMatMul)?.setupFunc?.(backend),
+  kernelFunc: ((args: never) => matMulExplicitTranspose(BatchMatMul, args)) as unknown as KernelFunc,
+};

@@ -1,0 +1,146 @@
+/**
+ * Helpers for our wasm kernels. They compose the wasm backend's own kernel
+ * functions (XNNPACK `Conv2D`, `BatchMatMul`, `Transpose`...) on TensorInfos,
+ * the way tfjs-core's backends compose kernels, and free every intermediate
+ * with `backend.disposeData`. No tfjs op is called inside a kernel: that would
+ * create engine-tracked tensors inside another kernel's bookkeeping.
+ */
+import { getKernel, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+export type { BackendWasm };
+
+/** Stock wasm kernels we override, captured before the override. */
+const stockKernels = new Map<string, KernelConfig>();
+
+/** Remembers the stock wasm kernel `name` (once) so overrides can delegate to it. */
+export function captureStock(name: string): KernelConfig | undefined {
+  if (!stockKernels.has(name)) {
+    const k = getKernel(name, 'wasm');
+    if (k) stockKernels.set(name, k);
+  }
+  return stockKernels.get(name);
+}
+
+/** The stock wasm kernel `name`, whether or not we override it. */
+export function stockKernel(name: string): KernelConfig {
+  const k = stockKernels.get(name) ?? getKernel(name, 'wasm');
+  if (!k) throw new Error(`captcha-nn: the wasm backend has no '${name}' kernel`);
+  return k;
+}
+
+/** Runs the stock wasm kernel `name`. */
+export function runStock(
+  backend: BackendWasm,
+  name: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  return stockKernel(name).kernelFunc({ inputs, attrs, backend }) as TensorInfo;
+}
+
+/** Frees intermediates (refcounted: a reshape's view only drops a reference). */
+export function disposeInfos(backend: BackendWasm, ...infos: (TensorInfo | null | undefined)[]): void {
+  for (const info of infos) if (info) backend.disposeData(info.dataId);
+}
+
+/**
+ * A Float32Array view of a tensor on the wasm heap. Take views only after the
+ * last allocation of a step: growing the heap detaches older views.
+ */
+export function f32(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+export function int32(backend: BackendWasm, info: TensorInfo): Int32Array {
+  return backend.typedArrayFromHeap(info) as Int32Array;
+}
+
+/** A zero-filled float32 output (makeOutput memory is uninitialised). */
+export function zerosOutput(backend: BackendWasm, shape: number[]): TensorInfo {
+  const out = backend.makeOutput(shape, 'float32');
+  f32(backend, out).fill(0);
+  return out;
+}
+
+export function transpose(backend: BackendWasm, x: TensorInfo, perm: number[]): TensorInfo {
+  return runStock(backend, 'Transpose', { x }, { perm });
+}
+
+export function reshape(backend: BackendWasm, x: TensorInfo, shape: number[]): TensorInfo {
+  return runStock(backend, 'Reshape', { x }, { shape });
+}
+
+/**
+ * Crops an NHWC tensor by non-negative amounts on each spatial side; returns
+ * null when there is nothing to crop.
+ */
+export function cropHW(
+  backend: BackendWasm,
+  x: TensorInfo,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): TensorInfo | null {
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return null;
+  const [n, h, w, c] = x.shape;
+  return runStock(backend, 'Slice', { x }, {
+    begin: [0, top, left, 0],
+    size: [n, h - top - bottom, w - left - right, c],
+  });
+}
+
+/**
+ * XNNPACK 2-D convolution, NHWC, with per-side padding that may be negative
+ * (a negative pad crops the input first). Output size is whatever the pads
+ * give; callers choose pads so that it is exact.
+ */
+export function conv2dExplicit(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  strides: [number, number],
+  dilations: [number, number],
+  pads: { top: number; bottom: number; left: number; right: number },
+): TensorInfo {
+  const crop = cropHW(
+    backend,
+    x,
+    Math.max(0, -pads.top),
+    Math.max(0, -pads.bottom),
+    Math.max(0, -pads.left),
+    Math.max(0, -pads.right),
+  );
+  const pad = [
+    [0, 0],
+    [Math.max(0, pads.top), Math.max(0, pads.bottom)],
+    [Math.max(0, pads.left), Math.max(0, pads.right)],
+    [0, 0],
+  ];
+  const out = runStock(backend, 'Conv2D', { x: crop ?? x, filter }, {
+    strides,
+    pad,
+    dilations,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  } as unknown as NamedAttrMap);
+  disposeInfos(backend, crop);
+  return out;
+}
+
+/** Swaps the last two axes. */
+export function transposeLast2(backend: BackendWasm, x: TensorInfo): TensorInfo {
+  const r = x.shape.length;
+  const perm = [...Array(r).keys()];
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return transpose(backend, x, perm);
+}
+
+/** Product of all but the last two dims. */
+export function batchOf(x: TensorInfo): number {
+  let p = 1;
+  for (let i = 0; i < x.shape.length - 2; i++) p *= x.shape[i];
+  return p;
+}

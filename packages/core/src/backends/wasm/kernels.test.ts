@@ -1,0 +1,261 @@
+/**
+ * Our wasm kernels against the cpu backend, through the public ops and
+ * tf.grads, the way training calls them. Inputs are seeded arrays so both
+ * backends see the same numbers.
+ */
+import { afterAll, describe, expect, test } from 'vitest';
+import { tf } from '../../tf';
+import type { Tensor } from '../../tf';
+import { spreadFilter } from '../gradients/Conv2D_grad';
+
+type Shape = [number, number, number, number] | number[];
+type Inputs = Record<string, { shape: Shape; data: Float32Array }>;
+
+let seed = 12345;
+function rand(shape: Shape, relu = false): { shape: Shape; data: Float32Array } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const v = seed / 2147483648 - 0.5;
+    data[i] = relu ? Math.max(0, v) : v;
+  }
+  return { shape, data };
+}
+
+/** Runs f on `backend` with fresh tensors from `inputs`; returns outputs as arrays. */
+async function on(backend: string, inputs: Inputs, f: (t: Record<string, Tensor>) => Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ts: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.data, v.shape);
+    return f(ts).map((o) => o.dataSync() as Float32Array);
+  });
+}
+
+function expectClose(actual: Float32Array[], expected: Float32Array[], tol = 1e-4): void {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((a, k) => {
+    const e = expected[k];
+    expect(a.length).toBe(e.length);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - e[i]) / (1 + Math.abs(e[i])));
+    expect(worst, `output ${k}`).toBeLessThanOrEqual(tol);
+  });
+}
+
+/** wasm vs cpu on the same function and inputs. */
+async function parity(inputs: Inputs, f: (t: Record<string, Tensor>) => Tensor[], tol = 1e-4): Promise<void> {
+  const ref = await on('cpu', inputs, f);
+  const got = await on('wasm', inputs, f);
+  expectClose(got, ref, tol);
+}
+
+afterAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+type Pad = 'valid' | 'same' | number | [[0, 0], [number, number], [number, number], [0, 0]];
+const convCases: { name: string; x: Shape; f: Shape; s: number | [number, number]; pad: Pad; d?: number }[] = [
+  { name: 'stride 1 same', x: [2, 7, 9, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' },
+  { name: 'stride 1 valid', x: [2, 7, 9, 3], f: [3, 2, 3, 4], s: 1, pad: 'valid' },
+  { name: 'stride 2 valid', x: [2, 9, 8, 3], f: [3, 2, 3, 5], s: 2, pad: 'valid' },
+  { name: 'stride 2 same, odd', x: [1, 7, 7, 2], f: [3, 3, 2, 3], s: 2, pad: 'same' },
+  { name: 'stride [2,3] same, 5x4', x: [2, 11, 13, 2], f: [5, 4, 2, 3], s: [2, 3], pad: 'same' },
+  { name: 'stride 2 explicit number', x: [2, 8, 9, 3], f: [3, 3, 3, 4], s: 2, pad: 1 },
+  { name: 'stride [2,3] explicit per side', x: [2, 9, 10, 3], f: [3, 3, 3, 2], s: [2, 3], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+  { name: 'stride 3, kernel 2 (taps < stride)', x: [2, 8, 10, 3], f: [2, 2, 3, 4], s: 3, pad: 'valid' },
+  { name: 'pad larger than kernel', x: [1, 6, 7, 2], f: [2, 2, 2, 3], s: 2, pad: [[0, 0], [3, 1], [2, 4], [0, 0]] },
+  { name: '1x1 stride 2', x: [2, 7, 8, 4], f: [1, 1, 4, 5], s: 2, pad: 'valid' },
+  { name: 'dilation 2 same', x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 1, pad: 'same', d: 2 },
+  { name: 'dilation 2 valid', x: [2, 9, 10, 3], f: [3, 2, 3, 4], s: 1, pad: 'valid', d: 2 },
+  { name: 'dilation 2 explicit', x: [1, 8, 9, 2], f: [2, 3, 2, 3], s: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], d: 2 },
+];
+
+describe('Conv2DBackpropFilter / Conv2DBackpropInput', () => {
+  for (const c of convCases) {
+    test(`conv2d gradients, ${c.name}`, async () => {
+      const out = tf.tidy(() => tf.conv2d(tf.zeros(c.x as [number, number, number, number]) as tf.Tensor4D, tf.zeros(c.f as [number, number, number, number]) as tf.Tensor4D, c.s, c.pad as never, 'NHWC', c.d ?? 1)).shape;
+      const inputs = { x: rand(c.x), f: rand(c.f), dy: rand(out) };
+      const f = (t: Record<string, Tensor>) => {
+        const g = tf.grads((x: Tensor, w: Tensor) =>
+          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as never, 'NHWC', c.d ?? 1),
+        );
+        return g([t.x, t.f], t.dy);
+      };
+      await parity(inputs, f);
+      if (c.d) {
+        // An independent formula: the conv with the zero-spread filter, differentiated by tfjs.
+        const indep = (t: Record<string, Tensor>) =>
+          tf.grads((x: Tensor, w: Tensor) =>
+            tf.conv2d(x as tf.Tensor4D, spreadFilter(w as tf.Tensor4D, c.d!, c.d!), c.s, c.pad as never),
+          )([t.x, t.f], t.dy);
+        expectClose(await on('wasm', inputs, f), await on('cpu', inputs, indep));
+      }
+    });
+  }
+
+  test('conv2dTranspose forward and gradients (stride 2, same)', async () => {
+    const inputs = { y: rand([2, 4, 5, 4]), f: rand([3, 3, 3, 4]), dx: rand([2, 8, 10, 3]) };
+    await parity(inputs, (t) => [
+      tf.conv2dTranspose(t.y as tf.Tensor4D, t.f as tf.Tensor4D, [2, 8, 10, 3], 2, 'same'),
+      ...tf.grads((y: Tensor, w: Tensor) =>
+        tf.conv2dTranspose(y as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 10, 3], 2, 'same'),
+      )([t.y, t.f], t.dx),
+    ]);
+  });
+
+  test('fused conv2d with bias and relu', async () => {
+    const inputs = { x: rand([2, 7, 7, 3]), f: rand([3, 3, 3, 4]), b: rand([4]), dy: rand([2, 4, 4, 4]) };
+    await parity(inputs, (t) =>
+      tf.grads((x: Tensor, w: Tensor, b: Tensor) =>
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, activation: 'relu', strides: 2, pad: 'same' }),
+      )([t.x, t.f, t.b], t.dy),
+    );
+  });
+});
+
+describe('DepthwiseConv2dNative gradients', () => {
+  const cases: { name: string; x: Shape; f: Shape; s: number; pad: Pad; d?: number }[] = [
+    { name: 'stride 1 same, multiplier 2', x: [2, 7, 8, 3], f: [3, 3, 3, 2], s: 1, pad: 'same' },
+    { name: 'stride 2 valid', x: [2, 9, 8, 3], f: [3, 2, 3, 1], s: 2, pad: 'valid' },
+    { name: 'stride 2 explicit', x: [1, 8, 9, 2], f: [3, 3, 2, 2], s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const out = tf.tidy(() => tf.depthwiseConv2d(tf.zeros(c.x as [number, number, number, number]) as tf.Tensor4D, tf.zeros(c.f as [number, number, number, number]) as tf.Tensor4D, c.s, c.pad as never)).shape;
+      const inputs = { x: rand(c.x), f: rand(c.f), dy: rand(out) };
+      await parity(inputs, (t) =>
+        tf.grads((x: Tensor, w: Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as never))(
+          [t.x, t.f],
+          t.dy,
+        ),
+      );
+    });
+  }
+});
+
+describe('MaxPoolGrad / AvgPoolGrad', () => {
+  const cases: { name: string; x: Shape; k: number | [number, number]; s: number | [number, number]; pad: Pad }[] = [
+    { name: '2x2 stride 2 valid', x: [2, 8, 10, 3], k: 2, s: 2, pad: 'valid' },
+    { name: '3x3 stride 2 same, odd', x: [2, 7, 9, 3], k: 3, s: 2, pad: 'same' },
+    { name: '3x3 stride 1 same (overlapping)', x: [1, 5, 6, 2], k: 3, s: 1, pad: 'same' },
+    // A number pad only with square windows: tfjs-core 4.22 computes the output
+    // shape of a number pad from the window's height alone.
+    { name: '3x3 stride 2 explicit 1', x: [2, 7, 8, 2], k: 3, s: 2, pad: 1 },
+    { name: '3x2 stride [2,1] explicit per side', x: [2, 7, 8, 2], k: [3, 2], s: [2, 1], pad: [[0, 0], [1, 1], [1, 0], [0, 0]] },
+  ];
+  for (const c of cases) {
+    for (const relu of [false, true]) {
+      test(`maxPool ${c.name}${relu ? ', ties (ReLU zeros)' : ''}`, async () => {
+        const out = tf.tidy(() => tf.maxPool(tf.zeros(c.x as [number, number, number, number]) as tf.Tensor4D, c.k, c.s, c.pad as never)).shape;
+        const inputs = { x: rand(c.x, relu), dy: rand(out) };
+        await parity(inputs, (t) => tf.grads((x: Tensor) => tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad as never))([t.x], t.dy));
+      });
+    }
+    test(`avgPool ${c.name}`, async () => {
+      const out = tf.tidy(() => tf.avgPool(tf.zeros(c.x as [number, number, number, number]) as tf.Tensor4D, c.k, c.s, c.pad as never)).shape;
+      const inputs = { x: rand(c.x), dy: rand(out) };
+      await parity(inputs, (t) => tf.grads((x: Tensor) => tf.avgPool(x as tf.Tensor4D, c.k, c.s, c.pad as never))([t.x], t.dy));
+    });
+  }
+});
+
+describe('UnsortedSegmentSum (gather gradient)', () => {
+  test('gather axis 0 with repeated indices (LookupTable)', async () => {
+    const inputs = { w: rand([10, 4]), dy: rand([2, 5, 4]) };
+    const idx = [3, 1, 3, 9, 0, 1, 1, 7, 3, 2];
+    await parity(inputs, (t) =>
+      tf.grads((w: Tensor) => tf.gather(w, tf.tensor2d(idx, [2, 5], 'int32'), 0))([t.w], t.dy),
+    );
+  });
+  test('gather axis 1', async () => {
+    const inputs = { w: rand([3, 6, 2]), dy: rand([3, 4, 2]) };
+    await parity(inputs, (t) => tf.grads((w: Tensor) => tf.gather(w, tf.tensor1d([5, 0, 5, 2], 'int32'), 1))([t.w], t.dy));
+  });
+  test('unsortedSegmentSum', async () => {
+    const inputs = { x: rand([6, 3]) };
+    await parity(inputs, (t) => [tf.unsortedSegmentSum(t.x, tf.tensor1d([2, 0, 2, 1, 0, 2], 'int32'), 4)]);
+  });
+});
+
+describe('BatchMatMul / _FusedMatMul with transposes', () => {
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    test(`matMul transposeA=${ta} transposeB=${tb}`, async () => {
+      const a = ta ? [7, 5] : [5, 7];
+      const b = tb ? [3, 7] : [7, 3];
+      const inputs = { a: rand(a), b: rand(b), dy: rand([5, 3]) };
+      await parity(inputs, (t) => [
+        tf.matMul(t.a, t.b, ta, tb),
+        ...tf.grads((x: Tensor, y: Tensor) => tf.matMul(x, y, ta, tb))([t.a, t.b], t.dy),
+      ]);
+    });
+    test(`batched matMul transposeA=${ta} transposeB=${tb}`, async () => {
+      const a = ta ? [3, 7, 5] : [3, 5, 7];
+      const b = tb ? [3, 4, 7] : [3, 7, 4];
+      const inputs = { a: rand(a), b: rand(b), dy: rand([3, 5, 4]) };
+      await parity(inputs, (t) => tf.grads((x: Tensor, y: Tensor) => tf.matMul(x, y, ta, tb))([t.a, t.b], t.dy));
+    });
+    test(`fused matMul + bias + relu, transposeA=${ta} transposeB=${tb}`, async () => {
+      const a = ta ? [7, 5] : [5, 7];
+      const b = tb ? [3, 7] : [7, 3];
+      const inputs = { a: rand(a), b: rand(b), c: rand([3]), dy: rand([5, 3]) };
+      await parity(inputs, (t) =>
+        tf.grads((x: Tensor, y: Tensor, z: Tensor) =>
+          tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'relu', transposeA: ta, transposeB: tb }),
+        )([t.a, t.b, t.c], t.dy),
+      );
+    });
+  }
+});
+
+describe('a convnet training step', () => {
+  test('conv-relu-pool-conv(stride 2)-linear-logSoftmax: all gradients match cpu', async () => {
+    const inputs = {
+      x: rand([4, 10, 12, 1]),
+      w1: rand([3, 3, 1, 4]),
+      b1: rand([4]),
+      w2: rand([3, 3, 4, 6]),
+      w3: rand([5, 3 * 3 * 6]),
+    };
+    await parity(inputs, (t) =>
+      tf.grads((w1: Tensor, b1: Tensor, w2: Tensor, w3: Tensor) => {
+        let h = tf.relu(tf.add(tf.conv2d(t.x as tf.Tensor4D, w1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D;
+        h = tf.maxPool(h, 2, 2, 'valid');
+        h = tf.relu(tf.conv2d(h, w2 as tf.Tensor4D, 2, 'same'));
+        const logits = tf.matMul(tf.reshape(h, [4, -1]), w3, false, true);
+        return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot([0, 3, 1, 4], 5)), 1)));
+      })([t.w1, t.b1, t.w2, t.w3]),
+    );
+  });
+});
+
+describe('no leaks', () => {
+  test('every replaced kernel frees its intermediates', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.randomNormal([2, 9, 8, 3]) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
+    const a = tf.randomNormal([5, 7]);
+    const b = tf.randomNormal([3, 7]);
+    const step = () =>
+      tf.tidy(() => {
+        const gs = [
+          ...tf.grads((x: Tensor, w: Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'))([x, w]),
+          ...tf.grads((x: Tensor, w: Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2))([x, w]),
+          ...tf.grads((x: Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'))([x]),
+          ...tf.grads((x: Tensor) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'))([x]),
+          ...tf.grads((a: Tensor, b: Tensor) => tf.matMul(a, b, false, true))([a, b]),
+          ...tf.grads((w: Tensor) => tf.gather(w, tf.tensor1d([1, 1, 0], 'int32')))([a]),
+        ];
+        gs.forEach((g) => g.dataSync());
+      });
+    step();
+    const tensors = tf.memory().numTensors;
+    const ids = backend.numDataIds();
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(ids);
+    tf.dispose([x, w, a, b]);
+  });
+});
