@@ -1,11 +1,15 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // parallel/worker: DataParallelTable's worker-thread entry (src/parallel/worker.ts), which
+  // loads the library from ../index.js (../index.cjs) at run time.
+  entry: { index: 'src/index.ts', 'parallel/worker': 'src/parallel/worker.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in CJS output (the data-parallel worker path)
+  shims: true,
   target: 'es2022',
   // Bundle tfjs-core's gradient and chained-op registrations (see src/tf.ts); every other
   // tfjs import stays external so the user's copy is the one we use.

@@ -85,6 +85,12 @@ export {
   encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic, SafetensorsError,
 } from './io/safetensors';
 
+// Data parallelism over worker threads (Torch's DataParallelTable on one machine; Node only)
+export {
+  DataParallelTable, ParallelWorkerError, type DataParallelOptions, type ReplicaSnapshot,
+} from './parallel/DataParallelTable';
+export { physicalCores } from './parallel/cores';
+
 // Optimisation: torch/optim's functions, a PyTorch-style wrapper, the fused step
 export * from './optim';
 export { fusedBackward } from './train/fusedStep';

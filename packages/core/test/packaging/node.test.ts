@@ -54,4 +54,29 @@ describe('the built package', () => {
     ]);
     expect(r).toEqual([8, 16]);
   });
+
+  it('trains data-parallel over worker threads from the built package', () => {
+    const r = runNode([
+      '--input-type=module',
+      '-e',
+      `import { Sequential, Linear, Tanh, CrossEntropyCriterion, DataParallelTable, fusedBackward, manualSeed, tf, setBackend } from '@captcha-nn/core';
+       await setBackend('wasm');
+       manualSeed(3);
+       const model = new Sequential(new Linear(6, 8), new Tanh(), new Linear(8, 3));
+       const crit = new CrossEntropyCriterion();
+       const x = tf.randomNormal([7, 6], 0, 1, 'float32', 1);
+       const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0], 'int32');
+       model.zeroGradParameters();
+       const single = fusedBackward(model, crit, x, y);
+       const ref = model.parameters()[1].map((g) => Array.from(g.dataSync()));
+       const dp = new DataParallelTable(model, { threads: 2 });
+       model.zeroGradParameters();
+       const loss = await dp.backward(crit, x, y);
+       const got = model.parameters()[1].map((g) => Array.from(g.dataSync()));
+       await dp.dispose();
+       const diff = Math.max(...got.flatMap((g, i) => g.map((v, j) => Math.abs(v - ref[i][j]))));
+       console.log(JSON.stringify({ lossDiff: Math.abs(loss - single) < 1e-5, gradsClose: diff < 1e-5 }));`,
+    ]);
+    expect(r).toEqual({ lossDiff: true, gradsClose: true });
+  });
 });

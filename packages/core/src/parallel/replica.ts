@@ -1,0 +1,81 @@
+/**
+ * A model's replicated state, the same on the main thread and in a worker:
+ * the tensors a DataParallelTable copies between replicas, in an order both
+ * sides derive from the architecture alone. No tfjs import here: the worker
+ * entry uses it with the library instance it loaded (`tf` is passed in).
+ */
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { Module } from '../nn/Module';
+import { type WireDType, type WireTensor, isWireTensor, type Wire } from './protocol';
+
+type TfLike = {
+  tensor(values: WireTensor['data'], shape: number[], dtype: WireDType): Tensor;
+  tidy<T extends Tensor | void>(fn: () => T): T;
+};
+
+export interface ReplicaState {
+  /** Trainable tensors, each once (`parameters()`), and their gradient buffers. */
+  params: Variable[];
+  grads: Variable[];
+  /** Non-trainable state (BatchNorm's running statistics), depth first. */
+  buffers: Variable[];
+  /** Every module, depth first (for `train` flags). */
+  modules: Module[];
+}
+
+export function replicaState(model: Module): ReplicaState {
+  const [params, grads] = model.parameters();
+  const modules: Module[] = [];
+  const walk = (m: Module) => {
+    modules.push(m);
+    for (const c of m.children()) walk(c);
+  };
+  walk(model);
+  // `buffers` is protected (subclasses declare them); the replicas need the
+  // raw variables, in our layout, without stateDict()'s copies and transposes.
+  const seen = new Set<Variable>();
+  const buffers: Variable[] = [];
+  for (const m of modules) {
+    for (const b of (m as unknown as { buffers: { value: Variable }[] }).buffers) {
+      if (!seen.has(b.value)) buffers.push(b.value);
+      seen.add(b.value);
+    }
+  }
+  return { params, grads, buffers, modules };
+}
+
+/** A tensor's data as a message part, in a buffer of its own (so structured clone copies only it). */
+export async function toWire(t: Tensor): Promise<WireTensor> {
+  const data = (await t.data()) as WireTensor['data'];
+  const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+  return { tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data: own };
+}
+
+export function fromWire(tf: TfLike, w: WireTensor): Tensor {
+  return tf.tensor(w.data, w.shape, w.dtype);
+}
+
+/** Rebuilds an activity or target from the wire: tensors for tensors, numbers stay numbers. */
+export function activityFromWire(tf: TfLike, w: Wire): unknown {
+  if (isWireTensor(w)) return fromWire(tf, w);
+  if (Array.isArray(w)) return w.map((x) => activityFromWire(tf, x));
+  return w;
+}
+
+/** Overwrites variables with wire tensors, checking that the shapes agree. */
+export function assignAll(tf: TfLike, vars: Variable[], wires: WireTensor[], what: string): void {
+  if (vars.length !== wires.length) throw new Error(`${what}: expected ${vars.length} tensors, got ${wires.length}`);
+  tf.tidy(() => {
+    vars.forEach((v, i) => {
+      const w = wires[i];
+      if (w.shape.length !== v.shape.length || w.shape.some((d, k) => d !== v.shape[k]))
+        throw new Error(`${what} ${i}: shape [${w.shape}] does not fit [${v.shape}]`);
+      const t = fromWire(tf, w);
+      v.assign(t.dtype === v.dtype ? t : t.cast(v.dtype));
+    });
+  });
+}
+
+export function shapesOf(vars: Variable[]): number[][] {
+  return vars.map((v) => v.shape.slice());
+}
