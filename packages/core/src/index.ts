@@ -65,7 +65,22 @@ export { Sigmoid } from './nn/Sigmoid';
 export { SoftMax } from './nn/SoftMax';
 export { LogSoftMax } from './nn/LogSoftMax';
 
+// Recurrent modules: Element-Research rnn's step modules, decorators and state handling
+export { AbstractRecurrent, type StepRecord } from './rnn/AbstractRecurrent';
+export { FastLSTM } from './rnn/FastLSTM';
+export { LSTM, type LSTMOptions } from './rnn/LSTM';
+export { GRU } from './rnn/GRU';
+export { Recurrent } from './rnn/Recurrent';
+export { Recursor } from './rnn/Recursor';
+export { Sequencer, type RememberMode } from './rnn/Sequencer';
+export { Repeater } from './rnn/Repeater';
+export { BiSequencer } from './rnn/BiSequencer';
+export { SeqLSTM, type SeqLSTMOptions } from './rnn/SeqLSTM';
+export { MaskZero } from './rnn/MaskZero';
+export { LookupTableMaskZero } from './rnn/LookupTableMaskZero';
+
 // Criteria
+export { SequencerCriterion } from './rnn/SequencerCriterion';
 export { ClassNLLCriterion } from './nn/ClassNLLCriterion';
 export { CrossEntropyCriterion } from './nn/CrossEntropyCriterion';
 export { MultiCrossEntropyCriterion } from './nn/MultiCrossEntropyCriterion';

@@ -378,7 +378,7 @@ export abstract class Module {
     return this;
   }
 
-  private loadOwnState(dict: StateDict, prefix: string): void {
+  protected loadOwnState(dict: StateDict, prefix: string): void {
     for (const { name, value } of [...this.params, ...this.buffers]) {
       const t = dict[prefix + name];
       if (!t) continue;

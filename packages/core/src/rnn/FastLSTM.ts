@@ -1,0 +1,138 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import type { Activity } from '../util/activity';
+import { nextSeed } from '../util/random';
+import { AbstractRecurrent, type StepRecord } from './AbstractRecurrent';
+import { lstmBackward, lstmForward, projT, TransposeCache, weightGrad } from './kernels';
+
+/**
+ * rnn's `nn.FastLSTM(inputSize, outputSize = inputSize, rho = 9999)`: an LSTM
+ * step without peepholes, with PyTorch `nn.LSTM`'s maths:
+ * i, f, g, o = σ, σ, tanh, σ of (W_ih x + b_ih + W_hh h + b_hh);
+ * c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c'). Output h'; state [h, c].
+ *
+ * Shapes: input [N, inputSize] or [inputSize]; output [N, outputSize] or [outputSize].
+ * Parameters use PyTorch's keys and layouts: `weight_ih_l0` [4H, I],
+ * `weight_hh_l0` [4H, H], `bias_ih_l0` [4H], `bias_hh_l0` [4H], gates i, f, g, o
+ * (Torch's FastLSTM orders them i, g, f, o and has only one bias).
+ * Initialisation as Torch's Linear/LinearNoBias: W_ih, b_ih uniform ±1/√I,
+ * W_hh uniform ±1/√H, b_hh zero (so the model is exactly Torch's).
+ */
+export class FastLSTM extends AbstractRecurrent {
+  readonly typeName: string = 'FastLSTM';
+  readonly outputSize: number;
+  private tcache = new TransposeCache();
+
+  constructor(
+    readonly inputSize: number,
+    outputSize?: number,
+    rho = 9999,
+  ) {
+    super(rho);
+    this.outputSize = outputSize ?? inputSize;
+    const H = this.outputSize;
+    this.addParameter('weight_ih_l0', tf.zeros([4 * H, inputSize]));
+    this.addParameter('weight_hh_l0', tf.zeros([4 * H, H]));
+    this.addParameter('bias_ih_l0', tf.zeros([4 * H]));
+    this.addParameter('bias_hh_l0', tf.zeros([4 * H]));
+    this.reset();
+  }
+
+  override reset(): this {
+    const si = 1 / Math.sqrt(this.inputSize);
+    const sh = 1 / Math.sqrt(this.outputSize);
+    const init = (name: string, s: number) => {
+      const p = this.param(name)!.value;
+      p.assign(tf.tidy(() => (s === 0 ? tf.zeros(p.shape) : tf.randomUniform(p.shape, -s, s, 'float32', nextSeed()))));
+    };
+    init('weight_ih_l0', si);
+    init('bias_ih_l0', si);
+    init('weight_hh_l0', sh);
+    init('bias_hh_l0', 0);
+    return this;
+  }
+
+  protected w(name: string): Tensor {
+    return this.param(name)!.value;
+  }
+
+  /** x @ Wᵀ: through cached transposed weights, or differentiably while unrolling under a tape. */
+  protected proj(x: Tensor, name: string): Tensor {
+    const w = this.param(name)!.value;
+    return this.pureStep ? projT(x, w) : tf.matMul(x, this.tcache.get(w));
+  }
+
+  override dispose(): void {
+    this.tcache.dispose();
+    super.dispose();
+  }
+
+  protected override checkInput(input: Activity): void {
+    this.expectShape(input, [['N', this.inputSize], [this.inputSize]]);
+  }
+
+  protected zeroState(input: Activity): Tensor[] {
+    const x = input as Tensor;
+    const n = x.rank === 2 ? x.shape[0] : 1;
+    return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
+  }
+
+  /** One step from the current state, without advancing (pure; for `apply`). */
+  protected compute(input: Activity): Activity {
+    const was = this.pureStep;
+    this.pureStep = true;
+    try {
+      const x = input as Tensor;
+      const last = this.step > 0 ? this.records[this.step - 1] : undefined;
+      const prev = last ? last.state : this.zeroState(x);
+      const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+      const { h } = lstmForward(this.preActivation(x2, prev[0]), prev[1]);
+      return x.rank === 1 ? h.reshape([-1]) : h;
+    } finally {
+      this.pureStep = was;
+    }
+  }
+
+  protected preActivation(x2: Tensor, h: Tensor): Tensor {
+    return this.proj(x2, 'weight_ih_l0')
+      .add(this.proj(h, 'weight_hh_l0'))
+      .add(this.w('bias_ih_l0').add(this.w('bias_hh_l0')));
+  }
+
+  protected stepForward(input: Activity, prevState: Tensor[], _step: number, keepCache: boolean) {
+    this.checkInput(input);
+    return tf.tidy(() => {
+      const x = input as Tensor;
+      const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+      const s = lstmForward(this.preActivation(x2, prevState[0]), prevState[1]);
+      const output = x.rank === 1 ? s.h.reshape([-1]) : s.h;
+      return { output, state: [s.h, s.c], cache: keepCache ? s.cache : [] };
+    });
+  }
+
+  protected stepBackward(input: Activity, rec: StepRecord, gradOutput: Activity, gradState: Tensor[] | null) {
+    const x = input as Tensor;
+    const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+    const [hPrev, cPrev] = rec.prevState;
+    let dh = (gradOutput as Tensor).reshape(hPrev.shape);
+    if (gradState?.[0]) dh = dh.add(gradState[0]);
+    const { dPre, dcPrev } = lstmBackward(rec.cache, cPrev, rec.state[1], dh, gradState?.[1] ?? null);
+    const dx = tf.matMul(dPre, this.w('weight_ih_l0'));
+    const dhPrev = tf.matMul(dPre, this.w('weight_hh_l0'));
+    const db = dPre.sum(0);
+    return {
+      gradInput: x.rank === 1 ? dx.reshape([-1]) : dx,
+      gradPrevState: [dhPrev, dcPrev],
+      paramGrads: [weightGrad(dPre, x2), weightGrad(dPre, hPrev), db, db],
+    };
+  }
+
+  protected override exposeState(state: Tensor[]): Activity {
+    return state;
+  }
+
+  /** The last step's cell state c. */
+  get cellState(): Tensor {
+    return (this.getHiddenState() as Tensor[])[1];
+  }
+}

@@ -1,0 +1,122 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import type { Activity } from '../util/activity';
+import { nextSeed } from '../util/random';
+import { AbstractRecurrent, type StepRecord } from './AbstractRecurrent';
+import { gruBackward, gruForward, projT, TransposeCache, weightGrad } from './kernels';
+
+/**
+ * rnn's `nn.GRU(inputSize, outputSize = inputSize, rho = 9999)` with PyTorch
+ * `nn.GRU`'s maths: r = σ(W_ir x + b_ir + W_hr h + b_hr),
+ * z = σ(W_iz x + b_iz + W_hz h + b_hz), n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
+ * h' = (1 − z) ⊙ n + z ⊙ h.
+ *
+ * Shapes: input [N, I] or [I]; output and state [N, H] or [H].
+ * Parameters: `weight_ih_l0` [3H, I], `weight_hh_l0` [3H, H], `bias_ih_l0`,
+ * `bias_hh_l0` [3H], gates r, z, n, as PyTorch.
+ * Deviation from Torch's rnn GRU: Torch applies r before the hidden map
+ * (U_n (r ⊙ h)) and has no hidden biases; we follow PyTorch so its weights
+ * load and its numbers match. Initialisation as Torch's: W_ih, b_ih uniform
+ * ±1/√I, W_hh uniform ±1/√H, b_hh zero. Torch's dropout `p` and `mono` are not supported.
+ */
+export class GRU extends AbstractRecurrent {
+  readonly typeName: string = 'GRU';
+  readonly outputSize: number;
+  private tcache = new TransposeCache();
+
+  constructor(
+    readonly inputSize: number,
+    outputSize?: number,
+    rho = 9999,
+  ) {
+    super(rho);
+    this.outputSize = outputSize ?? inputSize;
+    const H = this.outputSize;
+    this.addParameter('weight_ih_l0', tf.zeros([3 * H, inputSize]));
+    this.addParameter('weight_hh_l0', tf.zeros([3 * H, H]));
+    this.addParameter('bias_ih_l0', tf.zeros([3 * H]));
+    this.addParameter('bias_hh_l0', tf.zeros([3 * H]));
+    this.reset();
+  }
+
+  override reset(): this {
+    const si = 1 / Math.sqrt(this.inputSize);
+    const sh = 1 / Math.sqrt(this.outputSize);
+    for (const p of this.params) {
+      const s = p.name.endsWith('ih_l0') ? si : p.name === 'weight_hh_l0' ? sh : 0;
+      p.value.assign(tf.tidy(() => (s ? tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()) : tf.zeros(p.value.shape))));
+    }
+    return this;
+  }
+
+  private w(name: string): Tensor {
+    return this.param(name)!.value;
+  }
+
+  /** x @ Wᵀ: through cached transposed weights, or differentiably while unrolling under a tape. */
+  protected proj(x: Tensor, name: string): Tensor {
+    const w = this.param(name)!.value;
+    return this.pureStep ? projT(x, w) : tf.matMul(x, this.tcache.get(w));
+  }
+
+  override dispose(): void {
+    this.tcache.dispose();
+    super.dispose();
+  }
+
+  protected override checkInput(input: Activity): void {
+    this.expectShape(input, [['N', this.inputSize], [this.inputSize]]);
+  }
+
+  protected zeroState(input: Activity): Tensor[] {
+    const x = input as Tensor;
+    return [tf.zeros([x.rank === 2 ? x.shape[0] : 1, this.outputSize])];
+  }
+
+  private gates(x2: Tensor, h: Tensor) {
+    return gruForward(
+      this.proj(x2, 'weight_ih_l0').add(this.w('bias_ih_l0')),
+      this.proj(h, 'weight_hh_l0').add(this.w('bias_hh_l0')),
+      h,
+    );
+  }
+
+  /** One step from the current state, without advancing (pure; for `apply`). */
+  protected compute(input: Activity): Activity {
+    const was = this.pureStep;
+    this.pureStep = true;
+    try {
+      const x = input as Tensor;
+      const last = this.step > 0 ? this.records[this.step - 1] : undefined;
+      const prev = last ? last.state : this.zeroState(x);
+      const { h } = this.gates(x.rank === 1 ? x.reshape([1, -1]) : x, prev[0]);
+      return x.rank === 1 ? h.reshape([-1]) : h;
+    } finally {
+      this.pureStep = was;
+    }
+  }
+
+  protected stepForward(input: Activity, prevState: Tensor[], _step: number, keepCache: boolean) {
+    this.checkInput(input);
+    return tf.tidy(() => {
+      const x = input as Tensor;
+      const s = this.gates(x.rank === 1 ? x.reshape([1, -1]) : x, prevState[0]);
+      return { output: x.rank === 1 ? s.h.reshape([-1]) : s.h, state: [s.h], cache: keepCache ? s.cache : [] };
+    });
+  }
+
+  protected stepBackward(input: Activity, rec: StepRecord, gradOutput: Activity, gradState: Tensor[] | null) {
+    const x = input as Tensor;
+    const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+    const [hPrev] = rec.prevState;
+    let dh = (gradOutput as Tensor).reshape(hPrev.shape);
+    if (gradState?.[0]) dh = dh.add(gradState[0]);
+    const { dGi, dGh, dhPrevDirect } = gruBackward(rec.cache, hPrev, dh);
+    const dx = tf.matMul(dGi, this.w('weight_ih_l0'));
+    return {
+      gradInput: x.rank === 1 ? dx.reshape([-1]) : dx,
+      gradPrevState: [tf.matMul(dGh, this.w('weight_hh_l0')).add(dhPrevDirect)],
+      paramGrads: [weightGrad(dGi, x2), weightGrad(dGh, hPrev), dGi.sum(0), dGh.sum(0)],
+    };
+  }
+}

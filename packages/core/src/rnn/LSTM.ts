@@ -1,0 +1,148 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import type { Activity } from '../util/activity';
+import { nextSeed } from '../util/random';
+import { AbstractRecurrent, type StepRecord } from './AbstractRecurrent';
+import { lstmBackward, lstmForward, type Peepholes, projT, TransposeCache, weightGrad } from './kernels';
+
+export interface LSTMOptions {
+  /** Diagonal cell-to-gate ("peephole") connections, Torch's `cell2gate` (default true). */
+  peephole?: boolean;
+  /** Maximum BPTT steps kept (default 9999). */
+  rho?: number;
+}
+
+/**
+ * rnn's `nn.LSTM(inputSize, outputSize = inputSize, rho = 9999, cell2gate = true)`,
+ * also `new LSTM(I, H, { peephole, rho })`: an LSTM step with peepholes, as
+ * Torch's rnn builds it:
+ * i = σ(W_i x + U_i h + b_i + p_i ⊙ c), f = σ(W_f x + U_f h + b_f + p_f ⊙ c),
+ * g = tanh(W_g x + U_g h + b_g), c' = f ⊙ c + i ⊙ g,
+ * o = σ(W_o x + U_o h + b_o + p_o ⊙ c'), h' = o ⊙ tanh(c').
+ *
+ * Shapes: input [N, I] or [I]; output [N, H] or [H]; state [h, c].
+ * Parameters (fused, PyTorch-style keys, gates i, f, g, o): `weight_ih_l0`
+ * [4H, I], `weight_hh_l0` [4H, H], `bias_ih_l0` [4H] (Torch's hidden-to-gate
+ * maps have no bias), and with peepholes `weight_ci`, `weight_cf`, `weight_co` [H].
+ * Initialisation as Torch's: input maps uniform ±1/√I, hidden maps ±1/√H,
+ * peepholes (CMul) ±1/√H.
+ */
+export class LSTM extends AbstractRecurrent {
+  readonly typeName: string = 'LSTM';
+  readonly outputSize: number;
+  private tcache = new TransposeCache();
+  readonly peephole: boolean;
+
+  constructor(inputSize: number, outputSize?: number, rho?: number, cell2gate?: boolean);
+  constructor(inputSize: number, outputSize: number | undefined, options: LSTMOptions);
+  constructor(
+    readonly inputSize: number,
+    outputSize?: number,
+    rhoOrOptions?: number | LSTMOptions,
+    cell2gate?: boolean,
+  ) {
+    const opts: LSTMOptions =
+      typeof rhoOrOptions === 'object' ? rhoOrOptions : { rho: rhoOrOptions, peephole: cell2gate };
+    super(opts.rho ?? 9999);
+    this.outputSize = outputSize ?? inputSize;
+    this.peephole = opts.peephole ?? true;
+    const H = this.outputSize;
+    this.addParameter('weight_ih_l0', tf.zeros([4 * H, inputSize]));
+    this.addParameter('weight_hh_l0', tf.zeros([4 * H, H]));
+    this.addParameter('bias_ih_l0', tf.zeros([4 * H]));
+    if (this.peephole) for (const k of ['weight_ci', 'weight_cf', 'weight_co']) this.addParameter(k, tf.zeros([H]));
+    this.reset();
+  }
+
+  override reset(): this {
+    const si = 1 / Math.sqrt(this.inputSize);
+    const sh = 1 / Math.sqrt(this.outputSize);
+    for (const p of this.params) {
+      const s = p.name === 'weight_ih_l0' || p.name === 'bias_ih_l0' ? si : sh;
+      p.value.assign(tf.tidy(() => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed())));
+    }
+    return this;
+  }
+
+  private w(name: string): Tensor {
+    return this.param(name)!.value;
+  }
+
+  private peep(): Peepholes | undefined {
+    return this.peephole ? { ci: this.w('weight_ci'), cf: this.w('weight_cf'), co: this.w('weight_co') } : undefined;
+  }
+
+  /** x @ Wᵀ: through cached transposed weights, or differentiably while unrolling under a tape. */
+  protected proj(x: Tensor, name: string): Tensor {
+    const w = this.param(name)!.value;
+    return this.pureStep ? projT(x, w) : tf.matMul(x, this.tcache.get(w));
+  }
+
+  override dispose(): void {
+    this.tcache.dispose();
+    super.dispose();
+  }
+
+  protected override checkInput(input: Activity): void {
+    this.expectShape(input, [['N', this.inputSize], [this.inputSize]]);
+  }
+
+  protected zeroState(input: Activity): Tensor[] {
+    const x = input as Tensor;
+    const n = x.rank === 2 ? x.shape[0] : 1;
+    return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
+  }
+
+  private pre(x2: Tensor, h: Tensor): Tensor {
+    return this.proj(x2, 'weight_ih_l0').add(this.proj(h, 'weight_hh_l0')).add(this.w('bias_ih_l0'));
+  }
+
+  /** One step from the current state, without advancing (pure; for `apply`). */
+  protected compute(input: Activity): Activity {
+    const was = this.pureStep;
+    this.pureStep = true;
+    try {
+      const x = input as Tensor;
+      const last = this.step > 0 ? this.records[this.step - 1] : undefined;
+      const prev = last ? last.state : this.zeroState(x);
+      const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+      const { h } = lstmForward(this.pre(x2, prev[0]), prev[1], this.peep());
+      return x.rank === 1 ? h.reshape([-1]) : h;
+    } finally {
+      this.pureStep = was;
+    }
+  }
+
+  protected stepForward(input: Activity, prevState: Tensor[], _step: number, keepCache: boolean) {
+    this.checkInput(input);
+    return tf.tidy(() => {
+      const x = input as Tensor;
+      const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+      const s = lstmForward(this.pre(x2, prevState[0]), prevState[1], this.peep());
+      return { output: x.rank === 1 ? s.h.reshape([-1]) : s.h, state: [s.h, s.c], cache: keepCache ? s.cache : [] };
+    });
+  }
+
+  protected stepBackward(input: Activity, rec: StepRecord, gradOutput: Activity, gradState: Tensor[] | null) {
+    const x = input as Tensor;
+    const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+    const [hPrev, cPrev] = rec.prevState;
+    let dh = (gradOutput as Tensor).reshape(hPrev.shape);
+    if (gradState?.[0]) dh = dh.add(gradState[0]);
+    const { dPre, dcPrev, dPeep } = lstmBackward(rec.cache, cPrev, rec.state[1], dh, gradState?.[1] ?? null, this.peep());
+    const dx = tf.matMul(dPre, this.w('weight_ih_l0'));
+    return {
+      gradInput: x.rank === 1 ? dx.reshape([-1]) : dx,
+      gradPrevState: [tf.matMul(dPre, this.w('weight_hh_l0')), dcPrev],
+      paramGrads: [weightGrad(dPre, x2), weightGrad(dPre, hPrev), dPre.sum(0), ...(dPeep ?? [])],
+    };
+  }
+
+  protected override exposeState(state: Tensor[]): Activity {
+    return state;
+  }
+
+  get cellState(): Tensor {
+    return (this.getHiddenState() as Tensor[])[1];
+  }
+}

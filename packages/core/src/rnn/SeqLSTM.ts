@@ -1,0 +1,308 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import { type Activity, disposeActivity } from '../util/activity';
+import { nextSeed } from '../util/random';
+import { Module } from '../nn/Module';
+import { disposeList } from './AbstractRecurrent';
+import { lstmBackward, lstmForward, weightGrad } from './kernels';
+import type { RememberMode } from './Sequencer';
+import { unstackSteps } from './sequence';
+
+export interface SeqLSTMOptions {
+  /** Input and output are [N, T, F] instead of [T, N, F] (rnn's `batchfirst`). */
+  batchFirst?: boolean;
+}
+
+interface Cache {
+  x2: Tensor;
+  h0: Tensor;
+  c0: Tensor;
+  hs: Tensor[];
+  cs: Tensor[];
+  gates: Tensor[][];
+}
+
+/**
+ * rnn's `nn.SeqLSTM(inputSize, outputSize = inputSize)`: an LSTM over a whole
+ * sequence tensor at once, PyTorch `nn.LSTM`'s maths and layouts
+ * (`weight_ih_l0` [4H, I], `weight_hh_l0` [4H, H], `bias_ih_l0`, `bias_hh_l0`,
+ * gates i, f, g, o).
+ *
+ * Shapes: input [T, N, I] (time-major) or, with `batchFirst`, [N, T, I];
+ * output [T, N, H] or [N, T, H].
+ *
+ * Speed: the input projection of all steps is one matMul, each step one
+ * [N,H]×[H,4H] matMul for all four gates, and the backward pass forms the
+ * weight gradients of all steps in one matMul each.
+ *
+ * State: each forward starts from zeros, or the state set with
+ * `setHiddenState(-1, [h0, c0])`, or with `remember()` the last state of the
+ * previous forward. `getHiddenState()` is the last `[h, c]`;
+ * `getGradHiddenState()` the gradient w.r.t. the initial `[h0, c0]` after
+ * backward; `setGradHiddenState(T-1, [dh, dc])` adds a gradient w.r.t. the
+ * final state (seq2seq).
+ *
+ * Initialisation as Torch's SeqLSTM: weights normal(0, 1/√(I+H)), biases
+ * zero except the forget gate's input bias, 1. Torch's `maskzero` is not supported.
+ */
+export class SeqLSTM extends Module {
+  readonly typeName: string = 'SeqLSTM';
+  /** Steps per hoisted input-projection matMul (see `run`); default ⌈√T⌉. */
+  static chunk: number | undefined = undefined;
+  readonly outputSize: number;
+  batchFirst: boolean;
+  private rememberMode: RememberMode = 'neither';
+  private cache: Cache | null = null;
+  private lastState: Tensor[] | null = null;
+  private initState: Tensor[] | null = null;
+  private gradInit: Tensor[] | null = null;
+  private gradFinal: Tensor[] | null = null;
+  private pendingGrads: Tensor[] | null = null;
+
+  constructor(
+    readonly inputSize: number,
+    outputSize?: number,
+    options: SeqLSTMOptions = {},
+  ) {
+    super();
+    this.outputSize = outputSize ?? inputSize;
+    this.batchFirst = options.batchFirst ?? false;
+    const H = this.outputSize;
+    this.addParameter('weight_ih_l0', tf.zeros([4 * H, inputSize]));
+    this.addParameter('weight_hh_l0', tf.zeros([4 * H, H]));
+    this.addParameter('bias_ih_l0', tf.zeros([4 * H]));
+    this.addParameter('bias_hh_l0', tf.zeros([4 * H]));
+    this.reset();
+  }
+
+  override reset(std = 1 / Math.sqrt(this.inputSize + this.outputSize)): this {
+    const H = this.outputSize;
+    tf.tidy(() => {
+      this.w('weight_ih_l0').assign(tf.randomNormal([4 * H, this.inputSize], 0, std, 'float32', nextSeed()));
+      this.w('weight_hh_l0').assign(tf.randomNormal([4 * H, H], 0, std, 'float32', nextSeed()));
+      this.w('bias_ih_l0').assign(tf.concat([tf.zeros([H]), tf.ones([H]), tf.zeros([2 * H])]));
+      this.w('bias_hh_l0').assign(tf.zeros([4 * H]));
+    });
+    return this;
+  }
+
+  private w(name: string): tf.Variable {
+    return this.param(name)!.value;
+  }
+
+  /** rnn's `remember(mode = 'both')`: keep the last state for the next forward. */
+  remember(mode: RememberMode = 'both'): this {
+    this.rememberMode = mode;
+    return this;
+  }
+
+  forget(): this {
+    disposeList(this.lastState);
+    this.lastState = null;
+    return this;
+  }
+
+  private remembering(): boolean {
+    const m = this.rememberMode;
+    return m === 'both' || (this.train ? m === 'train' : m === 'eval');
+  }
+
+  protected override checkInput(input: Activity): void {
+    this.expectShape(input, [['T', 'N', this.inputSize]]);
+  }
+
+  /** The state a forward starts from: new tensors the caller owns. */
+  private startState(n: number): Tensor[] {
+    if (this.remembering() && this.lastState && this.lastState[0].shape[0] === n) return this.lastState.map((s) => s.clone());
+    if (this.initState) return this.initState.map((s) => s.clone());
+    return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
+  }
+
+  /** Forward over [T, N, I] (time-major); with `keep`, returns the cache. */
+  private run(x: Tensor, s0: Tensor[], keep: boolean): { y: Tensor; cache?: Cache; last: Tensor[] } {
+    const [T, N, I] = x.shape;
+    const H = this.outputSize;
+    const x2 = x.reshape([T * N, I]);
+    const bias = this.w('bias_ih_l0').add(this.w('bias_hh_l0'));
+    // [in, 4H] copies: wasm's matMul is much slower with transposeB (differentiable here)
+    const wihT = tf.transpose(this.w('weight_ih_l0'));
+    const whhT = tf.transpose(this.w('weight_hh_l0'));
+    // The input projection is hoisted out of the recurrence, one matMul per
+    // chunk of ⌈√T⌉ steps: wasm's slice copies its whole input, so slicing
+    // one [T·N, 4H] projection per step would cost O(T²).
+    const C = Math.max(1, Math.min(T, SeqLSTM.chunk ?? Math.ceil(Math.sqrt(T))));
+    const xs = C < T ? tf.split(x2, splitSizes(T, C).map((k) => k * N), 0) : [x2];
+    const pres: Tensor[] = [];
+    for (const xc of xs) {
+      const pc = tf.matMul(xc, wihT).add(bias);
+      const k = (xc.shape[0] as number) / N;
+      if (k === 1) pres.push(pc);
+      else pres.push(...tf.unstack(pc.reshape([k, N, 4 * H])));
+    }
+    let [h, c] = s0;
+    const hs: Tensor[] = [];
+    const cs: Tensor[] = [];
+    const gates: Tensor[][] = [];
+    for (let t = 0; t < T; t++) {
+      const s = lstmForward(pres[t].add(tf.matMul(h, whhT)), c);
+      h = s.h;
+      c = s.c;
+      hs.push(h);
+      cs.push(c);
+      if (keep) gates.push(s.cache);
+    }
+    const y = tf.stack(hs);
+    const last = [h, c];
+    return { y, last, cache: keep ? { x2, h0: s0[0], c0: s0[1], hs, cs, gates } : undefined };
+  }
+
+  private toTimeMajor(x: Tensor): Tensor {
+    return this.batchFirst ? tf.transpose(x, [1, 0, 2]) : x;
+  }
+
+  protected compute(input: Activity): Activity {
+    const x = this.toTimeMajor(input as Tensor);
+    const { y } = this.run(x, this.startState(x.shape[1] as number), false);
+    return this.batchFirst ? tf.transpose(y, [1, 0, 2]) : y;
+  }
+
+  override updateOutput(input: Activity): Activity {
+    this.checkInput(input);
+    const x = input as Tensor;
+    const n = (this.batchFirst ? x.shape[0] : x.shape[1]) as number;
+    const s0 = this.startState(n);
+    const keep = this.train;
+    const res = tf.tidy(() => {
+      const r = this.run(this.toTimeMajor(x), s0, keep);
+      const y = this.batchFirst ? tf.transpose(r.y, [1, 0, 2]) : r.y;
+      return { y, last: r.last.map((t) => t.clone()), cache: r.cache as unknown as tf.TensorContainer };
+    }) as unknown as { y: Tensor; last: Tensor[]; cache?: Cache };
+    this.freeCache();
+    this.cache = res.cache ?? null;
+    if (!keep) disposeList(s0);
+    disposeList(this.lastState);
+    this.lastState = res.last;
+    disposeActivity(this.output);
+    this.output = res.y;
+    disposeList(this.gradInit);
+    this.gradInit = null;
+    return res.y;
+  }
+
+  private freeCache(): void {
+    const c = this.cache;
+    if (c) {
+      disposeList([c.x2, c.h0, c.c0, ...c.hs, ...c.cs, ...c.gates.flat()]);
+      this.cache = null;
+    }
+    disposeList(this.pendingGrads);
+    this.pendingGrads = null;
+  }
+
+  /** Full BPTT: gradInput, and the parameter gradients kept for accGradParameters. */
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+    const c = this.cache;
+    if (!c) throw new Error(`${this.path()}: backward needs a forward in training mode`);
+    const gradFinal = this.gradFinal;
+    const res = tf.tidy(() => {
+      const gy = unstackSteps(this.toTimeMajor(gradOutput as Tensor), false);
+      const T = gy.length;
+      const whh = this.w('weight_hh_l0');
+      let dh: Tensor | null = gradFinal?.[0] ?? null;
+      let dc: Tensor | null = gradFinal?.[1] ?? null;
+      const dPres: Tensor[] = [];
+      for (let t = T - 1; t >= 0; t--) {
+        const dht = dh ? gy[t].add(dh) : gy[t];
+        const cPrev = t > 0 ? c.cs[t - 1] : c.c0;
+        const r = lstmBackward(c.gates[t], cPrev, c.cs[t], dht, dc);
+        dPres[t] = r.dPre;
+        dh = tf.matMul(r.dPre, whh);
+        dc = r.dcPrev;
+      }
+      const N = c.h0.shape[0] as number;
+      const I = this.inputSize;
+      const dG = tf.concat(dPres, 0); // [T*N, 4H]
+      let dx = tf.matMul(dG, this.w('weight_ih_l0')).reshape([T, N, I]);
+      if (this.batchFirst) dx = tf.transpose(dx, [1, 0, 2]);
+      const hPrev = tf.concat([c.h0, ...c.hs.slice(0, T - 1)], 0);
+      const db = dG.sum(0);
+      return { dx, gradInit: [dh!, dc!], grads: [weightGrad(dG, c.x2), weightGrad(dG, hPrev), db, db] };
+    });
+    disposeList(this.gradFinal);
+    this.gradFinal = null;
+    disposeList(this.gradInit);
+    this.gradInit = res.gradInit;
+    disposeList(this.pendingGrads);
+    this.pendingGrads = res.grads;
+    return this.setGradInput(res.dx, input, gradOutput);
+  }
+
+  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
+    if (!this.pendingGrads) this.updateGradInput(input, gradOutput);
+    const g = this.pendingGrads!;
+    this.pendingGrads = null;
+    this.accumulate(g, scale);
+  }
+
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+    const gi = this.updateGradInput(input, gradOutput);
+    this.accGradParameters(input, gradOutput, scale);
+    return gi;
+  }
+
+  /** The last forward's final state `[h, c]` (step −1: the initial state set). */
+  getHiddenState(step?: number): Tensor[] {
+    if (step !== undefined && step < 0) {
+      if (!this.initState) throw new Error(`${this.path()}: no initial state set`);
+      return this.initState;
+    }
+    if (!this.lastState) throw new Error(`${this.path()}: no state yet`);
+    return this.lastState;
+  }
+
+  /** Sets the initial `[h0, c0]` (step −1, copied; null clears it). */
+  setHiddenState(step: number, state: Activity | null): this {
+    if (step >= 0) throw new Error(`${this.path()}: only the initial state (step -1) can be set`);
+    disposeList(this.initState);
+    this.initState = state === null ? null : (state as Tensor[]).map((t) => t.clone());
+    return this;
+  }
+
+  /** Gradient w.r.t. the initial `[h0, c0]` after backward. */
+  getGradHiddenState(): Tensor[] | null {
+    return this.gradInit;
+  }
+
+  /** Gradient w.r.t. the final `[h, c]`, added by the next backward (copied). */
+  setGradHiddenState(_step: number, grad: Activity | null): this {
+    disposeList(this.gradFinal);
+    this.gradFinal = grad === null ? null : (grad as Tensor[]).map((t) => t.clone());
+    return this;
+  }
+
+  override clearState(): this {
+    this.freeCache();
+    this.forget();
+    disposeList(this.gradInit);
+    this.gradInit = null;
+    return super.clearState();
+  }
+
+  override dispose(): void {
+    this.clearState();
+    disposeList(this.initState);
+    disposeList(this.gradFinal);
+    super.dispose();
+  }
+
+  override toString(): string {
+    return `nn.SeqLSTM(${this.inputSize} -> ${this.outputSize})`;
+  }
+}
+
+function splitSizes(T: number, C: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < T; t += C) out.push(Math.min(C, T - t));
+  return out;
+}
+

@@ -1,0 +1,158 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { type Activity, disposeActivity, isTensor } from '../util/activity';
+import { Container } from '../nn/Container';
+import type { Module } from '../nn/Module';
+import { AbstractRecurrent } from './AbstractRecurrent';
+import { Recursor } from './Recursor';
+import { cloneActivity, splitSteps, stackSteps } from './sequence';
+
+/** rnn's remember modes: which of training/evaluation keep the state between sequences. */
+export type RememberMode = 'both' | 'train' | 'eval' | 'neither';
+
+/**
+ * rnn's `nn.Sequencer(module)`: applies `module` to each step of a sequence.
+ * Recurrent modules (AbstractRecurrent) run the steps in order, keeping their
+ * state; any other module is wrapped in a Recursor, as rnn does, and applied
+ * to each step independently.
+ *
+ * Shapes: input a table of T steps (each [N, ...] or a table) or a [T, N, ...]
+ * tensor (time-major); output of the same kind. `backward` runs BPTT over the
+ * whole sequence, last step first.
+ *
+ * State: before each forward the module forgets its state unless told to
+ * `remember` (rnn's default `'neither'`); `remember()` is `remember('both')`.
+ * Outputs and gradInputs are this module's own tensors, freed at the next
+ * forward / backward.
+ */
+export class Sequencer extends Container {
+  readonly typeName: string = 'Sequencer';
+  readonly module: AbstractRecurrent;
+  protected override ownsBuffers = true;
+  private rememberMode: RememberMode = 'neither';
+  private lastInput: Activity | null = null;
+  private steps: Activity[] = [];
+  private ownedSteps: Tensor[] = [];
+
+  constructor(module: Module) {
+    super();
+    this.module = module instanceof AbstractRecurrent ? module : new Recursor(module);
+    this.add(this.module);
+  }
+
+  /** rnn's `remember(mode = 'both')`. */
+  remember(mode: RememberMode = 'both'): this {
+    if (!['both', 'train', 'eval', 'neither'].includes(mode)) throw new Error(`Sequencer: unknown remember mode ${mode}`);
+    this.rememberMode = mode;
+    return this;
+  }
+
+  get rememberState(): RememberMode {
+    return this.rememberMode;
+  }
+
+  /** Forgets the wrapped module's state and history. */
+  forget(): this {
+    this.module.forget();
+    return this;
+  }
+
+  private remembering(): boolean {
+    const m = this.rememberMode;
+    return m === 'both' || (this.train ? m === 'train' : m === 'eval');
+  }
+
+  /** The steps of `input`, reusing the slices made at forward for the same tensor. */
+  private stepsOf(input: Activity): Activity[] {
+    if (input === this.lastInput) return this.steps;
+    for (const t of this.ownedSteps) t.dispose();
+    const { steps, owned } = splitSteps(input, this.path());
+    this.lastInput = input;
+    this.steps = steps;
+    this.ownedSteps = owned;
+    return steps;
+  }
+
+  protected compute(input: Activity): Activity {
+    const { steps } = splitSteps(input, this.path(), true);
+    const out = this.module.unroll(steps);
+    return isTensor(input) ? stackSteps(out, this.path()) : out;
+  }
+
+  override updateOutput(input: Activity): Activity {
+    const xs = this.stepsOf(input);
+    this.module.maxBPTTstep(Math.max(1, xs.length));
+    if (!this.remembering()) this.module.forget();
+    const outs = xs.map((x) => cloneActivity(this.module.updateOutput(x)));
+    disposeActivity(this.output);
+    if (isTensor(input)) {
+      this.output = stackSteps(outs, this.path());
+      disposeActivity(outs);
+    } else this.output = outs;
+    return this.output;
+  }
+
+  private backwardSteps(
+    input: Activity,
+    gradOutput: Activity,
+    step: (x: Activity, gy: Activity) => Activity | void,
+  ): Activity[] {
+    const xs = this.stepsOf(input);
+    const { steps: gys, owned } = splitSteps(gradOutput, this.path());
+    if (gys.length !== xs.length)
+      throw new Error(`${this.path()}: gradOutput has ${gys.length} steps, input has ${xs.length}`);
+    const gis: Activity[] = [];
+    for (let t = xs.length - 1; t >= 0; t--) {
+      const g = step(xs[t], gys[t]);
+      if (g) gis[t] = cloneActivity(g);
+    }
+    for (const t of owned) t.dispose();
+    return gis;
+  }
+
+  private setGrad(input: Activity, gis: Activity[]): Activity {
+    disposeActivity(this.gradInput);
+    if (isTensor(input)) {
+      this.gradInput = stackSteps(gis, this.path());
+      disposeActivity(gis);
+    } else this.gradInput = gis;
+    return this.gradInput;
+  }
+
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+    const gis = this.backwardSteps(input, gradOutput, (x, gy) => this.module.updateGradInput(x, gy));
+    return this.setGrad(input, gis);
+  }
+
+  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
+    this.backwardSteps(input, gradOutput, (x, gy) => {
+      this.module.accGradParameters(x, gy, scale);
+    });
+  }
+
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+    const gis = this.backwardSteps(input, gradOutput, (x, gy) => this.module.backward(x, gy, scale));
+    return this.setGrad(input, gis);
+  }
+
+  override training(): this {
+    if (!this.train) this.forget();
+    return super.training();
+  }
+
+  override evaluate(): this {
+    if (this.train) this.forget();
+    return super.evaluate();
+  }
+
+  override clearState(): this {
+    for (const t of this.ownedSteps) t.dispose();
+    this.ownedSteps = [];
+    this.steps = [];
+    this.lastInput = null;
+    return super.clearState();
+  }
+
+  override toString(): string {
+    return `nn.Sequencer @ ${this.module.toString()}`;
+  }
+}

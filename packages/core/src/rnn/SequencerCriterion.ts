@@ -1,0 +1,34 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import { type Activity, isTensor } from '../util/activity';
+import { Criterion, type Target } from '../nn/Criterion';
+import { unstackSteps } from './sequence';
+
+/**
+ * rnn's `nn.SequencerCriterion(criterion, sizeAverage = false)`: applies
+ * `criterion` to each step and sums the losses (divided by the number of
+ * steps with `sizeAverage`).
+ *
+ * Shapes: input a table of T steps or a [T, N, ...] tensor; target a table
+ * (or array) of T step targets or a [T, ...] tensor.
+ */
+export class SequencerCriterion extends Criterion {
+  readonly typeName = 'SequencerCriterion';
+
+  constructor(
+    readonly criterion: Criterion,
+    readonly sizeAverage = false,
+  ) {
+    super();
+  }
+
+  protected loss(input: Activity, target: Target): Tensor {
+    const xs = isTensor(input) ? unstackSteps(input, false) : input;
+    const ts: Target[] = isTensor(target as Activity) ? unstackSteps(target as Tensor, false) : (target as Target[]);
+    if (!Array.isArray(ts) || ts.length !== xs.length)
+      throw new Error(`expected ${xs.length} step targets, got ${Array.isArray(ts) ? ts.length : 'a number'}`);
+    const total = tf.addN(xs.map((x, t) => this.criterion.lossTensor(x, ts[t])));
+    return this.sizeAverage ? total.div(xs.length) : total;
+  }
+
+}
