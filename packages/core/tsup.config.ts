@@ -8,8 +8,12 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-  // import.meta.url in CJS output (the data-parallel worker path)
-  shims: true,
+  // DataParallelTable finds its worker with import.meta.url in ESM and
+  // __filename in CJS; the CJS build's empty import.meta is never read.
+  // (tsup's `shims` would import node:path/url and break browser bundles.)
+  esbuildOptions(options) {
+    options.logOverride = { ...options.logOverride, 'empty-import-meta': 'silent' };
+  },
   target: 'es2022',
   // Bundle tfjs-core's gradient and chained-op registrations (see src/tf.ts); every other
   // tfjs import stays external so the user's copy is the one we use.

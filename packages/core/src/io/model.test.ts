@@ -16,7 +16,11 @@ import { SpatialAveragePooling } from '../nn/SpatialAveragePooling';
 import { SpatialBatchNormalization } from '../nn/SpatialBatchNormalization';
 import { SpatialConvolution } from '../nn/SpatialConvolution';
 import { SpatialMaxPooling } from '../nn/SpatialMaxPooling';
+import { SplitTable } from '../nn/SplitTable';
 import { View } from '../nn/View';
+import { Recurrent } from '../rnn/Recurrent';
+import { Sequencer } from '../rnn/Sequencer';
+import { SequencerCriterion } from '../rnn/SequencerCriterion';
 import { tf } from '../tf';
 import { StateDictError } from '../util/errors';
 import { manualSeed } from '../util/random';
@@ -106,6 +110,60 @@ describe('saveModel / loadModel', () => {
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     m.dispose();
+  });
+
+  it('round-trips a CNN + recurrent model (the CLI\'s crnn) and its SequencerCriterion', async () => {
+    // NHWC [N, 12, 16, 1] → 4 steps of [N, 7] log-probabilities
+    const crnn = () =>
+      new Sequential(
+        new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1),
+        new SpatialBatchNormalization(4, 1e-3),
+        new ReLU(true),
+        new SpatialMaxPooling(2, 2, 2, 2).ceil(),
+        new View(-1, 4 * 6 * 8),
+        new Linear(4 * 6 * 8, 4 * 6),
+        new View(-1, 4, 6),
+        new SplitTable(1),
+        new Sequencer(new Recurrent(5, new Linear(6, 5), new Linear(5, 5), new ReLU(), 4)),
+        new Sequencer(new Sequential(new Linear(5, 7), new LogSoftMax())),
+      );
+    manualSeed(11);
+    const m = crnn();
+    const crit = new SequencerCriterion(new ClassNLLCriterion([1, 1, 2, 1, 1, 0.5, 1]), true);
+    const x = tf.randomNormal([3, 12, 16, 1], 0, 1, 'float32', 21);
+    const target = [[0, 1, 2], [3, 4, 5], [6, 0, 1], [2, 3, 4]];
+    // a few SGD steps, so that the weights and running statistics are not the initial ones
+    for (let i = 0; i < 3; i++) {
+      m.zeroGradParameters();
+      const y = m.forward(x);
+      crit.forward(y, target);
+      m.backward(x, crit.backward(y, target));
+      m.updateParameters(0.1);
+    }
+    m.evaluate();
+    const outs = (mod: Module) => (mod.forward(x) as Tensor[]).map((t) => Array.from(t.dataSync()));
+    const expected = outs(m);
+    expect(expected).toHaveLength(4);
+
+    const dir = join(root, 'runs', 'crnn');
+    await saveModel(dir, m, { metadata, criterion: crit });
+    const loaded = await loadModel(dir);
+    expect(loaded.model.toString()).toBe(m.toString());
+    expect(loaded.spec).toEqual(m.toSpec());
+    expect(loaded.criterion!.toSpec()).toEqual(crit.toSpec());
+    expect(outs(loaded.model)).toEqual(expected);
+    expect(loaded.criterion!.forward(m.output, target)).toBe(crit.forward(m.output, target));
+
+    const before = tf.memory().numTensors;
+    const decoded = decodeModel(structuredClone(encodeModel(m, { metadata, criterion: crit })));
+    expect(outs(decoded.model)).toEqual(expected);
+    decoded.model.dispose();
+    decoded.criterion!.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+
+    x.dispose();
+    for (const mod of [m, loaded.model]) mod.dispose();
+    for (const c of [crit, loaded.criterion!]) c.dispose();
   });
 
   describe('over http', () => {

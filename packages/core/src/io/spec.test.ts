@@ -42,6 +42,19 @@ import { Tanh } from '../nn/Tanh';
 import { Transpose } from '../nn/Transpose';
 import { Unsqueeze } from '../nn/Unsqueeze';
 import { View } from '../nn/View';
+import { forgetAll } from '../rnn/AbstractRecurrent';
+import { BiSequencer } from '../rnn/BiSequencer';
+import { FastLSTM } from '../rnn/FastLSTM';
+import { GRU } from '../rnn/GRU';
+import { LookupTableMaskZero } from '../rnn/LookupTableMaskZero';
+import { LSTM } from '../rnn/LSTM';
+import { MaskZero } from '../rnn/MaskZero';
+import { Recurrent } from '../rnn/Recurrent';
+import { Recursor } from '../rnn/Recursor';
+import { Repeater } from '../rnn/Repeater';
+import { SeqLSTM } from '../rnn/SeqLSTM';
+import { Sequencer } from '../rnn/Sequencer';
+import { SequencerCriterion } from '../rnn/SequencerCriterion';
 import { tf } from '../tf';
 import { type Activity, flattenActivity } from '../util/activity';
 import { manualSeed } from '../util/random';
@@ -57,8 +70,55 @@ import {
 
 const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
+/** A sequence as a table of T steps [N, F]. */
+const seq = (T: number, N: number, F: number, seed: number) => Array.from({ length: T }, (_, t) => rand([N, F], seed + t));
+
+/** [N, F] with its last row zero (padding, for the masking modules). */
+const padded = (N: number, F: number, seed: number) => tf.tidy(() => tf.concat([rand([N - 1, F], seed), tf.zeros([1, F])]));
+
+/** The recurrent modules and decorators (src/rnn), with non-default arguments and settings. */
+const rnnCases: { cls: string; name?: string; make: () => Module; input: () => Activity }[] = [
+  { cls: 'FastLSTM', make: () => new FastLSTM(4, 3, 5).maskZero(), input: () => padded(3, 4, 70) },
+  { cls: 'LSTM', make: () => new LSTM(4, 3, 7, false), input: () => rand([2, 4], 71) },
+  { cls: 'LSTM', name: 'LSTM with peepholes and maskZero(2)', make: () => new LSTM(4, 3, { rho: 6 }).maskZero(2), input: () => rand([2, 4], 72) },
+  { cls: 'GRU', make: () => new GRU(4, 3, 6), input: () => rand([2, 4], 73) },
+  {
+    cls: 'Recurrent',
+    make: () => new Recurrent(3, new Linear(4, 3), new Linear(3, 3, false), new Tanh(), 5),
+    input: () => rand([2, 4], 74),
+  },
+  {
+    cls: 'Recurrent',
+    name: 'Recurrent with a start module and a merge',
+    make: () => new Recurrent(new Identity(), new Linear(4, 3), new Linear(3, 3), new ReLU(), 4, new CMulTable()),
+    input: () => rand([2, 4], 75),
+  },
+  { cls: 'Recursor', make: () => new Recursor(new Sequential(new Linear(4, 3), new Tanh()), 3), input: () => rand([2, 4], 76) },
+  { cls: 'Sequencer', make: () => new Sequencer(new FastLSTM(4, 3)).remember('eval'), input: () => seq(3, 2, 4, 77) },
+  { cls: 'Sequencer', name: 'Sequencer of a non-recurrent module', make: () => new Sequencer(new Linear(4, 3, false)), input: () => seq(3, 2, 4, 80) },
+  { cls: 'Repeater', make: () => new Repeater(new GRU(4, 3), 3).remember('train'), input: () => rand([2, 4], 83) },
+  { cls: 'Repeater', name: 'Repeater of a non-recurrent module', make: () => new Repeater(new Linear(4, 3), 2), input: () => rand([2, 4], 84) },
+  { cls: 'BiSequencer', make: () => new BiSequencer(new FastLSTM(4, 3), new FastLSTM(4, 2)), input: () => seq(3, 2, 4, 85) },
+  { cls: 'BiSequencer', name: 'BiSequencer with the default backward (PyTorch keys)', make: () => new BiSequencer(new GRU(4, 3)), input: () => seq(2, 2, 4, 88) },
+  {
+    cls: 'BiSequencer',
+    name: 'BiSequencer with a non-recurrent backward and a merge',
+    make: () => new BiSequencer(new LSTM(4, 3), new Sequential(new Linear(4, 3), new Tanh()), new CAddTable()),
+    input: () => seq(3, 2, 4, 90),
+  },
+  { cls: 'SeqLSTM', make: () => new SeqLSTM(4, 3).remember(), input: () => rand([3, 2, 4], 93) },
+  { cls: 'SeqLSTM', name: 'SeqLSTM batchFirst', make: () => new SeqLSTM(4, 5, { batchFirst: true }), input: () => rand([2, 3, 4], 94) },
+  { cls: 'MaskZero', make: () => new MaskZero(new GRU(4, 3), 1), input: () => padded(3, 4, 95) },
+  { cls: 'MaskZero', name: 'MaskZero of a non-recurrent module', make: () => new MaskZero(new Linear(4, 3), 1), input: () => padded(3, 4, 96) },
+  {
+    cls: 'LookupTableMaskZero',
+    make: () => new LookupTableMaskZero(9, 4),
+    input: () => tf.tensor2d([[0, 2, 9], [3, 0, 1]], undefined, 'int32'),
+  },
+];
+
 /** One instance per exported module class, with non-default arguments and settings, and an input. */
-const moduleCases: { cls: string; make: () => Module; input: () => Activity }[] = [
+const moduleCases: { cls: string; name?: string; make: () => Module; input: () => Activity }[] = [
   { cls: 'Sequential', make: () => new Sequential(new Linear(4, 3, false), new Tanh(), new Linear(3, 2)), input: () => rand([2, 4], 1) },
   { cls: 'Concat', make: () => new Concat(1, new Linear(4, 3), new Sequential(new Linear(4, 2), new ReLU())), input: () => rand([2, 4], 2) },
   { cls: 'ConcatTable', make: () => new ConcatTable(new Linear(4, 3), new Identity()), input: () => rand([2, 4], 3) },
@@ -100,6 +160,7 @@ const moduleCases: { cls: string; make: () => Module; input: () => Activity }[] 
   { cls: 'Sigmoid', make: () => new Sigmoid(), input: () => rand([2, 5], 41) },
   { cls: 'SoftMax', make: () => new SoftMax(), input: () => rand([2, 5], 42) },
   { cls: 'LogSoftMax', make: () => new LogSoftMax(), input: () => rand([2, 5], 43) },
+  ...rnnCases,
 ];
 
 const criterionCases: { cls: string; make: () => Criterion; input: () => Tensor; target: () => Target }[] = [
@@ -131,9 +192,19 @@ const criterionCases: { cls: string; make: () => Criterion; input: () => Tensor;
     input: () => tf.sigmoid(rand([4, 3], 55)),
     target: () => tf.tensor2d([[1, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0]]),
   },
+  {
+    cls: 'SequencerCriterion',
+    make: () => new SequencerCriterion(new ClassNLLCriterion([1, 2, 0.5], false), true),
+    input: () => tf.logSoftmax(rand([3, 4, 3], 56)),
+    target: () => [
+      [0, 1, 2, 2],
+      [1, 1, 0, 2],
+      [2, 0, 1, 0],
+    ],
+  },
 ];
 
-const ABSTRACT = ['Module', 'Criterion', 'Container', 'TransferModule', 'SpatialPooling'];
+const ABSTRACT = ['Module', 'Criterion', 'Container', 'TransferModule', 'SpatialPooling', 'AbstractRecurrent'];
 
 function disposeAll(a: Activity | Target): void {
   if (a instanceof tf.Tensor) a.dispose();
@@ -161,6 +232,9 @@ function checkRoundTrip(original: Module, input: Activity, clone: (s: ModuleSpec
     for (const t of Object.values(state)) t.dispose();
     original.evaluate();
     copy.evaluate();
+    // recurrent state (remember modes) must not carry over from the forward above
+    forgetAll(original);
+    forgetAll(copy);
     expect(values(copy.forward(input))).toEqual(values(original.forward(input)));
   } finally {
     copy.dispose();
@@ -181,7 +255,7 @@ describe('toSpec / moduleFromSpec', () => {
   });
 
   for (const c of moduleCases)
-    it(`${c.cls}: JSON round trip gives the same printing, state and forward`, () => {
+    it(`${c.name ?? c.cls}: JSON round trip gives the same printing, state and forward`, () => {
       manualSeed(7);
       const before = tf.memory().numTensors;
       const m = c.make();
@@ -196,6 +270,39 @@ describe('toSpec / moduleFromSpec', () => {
       }
       expect(tf.memory().numTensors).toBe(before); // the original and both copies freed
     });
+
+  it('constructing and disposing each recurrent module frees every tensor', () => {
+    for (const c of rnnCases) {
+      const before = tf.memory().numTensors;
+      c.make().dispose();
+      expect({ case: c.name ?? c.cls, numTensors: tf.memory().numTensors }).toEqual({ case: c.name ?? c.cls, numTensors: before });
+    }
+  });
+
+  it('writes recurrent specs with constructor arguments, not the modules the constructors make', () => {
+    const m = new Sequential(
+      new Sequencer(new Recurrent(3, new Linear(4, 3), new Linear(3, 3), new ReLU(), 5)),
+      new Sequencer(new Sequential(new Linear(3, 2), new LogSoftMax())),
+      new BiSequencer(new FastLSTM(2, 2)),
+      new MaskZero(new LSTM(2, 3, 9, false), 1),
+      new SeqLSTM(3, 3, { batchFirst: true }).remember('train'),
+    );
+    const lin = (i: number, o: number) => ({ type: 'Linear', args: [i, o, true] });
+    expect(m.toSpec()).toEqual({
+      type: 'Sequential',
+      children: [
+        { type: 'Sequencer', args: [{ type: 'Recurrent', args: [3, lin(4, 3), lin(3, 3), { type: 'ReLU', args: [false] }, 5] }] },
+        { type: 'Sequencer', args: [{ type: 'Sequential', children: [lin(3, 2), { type: 'LogSoftMax' }] }] },
+        { type: 'BiSequencer', args: [{ type: 'FastLSTM', args: [2, 2, 9999] }, { type: 'FastLSTM', args: [2, 2, 9999] }] },
+        { type: 'MaskZero', args: [{ type: 'LSTM', args: [2, 3, 9, false], maskZero: 1 }, 1] },
+        { type: 'SeqLSTM', args: [3, 3, { batchFirst: true }], remember: 'train' },
+      ],
+    });
+    const crit = new SequencerCriterion(new ClassNLLCriterion());
+    expect(crit.toSpec()).toEqual({ type: 'SequencerCriterion', args: [{ type: 'ClassNLLCriterion', args: [null, true, -100] }, false] });
+    m.dispose();
+    crit.dispose();
+  });
 
   for (const c of criterionCases)
     it(`${c.cls}: JSON round trip gives the same loss`, () => {

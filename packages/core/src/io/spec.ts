@@ -8,7 +8,8 @@
  *
  * A spec is `{ type, args?, children?, ...settings }`:
  * - `type` is looked up in a registry that holds every module and criterion
- *   of the core; packages with their own modules add theirs with
+ *   of the core (the `builtIns` list below: a class exported from src/index.ts
+ *   must be added there, which spec.test.ts checks); packages with their own modules add theirs with
  *   `registerModule('MaskZero', MaskZero)`.
  * - `args` are the constructor's arguments in order (`null` = left out).
  *   An argument that is itself a spec (an object with a string `type`) is
@@ -66,6 +67,18 @@ import { Tanh } from '../nn/Tanh';
 import { Transpose } from '../nn/Transpose';
 import { Unsqueeze } from '../nn/Unsqueeze';
 import { View } from '../nn/View';
+import { BiSequencer } from '../rnn/BiSequencer';
+import { FastLSTM } from '../rnn/FastLSTM';
+import { GRU } from '../rnn/GRU';
+import { LookupTableMaskZero } from '../rnn/LookupTableMaskZero';
+import { LSTM } from '../rnn/LSTM';
+import { MaskZero } from '../rnn/MaskZero';
+import { Recurrent } from '../rnn/Recurrent';
+import { Recursor } from '../rnn/Recursor';
+import { Repeater } from '../rnn/Repeater';
+import { SeqLSTM } from '../rnn/SeqLSTM';
+import { Sequencer } from '../rnn/Sequencer';
+import { SequencerCriterion } from '../rnn/SequencerCriterion';
 import type { CriterionSpec, ModuleSpec } from './specFormat';
 
 export type { CriterionSpec, ModuleSpec } from './specFormat';
@@ -122,6 +135,9 @@ const builtIns: [string, SpecConstructor][] = Object.entries({
   SpatialBatchNormalization, Dropout, SpatialDropout, LookupTable,
   ReLU, LeakyReLU, ELU, Tanh, Sigmoid, SoftMax, LogSoftMax,
   ClassNLLCriterion, CrossEntropyCriterion, MultiCrossEntropyCriterion, MSECriterion, BCECriterion,
+  // rnn (AbstractRecurrent is abstract)
+  FastLSTM, LSTM, GRU, Recurrent, Recursor, Sequencer, Repeater, BiSequencer, SeqLSTM, MaskZero,
+  LookupTableMaskZero, SequencerCriterion,
 });
 for (const [type, ctor] of builtIns) registerModule(type, ctor);
 

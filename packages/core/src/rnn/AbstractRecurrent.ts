@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
 import { Container } from '../nn/Container';
 import type { Module, Parameter } from '../nn/Module';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 
 /** What one forward step leaves behind for BPTT. All tensors are owned by the record. */
 export interface StepRecord {
@@ -368,6 +369,18 @@ export abstract class AbstractRecurrent extends Container {
     disposeList(this.gradFinal);
     this.gradFinal = grad === null ? null : flattenActivity(grad).map((t) => t.clone());
     return this;
+  }
+
+  // ------------------------------------------------------------ description
+
+  /**
+   * A spec from the constructor's arguments, with `maskZero: nInputDim` when
+   * masking is on. Subclasses override `toSpec()` with it, passing their
+   * constructor's arguments (wrapped modules as nested specs; modules the
+   * constructor builds itself are left out, never `children`).
+   */
+  protected recurrentSpec(args: unknown[], options: Record<string, unknown> = {}): ModuleSpec {
+    return specOf(this.typeName, args, { ...options, maskZero: this.maskzero ? this.nInputDim : undefined });
   }
 
   // --------------------------------------------------------------- lifetime

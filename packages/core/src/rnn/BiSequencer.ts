@@ -2,11 +2,13 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, disposeActivity, isTensor } from '../util/activity';
 import { Container } from '../nn/Container';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 import type { Module, StateDict } from '../nn/Module';
 import { FastLSTM } from './FastLSTM';
 import { GRU } from './GRU';
 import { LSTM } from './LSTM';
-import { Sequencer } from './Sequencer';
+import { Recursor } from './Recursor';
+import { givenSpec, Sequencer } from './Sequencer';
 import { reverseSteps, splitSteps, stackSteps } from './sequence';
 
 /** Torch's `nn.JoinTable(1, 1)` for BiSequencer: concatenates a table along the last dimension. */
@@ -57,6 +59,21 @@ export class BiSequencer extends Container {
     this.add(this.fwdSeq);
     this.add(this.bwdSeq);
     this.add(this.mergeSeq);
+  }
+
+  /**
+   * `args: [forward, backward, merge]`: the backward module is always written
+   * out (the default is a reset copy of forward, which this rebuilds the same),
+   * the default merge is left out.
+   */
+  override toSpec(): ModuleSpec {
+    const merge = this.mergeSeq.module;
+    const defaultMerge = merge instanceof Recursor && merge.madeBySequencer && merge.module instanceof JoinLast && !merge.maskzero;
+    return specOf(this.typeName, [
+      givenSpec(this.fwdSeq.module),
+      givenSpec(this.bwdSeq.module),
+      defaultMerge ? undefined : givenSpec(merge),
+    ]);
   }
 
   forget(): this {
@@ -179,6 +196,25 @@ export class BiSequencer extends Container {
     return out;
   }
 
+  /**
+   * PyTorch's bidirectional keys reach the two cells here: loadStateDict
+   * (and a parent container's load) calls this with the prefix of this module.
+   */
+  protected override loadOwnState(dict: StateDict, prefix: string): void {
+    const pair = this.torchPair();
+    if (!pair) {
+      super.loadOwnState(dict, prefix);
+      return;
+    }
+    const pick = (suffix: string, m: Module) => {
+      const sub: StateDict = {};
+      for (const k of m.stateShapes().keys()) if (`${prefix}${k}${suffix}` in dict) sub[k] = dict[`${prefix}${k}${suffix}`];
+      m.loadStateDict(sub, { strict: false });
+    };
+    pick('', pair[0]);
+    pick('_reverse', pair[1]);
+  }
+
   override clearState(): this {
     disposeActivity(this.stacked);
     this.stacked = [];
@@ -195,27 +231,3 @@ export class BiSequencer extends Container {
     return `nn.BiSequencer @ ${this.fwdSeq.toString()}`;
   }
 }
-
-/*
- * Module.loadStateDict reaches children through its private `loadOwnState`
- * with their `${i}.` prefixes; with PyTorch's bidirectional keys this module
- * must translate them. Until the base class makes that hook protected, it is
- * installed on the prototype.
- */
-type LoadOwnState = (dict: StateDict, prefix: string) => void;
-const baseLoad = (Container.prototype as unknown as { loadOwnState: LoadOwnState }).loadOwnState;
-(BiSequencer.prototype as unknown as { loadOwnState: LoadOwnState }).loadOwnState = function (
-  this: BiSequencer,
-  dict: StateDict,
-  prefix: string,
-) {
-  const pair = (this as unknown as { torchPair(): [Module, Module] | null }).torchPair();
-  if (!pair) return baseLoad.call(this, dict, prefix);
-  const pick = (suffix: string, m: Module) => {
-    const sub: StateDict = {};
-    for (const k of m.stateShapes().keys()) if (`${prefix}${k}${suffix}` in dict) sub[k] = dict[`${prefix}${k}${suffix}`];
-    m.loadStateDict(sub, { strict: false });
-  };
-  pick('', pair[0]);
-  pick('_reverse', pair[1]);
-};

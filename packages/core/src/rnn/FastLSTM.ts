@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { ModuleSpec } from '../io/specFormat';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { nextSeed } from '../util/random';
@@ -43,13 +44,17 @@ export class FastLSTM extends AbstractRecurrent {
     const sh = 1 / Math.sqrt(this.outputSize);
     const init = (name: string, s: number) => {
       const p = this.param(name)!.value;
-      p.assign(tf.tidy(() => (s === 0 ? tf.zeros(p.shape) : tf.randomUniform(p.shape, -s, s, 'float32', nextSeed()))));
+      this.fill(p, () => (s === 0 ? tf.zeros(p.shape) : tf.randomUniform(p.shape, -s, s, 'float32', nextSeed())));
     };
     init('weight_ih_l0', si);
     init('bias_ih_l0', si);
     init('weight_hh_l0', sh);
     init('bias_hh_l0', 0);
     return this;
+  }
+
+  override toSpec(): ModuleSpec {
+    return this.recurrentSpec([this.inputSize, this.outputSize, this.rho]);
   }
 
   protected w(name: string): Tensor {

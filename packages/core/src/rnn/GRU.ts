@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { ModuleSpec } from '../io/specFormat';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { nextSeed } from '../util/random';
@@ -44,9 +45,13 @@ export class GRU extends AbstractRecurrent {
     const sh = 1 / Math.sqrt(this.outputSize);
     for (const p of this.params) {
       const s = p.name.endsWith('ih_l0') ? si : p.name === 'weight_hh_l0' ? sh : 0;
-      p.value.assign(tf.tidy(() => (s ? tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()) : tf.zeros(p.value.shape))));
+      this.fill(p.value, () => (s ? tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()) : tf.zeros(p.value.shape)));
     }
     return this;
+  }
+
+  override toSpec(): ModuleSpec {
+    return this.recurrentSpec([this.inputSize, this.outputSize, this.rho]);
   }
 
   private w(name: string): Tensor {

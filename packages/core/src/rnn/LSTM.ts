@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { ModuleSpec } from '../io/specFormat';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { nextSeed } from '../util/random';
@@ -59,9 +60,13 @@ export class LSTM extends AbstractRecurrent {
     const sh = 1 / Math.sqrt(this.outputSize);
     for (const p of this.params) {
       const s = p.name === 'weight_ih_l0' || p.name === 'bias_ih_l0' ? si : sh;
-      p.value.assign(tf.tidy(() => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed())));
+      this.fill(p.value, () => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()));
     }
     return this;
+  }
+
+  override toSpec(): ModuleSpec {
+    return this.recurrentSpec([this.inputSize, this.outputSize, this.rho, this.peephole]);
   }
 
   private w(name: string): Tensor {

@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { nextSeed } from '../util/random';
@@ -27,6 +28,10 @@ export class LookupTableMaskZero extends Module {
     this.reset();
   }
 
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.nIndex, this.nOutput]);
+  }
+
   get weight(): Tensor {
     return this.param('weight')!.value;
   }
@@ -37,12 +42,10 @@ export class LookupTableMaskZero extends Module {
 
   override reset(stdv = 1): this {
     const w = this.param('weight')!.value;
-    w.assign(
-      tf.tidy(() => {
-        const r = tf.randomNormal([this.nIndex, this.nOutput], 0, stdv, 'float32', nextSeed());
-        return tf.concat([tf.zeros([1, this.nOutput]), r], 0);
-      }),
-    );
+    this.fill(w, () => {
+      const r = tf.randomNormal([this.nIndex, this.nOutput], 0, stdv, 'float32', nextSeed());
+      return tf.concat([tf.zeros([1, this.nOutput]), r], 0);
+    });
     return this;
   }
 

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, disposeActivity, flattenActivity } from '../util/activity';
 import { Container } from '../nn/Container';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 import type { Module } from '../nn/Module';
 import { AbstractRecurrent, mapActivity, maskShape, zeroMask } from './AbstractRecurrent';
 
@@ -24,6 +25,11 @@ export class MaskZero extends Container {
   ) {
     super(module);
     if (module instanceof AbstractRecurrent) module.maskZero(nInputDim);
+  }
+
+  /** `args: [module, nInputDim]` (the module is an argument, not a child, as the constructor takes it first). */
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.module.toSpec(), this.nInputDim]);
   }
 
   private masked(input: Activity, a: Activity): Activity {

@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { ModuleSpec } from '../io/specFormat';
 import { tf } from '../tf';
 import { type Activity, flattenActivity, unflattenActivity } from '../util/activity';
 import { nextSeed } from '../util/random';
@@ -15,8 +16,7 @@ class StartBias extends Module {
   }
   override reset(): this {
     const s = 1 / Math.sqrt(this.size);
-    const b = this.param('bias')!.value;
-    b.assign(tf.tidy(() => tf.randomUniform([this.size], -s, s, 'float32', nextSeed())));
+    this.fill(this.param('bias')!.value, () => tf.randomUniform([this.size], -s, s, 'float32', nextSeed()));
     return this;
   }
   protected compute(input: Activity): Tensor {
@@ -73,6 +73,17 @@ export class Recurrent extends AbstractRecurrent {
     this.transferModule = transfer ?? new DefaultSigmoid();
     this.mergeModule = merge ?? new DefaultCAddTable();
     for (const m of [this.startModule, inputModule, feedbackModule, this.transferModule, this.mergeModule]) this.add(m);
+  }
+
+  /**
+   * `args: [start, input, feedback, transfer, rho, merge]`: a `start` built
+   * from a size is that size, and the default transfer and merge are left out.
+   */
+  override toSpec(): ModuleSpec {
+    const start = this.startModule instanceof StartBias ? this.startModule.size : this.startModule.toSpec();
+    const transfer = this.transferModule instanceof DefaultSigmoid ? undefined : this.transferModule.toSpec();
+    const merge = this.mergeModule instanceof DefaultCAddTable ? undefined : this.mergeModule.toSpec();
+    return this.recurrentSpec([start, this.inputModule.toSpec(), this.feedbackModule.toSpec(), transfer, this.rho, merge]);
   }
 
   protected override needsCache(): boolean {

@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { ModuleSpec } from '../io/specFormat';
 import { tf } from '../tf';
 import { type Activity, disposeActivity, flattenActivity } from '../util/activity';
 import type { Module } from '../nn/Module';
@@ -86,6 +87,7 @@ class StepSnapshots {
 export class Recursor extends AbstractRecurrent {
   readonly typeName: string = 'Recursor';
   private orphans: Tensor[] = [];
+  private made = false;
 
   constructor(
     readonly module: Module,
@@ -93,6 +95,22 @@ export class Recursor extends AbstractRecurrent {
   ) {
     super(rho);
     this.add(module);
+  }
+
+  /** The Recursor a sequencer puts around a non-recurrent module. */
+  static around(module: Module): Recursor {
+    const r = new Recursor(module);
+    r.made = true;
+    return r;
+  }
+
+  /** True when a Sequencer or Repeater made this Recursor around a non-recurrent module (its spec then leaves it out). */
+  get madeBySequencer(): boolean {
+    return this.made;
+  }
+
+  override toSpec(): ModuleSpec {
+    return this.recurrentSpec([this.module.toSpec(), this.rho]);
   }
 
   protected zeroState(): Tensor[] {

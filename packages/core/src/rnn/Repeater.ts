@@ -2,10 +2,11 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, disposeActivity, flattenActivity, unflattenActivity } from '../util/activity';
 import { Container } from '../nn/Container';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 import type { Module } from '../nn/Module';
 import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';
-import type { RememberMode } from './Sequencer';
+import { givenSpec, type RememberMode } from './Sequencer';
 import { cloneActivity } from './sequence';
 
 /**
@@ -25,8 +26,15 @@ export class Repeater extends Container {
     readonly nStep: number,
   ) {
     super();
-    this.module = module instanceof AbstractRecurrent ? module : new Recursor(module);
+    this.module = module instanceof AbstractRecurrent ? module : Recursor.around(module);
     this.add(this.module);
+  }
+
+  /** `args: [module, nStep]` (the module given, not the Recursor made for it), and `remember: mode` unless 'neither'. */
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [givenSpec(this.module), this.nStep], {
+      remember: this.rememberMode === 'neither' ? undefined : this.rememberMode,
+    });
   }
 
   remember(mode: RememberMode = 'both'): this {

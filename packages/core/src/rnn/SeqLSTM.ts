@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 import { tf } from '../tf';
 import { type Activity, disposeActivity } from '../util/activity';
 import { nextSeed } from '../util/random';
@@ -84,6 +85,13 @@ export class SeqLSTM extends Module {
       this.w('bias_hh_l0').assign(tf.zeros([4 * H]));
     });
     return this;
+  }
+
+  /** `args: [inputSize, outputSize, { batchFirst }]`, and `remember: mode` unless 'neither'. */
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [this.inputSize, this.outputSize, this.batchFirst ? { batchFirst: true } : undefined], {
+      remember: this.rememberMode === 'neither' ? undefined : this.rememberMode,
+    });
   }
 
   private w(name: string): tf.Variable {

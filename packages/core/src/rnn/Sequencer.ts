@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, disposeActivity, isTensor } from '../util/activity';
 import { Container } from '../nn/Container';
+import { type ModuleSpec, specOf } from '../io/specFormat';
 import type { Module } from '../nn/Module';
 import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';
@@ -35,8 +36,15 @@ export class Sequencer extends Container {
 
   constructor(module: Module) {
     super();
-    this.module = module instanceof AbstractRecurrent ? module : new Recursor(module);
+    this.module = module instanceof AbstractRecurrent ? module : Recursor.around(module);
     this.add(this.module);
+  }
+
+  /** `args: [module]` (the module given, not the Recursor made for it), and `remember: mode` unless 'neither'. */
+  override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [givenSpec(this.module)], {
+      remember: this.rememberMode === 'neither' ? undefined : this.rememberMode,
+    });
   }
 
   /** rnn's `remember(mode = 'both')`. */
@@ -155,4 +163,15 @@ export class Sequencer extends Container {
   override toString(): string {
     return `nn.Sequencer @ ${this.module.toString()}`;
   }
+}
+
+/**
+ * The spec of the module a sequencer was given: a Recursor it made around a
+ * non-recurrent module is left out (the constructor makes it again) unless
+ * it was changed since (`maskZero()`).
+ */
+export function givenSpec(module: AbstractRecurrent): ModuleSpec {
+  return module instanceof Recursor && module.madeBySequencer && !module.maskzero
+    ? module.module.toSpec()
+    : module.toSpec();
 }

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { Criterion, type Target } from '../nn/Criterion';
+import { type CriterionSpec, specOf } from '../io/specFormat';
 import { unstackSteps } from './sequence';
 
 /**
@@ -22,6 +23,22 @@ export class SequencerCriterion extends Criterion {
     super();
   }
 
+  /** `args: [criterion, sizeAverage]`, the step criterion as a nested spec. */
+  override toSpec(): CriterionSpec {
+    return specOf(this.typeName, [this.criterion.toSpec(), this.sizeAverage]);
+  }
+
+  override clearState(): this {
+    this.criterion.clearState();
+    return super.clearState();
+  }
+
+  /** Frees the step criterion too (its class weights). */
+  override dispose(): void {
+    this.criterion.dispose();
+    super.dispose();
+  }
+
   protected loss(input: Activity, target: Target): Tensor {
     const xs = isTensor(input) ? unstackSteps(input, false) : input;
     const ts: Target[] = isTensor(target as Activity) ? unstackSteps(target as Tensor, false) : (target as Target[]);
@@ -30,5 +47,4 @@ export class SequencerCriterion extends Criterion {
     const total = tf.addN(xs.map((x, t) => this.criterion.lossTensor(x, ts[t])));
     return this.sizeAverage ? total.div(xs.length) : total;
   }
-
 }
