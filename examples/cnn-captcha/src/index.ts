@@ -1,0 +1,120 @@
+/**
+ * @captcha-nn/example-cnn-captcha: the 2016 Torch7 captcha solver's
+ * VGG-style CNN (`seed`), and a `compact` variant sized for CPU training on
+ * the wasm backend. One image in, `length` characters out at once.
+ */
+import {
+  Sequential,
+  SpatialConvolution,
+  SpatialBatchNormalization,
+  SpatialMaxPooling,
+  SpatialAveragePooling,
+  ReLU,
+  View,
+  Linear,
+  BatchNormalization,
+  MultiCrossEntropyCriterion,
+  type Module,
+  type Criterion,
+} from '@captcha-nn/core';
+
+export interface CaptchaModelOptions {
+  /** `seed`: the 2016 network; `compact`: sized for CPU (wasm) training. */
+  variant: 'seed' | 'compact';
+  /** Classes per character (e.g. LabelEncoder.numClasses: the 23 characters plus the blank). */
+  numClasses: number;
+  /** Characters per captcha. */
+  length: number;
+  /** Input image, NHWC. */
+  height: number;
+  width: number;
+  channels: number;
+}
+
+export interface CaptchaModel {
+  model: Module;
+  criterion: Criterion;
+  /**
+   * `tensor`: the criterion takes the [N,length] int32 target and the model
+   * outputs [N,length,numClasses] scores. `table`: the criterion takes a
+   * table of `length` [N] targets and the model outputs a table of `length`
+   * [N,numClasses] log-probabilities.
+   */
+  targetFormat: 'tensor' | 'table';
+}
+
+/** Output size of a 2×2 stride-2 ceil-mode pooling. */
+export const ceilHalf = (n: number): number => Math.ceil(n / 2);
+
+function checkOptions(o: CaptchaModelOptions, who: string): void {
+  for (const k of ['numClasses', 'length', 'height', 'width', 'channels'] as const) {
+    const v = o[k];
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${who}: ${k} must be a positive integer, got ${v}`);
+  }
+  if (o.variant !== 'seed' && o.variant !== 'compact') throw new RangeError(`${who}: unknown variant '${String(o.variant)}' (seed | compact)`);
+}
+
+/** conv 3×3 pad 1 + BN + ReLU units, then a 2×2 stride-2 ceil-mode max pooling, per group. */
+function vggGroups(net: Sequential, nIn: number, groups: number[][]): number {
+  let c = nIn;
+  for (const g of groups) {
+    for (const w of g) {
+      net.add(new SpatialConvolution(c, w, 3, 3, 1, 1, 1, 1));
+      net.add(new SpatialBatchNormalization(w, 1e-3));
+      net.add(new ReLU(true));
+      c = w;
+    }
+    net.add(new SpatialMaxPooling(2, 2, 2, 2).ceil());
+  }
+  return c;
+}
+
+/** Convolutional features and their flattened size, shared with the CNN+RNN example's design. */
+export function cnnFeatures(opts: CaptchaModelOptions): { features: Sequential; size: number } {
+  const net = new Sequential();
+  let h = opts.height;
+  let w = opts.width;
+  let groups: number[][];
+  if (opts.variant === 'seed') {
+    groups = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
+  } else {
+    // Compact: halve the resolution first (50×200 → 25×100) with a 2×2 average, then four narrow groups.
+    if (h >= 40 && w >= 40) {
+      net.add(new SpatialAveragePooling(2, 2, 2, 2).ceil());
+      h = ceilHalf(h);
+      w = ceilHalf(w);
+    }
+    groups = [[16], [32], [64], [128]];
+  }
+  const c = vggGroups(net, opts.channels, groups);
+  for (let i = 0; i < groups.length; i++) {
+    h = ceilHalf(h);
+    w = ceilHalf(w);
+  }
+  const size = c * h * w;
+  net.add(new View(-1, size));
+  return { features: net, size };
+}
+
+/**
+ * The 2016 CNN (`seed`): VGG-style groups 64,64 | 128,128 | 256×3 | 512×3 |
+ * 512×3 of conv3×3+BN+ReLU, each followed by 2×2 ceil-mode max pooling, then
+ * View → Linear(512) → BN → ReLU → Linear(length·numClasses) →
+ * View(length, numClasses), trained with MultiCrossEntropyCriterion.
+ * `compact`: the same design on a 2×-downscaled input with groups
+ * 16 | 32 | 64 | 128 and a 256-unit hidden layer.
+ */
+export function buildCnnCaptcha(opts: CaptchaModelOptions): CaptchaModel {
+  checkOptions(opts, 'buildCnnCaptcha');
+  const { features, size } = cnnFeatures(opts);
+  const hidden = opts.variant === 'seed' ? 512 : 256;
+  const model = new Sequential(
+    ...features.modules,
+    new Linear(size, hidden),
+    new BatchNormalization(hidden, 1e-3),
+    new ReLU(true),
+    new Linear(hidden, opts.length * opts.numClasses),
+    new View(-1, opts.length, opts.numClasses),
+  );
+  return { model, criterion: new MultiCrossEntropyCriterion(), targetFormat: 'tensor' };
+}

@@ -1,0 +1,121 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setBackend, tf, optim, fusedBackward, manualSeed, type Tensor } from '@captcha-nn/core';
+import { simplePreset, generatorSource, batches, type Batch } from '@captcha-nn/data';
+import { buildCrnnCaptcha, type CaptchaModelOptions } from './index';
+import { formatTarget, predict } from './loop';
+
+const base: CaptchaModelOptions = { variant: 'compact', numClasses: 24, length: 5, height: 50, width: 200, channels: 1 };
+
+beforeAll(async () => {
+  await setBackend('wasm');
+});
+
+async function firstBatch(n: number, seed: string): Promise<Batch> {
+  const src = generatorSource(simplePreset('seed', { seed }), { count: n });
+  for await (const b of batches(src, { batchSize: n, shuffle: false })) return b;
+  throw new Error('no batch');
+}
+
+/** Checks a table of `length` [N,C] log-probability tensors. */
+function expectLogProbTable(out: unknown, length: number, n: number, c: number): void {
+  expect(Array.isArray(out)).toBe(true);
+  const steps = out as Tensor[];
+  expect(steps).toHaveLength(length);
+  for (const s of steps) {
+    expect(s.shape).toEqual([n, c]);
+    const sums = tf.tidy(() => tf.sum(tf.exp(s), 1).dataSync());
+    for (const v of sums) expect(v).toBeCloseTo(1, 4);
+  }
+}
+
+describe('buildCrnnCaptcha', () => {
+  it('compact: a table of `length` [N,numClasses] log-probabilities, a table target', () => {
+    const { model, criterion, targetFormat } = buildCrnnCaptcha(base);
+    expect(targetFormat).toBe('table');
+    expect(criterion.typeName).toBe('SequencerCriterion');
+    const x = tf.randomUniform([3, 50, 200, 1]);
+    const out = model.forward(x);
+    expectLogProbTable(out, 5, 3, 24);
+    const y = tf.zeros([3, 5], 'int32') as Tensor;
+    const loss = criterion.forward(out, formatTarget(y, 'table'));
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(predict(out as Tensor[]).shape).toEqual([3, 5]);
+  });
+
+  it('compact follows the options: other sizes, lengths, classes and channels', () => {
+    const { model } = buildCrnnCaptcha({ ...base, numClasses: 11, length: 7, height: 32, width: 128, channels: 3 });
+    expectLogProbTable(model.forward(tf.randomUniform([2, 32, 128, 3])), 7, 2, 11);
+  });
+
+  it('seed: VGG trunk, SplitTable, Sequencer(Recurrent), output shapes only', () => {
+    const { model } = buildCrnnCaptcha({ ...base, variant: 'seed' });
+    const s = model.toString();
+    expect(s.match(/nn\.SpatialConvolution/g)).toHaveLength(13);
+    expect(s).toContain('nn.Linear(7168 -> 2560)');
+    expect(s).toContain('nn.SplitTable');
+    expect(s).toContain('nn.Sequencer @ nn.Recurrent');
+    expect(s).toContain('nn.Linear(512 -> 256)');
+    expectLogProbTable(model.forward(tf.randomUniform([2, 50, 200, 1])), 5, 2, 24);
+  });
+
+  it('toString prints the tree', () => {
+    const s = buildCrnnCaptcha(base).model.toString();
+    expect(s.startsWith('nn.Sequential {')).toBe(true);
+    for (const part of ['nn.SpatialConvolution(1 -> 16, 3x3, 1,1, 1,1)', 'nn.Linear(1792 -> 640)', 'nn.View(-1, 5, 128)', 'nn.Recurrent', 'nn.LogSoftMax'])
+      expect(s).toContain(part);
+  });
+
+  it('rejects bad options', () => {
+    expect(() => buildCrnnCaptcha({ ...base, numClasses: 1.5 })).toThrow(/numClasses/);
+    expect(() => buildCrnnCaptcha({ ...base, variant: 'tiny' as 'seed' })).toThrow(/variant/);
+  });
+
+  it('a few dozen training steps on a handful of captchas make the loss fall', async () => {
+    manualSeed(5);
+    const b = await firstBatch(8, 'unit-test');
+    const { model, criterion, targetFormat } = buildCrnnCaptcha(base);
+    const target = formatTarget(b.y, targetFormat);
+    const [params, grads] = model.parameters();
+    const state = {};
+    const losses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const [, [l]] = optim.adam(
+        () => {
+          model.zeroGradParameters();
+          return [fusedBackward(model, criterion, b.x, target), grads];
+        },
+        params,
+        { learningRate: 0.003 },
+        state,
+      );
+      losses.push(l!);
+    }
+    // SequencerCriterion sums 5 steps of mean NLL: about 5·ln 24 at the start.
+    expect(losses[0]).toBeGreaterThan(12);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.3);
+    b.dispose();
+  });
+
+  it('the classic loop (forward, backward) runs through the Sequencer and gives the same gradients as the fused step', async () => {
+    manualSeed(7);
+    const b = await firstBatch(4, 'grad-test');
+    const { model, criterion, targetFormat } = buildCrnnCaptcha(base);
+    const target = formatTarget(b.y, targetFormat);
+    const [, grads] = model.parameters();
+    // Training mode: BN normalises with the batch statistics, so both passes compute the same function.
+    model.zeroGradParameters();
+    const out = model.forward(b.x);
+    const l1 = criterion.forward(out, target);
+    model.backward(b.x, criterion.backward(out, target));
+    const g1 = grads.map((g) => g.clone());
+    model.zeroGradParameters();
+    const l2 = fusedBackward(model, criterion, b.x, target);
+    expect(l2).toBeCloseTo(l1, 3);
+    grads.forEach((g, i) => {
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(g, g1[i]!))).dataSync()[0]!);
+      const scale = tf.tidy(() => tf.max(tf.abs(g1[i]!)).dataSync()[0]!);
+      expect(diff).toBeLessThanOrEqual(1e-3 * Math.max(1, scale));
+    });
+    b.dispose();
+  });
+});

@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'es2022',
+  },
+  {
+    // The training script is an ES module program (top-level await).
+    entry: ['src/train.ts'],
+    format: ['esm'],
+    sourcemap: true,
+    target: 'es2022',
+  },
+]);

@@ -1,0 +1,141 @@
+/**
+ * Training checkpoints: one safetensors file (written atomically by the
+ * core's saveSafetensors) holding the model's state dict under `model/…`,
+ * the optimizer's buffers under `optim/<key>/<i>`, and in its metadata the
+ * counters, data position and options needed to continue exactly.
+ */
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { loadSafetensors, saveSafetensors, tf, type Module, type Optimizer, type Tensor, type Variable } from '@captcha-nn/core';
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+const META_KEY = 'captcha-nn.checkpoint';
+
+/** Running sums of the epoch in progress, so a resumed epoch reports the same numbers. */
+export interface EpochSums {
+  lossSum: number;
+  batches: number;
+  charsRight: number;
+  chars: number;
+  samples: number;
+  seconds: number;
+}
+
+export interface BestRecord {
+  epoch: number;
+  step: number;
+  captchaAccuracy: number;
+  charAccuracy: number;
+  loss: number | null;
+}
+
+export interface CheckpointState<O = unknown> {
+  format: 'captcha-nn-checkpoint';
+  version: 1;
+  /** The run's options (the resumed run uses them). */
+  options: O;
+  /** The epoch in progress (0-based). */
+  epoch: number;
+  /**
+   * Batches of `epoch` already trained. The epoch's sample order is a pure
+   * function of (seed, epoch), so these batches are skipped on resume.
+   * Equal to the epoch's batch count when training finished but the epoch's
+   * validation did not.
+   */
+  batchInEpoch: number;
+  /** Optimizer steps so far. The core RNG (dropout) is reseeded from (seed, step) before each step. */
+  step: number;
+  samples: number;
+  epochSums: EpochSums;
+  best: BestRecord | null;
+  /** The optimizer state's numbers (e.g. Adam's `t`); its tensors are in the file. */
+  optimScalars: Record<string, number>;
+  /** Wall-clock seconds trained so far. */
+  seconds: number;
+  savedAt: string;
+}
+
+/** Writes the checkpoint atomically (temporary file + rename). */
+export async function saveCheckpoint(path: string, model: Module, optimizer: Optimizer, state: Omit<CheckpointState, 'format' | 'version' | 'optimScalars' | 'savedAt'>): Promise<void> {
+  const tensors: Record<string, Tensor> = {};
+  const sd = model.stateDict();
+  for (const [k, t] of Object.entries(sd)) tensors[`model/${k}`] = t;
+  const optimScalars: Record<string, number> = {};
+  for (const [k, v] of Object.entries(optimizer.state)) {
+    if (typeof v === 'number') optimScalars[k] = v;
+    else if (Array.isArray(v) && v.every((t) => t instanceof tf.Tensor)) (v as Tensor[]).forEach((t, i) => (tensors[`optim/${k}/${i}`] = t));
+    else if (v instanceof tf.Tensor) tensors[`optim/${k}`] = v;
+  }
+  const full: CheckpointState = { format: 'captcha-nn-checkpoint', version: 1, ...state, optimScalars, savedAt: new Date().toISOString() };
+  try {
+    await saveSafetensors(path, tensors, { [META_KEY]: JSON.stringify(full) });
+  } finally {
+    for (const t of Object.values(sd)) t.dispose();
+  }
+}
+
+/** Reads a checkpoint's state from the file's header only (no tensors, no backend needed). */
+export async function readCheckpointState<O>(path: string): Promise<CheckpointState<O>> {
+  const fh = await open(path, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    await fh.read(len, 0, 8, 0);
+    const n = Number(len.readBigUInt64LE(0));
+    const { size } = await fh.stat();
+    if (size < 8 || n > size - 8) throw new Error(`${path} is not a safetensors file`);
+    const header = Buffer.alloc(n);
+    await fh.read(header, 0, n, 8);
+    let parsed: { __metadata__?: Record<string, string> };
+    try {
+      parsed = JSON.parse(header.toString('utf8')) as typeof parsed;
+    } catch {
+      throw new Error(`${path}: the safetensors header is not JSON`);
+    }
+    return parseState<O>(parsed.__metadata__ ?? {}, path);
+  } finally {
+    await fh.close();
+  }
+}
+
+function parseState<O>(metadata: Record<string, string>, path: string): CheckpointState<O> {
+  const raw = metadata[META_KEY];
+  if (!raw) throw new Error(`${path} is not a captcha-nn checkpoint (no '${META_KEY}' metadata)`);
+  const s = JSON.parse(raw) as CheckpointState<O>;
+  if (s.format !== 'captcha-nn-checkpoint' || s.version !== 1) throw new Error(`${path}: unsupported checkpoint format ${s.format} v${s.version}`);
+  return s;
+}
+
+/**
+ * Loads weights into `model` and buffers and counters into `optimizer.state`
+ * (replacing what it held), and returns the state.
+ */
+export async function loadCheckpoint<O>(path: string, model: Module, optimizer: Optimizer): Promise<CheckpointState<O>> {
+  if (!existsSync(path)) throw new Error(`no checkpoint at ${path}`);
+  const { tensors, metadata } = (await loadSafetensors(path)) as { tensors: Record<string, Tensor>; metadata: Record<string, string> };
+  try {
+    const state = parseState<O>(metadata, path);
+    const sd: Record<string, Tensor> = {};
+    const optim = new Map<string, Array<{ i: number; t: Tensor }>>();
+    for (const [k, t] of Object.entries(tensors)) {
+      if (k.startsWith('model/')) sd[k.slice(6)] = t;
+      else if (k.startsWith('optim/')) {
+        const m = /^optim\/(.+)\/(\d+)$/.exec(k);
+        if (!m) continue;
+        const list = optim.get(m[1]!) ?? [];
+        list.push({ i: Number(m[2]), t });
+        optim.set(m[1]!, list);
+      }
+    }
+    model.loadStateDict(sd);
+    optimizer.dispose();
+    for (const k of Object.keys(optimizer.state)) delete optimizer.state[k];
+    for (const [k, v] of Object.entries(state.optimScalars)) optimizer.state[k] = v;
+    for (const [k, list] of optim) {
+      list.sort((a, b) => a.i - b.i);
+      optimizer.state[k] = list.map(({ t }) => tf.variable(t, false) as Variable);
+    }
+    return state;
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+}

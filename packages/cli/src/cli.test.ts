@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { runGenerate } from '@captcha-nn/data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpointState } from './checkpoint';
+import { createProgram, main } from './program';
+import { TINY_ARGS, tempDir } from './test/helpers';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+
+/** Runs the CLI in-process; returns stderr/stdout and the commander error, if any. */
+async function run(args: string[]): Promise<{ err: string; out: string; error?: CommanderError; thrown?: string }> {
+  let err = '';
+  let out = '';
+  const program = createProgram();
+  const quiet = (c: Command) => {
+    c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (out += s) });
+    c.commands.forEach(quiet);
+  };
+  quiet(program);
+  try {
+    await program.parseAsync(['node', 'captcha-nn', ...args]);
+    return { err, out };
+  } catch (e) {
+    if (e instanceof CommanderError) return { err, out, error: e };
+    return { err, out, thrown: (e as Error).message };
+  }
+}
+
+describe('captcha-nn argument errors', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['unknown model', ['train', '--model', 'nope', '--generate', 'simple'], /unknown model 'nope' \(known: cnn, crnn, tiny/],
+    ['missing model', ['train', '--generate', 'simple'], /required option '--model <name>'/],
+    ['missing data', ['train', '--model', 'tiny'], /no training data: pass --data DIR .* or --generate simple\|svg/],
+    ['data and generate', ['train', '--model', 'tiny', '--data', 'x', '--generate', 'simple'], /either --data DIR or --generate/],
+    ['bad number', ['train', '--model', 'tiny', '--generate', 'simple', '--epochs', 'ten'], /option '-e, --epochs <n>' argument 'ten' is invalid\. expected a positive integer/],
+    ['bad rate', ['train', '--model', 'tiny', '--generate', 'simple', '--lr', '-1'], /--lr <rate>.*expected a positive number/],
+    ['bad fraction', ['train', '--model', 'tiny', '--data', 'x', '--val-split', '1.5'], /expected a fraction in \[0, 1\)/],
+    ['bad size', ['train', '--model', 'tiny', '--generate', 'simple', '--size', 'big'], /expected WIDTHxHEIGHT/],
+    ['bad optimizer', ['train', '--model', 'tiny', '--generate', 'simple', '--optim', 'lbfgs'], /Allowed choices are sgd, adam/],
+    ['val and split', ['train', '--model', 'tiny', '--data', 'x', '--val', 'y', '--val-split', '0.2'], /either --val DIR or --val-split F/],
+    ['generate-only option with --data', ['train', '--model', 'tiny', '--data', 'x', '--train-size', '10'], /--train-size apply to --generate only/],
+    ['folder-only option with --generate', ['train', '--model', 'tiny', '--generate', 'simple', '--val', 'x'], /--val apply to --data only/],
+    ['resume with other options', ['train', '--resume', '--out', 'x', '--lr', '0.1'], /only --epochs, --backend, --workers can be given \(got --lr\)/],
+    ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
+    ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
+  ];
+  for (const [name, args, re] of cases) {
+    it(name, async () => {
+      const r = await run(args);
+      expect(r.error?.exitCode, r.err + (r.thrown ?? '')).toBe(1);
+      expect(r.err).toMatch(re);
+    });
+  }
+
+  it('a model folder without model.json, a missing data folder, a missing checkpoint', async () => {
+    const empty = join(tmp.dir, 'empty');
+    mkdirSync(empty);
+    expect((await run(['predict', '--model', empty, 'a.png'])).thrown).toMatch(/no model\.json in .*empty or .*empty\/best/);
+    expect((await run(['eval', '--model', join(tmp.dir, 'missing'), '--generate', 'simple'])).thrown).toMatch(/--model .*: no such file or folder/);
+    writeFileSync(join(tmp.dir, 'file.txt'), 'x');
+    expect((await run(['predict', '--model', join(tmp.dir, 'file.txt'), 'a.png'])).thrown).toMatch(/not a folder/);
+    expect((await run(['train', '--resume', '--out', empty])).thrown).toMatch(/--resume: no checkpoint in/);
+    expect((await run(['train', '--model', 'tiny', '--data', join(tmp.dir, 'nodata'), '--out', join(tmp.dir, 'r1'), '--no-progress'])).thrown).toMatch(/cannot read the folder/);
+  });
+
+  it('main() prints thrown errors as one line and sets exit code 1', async () => {
+    const write = process.stderr.write;
+    let err = '';
+    process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+    try {
+      await main(['node', 'captcha-nn', 'train', '--resume', '--out', join(tmp.dir, 'none')]);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err).toMatch(/^error: --resume: no checkpoint in/);
+    expect(process.exitCode).toBe(1);
+    process.exitCode = 0;
+  });
+
+  it('mounts generate', async () => {
+    const r = await run(['generate', '--help']);
+    expect(r.out).toMatch(/--generator <name>/);
+  });
+});
+
+describe('the captcha-nn binary', () => {
+  beforeAll(() => {
+    if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the package first (npx tsup)`);
+  });
+
+  it('Ctrl-C (SIGINT) saves a checkpoint and exits cleanly; --resume finishes the run; predict and eval read the model', async () => {
+    const out = join(tmp.dir, 'sigint');
+    const child = spawn(process.execPath, [BIN, 'train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '1200', '--batch', '8', '--epochs', '1', '--seed', '3', '--workers', '1', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.setEncoding('utf8');
+    const sawSteps = new Promise<void>((resolve) =>
+      child.stderr.on('data', (s: string) => {
+        err += s;
+        if (/step \d+\/150/.test(err)) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await Promise.race([sawSteps, exited]);
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(err).toMatch(/interrupt: saving a checkpoint/);
+    expect(err).toMatch(/interrupted at step \d+; checkpoint saved in .*Continue with: captcha-nn train --resume --out/);
+    expect(code).toBe(130);
+    const st = await readCheckpointState<{ epochs: number }>(join(out, 'checkpoint.safetensors'));
+    expect(st.step).toBeGreaterThan(0);
+    expect(st.step).toBeLessThan(150);
+    expect(st.batchInEpoch).toBe(st.step);
+    expect(st.options.epochs).toBe(1);
+    expect(existsSync(join(out, 'best'))).toBe(false);
+
+    // A fresh process resumes (the backend must be up before the checkpoint is read) and finishes.
+    const resumed = await exec([BIN, 'train', '--resume', '--out', out, '--no-progress']);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(new RegExp(`resuming at epoch 1, step ${st.step}`));
+    expect(resumed.err).toMatch(/done: 1 epochs, 150 steps/);
+    expect((await readCheckpointState(join(out, 'checkpoint.safetensors'))).step).toBe(150);
+
+    const pngs = join(tmp.dir, 'pngs');
+    await runGenerate({ generator: 'simple', preset: 'seed', count: 3, length: 2, size: { width: 48, height: 16 }, seed: 's', out: pngs, start: 0, charset: 'ab12', channels: 'rgb', progress: false }, () => undefined);
+    const files = readdirSync(pngs).map((f) => join(pngs, f));
+    const pred = await exec([BIN, 'predict', '--model', out, '--json', ...files]);
+    expect(pred.code, pred.err).toBe(0);
+    const list = JSON.parse(pred.out) as Array<{ file: string; text: string; confidence: number }>;
+    expect(list.map((p) => p.file)).toEqual(files);
+    for (const p of list) expect(p.confidence).toBeGreaterThan(0);
+    const text = await exec([BIN, 'predict', '--model', out, files[0]!]);
+    expect(text.out).toMatch(new RegExp(`^${files[0]}\t[ab12]*\t\\d\\.\\d{4}\n$`));
+
+    const ev = await exec([BIN, 'eval', '--model', out, '--generate', 'simple', '--count', '16']);
+    expect(ev.code, ev.err).toBe(0);
+    expect(ev.out).toMatch(/16 captchas from 16 generated simple captchas \(seed eval\)/);
+    expect(ev.out).toMatch(/whole-captcha accuracy +\d+\.\d\d%/);
+    expect(ev.out).toMatch(/per position +1: .*2: /);
+    expect(ev.out).toMatch(/images\/s/);
+  });
+});
+
+function exec(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    c.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    c.on('close', (code) => resolve({ code, out, err }));
+  });
+}

@@ -1,0 +1,125 @@
+/** `captcha-nn eval`: accuracy of a trained model on a folder or on generated captchas. */
+import { Command, Option } from 'commander';
+import { setBackend, ready } from '@captcha-nn/core';
+import { SIMPLE_PRESETS, generatorSource, type ImageSource, type LabelSource, type LengthSpec } from '@captcha-nn/data';
+import { makeGenerator, openEvalFolder } from '../data';
+import { evaluateModel, type EvalResult } from '../metrics';
+import { loadCaptchaModel, type LoadedCaptchaModel } from '../modelio';
+import { parseLabels, parseLength, parsePositiveInt, parseSize } from '../parse';
+
+interface EvalCliOptions {
+  model?: string;
+  data?: string;
+  labels?: LabelSource;
+  regex?: string;
+  generate?: 'simple' | 'svg';
+  preset?: string;
+  length?: LengthSpec;
+  size?: { width: number; height: number };
+  count: number;
+  seed: string;
+  batch: number;
+  top: number;
+  backend?: string;
+  json?: boolean;
+}
+
+export interface EvaluateRequest {
+  model: string;
+  data?: { dir: string; labels?: LabelSource };
+  generate?: { generator: 'simple' | 'svg'; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
+  batchSize?: number;
+  top?: number;
+}
+
+/** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
+export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaModel): Promise<EvalResult & { source: string }> {
+  const m = loaded ?? (await loadCaptchaModel(req.model));
+  const { metadata: meta, encoder } = m;
+  let source: ImageSource;
+  let what: string;
+  if (req.data) {
+    source = await openEvalFolder(req.data.dir, meta.preprocessing, meta.charset, meta.length, req.data.labels ?? 'filename');
+    what = req.data.dir;
+  } else if (req.generate) {
+    const g = req.generate;
+    const gen = makeGenerator(
+      {
+        generator: g.generator,
+        preset: (g.preset ?? 'seed') as never,
+        length: g.length ?? meta.length,
+        size: g.size ?? { width: meta.input.width, height: meta.input.height },
+        charset: meta.charset,
+      },
+      g.seed,
+    );
+    if (gen.width !== meta.input.width || gen.height !== meta.input.height)
+      throw new Error(`--size ${gen.width}x${gen.height} differs from the model's input ${meta.input.width}x${meta.input.height}`);
+    if (gen.maxLength > meta.length) throw new Error(`--length up to ${gen.maxLength} is longer than the ${meta.length} characters the model reads`);
+    source = { ...generatorSource(gen, { count: g.count, format: meta.preprocessing.channels }), maxLength: meta.length };
+    what = `${g.count} generated ${g.generator} captchas (seed ${g.seed})`;
+  } else {
+    throw new Error('nothing to evaluate on: pass --data DIR or --generate simple|svg');
+  }
+  const r = await evaluateModel(m.model, source, { batchSize: req.batchSize ?? 64, encoder, format: meta.targetFormat, topConfusions: req.top ?? 10 });
+  return { ...r!, source: what };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+export function formatEval(r: EvalResult & { source: string }): string {
+  const lines = [
+    `${r.count} captchas from ${r.source}`,
+    `whole-captcha accuracy  ${pct(r.captchaAccuracy)}`,
+    `per-character accuracy  ${pct(r.charAccuracy)}`,
+    `per position            ${r.perPosition.map((a, i) => `${i + 1}: ${pct(a)}`).join('  ')}`,
+    `speed                   ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(2)} s)`,
+  ];
+  if (r.confusions.length) {
+    lines.push('most confused (truth -> predicted: count)');
+    for (const c of r.confusions) lines.push(`  ${c.truth} -> ${c.predicted === '' ? '(nothing)' : c.predicted}: ${c.count}`);
+  } else {
+    lines.push('no character errors');
+  }
+  return lines.join('\n');
+}
+
+export function addEvalCommand(program: Command): Command {
+  return program
+    .command('eval')
+    .description('Accuracy of a trained model: whole-captcha, per character, per position, the most confused characters, and speed.')
+    .option('-m, --model <dir>', 'a run folder (runs/NAME, uses its best/) or a model folder holding model.json')
+    .option('-d, --data <dir>', 'folder of labelled images')
+    .option('--labels <src>', "'filename' (default), FILE (line i labels <i>.png) or FILE.csv", parseLabels)
+    .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
+    .addOption(new Option('-g, --generate <generator>', 'evaluate on generated captchas').choices(['simple', 'svg']))
+    .addOption(new Option('--preset <name>', 'SimpleCaptcha preset (default seed)').choices([...SIMPLE_PRESETS]))
+    .option('--length <n|min-max>', "characters per generated captcha (default: the model's)", parseLength)
+    .option('--size <WxH>', "generated image size (default: the model's input)", parseSize)
+    .option('-n, --count <n>', 'generated captchas', parsePositiveInt, 1000)
+    .option('--seed <seed>', 'seed of the generated captchas (pick one training did not use)', 'eval')
+    .option('-b, --batch <n>', 'batch size', parsePositiveInt, 64)
+    .option('--top <n>', 'confused pairs to list', parsePositiveInt, 10)
+    .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
+    .option('--json', 'print the results as JSON')
+    .action(async function (this: Command, o: EvalCliOptions) {
+      const given = (k: string) => this.getOptionValueSource(k) === 'cli';
+      if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
+      if (o.data && o.generate) this.error('error: give either --data DIR or --generate simple|svg, not both', { code: 'captcha-nn.dataAndGenerate' });
+      if (!o.data && !o.generate) this.error('error: nothing to evaluate on: pass --data DIR or --generate simple|svg', { code: 'captcha-nn.missingData' });
+      if (o.labels && o.regex) this.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
+      const genOnly = ['preset', 'length', 'size', 'count', 'seed'].filter(given);
+      if (o.data && genOnly.length) this.error(`error: ${genOnly.map((k) => `--${k}`).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
+      if (o.generate && (o.labels || o.regex)) this.error('error: --labels and --regex apply to --data only', { code: 'captcha-nn.dataOnly' });
+      if (o.generate === 'svg' && o.preset) this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
+      await (o.backend ? setBackend(o.backend) : ready());
+      const r = await evaluateRun({
+        model: o.model!,
+        ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels } } : {}),
+        ...(o.generate ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, count: o.count, seed: o.seed } } : {}),
+        batchSize: o.batch,
+        top: o.top,
+      });
+      process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatEval(r)}\n`);
+    });
+}

@@ -1,0 +1,83 @@
+/** `captcha-nn predict`: the text a trained model reads in each image, with its confidence. */
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { ready, setBackend, tf } from '@captcha-nn/core';
+import { decodeImage, normalizeInto, type ImageBuffer } from '@captcha-nn/data';
+import { predictClasses, textOf } from '../metrics';
+import { loadCaptchaModel, type LoadedCaptchaModel } from '../modelio';
+import { parsePositiveInt } from '../parse';
+
+export interface Prediction {
+  file: string;
+  text: string;
+  /** Product of the per-position probabilities of the chosen characters. */
+  confidence: number;
+  error?: string;
+}
+
+/** An image file prepared as the model's training data was: channels, size, x/255. */
+export async function loadImageFor(file: string, m: LoadedCaptchaModel): Promise<ImageBuffer<Uint8Array>> {
+  const prep = m.metadata.preprocessing;
+  const bytes = await readFile(file);
+  let img = await decodeImage(bytes, { channels: prep.channels });
+  if (img.width !== prep.width || img.height !== prep.height)
+    img = await decodeImage(bytes, { channels: prep.channels, size: { width: prep.width, height: prep.height }, fit: 'resize' });
+  return img;
+}
+
+/** Reads every file (library form of `captcha-nn predict`); unreadable files get `error`. */
+export async function predictFiles(m: LoadedCaptchaModel, files: string[], batchSize = 32): Promise<Prediction[]> {
+  const { height: H, width: W, channels: C } = m.metadata.input;
+  const out: Prediction[] = [];
+  for (let s = 0; s < files.length; s += batchSize) {
+    const chunk = files.slice(s, s + batchSize);
+    const images = await Promise.all(
+      chunk.map(async (f) => {
+        try {
+          return { f, img: await loadImageFor(f, m) };
+        } catch (e) {
+          return { f, error: (e as Error).message };
+        }
+      }),
+    );
+    const good = images.filter((x): x is { f: string; img: ImageBuffer<Uint8Array> } => 'img' in x && !!x.img);
+    const results = new Map<string, Prediction>();
+    if (good.length) {
+      const px = H * W * C;
+      const data = new Float32Array(good.length * px);
+      good.forEach((g, i) => normalizeInto(g.img.data, C, 'unit', data, i * px));
+      const x = tf.tensor4d(data, [good.length, H, W, C]);
+      try {
+        const d = predictClasses(m.model, x, m.metadata.targetFormat);
+        good.forEach((g, i) => results.set(g.f, { file: g.f, ...textOf(d, i, m.encoder) }));
+      } finally {
+        x.dispose();
+      }
+    }
+    for (const im of images) out.push(results.get(im.f) ?? { file: im.f, text: '', confidence: 0, error: 'error' in im ? im.error : 'not read' });
+  }
+  return out;
+}
+
+export function addPredictCommand(program: Command): Command {
+  return program
+    .command('predict')
+    .description('Read captcha images with a trained model: text and confidence per image.')
+    .argument('<images...>', 'image files (PNG, JPEG, GIF, BMP, WebP)')
+    .option('-m, --model <dir>', 'a run folder (runs/NAME, uses its best/) or a model folder holding model.json')
+    .option('--json', 'print JSON: [{ file, text, confidence }]')
+    .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
+    .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
+    .action(async function (this: Command, images: string[], o: { model?: string; json?: boolean; batch: number; backend?: string }) {
+      if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
+      await (o.backend ? setBackend(o.backend) : ready());
+      const m = await loadCaptchaModel(o.model!);
+      const preds = await predictFiles(m, images, o.batch);
+      if (o.json) process.stdout.write(`${JSON.stringify(preds, null, 2)}\n`);
+      else
+        for (const p of preds)
+          if (p.error) process.stderr.write(`${p.file}: error: ${p.error}\n`);
+          else process.stdout.write(`${p.file}\t${p.text}\t${p.confidence.toFixed(4)}\n`);
+      if (preds.some((p) => p.error)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,186 @@
+/** `captcha-nn train`: trains a registered model on a folder or on generated captchas. */
+import { relative } from 'node:path';
+import { Command, Option } from 'commander';
+import { SIMPLE_PRESETS, type LengthSpec } from '@captcha-nn/data';
+import type { DataSpec } from '../data';
+import { parseFraction, parseLabels, parseLength, parsePositiveInt, parsePositiveNumber, parseSize } from '../parse';
+import { progressCallbacks } from '../progress';
+import { hasModel, listModels } from '../registry';
+import { OPTIMIZERS, RESUMABLE_OPTIONS, train, type TrainOptions } from '../trainer';
+import { physicalCores } from '../workers';
+
+interface TrainCliOptions {
+  model?: string;
+  variant: 'seed' | 'compact';
+  data?: string;
+  labels?: ReturnType<typeof parseLabels>;
+  regex?: string;
+  charset?: string;
+  channels: 'gray' | 'rgb';
+  size?: { width: number; height: number };
+  val?: string;
+  valSplit?: number;
+  generate?: 'simple' | 'svg';
+  preset?: string;
+  length?: LengthSpec;
+  trainSize?: number;
+  valSize: number;
+  fresh: boolean;
+  epochs: number;
+  batch: number;
+  lr?: number;
+  optim: TrainOptions['optim'];
+  momentum?: number;
+  backend?: string;
+  workers: number;
+  seed: string;
+  out?: string;
+  resume?: boolean;
+  progress: boolean;
+}
+
+const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit'] as const;
+const GENERATE_ONLY = ['preset', 'length', 'trainSize', 'valSize', 'fresh'] as const;
+const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+export function addTrainCommand(program: Command): Command {
+  return program
+    .command('train')
+    .description('Train a captcha model on a folder of labelled images or on captchas generated on the fly.')
+    .addOption(new Option('-m, --model <name>', `model to build (${listModels().map((m) => m.name).join(', ')}, or one added with registerModel)`))
+    .addOption(new Option('--variant <v>', 'model variant').choices(['seed', 'compact']).default('compact'))
+    .option('-d, --data <dir>', 'folder of labelled images (<label>.png, <anything>_<label>.png, or see --labels/--regex)')
+    .option('--labels <src>', "where labels come from: 'filename' (default), FILE (line i labels <i>.png, like ans.txt) or FILE.csv (file,label); FILE relative to --data", parseLabels)
+    .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
+    .option('--charset <chars>', 'label alphabet (default: the labels\' characters for --data, SimpleCaptcha\'s 23 for --generate)')
+    .addOption(new Option('--channels <c>', 'pixel format the model sees').choices(['gray', 'rgb']).default('gray'))
+    .option('--size <WxH>', 'image size: generated captchas, or resize folder images to it', parseSize)
+    .option('--val <dir>', 'validation folder (default: --val-split of --data)')
+    .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
+    .addOption(new Option('-g, --generate <generator>', 'train on captchas generated on the fly, seeded').choices(['simple', 'svg']))
+    .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
+    .option('--length <n|min-max>', 'characters per generated captcha (default: the preset\'s)', parseLength)
+    .option('--train-size <n>', 'generated samples per epoch (default 5000)', parsePositiveInt)
+    .option('--val-size <n>', 'generated validation samples (seed <seed>:val)', parsePositiveInt, 500)
+    .option('--no-fresh', 'reuse the same --train-size generated images every epoch (default: new ones each epoch)')
+    .option('-e, --epochs <n>', 'epochs', parsePositiveInt, 10)
+    .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
+    .option('--lr <rate>', 'learning rate (default: 1e-3 for adam, rmsprop, adagrad; 0.05 for sgd; 1 for adadelta)', parsePositiveNumber)
+    .addOption(new Option('--optim <name>', 'optimizer (@captcha-nn/core optim)').choices([...OPTIMIZERS]).default('adam'))
+    .option('--momentum <m>', 'momentum for --optim sgd (default 0.9)', parseFraction)
+    .option('--backend <name>', 'tfjs backend: wasm (default, or CAPTCHA_NN_BACKEND), cpu, …')
+    .option('--workers <n>', 'data-parallel workers (default: physical cores; 1 worker runs until the core\'s parallel trainer lands)', parsePositiveInt, physicalCores())
+    .option('--seed <seed>', 'seed for initialisation, data order, generated images and the validation split', '1')
+    .option('-o, --out <dir>', 'run folder: checkpoint, best/ model, metrics.jsonl, curves.png (default runs/<model>)')
+    .option('--resume', 'continue the run in --out from its checkpoint, exactly (same steps and weights as an uninterrupted run)')
+    .option('--no-progress', 'no progress bar (plain log lines)')
+    .action(async function (this: Command, o: TrainCliOptions) {
+      const fromCli = (k: string) => this.getOptionValueSource(k) === 'cli';
+      let options: Parameters<typeof train>[0];
+      if (o.resume) {
+        if (!o.out) this.error('error: --resume needs --out <dir>, the run folder to continue', { code: 'captcha-nn.resumeWithoutOut' });
+        const allowed = new Set<string>([...RESUMABLE_OPTIONS, 'out', 'resume', 'progress']);
+        const extra = this.options.map((opt) => opt.attributeName()).filter((k) => fromCli(k) && !allowed.has(k === 'batch' ? 'batchSize' : k));
+        if (extra.length)
+          this.error(
+            `error: --resume continues the run with the options it was started with; only ${RESUMABLE_OPTIONS.map(flag).join(', ')} can be given (got ${extra.map(flag).join(', ')})`,
+            { code: 'captcha-nn.resumeOptions' },
+          );
+        options = { out: o.out!, resume: true, ...(fromCli('epochs') ? { epochs: o.epochs } : {}), ...(fromCli('backend') ? { backend: o.backend } : {}), ...(fromCli('workers') ? { workers: o.workers } : {}) };
+      } else {
+        if (!o.model) this.error(`error: required option '--model <name>' not specified (known: ${listModels().map((m) => m.name).join(', ')})`, { code: 'captcha-nn.missingModel' });
+        if (!hasModel(o.model!)) this.error(`error: unknown model '${o.model}' (known: ${listModels().map((m) => m.name).join(', ')})`, { code: 'captcha-nn.unknownModel' });
+        options = { ...cliToTrainOptions(this, o), out: o.out ?? `runs/${o.model}` };
+      }
+      const progress = progressCallbacks({ tty: o.progress ? undefined : false });
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        interrupts++;
+        if (interrupts === 1) {
+          progress.stop();
+          process.stderr.write('\ninterrupt: saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
+          controller.abort();
+        } else {
+          process.stderr.write('second interrupt: quitting without a checkpoint\n');
+          process.exit(130);
+        }
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const r = await train(options, { ...progress, signal: controller.signal });
+        progress.stop();
+        const rel = relative(process.cwd(), r.out);
+        const where = rel === '' ? '.' : rel.startsWith('..') ? r.out : rel;
+        if (r.status === 'interrupted') {
+          process.stderr.write(`interrupted at step ${r.step}; checkpoint saved in ${where}. Continue with: captcha-nn train --resume --out ${where}\n`);
+          process.exitCode = 130;
+        } else {
+          const b = r.best;
+          process.stderr.write(
+            `done: ${r.epochs} epochs, ${r.step} steps.` +
+              (b ? ` Best model (epoch ${b.epoch}, val captcha ${(b.captchaAccuracy * 100).toFixed(1)}%, per-char ${(b.charAccuracy * 100).toFixed(1)}%) in ${where}/best` : '') +
+              `; metrics in ${where}/metrics.jsonl, curves in ${where}/curves.png\n`,
+          );
+        }
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSigint);
+      }
+    });
+}
+
+/** Checks the data options' combination and builds the trainer's options. */
+export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<TrainOptions> {
+  const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+  if (o.data && o.generate) cmd.error('error: give either --data DIR or --generate simple|svg, not both', { code: 'captcha-nn.dataAndGenerate' });
+  if (!o.data && !o.generate) cmd.error('error: no training data: pass --data DIR (labelled images) or --generate simple|svg (captchas made on the fly)', { code: 'captcha-nn.missingData' });
+  if (o.data) {
+    const wrong = GENERATE_ONLY.filter(given);
+    if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
+  } else {
+    const wrong = FOLDER_ONLY.filter(given);
+    if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} apply to --data only`, { code: 'captcha-nn.dataOnly' });
+    if (o.generate === 'svg' && given('preset')) cmd.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
+  }
+  if (o.val && o.valSplit !== undefined) cmd.error('error: give either --val DIR or --val-split F, not both', { code: 'captcha-nn.valAndSplit' });
+  if (o.labels && o.regex) cmd.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
+  if (o.momentum !== undefined && o.optim !== 'sgd') cmd.error('error: --momentum applies to --optim sgd only', { code: 'captcha-nn.momentum' });
+
+  const data: DataSpec = o.data
+    ? {
+        kind: 'folder',
+        dir: o.data,
+        ...(o.regex ? { labels: { regex: o.regex } } : o.labels ? { labels: o.labels } : {}),
+        ...(o.val ? { val: o.val } : {}),
+        ...(o.valSplit !== undefined ? { valSplit: o.valSplit } : {}),
+        ...(o.size ? { size: o.size } : {}),
+        ...(o.charset ? { charset: o.charset } : {}),
+        channels: o.channels,
+      }
+    : {
+        kind: 'generate',
+        generator: o.generate!,
+        ...(o.generate === 'simple' ? { preset: (o.preset ?? 'seed') as never } : {}),
+        ...(o.length !== undefined ? { length: o.length } : {}),
+        ...(o.size ? { size: o.size } : {}),
+        ...(o.charset ? { charset: o.charset } : {}),
+        trainSize: o.trainSize ?? 5000,
+        valSize: o.valSize,
+        fresh: o.fresh,
+        channels: o.channels,
+      };
+  return {
+    model: o.model,
+    variant: o.variant,
+    data,
+    epochs: o.epochs,
+    batchSize: o.batch,
+    ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    optim: o.optim,
+    ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+    ...(o.backend ? { backend: o.backend } : {}),
+    workers: o.workers,
+    seed: o.seed,
+  };
+}

@@ -1,0 +1,125 @@
+/** Training curves as a PNG (loss and accuracy per epoch), drawn with @napi-rs/canvas. */
+import { writeFile, rename } from 'node:fs/promises';
+import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+
+export interface EpochRecord {
+  type: 'epoch';
+  epoch: number;
+  step: number;
+  samples: number;
+  trainLoss: number;
+  trainCharAccuracy: number;
+  valLoss: number | null;
+  valCharAccuracy: number | null;
+  valCaptchaAccuracy: number | null;
+  seconds: number;
+  samplesPerSecond: number;
+  learningRate: number;
+  time: string;
+}
+
+interface Series {
+  name: string;
+  color: string;
+  points: Array<[number, number]>;
+}
+
+function panel(ctx: SKRSContext2D, x0: number, y0: number, w: number, h: number, title: string, series: Series[], yRange?: [number, number], legendBottom = false): void {
+  const pad = { l: 56, r: 12, t: 28, b: 36 };
+  const px = x0 + pad.l;
+  const py = y0 + pad.t;
+  const pw = w - pad.l - pad.r;
+  const ph = h - pad.t - pad.b;
+  const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
+  const xs = all.map(([x]) => x);
+  const xMin = Math.min(1, ...xs);
+  const xMax = Math.max(xMin + 1, ...xs);
+  let [yMin, yMax] = yRange ?? [Math.min(...all.map(([, y]) => y)), Math.max(...all.map(([, y]) => y))];
+  if (!Number.isFinite(yMin) || !Number.isFinite(yMax)) [yMin, yMax] = [0, 1];
+  if (yMax - yMin < 1e-9) [yMin, yMax] = [yMin - 0.5, yMax + 0.5];
+  if (!yRange) yMin = Math.min(0, yMin);
+  const X = (x: number) => px + ((x - xMin) / (xMax - xMin)) * pw;
+  const Y = (y: number) => py + ph - ((y - yMin) / (yMax - yMin)) * ph;
+
+  ctx.fillStyle = '#222';
+  ctx.font = 'bold 14px sans-serif';
+  ctx.fillText(title, px, y0 + 18);
+  ctx.strokeStyle = '#ddd';
+  ctx.lineWidth = 1;
+  ctx.font = '11px sans-serif';
+  for (let i = 0; i <= 4; i++) {
+    const v = yMin + ((yMax - yMin) * i) / 4;
+    ctx.beginPath();
+    ctx.moveTo(px, Y(v));
+    ctx.lineTo(px + pw, Y(v));
+    ctx.stroke();
+    ctx.fillStyle = '#555';
+    ctx.fillText(v.toPrecision(3), x0 + 4, Y(v) + 4);
+  }
+  const ticks = Math.min(10, xMax - xMin);
+  for (let i = 0; i <= ticks; i++) {
+    const v = Math.round(xMin + ((xMax - xMin) * i) / ticks);
+    ctx.fillText(String(v), X(v) - 4, py + ph + 16);
+  }
+  ctx.fillText('epoch', px + pw / 2 - 14, py + ph + 32);
+  ctx.strokeStyle = '#888';
+  ctx.strokeRect(px, py, pw, ph);
+  let ly = legendBottom ? py + ph - 10 - 15 * (series.length - 1) : py + 14;
+  for (const s of series) {
+    const pts = s.points.filter(([, y]) => Number.isFinite(y));
+    if (pts.length === 0) continue;
+    ctx.strokeStyle = s.color;
+    ctx.fillStyle = s.color;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    pts.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+    ctx.stroke();
+    for (const [x, y] of pts) {
+      ctx.beginPath();
+      ctx.arc(X(x), Y(y), 2.5, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    ctx.fillRect(px + pw - 130, ly - 8, 10, 10);
+    ctx.fillStyle = '#222';
+    ctx.fillText(s.name, px + pw - 115, ly);
+    ly += 15;
+  }
+}
+
+/** Renders loss and accuracy curves of the epoch records into a PNG buffer. */
+export function renderCurves(records: EpochRecord[], title = 'training'): Buffer {
+  const W = 1000;
+  const H = 380;
+  const canvas = createCanvas(W, H);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, W, H);
+  const ep = (f: (r: EpochRecord) => number | null): Array<[number, number]> => records.map((r) => [r.epoch, f(r) ?? NaN]);
+  panel(ctx, 0, 0, W / 2, H, `${title}: loss`, [
+    { name: 'train loss', color: '#1f77b4', points: ep((r) => r.trainLoss) },
+    { name: 'validation loss', color: '#ff7f0e', points: ep((r) => r.valLoss) },
+  ]);
+  panel(
+    ctx,
+    W / 2,
+    0,
+    W / 2,
+    H,
+    'accuracy',
+    [
+      { name: 'train per-char', color: '#1f77b4', points: ep((r) => r.trainCharAccuracy) },
+      { name: 'val per-char', color: '#ff7f0e', points: ep((r) => r.valCharAccuracy) },
+      { name: 'val whole captcha', color: '#2ca02c', points: ep((r) => r.valCaptchaAccuracy) },
+    ],
+    [0, 1],
+    true,
+  );
+  return canvas.toBuffer('image/png');
+}
+
+/** Writes curves.png atomically. */
+export async function writeCurves(path: string, records: EpochRecord[], title?: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, renderCurves(records, title));
+  await rename(tmp, path);
+}

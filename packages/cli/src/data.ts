@@ -1,0 +1,191 @@
+/**
+ * Where training and evaluation images come from: a labelled folder (any
+ * naming the data package reads) or a seeded captcha generator, and the
+ * preprocessing that turns them into model inputs.
+ */
+import {
+  LabelEncoder,
+  SvgCaptchaGenerator,
+  generatorSource,
+  openFolderDataset,
+  simplePreset,
+  splitSource,
+  type CaptchaGenerator,
+  type FolderDatasetOptions,
+  type ImageSource,
+  type LabelSource,
+  type LengthSpec,
+  type SimplePreset,
+} from '@captcha-nn/data';
+
+export type ChannelFormat = 'gray' | 'rgb';
+
+/** Images from a folder. */
+export interface FolderDataSpec {
+  kind: 'folder';
+  dir: string;
+  /** Default 'filename' (<label>.png or <anything>_<label>.png). */
+  labels?: LabelSource;
+  /** Validation folder; otherwise `valSplit` of `dir` (default 0.1). */
+  val?: string;
+  valSplit?: number;
+  /** Resize every image to this size (default: keep the images' own size). */
+  size?: { width: number; height: number };
+  charset?: string;
+}
+
+/** Captchas generated on the fly (nothing written to disk). */
+export interface GenerateDataSpec {
+  kind: 'generate';
+  generator: 'simple' | 'svg';
+  preset?: SimplePreset;
+  length?: LengthSpec;
+  size?: { width: number; height: number };
+  charset?: string;
+  /** Samples per epoch. */
+  trainSize: number;
+  /** Validation samples (from a generator with the seed `<seed>:val`). */
+  valSize: number;
+  /** New images every epoch (default); false: the same `trainSize` images each epoch. */
+  fresh?: boolean;
+}
+
+export type DataSpec = (FolderDataSpec | GenerateDataSpec) & { channels?: ChannelFormat };
+
+/** How an image becomes a model input; saved with the model so `predict` does the same. */
+export interface Preprocessing {
+  /** Pixel format, from RGBA with transparency flattened onto white. */
+  channels: ChannelFormat;
+  width: number;
+  height: number;
+  /** How other-sized images are fitted to width×height. */
+  fit: 'resize';
+  /** x / 255. */
+  normalize: 'unit';
+  matte: 'white';
+}
+
+/** The data of one run: a training source per epoch, a validation source, labels. */
+export interface RunData {
+  /** The training images of an epoch (the same source each epoch unless generated fresh). */
+  trainSource(epoch: number): ImageSource;
+  trainSize: number;
+  validation: ImageSource | null;
+  encoder: LabelEncoder;
+  maxLength: number;
+  preprocessing: Preprocessing;
+  /** One line describing the data, for the log. */
+  description: string;
+}
+
+/** A generator for the spec's settings and a seed. */
+export function makeGenerator(spec: Omit<GenerateDataSpec, 'kind' | 'trainSize' | 'valSize'>, seed: string): CaptchaGenerator {
+  if (spec.generator === 'svg') {
+    return new SvgCaptchaGenerator({
+      seed,
+      width: spec.size?.width ?? 200,
+      height: spec.size?.height ?? 50,
+      length: spec.length ?? 5,
+      ...(spec.charset ? { charset: spec.charset } : {}),
+    });
+  }
+  return simplePreset(spec.preset ?? 'seed', {
+    seed,
+    width: spec.size?.width,
+    height: spec.size?.height,
+    length: spec.length,
+    charset: spec.charset,
+  });
+}
+
+function folderOptions(spec: FolderDataSpec, channels: ChannelFormat, extra: Partial<FolderDatasetOptions> = {}): FolderDatasetOptions {
+  return {
+    labels: spec.labels ?? 'filename',
+    channels,
+    ...(spec.size ? { size: spec.size, fit: 'resize' as const } : {}),
+    ...(spec.charset ? { charset: spec.charset } : {}),
+    ...extra,
+  };
+}
+
+/** Opens the run's data. The seed fixes generated images and the validation split. */
+export async function openRunData(spec: DataSpec, seed: string): Promise<RunData> {
+  const channels = spec.channels ?? 'gray';
+  if (spec.kind === 'generate') {
+    const gen = makeGenerator(spec, seed);
+    const valGen = makeGenerator(spec, `${seed}:val`);
+    const format = channels;
+    const fresh = spec.fresh ?? true;
+    const encoder = new LabelEncoder(gen.charset);
+    const validation = spec.valSize > 0 ? generatorSource(valGen, { count: spec.valSize, format }) : null;
+    return {
+      trainSource: (epoch) => generatorSource(gen, { count: spec.trainSize, start: fresh ? epoch * spec.trainSize : 0, format }),
+      trainSize: spec.trainSize,
+      validation,
+      encoder,
+      maxLength: gen.maxLength,
+      preprocessing: preprocessing(channels, gen.width, gen.height),
+      description:
+        `generated ${spec.generator}${spec.generator === 'simple' ? ` preset ${spec.preset ?? 'seed'}` : ''} captchas, ${gen.width}x${gen.height}, ` +
+        `length ${gen.minLength === gen.maxLength ? gen.minLength : `${gen.minLength}-${gen.maxLength}`}, charset "${gen.charset}", ` +
+        `${spec.trainSize} ${fresh ? 'new ' : ''}samples per epoch, ${spec.valSize} validation samples`,
+    };
+  }
+  const ds = await openFolderDataset(spec.dir, folderOptions(spec, channels));
+  let train: ImageSource = ds;
+  let validation: ImageSource | null = null;
+  let valDesc: string;
+  if (spec.val) {
+    const vs = await openFolderDataset(spec.val, folderOptions(spec, channels, { charset: ds.charset, maxLength: ds.maxLength, size: { width: ds.width, height: ds.height }, fit: 'resize' }));
+    validation = vs;
+    valDesc = `${vs.size} validation images in ${spec.val}`;
+  } else {
+    const split = spec.valSplit ?? 0.1;
+    if (split > 0) {
+      const s = splitSource(ds, { validation: split, seed });
+      if (s.train.size === 0) throw new Error(`--val-split ${split} leaves no training images (${ds.size} in ${spec.dir})`);
+      train = s.train;
+      validation = s.validation.size > 0 ? s.validation : null;
+    }
+    valDesc = validation ? `${validation.size} of them held out for validation (--val-split ${split})` : 'no validation';
+  }
+  const skipped = ds.skipped.length ? ` (${ds.skipped.length} skipped)` : '';
+  return {
+    trainSource: () => train,
+    trainSize: train.size,
+    validation,
+    encoder: ds.encoder,
+    maxLength: ds.maxLength,
+    preprocessing: preprocessing(channels, ds.width, ds.height),
+    description: `${ds.size} images in ${spec.dir}${skipped}, ${ds.width}x${ds.height}, charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}`,
+  };
+}
+
+function preprocessing(channels: ChannelFormat, width: number, height: number): Preprocessing {
+  return { channels, width, height, fit: 'resize', normalize: 'unit', matte: 'white' };
+}
+
+/**
+ * A folder of labelled images prepared as a model expects (for eval): the
+ * images' own size when it matches, resized otherwise; the model's charset.
+ */
+export async function openEvalFolder(
+  dir: string,
+  prep: Preprocessing,
+  charset: string,
+  maxLength: number,
+  labels: LabelSource = 'filename',
+): Promise<ImageSource> {
+  const base = { labels, channels: prep.channels, charset, maxLength } as const;
+  let ds: ImageSource;
+  try {
+    ds = await openFolderDataset(dir, base);
+  } catch (e) {
+    // Mixed sizes, or a size other than the model's: resize everything.
+    if (!/size|fit/.test((e as Error).message)) throw e;
+    return openFolderDataset(dir, { ...base, size: { width: prep.width, height: prep.height }, fit: 'resize' });
+  }
+  if (ds.width !== prep.width || ds.height !== prep.height)
+    ds = await openFolderDataset(dir, { ...base, size: { width: prep.width, height: prep.height }, fit: 'resize' });
+  return ds;
+}

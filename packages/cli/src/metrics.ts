@@ -1,0 +1,186 @@
+/**
+ * Turning model outputs into text and scoring them: whole-captcha and
+ * per-character accuracy, per-position accuracy, confused character pairs.
+ */
+import { tf, type Activity, type Module, type Tensor } from '@captcha-nn/core';
+import { batches, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
+
+export type TargetFormat = 'tensor' | 'table';
+
+/** Model output → [N, L, C] probabilities (softmax over the last axis). Call inside tf.tidy. */
+export function outputProbabilities(out: Activity, format: TargetFormat): Tensor {
+  if (format === 'table' || Array.isArray(out)) {
+    const parts = out as Tensor[];
+    return tf.softmax(tf.stack(parts, 1), -1);
+  }
+  return tf.softmax(out as Tensor, -1);
+}
+
+/** Argmax classes [N·L] and the chosen classes' probabilities [N·L]. */
+export interface Decoded {
+  n: number;
+  length: number;
+  classes: Int32Array;
+  probs: Float32Array;
+}
+
+/**
+ * Runs the model (in whatever mode it is in) on a batch and decodes its
+ * output; `model.output` keeps the raw output (the forward runs outside any
+ * tidy so the module owns it).
+ */
+export function predictClasses(model: Module, x: Tensor, format: TargetFormat): Decoded {
+  return decodeOutput(model.forward(x), format);
+}
+
+/** Decodes a model output. */
+export function decodeOutput(out: Activity, format: TargetFormat): Decoded {
+  const [cls, pr] = tf.tidy(() => {
+    const p = outputProbabilities(out, format);
+    return [tf.cast(tf.argMax(p, -1), 'int32'), tf.max(p, -1)];
+  });
+  const n = cls.shape[0]!;
+  const length = cls.shape[1]!;
+  const classes = cls.dataSync() as Int32Array;
+  const probs = pr.dataSync() as Float32Array;
+  cls.dispose();
+  pr.dispose();
+  return { n, length, classes: Int32Array.from(classes), probs: Float32Array.from(probs) };
+}
+
+/** Text of sample i (stopping at the first blank) and its confidence: the product of the per-position probabilities. */
+export function textOf(d: Decoded, i: number, encoder: LabelEncoder): { text: string; confidence: number } {
+  const cls = d.classes.subarray(i * d.length, (i + 1) * d.length);
+  let confidence = 1;
+  for (let k = 0; k < d.length; k++) confidence *= d.probs[i * d.length + k]!;
+  return { text: encoder.decode(cls), confidence };
+}
+
+export interface Confusion {
+  truth: string;
+  predicted: string;
+  count: number;
+}
+
+export interface EvalResult {
+  count: number;
+  /** Whole captchas read exactly. */
+  captchaAccuracy: number;
+  /** Characters of the true labels read right at their position. */
+  charAccuracy: number;
+  /** charAccuracy at each position (over the labels that long). */
+  perPosition: number[];
+  /** The most frequent (truth, predicted) pairs among wrong characters; a missing character is predicted as ''. */
+  confusions: Confusion[];
+  /** Mean loss, where a criterion was given. */
+  loss?: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+/** Accumulates accuracy over batches. */
+export class AccuracyMeter {
+  count = 0;
+  captchasRight = 0;
+  charsRight = 0;
+  chars = 0;
+  posRight: number[] = [];
+  posTotal: number[] = [];
+  private pairs = new Map<string, number>();
+
+  constructor(private readonly encoder: LabelEncoder) {}
+
+  /** Adds a decoded batch against its labels. */
+  add(d: Decoded, labels: string[]): void {
+    for (let i = 0; i < d.n; i++) {
+      const label = labels[i]!;
+      const truth = [...label];
+      const cls = d.classes.subarray(i * d.length, (i + 1) * d.length);
+      if (this.encoder.decode(cls) === label) this.captchasRight++;
+      for (let k = 0; k < truth.length; k++) {
+        const want = this.encoder.encode(truth[k]!, 1)[0]!;
+        const got = k < d.length ? cls[k]! : this.encoder.blank;
+        const ok = got === want;
+        this.chars++;
+        this.posTotal[k] = (this.posTotal[k] ?? 0) + 1;
+        if (ok) {
+          this.charsRight++;
+          this.posRight[k] = (this.posRight[k] ?? 0) + 1;
+        } else {
+          const predicted = got === this.encoder.blank ? '' : this.encoder.decode([got]);
+          const key = `${truth[k]}\u0000${predicted}`;
+          this.pairs.set(key, (this.pairs.get(key) ?? 0) + 1);
+        }
+      }
+      this.count++;
+    }
+  }
+
+  get captchaAccuracy(): number {
+    return this.count ? this.captchasRight / this.count : 0;
+  }
+
+  get charAccuracy(): number {
+    return this.chars ? this.charsRight / this.chars : 0;
+  }
+
+  perPosition(): number[] {
+    return this.posTotal.map((t, k) => (t ? (this.posRight[k] ?? 0) / t : 0));
+  }
+
+  confusions(top = 10): Confusion[] {
+    return [...this.pairs]
+      .map(([k, count]) => {
+        const [truth, predicted] = k.split('\u0000') as [string, string];
+        return { truth, predicted, count };
+      })
+      .sort((a, b) => b.count - a.count || (a.truth + a.predicted < b.truth + b.predicted ? -1 : 1))
+      .slice(0, top);
+  }
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  encoder: LabelEncoder;
+  format: TargetFormat;
+  /** Also compute the mean loss: a function of (output, batch targets y [N,L]). */
+  loss?: (out: Activity, y: Tensor) => number;
+  /** Checked between batches; evaluation stops early (returns null) when it returns true. */
+  shouldStop?: () => boolean;
+  onBatch?: (done: number, total: number) => void;
+  topConfusions?: number;
+}
+
+/** Scores a model (put in evaluate mode) on every image of a source. */
+export async function evaluateModel(model: Module, source: ImageSource, o: EvaluateOptions): Promise<EvalResult | null> {
+  model.evaluate();
+  const meter = new AccuracyMeter(o.encoder);
+  let lossSum = 0;
+  let lossN = 0;
+  const t0 = performance.now();
+  for await (const b of batches(source, { batchSize: o.batchSize ?? 64, shuffle: false, normalize: 'unit' })) {
+    try {
+      if (o.shouldStop?.()) return null;
+      const d = predictClasses(model, b.x, o.format);
+      if (o.loss) {
+        lossSum += o.loss(model.output, b.y) * d.n;
+        lossN += d.n;
+      }
+      meter.add(d, b.labels);
+      o.onBatch?.(meter.count, source.size);
+    } finally {
+      b.dispose();
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    count: meter.count,
+    captchaAccuracy: meter.captchaAccuracy,
+    charAccuracy: meter.charAccuracy,
+    perPosition: meter.perPosition(),
+    confusions: meter.confusions(o.topConfusions ?? 10),
+    ...(o.loss ? { loss: lossN ? lossSum / lossN : NaN } : {}),
+    seconds,
+    imagesPerSecond: seconds > 0 ? meter.count / seconds : 0,
+  };
+}

@@ -1,0 +1,42 @@
+/** Option parsers: they throw commander's InvalidArgumentError with a message saying what was expected. */
+import { InvalidArgumentError } from 'commander';
+import { parseLength as dataParseLength, parseSize as dataParseSize, type LabelSource, type LengthSpec } from '@captcha-nn/data';
+
+export function parsePositiveInt(v: string): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'.`);
+  return Number(v);
+}
+
+export function parsePositiveNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${v}'.`);
+  return n;
+}
+
+export function parseNonNegativeNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got '${v}'.`);
+  return n;
+}
+
+/** A fraction 0 <= f < 1 (0: no validation). */
+export function parseFraction(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected a fraction in [0, 1), e.g. 0.1, got '${v}'.`);
+  return n;
+}
+
+export function parseLength(v: string): LengthSpec {
+  return dataParseLength(v);
+}
+
+export function parseSize(v: string): { width: number; height: number } {
+  return dataParseSize(v);
+}
+
+/** `--labels filename | FILE.txt (line i labels <i>.png) | FILE.csv (file,label)`. */
+export function parseLabels(v: string): LabelSource {
+  if (v === 'filename') return 'filename';
+  if (/\.csv$/i.test(v)) return { file: v, format: 'csv' };
+  return { file: v };
+}

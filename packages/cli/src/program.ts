@@ -1,0 +1,27 @@
+/** The `captcha-nn` commander program: train, eval, predict, generate. */
+import { Command } from 'commander';
+import { addEvalCommand } from './commands/eval';
+import { addGenerateCommand } from './commands/generate';
+import { addPredictCommand } from './commands/predict';
+import { addTrainCommand } from './commands/train';
+
+export function createProgram(): Command {
+  const program = new Command('captcha-nn')
+    .description('Train, evaluate and run captcha solvers built on @captcha-nn/core; generate captchas.')
+    .showHelpAfterError('(add --help for usage)');
+  addTrainCommand(program);
+  addEvalCommand(program);
+  addPredictCommand(program);
+  addGenerateCommand(program);
+  return program;
+}
+
+/** Runs the CLI on argv; errors thrown by a command are printed as one line, exit code 1. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await createProgram().parseAsync(argv);
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Training progress for the terminal: a cli-progress bar with loss,
+ * accuracy, samples/s and ETA when stderr is a TTY, plain log lines
+ * otherwise (about ten per epoch, and at least every 30 s).
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import type { EpochRecord } from './curves';
+import type { EvalResult } from './metrics';
+import type { StepInfo, TrainCallbacks } from './trainer';
+
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  s = Math.round(s);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+
+export function formatEpoch(r: EpochRecord, epochs: number, v: EvalResult | null, isBest: boolean): string {
+  const val = v
+    ? `  val loss ${v.loss?.toFixed(4) ?? '-'}  val per-char ${pct(v.charAccuracy)}  val captcha ${pct(v.captchaAccuracy)}`
+    : '  (no validation)';
+  return (
+    `epoch ${r.epoch}/${epochs}  loss ${r.trainLoss.toFixed(4)}  train per-char ${pct(r.trainCharAccuracy)}${val}` +
+    `  ${r.samplesPerSecond.toFixed(0)} samples/s  ${formatDuration(r.seconds)}${isBest ? '  * best' : ''}`
+  );
+}
+
+/** Progress callbacks writing to `stream` (stderr by default). */
+export function progressCallbacks(opts: { tty?: boolean; stream?: NodeJS.WriteStream; quiet?: boolean } = {}): TrainCallbacks & { stop(): void } {
+  const stream = opts.stream ?? process.stderr;
+  const tty = opts.tty ?? Boolean(stream.isTTY);
+  const write = (s: string) => stream.write(`${s}\n`);
+  let bar: SingleBar | null = null;
+  let epochs = 0;
+  let lastLog = 0;
+  let lastBatch = 0;
+  let every = 1;
+  const stopBar = () => {
+    bar?.stop();
+    bar = null;
+  };
+  const fields = (i: StepInfo) => ({
+    loss: i.epochLoss.toFixed(4),
+    acc: pct(i.epochAccuracy),
+    sps: i.samplesPerSecond.toFixed(0),
+    etaAll: formatDuration(i.eta),
+    ep: `${i.epoch}/${i.epochs}`,
+  });
+  return {
+    log: (m) => {
+      if (bar) {
+        stopBar();
+      }
+      write(m);
+    },
+    onStart: (s) => {
+      epochs = s.options.epochs;
+      write(`data: ${s.data.description}`);
+      write(
+        `model: ${s.options.model} (${s.options.variant}), ${s.model.parameters()[0].reduce((a, p) => a + p.size, 0).toLocaleString('en-US')} parameters; ` +
+          `${s.options.optim} lr ${s.options.lr}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
+      );
+      if (s.resumed) write(`resuming at epoch ${s.startEpoch + 1}, step ${s.startStep}`);
+    },
+    onEpochStart: (e, n, done, steps) => {
+      every = Math.max(1, Math.round(steps / 10));
+      lastLog = performance.now();
+      lastBatch = done;
+      if (tty && !opts.quiet) {
+        bar = new SingleBar(
+          {
+            format: 'epoch {ep} |{bar}| {value}/{total} | loss {loss} | acc {acc} | {sps} samples/s | ETA {eta_formatted} (all {etaAll})',
+            hideCursor: true,
+            stream,
+            etaBuffer: 50,
+          },
+          Presets.shades_classic,
+        );
+        bar.start(steps, done, { loss: '-', acc: '-', sps: '-', etaAll: '?', ep: `${e}/${n}` });
+      } else if (!opts.quiet) {
+        write(`epoch ${e}/${n}: ${steps} steps${done ? ` (resuming after step ${done})` : ''}`);
+      }
+    },
+    onStep: (i) => {
+      if (bar) {
+        bar.update(i.batch, fields(i));
+        return;
+      }
+      if (opts.quiet) return;
+      const now = performance.now();
+      if (i.batch - lastBatch >= every || now - lastLog > 30_000 || i.batch === i.stepsPerEpoch) {
+        lastLog = now;
+        lastBatch = i.batch;
+        const f = fields(i);
+        write(`epoch ${f.ep} step ${i.batch}/${i.stepsPerEpoch}  loss ${f.loss}  acc ${f.acc}  ${f.sps} samples/s  ETA ${f.etaAll}`);
+      }
+    },
+    onValidation: () => undefined,
+    onEpochEnd: (r, v, isBest) => {
+      stopBar();
+      write(formatEpoch(r, epochs, v, isBest));
+    },
+    stop: stopBar,
+  };
+}

@@ -1,0 +1,155 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSafetensors, type Module, type Tensor } from '@captcha-nn/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readCheckpointState } from './checkpoint';
+import { evaluateRun } from './commands/eval';
+import { predictFiles } from './commands/predict';
+import { batches, generatorSource, runGenerate } from '@captcha-nn/data';
+import { makeGenerator } from './data';
+import { decodeOutput, type Decoded } from './metrics';
+import { loadCaptchaModel } from './modelio';
+import { train, type TrainOptions } from './trainer';
+import { TINY_DATA, tempDir } from './test/helpers';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+
+const base = (out: string, epochs: number): Partial<TrainOptions> & { out: string } => ({
+  model: 'tiny',
+  data: TINY_DATA,
+  epochs,
+  batchSize: 8,
+  lr: 0.01,
+  optim: 'adam',
+  seed: '7',
+  backend: 'wasm',
+  out: join(tmp.dir, out),
+});
+
+/** A fixed validation-like batch: the inputs the round-trip test compares predictions on. */
+async function probeBatch(): Promise<{ x: Tensor; labels: string[] }> {
+  const gen = makeGenerator(TINY_DATA, 'probe');
+  for await (const b of batches(generatorSource(gen, { count: 12, format: 'gray' }), { batchSize: 12, shuffle: false })) {
+    b.y.dispose();
+    b.lengths.dispose();
+    return { x: b.x, labels: b.labels };
+  }
+  throw new Error('unreachable');
+}
+
+async function tensorsOf(path: string): Promise<Record<string, Float32Array | Int32Array>> {
+  const { tensors } = await loadSafetensors(path);
+  const out: Record<string, Float32Array | Int32Array> = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    out[k] = (t as Tensor).dataSync() as Float32Array;
+    (t as Tensor).dispose();
+  }
+  return out;
+}
+
+const metrics = (out: string) =>
+  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    // wall-clock fields differ between runs
+    .map(({ seconds: _s, samplesPerSecond: _p, time: _t, ...rest }) => rest);
+
+describe('train → save → load → predict → eval', () => {
+  it('learns (the loss falls), keeps the best model, and the loaded model predicts exactly as the trained one', async () => {
+    const probe = await probeBatch();
+    let model: Module | undefined;
+    let bestPrediction: Decoded | undefined;
+    const losses: number[] = [];
+    const opts = base('e2e', 8);
+    const r = await train(opts, {
+      onStart: (s) => (model = s.model),
+      onEpochEnd: (rec, _v, isBest) => {
+        losses.push(rec.trainLoss);
+        if (isBest) {
+          model!.evaluate();
+          bestPrediction = decodeOutput(model!.forward(probe.x), 'tensor');
+        }
+      },
+    });
+    expect(r.status).toBe('completed');
+    expect(r.step).toBe(8 * 4);
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0]! * 0.7);
+    for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'curves.png', 'best/model.json', 'best/weights.safetensors'])
+      expect(existsSync(join(opts.out, f)), f).toBe(true);
+    expect(readFileSync(join(opts.out, 'curves.png')).subarray(1, 4).toString()).toBe('PNG');
+
+    // Round trip: the saved best model gives the very same outputs.
+    const loaded = await loadCaptchaModel(opts.out);
+    expect(loaded.metadata.charset).toBe('ab12');
+    expect(loaded.metadata.input).toEqual({ height: 16, width: 48, channels: 1 });
+    const again = decodeOutput(loaded.model.forward(probe.x), 'tensor');
+    expect(Array.from(again.classes)).toEqual(Array.from(bestPrediction!.classes));
+    expect(Array.from(again.probs)).toEqual(Array.from(bestPrediction!.probs));
+    probe.x.dispose();
+
+    // Predict from PNG files on disk, and evaluate on the same folder.
+    const dir = join(tmp.dir, 'pngs');
+    await runGenerate(
+      { generator: 'simple', preset: 'seed', count: 12, length: 2, size: { width: 48, height: 16 }, seed: 'files', out: dir, start: 0, charset: 'ab12', channels: 'gray', progress: false },
+      () => undefined,
+    );
+    const names = readdirSync(dir).sort();
+    const preds = await predictFiles(loaded, names.map((n) => join(dir, n)));
+    expect(preds).toHaveLength(12);
+    for (const p of preds) {
+      expect(p.error).toBeUndefined();
+      expect(p.text).toMatch(/^[ab12]{0,2}$/);
+      expect(p.confidence).toBeGreaterThan(0);
+      expect(p.confidence).toBeLessThanOrEqual(1);
+    }
+    const ev = await evaluateRun({ model: opts.out, data: { dir } }, loaded);
+    expect(ev.count).toBe(12);
+    const right = preds.filter((p) => p.file.endsWith(`_${p.text}.png`)).length;
+    expect(ev.captchaAccuracy).toBeCloseTo(right / 12, 10);
+    expect(ev.perPosition).toHaveLength(2);
+    expect(ev.charAccuracy).toBeGreaterThanOrEqual(ev.captchaAccuracy);
+    expect(ev.imagesPerSecond).toBeGreaterThan(0);
+    const evGen = await evaluateRun({ model: opts.out, generate: { generator: 'simple', count: 16, seed: 'x' } }, loaded);
+    expect(evGen.count).toBe(16);
+    loaded.model.dispose();
+  });
+
+  it('--resume continues exactly: same steps, weights, optimizer state and metrics as an uninterrupted run', async () => {
+    const whole = base('whole', 3);
+    const a = await train(whole);
+    expect(a.step).toBe(12);
+
+    // Interrupted mid-epoch 2 (after step 6), resumed for 2 epochs, then extended to 3.
+    const parts = base('parts', 3);
+    const ctl = new AbortController();
+    const b1 = await train(parts, { signal: ctl.signal, onStep: (s) => s.step === 6 && ctl.abort() });
+    expect(b1.status).toBe('interrupted');
+    const st = await readCheckpointState(join(parts.out, 'checkpoint.safetensors'));
+    expect([st.epoch, st.batchInEpoch, st.step]).toEqual([1, 2, 6]);
+    const b2 = await train({ out: parts.out, resume: true, epochs: 2 });
+    expect([b2.status, b2.step]).toEqual(['completed', 8]);
+    const b3 = await train({ out: parts.out, resume: true, epochs: 3 });
+    expect([b3.status, b3.step]).toEqual(['completed', 12]);
+
+    const ta = await tensorsOf(a.checkpoint);
+    const tb = await tensorsOf(b3.checkpoint);
+    expect(Object.keys(tb).sort()).toEqual(Object.keys(ta).sort());
+    expect(Object.keys(ta).some((k) => k.startsWith('optim/m/'))).toBe(true);
+    for (const k of Object.keys(ta)) expect(Array.from(tb[k]!), k).toEqual(Array.from(ta[k]!));
+    const sa = await readCheckpointState(a.checkpoint);
+    const sb = await readCheckpointState(b3.checkpoint);
+    expect(sb.optimScalars).toEqual(sa.optimScalars);
+    expect([sb.step, sb.epoch, sb.samples]).toEqual([sa.step, sa.epoch, sa.samples]);
+    expect(metrics(parts.out)).toEqual(metrics(whole.out));
+    expect(await tensorsOf(join(parts.out, 'best/weights.safetensors'))).toEqual(await tensorsOf(join(whole.out, 'best/weights.safetensors')));
+  });
+
+  it('refuses to overwrite a run, and to change the run on --resume', async () => {
+    const o = base('whole', 3);
+    await expect(train(o)).rejects.toThrow(/already holds a training run.*--resume/);
+    await expect(train({ out: o.out, resume: true, lr: 0.5 })).rejects.toThrow(/lr was 0.01 and cannot change/);
+    await expect(train({ out: join(tmp.dir, 'nothing'), resume: true })).rejects.toThrow(/no checkpoint/);
+  });
+});
