@@ -1,5 +1,4 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { expectSameShapeTable } from './CAddTable';
 import { Module } from './Module';

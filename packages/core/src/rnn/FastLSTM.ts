@@ -1,10 +1,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { ModuleSpec } from '../io/specFormat';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
-import { nextSeed } from '../util/random';
-import { AbstractRecurrent, type StepRecord } from './AbstractRecurrent';
-import { lstmBackward, lstmForward, projT, TransposeCache, weightGrad } from './kernels';
+import type { StepRecord } from './AbstractRecurrent';
+import { GatedCell } from './GatedCell';
+import { lstmBackward, lstmForward, weightGrad } from './kernels';
 
 /**
  * rnn's `nn.FastLSTM(inputSize, outputSize = inputSize, rho = 9999)`: an LSTM
@@ -19,18 +18,11 @@ import { lstmBackward, lstmForward, projT, TransposeCache, weightGrad } from './
  * Initialisation as Torch's Linear/LinearNoBias: W_ih, b_ih uniform ±1/√I,
  * W_hh uniform ±1/√H, b_hh zero (so the model is exactly Torch's).
  */
-export class FastLSTM extends AbstractRecurrent {
+export class FastLSTM extends GatedCell {
   readonly typeName: string = 'FastLSTM';
-  readonly outputSize: number;
-  private tcache = new TransposeCache();
 
-  constructor(
-    readonly inputSize: number,
-    outputSize?: number,
-    rho = 9999,
-  ) {
-    super(rho);
-    this.outputSize = outputSize ?? inputSize;
+  constructor(inputSize: number, outputSize?: number, rho = 9999) {
+    super(inputSize, outputSize, rho);
     const H = this.outputSize;
     this.addParameter('weight_ih_l0', tf.zeros([4 * H, inputSize]));
     this.addParameter('weight_hh_l0', tf.zeros([4 * H, H]));
@@ -42,44 +34,15 @@ export class FastLSTM extends AbstractRecurrent {
   override reset(): this {
     const si = 1 / Math.sqrt(this.inputSize);
     const sh = 1 / Math.sqrt(this.outputSize);
-    const init = (name: string, s: number) => {
-      const p = this.param(name)!.value;
-      this.fill(p, () => (s === 0 ? tf.zeros(p.shape) : tf.randomUniform(p.shape, -s, s, 'float32', nextSeed())));
-    };
-    init('weight_ih_l0', si);
-    init('bias_ih_l0', si);
-    init('weight_hh_l0', sh);
-    init('bias_hh_l0', 0);
+    this.initUniform('weight_ih_l0', si);
+    this.initUniform('bias_ih_l0', si);
+    this.initUniform('weight_hh_l0', sh);
+    this.initUniform('bias_hh_l0', 0);
     return this;
   }
 
-  override toSpec(): ModuleSpec {
-    return this.recurrentSpec([this.inputSize, this.outputSize, this.rho]);
-  }
-
-  protected w(name: string): Tensor {
-    return this.param(name)!.value;
-  }
-
-  /** x @ Wᵀ: through cached transposed weights, or differentiably while unrolling under a tape. */
-  protected proj(x: Tensor, name: string): Tensor {
-    const w = this.param(name)!.value;
-    return this.pureStep ? projT(x, w) : tf.matMul(x, this.tcache.get(w));
-  }
-
-  override dispose(): void {
-    this.tcache.dispose();
-    super.dispose();
-  }
-
-  protected override checkInput(input: Activity): void {
-    this.expectShape(input, [['N', this.inputSize], [this.inputSize]]);
-  }
-
   protected zeroState(input: Activity): Tensor[] {
-    const x = input as Tensor;
-    const n = x.rank === 2 ? x.shape[0] : 1;
-    return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
+    return this.zeros(input, 2);
   }
 
   /** One step from the current state, without advancing (pure; for `apply`). */

@@ -1,10 +1,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { ModuleSpec } from '../io/specFormat';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
-import { nextSeed } from '../util/random';
-import { AbstractRecurrent, type StepRecord } from './AbstractRecurrent';
-import { gruBackward, gruForward, projT, TransposeCache, weightGrad } from './kernels';
+import type { StepRecord } from './AbstractRecurrent';
+import { GatedCell } from './GatedCell';
+import { gruBackward, gruForward, weightGrad } from './kernels';
 
 /**
  * rnn's `nn.GRU(inputSize, outputSize = inputSize, rho = 9999)` with PyTorch
@@ -20,18 +19,11 @@ import { gruBackward, gruForward, projT, TransposeCache, weightGrad } from './ke
  * load and its numbers match. Initialisation as Torch's: W_ih, b_ih uniform
  * ±1/√I, W_hh uniform ±1/√H, b_hh zero. Torch's dropout `p` and `mono` are not supported.
  */
-export class GRU extends AbstractRecurrent {
+export class GRU extends GatedCell {
   readonly typeName: string = 'GRU';
-  readonly outputSize: number;
-  private tcache = new TransposeCache();
 
-  constructor(
-    readonly inputSize: number,
-    outputSize?: number,
-    rho = 9999,
-  ) {
-    super(rho);
-    this.outputSize = outputSize ?? inputSize;
+  constructor(inputSize: number, outputSize?: number, rho = 9999) {
+    super(inputSize, outputSize, rho);
     const H = this.outputSize;
     this.addParameter('weight_ih_l0', tf.zeros([3 * H, inputSize]));
     this.addParameter('weight_hh_l0', tf.zeros([3 * H, H]));
@@ -43,39 +35,12 @@ export class GRU extends AbstractRecurrent {
   override reset(): this {
     const si = 1 / Math.sqrt(this.inputSize);
     const sh = 1 / Math.sqrt(this.outputSize);
-    for (const p of this.params) {
-      const s = p.name.endsWith('ih_l0') ? si : p.name === 'weight_hh_l0' ? sh : 0;
-      this.fill(p.value, () => (s ? tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()) : tf.zeros(p.value.shape)));
-    }
+    for (const p of this.params) this.initUniform(p.name, p.name.endsWith('ih_l0') ? si : p.name === 'weight_hh_l0' ? sh : 0);
     return this;
   }
 
-  override toSpec(): ModuleSpec {
-    return this.recurrentSpec([this.inputSize, this.outputSize, this.rho]);
-  }
-
-  private w(name: string): Tensor {
-    return this.param(name)!.value;
-  }
-
-  /** x @ Wᵀ: through cached transposed weights, or differentiably while unrolling under a tape. */
-  protected proj(x: Tensor, name: string): Tensor {
-    const w = this.param(name)!.value;
-    return this.pureStep ? projT(x, w) : tf.matMul(x, this.tcache.get(w));
-  }
-
-  override dispose(): void {
-    this.tcache.dispose();
-    super.dispose();
-  }
-
-  protected override checkInput(input: Activity): void {
-    this.expectShape(input, [['N', this.inputSize], [this.inputSize]]);
-  }
-
   protected zeroState(input: Activity): Tensor[] {
-    const x = input as Tensor;
-    return [tf.zeros([x.rank === 2 ? x.shape[0] : 1, this.outputSize])];
+    return this.zeros(input, 1);
   }
 
   private gates(x2: Tensor, h: Tensor) {

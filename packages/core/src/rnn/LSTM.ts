@@ -2,9 +2,9 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { ModuleSpec } from '../io/specFormat';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
-import { nextSeed } from '../util/random';
-import { AbstractRecurrent, type StepRecord } from './AbstractRecurrent';
-import { lstmBackward, lstmForward, type Peepholes, projT, TransposeCache, weightGrad } from './kernels';
+import type { StepRecord } from './AbstractRecurrent';
+import { GatedCell } from './GatedCell';
+import { lstmBackward, lstmForward, type Peepholes, weightGrad } from './kernels';
 
 export interface LSTMOptions {
   /** Diagonal cell-to-gate ("peephole") connections, Torch's `cell2gate` (default true). */
@@ -28,24 +28,21 @@ export interface LSTMOptions {
  * Initialisation as Torch's: input maps uniform ±1/√I, hidden maps ±1/√H,
  * peepholes (CMul) ±1/√H.
  */
-export class LSTM extends AbstractRecurrent {
+export class LSTM extends GatedCell {
   readonly typeName: string = 'LSTM';
-  readonly outputSize: number;
-  private tcache = new TransposeCache();
   readonly peephole: boolean;
 
   constructor(inputSize: number, outputSize?: number, rho?: number, cell2gate?: boolean);
   constructor(inputSize: number, outputSize: number | undefined, options: LSTMOptions);
   constructor(
-    readonly inputSize: number,
+    inputSize: number,
     outputSize?: number,
     rhoOrOptions?: number | LSTMOptions,
     cell2gate?: boolean,
   ) {
     const opts: LSTMOptions =
       typeof rhoOrOptions === 'object' ? rhoOrOptions : { rho: rhoOrOptions, peephole: cell2gate };
-    super(opts.rho ?? 9999);
-    this.outputSize = outputSize ?? inputSize;
+    super(inputSize, outputSize, opts.rho ?? 9999);
     this.peephole = opts.peephole ?? true;
     const H = this.outputSize;
     this.addParameter('weight_ih_l0', tf.zeros([4 * H, inputSize]));
@@ -58,10 +55,7 @@ export class LSTM extends AbstractRecurrent {
   override reset(): this {
     const si = 1 / Math.sqrt(this.inputSize);
     const sh = 1 / Math.sqrt(this.outputSize);
-    for (const p of this.params) {
-      const s = p.name === 'weight_ih_l0' || p.name === 'bias_ih_l0' ? si : sh;
-      this.fill(p.value, () => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()));
-    }
+    for (const p of this.params) this.initUniform(p.name, p.name.endsWith('ih_l0') ? si : sh);
     return this;
   }
 
@@ -69,33 +63,12 @@ export class LSTM extends AbstractRecurrent {
     return this.recurrentSpec([this.inputSize, this.outputSize, this.rho, this.peephole]);
   }
 
-  private w(name: string): Tensor {
-    return this.param(name)!.value;
-  }
-
   private peep(): Peepholes | undefined {
     return this.peephole ? { ci: this.w('weight_ci'), cf: this.w('weight_cf'), co: this.w('weight_co') } : undefined;
   }
 
-  /** x @ Wᵀ: through cached transposed weights, or differentiably while unrolling under a tape. */
-  protected proj(x: Tensor, name: string): Tensor {
-    const w = this.param(name)!.value;
-    return this.pureStep ? projT(x, w) : tf.matMul(x, this.tcache.get(w));
-  }
-
-  override dispose(): void {
-    this.tcache.dispose();
-    super.dispose();
-  }
-
-  protected override checkInput(input: Activity): void {
-    this.expectShape(input, [['N', this.inputSize], [this.inputSize]]);
-  }
-
   protected zeroState(input: Activity): Tensor[] {
-    const x = input as Tensor;
-    const n = x.rank === 2 ? x.shape[0] : 1;
-    return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
+    return this.zeros(input, 2);
   }
 
   private pre(x2: Tensor, h: Tensor): Tensor {
