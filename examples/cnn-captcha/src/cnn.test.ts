@@ -1,20 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setBackend, tf, optim, fusedBackward, manualSeed, type Tensor } from '@captcha-nn/core';
-import { simplePreset, generatorSource, batches, type Batch } from '@captcha-nn/data';
+import { setBackend, tf, manualSeed, type Tensor } from '@captcha-nn/core';
+import { simplePreset, generatorSource } from '@captcha-nn/data';
 import { buildCnnCaptcha, type CaptchaModelOptions } from './index';
-import { evaluateAccuracy, formatTarget, predict } from './loop';
+import { captchaStepper, evaluateAccuracy, formatTarget, predict, sampleBatch } from './loop';
 
 const base: CaptchaModelOptions = { variant: 'compact', numClasses: 24, length: 5, height: 50, width: 200, channels: 1 };
 
 beforeAll(async () => {
   await setBackend('wasm');
 });
-
-async function firstBatch(n: number, seed: string): Promise<Batch> {
-  const src = generatorSource(simplePreset('seed', { seed }), { count: n });
-  for await (const b of batches(src, { batchSize: n, shuffle: false })) return b;
-  throw new Error('no batch');
-}
 
 describe('buildCnnCaptcha', () => {
   it('compact: [N,H,W,C] in, [N,length,numClasses] scores out, a tensor target', () => {
@@ -61,23 +55,12 @@ describe('buildCnnCaptcha', () => {
 
   it('a few dozen training steps on a handful of captchas make the loss fall', async () => {
     manualSeed(3);
-    const b = await firstBatch(8, 'unit-test');
-    const { model, criterion } = buildCnnCaptcha(base);
-    const [params, grads] = model.parameters();
-    const state = {};
+    const b = await sampleBatch(8, 'unit-test');
+    const cm = buildCnnCaptcha(base);
+    const { model } = cm;
+    const stepper = captchaStepper(cm, { optimizer: 'adam', lr: 0.003 });
     const losses: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      const [, [l]] = optim.adam(
-        () => {
-          model.zeroGradParameters();
-          return [fusedBackward(model, criterion, b.x, b.y), grads];
-        },
-        params,
-        { learningRate: 0.003 },
-        state,
-      );
-      losses.push(l!);
-    }
+    for (let i = 0; i < 40; i++) losses.push(stepper.step(b.x, b.y));
     expect(losses[0]).toBeGreaterThan(2.5); // about ln 24 at the start
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.3);
     // The memorised images are read back (evaluation mode, running BN statistics).

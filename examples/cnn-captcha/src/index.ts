@@ -1,7 +1,8 @@
 /**
  * @captcha-nn/example-cnn-captcha: the 2016 Torch7 captcha solver's
  * VGG-style CNN (`seed`), and a `compact` variant sized for CPU training on
- * the wasm backend. One image in, `length` characters out at once.
+ * the wasm backend. One image in, `length` characters out at once. Also the
+ * training loop and `train` script command line that both captcha examples use.
  */
 import {
   Sequential,
@@ -46,7 +47,8 @@ export interface CaptchaModel {
 /** Output size of a 2×2 stride-2 ceil-mode pooling. */
 export const ceilHalf = (n: number): number => Math.ceil(n / 2);
 
-function checkOptions(o: CaptchaModelOptions, who: string): void {
+/** Throws a RangeError naming `who` on a non-positive-integer size or an unknown variant. */
+export function checkCaptchaOptions(o: CaptchaModelOptions, who: string): void {
   for (const k of ['numClasses', 'length', 'height', 'width', 'channels'] as const) {
     const v = o[k];
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${who}: ${k} must be a positive integer, got ${v}`);
@@ -69,7 +71,11 @@ function vggGroups(net: Sequential, nIn: number, groups: number[][]): number {
   return c;
 }
 
-/** Convolutional features and their flattened size, shared with the CNN+RNN example's design. */
+/**
+ * Convolutional features and their flattened size: the trunk of both the CNN
+ * and the CNN+RNN example (`seed`: the 2016 VGG groups; `compact`: a 2×2
+ * average pooling, then groups 16 | 32 | 64 | 128), ending in View(-1, size).
+ */
 export function cnnFeatures(opts: CaptchaModelOptions): { features: Sequential; size: number } {
   const net = new Sequential();
   let h = opts.height;
@@ -105,7 +111,7 @@ export function cnnFeatures(opts: CaptchaModelOptions): { features: Sequential; 
  * 16 | 32 | 64 | 128 and a 256-unit hidden layer.
  */
 export function buildCnnCaptcha(opts: CaptchaModelOptions): CaptchaModel {
-  checkOptions(opts, 'buildCnnCaptcha');
+  checkCaptchaOptions(opts, 'buildCnnCaptcha');
   const { features, size } = cnnFeatures(opts);
   const hidden = opts.variant === 'seed' ? 512 : 256;
   const model = new Sequential(
@@ -118,3 +124,6 @@ export function buildCnnCaptcha(opts: CaptchaModelOptions): CaptchaModel {
   );
   return { model, criterion: new MultiCrossEntropyCriterion(), targetFormat: 'tensor' };
 }
+
+export * from './loop';
+export { parseTrainArgs, runTrainScript } from './script';

@@ -2,7 +2,7 @@
  * A plain Torch-style training loop over `@captcha-nn/data` batches:
  * forward, criterion, backward, optim step; loss, per-character and
  * whole-captcha accuracy on a held-out generated set after each epoch.
- * (The CNN+RNN example carries the same file.)
+ * The CNN+RNN example (`@captcha-nn/example-rnn-captcha`) trains with it too.
  */
 import { tf, optim, manualSeed, fusedBackward, type Tensor, type Module, type Criterion, type Variable } from '@captcha-nn/core';
 import {
@@ -12,6 +12,7 @@ import {
   batches,
   type CaptchaGenerator,
   type ImageSource,
+  type Batch,
   type Sample,
   type SimplePreset,
 } from '@captcha-nn/data';
@@ -109,6 +110,51 @@ export function predict(output: Tensor | Tensor[]): Tensor {
   return tf.tidy(() => tf.cast(tf.argMax(Array.isArray(output) ? tf.stack(output, 1) : output, -1), 'int32'));
 }
 
+/** The first `n` captchas of a `preset` generator with this seed, as one batch (the caller disposes it). */
+export async function sampleBatch(n: number, seed: string | number, preset: SimplePreset = 'seed'): Promise<Batch> {
+  const src = generatorSource(simplePreset(preset, { seed }), { count: n });
+  for await (const b of batches(src, { batchSize: n, shuffle: false })) return b;
+  throw new Error('sampleBatch: no batch');
+}
+
+/** An optimizer bound to a model: `step(x, y)` runs one fused forward/backward and update, and returns the loss. */
+export interface CaptchaStepper {
+  /** The optimizer's config; set `learningRate` to schedule it. */
+  config: { learningRate: number; weightDecay: number; momentum?: number; dampening?: number; nesterov?: boolean };
+  /** One training step on a batch: `y` is the [N,length] int32 label tensor (formatted for the model here). */
+  step(x: Tensor, y: Tensor): number;
+}
+
+/** Adam, or SGD with Nesterov momentum 0.9, over a captcha model's parameters (the model is put in training mode). */
+export function captchaStepper(cm: CaptchaModel, o: { optimizer: 'adam' | 'sgd'; lr: number; weightDecay?: number }): CaptchaStepper {
+  const { model, criterion, targetFormat } = cm;
+  model.training();
+  const [params, grads] = model.parameters() as [Variable[], Variable[]];
+  const config: CaptchaStepper['config'] = { learningRate: o.lr, weightDecay: o.weightDecay ?? 0 };
+  if (o.optimizer === 'sgd') Object.assign(config, { momentum: 0.9, dampening: 0, nesterov: true });
+  const state: Record<string, unknown> = {};
+  const methodConfig = config as unknown as Record<string, unknown>;
+  const method = o.optimizer === 'sgd' ? optim.sgd : optim.adam;
+  return {
+    config,
+    step(x: Tensor, y: Tensor): number {
+      const target = formatTarget(y, targetFormat);
+      const [, [loss]] = method(
+        () => {
+          model.zeroGradParameters();
+          const l = fusedBackward(model, criterion as Criterion, x, target);
+          return [l, grads];
+        },
+        params,
+        methodConfig,
+        state,
+      );
+      if (Array.isArray(target)) target.forEach((t) => t.dispose());
+      return loss!;
+    },
+  };
+}
+
 /** Per-character and whole-captcha accuracy of a model on a source. */
 export async function evaluateAccuracy(model: Module, source: ImageSource, batchSize = 100): Promise<{ charAccuracy: number; captchaAccuracy: number }> {
   model.evaluate();
@@ -143,17 +189,8 @@ export async function trainCaptcha(
   const test = cachedSource(generatorSource(testGen, { count: o.testSize }));
   const enc = fixed.encoder;
   const cm = build({ variant: o.variant, numClasses: enc.numClasses, length: fixed.maxLength, height: fixed.height, width: fixed.width, channels: fixed.channels });
-  const { model, criterion, targetFormat } = cm;
-  model.training();
-  const [params, grads] = model.parameters() as [Variable[], Variable[]];
-  const config: { learningRate: number; weightDecay: number; momentum?: number; dampening?: number; nesterov?: boolean } = {
-    learningRate: o.lr,
-    weightDecay: o.weightDecay,
-  };
-  if (o.optimizer === 'sgd') Object.assign(config, { momentum: 0.9, dampening: 0, nesterov: true });
-  const state: Record<string, unknown> = {};
-  const methodConfig = config as unknown as Record<string, unknown>;
-  const method = o.optimizer === 'sgd' ? optim.sgd : optim.adam;
+  const { model } = cm;
+  const { config, step: trainStep } = captchaStepper(cm, o);
   const stepsPerEpoch = Math.ceil(o.trainSize / o.batch);
   const totalSteps = stepsPerEpoch * o.epochs;
   const reports: EpochReport[] = [];
@@ -178,20 +215,9 @@ export async function trainCaptcha(
         const p = Math.min(1, Math.max(step / totalSteps, o.timeLimit > 0 ? elapsed() / (o.timeLimit * 60) : 0));
         config.learningRate = o.lr * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * p)));
       }
-      const target = formatTarget(b.y, targetFormat);
-      const [, [loss]] = method(
-        () => {
-          model.zeroGradParameters();
-          const l = fusedBackward(model, criterion as Criterion, b.x, target);
-          return [l, grads];
-        },
-        params,
-        methodConfig,
-        state,
-      );
-      if (Array.isArray(target)) target.forEach((t) => t.dispose());
+      const loss = trainStep(b.x, b.y);
       b.dispose();
-      lossSum += loss!;
+      lossSum += loss;
       steps++;
       step++;
       if (o.timeLimit > 0 && elapsed() > o.timeLimit * 60) {

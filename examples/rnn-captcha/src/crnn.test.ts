@@ -1,20 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setBackend, tf, optim, fusedBackward, manualSeed, type Tensor } from '@captcha-nn/core';
-import { simplePreset, generatorSource, batches, type Batch } from '@captcha-nn/data';
+import { setBackend, tf, fusedBackward, manualSeed, type Tensor } from '@captcha-nn/core';
+import { captchaStepper, formatTarget, predict, sampleBatch } from '@captcha-nn/example-cnn-captcha';
 import { buildCrnnCaptcha, type CaptchaModelOptions } from './index';
-import { formatTarget, predict } from './loop';
 
 const base: CaptchaModelOptions = { variant: 'compact', numClasses: 24, length: 5, height: 50, width: 200, channels: 1 };
 
 beforeAll(async () => {
   await setBackend('wasm');
 });
-
-async function firstBatch(n: number, seed: string): Promise<Batch> {
-  const src = generatorSource(simplePreset('seed', { seed }), { count: n });
-  for await (const b of batches(src, { batchSize: n, shuffle: false })) return b;
-  throw new Error('no batch');
-}
 
 /** Checks a table of `length` [N,C] log-probability tensors. */
 function expectLogProbTable(out: unknown, length: number, n: number, c: number): void {
@@ -72,24 +65,10 @@ describe('buildCrnnCaptcha', () => {
 
   it('a few dozen training steps on a handful of captchas make the loss fall', async () => {
     manualSeed(5);
-    const b = await firstBatch(8, 'unit-test');
-    const { model, criterion, targetFormat } = buildCrnnCaptcha(base);
-    const target = formatTarget(b.y, targetFormat);
-    const [params, grads] = model.parameters();
-    const state = {};
+    const b = await sampleBatch(8, 'unit-test');
+    const stepper = captchaStepper(buildCrnnCaptcha(base), { optimizer: 'adam', lr: 0.003 });
     const losses: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      const [, [l]] = optim.adam(
-        () => {
-          model.zeroGradParameters();
-          return [fusedBackward(model, criterion, b.x, target), grads];
-        },
-        params,
-        { learningRate: 0.003 },
-        state,
-      );
-      losses.push(l!);
-    }
+    for (let i = 0; i < 40; i++) losses.push(stepper.step(b.x, b.y));
     // SequencerCriterion sums 5 steps of mean NLL: about 5·ln 24 at the start.
     expect(losses[0]).toBeGreaterThan(12);
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.3);
@@ -98,7 +77,7 @@ describe('buildCrnnCaptcha', () => {
 
   it('the classic loop (forward, backward) runs through the Sequencer and gives the same gradients as the fused step', async () => {
     manualSeed(7);
-    const b = await firstBatch(4, 'grad-test');
+    const b = await sampleBatch(4, 'grad-test');
     const { model, criterion, targetFormat } = buildCrnnCaptcha(base);
     const target = formatTarget(b.y, targetFormat);
     const [, grads] = model.parameters();

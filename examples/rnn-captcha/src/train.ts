@@ -1,83 +1,12 @@
 /**
  * Trains the captcha CNN+RNN on freshly generated captchas and prints loss,
- * per-character and whole-captcha accuracy per epoch.
+ * per-character and whole-captcha accuracy per epoch (the CNN example's loop
+ * and options).
  *
  *   node dist/train.js --variant compact --epochs 10 --batch 32 --lr 0.002 \
  *     --train-size 10000 --test-size 1000 --seed 1 --preset seed --generator simple
  */
-import { parseArgs } from 'node:util';
-import { setBackend, tf } from '@captcha-nn/core';
+import { runTrainScript } from '@captcha-nn/example-cnn-captcha';
 import { buildCrnnCaptcha } from './index';
-import { defaultTrainOptions as d, trainCaptcha, type TrainOptions } from './loop';
 
-const { values: v } = parseArgs({
-  options: {
-    variant: { type: 'string', default: d.variant },
-    epochs: { type: 'string', default: String(d.epochs) },
-    batch: { type: 'string', default: String(d.batch) },
-    lr: { type: 'string', default: String(d.lr) },
-    optimizer: { type: 'string', default: d.optimizer },
-    'train-size': { type: 'string', default: String(d.trainSize) },
-    'test-size': { type: 'string', default: String(d.testSize) },
-    fresh: { type: 'boolean', default: false },
-    seed: { type: 'string', default: String(d.seed) },
-    preset: { type: 'string', default: d.preset },
-    generator: { type: 'string', default: d.generator },
-    length: { type: 'string', default: String(d.length) },
-    'time-limit': { type: 'string', default: '0' },
-    clock: { type: 'string', default: d.clock },
-    schedule: { type: 'string', default: d.schedule },
-    'weight-decay': { type: 'string', default: String(d.weightDecay) },
-    backend: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-
-if (v.help) {
-  console.log(
-    'options: --variant seed|compact --epochs N --batch N --lr X --optimizer adam|sgd --train-size N --test-size N\n' +
-      '         --fresh (new images each epoch) --seed N --preset seed|variable|hard --generator simple|svg --length N\n' +
-      '         --time-limit MINUTES --clock wall|cpu --schedule cosine|none --weight-decay X --backend wasm|cpu|...',
-  );
-  process.exit(0);
-}
-
-function num(name: string, s: string | undefined): number {
-  const n = Number(s);
-  if (!Number.isFinite(n)) throw new Error(`--${name}: expected a number, got '${s}'`);
-  return n;
-}
-function oneOf<T extends string>(name: string, s: string | undefined, allowed: readonly T[]): T {
-  if (!allowed.includes(s as T)) throw new Error(`--${name}: expected one of ${allowed.join(', ')}, got '${s}'`);
-  return s as T;
-}
-
-const opts: TrainOptions = {
-  variant: oneOf('variant', v.variant, ['seed', 'compact'] as const),
-  epochs: num('epochs', v.epochs),
-  batch: num('batch', v.batch),
-  lr: num('lr', v.lr),
-  optimizer: oneOf('optimizer', v.optimizer, ['adam', 'sgd'] as const),
-  trainSize: num('train-size', v['train-size']),
-  testSize: num('test-size', v['test-size']),
-  fresh: v.fresh!,
-  seed: num('seed', v.seed),
-  preset: oneOf('preset', v.preset, ['seed', 'variable', 'hard'] as const),
-  generator: oneOf('generator', v.generator, ['simple', 'svg'] as const),
-  length: num('length', v.length),
-  timeLimit: num('time-limit', v['time-limit']),
-  clock: oneOf('clock', v.clock, ['wall', 'cpu'] as const),
-  schedule: oneOf('schedule', v.schedule, ['cosine', 'none'] as const),
-  weightDecay: num('weight-decay', v['weight-decay']),
-};
-
-const backend = await setBackend(v.backend);
-console.log(`backend ${backend}; ${JSON.stringify(opts)}`);
-const t0 = Date.now();
-const { reports, model } = await trainCaptcha(buildCrnnCaptcha, opts);
-const last = reports[reports.length - 1]!;
-console.log(model.model.toString());
-console.log(
-  `done: ${reports.length} epochs, ${((Date.now() - t0) / 1000).toFixed(0)} s wall; final char ${(100 * last.charAccuracy).toFixed(2)}%, ` +
-    `captcha ${(100 * last.captchaAccuracy).toFixed(2)}% on ${opts.testSize} held-out images; tensors ${tf.memory().numTensors}`,
-);
+await runTrainScript(buildCrnnCaptcha);

@@ -48,6 +48,15 @@ export interface CheckpointState<O = unknown> {
   samples: number;
   epochSums: EpochSums;
   best: BestRecord | null;
+  /**
+   * The learning-rate schedule's horizon: the steps the run planned when it
+   * started (`--schedule cosine` decays over them). Fixed for the run, so a
+   * resumed run follows the same schedule even with another `--epochs`.
+   * Absent in checkpoints written before schedules existed.
+   */
+  scheduleSteps?: number;
+  /** The learning rate of the last step taken (the schedule's, or `--lr`). */
+  learningRate?: number;
   /** The optimizer state's numbers (e.g. Adam's `t`); its tensors are in the file. */
   optimScalars: Record<string, number>;
   /** Wall-clock seconds trained so far. */

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { runGenerate } from '@captcha-nn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { physicalCores } from '@captcha-nn/core';
 import { readCheckpointState } from './checkpoint';
 import { createProgram, main } from './program';
 import { TINY_ARGS, tempDir } from './test/helpers';
+import { learningRateAt, type TrainOptions } from './trainer';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -46,7 +48,10 @@ describe('captcha-nn argument errors', () => {
     ['val and split', ['train', '--model', 'tiny', '--data', 'x', '--val', 'y', '--val-split', '0.2'], /either --val DIR or --val-split F/],
     ['generate-only option with --data', ['train', '--model', 'tiny', '--data', 'x', '--train-size', '10'], /--train-size apply to --generate only/],
     ['folder-only option with --generate', ['train', '--model', 'tiny', '--generate', 'simple', '--val', 'x'], /--val apply to --data only/],
-    ['resume with other options', ['train', '--resume', '--out', 'x', '--lr', '0.1'], /only --epochs, --backend, --workers can be given \(got --lr\)/],
+    ['resume with other options', ['train', '--resume', '--out', 'x', '--lr', '0.1'], /only --epochs, --backend, --workers, --time-limit can be given \(got --lr\)/],
+    ['bad schedule', ['train', '--model', 'tiny', '--generate', 'simple', '--schedule', 'step'], /Allowed choices are none, cosine/],
+    ['bad time limit', ['train', '--model', 'tiny', '--generate', 'simple', '--time-limit', '-5'], /--time-limit <minutes>.*expected a number >= 0/],
+    ['bad workers', ['train', '--model', 'tiny', '--generate', 'simple', '--workers', '0'], /--workers <n>.*expected a positive integer/],
     ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
     ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
   ];
@@ -83,6 +88,25 @@ describe('captcha-nn argument errors', () => {
     process.exitCode = 0;
   });
 
+  it('train --optim adam --lr 0.002 --schedule cosine --weight-decay --workers 2 runs and records its options', async () => {
+    const out = join(tmp.dir, 'cosine');
+    const r = await run(['train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '32', '--batch', '8', '--epochs', '2', '--optim', 'adam', '--lr', '0.002', '--schedule', 'cosine', '--weight-decay', '1e-4', '--workers', '2', '--no-progress', '--seed', '2', '--out', out]);
+    expect(r.thrown ?? r.error?.message).toBeUndefined();
+    const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
+    expect(st.options).toMatchObject({ optim: 'adam', lr: 0.002, schedule: 'cosine', weightDecay: 1e-4, workers: 2, timeLimit: 0 });
+    expect([st.step, st.scheduleSteps]).toEqual([8, 8]);
+    expect(st.learningRate).toBeCloseTo(learningRateAt({ lr: 0.002, schedule: 'cosine' }, 7, 8), 12);
+    expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);
+  });
+
+  it('--workers defaults to the physical cores', async () => {
+    const out = join(tmp.dir, 'default-workers');
+    const r = await run(['train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '8', '--batch', '8', '--epochs', '1', '--time-limit', '1e-9', '--no-progress', '--out', out]);
+    expect(r.thrown ?? r.error?.message).toBeUndefined();
+    const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
+    expect(st.options.workers).toBe(await physicalCores());
+  });
+
   it('mounts generate', async () => {
     const r = await run(['generate', '--help']);
     expect(r.out).toMatch(/--generator <name>/);
@@ -94,9 +118,9 @@ describe('the captcha-nn binary', () => {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the package first (npx tsup)`);
   });
 
-  it('Ctrl-C (SIGINT) saves a checkpoint and exits cleanly; --resume finishes the run; predict and eval read the model', async () => {
+  it('Ctrl-C (SIGINT) with 2 workers saves a checkpoint and exits cleanly (the worker threads stopped); --resume finishes the run; predict and eval read the model', async () => {
     const out = join(tmp.dir, 'sigint');
-    const child = spawn(process.execPath, [BIN, 'train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '1200', '--batch', '8', '--epochs', '1', '--seed', '3', '--workers', '1', '--out', out], {
+    const child = spawn(process.execPath, [BIN, 'train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '1200', '--batch', '8', '--epochs', '1', '--seed', '3', '--workers', '2', '--out', out], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';

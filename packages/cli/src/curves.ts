@@ -8,13 +8,17 @@ export interface EpochRecord {
   step: number;
   samples: number;
   trainLoss: number;
-  trainCharAccuracy: number;
+  /** null when not measured (data-parallel training keeps no outputs). */
+  trainCharAccuracy: number | null;
   valLoss: number | null;
   valCharAccuracy: number | null;
   valCaptchaAccuracy: number | null;
   seconds: number;
   samplesPerSecond: number;
+  /** The learning rate of the epoch's last step. */
   learningRate: number;
+  /** Set when a time limit stopped training mid-epoch: the numbers cover the steps taken (a resumed run rewrites it). */
+  partial?: true;
   time: string;
 }
 

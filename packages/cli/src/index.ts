@@ -3,7 +3,7 @@
  * library (the trainer, evaluation, prediction, the model registry).
  */
 export { createProgram, main } from './program';
-export { train, resolveTrainOptions, mergeResumeOptions, OPTIMIZERS, RESUMABLE_OPTIONS, DEFAULTS } from './trainer';
+export { train, resolveTrainOptions, mergeResumeOptions, learningRateAt, OPTIMIZERS, SCHEDULES, COSINE_FLOOR, RESUMABLE_OPTIONS, DEFAULTS } from './trainer';
 export type { TrainOptions, TrainCallbacks, TrainResult, StartInfo, StepInfo, ResumeOptions } from './trainer';
 export { registerModel, getModelBuilder, listModels, hasModel, buildTinyCaptcha } from './registry';
 export type { CaptchaModel, CaptchaModelOptions, ModelBuilder } from './registry';
@@ -18,5 +18,5 @@ export type { CheckpointState } from './checkpoint';
 export { renderCurves, writeCurves, type EpochRecord } from './curves';
 export { evaluateRun, formatEval, type EvaluateRequest } from './commands/eval';
 export { predictFiles, loadImageFor, type Prediction } from './commands/predict';
-export { physicalCores, trainingWorkers } from './workers';
+export { trainingWorkers, openDataParallel, type WorkerPlan, type DataParallelSetup } from './workers';
 export { progressCallbacks } from './progress';

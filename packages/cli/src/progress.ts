@@ -62,9 +62,10 @@ export function progressCallbacks(opts: { tty?: boolean; stream?: NodeJS.WriteSt
       write(`data: ${s.data.description}`);
       write(
         `model: ${s.options.model} (${s.options.variant}), ${s.model.parameters()[0].reduce((a, p) => a + p.size, 0).toLocaleString('en-US')} parameters; ` +
-          `${s.options.optim} lr ${s.options.lr}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
+          `${s.options.optim} lr ${s.options.lr}${s.options.schedule === 'cosine' ? ' (cosine to 2%)' : ''}${s.options.weightDecay ? `, weight decay ${s.options.weightDecay}` : ''}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
       );
       if (s.resumed) write(`resuming at epoch ${s.startEpoch + 1}, step ${s.startStep}`);
+      if (s.options.timeLimit > 0) write(`time limit: ${s.options.timeLimit} min of training (the run's total)`);
     },
     onEpochStart: (e, n, done, steps) => {
       every = Math.max(1, Math.round(steps / 10));

@@ -9,11 +9,19 @@
  * seeded generator. A checkpoint therefore only needs the weights, the
  * optimizer's buffers and counters, and (epoch, batch, step): a resumed run
  * takes the same steps on the same batches as an uninterrupted one.
+ * The learning rate is a pure function of the step too (`learningRateAt`),
+ * over a horizon fixed when the run starts and kept in the checkpoint.
+ *
+ * With `workers` > 1 each batch is split over a `DataParallelTable` (see
+ * workers.ts): the same gradient up to floating point, except for
+ * BatchNorm (per-shard statistics) and Dropout (the worker replicas draw
+ * their own masks, not reseeded per step), and no training accuracy (the
+ * fused step keeps no outputs).
  */
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { Optimizer, manualSeed, ready, setBackend, tf, type Activity, type Criterion, type Module, type OptimName, type Tensor } from '@captcha-nn/core';
+import { Optimizer, manualSeed, type DataParallelTable, ready, setBackend, tf, type Activity, type Criterion, type Module, type OptimName, type Tensor } from '@captcha-nn/core';
 import { batches, createRng, permutation, subset } from '@captcha-nn/data';
 import { CHECKPOINT_FILE, loadCheckpoint, readCheckpointState, saveCheckpoint, type BestRecord, type CheckpointState, type EpochSums } from './checkpoint';
 import { writeCurves, type EpochRecord } from './curves';
@@ -21,9 +29,12 @@ import { openRunData, type DataSpec, type RunData } from './data';
 import { decodeOutput, evaluateModel, type EvalResult, type TargetFormat } from './metrics';
 import { saveCaptchaModel, type CaptchaModelMetadata } from './modelio';
 import { getModelBuilder } from './registry';
-import { trainingWorkers, type WorkerPlan } from './workers';
+import { openDataParallel, trainingWorkers, type WorkerPlan } from './workers';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adadelta', 'rmsprop', 'adagrad'] as const;
+export const SCHEDULES = ['none', 'cosine'] as const;
+/** Where `--schedule cosine` ends: this fraction of `--lr`. */
+export const COSINE_FLOOR = 0.02;
 
 /** Everything that defines a run. Saved in the checkpoint; `--resume` reads it back. */
 export interface TrainOptions {
@@ -38,19 +49,46 @@ export interface TrainOptions {
   optim: OptimName;
   /** SGD momentum (default 0.9 for sgd). */
   momentum?: number;
+  /** L2 weight decay added to the gradients (the optimizer's weightDecay; default 0). */
+  weightDecay: number;
+  /** Learning-rate schedule: 'none' (constant `lr`), or 'cosine' from `lr` to 2% of it over the planned steps, per step. */
+  schedule: 'none' | 'cosine';
+  /**
+   * Stop after the step during which the run's training time (resumed
+   * sessions included) passes this many minutes, then validate, save the
+   * best model and a checkpoint. 0: no limit.
+   */
+  timeLimit: number;
   /** tfjs backend (default: CAPTCHA_NN_BACKEND, else wasm). */
   backend?: string;
-  /** Data-parallel workers; 1 until the core's trainer exists (see workers.ts). */
+  /** Data-parallel replicas (DataParallelTable): 1 (default) trains in this thread only. */
   workers: number;
+  /**
+   * Module specifiers each data-parallel worker imports before building its
+   * replica, so that custom module or criterion classes are registered
+   * (`registerModule`). Not needed for models made of the core's classes.
+   */
+  imports?: string[];
   seed: string;
   /** The run folder: checkpoint, best/, metrics.jsonl, curves.png. */
   out: string;
 }
 
 /** Options a resumed run may change; the others must match the checkpoint. */
-export const RESUMABLE_OPTIONS = ['epochs', 'backend', 'workers'] as const;
+export const RESUMABLE_OPTIONS = ['epochs', 'backend', 'workers', 'timeLimit', 'imports'] as const;
 
-export const DEFAULTS = { variant: 'compact', epochs: 10, batchSize: 32, optim: 'adam', workers: 1, seed: '1' } as const;
+export const DEFAULTS = { variant: 'compact', epochs: 10, batchSize: 32, optim: 'adam', weightDecay: 0, schedule: 'none', timeLimit: 0, workers: 1, seed: '1' } as const;
+
+/**
+ * The learning rate of the step after `step` steps: `lr` for 'none'; for
+ * 'cosine', lr·(f + (1−f)·(1 + cos(π·min(1, step/horizon)))/2) with f = 2%
+ * (`COSINE_FLOOR`), so `lr` at step 0 and 2% of it from `horizon` on.
+ */
+export function learningRateAt(o: Pick<TrainOptions, 'lr' | 'schedule'>, step: number, horizon: number): number {
+  if (o.schedule !== 'cosine') return o.lr;
+  const p = horizon > 0 ? Math.min(1, step / horizon) : 1;
+  return o.lr * (COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5 * (1 + Math.cos(Math.PI * p)));
+}
 
 export interface StartInfo {
   options: TrainOptions;
@@ -77,11 +115,13 @@ export interface StepInfo {
   step: number;
   totalSteps: number;
   loss: number;
-  /** This batch's per-character accuracy. */
-  accuracy: number;
+  /** This batch's per-character accuracy (null with several workers: the fused step keeps no outputs). */
+  accuracy: number | null;
   /** Running means over the epoch so far. */
   epochLoss: number;
-  epochAccuracy: number;
+  epochAccuracy: number | null;
+  /** The learning rate of this step. */
+  learningRate: number;
   samplesPerSecond: number;
   /** Seconds to the end of training, at this epoch's pace. */
   eta: number;
@@ -100,7 +140,8 @@ export interface TrainCallbacks {
 }
 
 export interface TrainResult {
-  status: 'completed' | 'interrupted';
+  /** 'time-limit': stopped by `timeLimit` (validated, best model and checkpoint saved; `--resume` with a larger limit continues). */
+  status: 'completed' | 'interrupted' | 'time-limit';
   step: number;
   /** Completed epochs. */
   epochs: number;
@@ -124,6 +165,9 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
     epochs: DEFAULTS.epochs,
     batchSize: DEFAULTS.batchSize,
     optim: DEFAULTS.optim,
+    weightDecay: DEFAULTS.weightDecay,
+    schedule: DEFAULTS.schedule,
+    timeLimit: DEFAULTS.timeLimit,
     workers: DEFAULTS.workers,
     seed: DEFAULTS.seed,
     ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
@@ -137,6 +181,12 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   for (const k of ['epochs', 'batchSize', 'workers'] as const)
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`${k} must be a positive integer, got ${r[k]}`);
   if (!(r.lr > 0) || !Number.isFinite(r.lr)) throw new Error(`the learning rate must be a positive number, got ${r.lr}`);
+  if (!(r.weightDecay >= 0) || !Number.isFinite(r.weightDecay)) throw new Error(`the weight decay must be a number >= 0, got ${r.weightDecay}`);
+  if (!(r.timeLimit >= 0) || !Number.isFinite(r.timeLimit)) throw new Error(`the time limit must be a number of minutes >= 0, got ${r.timeLimit}`);
+  if (!(SCHEDULES as readonly string[]).includes(r.schedule)) throw new Error(`unknown schedule '${r.schedule}' (known: ${SCHEDULES.join(', ')})`);
+  if (r.imports !== undefined && (!Array.isArray(r.imports) || r.imports.some((m) => typeof m !== 'string'))) throw new Error('imports must be a list of module specifiers');
+  // Relative module paths: from here, so that a resumed run in another folder finds them.
+  if (r.imports) r.imports = r.imports.map((m) => (/^\.{1,2}[/\\]/.test(m) ? resolve(m) : m));
   r.seed = String(r.seed);
   r.out = resolve(r.out);
   return r;
@@ -198,7 +248,7 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
   }
 
   const backend = opts.backend ? await setBackend(opts.backend) : await ready();
-  const workers = trainingWorkers(opts.workers);
+  const workers = trainingWorkers(opts.workers, opts.batchSize);
   if (workers.note) log(workers.note);
   const data = await openRunData(opts.data, opts.seed);
   const { encoder, maxLength, preprocessing: prep } = data;
@@ -214,6 +264,7 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
   const { model, criterion, targetFormat } = built as { model: Module; criterion: Criterion; targetFormat: TargetFormat };
   const config: Record<string, number> = { learningRate: opts.lr };
   if (opts.optim === 'sgd') config.momentum = opts.momentum ?? 0.9;
+  if (opts.weightDecay > 0) config.weightDecay = opts.weightDecay;
   const optimizer = new Optimizer(model, opts.optim, config);
 
   await mkdir(out, { recursive: true });
@@ -225,9 +276,14 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
   let best: BestRecord | null = null;
   let secondsBefore = 0;
   let records: EpochRecord[] = [];
+  const stepsPerEpoch = Math.ceil(data.trainSize / opts.batchSize);
+  const totalSteps = stepsPerEpoch * opts.epochs;
+  // The schedule's horizon: the steps planned when the run started (kept in the checkpoint).
+  let scheduleSteps = totalSteps;
   if (resumeState) {
     const s = await loadCheckpoint<TrainOptions>(ckptPath, model, optimizer);
     ({ epoch, batchInEpoch, step, samples, best } = s);
+    scheduleSteps = s.scheduleSteps ?? stepsPerEpoch * resumeState.options.epochs;
     sums = s.epochSums;
     secondsBefore = s.seconds;
     // Keep the metrics of the epochs the checkpoint covers (a crash may have left a later line).
@@ -240,18 +296,19 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
     await rm(metricsPath, { force: true });
   }
 
-  const stepsPerEpoch = Math.ceil(data.trainSize / opts.batchSize);
-  const totalSteps = stepsPerEpoch * opts.epochs;
   const startStep = step;
+  let learningRate = learningRateAt(opts, Math.max(0, step - 1), scheduleSteps);
   cb.onStart?.({ options: opts, data, workers, backend, model, criterion, targetFormat, stepsPerEpoch, totalSteps, startStep, startEpoch: epoch, resumed: !!resumeState });
   const t0 = performance.now();
   const elapsed = () => secondsBefore + (performance.now() - t0) / 1000;
 
   const checkpoint = async (atEpoch = epoch) => {
-    await saveCheckpoint(ckptPath, model, optimizer, { options: opts, epoch: atEpoch, batchInEpoch, step, samples, epochSums: sums, best, seconds: elapsed() });
+    await saveCheckpoint(ckptPath, model, optimizer, { options: opts, epoch: atEpoch, batchInEpoch, step, samples, epochSums: sums, best, scheduleSteps, learningRate, seconds: elapsed() });
     cb.onCheckpoint?.(ckptPath, step);
   };
   const aborted = () => cb.signal?.aborted === true;
+  const timeUp = () => opts.timeLimit > 0 && elapsed() >= opts.timeLimit * 60;
+  let dp: DataParallelTable | null = null;
   let lastValidation: EvalResult | null = null;
   const result = (status: TrainResult['status']): TrainResult => ({ status, step, epochs: epoch, out, checkpoint: ckptPath, best, lastValidation });
 
@@ -260,7 +317,9 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
       await checkpoint();
       return result('interrupted');
     }
+    dp = await openDataParallel(model, workers, { imports: opts.imports, backend });
     for (; epoch < opts.epochs; epoch++) {
+      let stoppedByTime = false;
       cb.onEpochStart?.(epoch + 1, opts.epochs, batchInEpoch, stepsPerEpoch);
       const source = data.trainSource(epoch);
       const order = permutation(source.size, createRng('shuffle', opts.seed, epoch));
@@ -274,20 +333,28 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
           let chars = 0;
           const n = b.labels.length;
           const target = toTarget(b.y, targetFormat);
+          learningRate = learningRateAt(opts, step, scheduleSteps);
+          optimizer.config.learningRate = learningRate;
           try {
             model.training();
             manualSeed(`${opts.seed}:${step}`);
             model.zeroGradParameters();
-            const output = model.forward(b.x);
-            loss = criterion.forward(output, target);
-            model.backward(b.x, criterion.backward(output, target));
-            optimizer.step(loss);
-            const d = decodeOutput(output, targetFormat);
-            const y = b.y.dataSync();
-            for (let i = 0; i < y.length; i++) {
-              if (y[i] === encoder.blank) continue;
-              chars++;
-              if (d.classes[i] === y[i]) right++;
+            if (dp) {
+              // Split over the replicas; fills the model's gradient buffers. No outputs: no training accuracy.
+              loss = await dp.backward(criterion, b.x, target);
+              optimizer.step(loss);
+            } else {
+              const output = model.forward(b.x);
+              loss = criterion.forward(output, target);
+              model.backward(b.x, criterion.backward(output, target));
+              optimizer.step(loss);
+              const d = decodeOutput(output, targetFormat);
+              const y = b.y.dataSync();
+              for (let i = 0; i < y.length; i++) {
+                if (y[i] === encoder.blank) continue;
+                chars++;
+                if (d.classes[i] === y[i]) right++;
+              }
             }
           } finally {
             disposeTarget(target, b.y);
@@ -315,9 +382,10 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
             step,
             totalSteps,
             loss,
-            accuracy: chars ? right / chars : 0,
+            accuracy: dp ? null : chars ? right / chars : 0,
             epochLoss: sums.lossSum / sums.batches,
-            epochAccuracy: sums.chars ? sums.charsRight / sums.chars : 0,
+            epochAccuracy: dp ? null : sums.chars ? sums.charsRight / sums.chars : 0,
+            learningRate,
             samplesPerSecond: sps,
             eta: perStep * (totalSteps - step),
           });
@@ -327,9 +395,15 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
             await checkpoint();
             return result('interrupted');
           }
+          if (timeUp()) {
+            stoppedByTime = true;
+            break;
+          }
         }
-        batchInEpoch = stepsPerEpoch;
+        if (!stoppedByTime) batchInEpoch = stepsPerEpoch;
       }
+      // A time limit mid-epoch: validate and save now, keep the position and the epoch's sums for --resume.
+      const partial = batchInEpoch < stepsPerEpoch;
 
       // Validation, metrics, best model, checkpoint.
       let val: EvalResult | null = null;
@@ -362,13 +436,14 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
         step,
         samples,
         trainLoss,
-        trainCharAccuracy: sums.chars ? sums.charsRight / sums.chars : 0,
+        trainCharAccuracy: sums.chars ? sums.charsRight / sums.chars : null,
         valLoss: val?.loss ?? null,
         valCharAccuracy: val?.charAccuracy ?? null,
         valCaptchaAccuracy: val?.captchaAccuracy ?? null,
         seconds: sums.seconds,
         samplesPerSecond: sums.seconds > 0 ? sums.samples / sums.seconds : 0,
-        learningRate: opts.lr,
+        learningRate,
+        ...(partial ? { partial: true } : {}),
         time: new Date().toISOString(),
       };
       const isBest = better(val, trainLoss, best);
@@ -405,16 +480,21 @@ export async function train(options: (Partial<TrainOptions> & { out: string; res
       await appendFile(metricsPath, JSON.stringify(record) + '\n');
       await writeCurves(join(out, 'curves.png'), records, basename(out));
       cb.onEpochEnd?.(record, val, isBest);
+      if (partial) {
+        await checkpoint();
+        return result('time-limit');
+      }
       batchInEpoch = 0;
       sums = emptySums();
       await checkpoint(epoch + 1);
-      if (aborted()) {
+      if (aborted() || stoppedByTime) {
         epoch++;
-        return result('interrupted');
+        return result(stoppedByTime && epoch < opts.epochs ? 'time-limit' : aborted() ? 'interrupted' : 'completed');
       }
     }
     return result('completed');
   } finally {
+    await dp?.dispose();
     optimizer.dispose();
     for (const [, v] of Object.entries(optimizer.state)) if (Array.isArray(v)) for (const t of v) if (t instanceof tf.Tensor && !t.isDisposed) t.dispose();
     model.dispose();

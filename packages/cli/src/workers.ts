@@ -1,43 +1,44 @@
 /**
- * Worker count for data-parallel training. The core's worker_threads trainer
- * is not there yet: `--workers` is accepted and validated, and training runs
- * in one worker (this process) until the core provides it. `trainingWorkers`
- * is the single place to connect it.
+ * Data-parallel training: `--workers N` splits every batch over N replicas
+ * of the model with the core's `DataParallelTable` (replica 0 on the main
+ * thread, N−1 worker threads). N = 1 uses no table: the trainer's own
+ * single-process step runs unchanged. The default worker count is the
+ * core's `physicalCores()`.
  */
-import { availableParallelism, cpus } from 'node:os';
-import { readFileSync } from 'node:fs';
-
-/** Physical cores (Linux: distinct (package, core) pairs in /proc/cpuinfo), else logical CPUs. */
-export function physicalCores(): number {
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8');
-    const cores = new Set<string>();
-    let phys = '0';
-    for (const line of info.split('\n')) {
-      const [k, v] = line.split(':').map((s) => s?.trim());
-      if (k === 'physical id') phys = v ?? '0';
-      else if (k === 'core id') cores.add(`${phys}/${v}`);
-    }
-    if (cores.size > 0) return cores.size;
-  } catch {
-    /* not Linux */
-  }
-  return typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
-}
+import { DataParallelTable, type Module } from '@captcha-nn/core';
 
 export interface WorkerPlan {
   requested: number;
-  /** Workers actually used. */
+  /** Replicas actually used (the main thread's included): at most the batch size. */
   used: number;
   note?: string;
 }
 
-/** The seam for the core's data-parallel trainer: for now, one worker. */
-export function trainingWorkers(requested: number): WorkerPlan {
-  if (requested <= 1) return { requested, used: 1 };
-  return {
-    requested,
-    used: 1,
-    note: `--workers ${requested}: data-parallel training is not in @captcha-nn/core yet; training in 1 worker`,
-  };
+/** How many replicas a run uses: `requested`, capped at the batch size (a shard holds at least one sample). */
+export function trainingWorkers(requested: number, batchSize = Infinity): WorkerPlan {
+  if (requested <= batchSize) return { requested, used: requested };
+  return { requested, used: batchSize, note: `--workers ${requested}: the batch has ${batchSize} samples; training with ${batchSize} workers` };
+}
+
+export interface DataParallelSetup {
+  /** Module specifiers each worker imports first, so that custom module classes are registered (`registerModule`). */
+  imports?: string[];
+  /** The workers' tfjs backend (default: the main thread's). */
+  backend?: string;
+}
+
+/** A started `DataParallelTable` over `plan.used` replicas, or null for one worker. Rejects naming the worker that failed to start. */
+export async function openDataParallel(model: Module, plan: WorkerPlan, setup: DataParallelSetup = {}): Promise<DataParallelTable | null> {
+  if (plan.used <= 1) return null;
+  const dp = new DataParallelTable(model, {
+    threads: plan.used,
+    ...(setup.imports?.length ? { imports: setup.imports } : {}),
+    ...(setup.backend ? { backend: setup.backend } : {}),
+  });
+  try {
+    return await dp.ready();
+  } catch (e) {
+    await dp.dispose();
+    throw e;
+  }
 }

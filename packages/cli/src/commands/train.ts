@@ -1,13 +1,13 @@
 /** `captcha-nn train`: trains a registered model on a folder or on generated captchas. */
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
+import { physicalCores } from '@captcha-nn/core';
 import { SIMPLE_PRESETS, type LengthSpec } from '@captcha-nn/data';
 import type { DataSpec } from '../data';
-import { parseFraction, parseLabels, parseLength, parsePositiveInt, parsePositiveNumber, parseSize } from '../parse';
+import { parseFraction, parseLabels, parseLength, parseNonNegativeNumber, parsePositiveInt, parsePositiveNumber, parseSize } from '../parse';
 import { progressCallbacks } from '../progress';
 import { hasModel, listModels } from '../registry';
-import { OPTIMIZERS, RESUMABLE_OPTIONS, train, type TrainOptions } from '../trainer';
-import { physicalCores } from '../workers';
+import { OPTIMIZERS, RESUMABLE_OPTIONS, SCHEDULES, train, type TrainOptions } from '../trainer';
 
 interface TrainCliOptions {
   model?: string;
@@ -31,8 +31,11 @@ interface TrainCliOptions {
   lr?: number;
   optim: TrainOptions['optim'];
   momentum?: number;
+  weightDecay?: number;
+  schedule: TrainOptions['schedule'];
+  timeLimit?: number;
   backend?: string;
-  workers: number;
+  workers?: number;
   seed: string;
   out?: string;
   resume?: boolean;
@@ -42,6 +45,8 @@ interface TrainCliOptions {
 const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit'] as const;
 const GENERATE_ONLY = ['preset', 'length', 'trainSize', 'valSize', 'fresh'] as const;
 const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** The resumable options that are command-line flags (`imports` is a library option). */
+const RESUMABLE_FLAGS = RESUMABLE_OPTIONS.filter((k) => k !== 'imports');
 
 export function addTrainCommand(program: Command): Command {
   return program
@@ -68,8 +73,11 @@ export function addTrainCommand(program: Command): Command {
     .option('--lr <rate>', 'learning rate (default: 1e-3 for adam, rmsprop, adagrad; 0.05 for sgd; 1 for adadelta)', parsePositiveNumber)
     .addOption(new Option('--optim <name>', 'optimizer (@captcha-nn/core optim)').choices([...OPTIMIZERS]).default('adam'))
     .option('--momentum <m>', 'momentum for --optim sgd (default 0.9)', parseFraction)
+    .option('--weight-decay <wd>', 'L2 weight decay (default 0)', parseNonNegativeNumber)
+    .addOption(new Option('--schedule <s>', 'learning-rate schedule: none, or cosine from --lr to 2% of it over the planned steps').choices([...SCHEDULES]).default('none'))
+    .option('--time-limit <minutes>', 'stop after the step in which the run\'s training time passes this, then validate and save (0: none)', parseNonNegativeNumber)
     .option('--backend <name>', 'tfjs backend: wasm (default, or CAPTCHA_NN_BACKEND), cpu, …')
-    .option('--workers <n>', 'data-parallel workers (default: physical cores; 1 worker runs until the core\'s parallel trainer lands)', parsePositiveInt, physicalCores())
+    .option('--workers <n>', 'data-parallel workers, each batch split over them (default: the physical cores; 1: no worker threads)', parsePositiveInt)
     .option('--seed <seed>', 'seed for initialisation, data order, generated images and the validation split', '1')
     .option('-o, --out <dir>', 'run folder: checkpoint, best/ model, metrics.jsonl, curves.png (default runs/<model>)')
     .option('--resume', 'continue the run in --out from its checkpoint, exactly (same steps and weights as an uninterrupted run)')
@@ -79,18 +87,26 @@ export function addTrainCommand(program: Command): Command {
       let options: Parameters<typeof train>[0];
       if (o.resume) {
         if (!o.out) this.error('error: --resume needs --out <dir>, the run folder to continue', { code: 'captcha-nn.resumeWithoutOut' });
-        const allowed = new Set<string>([...RESUMABLE_OPTIONS, 'out', 'resume', 'progress']);
+        const allowed = new Set<string>([...RESUMABLE_FLAGS, 'out', 'resume', 'progress']);
         const extra = this.options.map((opt) => opt.attributeName()).filter((k) => fromCli(k) && !allowed.has(k === 'batch' ? 'batchSize' : k));
         if (extra.length)
           this.error(
-            `error: --resume continues the run with the options it was started with; only ${RESUMABLE_OPTIONS.map(flag).join(', ')} can be given (got ${extra.map(flag).join(', ')})`,
+            `error: --resume continues the run with the options it was started with; only ${RESUMABLE_FLAGS.map(flag).join(', ')} can be given (got ${extra.map(flag).join(', ')})`,
             { code: 'captcha-nn.resumeOptions' },
           );
-        options = { out: o.out!, resume: true, ...(fromCli('epochs') ? { epochs: o.epochs } : {}), ...(fromCli('backend') ? { backend: o.backend } : {}), ...(fromCli('workers') ? { workers: o.workers } : {}) };
+        options = {
+          out: o.out!,
+          resume: true,
+          ...(fromCli('epochs') ? { epochs: o.epochs } : {}),
+          ...(fromCli('backend') ? { backend: o.backend } : {}),
+          ...(fromCli('workers') ? { workers: o.workers } : {}),
+          ...(fromCli('timeLimit') ? { timeLimit: o.timeLimit } : {}),
+        };
       } else {
         if (!o.model) this.error(`error: required option '--model <name>' not specified (known: ${listModels().map((m) => m.name).join(', ')})`, { code: 'captcha-nn.missingModel' });
         if (!hasModel(o.model!)) this.error(`error: unknown model '${o.model}' (known: ${listModels().map((m) => m.name).join(', ')})`, { code: 'captcha-nn.unknownModel' });
         options = { ...cliToTrainOptions(this, o), out: o.out ?? `runs/${o.model}` };
+        options.workers ??= await physicalCores();
       }
       const progress = progressCallbacks({ tty: o.progress ? undefined : false });
       const controller = new AbortController();
@@ -115,6 +131,13 @@ export function addTrainCommand(program: Command): Command {
         if (r.status === 'interrupted') {
           process.stderr.write(`interrupted at step ${r.step}; checkpoint saved in ${where}. Continue with: captcha-nn train --resume --out ${where}\n`);
           process.exitCode = 130;
+        } else if (r.status === 'time-limit') {
+          const b = r.best;
+          process.stderr.write(
+            `time limit: stopped at step ${r.step}` +
+              (b ? `; best model (epoch ${b.epoch}, val captcha ${(b.captchaAccuracy * 100).toFixed(1)}%) in ${where}/best` : '') +
+              `. Continue with: captcha-nn train --resume --out ${where} --time-limit MINUTES (the run's total; 0 for none)\n`,
+          );
         } else {
           const b = r.best;
           process.stderr.write(
@@ -179,8 +202,11 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.lr !== undefined ? { lr: o.lr } : {}),
     optim: o.optim,
     ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+    ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    schedule: o.schedule,
+    ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
     ...(o.backend ? { backend: o.backend } : {}),
-    workers: o.workers,
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
     seed: o.seed,
   };
 }
