@@ -408,10 +408,10 @@ export abstract class Module {
   dispose(): void {
     this.clearState();
     for (const p of this.params) {
-      if (!p.value.isDisposed) p.value.dispose();
-      if (!p.grad.isDisposed) p.grad.dispose();
+      release(p.value);
+      release(p.grad);
     }
-    for (const b of this.buffers) if (!b.value.isDisposed) b.value.dispose();
+    for (const b of this.buffers) release(b.value);
     for (const c of this.children()) c.dispose();
   }
 
@@ -429,16 +429,16 @@ export abstract class Module {
       if (mine && theirs) {
         const field = gradOf ? 'grad' : 'value';
         if (mine[field] !== theirs[field]) {
-          mine[field].dispose();
-          mine[field] = theirs[field];
+          release(mine[field]);
+          mine[field] = retain(theirs[field]);
         }
         continue;
       }
       const myBuf = this.buffers.find((b) => b.name === n);
       const theirBuf = other.buffers.find((b) => b.name === n);
       if (myBuf && theirBuf && myBuf.value !== theirBuf.value) {
-        myBuf.value.dispose();
-        myBuf.value = theirBuf.value;
+        release(myBuf.value);
+        myBuf.value = retain(theirBuf.value);
       }
     }
     const mine = this.children();
@@ -475,6 +475,23 @@ export abstract class Module {
   toString(): string {
     return `nn.${this.typeName}`;
   }
+}
+
+/**
+ * Extra owners of variables shared between modules (`share`, `clone(names)`):
+ * a shared variable is freed when its last owner is disposed.
+ */
+const extraOwners = new WeakMap<Variable, number>();
+
+function retain(v: Variable): Variable {
+  extraOwners.set(v, (extraOwners.get(v) ?? 0) + 1);
+  return v;
+}
+
+function release(v: Variable): void {
+  const n = extraOwners.get(v) ?? 0;
+  if (n > 0) extraOwners.set(v, n - 1);
+  else if (!v.isDisposed) v.dispose();
 }
 
 function sameShape(a: number[], b: number[]): boolean {

@@ -91,3 +91,72 @@ describe('Module lifetime', () => {
     expect(tf.memory().numTensors).toBe(before + 1); // the input, which the caller owns
   });
 });
+
+describe('clone, share and reset', () => {
+  const weightsOf = (m: Sequential) => m.parameters()[0].map((w) => Array.from(w.dataSync()));
+
+  it('clone() is a deep copy that prints and computes the same', () => {
+    const m = mlp();
+    const c = m.clone();
+    const x = tf.randomNormal([3, 4], 0, 1, 'float32', 9);
+    expect(c.toString()).toBe(m.toString());
+    expect(c.parent).toBeNull();
+    expect((c.forward(x) as Tensor).arraySync()).toEqual((m.forward(x) as Tensor).arraySync());
+    m.parameters()[0].forEach((w, i) => expect(c.parameters()[0][i]).not.toBe(w));
+    const before = weightsOf(c);
+    m.zeroGradParameters();
+    m.backward(x, tf.onesLike(m.output as Tensor));
+    m.updateParameters(0.5);
+    expect(weightsOf(c)).toEqual(before);
+    c.dispose();
+    expect(() => m.forward(x)).not.toThrow();
+  });
+
+  it("clone('weight', 'bias') shares parameters, and disposing one sharer keeps them alive", () => {
+    const m = mlp();
+    const c = m.clone('weight', 'bias', 'gradWeight', 'gradBias');
+    m.parameters()[0].forEach((w, i) => expect(c.parameters()[0][i]).toBe(w));
+    const x = tf.ones([2, 4]);
+    m.forward(x);
+    c.forward(x);
+    m.zeroGradParameters();
+    m.backward(x, tf.onesLike(m.output as Tensor));
+    const once = m.parameters()[1].map((g) => Array.from(g.dataSync()));
+    c.backward(x, tf.onesLike(c.output as Tensor));
+    // Shared gradient buffers: the clone's backward added the same amount again.
+    m.parameters()[1].forEach((g, i) => {
+      const d = Array.from(g.dataSync()).map((v, j) => Math.abs(v - 2 * once[i][j]));
+      expect(Math.max(...d)).toBeLessThan(1e-5);
+    });
+    m.updateParameters(0.1);
+    expect(weightsOf(c)).toEqual(weightsOf(m));
+    c.dispose();
+    expect(m.parameters()[0].every((w) => !w.isDisposed)).toBe(true);
+    const before = tf.memory().numTensors;
+    m.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(before);
+    expect(m.parameters()[0].every((w) => w.isDisposed)).toBe(true);
+  });
+
+  it('share() makes one module use another\'s weights', () => {
+    const a = new Linear(3, 2);
+    const b = new Linear(3, 2).share(a, 'weight', 'bias');
+    const x = tf.ones([1, 3]);
+    expect((b.forward(x) as Tensor).arraySync()).toEqual((a.forward(x) as Tensor).arraySync());
+    expect(b.weight).toBe(a.weight);
+  });
+
+  it('reset() redraws the weights from the library seed', () => {
+    const a = mlp();
+    const b = mlp();
+    manualSeed(5);
+    a.reset();
+    const first = weightsOf(a);
+    manualSeed(5);
+    b.reset();
+    expect(weightsOf(b)).toEqual(first);
+    manualSeed(6);
+    b.reset();
+    expect(weightsOf(b)).not.toEqual(first);
+  });
+});
