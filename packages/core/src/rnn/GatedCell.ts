@@ -4,7 +4,8 @@ import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { nextSeed } from '../util/random';
 import { AbstractRecurrent } from './AbstractRecurrent';
-import { projT, TransposeCache } from './kernels';
+import { TransposeCache } from '../util/transposeCache';
+import { projT } from './kernels';
 
 /**
  * What FastLSTM, LSTM and GRU share: an input-to-gates map `weight_ih_l0`
