@@ -95,18 +95,57 @@ export class SpatialConvolution extends Module {
       );
   }
 
-  protected compute(input: Activity): Tensor {
-    const x = input as Tensor;
-    const x4 = (x.rank === 3 ? x.expandDims(0) : x) as Tensor4D;
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+  private get explicitPad(): [[number, number], [number, number], [number, number], [number, number]] {
+    return [
       [0, 0],
       [this.padH, this.padH],
       [this.padW, this.padW],
       [0, 0],
     ];
-    let y: Tensor = tf.conv2d(x4, this.weight as Tensor4D, [this.dH, this.dW], pad);
+  }
+
+  protected compute(input: Activity): Tensor {
+    const x = input as Tensor;
+    const x4 = (x.rank === 3 ? x.expandDims(0) : x) as Tensor4D;
+    let y: Tensor = tf.conv2d(x4, this.weight as Tensor4D, [this.dH, this.dW], this.explicitPad);
     if (this.bias) y = y.add(this.bias);
     return x.rank === 3 ? y.squeeze([0]) : y;
+  }
+
+  /**
+   * Torch's closed-form backward, instead of the base class's autodiff
+   * re-run of the forward: the input gradient is a transposed convolution
+   * of gradOutput, the filter gradient tfjs's Conv2DBackpropFilter kernel
+   * (ours on wasm), the bias gradient a sum.
+   */
+  protected override vjp(
+    input: Activity,
+    gradOutput: Activity,
+    wantInput: boolean,
+    wantParams: boolean,
+  ): { gradInput?: Activity; paramGrads?: Tensor[] } {
+    const x = input as Tensor;
+    const unbatched = x.rank === 3;
+    return tf.tidy(() => {
+      const x4 = (unbatched ? x.expandDims(0) : x) as Tensor4D;
+      const dy = (unbatched ? (gradOutput as Tensor).expandDims(0) : gradOutput) as Tensor4D;
+      const strides: [number, number] = [this.dH, this.dW];
+      const out: { gradInput?: Activity; paramGrads?: Tensor[] } = {};
+      if (wantInput) {
+        const dx = tf.conv2dTranspose(dy, this.weight as Tensor4D, x4.shape, strides, this.explicitPad);
+        out.gradInput = unbatched ? dx.squeeze([0]) : dx;
+      }
+      if (wantParams) {
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: x4, dy }, {
+          strides,
+          pad: this.explicitPad,
+          dataFormat: 'NHWC',
+          filterShape: this.weight.shape,
+        }) as Tensor;
+        out.paramGrads = this.bias ? [dw, tf.sum(dy, [0, 1, 2])] : [dw];
+      }
+      return out as tf.TensorContainer;
+    }) as { gradInput?: Activity; paramGrads?: Tensor[] };
   }
 
   /** HWIO → PyTorch's [out, in, kH, kW]. */
