@@ -4,8 +4,8 @@
  * the full window size (padding included). The stock kernel took ~20x the
  * forward pool's time.
  */
-import { AvgPoolGrad, backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { type BackendWasm, f32, zerosOutput } from './kernel_utils';
+import { AvgPoolGrad, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { type BackendWasm, f32, poolInfo, zerosOutput } from './kernel_utils';
 
 function avgPoolGrad(args: {
   inputs: { dy: TensorInfo; input: TensorInfo };
@@ -14,15 +14,7 @@ function avgPoolGrad(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, input } = inputs;
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as {
-    filterSize: number | [number, number];
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
-  const info = backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
-  );
+  const info = poolInfo(input.shape, attrs);
   const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: oH, outWidth: oW } = info;
   const { strideHeight: sH, strideWidth: sW, effectiveFilterHeight: fH, effectiveFilterWidth: fW } = info;
   const { dilationHeight: dH, dilationWidth: dW } = info;

@@ -4,13 +4,12 @@
  * dw[kh,kw,c,m] = Σ_{n,oh,ow} x[n, oh·s - padTop + kh·d, ow·s - padLeft + kw·d, c] · dy[n,oh,ow,c·M+m]
  */
 import {
-  backend_util,
   DepthwiseConv2dNativeBackpropFilter,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { type BackendWasm, f32, zerosOutput } from './kernel_utils';
+import { type BackendWasm, depthwiseInfo, f32, zerosOutput } from './kernel_utils';
 
 function depthwiseConv2dNativeBackpropFilter(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
@@ -19,16 +18,8 @@ function depthwiseConv2dNativeBackpropFilter(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
-  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as {
-    strides: number | [number, number];
-    dilations: number | [number, number];
-    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true,
-  );
+  const filterShape = attrs.filterShape as [number, number, number, number];
+  const info = depthwiseInfo(x.shape, filterShape, attrs);
   const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: oH, outWidth: oW, outChannels: OC } = info;
   const { strideHeight: sH, strideWidth: sW, dilationHeight: dH, dilationWidth: dW } = info;
   const kH = info.filterHeight;

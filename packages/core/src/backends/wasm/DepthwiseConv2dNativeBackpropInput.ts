@@ -4,13 +4,12 @@
  * dx[n, oh·s - padTop + kh·d, ow·s - padLeft + kw·d, c] += dy[n,oh,ow,c·M+m] · w[kh,kw,c,m]
  */
 import {
-  backend_util,
   DepthwiseConv2dNativeBackpropInput,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { type BackendWasm, f32, zerosOutput } from './kernel_utils';
+import { type BackendWasm, depthwiseInfo, f32, zerosOutput } from './kernel_utils';
 
 function depthwiseConv2dNativeBackpropInput(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
@@ -19,16 +18,8 @@ function depthwiseConv2dNativeBackpropInput(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs;
-  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as {
-    strides: number | [number, number];
-    dilations: number | [number, number];
-    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
-  const info = backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, dilations ?? 1, pad, dimRoundingMode, true,
-  );
+  const inputShape = attrs.inputShape as [number, number, number, number];
+  const info = depthwiseInfo(inputShape, filter.shape, attrs);
   const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: oH, outWidth: oW, outChannels: OC } = info;
   const { strideHeight: sH, strideWidth: sW, dilationHeight: dH, dilationWidth: dW } = info;
   const kH = info.filterHeight;

@@ -5,7 +5,7 @@
  * with `backend.disposeData`. No tfjs op is called inside a kernel: that would
  * create engine-tracked tensors inside another kernel's bookkeeping.
  */
-import { getKernel, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, getKernel, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export type { BackendWasm };
@@ -143,4 +143,30 @@ export function batchOf(x: TensorInfo): number {
   let p = 1;
   for (let i = 0; i < x.shape.length - 2; i++) p *= x.shape[i];
   return p;
+}
+
+type Shape4 = [number, number, number, number];
+type Padding = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil';
+
+/** The geometry of a pooling-gradient kernel, from its attributes. */
+export function poolInfo(inputShape: number[], attrs: Record<string, unknown>): backend_util.Conv2DInfo {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: Padding;
+    dimRoundingMode?: Rounding;
+  };
+  return backend_util.computePool2DInfo(inputShape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+}
+
+/** The geometry of a depthwise-convolution-gradient kernel, from its attributes. */
+export function depthwiseInfo(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): backend_util.Conv2DInfo {
+  const { strides, dilations, pad, dimRoundingMode } = attrs as {
+    strides: number | [number, number];
+    dilations?: number | [number, number];
+    pad: Padding;
+    dimRoundingMode?: Rounding;
+  };
+  return backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, strides, dilations ?? 1, pad, dimRoundingMode, true);
 }
