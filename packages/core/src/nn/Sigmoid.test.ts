@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { Sigmoid } from './Sigmoid';
+import { expectFlatMemory } from './testing';
 
 const xs = [-4, -0.5, 0, 0.5, 1.5, 3];
 const dys = [0.3, -1, 2, 0.7, -0.2, 1.1];
@@ -30,18 +31,6 @@ describe('Sigmoid', () => {
   it('prints as Torch and keeps memory flat', () => {
     const m = new Sigmoid();
     expect(m.toString()).toBe('nn.Sigmoid');
-    const x = tf.randomNormal([4, 5]);
-    const dy = tf.randomNormal([4, 5]);
-    m.forward(x);
-    m.backward(x, dy);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 10; i++) {
-      m.forward(x);
-      m.updateGradInput(x, dy);
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    m.dispose();
-    x.dispose();
-    dy.dispose();
+    expectFlatMemory(m);
   });
 });

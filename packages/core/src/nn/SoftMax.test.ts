@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { SoftMax } from './SoftMax';
+import { expectFlatMemory } from './testing';
 
 function close(t: Tensor, ref: number[], tol = 1e-6) {
   const got = Array.from(t.dataSync());
@@ -54,18 +55,6 @@ describe('SoftMax', () => {
 
   it('keeps memory flat', () => {
     const m = new SoftMax();
-    const x = tf.randomNormal([4, 5]);
-    const dy = tf.randomNormal([4, 5]);
-    m.forward(x);
-    m.backward(x, dy);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 10; i++) {
-      m.forward(x);
-      m.backward(x, dy);
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    m.dispose();
-    x.dispose();
-    dy.dispose();
+    expectFlatMemory(m);
   });
 });
