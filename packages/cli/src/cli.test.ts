@@ -52,6 +52,7 @@ describe('captcha-nn argument errors', () => {
     ['bad schedule', ['train', '--model', 'tiny', '--generate', 'simple', '--schedule', 'step'], /Allowed choices are none, cosine/],
     ['bad time limit', ['train', '--model', 'tiny', '--generate', 'simple', '--time-limit', '-5'], /--time-limit <minutes>.*expected a number >= 0/],
     ['bad workers', ['train', '--model', 'tiny', '--generate', 'simple', '--workers', '0'], /--workers <n>.*expected a positive integer/],
+    ['bad augmentation', ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'], /--augment <preset>.*Allowed choices are none, light, strong/],
     ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
     ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
   ];
@@ -97,6 +98,15 @@ describe('captcha-nn argument errors', () => {
     expect([st.step, st.scheduleSteps]).toEqual([8, 8]);
     expect(st.learningRate).toBeCloseTo(learningRateAt({ lr: 0.002, schedule: 'cosine' }, 7, 8), 12);
     expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);
+  });
+
+  it('--augment light is recorded in the run and trains', async () => {
+    const out = join(tmp.dir, 'augment');
+    const r = await run(['train', '--model', 'tiny', ...TINY_ARGS, '--no-fresh', '--train-size', '16', '--batch', '8', '--epochs', '1', '--augment', 'light', '--workers', '1', '--no-progress', '--out', out]);
+    expect(r.thrown ?? r.error?.message).toBeUndefined();
+    const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
+    expect(st.options.data).toMatchObject({ augment: 'light', fresh: false });
+    expect(st.step).toBe(2);
   });
 
   it('--workers defaults to the physical cores', async () => {

@@ -4,7 +4,9 @@
  * preprocessing that turns them into model inputs.
  */
 import {
+  AUGMENT_PRESETS,
   LabelEncoder,
+  augmentSource,
   SvgCaptchaGenerator,
   generatorSource,
   openFolderDataset,
@@ -12,6 +14,7 @@ import {
   splitSource,
   type CaptchaGenerator,
   type FolderDatasetOptions,
+  type AugmentPreset,
   type ImageSource,
   type LabelSource,
   type LengthSpec,
@@ -50,7 +53,11 @@ export interface GenerateDataSpec {
   fresh?: boolean;
 }
 
-export type DataSpec = (FolderDataSpec | GenerateDataSpec) & { channels?: ChannelFormat };
+export type DataSpec = (FolderDataSpec | GenerateDataSpec) & {
+  channels?: ChannelFormat;
+  /** Jitter for the training images (`augmentSource`), new each epoch; default none. Validation images are never jittered. */
+  augment?: AugmentPreset;
+};
 
 /** How an image becomes a model input; saved with the model so `predict` does the same. */
 export interface Preprocessing {
@@ -108,8 +115,21 @@ function folderOptions(spec: FolderDataSpec, channels: ChannelFormat, extra: Par
   };
 }
 
-/** Opens the run's data. The seed fixes generated images and the validation split. */
+/** Opens the run's data. The seed fixes generated images, the validation split and the jitter. */
 export async function openRunData(spec: DataSpec, seed: string): Promise<RunData> {
+  const data = await openUnaugmented(spec, seed);
+  const preset = spec.augment ?? 'none';
+  if (preset === 'none') return data;
+  const options = AUGMENT_PRESETS[preset];
+  if (!options) throw new Error(`unknown augmentation '${preset}' (known: ${Object.keys(AUGMENT_PRESETS).join(', ')})`);
+  return {
+    ...data,
+    trainSource: (epoch) => augmentSource(data.trainSource(epoch), options, { seed, epoch }),
+    description: `${data.description}; training images jittered (--augment ${preset})`,
+  };
+}
+
+async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
   const channels = spec.channels ?? 'gray';
   if (spec.kind === 'generate') {
     const gen = makeGenerator(spec, seed);

@@ -2,7 +2,7 @@
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
 import { physicalCores } from '@captcha-nn/core';
-import { SIMPLE_PRESETS, type LengthSpec } from '@captcha-nn/data';
+import { AUGMENT_PRESETS, SIMPLE_PRESETS, type AugmentPreset, type LengthSpec } from '@captcha-nn/data';
 import type { DataSpec } from '../data';
 import { parseFraction, parseLabels, parseLength, parseNonNegativeNumber, parsePositiveInt, parsePositiveNumber, parseSize } from '../parse';
 import { progressCallbacks } from '../progress';
@@ -26,6 +26,7 @@ interface TrainCliOptions {
   trainSize?: number;
   valSize: number;
   fresh: boolean;
+  augment: AugmentPreset;
   epochs: number;
   batch: number;
   lr?: number;
@@ -68,6 +69,11 @@ export function addTrainCommand(program: Command): Command {
     .option('--train-size <n>', 'generated samples per epoch (default 5000)', parsePositiveInt)
     .option('--val-size <n>', 'generated validation samples (seed <seed>:val)', parsePositiveInt, 500)
     .option('--no-fresh', 'reuse the same --train-size generated images every epoch (default: new ones each epoch)')
+    .addOption(
+      new Option('--augment <preset>', 'jitter the training images anew each epoch (small affine warps, contrast): light, strong, or none')
+        .choices(Object.keys(AUGMENT_PRESETS))
+        .default('none'),
+    )
     .option('-e, --epochs <n>', 'epochs', parsePositiveInt, 10)
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
     .option('--lr <rate>', 'learning rate (default: 1e-3 for adam, rmsprop, adagrad; 0.05 for sgd; 1 for adadelta)', parsePositiveNumber)
@@ -180,6 +186,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
         ...(o.size ? { size: o.size } : {}),
         ...(o.charset ? { charset: o.charset } : {}),
         channels: o.channels,
+        ...(o.augment !== 'none' ? { augment: o.augment } : {}),
       }
     : {
         kind: 'generate',
@@ -192,6 +199,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
         valSize: o.valSize,
         fresh: o.fresh,
         channels: o.channels,
+        ...(o.augment !== 'none' ? { augment: o.augment } : {}),
       };
   return {
     model: o.model,
