@@ -209,6 +209,49 @@ describe('BatchMatMul / _FusedMatMul with transposes', () => {
   }
 });
 
+describe('Sum / Mean', () => {
+  // Leading-axes reductions take the product path; the others must still reach the stock kernel.
+  const cases: { x: number[]; axis: number | number[] }[] = [
+    { x: [4, 5, 6, 7], axis: [0, 1, 2] },
+    { x: [4, 5, 6, 7], axis: [2, 0, 1] },
+    { x: [4, 5, 6, 7], axis: [0, 1] },
+    { x: [4, 5, 6, 7], axis: 0 },
+    { x: [33, 17], axis: 0 },
+    { x: [33, 17], axis: -2 },
+    { x: [4, 5, 6, 7], axis: [0, 2] },
+    { x: [4, 5, 6, 7], axis: 3 },
+    { x: [4, 5, 6, 7], axis: [0, 1, 2, 3] },
+  ];
+  for (const { x, axis } of cases)
+    for (const keepDims of [false, true])
+      test(`x [${x}] axis ${JSON.stringify(axis)} keepDims ${keepDims}`, async () => {
+        const inputs = { x: rand(x) };
+        await parity(inputs, (t) => [tf.sum(t.x, axis, keepDims), tf.mean(t.x, axis, keepDims)]);
+        const shape = (await on('wasm', inputs, (t) => [tf.sum(t.x, axis, keepDims)]))[0].length;
+        expect(shape).toBe((await on('cpu', inputs, (t) => [tf.sum(t.x, axis, keepDims)]))[0].length);
+      });
+  test('keeps the stock output shape, and int32 sums stay exact', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([3, 4, 5]);
+    expect(tf.sum(x, [0, 1], true).shape).toEqual([1, 1, 5]);
+    expect(tf.mean(x, [1, 0]).shape).toEqual([5]);
+    const i = tf.tensor([[1, 2], [3, 2147483]], [2, 2], 'int32');
+    expect(Array.from(tf.sum(i, 0).dataSync())).toEqual([4, 2147485]);
+    expect(tf.sum(i, 0).dtype).toBe('int32');
+    tf.dispose([x, i]);
+  });
+  test('batch-norm statistics and their gradient match cpu', async () => {
+    const inputs = { x: rand([3, 6, 5, 4]), dy: rand([3, 6, 5, 4]) };
+    await parity(inputs, (t) =>
+      tf.grads((x: Tensor) => {
+        const m = tf.mean(x, [0, 1, 2]);
+        const v = tf.mean(tf.square(tf.sub(x, m)), [0, 1, 2]);
+        return tf.mul(tf.sub(x, m), tf.rsqrt(tf.add(v, 1e-5)));
+      })([t.x], t.dy),
+    );
+  });
+});
+
 describe('a convnet training step', () => {
   test('conv-relu-pool-conv(stride 2)-linear-logSoftmax: all gradients match cpu', async () => {
     const inputs = {
@@ -247,6 +290,8 @@ describe('no leaks', () => {
           ...tf.grads((x: Tensor) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'))([x]),
           ...tf.grads((a: Tensor, b: Tensor) => tf.matMul(a, b, false, true))([a, b]),
           ...tf.grads((w: Tensor) => tf.gather(w, tf.tensor1d([1, 1, 0], 'int32')))([a]),
+          tf.sum(x, [0, 1, 2]),
+          tf.mean(x, [0, 1], true),
         ];
         gs.forEach((g) => g.dataSync());
       });

@@ -15,6 +15,8 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativ
 import { fusedMatMulConfig } from './_FusedMatMul';
 import { captureStock } from './kernel_utils';
 import { maxPoolGradConfig } from './MaxPoolGrad';
+import { meanConfig } from './Mean';
+import { sumConfig } from './Sum';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
 
 /** Kernels the stock wasm backend does not have. */
@@ -32,6 +34,8 @@ export const replacedWasmKernels: KernelConfig[] = [
   fusedMatMulConfig,
   maxPoolGradConfig,
   avgPoolGradConfig,
+  sumConfig,
+  meanConfig,
 ];
 
 let registered = false;

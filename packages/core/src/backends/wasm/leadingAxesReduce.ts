@@ -1,0 +1,42 @@
+/**
+ * A reduction over leading axes (a batch-norm statistic or a bias gradient:
+ * NHWC summed over N, H and W) in one pass over memory, rows of x[M, R]
+ * added into R accumulators.
+ *
+ * The stock wasm `Sum` and `Mean` first transpose the reduced axes to the
+ * end (a strided copy of the whole tensor), then add. A product
+ * ones[1, M]·x[M, R] looks fast in a loop over one tensor, but only because
+ * XNNPACK caches its packed copy of x: with a new x each call it was slower
+ * than the stock kernel. Accumulating in float64 also makes the result more
+ * accurate than float32 pairwise sums, not less.
+ */
+import { type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { type BackendWasm, f32 } from './kernel_utils';
+
+/** How many leading axes `axis` reduces (0, 1, …, k−1, in any order), or 0 when it is not such a prefix of a float32 tensor. */
+export function leadingAxes(x: TensorInfo, axis: number | number[]): number {
+  if (x.dtype !== 'float32') return 0;
+  const rank = x.shape.length;
+  const axes = [...new Set(util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
+  // All axes is a full reduction: no rows to keep, the stock kernel is fine.
+  if (axes.length === 0 || axes.length >= rank) return 0;
+  return axes.every((a, i) => a === i) ? axes.length : 0;
+}
+
+/**
+ * The reduction of `x` over its first `k` axes as `scale`·Σ, shaped as the
+ * stock kernel's output (`keepDims` keeps the reduced axes as 1s).
+ */
+export function reduceLeadingAxes(backend: BackendWasm, x: TensorInfo, k: number, keepDims: boolean, scale: number): TensorInfo {
+  const m = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
+  const rest = x.shape.slice(k);
+  const r = rest.reduce((p, d) => p * d, 1);
+  const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest, 'float32');
+  // Views after the last allocation (growing the heap detaches older ones).
+  const src = f32(backend, x);
+  const acc = new Float64Array(r);
+  for (let i = 0, o = 0; i < m; i++, o += r) for (let j = 0; j < r; j++) acc[j] += src[o + j];
+  const dst = f32(backend, out);
+  for (let j = 0; j < r; j++) dst[j] = acc[j] * scale;
+  return out;
+}
