@@ -1,4 +1,4 @@
-import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { GradSaveFunc, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { ShapeError } from '../util/errors';
@@ -112,19 +112,47 @@ export class BatchNormalization extends Module {
 
   protected compute(input: Activity): Tensor {
     const x = input as Tensor;
-    let mean: Tensor;
-    let variance: Tensor;
-    if (this.train) {
-      const axes = x.shape.slice(0, -1).map((_, i) => i);
-      ({ mean, variance } = tf.moments(x, axes));
-      if (!this.recomputing) this.updateRunningStats(mean, variance, x.size / this.nOutput);
-    } else {
-      mean = this.runningMean;
-      variance = this.runningVar;
-    }
-    let y = x.sub(mean).mul(tf.rsqrt(variance.add(this.eps)));
+    if (this.train) return this.normalizeBatch(x);
+    let y = x.sub(this.runningMean).mul(tf.rsqrt(this.runningVar.add(this.eps)));
     if (this.affine) y = y.mul(this.weight!).add(this.bias!);
     return y;
+  }
+
+  /**
+   * Training-mode normalisation with Torch's closed-form gradient
+   * (`THNN_BatchNormalization_backward`), as a tfjs custom gradient so that
+   * the fused step and the classic backward both use it. Over the M values
+   * of each feature, with x̂ = (x − mean)·invstd:
+   *   dbias = Σ dy,  dweight = Σ dy·x̂,
+   *   dx = weight·invstd/M · (M·dy − dbias − x̂·dweight).
+   * Two reductions per backward instead of the six autodiff takes through
+   * mean and variance; the forward is y = x·(weight·invstd) + (bias − mean·weight·invstd).
+   */
+  private normalizeBatch(x: Tensor): Tensor {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const m = x.size / this.nOutput;
+    const weight = this.affine ? this.weight! : tf.ones([this.nOutput]);
+    const bias = this.affine ? this.bias! : tf.zeros([this.nOutput]);
+    const forward = (xIn: Tensor, w: Tensor, b: Tensor, save: GradSaveFunc) => {
+      const { mean, variance } = tf.moments(xIn, axes);
+      if (!this.recomputing) this.updateRunningStats(mean, variance, m);
+      const invstd = tf.rsqrt(variance.add(this.eps));
+      const scale = w.mul(invstd);
+      const value = xIn.mul(scale).add(b.sub(mean.mul(scale)));
+      save([xIn, mean, invstd, w]);
+      return {
+        value,
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
+          const [xs, mu, inv, ws] = saved as [Tensor, Tensor, Tensor, Tensor];
+          const xhat = xs.sub(mu).mul(inv);
+          const dbias = tf.sum(dy, axes);
+          const dweight = tf.sum(dy.mul(xhat), axes);
+          const dx = dy.mul(m).sub(dbias).sub(xhat.mul(dweight)).mul(ws.mul(inv).div(m));
+          return [dx, dweight, dbias];
+        },
+      };
+    };
+    return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(x, weight, bias) as Tensor;
   }
 
   /** running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance. */
