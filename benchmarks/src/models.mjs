@@ -191,20 +191,30 @@ export function haveRnn() {
  * Case (b): an LSTM over spec.steps steps, input [T, N, inputSize]
  * (time-major, rnn's default), output [T, N, hidden], MSE loss.
  * `variant` 'SeqLSTM' (whole-sequence module) or 'Sequencer(FastLSTM)'.
+ *
+ * `batchFirst` (for DataParallelTable, which splits dimension 0): input
+ * [N, T, inputSize]. SeqLSTM takes it as is; the Sequencer gets it through
+ * SplitTable(1) and answers a table of T [N, hidden] outputs, so its
+ * criterion is SequencerCriterion(MSE) and `input(batch)` turns the
+ * [N, T, hidden] target into that table.
  */
-export function buildLstm(spec, variant = 'SeqLSTM') {
+export function buildLstm(spec, variant = 'SeqLSTM', { batchFirst = false } = {}) {
   if (!haveRnn()) throw new Error('recurrent modules are not exported by @captcha-nn/core yet');
-  const model =
-    variant === 'SeqLSTM'
-      ? new core.SeqLSTM(spec.inputSize, spec.hidden)
-      : new core.Sequencer(new core.FastLSTM(spec.inputSize, spec.hidden));
-  return { model, criterion: new MSECriterion() };
+  if (variant === 'SeqLSTM')
+    return { model: new core.SeqLSTM(spec.inputSize, spec.hidden, { batchFirst }), criterion: new MSECriterion() };
+  const seq = new core.Sequencer(new core.FastLSTM(spec.inputSize, spec.hidden));
+  if (!batchFirst) return { model: seq, criterion: new MSECriterion() };
+  return {
+    model: new Sequential(new core.SplitTable(1), seq),
+    criterion: new core.SequencerCriterion(new MSECriterion()),
+    input: ({ x, y }) => ({ x, y: core.tf.unstack(y, 1) }),
+  };
 }
 
-/** Builds our model for any spec. */
-export function buildModel(spec, variant) {
+/** Builds our model for any spec; `options.batchFirst` only changes the LSTMs. */
+export function buildModel(spec, variant, options = {}) {
   if (spec.kind === 'convnet') return buildConvnet(spec);
   if (spec.kind === 'resnet') return buildResnet(spec);
-  if (spec.kind === 'lstm') return buildLstm(spec, variant);
+  if (spec.kind === 'lstm') return buildLstm(spec, variant, options);
   throw new Error(`unknown model kind ${spec.kind}`);
 }

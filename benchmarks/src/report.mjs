@@ -12,8 +12,8 @@ export function renderTables(doc) {
   const n = doc.machine.cores;
   const steps = doc.options.steps;
   const name = (r) => r.id.slice(2);
-  const cell = (m) => (m?.skipped === 'pending' ? 'n/a (pending)' : fmtMs(m));
-  const dp = doc.dataParallel?.status === 'pending' ? 'n/a (pending)' : '';
+  // 'pending': results written before the harness measured it.
+  const cell = (m) => (m?.skipped === 'pending' || m?.status === 'pending' ? 'n/a (pending)' : fmtMs(m));
   const out = [];
   out.push(`Training step, ms (median of n timed steps; '*' = fewer than ${steps}):\n`);
   out.push(table(
@@ -21,16 +21,16 @@ export function renderTables(doc) {
     results.map((r) => [
       name(r), r.backend, String(r.batch),
       cell(r.ours?.classic), cell(r.ours?.fused), cell(r.layers?.train),
-      cell(r.torch1?.train), cell(r.torchAll?.train), dp,
+      cell(r.torch1?.train), cell(r.torchAll?.train), cell(r.dataParallel),
     ]),
   ));
   out.push('\nRatios of medians (> 1 = ours slower) and batch-1 inference, ms (evaluate mode):\n');
   out.push(table(
-    ['case', 'backend', 'classic/fused', 'fused/PyTorch 1T', 'classic/PyTorch 1T', 'fused/tfjs-layers', 'infer ours', 'infer tfjs-layers', 'infer PyTorch 1T'],
+    ['case', 'backend', 'classic/fused', 'fused/PyTorch 1T', 'classic/PyTorch 1T', 'fused/tfjs-layers', `data-parallel/PyTorch ${n}T`, 'infer ours', 'infer tfjs-layers', 'infer PyTorch 1T'],
     results.map((r) => [
       name(r), r.backend,
       fmtRatio(r.ratios.classicOverFused), fmtRatio(r.ratios.fusedOverTorch1), fmtRatio(r.ratios.classicOverTorch1),
-      fmtRatio(r.ratios.fusedOverLayers),
+      fmtRatio(r.ratios.fusedOverLayers), fmtRatio(r.ratios.dataParallelOverTorchAll ?? null),
       cell(r.ours?.infer), cell(r.layers?.infer), cell(r.torch1?.infer),
     ]),
   ));
@@ -38,13 +38,13 @@ export function renderTables(doc) {
   const notes = [
     ...results.filter((r) => r.pending).map((r) => `${name(r)}: ${r.pending}`),
     ...results.flatMap((r) =>
-      ['ours.classic', 'ours.fused', 'ours.infer', 'layers.train', 'layers.infer', 'torch1.train', 'torchAll.train']
+      ['ours.classic', 'ours.fused', 'ours.infer', 'dataParallel', 'layers.train', 'layers.infer', 'torch1.train', 'torchAll.train']
         .map((k) => [k, get(r, k)])
         .filter(([, m]) => m?.error || (m?.skipped && m.skipped !== 'pending'))
         .map(([k, m]) => `${name(r)} [${r.backend}] ${k}: ${m.error ?? m.skipped}`),
     ),
     ...results.flatMap((r) =>
-      [['ours classic', r.ours?.classic], ['ours fused', r.ours?.fused], ['tfjs-layers', r.layers?.train]]
+      [['ours classic', r.ours?.classic], ['ours fused', r.ours?.fused], ['data-parallel', r.dataParallel], ['tfjs-layers', r.layers?.train]]
         .filter(([, m]) => m?.tensorsPerStep > 0)
         .map(([k, m]) => `${name(r)} [${r.backend}] ${k}: ${m.tensorsPerStep} tensors leaked per step`),
     ),

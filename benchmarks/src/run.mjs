@@ -11,7 +11,7 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { tf, setBackend, optim, fusedBackward, manualSeed } from '@captcha-nn/core';
+import { tf, setBackend, optim, fusedBackward, manualSeed, DataParallelTable } from '@captcha-nn/core';
 import { buildModel, haveRnn, forwardMacs, VGG_SEED, COMPACT, RESNET, LSTM } from './models.mjs';
 import { buildLayersModel, layersTrainStep, layersInfer, layersVersion } from './layers-models.mjs';
 import { timeSteps, fmtMs, ratio } from './stats.mjs';
@@ -28,14 +28,14 @@ const CPU_MAX_STEP_MACS = 1e9;
 
 const USAGE = `npm run bench -- [options]
 
-  --quick            tiny models, batch 2, 3 steps: checks the harness (< 2 min)
+  --quick            tiny models, batch 4, 3 steps: checks the harness (< 2 min)
   --case LIST        cases to run, comma-separated: a (captcha convnets),
                      b (LSTM), c (residual stack)              [a,b,c]
   --backend LIST     tfjs backends, comma-separated: wasm,cpu  [wasm,cpu]
                      (cpu runs only the small cases; the rest print a note)
   --steps N          timed steps per measurement               [10; quick 3]
   --warmup N         untimed steps first                       [2; quick 1]
-  --batch N          training batch size                       [32; quick 2]
+  --batch N          training batch size                       [32; quick 4]
   --budget S         seconds per measurement: stop early (n >= 2) past it,
                      and flag the figure; 0 = no limit        [150; quick 20]
   --model LIST       only these models, comma-separated: compact, vgg-seed,
@@ -85,7 +85,7 @@ function parseOptions(argv) {
     models: values.model ? list(values.model, '', MODEL_NAMES, 'model') : null,
     steps: int(values.steps, quick ? 3 : 10, 'steps', 1),
     warmup: int(values.warmup, quick ? 1 : 2, 'warmup', 1),
-    batch: int(values.batch, quick ? 2 : 32, 'batch', 1),
+    batch: int(values.batch, quick ? 4 : 32, 'batch', 1),
     budget: int(values.budget, quick ? 20 : 150, 'budget', 0),
     torch: !values['no-torch'],
     layers: !values['no-layers'],
@@ -150,17 +150,17 @@ const SGD = { learningRate: 0.01, momentum: 0.9, dampening: 0 };
 
 // ------------------------------------------------------------ measurements
 
-/** Runs fn, turning a thrown error into { error } so one failure does not end the run. */
-function attempt(fn) {
+/** Runs fn (sync or async), turning a thrown error into { error } so one failure does not end the run. */
+async function attempt(fn) {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     return { error: String(e?.message ?? e).split('\n')[0].slice(0, 300) };
   }
 }
 
 /** Ours: the classic Torch loop and the fused step, then batch-1 inference. */
-function measureOurs(row, backend, opts) {
+async function measureOurs(row, backend, opts) {
   const { spec, variant } = row;
   manualSeed(1);
   const { model, criterion } = buildModel(spec, variant);
@@ -182,13 +182,13 @@ function measureOurs(row, backend, opts) {
             model.zeroGradParameters();
             return [fusedBackward(model, criterion, x, y), grads];
           };
-    run[mode] = attempt(() => timeSteps(() => optim.sgd(feval, params, state, state), opts, numTensors));
+    run[mode] = await attempt(() => timeSteps(() => optim.sgd(feval, params, state, state), opts, numTensors));
     optim.disposeOptimState(state);
   }
-  run.infer = attempt(() => {
+  run.infer = await attempt(async () => {
     model.evaluate();
     const one = makeBatch(spec, 1);
-    const r = timeSteps(() => {
+    const r = await timeSteps(() => {
       const out = model.forward(one.x);
       (Array.isArray(out) ? out[0] : out).dataSync();
     }, { ...opts, steps: Math.max(20, opts.steps), warmup: 3 });
@@ -203,16 +203,50 @@ function measureOurs(row, backend, opts) {
 
 const numTensors = () => tf.memory().numTensors;
 
-function measureLayers(row, backend, opts) {
+/**
+ * Ours, data-parallel: the fused step's work split over `threads` replicas
+ * by DataParallelTable (replica 0 on this thread, the rest in worker threads
+ * on the same backend), gradients summed, then the same SGD update. The
+ * table splits dimension 0, so the LSTM rows run batch-first here
+ * (`buildModel(…, { batchFirst: true })`). One thread is the fused step.
+ */
+async function measureDataParallel(row, backend, opts, threads) {
+  if (threads < 2) return { skipped: 'one core: data parallelism is the fused step' };
+  if (opts.batch < threads) return { skipped: `batch ${opts.batch} < ${threads} workers` };
+  const { spec, variant } = row;
+  manualSeed(1);
+  const { model, criterion, input } = buildModel(spec, variant, { batchFirst: true });
+  const [params, grads] = model.parameters();
+  const batch = makeBatch(spec, opts.batch, 'layers');
+  const { x, y } = input ? input(batch) : batch;
+  const dp = new DataParallelTable(model, { threads, backend });
+  const state = { ...SGD };
+  try {
+    await dp.ready();
+    const step = async () => {
+      model.zeroGradParameters();
+      const loss = await dp.backward(criterion, x, y);
+      optim.sgd(() => [loss, grads], params, state, state);
+    };
+    return { threads, ...(await timeSteps(step, opts, numTensors)) };
+  } finally {
+    await dp.dispose();
+    optim.disposeOptimState(state);
+    model.dispose?.();
+    tf.dispose([batch.x, batch.y, x, y].flat());
+  }
+}
+
+async function measureLayers(row, backend, opts) {
   const { spec } = row;
   const { model, loss } = buildLayersModel(spec);
   const { x, y } = makeBatch(spec, opts.batch, 'layers');
   const optimizer = tf.train.momentum(SGD.learningRate, SGD.momentum);
   const run = { threads: 1 };
-  run.train = attempt(() => timeSteps(() => layersTrainStep(model, loss, optimizer, x, y), opts, numTensors));
-  run.infer = attempt(() => {
+  run.train = await attempt(() => timeSteps(() => layersTrainStep(model, loss, optimizer, x, y), opts, numTensors));
+  run.infer = await attempt(async () => {
     const one = makeBatch(spec, 1, 'layers');
-    const r = timeSteps(() => layersInfer(model, one.x), { ...opts, steps: Math.max(20, opts.steps), warmup: 3 });
+    const r = await timeSteps(() => layersInfer(model, one.x), { ...opts, steps: Math.max(20, opts.steps), warmup: 3 });
     tf.dispose([one.x, one.y]);
     return r;
   });
@@ -265,7 +299,7 @@ function defaultOut(opts) {
     opts.quick ? 'quick' : '',
     opts.cases.length < 3 ? opts.cases.join('') : '',
     opts.models ? opts.models.join('-') : '',
-    opts.batch !== (opts.quick ? 2 : 32) ? `b${opts.batch}` : '',
+    opts.batch !== (opts.quick ? 4 : 32) ? `b${opts.batch}` : '',
     opts.backends.length < 2 ? opts.backends.join('') : '',
   ].filter(Boolean);
   return join(root, 'results', `${[date, os.hostname(), ...suffix].join('-')}.json`);
@@ -300,7 +334,7 @@ async function main() {
       'optimiser everywhere: SGD lr 0.01, momentum 0.9, no dampening; batch reused every step',
     ],
     torch: hasTorch ? torchInfo : { skipped: opts.torch ? torchInfo?.error : '--no-torch' },
-    dataParallel: { status: 'pending', note: 'no data-parallel trainer in @captcha-nn/core yet' },
+    dataParallel: { workers: CPU_COUNT, note: 'DataParallelTable: replica 0 on the main thread, the others in worker threads, each with its own backend; compare with PyTorch on all threads' },
     results: [],
   };
   const save = () => {
@@ -332,14 +366,16 @@ async function main() {
         r.pending = 'pending: @captcha-nn/core does not export SeqLSTM/Sequencer/FastLSTM yet';
         r.ours = { classic: { skipped: 'pending' }, fused: { skipped: 'pending' }, infer: { skipped: 'pending' } };
       } else {
-        r.ours = measureOurs(row, backend, opts);
+        r.ours = await measureOurs(row, backend, opts);
         process.stdout.write(`ours classic ${fmtMs(r.ours.classic)}, fused ${fmtMs(r.ours.fused)}; `);
+        r.dataParallel = await attempt(() => measureDataParallel(row, backend, opts, CPU_COUNT));
+        process.stdout.write(`data-parallel ${fmtMs(r.dataParallel)}; `);
       }
       // tfjs-layers and PyTorch do not depend on our variant: measure once per spec (and backend).
       if (opts.layers) {
         const key = `${backend}|${specKey}`;
         if (!cache.has(key)) {
-          const m = attempt(() => measureLayers(row, backend, opts));
+          const m = await attempt(() => measureLayers(row, backend, opts));
           cache.set(key, m.error ? { train: m, infer: m } : m);
         }
         r.layers = cache.get(key);
@@ -354,13 +390,14 @@ async function main() {
         process.stdout.write(`PyTorch 1T ${fmtMs(r.torch1.train)}, ${CPU_COUNT}T ${fmtMs(r.torchAll.train)}`);
       }
       process.stdout.write('\n');
-      r.dataParallel = { workers: CPU_COUNT, status: 'pending' };
       r.ratios = {
         classicOverFused: ratio(r.ours?.classic, r.ours?.fused),
         fusedOverTorch1: ratio(r.ours?.fused, r.torch1?.train),
         classicOverTorch1: ratio(r.ours?.classic, r.torch1?.train),
         fusedOverLayers: ratio(r.ours?.fused, r.layers?.train),
         classicOverLayers: ratio(r.ours?.classic, r.layers?.train),
+        dataParallelOverTorchAll: ratio(r.dataParallel, r.torchAll?.train),
+        dataParallelOverLayers: ratio(r.dataParallel, r.layers?.train),
         inferOverTorch1: ratio(r.ours?.infer, r.torch1?.infer),
         inferOverLayers: ratio(r.ours?.infer, r.layers?.infer),
       };

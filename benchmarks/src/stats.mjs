@@ -10,24 +10,26 @@ export function summary(times) {
 
 /**
  * Runs `step` `warmup` times untimed, then up to `steps` times timed (ms).
- * With a `budget` (seconds), further warm-up is skipped when the first step
- * shows it would not fit, and timing stops once past the budget with at
- * least 2 steps; `requested` keeps what was asked so the shortfall shows.
- * `countTensors`, if given, checks for leaks over the timed steps.
+ * `step` may return a promise (a data-parallel step): it is awaited, so a
+ * step's time includes its workers. With a `budget` (seconds), further
+ * warm-up is skipped when the first step shows it would not fit, and timing
+ * stops once past the budget with at least 2 steps; `requested` keeps what
+ * was asked so the shortfall shows. `countTensors`, if given, checks for
+ * leaks over the timed steps.
  */
-export function timeSteps(step, { steps, warmup, budget = 0 }, countTensors = null) {
+export async function timeSteps(step, { steps, warmup, budget = 0 }, countTensors = null) {
   let t = performance.now();
-  step();
+  await step();
   const first = (performance.now() - t) / 1000;
   let warm = 1;
   if (!(budget && first * (warmup - 1 + steps) > budget))
-    for (; warm < warmup; warm++) step();
+    for (; warm < warmup; warm++) await step();
   const times = [];
   const tensorsBefore = countTensors?.();
   const start = performance.now();
   for (let i = 0; i < steps; i++) {
     t = performance.now();
-    step();
+    await step();
     times.push(performance.now() - t);
     if (budget && times.length >= 2 && (performance.now() - start) / 1000 > budget) break;
   }
