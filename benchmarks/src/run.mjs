@@ -366,10 +366,12 @@ async function main() {
         r.pending = 'pending: @captcha-nn/core does not export SeqLSTM/Sequencer/FastLSTM yet';
         r.ours = { classic: { skipped: 'pending' }, fused: { skipped: 'pending' }, infer: { skipped: 'pending' } };
       } else {
-        r.ours = await measureOurs(row, backend, opts);
-        process.stdout.write(`ours classic ${fmtMs(r.ours.classic)}, fused ${fmtMs(r.ours.fused)}; `);
+        // Data-parallel first: its shards fit where one thread's whole batch may not (the seed VGG at
+        // batch 32 needs more than wasm's 4 GiB heap), and an out-of-heap abort kills this thread's wasm.
         r.dataParallel = await attempt(() => measureDataParallel(row, backend, opts, CPU_COUNT));
         process.stdout.write(`data-parallel ${fmtMs(r.dataParallel)}; `);
+        r.ours = await measureOurs(row, backend, opts);
+        process.stdout.write(`ours classic ${fmtMs(r.ours.classic)}, fused ${fmtMs(r.ours.fused)}; `);
       }
       // tfjs-layers and PyTorch do not depend on our variant: measure once per spec (and backend).
       if (opts.layers) {
