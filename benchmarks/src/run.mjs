@@ -196,8 +196,12 @@ async function measureOurs(row, backend, opts) {
     model.training();
     return r;
   });
-  model.dispose?.();
-  tf.dispose([x, y]);
+  // After an out-of-heap abort the wasm module is broken and freeing throws: record, go on to the references.
+  const freed = await attempt(() => {
+    model.dispose?.();
+    tf.dispose([x, y]);
+  });
+  if (freed?.error) run.dispose = freed;
   return run;
 }
 
