@@ -75,4 +75,25 @@ describe('SeqLSTM', () => {
     step();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('forward after a weight update uses the new weights (its cached transposes follow them), with a flat tensor count', () => {
+    manualSeed(3);
+    const s = new SeqLSTM(5, 4).evaluate();
+    const x = tf.randomNormal([6, 2, 5]);
+    // forward(): cached [in, 4H] weights; apply(): the graph path, transposing inside it.
+    const gap = () => {
+      const y = s.forward(x) as Tensor;
+      return tf.tidy(() => maxDiff(y, s.apply(x) as Tensor));
+    };
+    expect(gap()).toBeLessThan(1e-6);
+    const old = (s.forward(x) as Tensor).clone();
+    const w = s.parameters()[0][0];
+    w.assign(tf.randomNormal(w.shape));
+    expect(gap()).toBeLessThan(1e-6);
+    expect(maxDiff(s.forward(x) as Tensor, old)).toBeGreaterThan(1e-3);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) s.forward(x);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, old]);
+  });
 });

@@ -3,6 +3,7 @@ import { type ModuleSpec, specOf } from '../io/specFormat';
 import { tf } from '../tf';
 import { type Activity, disposeActivity } from '../util/activity';
 import { nextSeed } from '../util/random';
+import { TransposeCache } from '../util/transposeCache';
 import { Module } from '../nn/Module';
 import { disposeList } from './AbstractRecurrent';
 import { lstmBackward, lstmForward, weightGrad } from './kernels';
@@ -54,6 +55,8 @@ export class SeqLSTM extends Module {
   batchFirst: boolean;
   private rememberMode: RememberMode = 'neither';
   private cache: Cache | null = null;
+  /** [in, 4H] copies of the weights for forwards outside a tape (see `run`). */
+  private transposed = new TransposeCache();
   private lastState: Tensor[] | null = null;
   private initState: Tensor[] | null = null;
   private gradInit: Tensor[] | null = null;
@@ -126,15 +129,22 @@ export class SeqLSTM extends Module {
     return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
   }
 
-  /** Forward over [T, N, I] (time-major); with `keep`, returns the cache. */
-  private run(x: Tensor, s0: Tensor[], keep: boolean): { y: Tensor; cache?: Cache; last: Tensor[] } {
+  /**
+   * Forward over [T, N, I] (time-major); with `keep`, returns the cache.
+   * The weights are used as [in, 4H] copies: wasm's matMul is much slower
+   * with transposeB. `cachedWeights`: reuse copies kept until the weights
+   * change (updateOutput, which has its own backward: 3.6 of 6.4 ms of a
+   * batch-1 forward at T=8 were the two transposes); otherwise transpose
+   * inside the graph, so the fused step differentiates through them.
+   */
+  private run(x: Tensor, s0: Tensor[], keep: boolean, cachedWeights = false): { y: Tensor; cache?: Cache; last: Tensor[] } {
     const [T, N, I] = x.shape;
     const H = this.outputSize;
     const x2 = x.reshape([T * N, I]);
     const bias = this.w('bias_ih_l0').add(this.w('bias_hh_l0'));
-    // [in, 4H] copies: wasm's matMul is much slower with transposeB (differentiable here)
-    const wihT = tf.transpose(this.w('weight_ih_l0'));
-    const whhT = tf.transpose(this.w('weight_hh_l0'));
+    const wT = (name: string) => (cachedWeights ? this.transposed.get(this.w(name)) : tf.transpose(this.w(name)));
+    const wihT = wT('weight_ih_l0');
+    const whhT = wT('weight_hh_l0');
     // The input projection is hoisted out of the recurrence, one matMul per
     // chunk of ⌈√T⌉ steps: wasm's slice copies its whole input, so slicing
     // one [T·N, 4H] projection per step would cost O(T²).
@@ -181,7 +191,7 @@ export class SeqLSTM extends Module {
     const s0 = this.startState(n);
     const keep = this.train;
     const res = tf.tidy(() => {
-      const r = this.run(this.toTimeMajor(x), s0, keep);
+      const r = this.run(this.toTimeMajor(x), s0, keep, true);
       const y = this.batchFirst ? tf.transpose(r.y, [1, 0, 2]) : r.y;
       return { y, last: r.last.map((t) => t.clone()), cache: r.cache as unknown as tf.TensorContainer };
     }) as unknown as { y: Tensor; last: Tensor[]; cache?: Cache };
@@ -290,6 +300,7 @@ export class SeqLSTM extends Module {
 
   override clearState(): this {
     this.freeCache();
+    this.transposed.dispose();
     this.forget();
     disposeList(this.gradInit);
     this.gradInit = null;
