@@ -6,7 +6,7 @@
 // dependency to add to this package), rejects unknown or malformed options
 // (strict mode), and accepts both `--steps 5` and `--steps=5`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -306,7 +306,11 @@ function defaultOut(opts) {
     opts.batch !== (opts.quick ? 4 : 32) ? `b${opts.batch}` : '',
     opts.backends.length < 2 ? opts.backends.join('') : '',
   ].filter(Boolean);
-  return join(root, 'results', `${[date, os.hostname(), ...suffix].join('-')}.json`);
+  // Never overwrite an earlier run of the same day: number the repeats.
+  const base = join(root, 'results', [date, os.hostname(), ...suffix].join('-'));
+  let out = `${base}.json`;
+  for (let i = 2; existsSync(out); i++) out = `${base}-${i}.json`;
+  return out;
 }
 
 // -------------------------------------------------------------------- main
