@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { CAddTable } from './CAddTable';
 import { Sequential } from './Sequential';
+import { expectFlatSteps } from './testing';
 
 describe('CAddTable', () => {
   it('sums a table elementwise; gradInput is gradOutput for every entry (as tf.grads)', () => {
@@ -25,14 +26,7 @@ describe('CAddTable', () => {
     const m = new CAddTable();
     const a = tf.ones([3]);
     const dy = tf.ones([3]);
-    m.forward([a, a]);
-    m.backward([a, a], dy);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) {
-      m.forward([a, a]);
-      m.backward([a, a], dy);
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    const before = expectFlatSteps(m, [a, a], dy, 3);
     m.clearState();
     expect(tf.memory().numTensors).toBe(before - 1);
     expect([a.isDisposed, dy.isDisposed]).toEqual([false, false]);

@@ -7,6 +7,7 @@ import { Identity } from './Identity';
 import { Linear } from './Linear';
 import { ReLU } from './ReLU';
 import { Sequential } from './Sequential';
+import { expectFlatSteps } from './testing';
 
 function maxDiff(a: Tensor, b: Tensor): number {
   expect(a.shape).toEqual(b.shape);
@@ -92,16 +93,7 @@ describe('Concat', () => {
     const m = new Sequential(new Concat(1, new Linear(4, 3), new Identity()), new Linear(7, 2));
     const x = tf.randomNormal([3, 4], 0, 1, 'float32', 6);
     const dy = tf.ones([3, 2]);
-    const step = () => {
-      m.forward(x);
-      m.zeroGradParameters();
-      m.backward(x, dy);
-      m.updateParameters(0.01);
-    };
-    step();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 5; i++) step();
-    expect(tf.memory().numTensors).toBe(before);
+    const before = expectFlatSteps(m, x, dy);
     m.clearState();
     expect(x.isDisposed).toBe(false);
     expect(dy.isDisposed).toBe(false);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { JoinTable } from './JoinTable';
 import { Sequential } from './Sequential';
+import { expectFlatSteps } from './testing';
 
 describe('JoinTable', () => {
   const a = tf.tensor2d([[1, 2], [3, 4]]);
@@ -39,13 +40,6 @@ describe('JoinTable', () => {
   it('stays flat over repeated forward/backward', () => {
     const m = new JoinTable(0);
     const dy = tf.ones([4, 2]);
-    m.forward([a, a]);
-    m.backward([a, a], dy);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) {
-      m.forward([a, a]);
-      m.backward([a, a], dy);
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatSteps(m, [a, a], dy, 3);
   });
 });

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { LeakyReLU } from './LeakyReLU';
+import { expectFlatSteps } from './testing';
 
 const xs = [-2, -0.5, 0, 0.5, 1.5, 3];
 const dys = [0.3, -1, 2, 0.7, -0.2, 1.1];
@@ -35,12 +36,7 @@ describe('LeakyReLU', () => {
     const dy = tf.tensor2d(dys, [2, 3]);
     close(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : 0.2 * v)));
     m.backward(x, dy);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 10; i++) {
-      m.forward(x);
-      m.backward(x, dy);
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatSteps(m, x, dy, 10);
     m.dispose();
     x.dispose();
     dy.dispose();

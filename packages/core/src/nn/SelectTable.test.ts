@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { SelectTable } from './SelectTable';
 import { Sequential } from './Sequential';
+import { expectFlatSteps } from './testing';
 
 describe('SelectTable', () => {
   const a = tf.tensor1d([1, 2]);
@@ -38,14 +39,7 @@ describe('SelectTable', () => {
   it('frees only its zeros, never the passed-through tensors, and stays flat', () => {
     const m = new SelectTable(0);
     const dy = tf.tensor1d([1, 1]);
-    const step = () => {
-      m.forward([a, b, c]);
-      m.backward([a, b, c], dy);
-    };
-    step();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 5; i++) step();
-    expect(tf.memory().numTensors).toBe(before);
+    const before = expectFlatSteps(m, [a, b, c], dy);
     m.clearState();
     expect(tf.memory().numTensors).toBe(before - 2);
     expect([a.isDisposed, b.isDisposed, c.isDisposed, dy.isDisposed]).toEqual([false, false, false, false]);

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { SplitTable } from './SplitTable';
+import { expectFlatSteps } from './testing';
 
 describe('SplitTable', () => {
   const x = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
@@ -30,14 +31,7 @@ describe('SplitTable', () => {
     expect(() => new SplitTable(3).forward(x)).toThrow('SplitTable: expected input a tensor with a dimension 3, got [2,3,2]');
     const m = new SplitTable(0);
     const dys = [tf.ones([3, 2]), tf.ones([3, 2])];
-    m.forward(x);
-    m.backward(x, dys);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) {
-      m.forward(x);
-      m.backward(x, dys);
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatSteps(m, x, dys, 3);
     expect(m.toString()).toBe('nn.SplitTable');
   });
 });

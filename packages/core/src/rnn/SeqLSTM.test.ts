@@ -6,6 +6,7 @@ import { FastLSTM } from './FastLSTM';
 import { SeqLSTM } from './SeqLSTM';
 import { Sequencer } from './Sequencer';
 import { maxDiff, randomSeq, refLstm } from './testUtils';
+import { expectFlatSteps } from '../nn/testing';
 
 describe('SeqLSTM', () => {
   it('matches an autodiff reference (outputs, gradInput, weight grads, initial-state grads)', () => {
@@ -63,17 +64,7 @@ describe('SeqLSTM', () => {
     const s = new SeqLSTM(3, 4);
     const x = tf.randomNormal([100, 2, 3]);
     const g = tf.randomNormal([100, 2, 4]);
-    const step = () => {
-      s.forward(x);
-      s.zeroGradParameters();
-      s.backward(x, g);
-      s.updateParameters(0.01);
-    };
-    step();
-    const before = tf.memory().numTensors;
-    step();
-    step();
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatSteps(s, x, g, 2);
   });
 
   it('forward after a weight update uses the new weights (its cached transposes follow them), with a flat tensor count', () => {
