@@ -10,8 +10,8 @@
  * than the stock kernel. Accumulating in float64 also makes the result more
  * accurate than float32 pairwise sums, not less.
  */
-import { type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { type BackendWasm, f32 } from './kernel_utils';
+import { type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { type BackendWasm, captureStock, f32, runStock } from './kernel_utils';
 
 /** How many leading axes `axis` reduces (0, 1, …, k−1, in any order), or 0 when it is not such a prefix of a float32 tensor. */
 export function leadingAxes(x: TensorInfo, axis: number | number[]): number {
@@ -24,11 +24,12 @@ export function leadingAxes(x: TensorInfo, axis: number | number[]): number {
 }
 
 /**
- * The reduction of `x` over its first `k` axes as `scale`·Σ, shaped as the
- * stock kernel's output (`keepDims` keeps the reduced axes as 1s).
+ * The sum (or mean) of `x` over its first `k` axes, shaped as the stock
+ * kernel's output (`keepDims` keeps the reduced axes as 1s).
  */
-export function reduceLeadingAxes(backend: BackendWasm, x: TensorInfo, k: number, keepDims: boolean, scale: number): TensorInfo {
+export function reduceLeadingAxes(backend: BackendWasm, x: TensorInfo, k: number, keepDims: boolean, op: 'sum' | 'mean'): TensorInfo {
   const m = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
+  const scale = op === 'mean' ? 1 / m : 1;
   const rest = x.shape.slice(k);
   const r = rest.reduce((p, d) => p * d, 1);
   const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest, 'float32');
@@ -39,4 +40,20 @@ export function reduceLeadingAxes(backend: BackendWasm, x: TensorInfo, k: number
   const dst = f32(backend, out);
   for (let j = 0; j < r; j++) dst[j] = acc[j] * scale;
   return out;
+}
+
+/** The wasm kernel config for `Sum` or `Mean`: leading-axes reductions here, anything else on the stock kernel. */
+export function leadingAxesReduceConfig(kernelName: 'Sum' | 'Mean', op: 'sum' | 'mean'): KernelConfig {
+  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: { axis: number | number[]; keepDims: boolean } }): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const k = leadingAxes(inputs.x, attrs.axis);
+    if (k === 0) return runStock(backend, kernelName, inputs, attrs as unknown as NamedAttrMap);
+    return reduceLeadingAxes(backend, inputs.x, k, attrs.keepDims, op);
+  };
+  return {
+    kernelName,
+    backendName: 'wasm',
+    setupFunc: (backend) => captureStock(kernelName)?.setupFunc?.(backend),
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
 }
