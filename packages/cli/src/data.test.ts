@@ -25,3 +25,9 @@ describe('openRunData with augment', () => {
     expect((await pixels(aug.validation!, 2)).data).toEqual((await pixels(plain.validation!, 2)).data);
   });
 });
+
+describe('openRunData with an unknown augmentation', () => {
+  it('names the known presets', async () => {
+    await expect(openRunData({ ...TINY_DATA, augment: 'heavy' as never }, '7')).rejects.toThrow("unknown augmentation 'heavy' (known: none, light, strong)");
+  });
+});

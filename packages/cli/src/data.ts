@@ -7,6 +7,7 @@ import {
   AUGMENT_PRESETS,
   LabelEncoder,
   augmentSource,
+  isAugmentPreset,
   SvgCaptchaGenerator,
   generatorSource,
   openFolderDataset,
@@ -117,11 +118,11 @@ function folderOptions(spec: FolderDataSpec, channels: ChannelFormat, extra: Par
 
 /** Opens the run's data. The seed fixes generated images, the validation split and the jitter. */
 export async function openRunData(spec: DataSpec, seed: string): Promise<RunData> {
+  const preset: string = spec.augment ?? 'none';
+  if (!isAugmentPreset(preset)) throw new Error(`unknown augmentation '${preset}' (known: ${Object.keys(AUGMENT_PRESETS).join(', ')})`);
   const data = await openUnaugmented(spec, seed);
-  const preset = spec.augment ?? 'none';
   if (preset === 'none') return data;
   const options = AUGMENT_PRESETS[preset];
-  if (!options) throw new Error(`unknown augmentation '${preset}' (known: ${Object.keys(AUGMENT_PRESETS).join(', ')})`);
   return {
     ...data,
     trainSource: (epoch) => augmentSource(data.trainSource(epoch), options, { seed, epoch }),
