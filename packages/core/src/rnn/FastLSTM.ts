@@ -23,11 +23,7 @@ export class FastLSTM extends GatedCell {
 
   constructor(inputSize: number, outputSize?: number, rho = 9999) {
     super(inputSize, outputSize, rho);
-    const H = this.outputSize;
-    this.addParameter('weight_ih_l0', tf.zeros([4 * H, inputSize]));
-    this.addParameter('weight_hh_l0', tf.zeros([4 * H, H]));
-    this.addParameter('bias_ih_l0', tf.zeros([4 * H]));
-    this.addParameter('bias_hh_l0', tf.zeros([4 * H]));
+    this.addGateParameters(4);
     this.reset();
   }
 
@@ -45,20 +41,8 @@ export class FastLSTM extends GatedCell {
     return this.zeros(input, 2);
   }
 
-  /** One step from the current state, without advancing (pure; for `apply`). */
-  protected compute(input: Activity): Activity {
-    const was = this.pureStep;
-    this.pureStep = true;
-    try {
-      const x = input as Tensor;
-      const last = this.step > 0 ? this.records[this.step - 1] : undefined;
-      const prev = last ? last.state : this.zeroState(x);
-      const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
-      const { h } = lstmForward(this.preActivation(x2, prev[0]), prev[1]);
-      return x.rank === 1 ? h.reshape([-1]) : h;
-    } finally {
-      this.pureStep = was;
-    }
+  protected nextHidden(x2: Tensor, prev: Tensor[]): Tensor {
+    return lstmForward(this.preActivation(x2, prev[0]), prev[1]).h;
   }
 
   protected preActivation(x2: Tensor, h: Tensor): Tensor {
@@ -71,7 +55,7 @@ export class FastLSTM extends GatedCell {
     this.checkInput(input);
     return tf.tidy(() => {
       const x = input as Tensor;
-      const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+      const x2 = this.batched(x);
       const s = lstmForward(this.preActivation(x2, prevState[0]), prevState[1]);
       const output = x.rank === 1 ? s.h.reshape([-1]) : s.h;
       return { output, state: [s.h, s.c], cache: keepCache ? s.cache : [] };
@@ -80,7 +64,7 @@ export class FastLSTM extends GatedCell {
 
   protected stepBackward(input: Activity, rec: StepRecord, gradOutput: Activity, gradState: Tensor[] | null) {
     const x = input as Tensor;
-    const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+    const x2 = this.batched(x);
     const [hPrev, cPrev] = rec.prevState;
     let dh = (gradOutput as Tensor).reshape(hPrev.shape);
     if (gradState?.[0]) dh = dh.add(gradState[0]);

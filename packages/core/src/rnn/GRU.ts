@@ -24,11 +24,7 @@ export class GRU extends GatedCell {
 
   constructor(inputSize: number, outputSize?: number, rho = 9999) {
     super(inputSize, outputSize, rho);
-    const H = this.outputSize;
-    this.addParameter('weight_ih_l0', tf.zeros([3 * H, inputSize]));
-    this.addParameter('weight_hh_l0', tf.zeros([3 * H, H]));
-    this.addParameter('bias_ih_l0', tf.zeros([3 * H]));
-    this.addParameter('bias_hh_l0', tf.zeros([3 * H]));
+    this.addGateParameters(3);
     this.reset();
   }
 
@@ -51,33 +47,22 @@ export class GRU extends GatedCell {
     );
   }
 
-  /** One step from the current state, without advancing (pure; for `apply`). */
-  protected compute(input: Activity): Activity {
-    const was = this.pureStep;
-    this.pureStep = true;
-    try {
-      const x = input as Tensor;
-      const last = this.step > 0 ? this.records[this.step - 1] : undefined;
-      const prev = last ? last.state : this.zeroState(x);
-      const { h } = this.gates(x.rank === 1 ? x.reshape([1, -1]) : x, prev[0]);
-      return x.rank === 1 ? h.reshape([-1]) : h;
-    } finally {
-      this.pureStep = was;
-    }
+  protected nextHidden(x2: Tensor, prev: Tensor[]): Tensor {
+    return this.gates(x2, prev[0]).h;
   }
 
   protected stepForward(input: Activity, prevState: Tensor[], _step: number, keepCache: boolean) {
     this.checkInput(input);
     return tf.tidy(() => {
       const x = input as Tensor;
-      const s = this.gates(x.rank === 1 ? x.reshape([1, -1]) : x, prevState[0]);
+      const s = this.gates(this.batched(x), prevState[0]);
       return { output: x.rank === 1 ? s.h.reshape([-1]) : s.h, state: [s.h], cache: keepCache ? s.cache : [] };
     });
   }
 
   protected stepBackward(input: Activity, rec: StepRecord, gradOutput: Activity, gradState: Tensor[] | null) {
     const x = input as Tensor;
-    const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+    const x2 = this.batched(x);
     const [hPrev] = rec.prevState;
     let dh = (gradOutput as Tensor).reshape(hPrev.shape);
     if (gradState?.[0]) dh = dh.add(gradState[0]);

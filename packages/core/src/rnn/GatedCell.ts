@@ -56,6 +56,37 @@ export abstract class GatedCell extends AbstractRecurrent {
     return Array.from({ length: count }, () => tf.zeros([n, this.outputSize]));
   }
 
+  /** Creates `weight_ih_l0` [gates·H, I], `weight_hh_l0` [gates·H, H], `bias_ih_l0` and (unless `hhBias` is false) `bias_hh_l0` [gates·H]. */
+  protected addGateParameters(gates: number, hhBias = true): void {
+    const G = gates * this.outputSize;
+    this.addParameter('weight_ih_l0', tf.zeros([G, this.inputSize]));
+    this.addParameter('weight_hh_l0', tf.zeros([G, this.outputSize]));
+    this.addParameter('bias_ih_l0', tf.zeros([G]));
+    if (hhBias) this.addParameter('bias_hh_l0', tf.zeros([G]));
+  }
+
+  /** An input as a batch: [I] becomes [1, I]. */
+  protected batched(x: Tensor): Tensor {
+    return x.rank === 1 ? x.reshape([1, -1]) : x;
+  }
+
+  /** The new hidden state h [N, H] of one step from a batch x2 [N, I] and the previous state; pure. */
+  protected abstract nextHidden(x2: Tensor, prev: Tensor[]): Tensor;
+
+  /** One step from the current state, without advancing (pure; for `apply`). */
+  protected compute(input: Activity): Activity {
+    const was = this.pureStep;
+    this.pureStep = true;
+    try {
+      const x = input as Tensor;
+      const last = this.step > 0 ? this.records[this.step - 1] : undefined;
+      const h = this.nextHidden(this.batched(x), last ? last.state : this.zeroState(x));
+      return x.rank === 1 ? h.reshape([-1]) : h;
+    } finally {
+      this.pureStep = was;
+    }
+  }
+
   protected override checkInput(input: Activity): void {
     this.expectShape(input, [['N', this.inputSize], [this.inputSize]]);
   }

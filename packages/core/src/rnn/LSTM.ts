@@ -44,11 +44,8 @@ export class LSTM extends GatedCell {
       typeof rhoOrOptions === 'object' ? rhoOrOptions : { rho: rhoOrOptions, peephole: cell2gate };
     super(inputSize, outputSize, opts.rho ?? 9999);
     this.peephole = opts.peephole ?? true;
-    const H = this.outputSize;
-    this.addParameter('weight_ih_l0', tf.zeros([4 * H, inputSize]));
-    this.addParameter('weight_hh_l0', tf.zeros([4 * H, H]));
-    this.addParameter('bias_ih_l0', tf.zeros([4 * H]));
-    if (this.peephole) for (const k of ['weight_ci', 'weight_cf', 'weight_co']) this.addParameter(k, tf.zeros([H]));
+    this.addGateParameters(4, false);
+    if (this.peephole) for (const k of ['weight_ci', 'weight_cf', 'weight_co']) this.addParameter(k, tf.zeros([this.outputSize]));
     this.reset();
   }
 
@@ -75,27 +72,15 @@ export class LSTM extends GatedCell {
     return this.proj(x2, 'weight_ih_l0').add(this.proj(h, 'weight_hh_l0')).add(this.w('bias_ih_l0'));
   }
 
-  /** One step from the current state, without advancing (pure; for `apply`). */
-  protected compute(input: Activity): Activity {
-    const was = this.pureStep;
-    this.pureStep = true;
-    try {
-      const x = input as Tensor;
-      const last = this.step > 0 ? this.records[this.step - 1] : undefined;
-      const prev = last ? last.state : this.zeroState(x);
-      const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
-      const { h } = lstmForward(this.pre(x2, prev[0]), prev[1], this.peep());
-      return x.rank === 1 ? h.reshape([-1]) : h;
-    } finally {
-      this.pureStep = was;
-    }
+  protected nextHidden(x2: Tensor, prev: Tensor[]): Tensor {
+    return lstmForward(this.pre(x2, prev[0]), prev[1], this.peep()).h;
   }
 
   protected stepForward(input: Activity, prevState: Tensor[], _step: number, keepCache: boolean) {
     this.checkInput(input);
     return tf.tidy(() => {
       const x = input as Tensor;
-      const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+      const x2 = this.batched(x);
       const s = lstmForward(this.pre(x2, prevState[0]), prevState[1], this.peep());
       return { output: x.rank === 1 ? s.h.reshape([-1]) : s.h, state: [s.h, s.c], cache: keepCache ? s.cache : [] };
     });
@@ -103,7 +88,7 @@ export class LSTM extends GatedCell {
 
   protected stepBackward(input: Activity, rec: StepRecord, gradOutput: Activity, gradState: Tensor[] | null) {
     const x = input as Tensor;
-    const x2 = x.rank === 1 ? x.reshape([1, -1]) : x;
+    const x2 = this.batched(x);
     const [hPrev, cPrev] = rec.prevState;
     let dh = (gradOutput as Tensor).reshape(hPrev.shape);
     if (gradState?.[0]) dh = dh.add(gradState[0]);
