@@ -10,30 +10,11 @@ import {
   SpatialMaxPooling,
   View,
   Linear,
-  type Criterion,
-  type Module,
 } from '@captcha-nn/core';
+// The example packages' contract, one definition for both sides (type-only: the examples still load lazily).
+import type { CaptchaModel, CaptchaModelOptions } from '@captcha-nn/example-cnn-captcha';
 
-export interface CaptchaModelOptions {
-  variant: 'seed' | 'compact';
-  /** Classes per character: the charset plus the blank (LabelEncoder.numClasses). */
-  numClasses: number;
-  /** Characters per captcha (the longest label). */
-  length: number;
-  height: number;
-  width: number;
-  channels: number;
-}
-
-export interface CaptchaModel {
-  model: Module;
-  criterion: Criterion;
-  /**
-   * 'tensor': criterion takes [N,length] int32 targets, the model outputs [N,length,C] scores.
-   * 'table': criterion takes a table of `length` [N] targets, the model outputs a table of `length` [N,C] log-probs.
-   */
-  targetFormat: 'tensor' | 'table';
-}
+export type { CaptchaModel, CaptchaModelOptions };
 
 export type ModelBuilder = (opts: CaptchaModelOptions) => CaptchaModel | Promise<CaptchaModel>;
 
