@@ -9,7 +9,6 @@ import {
   SpatialConvolution,
   SpatialBatchNormalization,
   SpatialMaxPooling,
-  SpatialAveragePooling,
   ReLU,
   View,
   Linear,
@@ -73,8 +72,9 @@ function vggGroups(net: Sequential, nIn: number, groups: number[][]): number {
 
 /**
  * Convolutional features and their flattened size: the trunk of both the CNN
- * and the CNN+RNN example (`seed`: the 2016 VGG groups; `compact`: a 2×2
- * average pooling, then groups 16 | 32 | 64 | 128), ending in View(-1, size).
+ * and the CNN+RNN example (`seed`: the 2016 VGG groups; `compact`: groups
+ * 8 | 16 | 32 | 64 | 128,128 from the full 50×200 input), ending in
+ * View(-1, size).
  */
 export function cnnFeatures(opts: CaptchaModelOptions): { features: Sequential; size: number } {
   const net = new Sequential();
@@ -84,13 +84,11 @@ export function cnnFeatures(opts: CaptchaModelOptions): { features: Sequential; 
   if (opts.variant === 'seed') {
     groups = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
   } else {
-    // Compact: halve the resolution first (50×200 → 25×100) with a 2×2 average, then four narrow groups.
-    if (h >= 40 && w >= 40) {
-      net.add(new SpatialAveragePooling(2, 2, 2, 2).ceil());
-      h = ceilHalf(h);
-      w = ceilHalf(w);
-    }
-    groups = [[16], [32], [64], [128]];
+    // Compact: a narrow full-resolution group first. An earlier version
+    // average-pooled the input to 25×100 instead; it confused m/n and b/h
+    // where the fisheye squeezes strokes to a pixel or two.
+    groups = [[16], [32], [64], [128, 128]];
+    if (h >= 40 && w >= 40) groups.unshift([8]);
   }
   const c = vggGroups(net, opts.channels, groups);
   for (let i = 0; i < groups.length; i++) {
@@ -107,8 +105,8 @@ export function cnnFeatures(opts: CaptchaModelOptions): { features: Sequential; 
  * 512×3 of conv3×3+BN+ReLU, each followed by 2×2 ceil-mode max pooling, then
  * View → Linear(512) → BN → ReLU → Linear(length·numClasses) →
  * View(length, numClasses), trained with MultiCrossEntropyCriterion.
- * `compact`: the same design on a 2×-downscaled input with groups
- * 16 | 32 | 64 | 128 and a 256-unit hidden layer.
+ * `compact`: the same design with groups 8 | 16 | 32 | 64 | 128,128 and a
+ * 256-unit hidden layer.
  */
 export function buildCnnCaptcha(opts: CaptchaModelOptions): CaptchaModel {
   checkCaptchaOptions(opts, 'buildCnnCaptcha');

@@ -54,7 +54,7 @@ describe('buildCrnnCaptcha', () => {
   it('toString prints the tree', () => {
     const s = buildCrnnCaptcha(base).model.toString();
     expect(s.startsWith('nn.Sequential {')).toBe(true);
-    for (const part of ['nn.SpatialConvolution(1 -> 16, 3x3, 1,1, 1,1)', 'nn.Linear(1792 -> 640)', 'nn.View(-1, 5, 128)', 'nn.Recurrent', 'nn.LogSoftMax'])
+    for (const part of ['nn.SpatialConvolution(1 -> 8, 3x3, 1,1, 1,1)', 'nn.Linear(1792 -> 640)', 'nn.View(-1, 5, 128)', 'nn.Recurrent', 'nn.LogSoftMax'])
       expect(s).toContain(part);
   });
 

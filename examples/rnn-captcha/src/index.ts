@@ -27,7 +27,7 @@ export type { CaptchaModel, CaptchaModelOptions } from '@captcha-nn/example-cnn-
 const SIZES = {
   // The seed's VGG trunk; 512 features per step, a 256-unit recurrent layer.
   seed: { step: 512, hidden: 256 },
-  // 2× average-pooled input (50×200 → 25×100), four narrow groups.
+  // The CNN example's narrow full-resolution trunk (8 | 16 | 32 | 64 | 128,128).
   compact: { step: 128, hidden: 128 },
 } as const;
 
