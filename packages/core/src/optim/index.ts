@@ -1,7 +1,8 @@
 /**
  * Torch's `optim` package on lists of tfjs variables: `optim.sgd(feval,
  * params, config, state)` and friends, with Torch's config keys, defaults
- * and formulas, and a PyTorch-style `Optimizer` wrapper.
+ * and formulas, a PyTorch-style `Optimizer` wrapper, and learning-rate
+ * schedules.
  */
 import { adadelta } from './adadelta';
 import { adagrad } from './adagrad';
@@ -17,6 +18,7 @@ export { rmsprop, type RmspropConfig } from './rmsprop';
 export { adagrad, type AdagradConfig } from './adagrad';
 export { disposeOptimState, type FEval, type OptimMethod, type OptimResult, type OptimState } from './common';
 export { Optimizer, methods, type OptimName, type HasParameters } from './Optimizer';
+export { SCHEDULES, SCHEDULE_DEFAULTS, checkSchedule, scheduledRate, finalRate, type Schedule, type ScheduleName } from './schedule';
 
 /** The namespace as Torch users write it: `optim.sgd(feval, params, config)`. */
 export const optim = { sgd, adam, adadelta, rmsprop, adagrad, disposeOptimState };
