@@ -85,6 +85,11 @@ export interface Batch {
   labels: string[];
   /** Source indices (or file names, where the source has them). */
   ids: Array<number | string>;
+  /**
+   * Items of the iteration order consumed through this batch, skipped ones
+   * included: where to resume so that the next batch is the same.
+   */
+  end: number;
   dispose(): void;
 }
 
@@ -158,6 +163,7 @@ export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGe
       lengths: lt,
       labels: got.map((s) => s.label),
       ids: got.map((s) => s.file ?? s.index ?? -1),
+      end: cursor,
       dispose: () => {
         xt.dispose();
         yt.dispose();
