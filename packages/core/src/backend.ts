@@ -1,4 +1,4 @@
-import '@tensorflow/tfjs-backend-cpu';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths as tfSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
@@ -16,6 +16,25 @@ import {
 // and gradient fixes, registered on import so every backend switch sees them.
 registerWasmKernels();
 registerGradients();
+quietCpuBackend();
+
+/**
+ * tfjs-backend-cpu prints an advert for tfjs-node to stderr on its first
+ * tensor in Node; a library must not print. Same backend, same priority,
+ * without the greeting.
+ */
+function quietCpuBackend(): void {
+  tf.removeBackend('cpu');
+  tf.registerBackend(
+    'cpu',
+    () => {
+      const backend = new MathBackendCPU();
+      (backend as unknown as { firstUse: boolean }).firstUse = false;
+      return backend;
+    },
+    1,
+  );
+}
 
 export { BACKEND_NAMES, BackendError, type BackendName };
 

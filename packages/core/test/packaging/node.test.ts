@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,19 @@ describe('the built package', () => {
        (async () => { ${body} })();`,
     ]);
     expect(r).toEqual({ backend: 'wasm', shape: [4, 2], sameEngine: true, print: 'nn.Sequential {' });
+  });
+
+  it('prints nothing of its own on import and use, on wasm and on cpu (no tfjs-node advert)', () => {
+    for (const backend of ['wasm', 'cpu']) {
+      const r = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `import { tf, setBackend } from '@captcha-nn/core'; await setBackend('${backend}'); tf.add(tf.tensor1d([1, 2]), 1).dataSync();`],
+        { cwd: here, encoding: 'utf8' },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr, backend).toBe('');
+      expect(r.stdout, backend).toBe('');
+    }
   });
 
   it('registers gradients and chained ops in the package entry', () => {
