@@ -1,20 +1,11 @@
-/** The tsup build of each captcha example package (its tsup.config.ts re-exports this; paths are the package's). */
+/** The tsup build of each example package (its tsup.config.ts re-exports this; paths are the package's). */
 import { defineConfig } from 'tsup';
 
-export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: 'es2022',
-  },
-  {
-    // The training script is an ES module program (top-level await).
-    entry: ['src/train.ts'],
-    format: ['esm'],
-    sourcemap: true,
-    target: 'es2022',
-  },
-]);
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+});

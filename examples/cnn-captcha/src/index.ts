@@ -1,8 +1,8 @@
 /**
  * @captcha-nn/example-cnn-captcha: the 2016 Torch7 captcha solver's
  * VGG-style CNN (`seed`), and a `compact` variant sized for CPU training on
- * the wasm backend. One image in, `length` characters out at once. Also the
- * training loop and `train` script command line that both captcha examples use.
+ * the wasm backend. One image in, `length` characters out at once.
+ * Importing the package registers it as `cnn` with @captcha-nn/train.
  */
 import {
   Sequential,
@@ -13,47 +13,11 @@ import {
   View,
   Linear,
   BatchNormalization,
-  MultiCrossEntropyCriterion,
-  type Module,
-  type Criterion,
 } from '@captcha-nn/core';
-
-export interface CaptchaModelOptions {
-  /** `seed`: the 2016 network; `compact`: sized for CPU (wasm) training. */
-  variant: 'seed' | 'compact';
-  /** Classes per character (e.g. LabelEncoder.numClasses: the 23 characters plus the blank). */
-  numClasses: number;
-  /** Characters per captcha. */
-  length: number;
-  /** Input image, NHWC. */
-  height: number;
-  width: number;
-  channels: number;
-}
-
-export interface CaptchaModel {
-  model: Module;
-  criterion: Criterion;
-  /**
-   * `tensor`: the criterion takes the [N,length] int32 target and the model
-   * outputs [N,length,numClasses] scores. `table`: the criterion takes a
-   * table of `length` [N] targets and the model outputs a table of `length`
-   * [N,numClasses] log-probabilities.
-   */
-  targetFormat: 'tensor' | 'table';
-}
+import { checkModelOptions, registerModel, textTask, type ModelOptions, type ModelParts } from '@captcha-nn/train';
 
 /** Output size of a 2×2 stride-2 ceil-mode pooling. */
 export const ceilHalf = (n: number): number => Math.ceil(n / 2);
-
-/** Throws a RangeError naming `who` on a non-positive-integer size or an unknown variant. */
-export function checkCaptchaOptions(o: CaptchaModelOptions, who: string): void {
-  for (const k of ['numClasses', 'length', 'height', 'width', 'channels'] as const) {
-    const v = o[k];
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${who}: ${k} must be a positive integer, got ${v}`);
-  }
-  if (o.variant !== 'seed' && o.variant !== 'compact') throw new RangeError(`${who}: unknown variant '${String(o.variant)}' (seed | compact)`);
-}
 
 /** conv 3×3 pad 1 + BN + ReLU units, then a 2×2 stride-2 ceil-mode max pooling, per group. */
 function vggGroups(net: Sequential, nIn: number, groups: number[][]): number {
@@ -76,7 +40,7 @@ function vggGroups(net: Sequential, nIn: number, groups: number[][]): number {
  * 8 | 16 | 32 | 64 | 128,128 from the full 50×200 input), ending in
  * View(-1, size).
  */
-export function cnnFeatures(opts: CaptchaModelOptions): { features: Sequential; size: number } {
+export function cnnFeatures(opts: ModelOptions): { features: Sequential; size: number } {
   const net = new Sequential();
   let h = opts.height;
   let w = opts.width;
@@ -104,12 +68,12 @@ export function cnnFeatures(opts: CaptchaModelOptions): { features: Sequential; 
  * The 2016 CNN (`seed`): VGG-style groups 64,64 | 128,128 | 256×3 | 512×3 |
  * 512×3 of conv3×3+BN+ReLU, each followed by 2×2 ceil-mode max pooling, then
  * View → Linear(512) → BN → ReLU → Linear(length·numClasses) →
- * View(length, numClasses), trained with MultiCrossEntropyCriterion.
+ * View(length, numClasses), trained as a text task (MultiCrossEntropyCriterion).
  * `compact`: the same design with groups 8 | 16 | 32 | 64 | 128,128 and a
  * 256-unit hidden layer.
  */
-export function buildCnnCaptcha(opts: CaptchaModelOptions): CaptchaModel {
-  checkCaptchaOptions(opts, 'buildCnnCaptcha');
+export function buildCnnCaptcha(opts: ModelOptions): ModelParts {
+  checkModelOptions(opts, 'buildCnnCaptcha');
   const { features, size } = cnnFeatures(opts);
   const hidden = opts.variant === 'seed' ? 512 : 256;
   const model = new Sequential(
@@ -120,8 +84,7 @@ export function buildCnnCaptcha(opts: CaptchaModelOptions): CaptchaModel {
     new Linear(hidden, opts.length * opts.numClasses),
     new View(-1, opts.length, opts.numClasses),
   );
-  return { model, criterion: new MultiCrossEntropyCriterion(), targetFormat: 'tensor' };
+  return { model, task: textTask('tensor') };
 }
 
-export * from './loop';
-export { parseTrainArgs, runTrainScript } from './script';
+registerModel('cnn', buildCnnCaptcha, 'VGG-style CNN, all characters at once (examples/cnn-captcha)');

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setBackend, tf, fusedBackward, manualSeed, type Tensor } from '@captcha-nn/core';
-import { captchaStepper, formatTarget, predict, sampleBatch } from '@captcha-nn/example-cnn-captcha';
-import { buildCrnnCaptcha, type CaptchaModelOptions } from './index';
+import type { ModelOptions } from '@captcha-nn/train';
+import { fitBatch, sampleBatch } from '@captcha-nn/train/testing';
+import { buildCrnnCaptcha } from './index';
 
-const base: CaptchaModelOptions = { variant: 'compact', numClasses: 24, length: 5, height: 50, width: 200, channels: 1 };
+const base: ModelOptions = { variant: 'compact', numClasses: 24, length: 5, height: 50, width: 200, channels: 1 };
 
 beforeAll(async () => {
   await setBackend('wasm');
@@ -23,16 +24,17 @@ function expectLogProbTable(out: unknown, length: number, n: number, c: number):
 
 describe('buildCrnnCaptcha', () => {
   it('compact: a table of `length` [N,numClasses] log-probabilities, a table target', () => {
-    const { model, criterion, targetFormat } = buildCrnnCaptcha(base);
-    expect(targetFormat).toBe('table');
-    expect(criterion.typeName).toBe('SequencerCriterion');
+    const { model, task } = buildCrnnCaptcha(base);
+    expect(task.spec).toEqual({ name: 'text', format: 'table' });
+    expect(task.criterion.typeName).toBe('SequencerCriterion');
     const x = tf.randomUniform([3, 50, 200, 1]);
     const out = model.forward(x);
     expectLogProbTable(out, 5, 3, 24);
     const y = tf.zeros([3, 5], 'int32') as Tensor;
-    const loss = criterion.forward(out, formatTarget(y, 'table'));
+    const loss = task.criterion.forward(out, task.target(y));
     expect(Number.isFinite(loss)).toBe(true);
-    expect(predict(out as Tensor[]).shape).toEqual([3, 5]);
+    const d = task.decode(out);
+    expect([d.n, d.length]).toEqual([3, 5]);
   });
 
   it('compact follows the options: other sizes, lengths, classes and channels', () => {
@@ -63,12 +65,10 @@ describe('buildCrnnCaptcha', () => {
     expect(() => buildCrnnCaptcha({ ...base, variant: 'tiny' as 'seed' })).toThrow(/variant/);
   });
 
-  it('a few dozen training steps on a handful of captchas make the loss fall', async () => {
+  it('thirty training steps on a handful of captchas make the loss fall', async () => {
     manualSeed(5);
     const b = await sampleBatch(8, 'unit-test');
-    const stepper = captchaStepper(buildCrnnCaptcha(base), { optimizer: 'adam', lr: 0.003 });
-    const losses: number[] = [];
-    for (let i = 0; i < 40; i++) losses.push(stepper.step(b.x, b.y));
+    const losses = fitBatch(buildCrnnCaptcha(base), b, 30);
     // SequencerCriterion sums 5 steps of mean NLL: about 5·ln 24 at the start.
     expect(losses[0]).toBeGreaterThan(12);
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.3);
@@ -78,8 +78,9 @@ describe('buildCrnnCaptcha', () => {
   it('the classic loop (forward, backward) runs through the Sequencer and gives the same gradients as the fused step', async () => {
     manualSeed(7);
     const b = await sampleBatch(4, 'grad-test');
-    const { model, criterion, targetFormat } = buildCrnnCaptcha(base);
-    const target = formatTarget(b.y, targetFormat);
+    const { model, task } = buildCrnnCaptcha(base);
+    const criterion = task.criterion;
+    const target = task.target(b.y);
     const [, grads] = model.parameters();
     // Training mode: BN normalises with the batch statistics, so both passes compute the same function.
     model.zeroGradParameters();

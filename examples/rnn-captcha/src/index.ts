@@ -4,7 +4,8 @@
  * backend. A CNN encodes the image into `length` feature vectors
  * (SplitTable), a Sequencer'd `Recurrent` reads them in order, and a
  * Sequencer'd Linear + LogSoftMax gives each character's log-probabilities;
- * trained with SequencerCriterion(ClassNLLCriterion).
+ * trained with SequencerCriterion(ClassNLLCriterion). Importing the package
+ * registers it as `crnn` with @captcha-nn/train.
  */
 import {
   Sequential,
@@ -14,14 +15,11 @@ import {
   View,
   SplitTable,
   LogSoftMax,
-  ClassNLLCriterion,
   Recurrent,
   Sequencer,
-  SequencerCriterion,
 } from '@captcha-nn/core';
-import { checkCaptchaOptions, cnnFeatures, type CaptchaModel, type CaptchaModelOptions } from '@captcha-nn/example-cnn-captcha';
-
-export type { CaptchaModel, CaptchaModelOptions } from '@captcha-nn/example-cnn-captcha';
+import { cnnFeatures } from '@captcha-nn/example-cnn-captcha';
+import { checkModelOptions, registerModel, textTask, type ModelOptions, type ModelParts } from '@captcha-nn/train';
 
 /** Sizes of each variant's head (the trunk is the CNN example's `cnnFeatures` for the same variant). */
 const SIZES = {
@@ -38,8 +36,8 @@ const SIZES = {
  * Sequencer(Recurrent(hidden, Linear(step→hidden), Linear(hidden→hidden),
  * ReLU)) → Sequencer(Linear(hidden→numClasses)) → Sequencer(LogSoftMax).
  */
-export function buildCrnnCaptcha(opts: CaptchaModelOptions): CaptchaModel {
-  checkCaptchaOptions(opts, 'buildCrnnCaptcha');
+export function buildCrnnCaptcha(opts: ModelOptions): ModelParts {
+  checkModelOptions(opts, 'buildCrnnCaptcha');
   const s = SIZES[opts.variant];
   const { length: L, numClasses: C } = opts;
   const { features, size } = cnnFeatures(opts);
@@ -52,5 +50,7 @@ export function buildCrnnCaptcha(opts: CaptchaModelOptions): CaptchaModel {
   model.add(new Sequencer(new Recurrent(s.hidden, new Linear(s.step, s.hidden), new Linear(s.hidden, s.hidden), new ReLU(), L)));
   model.add(new Sequencer(new Linear(s.hidden, C)));
   model.add(new Sequencer(new LogSoftMax()));
-  return { model, criterion: new SequencerCriterion(new ClassNLLCriterion()), targetFormat: 'table' };
+  return { model, task: textTask('table') };
 }
+
+registerModel('crnn', buildCrnnCaptcha, 'CNN features + recurrent head (examples/rnn-captcha)');

@@ -6,10 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { runGenerate } from '@captcha-nn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { physicalCores } from '@captcha-nn/core';
-import { readCheckpointState } from './checkpoint';
+import { scheduledRate } from '@captcha-nn/core';
+import { readCheckpointState, type TrainOptions } from '@captcha-nn/train';
 import { createProgram, main } from './program';
 import { TINY_ARGS, tempDir } from './test/helpers';
-import { learningRateAt, type TrainOptions } from './trainer';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -48,8 +48,8 @@ describe('captcha-nn argument errors', () => {
     ['val and split', ['train', '--model', 'tiny', '--data', 'x', '--val', 'y', '--val-split', '0.2'], /either --val DIR or --val-split F/],
     ['generate-only option with --data', ['train', '--model', 'tiny', '--data', 'x', '--train-size', '10'], /--train-size apply to --generate only/],
     ['folder-only option with --generate', ['train', '--model', 'tiny', '--generate', 'simple', '--val', 'x'], /--val apply to --data only/],
-    ['resume with other options', ['train', '--resume', '--out', 'x', '--lr', '0.1'], /only --epochs, --backend, --workers, --time-limit can be given \(got --lr\)/],
-    ['bad schedule', ['train', '--model', 'tiny', '--generate', 'simple', '--schedule', 'step'], /Allowed choices are none, cosine/],
+    ['resume with other options', ['train', '--resume', '--out', 'x', '--lr', '0.1'], /only --epochs, --backend, --workers, --time-limit, --import can be given \(got --lr\)/],
+    ['bad schedule', ['train', '--model', 'tiny', '--generate', 'simple', '--schedule', 'linear'], /Allowed choices are constant, step, cosine, onecycle/],
     ['bad time limit', ['train', '--model', 'tiny', '--generate', 'simple', '--time-limit', '-5'], /--time-limit <minutes>.*expected a number >= 0/],
     ['bad workers', ['train', '--model', 'tiny', '--generate', 'simple', '--workers', '0'], /--workers <n>.*expected a positive integer/],
     ['bad augmentation', ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'], /--augment <preset>.*Allowed choices are none, light, strong/],
@@ -96,7 +96,7 @@ describe('captcha-nn argument errors', () => {
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
     expect(st.options).toMatchObject({ optim: 'adam', lr: 0.002, schedule: 'cosine', weightDecay: 1e-4, workers: 2, timeLimit: 0 });
     expect([st.step, st.scheduleSteps]).toEqual([8, 8]);
-    expect(st.learningRate).toBeCloseTo(learningRateAt({ lr: 0.002, schedule: 'cosine' }, 7, 8), 12);
+    expect(st.learningRate).toBeCloseTo(scheduledRate({ name: 'cosine', lr: 0.002 }, 7 / 8), 12);
     expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);
   });
 
@@ -115,6 +115,17 @@ describe('captcha-nn argument errors', () => {
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
     expect(st.options.workers).toBe(await physicalCores());
+  });
+
+  it('--import registers a user\'s model before --model is looked up, and the run records it for --resume', async () => {
+    const out = join(tmp.dir, 'user-model');
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'test', 'userModel.mjs');
+    const missing = await run(['train', '--model', 'user-tiny', ...TINY_ARGS, '--out', out]);
+    expect(missing.err).toMatch(/unknown model 'user-tiny'/);
+    const r = await run(['train', '--model', 'user-tiny', '--import', fixture, ...TINY_ARGS, '--train-size', '8', '--batch', '8', '--epochs', '1', '--workers', '1', '--no-progress', '--out', out]);
+    expect(r.thrown ?? r.error?.message).toBeUndefined();
+    const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
+    expect(st.options).toMatchObject({ model: 'user-tiny', imports: [fixture] });
   });
 
   it('mounts generate', async () => {
@@ -151,7 +162,7 @@ describe('the captcha-nn binary', () => {
     const st = await readCheckpointState<{ epochs: number }>(join(out, 'checkpoint.safetensors'));
     expect(st.step).toBeGreaterThan(0);
     expect(st.step).toBeLessThan(150);
-    expect(st.batchInEpoch).toBe(st.step);
+    expect(st.position).toBe(st.step * 8);
     expect(st.options.epochs).toBe(1);
     expect(existsSync(join(out, 'best'))).toBe(false);
 

@@ -1,5 +1,8 @@
 /** The `captcha-nn` commander program: train, eval, predict, generate. */
 import { Command } from 'commander';
+// The example packages register their models (cnn, crnn) when imported.
+import '@captcha-nn/example-cnn-captcha';
+import '@captcha-nn/example-rnn-captcha';
 import { addEvalCommand } from './commands/eval';
 import { addGenerateCommand } from './commands/generate';
 import { addPredictCommand } from './commands/predict';

@@ -12,17 +12,13 @@ import {
   View,
   tf,
   type Activity,
-  type Module,
   type Target,
   type Tensor,
 } from '@captcha-nn/core';
-import { batches, generatorSource } from '@captcha-nn/data';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeGenerator } from './data';
-import { decodeOutput, type Decoded, type TargetFormat } from './metrics';
-import { loadCaptchaModel } from './modelio';
-import { registerModel, type CaptchaModelOptions } from './registry';
-import { train } from './trainer';
+import { registerModel, type ModelOptions } from './registry';
+import { classificationTask, textTask, type Task } from './task';
+import { trainAndReload } from './testing';
 import { TINY_DATA, tempDir } from './test/helpers';
 
 const tmp = tempDir();
@@ -39,8 +35,8 @@ class TableNLLCriterion extends Criterion {
   }
 }
 
-/** A small model with the 'table' output contract (a table of `length` [N,C] log-probs). */
-function tinyTable(o: CaptchaModelOptions) {
+/** A small model with the 'table' output contract (a table of `length` [N,C] log-probs), and its own criterion. */
+function tinyTable(o: ModelOptions) {
   const h = Math.floor(o.height / 4);
   const w = Math.floor(o.width / 4);
   const model = new Sequential(
@@ -53,47 +49,40 @@ function tinyTable(o: CaptchaModelOptions) {
     new LogSoftMax(),
     new SplitTable(1),
   );
-  return { model, criterion: new TableNLLCriterion(), targetFormat: 'table' as const };
+  return { model, task: textTask('table', new TableNLLCriterion()) };
 }
 registerModel('tiny-table', tinyTable, 'test: table output');
 
-// Models through the registry, 'tensor' and 'table' outputs: a few steps, then the saved best
-// model must give exactly the outputs of the trained one.
-const cases: Array<[string]> = [['tiny-table'], ['cnn'], ['crnn']];
-describe.each(cases)('--model %s --variant compact', (name) => {
-  it('trains, saves and loads back with identical predictions', async () => {
-    const gen = makeGenerator(TINY_DATA, 'probe');
-    let x: Tensor | undefined;
-    for await (const b of batches(generatorSource(gen, { count: 6, format: 'gray' }), { batchSize: 6, shuffle: false })) {
-      x = b.x;
-      b.y.dispose();
-      b.lengths.dispose();
-    }
-    let model: Module | undefined;
-    let format: TargetFormat = 'tensor';
-    let best: Decoded | undefined;
-    const r = await train(
-      { model: name, variant: 'compact', data: { ...TINY_DATA, trainSize: 16, valSize: 8 }, epochs: 2, batchSize: 8, seed: '1', out: join(tmp.dir, name) },
-      {
-        onStart: (s) => {
-          model = s.model;
-          format = s.targetFormat;
-        },
-        onEpochEnd: (_r, _v, isBest) => {
-          if (!isBest) return;
-          model!.evaluate();
-          best = decodeOutput(model!.forward(x!), format);
-        },
-      },
-    );
-    expect(r.step).toBe(4);
-    const loaded = await loadCaptchaModel(r.out);
-    expect(loaded.metadata.targetFormat).toBe(format);
-    expect(format).toBe(name === 'cnn' ? 'tensor' : 'table');
-    const again = decodeOutput(loaded.model.forward(x!), format);
-    expect(Array.from(again.classes)).toEqual(Array.from(best!.classes));
-    expect(Array.from(again.probs)).toEqual(Array.from(best!.probs));
-    loaded.model.dispose();
-    x!.dispose();
+/** One label per image: [N, C] log-probabilities. */
+function tinyClassifier(o: ModelOptions) {
+  const h = Math.floor(o.height / 4);
+  const w = Math.floor(o.width / 4);
+  const model = new Sequential(
+    new SpatialConvolution(o.channels, 8, 3, 3, 1, 1, 1, 1),
+    new ReLU(),
+    new SpatialMaxPooling(4, 4, 4, 4),
+    new View(-1, 8 * h * w),
+    new Linear(8 * h * w, o.numClasses),
+    new LogSoftMax(),
+  );
+  return { model, task: classificationTask() };
+}
+registerModel('tiny-classifier', tinyClassifier, 'test: one class per image');
+
+// Tasks through the registry: text with 'tensor' and 'table' outputs, and classification. A few
+// steps, then the saved best model must give exactly the outputs of the trained one.
+const cases: Array<[string, number, Task['spec']]> = [
+  ['tiny', 2, { name: 'text', format: 'tensor' }],
+  ['tiny-table', 2, { name: 'text', format: 'table' }],
+  ['tiny-classifier', 1, { name: 'classification' }],
+];
+describe.each(cases)('--model %s', (name, length, spec) => {
+  it('trains, saves and loads back its task with identical predictions', async () => {
+    const r = await trainAndReload(name, { ...TINY_DATA, length, trainSize: 16, valSize: 8 }, join(tmp.dir, name));
+    expect(r.steps).toBe(4);
+    expect([r.spec, r.savedSpec]).toEqual([spec, spec]);
+    expect(r.trained.length).toBe(length);
+    expect(Array.from(r.loaded.classes)).toEqual(Array.from(r.trained.classes));
+    expect(Array.from(r.loaded.probs)).toEqual(Array.from(r.trained.probs));
   });
 });

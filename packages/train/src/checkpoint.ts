@@ -37,12 +37,16 @@ export interface CheckpointState<O = unknown> {
   /** The epoch in progress (0-based). */
   epoch: number;
   /**
-   * Batches of `epoch` already trained. The epoch's sample order is a pure
-   * function of (seed, epoch), so these batches are skipped on resume.
-   * Equal to the epoch's batch count when training finished but the epoch's
-   * validation did not.
+   * Items of `epoch`'s sample order already consumed, unreadable ones
+   * included (a batch's `end`). The order is a pure function of (seed,
+   * epoch), so a resumed run starts its next batch there. Equal to the
+   * epoch's size when training finished but the epoch's validation did not.
    */
-  batchInEpoch: number;
+  position: number;
+  /** Checkpoints written before `position` kept batches instead (exact only for folders without unreadable files). */
+  batchInEpoch?: number;
+  /** The training folder's fingerprint when the run started (folder data only): resume checks it. */
+  dataFingerprint?: string;
   /** Optimizer steps so far. The core RNG (dropout) is reseeded from (seed, step) before each step. */
   step: number;
   samples: number;
@@ -50,12 +54,11 @@ export interface CheckpointState<O = unknown> {
   best: BestRecord | null;
   /**
    * The learning-rate schedule's horizon: the steps the run planned when it
-   * started (`--schedule cosine` decays over them). Fixed for the run, so a
-   * resumed run follows the same schedule even with another `--epochs`.
-   * Absent in checkpoints written before schedules existed.
+   * started. Fixed for the run, so a resumed run follows the same schedule
+   * even with another `--epochs`.
    */
   scheduleSteps?: number;
-  /** The learning rate of the last step taken (the schedule's, or `--lr`). */
+  /** The learning rate of the last step taken (the schedule's). */
   learningRate?: number;
   /** The optimizer state's numbers (e.g. Adam's `t`); its tensors are in the file. */
   optimScalars: Record<string, number>;

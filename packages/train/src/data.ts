@@ -3,6 +3,7 @@
  * naming the data package reads) or a seeded captcha generator, and the
  * preprocessing that turns them into model inputs.
  */
+import { resolve } from 'node:path';
 import {
   AUGMENT_PRESETS,
   LabelEncoder,
@@ -84,6 +85,12 @@ export interface RunData {
   preprocessing: Preprocessing;
   /** One line describing the data, for the log. */
   description: string;
+}
+
+/** The spec with its folders as absolute paths, so that a run resumed from another directory reads the same data. */
+export function dataSpecWithAbsolutePaths(spec: DataSpec): DataSpec {
+  if (spec.kind !== 'folder') return spec;
+  return { ...spec, dir: resolve(spec.dir), ...(spec.val ? { val: resolve(spec.val) } : {}) };
 }
 
 /** A generator for the spec's settings and a seed. */

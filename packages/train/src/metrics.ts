@@ -1,20 +1,11 @@
 /**
- * Turning model outputs into text and scoring them: whole-captcha and
- * per-character accuracy, per-position accuracy, confused character pairs.
+ * Scoring decoded outputs: whole-label and per-character accuracy,
+ * per-position accuracy, confused character pairs; and `evaluateModel`,
+ * which runs a model over a source through its task.
  */
-import { tf, type Activity, type Module, type Tensor } from '@captcha-nn/core';
+import type { Activity, Module, Tensor } from '@captcha-nn/core';
 import { batches, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
-
-export type TargetFormat = 'tensor' | 'table';
-
-/** Model output → [N, L, C] probabilities (softmax over the last axis). Call inside tf.tidy. */
-export function outputProbabilities(out: Activity, format: TargetFormat): Tensor {
-  if (format === 'table' || Array.isArray(out)) {
-    const parts = out as Tensor[];
-    return tf.softmax(tf.stack(parts, 1), -1);
-  }
-  return tf.softmax(out as Tensor, -1);
-}
+import type { Task } from './task';
 
 /** Argmax classes [N·L] and the chosen classes' probabilities [N·L]. */
 export interface Decoded {
@@ -22,30 +13,6 @@ export interface Decoded {
   length: number;
   classes: Int32Array;
   probs: Float32Array;
-}
-
-/**
- * Runs the model (in whatever mode it is in) on a batch and decodes its
- * output; `model.output` keeps the raw output (the forward runs outside any
- * tidy so the module owns it).
- */
-export function predictClasses(model: Module, x: Tensor, format: TargetFormat): Decoded {
-  return decodeOutput(model.forward(x), format);
-}
-
-/** Decodes a model output. */
-export function decodeOutput(out: Activity, format: TargetFormat): Decoded {
-  const [cls, pr] = tf.tidy(() => {
-    const p = outputProbabilities(out, format);
-    return [tf.cast(tf.argMax(p, -1), 'int32'), tf.max(p, -1)];
-  });
-  const n = cls.shape[0]!;
-  const length = cls.shape[1]!;
-  const classes = cls.dataSync() as Int32Array;
-  const probs = pr.dataSync() as Float32Array;
-  cls.dispose();
-  pr.dispose();
-  return { n, length, classes: Int32Array.from(classes), probs: Float32Array.from(probs) };
 }
 
 /** Text of sample i (stopping at the first blank) and its confidence: the product of the per-position probabilities. */
@@ -64,7 +31,7 @@ export interface Confusion {
 
 export interface EvalResult {
   count: number;
-  /** Whole captchas read exactly. */
+  /** Whole labels read exactly: whole captchas for text, top-1 for classification. */
   captchaAccuracy: number;
   /** Characters of the true labels read right at their position. */
   charAccuracy: number;
@@ -142,28 +109,40 @@ export class AccuracyMeter {
 export interface EvaluateOptions {
   batchSize?: number;
   encoder: LabelEncoder;
-  format: TargetFormat;
-  /** Also compute the mean loss: a function of (output, batch targets y [N,L]). */
-  loss?: (out: Activity, y: Tensor) => number;
+  /** Decodes and scores the outputs. */
+  task: Task;
+  /** Also compute the mean loss with the task's criterion. */
+  withLoss?: boolean;
   /** Checked between batches; evaluation stops early (returns null) when it returns true. */
   shouldStop?: () => boolean;
   onBatch?: (done: number, total: number) => void;
   topConfusions?: number;
 }
 
+/** The criterion's loss on a batch's output. */
+export function taskLoss(task: Task, output: Activity, y: Tensor): number {
+  const t = task.target(y);
+  try {
+    return task.criterion.forward(output, t);
+  } finally {
+    task.disposeTarget(t, y);
+  }
+}
+
 /** Scores a model (put in evaluate mode) on every image of a source. */
 export async function evaluateModel(model: Module, source: ImageSource, o: EvaluateOptions): Promise<EvalResult | null> {
   model.evaluate();
-  const meter = new AccuracyMeter(o.encoder);
+  const meter = o.task.meter(o.encoder);
   let lossSum = 0;
   let lossN = 0;
   const t0 = performance.now();
   for await (const b of batches(source, { batchSize: o.batchSize ?? 64, shuffle: false, normalize: 'unit' })) {
     try {
       if (o.shouldStop?.()) return null;
-      const d = predictClasses(model, b.x, o.format);
-      if (o.loss) {
-        lossSum += o.loss(model.output, b.y) * d.n;
+      const output = model.forward(b.x);
+      const d = o.task.decode(output);
+      if (o.withLoss) {
+        lossSum += taskLoss(o.task, output, b.y) * d.n;
         lossN += d.n;
       }
       meter.add(d, b.labels);
@@ -179,7 +158,7 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
     charAccuracy: meter.charAccuracy,
     perPosition: meter.perPosition(),
     confusions: meter.confusions(o.topConfusions ?? 10),
-    ...(o.loss ? { loss: lossN ? lossSum / lossN : NaN } : {}),
+    ...(o.withLoss ? { loss: lossN ? lossSum / lossN : NaN } : {}),
     seconds,
     imagesPerSecond: seconds > 0 ? meter.count / seconds : 0,
   };

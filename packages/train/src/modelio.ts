@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { loadModel, saveModel, type Module } from '@captcha-nn/core';
 import { LabelEncoder } from '@captcha-nn/data';
 import type { Preprocessing } from './data';
-import type { TargetFormat } from './metrics';
+import { taskFromSpec, type Task, type TaskSpec } from './task';
 
 export interface CaptchaModelMetadata {
   kind: 'captcha-nn-captcha-model';
@@ -21,7 +21,10 @@ export interface CaptchaModelMetadata {
   blank: 'last';
   /** Characters the model reads (shorter labels are padded with the blank). */
   length: number;
-  targetFormat: TargetFormat;
+  /** What the model outputs and how it is decoded. */
+  task: TaskSpec;
+  /** Folders saved before tasks existed have only this (a text task's format). */
+  targetFormat?: 'tensor' | 'table';
   /** Input: NHWC, height × width × channels, from these steps. */
   input: { height: number; width: number; channels: number };
   preprocessing: Preprocessing;
@@ -62,6 +65,8 @@ export interface LoadedCaptchaModel {
   model: Module;
   metadata: CaptchaModelMetadata;
   encoder: LabelEncoder;
+  /** Decodes the model's outputs (its criterion is unused here). */
+  task: Task;
   dir: string;
 }
 
@@ -72,6 +77,8 @@ export async function loadCaptchaModel(path: string): Promise<LoadedCaptchaModel
   const m = metadata as unknown as CaptchaModelMetadata | undefined;
   if (!m || m.kind !== 'captcha-nn-captcha-model')
     throw new Error(`${dir}/model.json has no captcha-nn captcha metadata (charset, input size): was it saved by 'captcha-nn train'?`);
+  const spec = m.task ?? (m.targetFormat ? { name: 'text' as const, format: m.targetFormat } : undefined);
+  if (!spec) throw new Error(`${dir}/model.json: the metadata names no task (text or classification)`);
   model.evaluate();
-  return { model, metadata: m, encoder: new LabelEncoder(m.charset), dir };
+  return { model, metadata: { ...m, task: spec }, encoder: new LabelEncoder(m.charset), task: taskFromSpec(spec), dir };
 }

@@ -1,22 +1,33 @@
 /**
- * Named model builders for `captcha-nn train --model NAME`. A builder takes
- * the data's shape and returns the example packages' CaptchaModel contract.
+ * Named model builders for `train({ model: NAME })` and `captcha-nn train
+ * --model NAME`. A model package registers its builders when it is
+ * imported; the CLI imports the example packages, and `--import MODULE`
+ * (the trainer's `imports`) brings a user's own.
  */
-import {
-  MultiCrossEntropyCriterion,
-  ReLU,
-  Sequential,
-  SpatialConvolution,
-  SpatialMaxPooling,
-  View,
-  Linear,
-} from '@captcha-nn/core';
-// The example packages' contract, one definition for both sides (type-only: the examples still load lazily).
-import type { CaptchaModel, CaptchaModelOptions } from '@captcha-nn/example-cnn-captcha';
+import { Linear, ReLU, Sequential, SpatialConvolution, SpatialMaxPooling, View, type Module } from '@captcha-nn/core';
+import { textTask, type Task } from './task';
 
-export type { CaptchaModel, CaptchaModelOptions };
+/** The data's shape, as a builder sees it. */
+export interface ModelOptions {
+  /** The registry's variants: `seed` (the 2016 network) or `compact` (sized for CPU training). */
+  variant: 'seed' | 'compact';
+  /** Classes per position (LabelEncoder.numClasses: the charset plus the blank). */
+  numClasses: number;
+  /** Positions the model reads (the longest label). */
+  length: number;
+  /** Input image, NHWC. */
+  height: number;
+  width: number;
+  channels: number;
+}
 
-export type ModelBuilder = (opts: CaptchaModelOptions) => CaptchaModel | Promise<CaptchaModel>;
+/** A built model and the task it is trained for (which owns the criterion). */
+export interface ModelParts {
+  model: Module;
+  task: Task;
+}
+
+export type ModelBuilder = (opts: ModelOptions) => ModelParts | Promise<ModelParts>;
 
 interface Entry {
   builder: ModelBuilder;
@@ -27,19 +38,19 @@ const registry = new Map<string, Entry>();
 
 /** Adds (or replaces) a named model builder. */
 export function registerModel(name: string, builder: ModelBuilder, description = ''): void {
-  if (!/^[A-Za-z][\w-]*$/.test(name)) throw new Error(`model names are letters, digits, - and _ (starting with a letter); got '${name}'`);
+  if (!/^[A-Za-z][\w-]*$/.test(name)) throw new Error(`registerModel: names are letters, digits, - and _ (starting with a letter); got '${name}'`);
   registry.set(name, { builder, description });
 }
 
-/** Names and descriptions of the registered models. */
+/** Names and descriptions of the registered models, by name. */
 export function listModels(): Array<{ name: string; description: string }> {
-  return [...registry].map(([name, e]) => ({ name, description: e.description }));
+  return [...registry].map(([name, e]) => ({ name, description: e.description })).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The builder registered as `name`; throws listing the known names. */
 export function getModelBuilder(name: string): ModelBuilder {
   const e = registry.get(name);
-  if (!e) throw new Error(`unknown model '${name}' (known: ${[...registry.keys()].join(', ')})`);
+  if (!e) throw new Error(`unknown model '${name}' (known: ${listModels().map((m) => m.name).join(', ')})`);
   return e.builder;
 }
 
@@ -47,41 +58,20 @@ export function hasModel(name: string): boolean {
   return registry.has(name);
 }
 
-// The example packages are imported when used, so the CLI starts fast and a
-// missing example build is reported when it is asked for, not at start-up.
-/**
- * Imports an example package by name. The specifier is a variable on
- * purpose: the package is resolved at run time (and typed by the contract
- * above), so this package builds whatever state the examples' builds are in.
- */
-async function importExample<T>(pkg: string, exportName: string): Promise<T> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pkg)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`cannot load ${pkg} (${(e as Error).message}); build it first: npm run build -w ${pkg}`);
+/** Throws a RangeError naming `who` on a non-positive-integer size or an unknown variant. */
+export function checkModelOptions(o: ModelOptions, who: string): void {
+  for (const k of ['numClasses', 'length', 'height', 'width', 'channels'] as const) {
+    const v = o[k];
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${who}: ${k} must be a positive integer, got ${v}`);
   }
-  const fn = mod[exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[exportName];
-  if (typeof fn !== 'function') throw new Error(`${pkg} does not export ${exportName}()`);
-  return fn as T;
+  if (o.variant !== 'seed' && o.variant !== 'compact') throw new RangeError(`${who}: unknown variant '${String(o.variant)}' (seed | compact)`);
 }
-
-registerModel(
-  'cnn',
-  async (o) => (await importExample<ModelBuilder>('@captcha-nn/example-cnn-captcha', 'buildCnnCaptcha'))(o),
-  'VGG-style CNN, all characters at once (examples/cnn-captcha)',
-);
-registerModel(
-  'crnn',
-  async (o) => (await importExample<ModelBuilder>('@captcha-nn/example-rnn-captcha', 'buildCrnnCaptcha'))(o),
-  'CNN features + recurrent head (examples/rnn-captcha)',
-);
 
 /**
  * A very small CNN (two 3×3 conv + pool stages and a linear layer) for smoke
  * tests and quick experiments; the variant is ignored.
  */
-export function buildTinyCaptcha(o: CaptchaModelOptions): CaptchaModel {
+export function buildTinyCaptcha(o: ModelOptions): ModelParts {
   const h = Math.floor(Math.floor(o.height / 2) / 2);
   const w = Math.floor(Math.floor(o.width / 2) / 2);
   if (h < 1 || w < 1) throw new Error(`tiny: the input ${o.width}x${o.height} is too small (at least 4x4)`);
@@ -96,6 +86,6 @@ export function buildTinyCaptcha(o: CaptchaModelOptions): CaptchaModel {
     new Linear(16 * h * w, o.length * o.numClasses),
     new View(-1, o.length, o.numClasses),
   );
-  return { model, criterion: new MultiCrossEntropyCriterion(), targetFormat: 'tensor' };
+  return { model, task: textTask('tensor') };
 }
 registerModel('tiny', buildTinyCaptcha, 'a very small CNN for smoke tests and quick experiments');

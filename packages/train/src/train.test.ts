@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { loadSafetensors, type Module, type Tensor } from '@captcha-nn/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
-import { evaluateRun } from './commands/eval';
-import { predictFiles } from './commands/predict';
+import { evaluateRun } from './evaluate';
+import { predictFiles } from './predict';
 import { batches, generatorSource, runGenerate } from '@captcha-nn/data';
 import { makeGenerator } from './data';
-import { decodeOutput, type Decoded } from './metrics';
+import type { Decoded } from './metrics';
+import { textTask } from './task';
 import { loadCaptchaModel } from './modelio';
-import { train, type TrainOptions } from './trainer';
-import { TINY_DATA, tempDir } from './test/helpers';
+import type { TrainOptions } from './options';
+import { train } from './trainer';
+import { TINY_DATA, metricsOf, tempDir, tensorsOf } from './test/helpers';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -38,23 +40,6 @@ async function probeBatch(): Promise<{ x: Tensor; labels: string[] }> {
   throw new Error('unreachable');
 }
 
-async function tensorsOf(path: string): Promise<Record<string, Float32Array | Int32Array>> {
-  const { tensors } = await loadSafetensors(path);
-  const out: Record<string, Float32Array | Int32Array> = {};
-  for (const [k, t] of Object.entries(tensors)) {
-    out[k] = (t as Tensor).dataSync() as Float32Array;
-    (t as Tensor).dispose();
-  }
-  return out;
-}
-
-const metrics = (out: string) =>
-  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    // wall-clock fields differ between runs
-    .map(({ seconds: _s, samplesPerSecond: _p, time: _t, ...rest }) => rest);
 
 describe('train → save → load → predict → eval', () => {
   it('learns (the loss falls), keeps the best model, and the loaded model predicts exactly as the trained one', async () => {
@@ -69,7 +54,7 @@ describe('train → save → load → predict → eval', () => {
         losses.push(rec.trainLoss);
         if (isBest) {
           model!.evaluate();
-          bestPrediction = decodeOutput(model!.forward(probe.x), 'tensor');
+          bestPrediction = textTask('tensor').decode(model!.forward(probe.x));
         }
       },
     });
@@ -84,7 +69,7 @@ describe('train → save → load → predict → eval', () => {
     const loaded = await loadCaptchaModel(opts.out);
     expect(loaded.metadata.charset).toBe('ab12');
     expect(loaded.metadata.input).toEqual({ height: 16, width: 48, channels: 1 });
-    const again = decodeOutput(loaded.model.forward(probe.x), 'tensor');
+    const again = loaded.task.decode(loaded.model.forward(probe.x));
     expect(Array.from(again.classes)).toEqual(Array.from(bestPrediction!.classes));
     expect(Array.from(again.probs)).toEqual(Array.from(bestPrediction!.probs));
     probe.x.dispose();
@@ -127,7 +112,7 @@ describe('train → save → load → predict → eval', () => {
     const b1 = await train(parts, { signal: ctl.signal, onStep: (s) => s.step === 6 && ctl.abort() });
     expect(b1.status).toBe('interrupted');
     const st = await readCheckpointState(join(parts.out, 'checkpoint.safetensors'));
-    expect([st.epoch, st.batchInEpoch, st.step]).toEqual([1, 2, 6]);
+    expect([st.epoch, st.position, st.step]).toEqual([1, 16, 6]);
     const b2 = await train({ out: parts.out, resume: true, epochs: 2 });
     expect([b2.status, b2.step]).toEqual(['completed', 8]);
     const b3 = await train({ out: parts.out, resume: true, epochs: 3 });
@@ -142,7 +127,7 @@ describe('train → save → load → predict → eval', () => {
     const sb = await readCheckpointState(b3.checkpoint);
     expect(sb.optimScalars).toEqual(sa.optimScalars);
     expect([sb.step, sb.epoch, sb.samples]).toEqual([sa.step, sa.epoch, sa.samples]);
-    expect(metrics(parts.out)).toEqual(metrics(whole.out));
+    expect(metricsOf(parts.out)).toEqual(metricsOf(whole.out));
     expect(await tensorsOf(join(parts.out, 'best/weights.safetensors'))).toEqual(await tensorsOf(join(whole.out, 'best/weights.safetensors')));
   });
 

@@ -1,63 +1,8 @@
 /** `captcha-nn predict`: the text a trained model reads in each image, with its confidence. */
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { ready, setBackend, tf } from '@captcha-nn/core';
-import { decodeImage, normalizeInto, type ImageBuffer } from '@captcha-nn/data';
-import { predictClasses, textOf } from '../metrics';
-import { loadCaptchaModel, type LoadedCaptchaModel } from '../modelio';
+import { ready, setBackend } from '@captcha-nn/core';
+import { loadCaptchaModel, predictFiles } from '@captcha-nn/train';
 import { parsePositiveInt } from '../parse';
-
-export interface Prediction {
-  file: string;
-  text: string;
-  /** Product of the per-position probabilities of the chosen characters. */
-  confidence: number;
-  error?: string;
-}
-
-/** An image file prepared as the model's training data was: channels, size, x/255. */
-export async function loadImageFor(file: string, m: LoadedCaptchaModel): Promise<ImageBuffer<Uint8Array>> {
-  const prep = m.metadata.preprocessing;
-  const bytes = await readFile(file);
-  let img = await decodeImage(bytes, { channels: prep.channels });
-  if (img.width !== prep.width || img.height !== prep.height)
-    img = await decodeImage(bytes, { channels: prep.channels, size: { width: prep.width, height: prep.height }, fit: 'resize' });
-  return img;
-}
-
-/** Reads every file (library form of `captcha-nn predict`); unreadable files get `error`. */
-export async function predictFiles(m: LoadedCaptchaModel, files: string[], batchSize = 32): Promise<Prediction[]> {
-  const { height: H, width: W, channels: C } = m.metadata.input;
-  const out: Prediction[] = [];
-  for (let s = 0; s < files.length; s += batchSize) {
-    const chunk = files.slice(s, s + batchSize);
-    const images = await Promise.all(
-      chunk.map(async (f) => {
-        try {
-          return { f, img: await loadImageFor(f, m) };
-        } catch (e) {
-          return { f, error: (e as Error).message };
-        }
-      }),
-    );
-    const good = images.filter((x): x is { f: string; img: ImageBuffer<Uint8Array> } => 'img' in x && !!x.img);
-    const results = new Map<string, Prediction>();
-    if (good.length) {
-      const px = H * W * C;
-      const data = new Float32Array(good.length * px);
-      good.forEach((g, i) => normalizeInto(g.img.data, C, 'unit', data, i * px));
-      const x = tf.tensor4d(data, [good.length, H, W, C]);
-      try {
-        const d = predictClasses(m.model, x, m.metadata.targetFormat);
-        good.forEach((g, i) => results.set(g.f, { file: g.f, ...textOf(d, i, m.encoder) }));
-      } finally {
-        x.dispose();
-      }
-    }
-    for (const im of images) out.push(results.get(im.f) ?? { file: im.f, text: '', confidence: 0, error: 'error' in im ? im.error : 'not read' });
-  }
-  return out;
-}
 
 export function addPredictCommand(program: Command): Command {
   return program

@@ -3,11 +3,8 @@ import { relative } from 'node:path';
 import { Command, Option } from 'commander';
 import { physicalCores } from '@captcha-nn/core';
 import { AUGMENT_PRESETS, SIMPLE_PRESETS, type AugmentPreset, type LengthSpec } from '@captcha-nn/data';
-import type { DataSpec } from '../data';
+import { OPTIMIZERS, RESUMABLE_OPTIONS, SCHEDULES, hasModel, importModules, listModels, progressCallbacks, train, type DataSpec, type TrainOptions } from '@captcha-nn/train';
 import { parseFraction, parseLabels, parseLength, parseNonNegativeNumber, parsePositiveInt, parsePositiveNumber, parseSize } from '../parse';
-import { progressCallbacks } from '../progress';
-import { hasModel, listModels } from '../registry';
-import { OPTIMIZERS, RESUMABLE_OPTIONS, SCHEDULES, train, type TrainOptions } from '../trainer';
 
 interface TrainCliOptions {
   model?: string;
@@ -37,6 +34,7 @@ interface TrainCliOptions {
   timeLimit?: number;
   backend?: string;
   workers?: number;
+  import?: string[];
   seed: string;
   out?: string;
   resume?: boolean;
@@ -46,8 +44,8 @@ interface TrainCliOptions {
 const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit'] as const;
 const GENERATE_ONLY = ['preset', 'length', 'trainSize', 'valSize', 'fresh'] as const;
 const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-/** The resumable options that are command-line flags (`imports` is a library option). */
-const RESUMABLE_FLAGS = RESUMABLE_OPTIONS.filter((k) => k !== 'imports');
+/** The resumable options as the command line names them (`imports` is `--import`). */
+const RESUMABLE_FLAGS = RESUMABLE_OPTIONS.map((k) => (k === 'imports' ? 'import' : k));
 
 export function addTrainCommand(program: Command): Command {
   return program
@@ -80,16 +78,22 @@ export function addTrainCommand(program: Command): Command {
     .addOption(new Option('--optim <name>', 'optimizer (@captcha-nn/core optim)').choices([...OPTIMIZERS]).default('adam'))
     .option('--momentum <m>', 'momentum for --optim sgd (default 0.9)', parseFraction)
     .option('--weight-decay <wd>', 'L2 weight decay (default 0)', parseNonNegativeNumber)
-    .addOption(new Option('--schedule <s>', 'learning-rate schedule: none, or cosine from --lr to 2% of it over the planned steps').choices([...SCHEDULES]).default('none'))
-    .option('--time-limit <minutes>', 'stop after the step in which the run\'s training time passes this, then validate and save (0: none)', parseNonNegativeNumber)
+    .addOption(
+      new Option('--schedule <s>', 'learning rate over the run: constant --lr; step (x0.1 at 50% and 75%); cosine down to 2% of --lr; onecycle (warm-up over 30%, then cosine)')
+        .choices([...SCHEDULES])
+        .default('constant'),
+    )
+    .option('--time-limit <minutes>', 'stop after the step in which the run\'s training time reaches this, then validate and save; the schedule anneals over it (0: none)', parseNonNegativeNumber)
     .option('--backend <name>', 'tfjs backend: wasm (default, or CAPTCHA_NN_BACKEND), cpu, …')
     .option('--workers <n>', 'data-parallel workers, each batch split over them (default: the physical cores; 1: no worker threads)', parsePositiveInt)
+    .option('--import <module...>', 'modules to import first: packages or files that register models (registerModel) or module classes')
     .option('--seed <seed>', 'seed for initialisation, data order, generated images and the validation split', '1')
     .option('-o, --out <dir>', 'run folder: checkpoint, best/ model, metrics.jsonl, curves.png (default runs/<model>)')
     .option('--resume', 'continue the run in --out from its checkpoint, exactly (same steps and weights as an uninterrupted run)')
     .option('--no-progress', 'no progress bar (plain log lines)')
     .action(async function (this: Command, o: TrainCliOptions) {
       const fromCli = (k: string) => this.getOptionValueSource(k) === 'cli';
+      await importModules(o.import);
       let options: Parameters<typeof train>[0];
       if (o.resume) {
         if (!o.out) this.error('error: --resume needs --out <dir>, the run folder to continue', { code: 'captcha-nn.resumeWithoutOut' });
@@ -107,6 +111,7 @@ export function addTrainCommand(program: Command): Command {
           ...(fromCli('backend') ? { backend: o.backend } : {}),
           ...(fromCli('workers') ? { workers: o.workers } : {}),
           ...(fromCli('timeLimit') ? { timeLimit: o.timeLimit } : {}),
+          ...(fromCli('import') ? { imports: o.import } : {}),
         };
       } else {
         if (!o.model) this.error(`error: required option '--model <name>' not specified (known: ${listModels().map((m) => m.name).join(', ')})`, { code: 'captcha-nn.missingModel' });
@@ -215,6 +220,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
     ...(o.backend ? { backend: o.backend } : {}),
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.import?.length ? { imports: o.import } : {}),
     seed: o.seed,
   };
 }

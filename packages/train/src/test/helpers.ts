@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadSafetensors, type Tensor } from '@captcha-nn/core';
 import type { GenerateDataSpec } from '../data';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'captcha-nn-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'captcha-nn-train-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -22,5 +23,22 @@ export const TINY_DATA: GenerateDataSpec & { channels: 'gray' } = {
   channels: 'gray',
 };
 
-/** The same data as command-line arguments. */
-export const TINY_ARGS = ['--generate', 'simple', '--size', '48x16', '--length', '2', '--charset', 'ab12', '--val-size', '16'];
+/** Every tensor of a safetensors file (a checkpoint or weights), as plain arrays. */
+export async function tensorsOf(path: string): Promise<Record<string, Float32Array | Int32Array>> {
+  const { tensors } = await loadSafetensors(path);
+  const out: Record<string, Float32Array | Int32Array> = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    out[k] = (t as Tensor).dataSync() as Float32Array;
+    (t as Tensor).dispose();
+  }
+  return out;
+}
+
+/** A run's metrics.jsonl records without their wall-clock fields (which differ between runs). */
+export function metricsOf(out: string): Array<Record<string, unknown>> {
+  return readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .map(({ seconds: _s, samplesPerSecond: _p, time: _t, ...rest }) => rest);
+}

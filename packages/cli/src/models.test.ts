@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import { listModels, type GenerateDataSpec } from '@captcha-nn/train';
+import { trainAndReload } from '@captcha-nn/train/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+// The program imports the example packages, which register their models.
+import './program';
+import { tempDir } from './test/helpers';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+
+const DATA: GenerateDataSpec = { kind: 'generate', generator: 'simple', preset: 'seed', length: 2, size: { width: 48, height: 16 }, charset: 'ab12', trainSize: 16, valSize: 8, fresh: false };
+
+describe('the models the CLI offers', () => {
+  it('include the examples', () => {
+    expect(listModels().map((m) => m.name)).toEqual(expect.arrayContaining(['cnn', 'crnn', 'tiny']));
+  });
+
+  // Every registered model, through the one trainer: the saved best model reads exactly as the trained one.
+  describe.each(listModels().map((m) => [m.name]))('--model %s --variant compact', (name) => {
+    it('trains, saves and loads back with identical predictions', async () => {
+      const r = await trainAndReload(name, DATA, join(tmp.dir, name));
+      expect(r.steps).toBe(4);
+      expect(r.savedSpec).toEqual(r.spec);
+      expect(Array.from(r.loaded.classes)).toEqual(Array.from(r.trained.classes));
+      expect(Array.from(r.loaded.probs)).toEqual(Array.from(r.trained.probs));
+    });
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * One epoch's training steps: the epoch's seeded order from the run's
+ * position, the scheduled learning rate, the step (fused over the
+ * data-parallel replicas, or forward/backward here), and the running sums.
+ */
+import { manualSeed, scheduledRate, type Tensor } from '@captcha-nn/core';
+import { batches, createRng, permutation, subset, type Batch } from '@captcha-nn/data';
+import { runProgress } from './clock';
+import { scheduleOf } from './options';
+import type { Run } from './run';
+import type { StepInfo } from './trainer';
+
+export type EpochEnd = 'done' | 'interrupted' | 'time-limit';
+
+interface StepOutcome {
+  loss: number;
+  /** Characters right and counted (not measured with data-parallel replicas: the fused step keeps no outputs). */
+  right: number;
+  chars: number;
+}
+
+/** Characters of `y` (blank padding excluded) that the decoded classes match. */
+function countRight(classes: Int32Array, y: Tensor, blank: number): { right: number; chars: number } {
+  const want = y.dataSync();
+  let right = 0;
+  let chars = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === blank) continue;
+    chars++;
+    if (classes[i] === want[i]) right++;
+  }
+  return { right, chars };
+}
+
+/** One optimizer step on a batch, at the run's current learning rate. */
+async function step(run: Run, b: Batch): Promise<StepOutcome> {
+  const { model, task, optimizer, dp } = run;
+  const target = task.target(b.y);
+  try {
+    model.training();
+    manualSeed(`${run.options.seed}:${run.step}`);
+    model.zeroGradParameters();
+    if (dp) {
+      const loss = await dp.backward(task.criterion, b.x, target);
+      optimizer.step(loss);
+      return { loss, right: 0, chars: 0 };
+    }
+    const output = model.forward(b.x);
+    const loss = task.criterion.forward(output, target);
+    model.backward(b.x, task.criterion.backward(output, target));
+    optimizer.step(loss);
+    return { loss, ...countRight(task.decode(output).classes, b.y, run.data.encoder.blank) };
+  } finally {
+    task.disposeTarget(target, b.y);
+  }
+}
+
+/**
+ * The learning rate of the next step, and whether it is the last one the
+ * time limit allows (then it is the schedule's final rate).
+ */
+function nextRate(run: Run): { rate: number; last: boolean } {
+  const { timeLimit } = run.options;
+  const projected = run.clock.elapsed() + run.clock.stepSeconds;
+  const last = timeLimit > 0 && projected >= timeLimit * 60;
+  const p = last ? 1 : runProgress(run.step, run.scheduleSteps, projected, timeLimit);
+  return { rate: scheduledRate(scheduleOf(run.options), p), last };
+}
+
+function stepInfo(run: Run, o: StepOutcome, n: number): StepInfo {
+  const s = run.sums;
+  const measured = !run.dp;
+  return {
+    epoch: run.epoch + 1,
+    epochs: run.options.epochs,
+    batch: s.batches,
+    stepsPerEpoch: run.stepsPerEpoch,
+    step: run.step,
+    totalSteps: run.totalSteps,
+    loss: o.loss,
+    accuracy: measured ? (o.chars ? o.right / o.chars : 0) : null,
+    epochLoss: s.lossSum / s.batches,
+    epochAccuracy: measured ? (s.chars ? s.charsRight / s.chars : 0) : null,
+    learningRate: run.learningRate,
+    samplesPerSecond: s.seconds > 0 ? s.samples / s.seconds : n,
+    eta: s.batches > 0 ? (s.seconds / s.batches) * (run.totalSteps - run.step) : 0,
+  };
+}
+
+/**
+ * Trains the rest of the run's epoch. Returns 'done' when the epoch's data
+ * is used up (the position is then its size), or why it stopped early.
+ */
+export async function trainEpoch(run: Run, cb: { onStep?(info: StepInfo): void; onEpochStart?(epoch: number, epochs: number, batchesDone: number, stepsPerEpoch: number): void; signal?: AbortSignal }): Promise<EpochEnd> {
+  const { options: o } = run;
+  cb.onEpochStart?.(run.epoch + 1, o.epochs, run.sums.batches, run.stepsPerEpoch);
+  const source = run.data.trainSource(run.epoch);
+  if (run.position >= source.size) return 'done';
+  const order = permutation(source.size, createRng('shuffle', o.seed, run.epoch));
+  const from = run.position;
+  // A step's time runs from the end of the previous one, so waiting for a batch counts.
+  let tLast = run.clock.read();
+  for await (const b of batches(subset(source, order.subarray(from)), { batchSize: o.batchSize, shuffle: false, normalize: 'unit' })) {
+    const { rate, last } = nextRate(run);
+    run.learningRate = run.optimizer.config.learningRate = rate;
+    const n = b.labels.length;
+    let outcome: StepOutcome;
+    try {
+      outcome = await step(run, b);
+    } finally {
+      b.dispose();
+    }
+    if (!Number.isFinite(outcome.loss))
+      throw new Error(
+        `the loss is ${outcome.loss} at step ${run.step + 1}: training diverged. Start a new run (another --out) with a lower --lr than ${o.lr}` +
+          `${o.schedule === 'constant' ? ' or a decaying --schedule' : ''}; the checkpoint in ${run.paths.out} holds the weights of epoch ${run.epoch}'s start or its last interruption`,
+      );
+    const now = run.clock.read();
+    const seconds = now - tLast;
+    tLast = now;
+    run.clock.stepTook(seconds);
+    run.step++;
+    run.samples += n;
+    run.position = from + b.end;
+    const s = run.sums;
+    s.seconds += seconds;
+    s.lossSum += outcome.loss;
+    s.batches++;
+    s.charsRight += outcome.right;
+    s.chars += outcome.chars;
+    s.samples += n;
+    cb.onStep?.(stepInfo(run, outcome, n));
+    // Let signal handlers and timers run: prefetched batches resolve without a macrotask turn.
+    await new Promise<void>((r) => setImmediate(r));
+    if (cb.signal?.aborted) return 'interrupted';
+    // Only a step run as the last one stops the run, so it always ends at the schedule's final rate
+    // (a step that overran the budget is followed by one such step).
+    if (last) {
+      // The epoch may have ended with this very batch.
+      if (run.position >= source.size) run.position = source.size;
+      return 'time-limit';
+    }
+  }
+  run.position = source.size;
+  return 'done';
+}

@@ -1,0 +1,65 @@
+/** Evaluating a saved model on a folder or on generated captchas (the library form of `captcha-nn eval`). */
+import { generatorSource, type ImageSource, type LabelSource, type LengthSpec } from '@captcha-nn/data';
+import { makeGenerator, openEvalFolder } from './data';
+import { evaluateModel, type EvalResult } from './metrics';
+import { loadCaptchaModel, type LoadedCaptchaModel } from './modelio';
+
+export interface EvaluateRequest {
+  model: string;
+  data?: { dir: string; labels?: LabelSource };
+  generate?: { generator: 'simple' | 'svg'; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
+  batchSize?: number;
+  top?: number;
+}
+
+/** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
+export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaModel): Promise<EvalResult & { source: string }> {
+  const m = loaded ?? (await loadCaptchaModel(req.model));
+  const { metadata: meta, encoder } = m;
+  let source: ImageSource;
+  let what: string;
+  if (req.data) {
+    source = await openEvalFolder(req.data.dir, meta.preprocessing, meta.charset, meta.length, req.data.labels ?? 'filename');
+    what = req.data.dir;
+  } else if (req.generate) {
+    const g = req.generate;
+    const gen = makeGenerator(
+      {
+        generator: g.generator,
+        preset: (g.preset ?? 'seed') as never,
+        length: g.length ?? meta.length,
+        size: g.size ?? { width: meta.input.width, height: meta.input.height },
+        charset: meta.charset,
+      },
+      g.seed,
+    );
+    if (gen.width !== meta.input.width || gen.height !== meta.input.height)
+      throw new Error(`--size ${gen.width}x${gen.height} differs from the model's input ${meta.input.width}x${meta.input.height}`);
+    if (gen.maxLength > meta.length) throw new Error(`--length up to ${gen.maxLength} is longer than the ${meta.length} characters the model reads`);
+    source = { ...generatorSource(gen, { count: g.count, format: meta.preprocessing.channels }), maxLength: meta.length };
+    what = `${g.count} generated ${g.generator} captchas (seed ${g.seed})`;
+  } else {
+    throw new Error('nothing to evaluate on: pass --data DIR or --generate simple|svg');
+  }
+  const r = await evaluateModel(m.model, source, { batchSize: req.batchSize ?? 64, encoder, task: m.task, topConfusions: req.top ?? 10 });
+  return { ...r!, source: what };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+export function formatEval(r: EvalResult & { source: string }): string {
+  const lines = [
+    `${r.count} captchas from ${r.source}`,
+    `whole-captcha accuracy  ${pct(r.captchaAccuracy)}`,
+    `per-character accuracy  ${pct(r.charAccuracy)}`,
+    `per position            ${r.perPosition.map((a, i) => `${i + 1}: ${pct(a)}`).join('  ')}`,
+    `speed                   ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(2)} s)`,
+  ];
+  if (r.confusions.length) {
+    lines.push('most confused (truth -> predicted: count)');
+    for (const c of r.confusions) lines.push(`  ${c.truth} -> ${c.predicted === '' ? '(nothing)' : c.predicted}: ${c.count}`);
+  } else {
+    lines.push('no character errors');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,39 @@
+/**
+ * @captcha-nn/train: the one training stack. Every model, the examples'
+ * and a user's own, trains, evaluates and predicts through it; the
+ * `captcha-nn` command is a thin shell over it.
+ */
+// The trainer and its options
+export { train } from './trainer';
+export type { TrainCallbacks, TrainResult, StartInfo, StepInfo, ResumeOptions } from './trainer';
+export { resolveTrainOptions, mergeResumeOptions, defaultLearningRate, scheduleOf, OPTIMIZERS, SCHEDULES, RESUMABLE_OPTIONS, DEFAULTS } from './options';
+export type { TrainOptions } from './options';
+export { RunClock, runProgress } from './clock';
+export { importModules } from './run';
+
+// Tasks and the model registry
+export { textTask, classificationTask, taskFromSpec } from './task';
+export type { Task, TaskSpec } from './task';
+export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha } from './registry';
+export type { ModelOptions, ModelParts, ModelBuilder } from './registry';
+
+// Data
+export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths } from './data';
+export type { DataSpec, FolderDataSpec, GenerateDataSpec, Preprocessing, RunData, ChannelFormat } from './data';
+
+// Scoring, evaluation and prediction
+export { evaluateModel, taskLoss, textOf, AccuracyMeter } from './metrics';
+export type { EvalResult, Confusion, Decoded, EvaluateOptions } from './metrics';
+export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
+export { predictFiles, loadImageFor, type Prediction } from './predict';
+
+// Saved models, checkpoints and run outputs
+export { saveCaptchaModel, loadCaptchaModel, resolveModelDir } from './modelio';
+export type { CaptchaModelMetadata, LoadedCaptchaModel } from './modelio';
+export { saveCheckpoint, loadCheckpoint, readCheckpointState, CHECKPOINT_FILE } from './checkpoint';
+export type { CheckpointState, BestRecord, EpochSums } from './checkpoint';
+export { renderCurves, writeCurves, type EpochRecord } from './curves';
+
+// Data parallelism and progress
+export { trainingWorkers, openDataParallel, type WorkerPlan, type DataParallelSetup } from './workers';
+export { progressCallbacks, formatDuration, formatEpoch } from './progress';

@@ -1,0 +1,109 @@
+/** The options that define a training run, their defaults and their checks. */
+import { resolve } from 'node:path';
+import { SCHEDULES, checkSchedule, methods, type OptimName, type Schedule, type ScheduleName } from '@captcha-nn/core';
+import { dataSpecWithAbsolutePaths, type DataSpec } from './data';
+
+export const OPTIMIZERS = Object.keys(methods) as OptimName[];
+export { SCHEDULES };
+
+/** Everything that defines a run. Saved in the checkpoint; `--resume` reads it back. */
+export interface TrainOptions {
+  /** Registry name: cnn, crnn, tiny, or one added with registerModel. */
+  model: string;
+  variant: 'seed' | 'compact';
+  data: DataSpec;
+  epochs: number;
+  batchSize: number;
+  /** Learning rate (the optimizer's learningRate; a schedule's peak). */
+  lr: number;
+  optim: OptimName;
+  /** SGD momentum (default 0.9 for sgd). */
+  momentum?: number;
+  /** L2 weight decay added to the gradients (the optimizer's weightDecay; default 0). */
+  weightDecay: number;
+  /**
+   * The learning-rate schedule (core's `scheduledRate`), set before every
+   * step from the run's progress: the fraction of the planned steps, or,
+   * with `timeLimit`, of the time budget where that is further along.
+   */
+  schedule: ScheduleName;
+  /**
+   * Stop after the step during which the run's training time (resumed
+   * sessions included) reaches this many minutes, then validate, save the
+   * best model and a checkpoint. The schedule anneals over it. 0: no limit.
+   */
+  timeLimit: number;
+  /** tfjs backend (default: CAPTCHA_NN_BACKEND, else wasm). */
+  backend?: string;
+  /** Data-parallel replicas (DataParallelTable): 1 (default) trains in this thread only. */
+  workers: number;
+  /**
+   * Module specifiers imported before the model is built, and by each
+   * data-parallel worker before it builds its replica: packages that
+   * register models (`registerModel`) or module classes (`registerModule`).
+   */
+  imports?: string[];
+  seed: string;
+  /** The run folder: checkpoint, best/, metrics.jsonl, curves.png. */
+  out: string;
+}
+
+/** Options a resumed run may change; the others must match the checkpoint. */
+export const RESUMABLE_OPTIONS = ['epochs', 'backend', 'workers', 'timeLimit', 'imports'] as const;
+
+export const DEFAULTS = { variant: 'compact', epochs: 10, batchSize: 32, optim: 'adam', weightDecay: 0, schedule: 'constant', timeLimit: 0, workers: 1, seed: '1' } as const;
+
+/** The default learning rate of each optimizer. */
+export function defaultLearningRate(optim: OptimName): number {
+  return optim === 'sgd' ? 0.05 : optim === 'adadelta' ? 1 : 1e-3;
+}
+
+/** The run's schedule in core's terms. */
+export function scheduleOf(o: Pick<TrainOptions, 'lr' | 'schedule'>): Schedule {
+  return { name: o.schedule, lr: o.lr };
+}
+
+/** Fills defaults and checks values; errors are messages for the user. */
+export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }): TrainOptions {
+  const r = {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+  } as TrainOptions & { resume?: boolean };
+  delete r.resume;
+  // Checkpoints written before schedules were named kept 'none'.
+  if ((r.schedule as string) === 'none') r.schedule = 'constant';
+  if (!r.model) throw new Error('no model: pass --model (cnn, crnn, tiny, …)');
+  if (!r.data) throw new Error('no training data: pass --data DIR or --generate simple|svg');
+  if (r.lr === undefined) r.lr = defaultLearningRate(r.optim);
+  if (r.optim === 'sgd' && r.momentum === undefined) r.momentum = 0.9;
+  if (!OPTIMIZERS.includes(r.optim)) throw new Error(`unknown optimizer '${r.optim}' (known: ${OPTIMIZERS.join(', ')})`);
+  for (const k of ['epochs', 'batchSize', 'workers'] as const)
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`${k} must be a positive integer, got ${r[k]}`);
+  if (!(r.weightDecay >= 0) || !Number.isFinite(r.weightDecay)) throw new Error(`the weight decay must be a number >= 0, got ${r.weightDecay}`);
+  if (!(r.timeLimit >= 0) || !Number.isFinite(r.timeLimit)) throw new Error(`the time limit must be a number of minutes >= 0, got ${r.timeLimit}`);
+  if (!(SCHEDULES as readonly string[]).includes(r.schedule)) throw new Error(`unknown schedule '${r.schedule}' (known: ${SCHEDULES.join(', ')})`);
+  checkSchedule(scheduleOf(r));
+  if (r.imports !== undefined && (!Array.isArray(r.imports) || r.imports.some((m) => typeof m !== 'string'))) throw new Error('imports must be a list of module specifiers');
+  // Relative paths: from here, so that a resumed run in another folder finds the same ones.
+  if (r.imports) r.imports = r.imports.map((m) => (/^\.{1,2}[/\\]/.test(m) ? resolve(m) : m));
+  r.data = dataSpecWithAbsolutePaths(r.data);
+  r.seed = String(r.seed);
+  r.out = resolve(r.out);
+  return r;
+}
+
+/** The checkpoint's options with a resumed run's changes; anything else that differs is an error. */
+export function mergeResumeOptions(saved: TrainOptions, given: Partial<TrainOptions>): TrainOptions {
+  const merged = { ...saved };
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined || k === 'out' || k === 'resume') continue;
+    const before = (saved as unknown as Record<string, unknown>)[k];
+    if ((RESUMABLE_OPTIONS as readonly string[]).includes(k)) (merged as Record<string, unknown>)[k] = v;
+    else if (JSON.stringify(v) !== JSON.stringify(before))
+      throw new Error(
+        `--resume continues the run as it was started; ${k} was ${JSON.stringify(before)} and cannot change ` +
+          `(only ${RESUMABLE_OPTIONS.join(', ')} can). Start a new run with another --out to change it.`,
+      );
+  }
+  return merged;
+}

@@ -1,0 +1,201 @@
+/**
+ * Opening a training run: its options (new, or read back from the
+ * checkpoint for `resume`), its data, model, task and optimizer, and where
+ * it stands. Everything random is a pure function of the seed and the
+ * position (see trainer.ts), so a resumed run only needs the checkpoint.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Optimizer, manualSeed, ready, setBackend, type DataParallelTable, type Module } from '@captcha-nn/core';
+import { CHECKPOINT_FILE, loadCheckpoint, readCheckpointState, type BestRecord, type CheckpointState, type EpochSums } from './checkpoint';
+import { RunClock } from './clock';
+import type { EpochRecord } from './curves';
+import { openRunData, type RunData } from './data';
+import type { EvalResult } from './metrics';
+import { mergeResumeOptions, resolveTrainOptions, type TrainOptions } from './options';
+import { getModelBuilder } from './registry';
+import type { Task } from './task';
+import { trainingWorkers, type WorkerPlan } from './workers';
+
+export interface RunPaths {
+  out: string;
+  checkpoint: string;
+  metrics: string;
+  curves: string;
+  best: string;
+}
+
+/** A run in progress: what it trains and where it stands. The trainer's parts read and advance it. */
+export interface Run {
+  options: TrainOptions;
+  paths: RunPaths;
+  backend: string;
+  data: RunData;
+  model: Module;
+  task: Task;
+  optimizer: Optimizer;
+  workers: WorkerPlan;
+  /** The data-parallel table, once opened (null: one worker). */
+  dp: DataParallelTable | null;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  /** The schedule's horizon in steps, fixed when the run started. */
+  scheduleSteps: number;
+  resumed: boolean;
+  startStep: number;
+  clock: RunClock;
+  /** The epoch in progress (0-based). */
+  epoch: number;
+  /** Items of the epoch's order consumed (see CheckpointState.position). */
+  position: number;
+  step: number;
+  samples: number;
+  sums: EpochSums;
+  best: BestRecord | null;
+  records: EpochRecord[];
+  learningRate: number;
+  lastValidation: EvalResult | null;
+}
+
+export type OpenOptions = Partial<TrainOptions> & { out: string; resume?: boolean };
+
+export const emptySums = (): EpochSums => ({ lossSum: 0, batches: 0, charsRight: 0, chars: 0, samples: 0, seconds: 0 });
+
+export function runPaths(out: string): RunPaths {
+  return { out, checkpoint: join(out, CHECKPOINT_FILE), metrics: join(out, 'metrics.jsonl'), curves: join(out, 'curves.png'), best: join(out, 'best') };
+}
+
+/** Imports the modules that register models or module classes (relative paths are from the working directory). */
+export async function importModules(specifiers: string[] = []): Promise<void> {
+  for (const s of specifiers) {
+    const url = isAbsolute(s) || /^\.{1,2}[/\\]/.test(s) ? pathToFileURL(resolve(s)).href : s;
+    try {
+      await import(url);
+    } catch (e) {
+      throw new Error(`cannot import ${s}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Removes temporary files an earlier, killed session left (atomic writes that never reached their rename). */
+export async function removeStaleTemporaries(paths: RunPaths): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of [paths.out, paths.best]) {
+    if (!existsSync(dir)) continue;
+    for (const f of await readdir(dir)) {
+      if (!f.endsWith('.tmp')) continue;
+      await rm(join(dir, f), { force: true });
+      removed.push(join(dir, f));
+    }
+  }
+  return removed;
+}
+
+/**
+ * The epoch records a checkpoint covers. A torn last line (a power loss
+ * mid-append) is dropped, as is any line for an epoch after the checkpoint.
+ */
+export async function readEpochRecords(path: string, throughEpoch: number): Promise<EpochRecord[]> {
+  if (!existsSync(path)) return [];
+  const lines = (await readFile(path, 'utf8')).split('\n');
+  const records: EpochRecord[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let r: EpochRecord;
+    try {
+      r = JSON.parse(line) as EpochRecord;
+    } catch {
+      if (i === lines.length - 1 || lines.slice(i + 1).every((l) => !l.trim())) return;
+      throw new Error(`${path}: line ${i + 1} is not JSON (only a torn last line is dropped); fix or remove the file to resume`);
+    }
+    if (r.type === 'epoch' && r.epoch <= throughEpoch) records.push(r);
+  });
+  return records;
+}
+
+/** Opens a new run, or (`resume`) the one in `options.out` where its checkpoint left it. */
+export async function openRun(options: OpenOptions, cb: { log?(message: string): void; clock?: () => number } = {}): Promise<Run> {
+  const paths = runPaths(resolve(options.out));
+  let saved: CheckpointState<TrainOptions> | null = null;
+  let opts: TrainOptions;
+  if (options.resume) {
+    if (!existsSync(paths.checkpoint)) throw new Error(`--resume: no checkpoint in ${paths.out} (expected ${CHECKPOINT_FILE})`);
+    saved = await readCheckpointState<TrainOptions>(paths.checkpoint);
+    opts = resolveTrainOptions({ ...mergeResumeOptions(saved.options, options), out: paths.out });
+  } else {
+    opts = resolveTrainOptions(options);
+    if (existsSync(paths.checkpoint))
+      throw new Error(`${paths.out} already holds a training run (${CHECKPOINT_FILE}): pass --resume to continue it, or choose another --out`);
+  }
+
+  await importModules(opts.imports);
+  const backend = opts.backend ? await setBackend(opts.backend) : await ready();
+  const workers = trainingWorkers(opts.workers, opts.batchSize);
+  if (workers.note) cb.log?.(workers.note);
+  const data = await openRunData(opts.data, opts.seed);
+  manualSeed(opts.seed);
+  const { model, task } = await getModelBuilder(opts.model)({
+    variant: opts.variant,
+    numClasses: data.encoder.numClasses,
+    length: data.maxLength,
+    height: data.preprocessing.height,
+    width: data.preprocessing.width,
+    channels: data.preprocessing.channels === 'gray' ? 1 : 3,
+  });
+  const config: Record<string, number> = { learningRate: opts.lr };
+  if (opts.optim === 'sgd') config.momentum = opts.momentum ?? 0.9;
+  if (opts.weightDecay > 0) config.weightDecay = opts.weightDecay;
+  const optimizer = new Optimizer(model, opts.optim, config);
+
+  await mkdir(paths.out, { recursive: true });
+  for (const f of await removeStaleTemporaries(paths)) cb.log?.(`removed ${f}, left by an interrupted write`);
+  const stepsPerEpoch = Math.ceil(data.trainSize / opts.batchSize);
+  const run: Run = {
+    options: opts,
+    paths,
+    backend,
+    data,
+    model,
+    task,
+    optimizer,
+    workers,
+    dp: null,
+    stepsPerEpoch,
+    totalSteps: stepsPerEpoch * opts.epochs,
+    scheduleSteps: stepsPerEpoch * opts.epochs,
+    resumed: saved !== null,
+    startStep: 0,
+    clock: new RunClock(cb.clock, 0),
+    epoch: 0,
+    position: 0,
+    step: 0,
+    samples: 0,
+    sums: emptySums(),
+    best: null,
+    records: [],
+    learningRate: opts.lr,
+    lastValidation: null,
+  };
+  if (saved) await restore(run, saved, cb.clock);
+  else await rm(paths.metrics, { force: true });
+  return run;
+}
+
+/** Puts a run where its checkpoint left it: weights, optimizer, counters, data position, metrics. */
+async function restore(run: Run, saved: CheckpointState<TrainOptions>, clock?: () => number): Promise<void> {
+  const s = await loadCheckpoint<TrainOptions>(run.paths.checkpoint, run.model, run.optimizer);
+  run.epoch = s.epoch;
+  run.position = s.position ?? (s.batchInEpoch ?? 0) * saved.options.batchSize;
+  run.step = run.startStep = s.step;
+  run.samples = s.samples;
+  run.best = s.best;
+  run.sums = s.epochSums;
+  run.scheduleSteps = s.scheduleSteps ?? run.stepsPerEpoch * saved.options.epochs;
+  run.learningRate = s.learningRate ?? run.options.lr;
+  run.clock = new RunClock(clock, s.seconds);
+  // Keep the metrics of the epochs the checkpoint covers (a crash may have left a later or torn line).
+  run.records = await readEpochRecords(run.paths.metrics, s.epoch);
+  await writeFile(run.paths.metrics, run.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+}
