@@ -182,11 +182,6 @@ export function buildResnet(spec) {
   return { model: net, criterion: new CrossEntropyCriterion() };
 }
 
-/** Whether the core exports the recurrent modules case (b) needs. */
-export function haveRnn() {
-  return typeof core.SeqLSTM === 'function' && typeof core.Sequencer === 'function' && typeof core.FastLSTM === 'function';
-}
-
 /**
  * Case (b): an LSTM over spec.steps steps, input [T, N, inputSize]
  * (time-major, rnn's default), output [T, N, hidden], MSE loss.
@@ -199,7 +194,6 @@ export function haveRnn() {
  * [N, T, hidden] target into that table.
  */
 export function buildLstm(spec, variant = 'SeqLSTM', { batchFirst = false } = {}) {
-  if (!haveRnn()) throw new Error('recurrent modules are not exported by @captcha-nn/core yet');
   if (variant === 'SeqLSTM')
     return { model: new core.SeqLSTM(spec.inputSize, spec.hidden, { batchFirst }), criterion: new MSECriterion() };
   const seq = new core.Sequencer(new core.FastLSTM(spec.inputSize, spec.hidden));

@@ -12,16 +12,14 @@ export function renderTables(doc) {
   const n = doc.machine.cores;
   const steps = doc.options.steps;
   const name = (r) => r.id.slice(2);
-  // 'pending': results written before the harness measured it.
-  const cell = (m) => (m?.skipped === 'pending' || m?.status === 'pending' ? 'n/a (pending)' : fmtMs(m));
   const out = [];
   out.push(`Training step, ms (median of n timed steps; '*' = fewer than ${steps}):\n`);
   out.push(table(
     ['case', 'backend', 'batch', 'ours classic', 'ours fused', 'tfjs-layers', 'PyTorch 1T', `PyTorch ${n}T`, `data-parallel (${n} workers)`],
     results.map((r) => [
       name(r), r.backend, String(r.batch),
-      cell(r.ours?.classic), cell(r.ours?.fused), cell(r.layers?.train),
-      cell(r.torch1?.train), cell(r.torchAll?.train), cell(r.dataParallel),
+      fmtMs(r.ours?.classic), fmtMs(r.ours?.fused), fmtMs(r.layers?.train),
+      fmtMs(r.torch1?.train), fmtMs(r.torchAll?.train), fmtMs(r.dataParallel),
     ]),
   ));
   out.push('\nRatios of medians (> 1 = ours slower) and batch-1 inference, ms (evaluate mode):\n');
@@ -31,16 +29,15 @@ export function renderTables(doc) {
       name(r), r.backend,
       fmtRatio(r.ratios.classicOverFused), fmtRatio(r.ratios.fusedOverTorch1), fmtRatio(r.ratios.classicOverTorch1),
       fmtRatio(r.ratios.fusedOverLayers), fmtRatio(r.ratios.dataParallelOverTorchAll ?? null),
-      cell(r.ours?.infer), cell(r.layers?.infer), cell(r.torch1?.infer),
+      fmtMs(r.ours?.infer), fmtMs(r.layers?.infer), fmtMs(r.torch1?.infer),
     ]),
   ));
   const get = (r, k) => k.split('.').reduce((o, p) => o?.[p], r);
   const notes = [
-    ...results.filter((r) => r.pending).map((r) => `${name(r)}: ${r.pending}`),
     ...results.flatMap((r) =>
       ['ours.classic', 'ours.fused', 'ours.infer', 'dataParallel', 'layers.train', 'layers.infer', 'torch1.train', 'torchAll.train']
         .map((k) => [k, get(r, k)])
-        .filter(([, m]) => m?.error || (m?.skipped && m.skipped !== 'pending'))
+        .filter(([, m]) => m?.error || m?.skipped)
         .map(([k, m]) => `${name(r)} [${r.backend}] ${k}: ${m.error ?? m.skipped}`),
     ),
     ...results.flatMap((r) =>

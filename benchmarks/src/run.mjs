@@ -12,7 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tf, setBackend, optim, fusedBackward, manualSeed, DataParallelTable } from '@captcha-nn/core';
-import { buildModel, haveRnn, forwardMacs, VGG_SEED, COMPACT, RESNET, LSTM } from './models.mjs';
+import { buildModel, forwardMacs, VGG_SEED, COMPACT, RESNET, LSTM } from './models.mjs';
 import { buildLayersModel, layersTrainStep, layersInfer, layersVersion } from './layers-models.mjs';
 import { timeSteps, fmtMs, ratio } from './stats.mjs';
 import { renderTables } from './report.mjs';
@@ -357,7 +357,6 @@ async function main() {
   for (const row of benchCases(opts)) {
     const { spec } = row;
     const stepMacs = forwardMacs(spec) * opts.batch;
-    const rnnMissing = spec.kind === 'lstm' && !haveRnn();
     const specKey = JSON.stringify(spec);
     for (const backend of opts.backends) {
       const label = `${row.id.slice(2)} [${backend}]`;
@@ -370,17 +369,12 @@ async function main() {
       }
       await setBackend(backend);
       process.stdout.write(`${label}: `);
-      if (rnnMissing) {
-        r.pending = 'pending: @captcha-nn/core does not export SeqLSTM/Sequencer/FastLSTM yet';
-        r.ours = { classic: { skipped: 'pending' }, fused: { skipped: 'pending' }, infer: { skipped: 'pending' } };
-      } else {
-        // Data-parallel first: its shards fit where one thread's whole batch may not (the seed VGG at
-        // batch 32 needs more than wasm's 4 GiB heap), and an out-of-heap abort kills this thread's wasm.
-        r.dataParallel = await attempt(() => measureDataParallel(row, backend, opts, CPU_COUNT));
-        process.stdout.write(`data-parallel ${fmtMs(r.dataParallel)}; `);
-        r.ours = await measureOurs(row, backend, opts);
-        process.stdout.write(`ours classic ${fmtMs(r.ours.classic)}, fused ${fmtMs(r.ours.fused)}; `);
-      }
+      // Data-parallel first: its shards fit where one thread's whole batch may not (the seed VGG at
+      // batch 32 needs more than wasm's 4 GiB heap), and an out-of-heap abort kills this thread's wasm.
+      r.dataParallel = await attempt(() => measureDataParallel(row, backend, opts, CPU_COUNT));
+      process.stdout.write(`data-parallel ${fmtMs(r.dataParallel)}; `);
+      r.ours = await measureOurs(row, backend, opts);
+      process.stdout.write(`ours classic ${fmtMs(r.ours.classic)}, fused ${fmtMs(r.ours.fused)}; `);
       // tfjs-layers and PyTorch do not depend on our variant: measure once per spec (and backend).
       if (opts.layers) {
         const key = `${backend}|${specKey}`;

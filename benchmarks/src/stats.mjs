@@ -44,6 +44,8 @@ export function fmtMs(m) {
   if (!m) return '';
   if (m.error) return 'error';
   if (m.skipped) return m.skipped;
+  // Older results files hold entries that were never measured ({ status: 'pending' }).
+  if (typeof m.median !== 'number') return m.status ?? 'n/a';
   const v = m.median;
   const s = v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
   return m.requested && m.n < m.requested ? `${s}* (n=${m.n})` : s;
