@@ -62,7 +62,7 @@ export function progressCallbacks(opts: { tty?: boolean; stream?: NodeJS.WriteSt
       write(`data: ${s.data.description}`);
       write(
         `model: ${s.options.model} (${s.options.variant}), ${s.model.parameters()[0].reduce((a, p) => a + p.size, 0).toLocaleString('en-US')} parameters; ` +
-          `${s.options.optim} lr ${s.options.lr}${s.options.schedule === 'cosine' ? ' (cosine to 2%)' : ''}${s.options.weightDecay ? `, weight decay ${s.options.weightDecay}` : ''}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
+          `${s.options.optim} lr ${s.options.lr}${s.options.schedule === 'constant' ? '' : ` (${s.options.schedule} schedule)`}${s.options.timeLimit ? `, ${s.options.timeLimit} min limit` : ''}${s.options.weightDecay ? `, weight decay ${s.options.weightDecay}` : ''}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
       );
       if (s.resumed) write(`resuming at epoch ${s.startEpoch + 1}, step ${s.startStep}`);
       if (s.options.timeLimit > 0) write(`time limit: ${s.options.timeLimit} min of training (the run's total)`);
