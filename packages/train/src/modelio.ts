@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadModel, saveModel, type Module } from '@captcha-nn/core';
+import { loadModel, saveModel, tf, type Module, type Tensor } from '@captcha-nn/core';
 import { LabelEncoder } from '@captcha-nn/data';
 import type { Preprocessing } from './data';
 import { taskFromSpec, type Task, type TaskSpec } from './task';
@@ -73,12 +73,43 @@ export interface LoadedCaptchaModel {
 /** Loads a model folder saved by `train` (or saveCaptchaModel) and checks its metadata. */
 export async function loadCaptchaModel(path: string): Promise<LoadedCaptchaModel> {
   const dir = resolveModelDir(path);
-  const { model, metadata } = await loadModel(dir);
-  const m = metadata as unknown as CaptchaModelMetadata | undefined;
-  if (!m || m.kind !== 'captcha-nn-captcha-model')
-    throw new Error(`${dir}/model.json has no captcha-nn captcha metadata (charset, input size): was it saved by 'captcha-nn train'?`);
-  const spec = m.task ?? (m.targetFormat ? { name: 'text' as const, format: m.targetFormat } : undefined);
-  if (!spec) throw new Error(`${dir}/model.json: the metadata names no task (text or classification)`);
-  model.evaluate();
-  return { model, metadata: { ...m, task: spec }, encoder: new LabelEncoder(m.charset), task: taskFromSpec(spec), dir };
+  const { model, metadata: raw } = await loadModel(dir);
+  const m = raw as unknown as CaptchaModelMetadata | undefined;
+  try {
+    if (!m || m.kind !== 'captcha-nn-captcha-model')
+      throw new Error(`${dir}/model.json has no captcha-nn captcha metadata (charset, input size): was it saved by 'captcha-nn train'?`);
+    const spec = m.task ?? (m.targetFormat ? { name: 'text' as const, format: m.targetFormat } : undefined);
+    if (!spec) throw new Error(`${dir}/model.json: the metadata names no task (text or classification)`);
+    const metadata = { ...m, task: spec };
+    model.evaluate();
+    checkAgainstModel(metadata, model, dir);
+    return { model, metadata, encoder: new LabelEncoder(m.charset), task: taskFromSpec(spec), dir };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/**
+ * The metadata must describe the model: its preprocessing gives the input's
+ * channels, and one blank input gives an output with a class per charset
+ * character plus the blank (and `length` positions for text). Otherwise the
+ * model would read wrong characters, or fail only at predict time.
+ */
+function checkAgainstModel(m: CaptchaModelMetadata, model: Module, dir: string): void {
+  const where = `${dir}/model.json`;
+  const channels = m.preprocessing.channels === 'gray' ? 1 : 3;
+  if (m.input.channels !== channels)
+    throw new Error(`${where}: preprocessing '${m.preprocessing.channels}' gives ${channels} channel(s), but the model's input has ${m.input.channels}`);
+  const [positions, classes] = tf.tidy(() => {
+    const out = model.forward(tf.zeros([1, m.input.height, m.input.width, m.input.channels]));
+    const first = (Array.isArray(out) ? out[0] : out) as Tensor;
+    const shape = first.shape;
+    return [Array.isArray(out) ? out.length : shape.length === 3 ? shape[1]! : 1, shape[shape.length - 1]!];
+  });
+  const want = m.charset.length + 1;
+  if (classes !== want)
+    throw new Error(`${where}: the charset has ${m.charset.length} characters (${want} classes with the blank), but the model outputs ${classes} classes`);
+  if (m.task.name === 'text' && positions !== m.length)
+    throw new Error(`${where}: the metadata says ${m.length} characters, but the model outputs ${positions} positions`);
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSafetensors, type Module, type Tensor } from '@captcha-nn/core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -136,5 +136,24 @@ describe('train → save → load → predict → eval', () => {
     await expect(train(o)).rejects.toThrow(/already holds a training run.*--resume/);
     await expect(train({ out: o.out, resume: true, lr: 0.5 })).rejects.toThrow(/lr was 0.01 and cannot change/);
     await expect(train({ out: join(tmp.dir, 'nothing'), resume: true })).rejects.toThrow(/no checkpoint/);
+  });
+
+  it('loading checks the metadata against the model: a charset that does not fit its outputs, rgb preprocessing on a gray model, a length it does not read', async () => {
+    const o = base('meta', 1);
+    await train(o);
+    const json = JSON.parse(readFileSync(join(o.out, 'best', 'model.json'), 'utf8')) as { metadata: Record<string, unknown> };
+    const variant = (name: string, change: (m: Record<string, unknown>) => void) => {
+      const dir = join(tmp.dir, `meta-${name}`);
+      cpSync(join(o.out, 'best'), dir, { recursive: true });
+      const m = structuredClone(json);
+      change(m.metadata);
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
+      return dir;
+    };
+    await expect(loadCaptchaModel(variant('charset', (m) => (m.charset = 'ab')))).rejects.toThrow(/meta-charset\/model.json: the charset has 2 characters \(3 classes with the blank\), but the model outputs 5 classes/);
+    await expect(loadCaptchaModel(variant('rgb', (m) => ((m.preprocessing as Record<string, unknown>).channels = 'rgb')))).rejects.toThrow(/preprocessing 'rgb' gives 3 channel\(s\), but the model's input has 1/);
+    await expect(loadCaptchaModel(variant('length', (m) => (m.length = 5)))).rejects.toThrow(/the metadata says 5 characters, but the model outputs 2 positions/);
+    const ok = await loadCaptchaModel(variant('same', () => undefined));
+    ok.model.dispose();
   });
 });
