@@ -112,7 +112,13 @@ export async function readCheckpointState<O>(path: string): Promise<CheckpointSt
 function parseState<O>(metadata: Record<string, string>, path: string): CheckpointState<O> {
   const raw = metadata[META_KEY];
   if (!raw) throw new Error(`${path} is not a captcha-nn checkpoint (no '${META_KEY}' metadata)`);
-  const s = JSON.parse(raw) as CheckpointState<O>;
+  let s: CheckpointState<O>;
+  try {
+    s = JSON.parse(raw) as CheckpointState<O>;
+  } catch (e) {
+    throw new Error(`${path}: the checkpoint's '${META_KEY}' metadata is not valid JSON (${(e as Error).message})`);
+  }
+  if (s === null || typeof s !== 'object') throw new Error(`${path}: the checkpoint's '${META_KEY}' metadata is not an object`);
   if (s.format !== 'captcha-nn-checkpoint' || s.version !== 1) throw new Error(`${path}: unsupported checkpoint format ${s.format} v${s.version}`);
   return s;
 }
