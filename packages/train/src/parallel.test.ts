@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Linear, LogSoftMax, ReLU, Sequential, SpatialConvolution, SpatialMaxPooling, SplitTable, View, type Criterion } from '@captcha-nn/core';
+import type { Criterion } from '@captcha-nn/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
 import { registerModel } from './registry';
 import { textTask } from './task';
 import type { TrainOptions } from './options';
 import { train } from './trainer';
-import { TINY_DATA, metricsOf, tempDir, tensorsOf } from './test/helpers';
+import { TINY_DATA, metricsOf, tempDir, tensorsOf, tinyTableNet } from './test/helpers';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -59,19 +59,7 @@ describe('--workers (DataParallelTable)', () => {
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'test', 'tableCriterion.mjs');
 registerModel('test-table-custom', async (o) => {
   const { TestTableNLLCriterion } = (await import(pathToFileURL(FIXTURE).href)) as { TestTableNLLCriterion: new () => Criterion };
-  const h = Math.floor(o.height / 4);
-  const w = Math.floor(o.width / 4);
-  const model = new Sequential(
-    new SpatialConvolution(o.channels, 8, 3, 3, 1, 1, 1, 1),
-    new ReLU(),
-    new SpatialMaxPooling(4, 4, 4, 4),
-    new View(-1, 8 * h * w),
-    new Linear(8 * h * w, o.length * o.numClasses),
-    new View(-1, o.length, o.numClasses),
-    new LogSoftMax(),
-    new SplitTable(1),
-  );
-  return { model, task: textTask('table', new TestTableNLLCriterion()) };
+  return { model: tinyTableNet(o), task: textTask('table', new TestTableNLLCriterion()) };
 });
 
 describe('--workers with custom classes (imports)', () => {

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSafetensors, type Tensor } from '@captcha-nn/core';
+import { Linear, LogSoftMax, ReLU, Sequential, SpatialConvolution, SpatialMaxPooling, SplitTable, View, loadSafetensors, type Tensor } from '@captcha-nn/core';
+import type { ModelOptions } from '../registry';
 import type { GenerateDataSpec } from '../data';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
@@ -41,4 +42,20 @@ export function metricsOf(out: string): Array<Record<string, unknown>> {
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .map(({ seconds: _s, samplesPerSecond: _p, time: _t, ...rest }) => rest);
+}
+
+/** conv 3×3 → ReLU → 4×4 max-pool → Linear(outputs): the body of the test models. */
+function tinyNet(o: ModelOptions, outputs: number): Sequential {
+  const features = 8 * Math.floor(o.height / 4) * Math.floor(o.width / 4);
+  return new Sequential(new SpatialConvolution(o.channels, 8, 3, 3, 1, 1, 1, 1), new ReLU(), new SpatialMaxPooling(4, 4, 4, 4), new View(-1, features), new Linear(features, outputs));
+}
+
+/** A test model with the 'table' output contract: a table of `length` [N, C] log-probabilities. */
+export function tinyTableNet(o: ModelOptions): Sequential {
+  return tinyNet(o, o.length * o.numClasses).add(new View(-1, o.length, o.numClasses)).add(new LogSoftMax()).add(new SplitTable(1));
+}
+
+/** A test classifier: [N, C] log-probabilities. */
+export function tinyClassifierNet(o: ModelOptions): Sequential {
+  return tinyNet(o, o.numClasses).add(new LogSoftMax());
 }
