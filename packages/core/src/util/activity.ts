@@ -43,13 +43,3 @@ export function describeActivity(a: Activity | null | undefined): string {
   if (isTensor(a)) return `[${a.shape.join(',')}]`;
   return `{${a.map(describeActivity).join(', ')}}`;
 }
-
-export function asTensor(a: Activity, who: string): Tensor {
-  if (!isTensor(a)) throw new TypeError(`${who}: expected a tensor, got a table ${describeActivity(a)}`);
-  return a;
-}
-
-export function asTable(a: Activity, who: string): Activity[] {
-  if (isTensor(a)) throw new TypeError(`${who}: expected a table, got a tensor [${a.shape.join(',')}]`);
-  return a;
-}
