@@ -1,7 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
 import { type ModuleSpec, specOf } from '../io/specFormat';
 
@@ -58,8 +58,9 @@ export class SplitTable extends Module {
       gradOutput.length !== x.shape[d] ||
       !gradOutput.every((g) => isTensor(g) && g.shape.join(',') === sliceShape)
     )
-      throw this.wrapError(
-        new Error(`expected gradOutput a table of ${x.shape[d]} tensors [${sliceShape}], got ${describeActivity(gradOutput)}`),
+      throw new ModuleError(
+        this.path(),
+        `expected gradOutput a table of ${x.shape[d]} tensors [${sliceShape}], got ${describeActivity(gradOutput)}`,
       );
     const g = tf.tidy(() => tf.stack(gradOutput as Tensor[], d));
     return this.setGradInput(g, input, gradOutput);

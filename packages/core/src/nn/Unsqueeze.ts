@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
 import { type ModuleSpec, specOf } from '../io/specFormat';
 
@@ -62,7 +62,7 @@ export class Unsqueeze extends Module {
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
     const x = input as Tensor;
     if (!isTensor(input) || !isTensor(gradOutput) || gradOutput.size !== x.size)
-      throw this.wrapError(new Error(`gradOutput ${describeActivity(gradOutput)} does not fit input ${describeActivity(input)}`));
+      throw new ModuleError(this.path(), `gradOutput ${describeActivity(gradOutput)} does not fit input ${describeActivity(input)}`);
     return this.setGradInput(gradOutput.reshape(x.shape), input, gradOutput);
   }
 

@@ -8,6 +8,7 @@ import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';
 import { givenSpec, type RememberMode } from './Sequencer';
 import { cloneActivity } from './sequence';
+import { ModuleError } from '../util/errors';
 
 /**
  * rnn's `nn.Repeater(module, nStep)`: feeds the same input to a recurrent
@@ -65,7 +66,7 @@ export class Repeater extends Container {
   private run(input: Activity, gradOutput: Activity, f: (gy: Activity) => Activity | void): Activity | null {
     const gys = gradOutput as Activity[];
     if (!Array.isArray(gys) || gys.length !== this.nStep)
-      throw new Error(`${this.path()}: expected a table of ${this.nStep} gradOutputs`);
+      throw new ModuleError(this.path(), `expected a table of ${this.nStep} gradOutputs`);
     let sum: Tensor[] | null = null;
     for (let t = this.nStep - 1; t >= 0; t--) {
       const g = f(gys[t]);

@@ -9,6 +9,7 @@ import { disposeList } from './AbstractRecurrent';
 import { lstmBackward, lstmForward, weightGrad } from './kernels';
 import type { RememberMode } from './Sequencer';
 import { unstackSteps } from './sequence';
+import { ModuleError } from '../util/errors';
 
 export interface SeqLSTMOptions {
   /** Input and output are [N, T, F] instead of [T, N, F] (rnn's `batchfirst`). */
@@ -220,7 +221,7 @@ export class SeqLSTM extends Module {
   /** Full BPTT: gradInput, and the parameter gradients kept for accGradParameters. */
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
     const c = this.cache;
-    if (!c) throw new Error(`${this.path()}: backward needs a forward in training mode`);
+    if (!c) throw new ModuleError(this.path(), 'backward needs a forward in training mode');
     const gradFinal = this.gradFinal;
     const res = tf.tidy(() => {
       const gy = unstackSteps(this.toTimeMajor(gradOutput as Tensor), false);
@@ -271,16 +272,16 @@ export class SeqLSTM extends Module {
   /** The last forward's final state `[h, c]` (step −1: the initial state set). */
   getHiddenState(step?: number): Tensor[] {
     if (step !== undefined && step < 0) {
-      if (!this.initState) throw new Error(`${this.path()}: no initial state set`);
+      if (!this.initState) throw new ModuleError(this.path(), 'no initial state set');
       return this.initState;
     }
-    if (!this.lastState) throw new Error(`${this.path()}: no state yet`);
+    if (!this.lastState) throw new ModuleError(this.path(), 'no state yet');
     return this.lastState;
   }
 
   /** Sets the initial `[h0, c0]` (step −1, copied; null clears it). */
   setHiddenState(step: number, state: Activity | null): this {
-    if (step >= 0) throw new Error(`${this.path()}: only the initial state (step -1) can be set`);
+    if (step >= 0) throw new ModuleError(this.path(), 'only the initial state (step -1) can be set');
     disposeList(this.initState);
     this.initState = state === null ? null : (state as Tensor[]).map((t) => t.clone());
     return this;

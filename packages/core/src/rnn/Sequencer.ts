@@ -6,6 +6,7 @@ import type { Module } from '../nn/Module';
 import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';
 import { cloneActivity, splitSteps, stackSteps } from './sequence';
+import { ModuleError } from '../util/errors';
 
 /** rnn's remember modes: which of training/evaluation keep the state between sequences. */
 export type RememberMode = 'both' | 'train' | 'eval' | 'neither';
@@ -107,7 +108,7 @@ export class Sequencer extends Container {
     const xs = this.stepsOf(input);
     const { steps: gys, owned } = splitSteps(gradOutput, this.path());
     if (gys.length !== xs.length)
-      throw new Error(`${this.path()}: gradOutput has ${gys.length} steps, input has ${xs.length}`);
+      throw new ModuleError(this.path(), `gradOutput has ${gys.length} steps, input has ${xs.length}`);
     const gis: Activity[] = [];
     for (let t = xs.length - 1; t >= 0; t--) {
       const g = step(xs[t], gys[t]);
