@@ -3,7 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, disposeActivity, isTensor } from '../util/activity';
 import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /** Checks that a module's input is a non-empty table of tensors of one shape. */
 export function expectSameShapeTable(module: Module, input: Activity): Tensor[] {

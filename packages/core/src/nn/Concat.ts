@@ -4,7 +4,7 @@ import { type Activity, disposeActivity, flattenActivity, isTensor } from '../ut
 import { branchString, sumActivities } from './ConcatTable';
 import { Container } from './Container';
 import type { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { ModuleError } from '../util/errors';
 
 /**

@@ -4,7 +4,7 @@ import type { Activity } from '../util/activity';
 import { ModuleError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.Dropout(p = 0.5, v1 = false, inplace = false)`: in training,

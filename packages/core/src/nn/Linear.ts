@@ -4,7 +4,7 @@ import type { Activity } from '../util/activity';
 import { nextSeed } from '../util/random';
 import { TransposeCache } from '../util/transposeCache';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.Linear(inputSize, outputSize, bias = true)`: y = x Wᵀ + b.

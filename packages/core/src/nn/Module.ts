@@ -8,7 +8,7 @@ import {
   isTensor,
   unflattenActivity,
 } from '../util/activity';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { ModuleError, ShapeError, StateDictError } from '../util/errors';
 
 /** A trainable tensor and the buffer its gradients accumulate into. */

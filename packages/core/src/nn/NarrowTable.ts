@@ -4,7 +4,7 @@ import { type Activity, describeActivity, disposeActivity, flattenActivity, isTe
 import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
 import { zerosLikeActivity } from './SelectTable';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.NarrowTable(offset, length = 1)`: output = the `length` entries

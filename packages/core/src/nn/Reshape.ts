@@ -2,7 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.Reshape(...sizes[, batchMode])`: views the input as `sizes`,

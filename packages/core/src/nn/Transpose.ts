@@ -3,7 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.Transpose(...pairs)`: swaps dimensions pair by pair, in order:

@@ -1,10 +1,11 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import { type Activity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
+import { type Activity, disposeActivity, disposeList, flattenActivity, isTensor, mapActivity } from '../util/activity';
 import { Container } from '../nn/Container';
 import type { Module, Parameter } from '../nn/Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { ModuleError } from '../util/errors';
+import { maskShape, zeroMask } from './mask';
 
 /** What one forward step leaves behind for BPTT. All tensors are owned by the record. */
 export interface StepRecord {
@@ -434,30 +435,4 @@ export function disposeRecord(r: StepRecord): void {
     ...(r.paramGrads ?? []),
     ...(r.gradInput ? [r.gradInput] : []),
   ]);
-}
-
-export function disposeList(l: Tensor[] | null | undefined): void {
-  if (l) for (const t of l) if (!t.isDisposed) t.dispose();
-}
-
-export function mapActivity(a: Activity, f: (t: Tensor) => Tensor): Activity {
-  return isTensor(a) ? f(a) : a.map((x) => mapActivity(x, f));
-}
-
-/** 1 where the input row is not all zeros: [N] for a batch, [] for a single sample. */
-export function zeroMask(input: Activity, nInputDim: number): Tensor {
-  let x = input;
-  while (!isTensor(x)) x = x[0];
-  const batched = x.rank > nInputDim;
-  const flat = batched ? x.reshape([x.shape[0], -1]) : x.reshape([1, -1]);
-  const m = tf.notEqual(tf.max(tf.abs(flat.cast('float32')), 1), 0).cast('float32');
-  return batched ? m : m.reshape([]);
-}
-
-/** The shape that broadcasts a [N] (or scalar) mask over `t`. */
-export function maskShape(mask: Tensor, t: Tensor): number[] {
-  if (mask.rank === 0) return [];
-  const s = new Array(t.rank).fill(1);
-  s[0] = mask.shape[0];
-  return s;
 }

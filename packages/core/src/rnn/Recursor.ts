@@ -1,9 +1,10 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { ModuleSpec } from '../io/specFormat';
+import type { ModuleSpec } from '../util/moduleSpec';
 import { tf } from '../tf';
-import { type Activity, disposeActivity, flattenActivity } from '../util/activity';
+import { type Activity, disposeActivity, flattenActivity, mapActivity } from '../util/activity';
 import type { Module } from '../nn/Module';
-import { AbstractRecurrent, mapActivity, maskShape, type StepRecord } from './AbstractRecurrent';
+import { AbstractRecurrent, type StepRecord } from './AbstractRecurrent';
+import { maskShape } from './mask';
 import { cloneActivity } from './sequence';
 import { ModuleError } from '../util/errors';
 

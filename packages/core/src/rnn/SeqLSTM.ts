@@ -1,11 +1,10 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { tf } from '../tf';
-import { type Activity, disposeActivity } from '../util/activity';
+import { type Activity, disposeActivity, disposeList } from '../util/activity';
 import { nextSeed } from '../util/random';
 import { TransposeCache } from '../util/transposeCache';
 import { Module } from '../nn/Module';
-import { disposeList } from './AbstractRecurrent';
 import { lstmBackward, lstmForward, weightGrad } from './kernels';
 import type { RememberMode } from './Sequencer';
 import { unstackSteps } from './sequence';

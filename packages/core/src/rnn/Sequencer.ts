@@ -1,7 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, disposeActivity, isTensor } from '../util/activity';
 import { Container } from '../nn/Container';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import type { Module } from '../nn/Module';
 import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';

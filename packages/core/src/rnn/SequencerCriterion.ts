@@ -2,7 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { Criterion, type Target } from '../nn/Criterion';
-import { type CriterionSpec, specOf } from '../io/specFormat';
+import { type CriterionSpec, specOf } from '../util/moduleSpec';
 import { unstackSteps } from './sequence';
 import { ModuleError } from '../util/errors';
 

@@ -19,6 +19,11 @@ export function flattenActivity(a: Activity | null | undefined, out: Tensor[] = 
   return out;
 }
 
+/** An activity of the same structure, each tensor replaced by `f(tensor)`. */
+export function mapActivity(a: Activity, f: (t: Tensor) => Tensor): Activity {
+  return isTensor(a) ? f(a) : a.map((x) => mapActivity(x, f));
+}
+
 /** Rebuilds an activity shaped like `like` from a flat list of tensors. */
 export function unflattenActivity(like: Activity, flat: Tensor[]): Activity {
   let i = 0;
@@ -35,6 +40,11 @@ export function disposeActivity(old: Activity | null | undefined, keep: Iterable
   if (old == null) return;
   const kept = new Set(keep);
   for (const t of flattenActivity(old)) if (!kept.has(t) && !t.isDisposed) t.dispose();
+}
+
+/** Disposes a list of tensors (if any), skipping those already disposed. */
+export function disposeList(l: Tensor[] | null | undefined): void {
+  if (l) for (const t of l) if (!t.isDisposed) t.dispose();
 }
 
 /** Shape of an activity, for messages: `[2,3]` or `{[2,3], [2,3]}`. */
