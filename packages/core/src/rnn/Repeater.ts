@@ -6,7 +6,8 @@ import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import type { Module } from '../nn/Module';
 import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';
-import { givenSpec, type RememberMode } from './Sequencer';
+import { checkRememberMode, type RememberMode, remembers } from './remember';
+import { givenSpec } from './Sequencer';
 import { cloneActivity } from './sequence';
 import { ModuleError } from '../util/errors';
 
@@ -39,7 +40,7 @@ export class Repeater extends Container {
   }
 
   remember(mode: RememberMode = 'both'): this {
-    this.rememberMode = mode;
+    this.rememberMode = checkRememberMode(mode, this.path());
     return this;
   }
 
@@ -53,9 +54,8 @@ export class Repeater extends Container {
   }
 
   override updateOutput(input: Activity): Activity {
-    const m = this.rememberMode;
     this.module.maxBPTTstep(this.nStep);
-    if (!(m === 'both' || (this.train ? m === 'train' : m === 'eval'))) this.module.forget();
+    if (!remembers(this.rememberMode, this.train)) this.module.forget();
     const outs: Activity[] = [];
     for (let t = 0; t < this.nStep; t++) outs.push(cloneActivity(this.module.updateOutput(input)));
     disposeActivity(this.output);

@@ -6,7 +6,7 @@ import { nextSeed } from '../util/random';
 import { TransposeCache } from '../util/transposeCache';
 import { Module } from '../nn/Module';
 import { lstmBackward, lstmForward, weightGrad } from './kernels';
-import type { RememberMode } from './Sequencer';
+import { checkRememberMode, type RememberMode, remembers } from './remember';
 import { unstackSteps } from './sequence';
 import { ModuleError } from '../util/errors';
 
@@ -103,7 +103,7 @@ export class SeqLSTM extends Module {
 
   /** rnn's `remember(mode = 'both')`: keep the last state for the next forward. */
   remember(mode: RememberMode = 'both'): this {
-    this.rememberMode = mode;
+    this.rememberMode = checkRememberMode(mode, this.path());
     return this;
   }
 
@@ -113,18 +113,14 @@ export class SeqLSTM extends Module {
     return this;
   }
 
-  private remembering(): boolean {
-    const m = this.rememberMode;
-    return m === 'both' || (this.train ? m === 'train' : m === 'eval');
-  }
-
   protected override checkInput(input: Activity): void {
     this.expectShape(input, [['T', 'N', this.inputSize]]);
   }
 
   /** The state a forward starts from: new tensors the caller owns. */
   private startState(n: number): Tensor[] {
-    if (this.remembering() && this.lastState && this.lastState[0].shape[0] === n) return this.lastState.map((s) => s.clone());
+    if (remembers(this.rememberMode, this.train) && this.lastState && this.lastState[0].shape[0] === n)
+      return this.lastState.map((s) => s.clone());
     if (this.initState) return this.initState.map((s) => s.clone());
     return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
   }
