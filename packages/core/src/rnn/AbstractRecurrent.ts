@@ -16,7 +16,7 @@ export interface StepRecord {
   prevState: Tensor[];
   /** Step-specific values the closed-form backward needs. */
   cache: Tensor[];
-  /** [N,1] (or [1]) zero mask of the input rows, with `maskZero()`. */
+  /** [N] (or scalar) zero mask of the input rows, with `maskZero()`. */
   mask?: Tensor;
   /** Parameter gradients computed by updateGradInput, waiting for accGradParameters. */
   paramGrads?: Tensor[];

@@ -129,8 +129,8 @@ export class SeqLSTM extends Module {
    * Forward over [T, N, I] (time-major); with `keep`, returns the cache.
    * The weights are used as [in, 4H] copies: wasm's matMul is much slower
    * with transposeB. `cachedWeights`: reuse copies kept until the weights
-   * change (updateOutput, which has its own backward: 3.6 of 6.4 ms of a
-   * batch-1 forward at T=8 were the two transposes); otherwise transpose
+   * change (updateOutput, which has its own backward; the two transposes
+   * dominate a small forward, docs/rnn.md); otherwise transpose
    * inside the graph, so the fused step differentiates through them.
    */
   private run(x: Tensor, s0: Tensor[], keep: boolean, cachedWeights = false): { y: Tensor; cache?: Cache; last: Tensor[] } {

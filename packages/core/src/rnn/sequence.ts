@@ -9,8 +9,11 @@ export function cloneActivity(a: Activity): Activity {
   return isTensor(a) ? a.clone() : a.map(cloneActivity);
 }
 
-/** The steps of a sequence: a table's elements, or a [T, ...] tensor's slices (new tensors). */
-/** `pure`: under a gradient tape (intermediates left to the enclosing tidy). */
+/**
+ * The steps of a sequence: a table's elements, or a [T, ...] tensor's slices
+ * (new tensors). `pure`: under a gradient tape (intermediates left to the
+ * enclosing tidy).
+ */
 export function splitSteps(a: Activity, path: string, pure = false): { steps: Activity[]; owned: Tensor[] } {
   if (isTensor(a)) {
     if (a.rank < 1) throw new ModuleError(path, 'expected a [T, ...] tensor or a table of steps');
