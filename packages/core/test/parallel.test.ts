@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { specOf } from '../src/io/specFormat';
+import { specOf } from '../src/util/moduleSpec';
 import { CrossEntropyCriterion } from '../src/nn/CrossEntropyCriterion';
 import { Linear } from '../src/nn/Linear';
 import { Module } from '../src/nn/Module';

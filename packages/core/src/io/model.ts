@@ -20,8 +20,8 @@ import type { Module } from '../nn/Module';
 import { StateDictError } from '../util/errors';
 import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from './safetensors';
 import { criterionFromSpec, moduleFromSpec } from './spec';
-import type { CriterionSpec, ModuleSpec } from './specFormat';
-import { type NodeFs, type NodePath, type NodeUrl, nodeImport } from './nodeImport';
+import type { CriterionSpec, ModuleSpec } from '../util/moduleSpec';
+import { type NodeFs, type NodePath, type NodeUrl, nodeImport } from '../util/nodeImport';
 
 export const MODEL_FORMAT = 'captcha-nn-model';
 export const MODEL_VERSION = 1;

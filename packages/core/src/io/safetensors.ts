@@ -16,7 +16,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import { type NodeFs, type NodePath, nodeImport } from './nodeImport';
+import { type NodeFs, type NodePath, nodeImport } from '../util/nodeImport';
 
 /** A malformed or unsupported safetensors file; the message names the file. */
 export class SafetensorsError extends Error {

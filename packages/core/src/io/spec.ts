@@ -79,10 +79,10 @@ import { Repeater } from '../rnn/Repeater';
 import { SeqLSTM } from '../rnn/SeqLSTM';
 import { Sequencer } from '../rnn/Sequencer';
 import { SequencerCriterion } from '../rnn/SequencerCriterion';
-import type { CriterionSpec, ModuleSpec } from './specFormat';
+import type { CriterionSpec, ModuleSpec } from '../util/moduleSpec';
 
-export type { CriterionSpec, ModuleSpec } from './specFormat';
-export { specOf } from './specFormat';
+export type { CriterionSpec, ModuleSpec } from '../util/moduleSpec';
+export { specOf } from '../util/moduleSpec';
 
 /** Builds a nested spec (a module or a criterion). */
 export type SpecBuilder = (spec: ModuleSpec) => Module | Criterion;

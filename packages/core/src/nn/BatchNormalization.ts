@@ -4,7 +4,7 @@ import type { Activity } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { type Dim, Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.BatchNormalization(nOutput, eps = 1e-5, momentum = 0.1, affine = true)`:

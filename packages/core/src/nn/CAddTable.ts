@@ -1,9 +1,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, describeActivity, disposeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /** Checks that a module's input is a non-empty table of tensors of one shape. */
 export function expectSameShapeTable(module: Module, input: Activity): Tensor[] {
@@ -47,8 +47,9 @@ export class CAddTable extends Module {
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
     const xs = expectSameShapeTable(this, input);
     if (!isTensor(gradOutput) || gradOutput.shape.join(',') !== xs[0].shape.join(','))
-      throw this.wrapError(
-        new Error(`expected gradOutput [${xs[0].shape.join(',')}], got ${describeActivity(gradOutput)}`),
+      throw new ModuleError(
+        this.path(),
+        `expected gradOutput [${xs[0].shape.join(',')}], got ${describeActivity(gradOutput)}`,
       );
     this.gradInput = xs.map(() => gradOutput);
     return this.gradInput;

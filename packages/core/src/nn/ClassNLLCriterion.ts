@@ -2,7 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { Criterion, type Target, targetTensor } from './Criterion';
-import { type CriterionSpec, specOf, weightList } from '../io/specFormat';
+import { type CriterionSpec, specOf, weightList } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.ClassNLLCriterion(weights?, sizeAverage = true, ignoreIndex = -100)`:

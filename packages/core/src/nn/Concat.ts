@@ -4,7 +4,8 @@ import { type Activity, disposeActivity, flattenActivity, isTensor } from '../ut
 import { branchString, sumActivities } from './ConcatTable';
 import { Container } from './Container';
 import type { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
+import { ModuleError } from '../util/errors';
 
 /**
  * The gradOutput slices each Concat handed its children in its last backward
@@ -56,14 +57,14 @@ export class Concat extends Container {
   private dim(rank: number): number {
     const d = this.dimension < 0 ? rank + this.dimension : this.dimension;
     if (d < 0 || d >= rank)
-      throw this.wrapError(new Error(`dimension ${this.dimension} is out of range for outputs of rank ${rank}`));
+      throw new ModuleError(this.path(), `dimension ${this.dimension} is out of range for outputs of rank ${rank}`);
     return d;
   }
 
   private join(outs: Activity[]): Tensor {
-    if (outs.length === 0) throw this.wrapError(new Error('no modules to concatenate'));
+    if (outs.length === 0) throw new ModuleError(this.path(), 'no modules to concatenate');
     const ts = outs.map((o, i) => {
-      if (!isTensor(o)) throw this.wrapError(new Error(`module ${i + 1} returned a table; Concat needs tensors`));
+      if (!isTensor(o)) throw new ModuleError(this.path(), `module ${i + 1} returned a table; Concat needs tensors`);
       return o;
     });
     const d = this.dim(ts[0].rank);
@@ -71,8 +72,9 @@ export class Concat extends Container {
     for (const t of ts) {
       const fits = t.rank === s0.length && t.shape.every((n, k) => k === d || n === s0[k]);
       if (!fits)
-        throw this.wrapError(
-          new Error(`cannot concatenate outputs [${s0.join(',')}] and [${t.shape.join(',')}] along dimension ${d}`),
+        throw new ModuleError(
+          this.path(),
+          `cannot concatenate outputs [${s0.join(',')}] and [${t.shape.join(',')}] along dimension ${d}`,
         );
     }
     return tf.concat(ts, d);
@@ -80,17 +82,18 @@ export class Concat extends Container {
 
   /** gradOutput cut into the children's parts, by the sizes of their last outputs. */
   private slices(gradOutput: Activity): Tensor[] {
-    if (!isTensor(gradOutput)) throw this.wrapError(new Error('expected gradOutput a tensor, got a table'));
+    if (!isTensor(gradOutput)) throw new ModuleError(this.path(), 'expected gradOutput a tensor, got a table');
     const sizes = this.modules.map((m) => {
       const o = m.output;
-      if (!isTensor(o)) throw this.wrapError(new Error('call forward before backward'));
+      if (!isTensor(o)) throw new ModuleError(this.path(), 'call forward before backward');
       return o.shape[this.dim(o.rank)];
     });
     const d = this.dim(gradOutput.rank);
     const total = sizes.reduce((a, b) => a + b, 0);
     if (gradOutput.shape[d] !== total)
-      throw this.wrapError(
-        new Error(`gradOutput [${gradOutput.shape.join(',')}] has ${gradOutput.shape[d]} entries along dimension ${d}, expected ${total}`),
+      throw new ModuleError(
+        this.path(),
+        `gradOutput [${gradOutput.shape.join(',')}] has ${gradOutput.shape[d]} entries along dimension ${d}, expected ${total}`,
       );
     return tf.tidy(() => tf.split(gradOutput, sizes, d));
   }

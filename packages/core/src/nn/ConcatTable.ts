@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
 import { Container } from './Container';
 import type { Module } from './Module';
+import { ModuleError } from '../util/errors';
 
 /**
  * Torch's `nn.ConcatTable()`: gives the same input to every child; the output
@@ -46,8 +47,9 @@ export class ConcatTable extends Container {
   /** gradOutput as a table with one entry per child. */
   private gradTable(gradOutput: Activity): Activity[] {
     if (isTensor(gradOutput) || gradOutput.length !== this.modules.length)
-      throw this.wrapError(
-        new Error(`expected gradOutput a table of ${this.modules.length} entries, got ${describeActivity(gradOutput)}`),
+      throw new ModuleError(
+        this.path(),
+        `expected gradOutput a table of ${this.modules.length} entries, got ${describeActivity(gradOutput)}`,
       );
     return gradOutput;
   }

@@ -1,4 +1,4 @@
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { Module } from './Module';
 
 /**

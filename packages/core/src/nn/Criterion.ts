@@ -1,7 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
-import { type CriterionSpec, specOf } from '../io/specFormat';
+import { type CriterionSpec, specOf } from '../util/moduleSpec';
 import { ModuleError, ShapeError } from '../util/errors';
 
 /** A target: a tensor, a table of them, or plain numbers (class indices, values). */

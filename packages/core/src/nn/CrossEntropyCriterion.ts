@@ -3,7 +3,7 @@ import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { ClassNLLCriterion } from './ClassNLLCriterion';
 import { Criterion, type Target } from './Criterion';
-import { type CriterionSpec, specOf, weightList } from '../io/specFormat';
+import { type CriterionSpec, specOf, weightList } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.CrossEntropyCriterion(weights?, sizeAverage = true)`:

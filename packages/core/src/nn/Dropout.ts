@@ -4,7 +4,7 @@ import type { Activity } from '../util/activity';
 import { ModuleError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.Dropout(p = 0.5, v1 = false, inplace = false)`: in training,
@@ -80,7 +80,7 @@ export class Dropout extends Module {
       const dy = gradOutput as Tensor;
       if (!this.train) return this.v1 && this.p > 0 ? dy.mul(1 - this.p) : dy.clone();
       if (this.p === 0) return dy.clone();
-      if (!this.noise) throw new ModuleError(this.path(), new Error('backward before forward: no dropout mask'));
+      if (!this.noise) throw new ModuleError(this.path(), 'backward before forward: no dropout mask');
       return dy.mul(this.noise);
     });
     return this.setGradInput(g, input, gradOutput);

@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, describeActivity, flattenActivity, isTensor, unflattenActivity } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
 
 /**
@@ -32,7 +32,7 @@ export class FlattenTable extends Module {
     this.checkInput(input);
     const n = flattenActivity(input).length;
     if (isTensor(gradOutput) || gradOutput.length !== n || !gradOutput.every(isTensor))
-      throw this.wrapError(new Error(`expected gradOutput a flat table of ${n} tensors, got ${describeActivity(gradOutput)}`));
+      throw new ModuleError(this.path(), `expected gradOutput a flat table of ${n} tensors, got ${describeActivity(gradOutput)}`);
     this.gradInput = unflattenActivity(input, gradOutput as Tensor[]);
     return this.gradInput;
   }

@@ -1,9 +1,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.JoinTable(dimension, nInputDims?)`: concatenates a table of
@@ -61,7 +61,7 @@ export class JoinTable extends Module {
     const sizes = xs.map((x) => x.shape[d]);
     const total = sizes.reduce((a, b) => a + b, 0);
     if (!isTensor(gradOutput) || gradOutput.rank !== xs[0].rank || gradOutput.shape[d] !== total)
-      throw this.wrapError(new Error(`gradOutput ${describeActivity(gradOutput)} does not match the joined inputs`));
+      throw new ModuleError(this.path(), `gradOutput ${describeActivity(gradOutput)} does not match the joined inputs`);
     const g = tf.tidy(() => tf.split(gradOutput, sizes, d));
     return this.setGradInput(g, input, gradOutput);
   }

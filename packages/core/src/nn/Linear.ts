@@ -4,7 +4,7 @@ import type { Activity } from '../util/activity';
 import { nextSeed } from '../util/random';
 import { TransposeCache } from '../util/transposeCache';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.Linear(inputSize, outputSize, bias = true)`: y = x Wᵀ + b.
@@ -72,8 +72,8 @@ export class Linear extends Module {
   protected compute(input: Activity): Tensor {
     const x = input as Tensor;
     const x2 = x.rank === 1 ? x.reshape([1, this.inputSize]) : x;
-    // wasm's matMul with transposeB transposes W on every call (44 ms for a
-    // 256×22400 weight, against 0.6 ms on a stored Wᵀ). A plain forward uses
+    // wasm's matMul with transposeB transposes W on every call, which for a
+    // large W costs far more than the product (docs/backends.md). A plain forward uses
     // Wᵀ cached until the weight changes; under a tape (the fused step, or
     // the gradient re-run) W must stay in the graph.
     let y = this.plainForward

@@ -2,7 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { Criterion, type Target, targetTensor } from './Criterion';
-import { type CriterionSpec, specOf } from '../io/specFormat';
+import { type CriterionSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.MSECriterion(sizeAverage = true)`: Σ (x − t)², divided by the

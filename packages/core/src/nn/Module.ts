@@ -8,7 +8,7 @@ import {
   isTensor,
   unflattenActivity,
 } from '../util/activity';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { ModuleError, ShapeError, StateDictError } from '../util/errors';
 
 /** A trainable tensor and the buffer its gradients accumulate into. */
@@ -271,13 +271,6 @@ export abstract class Module {
     return this.params.find((p) => p.name === name);
   }
 
-  /** Replaces a parameter's value in place (shape checked by callers). */
-  protected setParam(name: string, value: Tensor): void {
-    const p = this.param(name);
-    if (!p) throw new Error(`${this.path()}: no parameter ${name}`);
-    p.value.assign(value);
-  }
-
   // ----------------------------------------------------------------- paths
 
   /** Where this module sits, e.g. `Sequential.Sequential(1).SpatialConvolution(3)`. */
@@ -456,8 +449,6 @@ export abstract class Module {
     if (shareNames.length) copy.share(this, ...shareNames);
     return copy;
   }
-
-  // -------------------------------------------------------------- printing
 
   // ------------------------------------------------------------ description
 

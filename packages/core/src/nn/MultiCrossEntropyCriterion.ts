@@ -3,7 +3,7 @@ import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { type Target, targetTensor } from './Criterion';
 import { CrossEntropyCriterion } from './CrossEntropyCriterion';
-import { type CriterionSpec, specOf } from '../io/specFormat';
+import { type CriterionSpec, specOf } from '../util/moduleSpec';
 
 /**
  * `nn.MultiCrossEntropyCriterion()` of the 2016 Torch captcha solver: a

@@ -1,10 +1,10 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, describeActivity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
 import { zerosLikeActivity } from './SelectTable';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.NarrowTable(offset, length = 1)`: output = the `length` entries
@@ -62,8 +62,9 @@ export class NarrowTable extends Module {
     const xs = input as Activity[];
     const o = this.resolve(xs);
     if (isTensor(gradOutput) || gradOutput.length !== this.length)
-      throw this.wrapError(
-        new Error(`expected gradOutput a table of ${this.length} entries, got ${describeActivity(gradOutput)}`),
+      throw new ModuleError(
+        this.path(),
+        `expected gradOutput a table of ${this.length} entries, got ${describeActivity(gradOutput)}`,
       );
     const inside = (i: number) => i >= o && i < o + this.length;
     const g = tf.tidy(() => xs.map((x, i) => (inside(i) ? [] : zerosLikeActivity(x))) as tf.TensorContainer) as Activity[];

@@ -1,5 +1,5 @@
 import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { branchString } from './ConcatTable';
 import { Container } from './Container';
 
@@ -37,8 +37,9 @@ export class ParallelTable extends Container {
 
   private gradTable(gradOutput: Activity): Activity[] {
     if (isTensor(gradOutput) || gradOutput.length < this.modules.length)
-      throw this.wrapError(
-        new Error(`expected gradOutput a table of ${this.modules.length} entries, got ${describeActivity(gradOutput)}`),
+      throw new ModuleError(
+        this.path(),
+        `expected gradOutput a table of ${this.modules.length} entries, got ${describeActivity(gradOutput)}`,
       );
     return gradOutput;
   }

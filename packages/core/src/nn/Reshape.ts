@@ -1,8 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
-import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
+import { ReshapingModule } from './ReshapingModule';
 
 /**
  * Torch's `nn.Reshape(...sizes[, batchMode])`: views the input as `sizes`,
@@ -14,7 +12,7 @@ import { type ModuleSpec, specOf } from '../io/specFormat';
  * `batchMode` true always keeps the first dimension, false never does.
  * `new Reshape([3, 4])` works too (Torch's LongStorage form).
  */
-export class Reshape extends Module {
+export class Reshape extends ReshapingModule {
   readonly typeName = 'Reshape';
   readonly size: number[];
   readonly batchMode?: boolean;
@@ -36,7 +34,7 @@ export class Reshape extends Module {
   }
 
   /** The output shape for an input, or null when it cannot be reshaped. */
-  private target(x: Tensor): number[] | null {
+  protected outputShape(x: Tensor): number[] | null {
     const nonBatch =
       this.batchMode === false || (this.batchMode === undefined && x.size === this.nelement && x.shape[0] !== 1);
     if (nonBatch) return x.size === this.nelement ? this.size : null;
@@ -44,32 +42,11 @@ export class Reshape extends Module {
     return [x.shape[0], ...this.size];
   }
 
-  protected override checkInput(input: Activity): void {
+  protected expectedInput(): string {
     const n = this.nelement;
-    const expected =
-      this.batchMode === true
-        ? `[N,...] of N*${n} elements`
-        : this.batchMode === false
-          ? `${n} elements`
-          : `${n} elements, or [N,...] of N*${n}`;
-    if (!isTensor(input)) throw new ShapeError(this.path(), expected, `a table ${describeActivity(input)}`);
-    if (!this.target(input)) throw new ShapeError(this.path(), expected, describeActivity(input));
-  }
-
-  protected compute(input: Activity): Tensor {
-    const x = input as Tensor;
-    return x.reshape(this.target(x)!);
-  }
-
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
-    const x = input as Tensor;
-    if (!isTensor(input) || !isTensor(gradOutput) || gradOutput.size !== x.size)
-      throw this.wrapError(new Error(`gradOutput ${describeActivity(gradOutput)} does not fit input ${describeActivity(input)}`));
-    return this.setGradInput(gradOutput.reshape(x.shape), input, gradOutput);
-  }
-
-  override backward(input: Activity, gradOutput: Activity): Activity {
-    return this.updateGradInput(input, gradOutput);
+    if (this.batchMode === true) return `[N,...] of N*${n} elements`;
+    if (this.batchMode === false) return `${n} elements`;
+    return `${n} elements, or [N,...] of N*${n}`;
   }
 
   override toString(): string {

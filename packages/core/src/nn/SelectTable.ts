@@ -3,7 +3,7 @@ import { tf } from '../tf';
 import { type Activity, describeActivity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.SelectTable(index)`: output = input[index].

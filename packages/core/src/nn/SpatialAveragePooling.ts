@@ -1,7 +1,7 @@
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type PoolAxis, SpatialPooling } from './SpatialPooling';
-import { type ModuleSpec } from '../io/specFormat';
+import { type ModuleSpec } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.SpatialAveragePooling(kW, kH, dW = 1, dH = 1, padW = 0, padH = 0)`:

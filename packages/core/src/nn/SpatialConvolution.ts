@@ -4,7 +4,7 @@ import type { Activity } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1,

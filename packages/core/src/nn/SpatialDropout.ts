@@ -1,7 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Activity } from '../util/activity';
 import { Dropout } from './Dropout';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.SpatialDropout(p = 0.5)`: in training, zeroes whole feature

@@ -3,7 +3,7 @@ import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /** Where the pooling windows fall along one spatial axis. */
 export interface PoolAxis {

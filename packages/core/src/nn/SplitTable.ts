@@ -1,9 +1,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.SplitTable(dimension, nInputDims?)`: a tensor becomes the
@@ -58,8 +58,9 @@ export class SplitTable extends Module {
       gradOutput.length !== x.shape[d] ||
       !gradOutput.every((g) => isTensor(g) && g.shape.join(',') === sliceShape)
     )
-      throw this.wrapError(
-        new Error(`expected gradOutput a table of ${x.shape[d]} tensors [${sliceShape}], got ${describeActivity(gradOutput)}`),
+      throw new ModuleError(
+        this.path(),
+        `expected gradOutput a table of ${x.shape[d]} tensors [${sliceShape}], got ${describeActivity(gradOutput)}`,
       );
     const g = tf.tidy(() => tf.stack(gradOutput as Tensor[], d));
     return this.setGradInput(g, input, gradOutput);

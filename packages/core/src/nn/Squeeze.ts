@@ -1,8 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
-import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
+import { ReshapingModule } from './ReshapingModule';
 
 /**
  * Torch's `nn.Squeeze(dim?, numInputDims?)`: removes dimension `dim` if its
@@ -14,7 +12,7 @@ import { type ModuleSpec, specOf } from '../io/specFormat';
  * dimension, as in Torch. Like Torch7 (which has no 0-d tensors), squeezing
  * never leaves fewer than one dimension: `[1, 1]` squeezes to `[1]`.
  */
-export class Squeeze extends Module {
+export class Squeeze extends ReshapingModule {
   readonly typeName = 'Squeeze';
 
   constructor(
@@ -34,7 +32,7 @@ export class Squeeze extends Module {
   }
 
   /** The output shape, or null when `dim` is out of range. */
-  private target(x: Tensor): number[] | null {
+  protected outputShape(x: Tensor): number[] | null {
     const shape = x.shape;
     let d = this.dim;
     let addOne = false;
@@ -52,25 +50,7 @@ export class Squeeze extends Module {
     return addOne ? [1, ...out] : out;
   }
 
-  protected override checkInput(input: Activity): void {
-    const expected = this.dim === undefined ? 'a tensor' : `a tensor with a dimension ${this.dim}`;
-    if (!isTensor(input)) throw new ShapeError(this.path(), expected, `a table ${describeActivity(input)}`);
-    if (!this.target(input)) throw new ShapeError(this.path(), expected, describeActivity(input));
-  }
-
-  protected compute(input: Activity): Tensor {
-    const x = input as Tensor;
-    return x.reshape(this.target(x)!);
-  }
-
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
-    const x = input as Tensor;
-    if (!isTensor(input) || !isTensor(gradOutput) || gradOutput.size !== x.size)
-      throw this.wrapError(new Error(`gradOutput ${describeActivity(gradOutput)} does not fit input ${describeActivity(input)}`));
-    return this.setGradInput(gradOutput.reshape(x.shape), input, gradOutput);
-  }
-
-  override backward(input: Activity, gradOutput: Activity): Activity {
-    return this.updateGradInput(input, gradOutput);
+  protected expectedInput(): string {
+    return this.dim === undefined ? 'a tensor' : `a tensor with a dimension ${this.dim}`;
   }
 }

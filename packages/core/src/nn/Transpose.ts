@@ -1,9 +1,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
+import { ModuleError, ShapeError } from '../util/errors';
 import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 
 /**
  * Torch's `nn.Transpose(...pairs)`: swaps dimensions pair by pair, in order:
@@ -57,7 +57,7 @@ export class Transpose extends Module {
     const p = this.perm(x.rank)!;
     const outShape = p.map((d) => x.shape[d]);
     if (!isTensor(gradOutput) || gradOutput.shape.join(',') !== outShape.join(','))
-      throw this.wrapError(new Error(`expected gradOutput [${outShape.join(',')}], got ${describeActivity(gradOutput)}`));
+      throw new ModuleError(this.path(), `expected gradOutput [${outShape.join(',')}], got ${describeActivity(gradOutput)}`);
     const inverse = new Array<number>(p.length);
     p.forEach((d, i) => (inverse[d] = i));
     return this.setGradInput(tf.transpose(gradOutput, inverse), input, gradOutput);

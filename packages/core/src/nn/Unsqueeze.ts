@@ -1,8 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
-import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
+import { ReshapingModule } from './ReshapingModule';
 
 /**
  * Torch's `nn.Unsqueeze(pos, numInputDims?)`: inserts a dimension of size 1
@@ -16,7 +14,7 @@ import { type ModuleSpec, specOf } from '../io/specFormat';
  * not remembered, so every input counts as one sample.
  * Prints Torch's text for the same model, 1-based: `nn.Unsqueeze(dim 1)` for pos 0.
  */
-export class Unsqueeze extends Module {
+export class Unsqueeze extends ReshapingModule {
   readonly typeName = 'Unsqueeze';
 
   constructor(
@@ -45,29 +43,15 @@ export class Unsqueeze extends Module {
     return p >= 0 && p <= x.rank ? p : null;
   }
 
-  protected override checkInput(input: Activity): void {
-    const expected = `a tensor with room for a dimension at ${this.pos}${
+  protected outputShape(x: Tensor): number[] | null {
+    const p = this.actualPos(x);
+    return p === null ? null : [...x.shape.slice(0, p), 1, ...x.shape.slice(p)];
+  }
+
+  protected expectedInput(): string {
+    return `a tensor with room for a dimension at ${this.pos}${
       this.numInputDims !== undefined ? ` of ${this.numInputDims} input dims` : ''
     }`;
-    if (!isTensor(input)) throw new ShapeError(this.path(), expected, `a table ${describeActivity(input)}`);
-    if (this.actualPos(input) === null) throw new ShapeError(this.path(), expected, describeActivity(input));
-  }
-
-  protected compute(input: Activity): Tensor {
-    const x = input as Tensor;
-    const p = this.actualPos(x)!;
-    return x.reshape([...x.shape.slice(0, p), 1, ...x.shape.slice(p)]);
-  }
-
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
-    const x = input as Tensor;
-    if (!isTensor(input) || !isTensor(gradOutput) || gradOutput.size !== x.size)
-      throw this.wrapError(new Error(`gradOutput ${describeActivity(gradOutput)} does not fit input ${describeActivity(input)}`));
-    return this.setGradInput(gradOutput.reshape(x.shape), input, gradOutput);
-  }
-
-  override backward(input: Activity, gradOutput: Activity): Activity {
-    return this.updateGradInput(input, gradOutput);
   }
 
   override toString(): string {

@@ -1,8 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { type Activity, describeActivity, isTensor } from '../util/activity';
-import { ShapeError } from '../util/errors';
-import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
+import { ReshapingModule } from './ReshapingModule';
 
 /**
  * Torch's `nn.View(...sizes)`: views the input as `sizes`, one of which may
@@ -12,7 +10,7 @@ import { type ModuleSpec, specOf } from '../io/specFormat';
  * more elements than prod(sizes) (and no -1) is a batch of their ratio.
  * `new View([2, -1])` works too (Torch's LongStorage form).
  */
-export class View extends Module {
+export class View extends ReshapingModule {
   readonly typeName = 'View';
   readonly size: number[];
   /** prod of the sizes other than -1. */
@@ -54,7 +52,7 @@ export class View extends Module {
   }
 
   /** The output shape, or null when the input cannot be viewed so. */
-  private target(x: Tensor): number[] | null {
+  protected outputShape(x: Tensor): number[] | null {
     const bsz = this.batchSize(x);
     if (bsz === null) return null;
     const shape = bsz === undefined ? [...this.size] : [bsz, ...this.size];
@@ -66,28 +64,10 @@ export class View extends Module {
     return shape;
   }
 
-  protected override checkInput(input: Activity): void {
-    const expected = `a tensor that views as (${this.size.join(', ')})${
+  protected expectedInput(): string {
+    return `a tensor that views as (${this.size.join(', ')})${
       this.numInputDims !== undefined ? ` with ${this.numInputDims} input dims` : ''
     }`;
-    if (!isTensor(input)) throw new ShapeError(this.path(), expected, `a table ${describeActivity(input)}`);
-    if (!this.target(input)) throw new ShapeError(this.path(), expected, describeActivity(input));
-  }
-
-  protected compute(input: Activity): Tensor {
-    const x = input as Tensor;
-    return x.reshape(this.target(x)!);
-  }
-
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
-    const x = input as Tensor;
-    if (!isTensor(input) || !isTensor(gradOutput) || gradOutput.size !== x.size)
-      throw this.wrapError(new Error(`gradOutput ${describeActivity(gradOutput)} does not fit input ${describeActivity(input)}`));
-    return this.setGradInput(gradOutput.reshape(x.shape), input, gradOutput);
-  }
-
-  override backward(input: Activity, gradOutput: Activity): Activity {
-    return this.updateGradInput(input, gradOutput);
   }
 
   override toString(): string {

@@ -46,7 +46,7 @@
  */
 import type { Criterion, Target } from '../nn/Criterion';
 import type { Module } from '../nn/Module';
-import { type NodeFs, type NodeUrl, nodeImport } from '../io/nodeImport';
+import { type NodeFs, type NodeUrl, nodeImport } from '../util/nodeImport';
 import { tf } from '../tf';
 import { fusedBackward } from '../train/fusedStep';
 import type { Activity } from '../util/activity';

@@ -7,7 +7,7 @@
  * browser bundles of the core build without it.
  */
 import type { Worker as NodeWorker } from 'node:worker_threads';
-import { nodeImport } from '../io/nodeImport';
+import { nodeImport } from '../util/nodeImport';
 import type { Reply, Request, WorkerInit } from './protocol';
 
 type WorkerThreads = typeof import('node:worker_threads');

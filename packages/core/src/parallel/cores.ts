@@ -1,4 +1,4 @@
-import { type NodeFs, nodeImport } from '../io/nodeImport';
+import { type NodeFs, nodeImport } from '../util/nodeImport';
 
 type NodeOs = typeof import('node:os');
 

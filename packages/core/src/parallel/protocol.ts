@@ -3,7 +3,7 @@
  * data only (structured-clone-able); no tfjs here, so the worker entry can
  * import it without loading a copy of the library.
  */
-import type { ModuleSpec } from '../io/specFormat';
+import type { ModuleSpec } from '../util/moduleSpec';
 
 export type WireDType = 'float32' | 'int32' | 'bool';
 

@@ -1,9 +1,11 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import { type Activity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
+import { type Activity, disposeActivity, disposeList, flattenActivity, isTensor, mapActivity } from '../util/activity';
 import { Container } from '../nn/Container';
 import type { Module, Parameter } from '../nn/Module';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
+import { ModuleError } from '../util/errors';
+import { maskShape, zeroMask } from './mask';
 
 /** What one forward step leaves behind for BPTT. All tensors are owned by the record. */
 export interface StepRecord {
@@ -14,7 +16,7 @@ export interface StepRecord {
   prevState: Tensor[];
   /** Step-specific values the closed-form backward needs. */
   cache: Tensor[];
-  /** [N,1] (or [1]) zero mask of the input rows, with `maskZero()`. */
+  /** [N] (or scalar) zero mask of the input rows, with `maskZero()`. */
   mask?: Tensor;
   /** Parameter gradients computed by updateGradInput, waiting for accGradParameters. */
   paramGrads?: Tensor[];
@@ -124,7 +126,7 @@ export abstract class AbstractRecurrent extends Container {
     if (t === 0) prevState = this.initState ? this.initState.map((s) => s.clone()) : this.zeroState(input);
     else {
       const prev = this.records[t - 1];
-      if (!prev) throw new Error(`${this.path()}: missing state of step ${t - 1}`);
+      if (!prev) throw new ModuleError(this.path(), `missing state of step ${t - 1}`);
       prevState = prev.state.map((s) => s.clone());
     }
     const res = this.stepForward(input, prevState, t, this.train);
@@ -239,7 +241,7 @@ export abstract class AbstractRecurrent extends Container {
     if (this.agpStep === null) this.agpStep = this.step - 1;
     const t = this.agpStep;
     const rec = this.recordAt(t, 'accGradParameters');
-    if (!rec.paramGrads) throw new Error(`${this.path()}: call updateGradInput for step ${t} before accGradParameters`);
+    if (!rec.paramGrads) throw new ModuleError(this.path(), `call updateGradInput for step ${t} before accGradParameters`);
     const params = this.gradParams();
     const grads = rec.paramGrads;
     rec.paramGrads = undefined;
@@ -259,10 +261,10 @@ export abstract class AbstractRecurrent extends Container {
   }
 
   protected recordAt(t: number, what: string): StepRecord {
-    if (t < 0) throw new Error(`${this.path()}: ${what} called more times than forward`);
+    if (t < 0) throw new ModuleError(this.path(), `${what} called more times than forward`);
     const rec = this.records[t];
-    if (!rec) throw new Error(`${this.path()}: ${what}: step ${t} is no longer kept (rho = ${this.rho}, or evaluation mode)`);
-    if (rec.cache.length === 0 && this.needsCache()) throw new Error(`${this.path()}: step ${t} was run in evaluation mode`);
+    if (!rec) throw new ModuleError(this.path(), `${what}: step ${t} is no longer kept (rho = ${this.rho}, or evaluation mode)`);
+    if (rec.cache.length === 0 && this.needsCache()) throw new ModuleError(this.path(), `step ${t} was run in evaluation mode`);
     return rec;
   }
 
@@ -320,10 +322,10 @@ export abstract class AbstractRecurrent extends Container {
     if (step < 0) {
       if (this.initState) return this.exposeState(this.initState);
       if (this.records[0]) return this.exposeState(this.records[0].prevState);
-      throw new Error(`${this.path()}: no initial state yet`);
+      throw new ModuleError(this.path(), 'no initial state yet');
     }
     const rec = this.records[step];
-    if (!rec) throw new Error(`${this.path()}: no state for step ${step}`);
+    if (!rec) throw new ModuleError(this.path(), `no state for step ${step}`);
     return this.exposeState(rec.state);
   }
 
@@ -340,8 +342,8 @@ export abstract class AbstractRecurrent extends Container {
       return this;
     }
     const rec = this.records[step];
-    if (step !== this.step - 1 || !rec) throw new Error(`${this.path()}: can only set the initial or the last state`);
-    if (!list) throw new Error(`${this.path()}: state expected`);
+    if (step !== this.step - 1 || !rec) throw new ModuleError(this.path(), 'can only set the initial or the last state');
+    if (!list) throw new ModuleError(this.path(), 'state expected');
     disposeList(rec.state);
     rec.state = list;
     return this;
@@ -358,14 +360,14 @@ export abstract class AbstractRecurrent extends Container {
    * (`[dh, dc]` for LSTMs), or null.
    */
   getGradHiddenState(step = -1): Activity | null {
-    if (step !== -1) throw new Error(`${this.path()}: only the initial state's gradient (step -1) is kept`);
+    if (step !== -1) throw new ModuleError(this.path(), "only the initial state's gradient (step -1) is kept");
     return this.gradInit ? this.exposeState(this.gradInit) : null;
   }
 
   /** Adds a gradient w.r.t. the state after the last step, used when BPTT starts (copied). */
   setGradHiddenState(step: number, grad: Activity | null): this {
     if (grad !== null && step !== this.step - 1)
-      throw new Error(`${this.path()}: the gradient can only be set for the last step (${this.step - 1})`);
+      throw new ModuleError(this.path(), `the gradient can only be set for the last step (${this.step - 1})`);
     disposeList(this.gradFinal);
     this.gradFinal = grad === null ? null : flattenActivity(grad).map((t) => t.clone());
     return this;
@@ -433,30 +435,4 @@ export function disposeRecord(r: StepRecord): void {
     ...(r.paramGrads ?? []),
     ...(r.gradInput ? [r.gradInput] : []),
   ]);
-}
-
-export function disposeList(l: Tensor[] | null | undefined): void {
-  if (l) for (const t of l) if (!t.isDisposed) t.dispose();
-}
-
-export function mapActivity(a: Activity, f: (t: Tensor) => Tensor): Activity {
-  return isTensor(a) ? f(a) : a.map((x) => mapActivity(x, f));
-}
-
-/** 1 where the input row is not all zeros: [N] for a batch, [] for a single sample. */
-export function zeroMask(input: Activity, nInputDim: number): Tensor {
-  let x = input;
-  while (!isTensor(x)) x = x[0];
-  const batched = x.rank > nInputDim;
-  const flat = batched ? x.reshape([x.shape[0], -1]) : x.reshape([1, -1]);
-  const m = tf.notEqual(tf.max(tf.abs(flat.cast('float32')), 1), 0).cast('float32');
-  return batched ? m : m.reshape([]);
-}
-
-/** The shape that broadcasts a [N] (or scalar) mask over `t`. */
-export function maskShape(mask: Tensor, t: Tensor): number[] {
-  if (mask.rank === 0) return [];
-  const s = new Array(t.rank).fill(1);
-  s[0] = mask.shape[0];
-  return s;
 }

@@ -1,10 +1,11 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import { type Activity, disposeActivity, flattenActivity } from '../util/activity';
+import { type Activity, disposeActivity, flattenActivity, mapActivity } from '../util/activity';
 import { Container } from '../nn/Container';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import type { Module } from '../nn/Module';
-import { AbstractRecurrent, mapActivity, maskShape, zeroMask } from './AbstractRecurrent';
+import { AbstractRecurrent } from './AbstractRecurrent';
+import { maskShape, zeroMask } from './mask';
 
 /**
  * rnn's `nn.MaskZero(module, nInputDim = 1)`: zeroes the output rows (and

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { ModuleSpec } from '../io/specFormat';
+import type { ModuleSpec } from '../util/moduleSpec';
 import { tf } from '../tf';
 import { type Activity, flattenActivity, unflattenActivity } from '../util/activity';
 import { nextSeed } from '../util/random';

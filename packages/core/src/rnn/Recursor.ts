@@ -1,10 +1,12 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { ModuleSpec } from '../io/specFormat';
+import type { ModuleSpec } from '../util/moduleSpec';
 import { tf } from '../tf';
-import { type Activity, disposeActivity, flattenActivity } from '../util/activity';
+import { type Activity, disposeActivity, flattenActivity, mapActivity } from '../util/activity';
 import type { Module } from '../nn/Module';
-import { AbstractRecurrent, mapActivity, maskShape, type StepRecord } from './AbstractRecurrent';
+import { AbstractRecurrent, type StepRecord } from './AbstractRecurrent';
+import { maskShape } from './mask';
 import { cloneActivity } from './sequence';
+import { ModuleError } from '../util/errors';
 
 type Field = 'output' | 'gradInput';
 
@@ -145,7 +147,7 @@ export class Recursor extends AbstractRecurrent {
 
   private snaps(rec: StepRecord): StepSnapshots {
     const s = rec.extra as StepSnapshots | undefined;
-    if (!s?.out) throw new Error(`${this.path()}: step was run in evaluation mode`);
+    if (!s?.out) throw new ModuleError(this.path(), 'step was run in evaluation mode');
     return s;
   }
 
@@ -160,7 +162,7 @@ export class Recursor extends AbstractRecurrent {
     const orphans: Tensor[] = [];
     for (const f of fields) {
       const snap = f === 'output' ? s.out : s.grad;
-      if (!snap) throw new Error(`${this.path()}: call updateGradInput before accGradParameters`);
+      if (!snap) throw new ModuleError(this.path(), 'call updateGradInput before accGradParameters');
       snap.restore(f, protect, orphans);
     }
     this.freeOrphans();

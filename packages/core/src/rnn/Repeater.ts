@@ -2,12 +2,14 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, disposeActivity, flattenActivity, unflattenActivity } from '../util/activity';
 import { Container } from '../nn/Container';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import type { Module } from '../nn/Module';
 import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';
-import { givenSpec, type RememberMode } from './Sequencer';
+import { checkRememberMode, type RememberMode, remembers } from './remember';
+import { givenSpec } from './Sequencer';
 import { cloneActivity } from './sequence';
+import { ModuleError } from '../util/errors';
 
 /**
  * rnn's `nn.Repeater(module, nStep)`: feeds the same input to a recurrent
@@ -38,7 +40,7 @@ export class Repeater extends Container {
   }
 
   remember(mode: RememberMode = 'both'): this {
-    this.rememberMode = mode;
+    this.rememberMode = checkRememberMode(mode, this.path());
     return this;
   }
 
@@ -52,9 +54,8 @@ export class Repeater extends Container {
   }
 
   override updateOutput(input: Activity): Activity {
-    const m = this.rememberMode;
     this.module.maxBPTTstep(this.nStep);
-    if (!(m === 'both' || (this.train ? m === 'train' : m === 'eval'))) this.module.forget();
+    if (!remembers(this.rememberMode, this.train)) this.module.forget();
     const outs: Activity[] = [];
     for (let t = 0; t < this.nStep; t++) outs.push(cloneActivity(this.module.updateOutput(input)));
     disposeActivity(this.output);
@@ -65,7 +66,7 @@ export class Repeater extends Container {
   private run(input: Activity, gradOutput: Activity, f: (gy: Activity) => Activity | void): Activity | null {
     const gys = gradOutput as Activity[];
     if (!Array.isArray(gys) || gys.length !== this.nStep)
-      throw new Error(`${this.path()}: expected a table of ${this.nStep} gradOutputs`);
+      throw new ModuleError(this.path(), `expected a table of ${this.nStep} gradOutputs`);
     let sum: Tensor[] | null = null;
     for (let t = this.nStep - 1; t >= 0; t--) {
       const g = f(gys[t]);

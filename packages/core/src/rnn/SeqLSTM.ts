@@ -1,14 +1,14 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { tf } from '../tf';
-import { type Activity, disposeActivity } from '../util/activity';
+import { type Activity, disposeActivity, disposeList } from '../util/activity';
 import { nextSeed } from '../util/random';
 import { TransposeCache } from '../util/transposeCache';
 import { Module } from '../nn/Module';
-import { disposeList } from './AbstractRecurrent';
 import { lstmBackward, lstmForward, weightGrad } from './kernels';
-import type { RememberMode } from './Sequencer';
+import { checkRememberMode, type RememberMode, remembers } from './remember';
 import { unstackSteps } from './sequence';
+import { ModuleError } from '../util/errors';
 
 export interface SeqLSTMOptions {
   /** Input and output are [N, T, F] instead of [T, N, F] (rnn's `batchfirst`). */
@@ -103,7 +103,7 @@ export class SeqLSTM extends Module {
 
   /** rnn's `remember(mode = 'both')`: keep the last state for the next forward. */
   remember(mode: RememberMode = 'both'): this {
-    this.rememberMode = mode;
+    this.rememberMode = checkRememberMode(mode, this.path());
     return this;
   }
 
@@ -113,18 +113,14 @@ export class SeqLSTM extends Module {
     return this;
   }
 
-  private remembering(): boolean {
-    const m = this.rememberMode;
-    return m === 'both' || (this.train ? m === 'train' : m === 'eval');
-  }
-
   protected override checkInput(input: Activity): void {
     this.expectShape(input, [['T', 'N', this.inputSize]]);
   }
 
   /** The state a forward starts from: new tensors the caller owns. */
   private startState(n: number): Tensor[] {
-    if (this.remembering() && this.lastState && this.lastState[0].shape[0] === n) return this.lastState.map((s) => s.clone());
+    if (remembers(this.rememberMode, this.train) && this.lastState && this.lastState[0].shape[0] === n)
+      return this.lastState.map((s) => s.clone());
     if (this.initState) return this.initState.map((s) => s.clone());
     return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
   }
@@ -133,8 +129,8 @@ export class SeqLSTM extends Module {
    * Forward over [T, N, I] (time-major); with `keep`, returns the cache.
    * The weights are used as [in, 4H] copies: wasm's matMul is much slower
    * with transposeB. `cachedWeights`: reuse copies kept until the weights
-   * change (updateOutput, which has its own backward: 3.6 of 6.4 ms of a
-   * batch-1 forward at T=8 were the two transposes); otherwise transpose
+   * change (updateOutput, which has its own backward; the two transposes
+   * dominate a small forward, docs/rnn.md); otherwise transpose
    * inside the graph, so the fused step differentiates through them.
    */
   private run(x: Tensor, s0: Tensor[], keep: boolean, cachedWeights = false): { y: Tensor; cache?: Cache; last: Tensor[] } {
@@ -220,7 +216,7 @@ export class SeqLSTM extends Module {
   /** Full BPTT: gradInput, and the parameter gradients kept for accGradParameters. */
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
     const c = this.cache;
-    if (!c) throw new Error(`${this.path()}: backward needs a forward in training mode`);
+    if (!c) throw new ModuleError(this.path(), 'backward needs a forward in training mode');
     const gradFinal = this.gradFinal;
     const res = tf.tidy(() => {
       const gy = unstackSteps(this.toTimeMajor(gradOutput as Tensor), false);
@@ -271,16 +267,16 @@ export class SeqLSTM extends Module {
   /** The last forward's final state `[h, c]` (step −1: the initial state set). */
   getHiddenState(step?: number): Tensor[] {
     if (step !== undefined && step < 0) {
-      if (!this.initState) throw new Error(`${this.path()}: no initial state set`);
+      if (!this.initState) throw new ModuleError(this.path(), 'no initial state set');
       return this.initState;
     }
-    if (!this.lastState) throw new Error(`${this.path()}: no state yet`);
+    if (!this.lastState) throw new ModuleError(this.path(), 'no state yet');
     return this.lastState;
   }
 
   /** Sets the initial `[h0, c0]` (step −1, copied; null clears it). */
   setHiddenState(step: number, state: Activity | null): this {
-    if (step >= 0) throw new Error(`${this.path()}: only the initial state (step -1) can be set`);
+    if (step >= 0) throw new ModuleError(this.path(), 'only the initial state (step -1) can be set');
     disposeList(this.initState);
     this.initState = state === null ? null : (state as Tensor[]).map((t) => t.clone());
     return this;

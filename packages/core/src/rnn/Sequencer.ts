@@ -1,14 +1,13 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, disposeActivity, isTensor } from '../util/activity';
 import { Container } from '../nn/Container';
-import { type ModuleSpec, specOf } from '../io/specFormat';
+import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import type { Module } from '../nn/Module';
 import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';
+import { checkRememberMode, type RememberMode, remembers } from './remember';
 import { cloneActivity, splitSteps, stackSteps } from './sequence';
-
-/** rnn's remember modes: which of training/evaluation keep the state between sequences. */
-export type RememberMode = 'both' | 'train' | 'eval' | 'neither';
+import { ModuleError } from '../util/errors';
 
 /**
  * rnn's `nn.Sequencer(module)`: applies `module` to each step of a sequence.
@@ -49,8 +48,7 @@ export class Sequencer extends Container {
 
   /** rnn's `remember(mode = 'both')`. */
   remember(mode: RememberMode = 'both'): this {
-    if (!['both', 'train', 'eval', 'neither'].includes(mode)) throw new Error(`Sequencer: unknown remember mode ${mode}`);
-    this.rememberMode = mode;
+    this.rememberMode = checkRememberMode(mode, this.path());
     return this;
   }
 
@@ -62,11 +60,6 @@ export class Sequencer extends Container {
   forget(): this {
     this.module.forget();
     return this;
-  }
-
-  private remembering(): boolean {
-    const m = this.rememberMode;
-    return m === 'both' || (this.train ? m === 'train' : m === 'eval');
   }
 
   /** The steps of `input`, reusing the slices made at forward for the same tensor. */
@@ -89,7 +82,7 @@ export class Sequencer extends Container {
   override updateOutput(input: Activity): Activity {
     const xs = this.stepsOf(input);
     this.module.maxBPTTstep(Math.max(1, xs.length));
-    if (!this.remembering()) this.module.forget();
+    if (!remembers(this.rememberMode, this.train)) this.module.forget();
     const outs = xs.map((x) => cloneActivity(this.module.updateOutput(x)));
     disposeActivity(this.output);
     if (isTensor(input)) {
@@ -107,7 +100,7 @@ export class Sequencer extends Container {
     const xs = this.stepsOf(input);
     const { steps: gys, owned } = splitSteps(gradOutput, this.path());
     if (gys.length !== xs.length)
-      throw new Error(`${this.path()}: gradOutput has ${gys.length} steps, input has ${xs.length}`);
+      throw new ModuleError(this.path(), `gradOutput has ${gys.length} steps, input has ${xs.length}`);
     const gis: Activity[] = [];
     for (let t = xs.length - 1; t >= 0; t--) {
       const g = step(xs[t], gys[t]);

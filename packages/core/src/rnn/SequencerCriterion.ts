@@ -2,8 +2,9 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
 import { Criterion, type Target } from '../nn/Criterion';
-import { type CriterionSpec, specOf } from '../io/specFormat';
+import { type CriterionSpec, specOf } from '../util/moduleSpec';
 import { unstackSteps } from './sequence';
+import { ModuleError } from '../util/errors';
 
 /**
  * rnn's `nn.SequencerCriterion(criterion, sizeAverage = false)`: applies
@@ -43,7 +44,7 @@ export class SequencerCriterion extends Criterion {
     const xs = isTensor(input) ? unstackSteps(input, false) : input;
     const ts: Target[] = isTensor(target as Activity) ? unstackSteps(target as Tensor, false) : (target as Target[]);
     if (!Array.isArray(ts) || ts.length !== xs.length)
-      throw new Error(`expected ${xs.length} step targets, got ${Array.isArray(ts) ? ts.length : 'a number'}`);
+      throw new ModuleError(this.typeName, `expected ${xs.length} step targets, got ${Array.isArray(ts) ? ts.length : 'a number'}`);
     const total = tf.addN(xs.map((x, t) => this.criterion.lossTensor(x, ts[t])));
     return this.sizeAverage ? total.div(xs.length) : total;
   }

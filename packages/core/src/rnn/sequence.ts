@@ -2,17 +2,21 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, isTensor } from '../util/activity';
+import { ModuleError } from '../util/errors';
 
 /** Cheap copy of an activity (tfjs clones share the data). */
 export function cloneActivity(a: Activity): Activity {
   return isTensor(a) ? a.clone() : a.map(cloneActivity);
 }
 
-/** The steps of a sequence: a table's elements, or a [T, ...] tensor's slices (new tensors). */
-/** `pure`: under a gradient tape (intermediates left to the enclosing tidy). */
-export function splitSteps(a: Activity, who: string, pure = false): { steps: Activity[]; owned: Tensor[] } {
+/**
+ * The steps of a sequence: a table's elements, or a [T, ...] tensor's slices
+ * (new tensors). `pure`: under a gradient tape (intermediates left to the
+ * enclosing tidy).
+ */
+export function splitSteps(a: Activity, path: string, pure = false): { steps: Activity[]; owned: Tensor[] } {
   if (isTensor(a)) {
-    if (a.rank < 1) throw new TypeError(`${who}: expected a [T, ...] tensor or a table of steps`);
+    if (a.rank < 1) throw new ModuleError(path, 'expected a [T, ...] tensor or a table of steps');
     const steps = unstackSteps(a, !pure);
     return { steps, owned: steps };
   }
@@ -20,8 +24,8 @@ export function splitSteps(a: Activity, who: string, pure = false): { steps: Act
 }
 
 /** Stacks per-step tensors into one [T, ...] tensor. */
-export function stackSteps(steps: Activity[], who: string): Tensor {
-  if (!steps.every(isTensor)) throw new TypeError(`${who}: cannot stack table-valued steps into a tensor`);
+export function stackSteps(steps: Activity[], path: string): Tensor {
+  if (!steps.every(isTensor)) throw new ModuleError(path, 'cannot stack table-valued steps into a tensor');
   return tf.stack(steps as Tensor[]);
 }
 

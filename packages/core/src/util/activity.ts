@@ -19,6 +19,11 @@ export function flattenActivity(a: Activity | null | undefined, out: Tensor[] = 
   return out;
 }
 
+/** An activity of the same structure, each tensor replaced by `f(tensor)`. */
+export function mapActivity(a: Activity, f: (t: Tensor) => Tensor): Activity {
+  return isTensor(a) ? f(a) : a.map((x) => mapActivity(x, f));
+}
+
 /** Rebuilds an activity shaped like `like` from a flat list of tensors. */
 export function unflattenActivity(like: Activity, flat: Tensor[]): Activity {
   let i = 0;
@@ -37,19 +42,14 @@ export function disposeActivity(old: Activity | null | undefined, keep: Iterable
   for (const t of flattenActivity(old)) if (!kept.has(t) && !t.isDisposed) t.dispose();
 }
 
+/** Disposes a list of tensors (if any), skipping those already disposed. */
+export function disposeList(l: Tensor[] | null | undefined): void {
+  if (l) for (const t of l) if (!t.isDisposed) t.dispose();
+}
+
 /** Shape of an activity, for messages: `[2,3]` or `{[2,3], [2,3]}`. */
 export function describeActivity(a: Activity | null | undefined): string {
   if (a == null) return 'nothing';
   if (isTensor(a)) return `[${a.shape.join(',')}]`;
   return `{${a.map(describeActivity).join(', ')}}`;
-}
-
-export function asTensor(a: Activity, who: string): Tensor {
-  if (!isTensor(a)) throw new TypeError(`${who}: expected a tensor, got a table ${describeActivity(a)}`);
-  return a;
-}
-
-export function asTable(a: Activity, who: string): Activity[] {
-  if (isTensor(a)) throw new TypeError(`${who}: expected a table, got a tensor [${a.shape.join(',')}]`);
-  return a;
 }

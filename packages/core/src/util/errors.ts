@@ -12,14 +12,22 @@ export class ShapeError extends Error {
   }
 }
 
-/** An error thrown inside a module, re-thrown with the module's path. */
+/**
+ * A module's error, its message prefixed with the module's path: either one
+ * thrown inside the module and re-thrown (kept as `cause`), or, given as a
+ * message, a problem the module found itself (a call out of order, a step
+ * or state it does not hold, a gradOutput that does not fit).
+ */
 export class ModuleError extends Error {
+  override readonly cause: unknown;
+
   constructor(
     readonly modulePath: string,
-    override readonly cause: unknown,
+    problem: unknown,
   ) {
-    super(`${modulePath}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`${modulePath}: ${problem instanceof Error ? problem.message : String(problem)}`);
     this.name = 'ModuleError';
+    this.cause = typeof problem === 'string' ? undefined : problem;
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * `AvgPoolGrad` for wasm as one scatter pass in JavaScript over the wasm heap.
  * Like the cpu and stock wasm kernels, each window's gradient is divided by
- * the full window size (padding included). The stock kernel took ~20x the
- * forward pool's time.
+ * the full window size (padding included). The stock kernel is many times
+ * slower than the forward pool (docs/backends.md).
  */
 import { AvgPoolGrad, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, f32, poolInfo, zerosOutput } from './kernel_utils';

@@ -2,9 +2,9 @@
  * `BatchMatMul` for wasm with transposes made explicit.
  *
  * The stock kernel uses XNNPACK only for an unbatched product with neither
- * operand transposed; otherwise it runs a scalar loop (transposeA ~25x,
- * transposeB ~7x slower at [32,2048]x[2048,512]). Linear's forward is
- * transposeB and its weight gradient transposeA, so we transpose the operand
+ * operand transposed; otherwise it runs a scalar loop, several times slower
+ * (docs/backends.md). Linear's forward is transposeB and its weight
+ * gradient transposeA, so we transpose the operand
  * (a memory pass) and run the XNNPACK product. Batched products stay on the
  * stock kernel (its loop is no faster either way).
  */

@@ -1,7 +1,7 @@
 /**
  * `Conv2DBackpropInput` for wasm, on XNNPACK's convolution.
  *
- * The stock wasm kernel is a scalar loop (~7x slower than XNNPACK's conv).
+ * The stock wasm kernel is a scalar loop, several times slower than XNNPACK's conv.
  * Stride 1: dx = conv(dy, filter flipped in space with in/out channels
  * swapped), padded so the output is the input's size. Stride s > 1: the
  * sub-pixel decomposition. Input row ih receives taps kh with

@@ -4,10 +4,9 @@
  * added into R accumulators.
  *
  * The stock wasm `Sum` and `Mean` first transpose the reduced axes to the
- * end (a strided copy of the whole tensor), then add. A product
- * ones[1, M]·x[M, R] looks fast in a loop over one tensor, but only because
- * XNNPACK caches its packed copy of x: with a new x each call it was slower
- * than the stock kernel. Accumulating in float64 also makes the result more
+ * end (a strided copy of the whole tensor), then add. Not a product
+ * ones[1, M]·x[M, R]: XNNPACK is fast there only while x stays the same
+ * (docs/backends.md). Accumulating in float64 also makes the result more
  * accurate than float32 pairwise sums, not less.
  */
 import { type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
