@@ -14,6 +14,7 @@ import { Sequential } from '../src/nn/Sequential';
 import { SpatialBatchNormalization } from '../src/nn/SpatialBatchNormalization';
 import { SpatialConvolution } from '../src/nn/SpatialConvolution';
 import { SpatialMaxPooling } from '../src/nn/SpatialMaxPooling';
+import { maxAbsDiff } from '../src/nn/testing';
 import { View } from '../src/nn/View';
 import { type OptimState, disposeOptimState, sgd } from '../src/optim';
 import { coresFromCpuinfo, physicalCores } from '../src/parallel/cores';
@@ -78,10 +79,6 @@ function batch(n: number, seed: number): { x: Tensor; y: Tensor } {
   };
 }
 
-function maxDiff(a: Tensor[], b: Tensor[]): number {
-  return Math.max(...a.map((t, i) => tf.tidy(() => tf.max(tf.abs(t.sub(b[i]))).dataSync()[0])));
-}
-
 /** `steps` steps of sgd with momentum on one thread (fused, whole batch) and with a DataParallelTable; the max weight difference after each. */
 async function compare(threads: number, batchSize: number, steps = 3): Promise<{ diffs: number[]; losses: [number, number][] }> {
   manualSeed(7);
@@ -103,7 +100,7 @@ async function compare(threads: number, batchSize: number, steps = 3): Promise<{
       model.zeroGradParameters();
       const l2 = await dp.backward(crit, x, y);
       sgd(() => [l2, model.parameters()[1]], model.parameters()[0], config, s2);
-      diffs.push(maxDiff(single.parameters()[0], model.parameters()[0]));
+      diffs.push(maxAbsDiff(single.parameters()[0], model.parameters()[0]));
       losses.push([l1, l2]);
       x.dispose();
       y.dispose();

@@ -10,6 +10,7 @@ import { SpatialBatchNormalization } from '../src/nn/SpatialBatchNormalization';
 import { SpatialConvolution } from '../src/nn/SpatialConvolution';
 import { SpatialMaxPooling } from '../src/nn/SpatialMaxPooling';
 import { Tanh } from '../src/nn/Tanh';
+import { expectClose } from '../src/nn/testing';
 import { View } from '../src/nn/View';
 import { disposeOptimState, type FEval, Optimizer, type OptimState, sgd } from '../src/optim';
 import { tf } from '../src/tf';
@@ -30,11 +31,6 @@ function disposeBatches(bs: Batch[]) {
     b.x.dispose();
     b.t.dispose();
   }
-}
-
-function maxDiff(a: Tensor[], b: Tensor[]): number {
-  expect(a.length).toBe(b.length);
-  return Math.max(...a.map((t, i) => tf.tidy(() => tf.max(tf.abs(t.sub(b[i]))).dataSync()[0])));
 }
 
 /** Torch's loop: forward, criterion forward/backward, zero, backward. Returns the loss. */
@@ -63,15 +59,15 @@ function compareLoops(makeModel: () => Module, bs: Batch[], tol: number) {
       a.updateParameters(0.1);
       const lb = fused(b, crit, batch);
       b.updateParameters(0.1);
-      expect(Math.abs(la - lb)).toBeLessThan(tol);
+      expectClose(la, lb, { atol: tol });
       expect(crit.output).toBe(lb);
     }
-    expect(maxDiff(a.parameters()[0], b.parameters()[0])).toBeLessThan(tol);
+    expectClose(a.parameters()[0], b.parameters()[0], { atol: tol });
     // every state-dict entry, BatchNorm's running statistics included
     const da = a.stateDict();
     const db = b.stateDict();
     expect(Object.keys(db)).toEqual(Object.keys(da));
-    expect(maxDiff(Object.values(da), Object.values(db))).toBeLessThan(tol);
+    expectClose(Object.values(da), Object.values(db), { atol: tol });
     [...Object.values(da), ...Object.values(db)].forEach((t) => t.dispose());
     a.dispose();
     b.dispose();
@@ -90,9 +86,9 @@ function compareLoops(makeModel: () => Module, bs: Batch[], tol: number) {
       const fb: FEval = () => [fused(b, crit, batch), b.parameters()[1]];
       const [, [la]] = sgd(fa, a.parameters()[0], config, sa);
       const [, [lb]] = sgd(fb, b.parameters()[0], config, sb);
-      expect(Math.abs(la - lb)).toBeLessThan(tol);
+      expectClose(la, lb, { atol: tol });
     }
-    expect(maxDiff(a.parameters()[0], b.parameters()[0])).toBeLessThan(tol);
+    expectClose(a.parameters()[0], b.parameters()[0], { atol: tol });
     disposeOptimState(sa);
     disposeOptimState(sb);
     a.dispose();
@@ -111,7 +107,7 @@ function compareLoops(makeModel: () => Module, bs: Batch[], tol: number) {
       ob.step(fused(b, crit, batch));
     }
     expect(oa.state.t).toBe(bs.length);
-    expect(maxDiff(a.parameters()[0], b.parameters()[0])).toBeLessThan(tol);
+    expectClose(a.parameters()[0], b.parameters()[0], { atol: tol });
     oa.dispose();
     ob.dispose();
     a.dispose();
@@ -151,12 +147,12 @@ describe('fusedBackward on an MLP (Linear/Tanh/Linear + CrossEntropyCriterion)',
     const refLoss = f(ws[0], ws[1], ws[2], ws[3]);
     m.zeroGradParameters();
     const loss = fusedBackward(m, crit, b.x, b.t);
-    expect(Math.abs(loss - refLoss.dataSync()[0])).toBeLessThan(1e-5);
-    expect(maxDiff(gs, ref)).toBeLessThan(1e-5);
+    expectClose(loss, refLoss, { atol: 1e-5 });
+    expectClose(gs, ref, { atol: 1e-5 });
     // it accumulates, scaled, like backward(input, gradOutput, scale)
     fusedBackward(m, crit, b.x, b.t, 0.5);
     const scaled = ref.map((g) => g.mul(1.5));
-    expect(maxDiff(gs, scaled)).toBeLessThan(1e-5);
+    expectClose(gs, scaled, { atol: 1e-5 });
     [...ref, ...scaled, refLoss].forEach((t) => t.dispose());
     disposeBatches([b]);
     m.dispose();

@@ -4,10 +4,7 @@ import { tf } from '../tf';
 import { manualSeed } from '../util/random';
 import { BatchNormalization } from './BatchNormalization';
 import { Sequential } from './Sequential';
-import { expectFlatSteps } from './testing';
-
-const maxDiff = (a: Tensor, b: Tensor | number[]) =>
-  tf.tidy(() => tf.max(tf.abs(a.sub(b instanceof tf.Tensor ? b : tf.tensor(b)))).dataSync()[0]);
+import { expectClose, expectFlatSteps } from './testing';
 
 /** Batch norm over axis 0 written with sums: mean = Σx/n, var = Σ(x − mean)²/n. */
 function refTrain(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
@@ -40,14 +37,14 @@ describe('BatchNormalization', () => {
     const x = tf.randomNormal([6, 4], 1, 2, 'float32', 5);
     const y = m.forward(x) as Tensor;
     const f = (xx: Tensor, w: Tensor, b: Tensor) => refTrain(xx, w, b, 1e-3);
-    expect(maxDiff(y, f(x, m.weight!, m.bias!))).toBeLessThan(1e-5);
+    expectClose(y, f(x, m.weight!, m.bias!), { atol: 1e-5 });
     const dy = tf.randomNormal([6, 4], 0, 1, 'float32', 6);
     m.zeroGradParameters();
     const gx = m.backward(x, dy) as Tensor;
     const [rx, rw, rb] = tf.grads(f)([x, m.weight!, m.bias!], dy);
-    expect(maxDiff(gx, rx)).toBeLessThan(1e-5);
-    expect(maxDiff(m.gradWeight!, rw)).toBeLessThan(1e-5);
-    expect(maxDiff(m.gradBias!, rb)).toBeLessThan(1e-5);
+    expectClose(gx, rx, { atol: 1e-5 });
+    expectClose(m.gradWeight!, rw, { atol: 1e-5 });
+    expectClose(m.gradBias!, rb, { atol: 1e-5 });
   });
 
   it('updates the running statistics with momentum and the unbiased variance (two steps, hand-computed)', () => {
@@ -57,8 +54,8 @@ describe('BatchNormalization', () => {
       [3, 6],
     ]); // mean [2, 4], unbiased var [2, 8]
     m.forward(x1);
-    expect(maxDiff(m.runningMean, [0.2, 0.4])).toBeLessThan(1e-6);
-    expect(maxDiff(m.runningVar, [1.1, 1.7])).toBeLessThan(1e-6);
+    expectClose(m.runningMean, [0.2, 0.4], { atol: 1e-6 });
+    expectClose(m.runningVar, [1.1, 1.7], { atol: 1e-6 });
     // backward re-runs the forward under autodiff: no second update
     m.backward(x1, tf.ones([2, 2]));
     m.updateGradInput(x1, tf.ones([2, 2]));
@@ -69,12 +66,12 @@ describe('BatchNormalization', () => {
       [4, 2],
     ]); // mean [2, 0], unbiased var [4, 4]
     m.forward(x2);
-    expect(maxDiff(m.runningMean, [0.38, 0.36])).toBeLessThan(1e-6);
-    expect(maxDiff(m.runningVar, [1.39, 1.93])).toBeLessThan(1e-6);
+    expectClose(m.runningMean, [0.38, 0.36], { atol: 1e-6 });
+    expectClose(m.runningVar, [1.39, 1.93], { atol: 1e-6 });
     expect(m.numBatchesTracked.dataSync()[0]).toBe(2);
     // evaluate mode changes nothing
     m.evaluate().forward(x2);
-    expect(maxDiff(m.runningMean, [0.38, 0.36])).toBeLessThan(1e-6);
+    expectClose(m.runningMean, [0.38, 0.36], { atol: 1e-6 });
     expect(m.numBatchesTracked.dataSync()[0]).toBe(2);
   });
 
@@ -87,16 +84,16 @@ describe('BatchNormalization', () => {
     const w = m.weight as Variable;
     const { grads } = tf.variableGrads(() => tf.sum((m.apply(x) as Tensor).mul(tf.tensor2d([[1, 2], [3, 4]]))), [w]);
     expect(grads[w.name].shape).toEqual([2]);
-    expect(maxDiff(m.runningMean, [0.2, 0.4])).toBeLessThan(1e-6);
-    expect(maxDiff(m.runningVar, [1.1, 1.7])).toBeLessThan(1e-6);
+    expectClose(m.runningMean, [0.2, 0.4], { atol: 1e-6 });
+    expectClose(m.runningVar, [1.1, 1.7], { atol: 1e-6 });
     expect(m.numBatchesTracked.dataSync()[0]).toBe(1);
   });
 
   it('honours a custom momentum', () => {
     const m = new BatchNormalization(1, 1e-5, 0.5, false);
     m.forward(tf.tensor2d([[1], [3]])); // mean 2, unbiased var 2
-    expect(maxDiff(m.runningMean, [1])).toBeLessThan(1e-6);
-    expect(maxDiff(m.runningVar, [1.5])).toBeLessThan(1e-6);
+    expectClose(m.runningMean, [1], { atol: 1e-6 });
+    expectClose(m.runningVar, [1.5], { atol: 1e-6 });
   });
 
   it('normalises with the running statistics in evaluate mode, batched or not', () => {
@@ -110,18 +107,18 @@ describe('BatchNormalization', () => {
     const f = (xx: Tensor, w: Tensor, b: Tensor) =>
       xx.sub(tf.tensor1d([1, -1, 0.5])).div(tf.sqrt(tf.tensor1d([4, 0.25, 1]).add(1e-5))).mul(w).add(b);
     const y = m.forward(x) as Tensor;
-    expect(maxDiff(y, f(x, m.weight!, m.bias!))).toBeLessThan(1e-5);
+    expectClose(y, f(x, m.weight!, m.bias!), { atol: 1e-5 });
     const dy = tf.randomNormal([5, 3], 0, 1, 'float32', 10);
     m.zeroGradParameters();
     const gx = m.backward(x, dy) as Tensor;
     const [rx, rw, rb] = tf.grads(f)([x, m.weight!, m.bias!], dy);
-    expect(maxDiff(gx, rx)).toBeLessThan(1e-5);
-    expect(maxDiff(m.gradWeight!, rw)).toBeLessThan(1e-5);
-    expect(maxDiff(m.gradBias!, rb)).toBeLessThan(1e-5);
+    expectClose(gx, rx, { atol: 1e-5 });
+    expectClose(m.gradWeight!, rw, { atol: 1e-5 });
+    expectClose(m.gradBias!, rb, { atol: 1e-5 });
     const row = y.slice([2, 0], [1, 3]).reshape([3]); // y is freed by the next forward
     const one = m.forward(x.slice([2, 0], [1, 3]).reshape([3])) as Tensor;
     expect(one.shape).toEqual([3]);
-    expect(maxDiff(one, row)).toBeLessThan(1e-6);
+    expectClose(one, row, { atol: 1e-6 });
   });
 
   it('has no parameters without affine', () => {
@@ -133,7 +130,7 @@ describe('BatchNormalization', () => {
       [3, 2, 5],
     ]);
     const y = m.forward(x) as Tensor;
-    expect(maxDiff(y, refTrain(x, tf.ones([3]), tf.zeros([3]), 1e-5))).toBeLessThan(1e-5);
+    expectClose(y, refTrain(x, tf.ones([3]), tf.zeros([3]), 1e-5), { atol: 1e-5 });
   });
 
   it("uses PyTorch's state-dict keys and loads one strictly", () => {

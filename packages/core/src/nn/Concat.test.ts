@@ -7,12 +7,7 @@ import { Identity } from './Identity';
 import { Linear } from './Linear';
 import { ReLU } from './ReLU';
 import { Sequential } from './Sequential';
-import { expectFlatSteps } from './testing';
-
-function maxDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
-}
+import { expectClose, expectFlatSteps } from './testing';
 
 const lin = (x: Tensor, w: Tensor, b: Tensor) => x.matMul(w, false, true).add(b);
 
@@ -26,24 +21,24 @@ describe('Concat', () => {
     const f = (xx: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) =>
       tf.concat([lin(xx, w1, b1), tf.relu(lin(xx, w2, b2)), xx], 1);
     const y = m.forward(x) as Tensor;
-    expect(maxDiff(y, f(x, ...(ws as Tensor[] as [Tensor, Tensor, Tensor, Tensor])))).toBeLessThan(1e-6);
+    expectClose(y, f(x, ...(ws as Tensor[] as [Tensor, Tensor, Tensor, Tensor])), { atol: 1e-6 });
 
     const ref = tf.grads((xx: Tensor, ...p: Tensor[]) => f(xx, ...(p as [Tensor, Tensor, Tensor, Tensor])))([x, ...ws], dy);
     m.zeroGradParameters();
     const gx = m.backward(x, dy) as Tensor;
-    expect(maxDiff(gx, ref[0])).toBeLessThan(1e-5);
-    m.parameters()[1].forEach((g, i) => expect(maxDiff(g, ref[i + 1])).toBeLessThan(1e-5));
+    expectClose(gx, ref[0], { atol: 1e-5 });
+    m.parameters()[1].forEach((g, i) => expectClose(g, ref[i + 1], { atol: 1e-5 }));
 
     m.zeroGradParameters();
     const gx2 = m.updateGradInput(x, dy) as Tensor;
     m.accGradParameters(x, dy, 2);
-    expect(maxDiff(gx2, ref[0])).toBeLessThan(1e-5);
-    m.parameters()[1].forEach((g, i) => expect(maxDiff(g, ref[i + 1].mul(2))).toBeLessThan(1e-5));
+    expectClose(gx2, ref[0], { atol: 1e-5 });
+    m.parameters()[1].forEach((g, i) => expectClose(g, ref[i + 1].mul(2), { atol: 1e-5 }));
     // Identity's gradInput is its slice of gradOutput, still alive after the backward.
-    expect(maxDiff(m.get(2).gradInput as Tensor, dy.slice([0, 5], [5, 4]))).toBe(0);
+    expectClose(m.get(2).gradInput as Tensor, dy.slice([0, 5], [5, 4]), { atol: 0 });
 
     const viaApply = tf.grads((xx: Tensor) => m.apply(xx) as Tensor)([x], dy)[0];
-    expect(maxDiff(viaApply, ref[0])).toBeLessThan(1e-5);
+    expectClose(viaApply, ref[0], { atol: 1e-5 });
   });
 
   it('accepts a negative dimension, counted from the end', () => {

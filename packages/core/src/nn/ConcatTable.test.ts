@@ -11,11 +11,7 @@ import { ParallelTable } from './ParallelTable';
 import { ReLU } from './ReLU';
 import { SelectTable } from './SelectTable';
 import { Sequential } from './Sequential';
-
-function maxDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
-}
+import { expectClose } from './testing';
 
 const lin = (x: Tensor, w: Tensor, b: Tensor) => x.matMul(w, false, true).add(b);
 
@@ -30,7 +26,7 @@ describe('ConcatTable', () => {
     const out = m.forward(x) as Tensor[];
     const ref = f(x, ...(ws as Tensor[] as [Tensor, Tensor, Tensor, Tensor]));
     expect(out.length).toBe(3);
-    out.forEach((o, i) => expect(maxDiff(o, ref[i])).toBeLessThan(1e-6));
+    out.forEach((o, i) => expectClose(o, ref[i], { atol: 1e-6 }));
     expect(out[2]).toBe(x); // Identity passes the input through
 
     m.zeroGradParameters();
@@ -39,22 +35,22 @@ describe('ConcatTable', () => {
       const outs = f(xx, ...(p as [Tensor, Tensor, Tensor, Tensor]));
       return tf.addN(outs.map((o, i) => tf.sum(o.mul(dys[i]))));
     })([x, ...ws]);
-    expect(maxDiff(gx, refGrads[0])).toBeLessThan(1e-5);
-    m.parameters()[1].forEach((g, i) => expect(maxDiff(g, refGrads[i + 1])).toBeLessThan(1e-5));
+    expectClose(gx, refGrads[0], { atol: 1e-5 });
+    m.parameters()[1].forEach((g, i) => expectClose(g, refGrads[i + 1], { atol: 1e-5 }));
 
     // Torch's split calls give the same: updateGradInput then accGradParameters.
     m.zeroGradParameters();
     const gx2 = m.updateGradInput(x, dys) as Tensor;
     m.accGradParameters(x, dys, 0.5);
-    expect(maxDiff(gx2, refGrads[0])).toBeLessThan(1e-5);
-    m.parameters()[1].forEach((g, i) => expect(maxDiff(g, refGrads[i + 1].mul(0.5))).toBeLessThan(1e-5));
+    expectClose(gx2, refGrads[0], { atol: 1e-5 });
+    m.parameters()[1].forEach((g, i) => expectClose(g, refGrads[i + 1].mul(0.5), { atol: 1e-5 }));
 
     // The fused path: compute under autodiff gives the same gradient.
     const viaApply = tf.grads((xx: Tensor) => {
       const outs = m.apply(xx) as Tensor[];
       return tf.addN(outs.map((o, i) => tf.sum(o.mul(dys[i]))));
     })([x])[0];
-    expect(maxDiff(viaApply, refGrads[0])).toBeLessThan(1e-5);
+    expectClose(viaApply, refGrads[0], { atol: 1e-5 });
   });
 
   it('sums table gradInputs entry by entry for a table input', () => {

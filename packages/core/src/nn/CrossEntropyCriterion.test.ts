@@ -2,12 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { CrossEntropyCriterion } from './CrossEntropyCriterion';
-
-function close(t: Tensor, ref: number[], tol = 1e-6) {
-  const got = Array.from(t.dataSync());
-  expect(got.length).toBe(ref.length);
-  got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(tol));
-}
+import { expectClose } from './testing';
 
 /** Plain-JS cross-entropy: loss and d loss / d scores. */
 function reference(xs: number[][], ts: number[], w?: number[], sizeAverage = true) {
@@ -40,7 +35,7 @@ describe('CrossEntropyCriterion', () => {
     const ref = reference(xs, ts);
     expect(c.forward(x, ts)).toBeCloseTo(ref.loss, 5);
     expect(c.output).toBeCloseTo(ref.loss, 5);
-    close(c.backward(x, tf.tensor1d(ts, 'int32')) as Tensor, ref.grad);
+    expectClose(c.backward(x, tf.tensor1d(ts, 'int32')) as Tensor, ref.grad, { atol: 1e-6 });
     c.dispose();
     x.dispose();
   });
@@ -53,7 +48,7 @@ describe('CrossEntropyCriterion', () => {
       const x = tf.tensor2d(xs);
       const ref = reference(xs, ts, w, avg);
       expect(c.forward(x, ts)).toBeCloseTo(ref.loss, 5);
-      close(c.backward(x, ts) as Tensor, ref.grad);
+      expectClose(c.backward(x, ts) as Tensor, ref.grad, { atol: 1e-6 });
       c.dispose();
       x.dispose();
     }
@@ -64,13 +59,13 @@ describe('CrossEntropyCriterion', () => {
     const x1 = tf.tensor1d(xs[1]);
     const r1 = reference([xs[1]], [2]);
     expect(c.forward(x1, 2)).toBeCloseTo(r1.loss, 5);
-    close(c.backward(x1, 2) as Tensor, r1.grad);
+    expectClose(c.backward(x1, 2) as Tensor, r1.grad, { atol: 1e-6 });
     const x4 = tf.tensor4d(xs.flat(), [3, 1, 1, 4]);
     const ref = reference(xs, ts);
     expect(c.forward(x4, ts)).toBeCloseTo(ref.loss, 5);
     const g = c.backward(x4, ts) as Tensor;
     expect(g.shape).toEqual([3, 1, 1, 4]);
-    close(g, ref.grad);
+    expectClose(g, ref.grad, { atol: 1e-6 });
     c.dispose();
     x1.dispose();
     x4.dispose();

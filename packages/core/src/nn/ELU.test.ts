@@ -2,14 +2,10 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { ELU } from './ELU';
-import { expectFlatMemory } from './testing';
+import { expectClose, expectFlatMemory } from './testing';
 
 const xs = [-3, -0.5, 0, 0.5, 1.5, 3];
 const dys = [0.3, -1, 2, 0.7, -0.2, 1.1];
-
-function close(t: Tensor, ref: number[], tol = 1e-6) {
-  Array.from(t.dataSync()).forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(tol));
-}
 
 describe('ELU', () => {
   for (const alpha of [1, 0.5]) {
@@ -17,12 +13,12 @@ describe('ELU', () => {
       const m = new ELU(alpha);
       const x = tf.tensor2d(xs, [2, 3]);
       const dy = tf.tensor2d(dys, [2, 3]);
-      close(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : alpha * (Math.exp(v) - 1))));
+      expectClose(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : alpha * (Math.exp(v) - 1))), { atol: 1e-6 });
       // d/dx alpha(e^x - 1) = alpha e^x; at 0 Torch (and PyTorch) take the alpha branch.
       const ref = xs.map((v, i) => (v > 0 ? dys[i] : dys[i] * alpha * Math.exp(v)));
-      close(m.backward(x, dy) as Tensor, ref);
+      expectClose(m.backward(x, dy) as Tensor, ref, { atol: 1e-6 });
       const m2 = new ELU(alpha);
-      close(m2.updateGradInput(x, dy) as Tensor, ref);
+      expectClose(m2.updateGradInput(x, dy) as Tensor, ref, { atol: 1e-6 });
       m.dispose();
       m2.dispose();
       x.dispose();

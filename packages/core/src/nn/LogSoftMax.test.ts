@@ -2,13 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { LogSoftMax } from './LogSoftMax';
-import { expectFlatMemory } from './testing';
-
-function close(t: Tensor, ref: number[], tol = 1e-5) {
-  const got = Array.from(t.dataSync());
-  expect(got.length).toBe(ref.length);
-  got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(tol));
-}
+import { expectClose, expectFlatMemory } from './testing';
 
 describe('LogSoftMax', () => {
   it('is x - logsumexp(x) over the last dim; backward is g - softmax·Σg', () => {
@@ -31,10 +25,10 @@ describe('LogSoftMax', () => {
         ref.push(g[j] - Math.exp(v - lse) * gs);
       });
     }
-    close(m.forward(x) as Tensor, y);
-    close(m.backward(x, dy) as Tensor, ref);
+    expectClose(m.forward(x) as Tensor, y, { atol: 1e-5 });
+    expectClose(m.backward(x, dy) as Tensor, ref, { atol: 1e-5 });
     const m2 = new LogSoftMax();
-    close(m2.updateGradInput(x, dy) as Tensor, ref);
+    expectClose(m2.updateGradInput(x, dy) as Tensor, ref, { atol: 1e-5 });
     m.dispose();
     m2.dispose();
     x.dispose();
@@ -45,7 +39,7 @@ describe('LogSoftMax', () => {
     const m = new LogSoftMax();
     expect(m.toString()).toBe('nn.LogSoftMax');
     const x = tf.tensor1d([0, Math.log(3)]);
-    close(m.forward(x) as Tensor, [Math.log(1 / 4), Math.log(3 / 4)]);
+    expectClose(m.forward(x) as Tensor, [Math.log(1 / 4), Math.log(3 / 4)], { atol: 1e-5 });
     m.dispose();
     x.dispose();
   });

@@ -4,9 +4,7 @@ import { tf } from '../tf';
 import { manualSeed } from '../util/random';
 import { LookupTable } from './LookupTable';
 import { Sequential } from './Sequential';
-import { expectFlatSteps } from './testing';
-
-const maxDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
+import { expectClose, expectFlatSteps } from './testing';
 
 /** Lookup as a one-hot matrix product, optionally with the padding rows' one-hots zeroed in the gradient path. */
 function oneHotLookup(idx: Tensor, w: Tensor): Tensor {
@@ -46,17 +44,17 @@ describe('LookupTable', () => {
     const m = new LookupTable(6, 4);
     const idx = tf.tensor2d([[1, 3, 1], [5, 1, 0]], [2, 3], 'int32');
     const y = m.forward(idx) as Tensor;
-    expect(maxDiff(y, oneHotLookup(idx, m.weight))).toBeLessThan(1e-6);
+    expectClose(y, oneHotLookup(idx, m.weight), { atol: 1e-6 });
     const dy = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 4);
     m.zeroGradParameters();
     const gx = m.backward(idx, dy, 0.5) as Tensor;
     const [rw] = tf.grads((w: Tensor) => oneHotLookup(idx, w))([m.weight], dy);
-    expect(maxDiff(m.gradWeight, rw.mul(0.5))).toBeLessThan(1e-5);
+    expectClose(m.gradWeight, rw.mul(0.5), { atol: 1e-5 });
     expect(gx.shape).toEqual([2, 3]);
     expect(Array.from(gx.dataSync()).every((v) => v === 0)).toBe(true);
     // accGradParameters alone accumulates on top
     m.accGradParameters(idx, dy);
-    expect(maxDiff(m.gradWeight, rw.mul(1.5))).toBeLessThan(1e-5);
+    expectClose(m.gradWeight, rw.mul(1.5), { atol: 1e-5 });
     // untouched rows (2, 4) have no gradient
     const g = m.gradWeight.arraySync() as number[][];
     expect(g[2].every((v) => v === 0) && g[4].every((v) => v === 0)).toBe(true);
@@ -76,7 +74,7 @@ describe('LookupTable', () => {
       // reference: the gradient of a lookup that sees the padding positions as constants
       const keep = tf.tensor1d([0, 1, 0, 1]).expandDims(1);
       const [rw] = tf.grads((w: Tensor) => oneHotLookup(idx, w).mul(keep))([m.weight], dy);
-      expect(maxDiff(m.gradWeight, rw)).toBeLessThan(1e-6);
+      expectClose(m.gradWeight, rw, { atol: 1e-6 });
       expect((m.gradWeight.arraySync() as number[][])[2]).toEqual([0, 0, 0]);
     }
     expect(() => new LookupTable(4, 2, 4)).toThrow('paddingValue 4 out of range');
@@ -95,12 +93,13 @@ describe('LookupTable', () => {
     const y = m.forward(tf.tensor1d([0, 1, 3, 0], 'int32')) as Tensor;
     const w = m.weight.arraySync() as number[][];
     const s = 1 / (5 + 1e-7);
-    [
+    const want = [
       [3 * s, 4 * s],
       [0.3, 0.4],
       [6, 8],
       [0, -2 / (2 + 1e-7)],
-    ].forEach((row, i) => row.forEach((v, j) => expect(w[i][j]).toBeCloseTo(v, 6)));
+    ];
+    expectClose(w, want, { atol: 5e-7 }); // toBeCloseTo(·, 6)'s bound
     // the output uses the renormalised rows
     expect((y.arraySync() as number[][])[0][1]).toBeCloseTo(0.8, 6);
     m.setNormType(1).setMaxNorm(0.5);
@@ -114,7 +113,7 @@ describe('LookupTable', () => {
     expect(m.stateShapes()).toEqual(new Map([['weight', [7, 3]]]));
     const w = tf.randomNormal([7, 3], 0, 1, 'float32', 1);
     m.loadStateDict({ weight: w });
-    expect(maxDiff(m.stateDict().weight, w)).toBe(0);
+    expectClose(m.stateDict().weight, w, { atol: 0 });
   });
 
   it("prints as Torch's default", () => {

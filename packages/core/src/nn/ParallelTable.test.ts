@@ -8,11 +8,7 @@ import { Linear } from './Linear';
 import { ParallelTable } from './ParallelTable';
 import { ReLU } from './ReLU';
 import { Sequential } from './Sequential';
-
-function maxDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
-}
+import { expectClose } from './testing';
 
 const lin = (x: Tensor, w: Tensor, b: Tensor) => x.matMul(w, false, true).add(b);
 
@@ -27,7 +23,7 @@ describe('ParallelTable', () => {
     const f = (aa: Tensor, bb: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) => [lin(aa, w1, b1), tf.relu(lin(bb, w2, b2))];
     const out = m.forward([a, b]) as Tensor[];
     const ref = f(a, b, ...(ws as Tensor[] as [Tensor, Tensor, Tensor, Tensor]));
-    out.forEach((o, i) => expect(maxDiff(o, ref[i])).toBeLessThan(1e-6));
+    out.forEach((o, i) => expectClose(o, ref[i], { atol: 1e-6 }));
 
     const grads = tf.grads((aa: Tensor, bb: Tensor, ...p: Tensor[]) => {
       const outs = f(aa, bb, ...(p as [Tensor, Tensor, Tensor, Tensor]));
@@ -35,18 +31,18 @@ describe('ParallelTable', () => {
     })([a, b, ...ws]);
     m.zeroGradParameters();
     const g = m.backward([a, b], dys) as Tensor[];
-    expect(maxDiff(g[0], grads[0])).toBeLessThan(1e-5);
-    expect(maxDiff(g[1], grads[1])).toBeLessThan(1e-5);
-    m.parameters()[1].forEach((gw, i) => expect(maxDiff(gw, grads[i + 2])).toBeLessThan(1e-5));
+    expectClose(g[0], grads[0], { atol: 1e-5 });
+    expectClose(g[1], grads[1], { atol: 1e-5 });
+    m.parameters()[1].forEach((gw, i) => expectClose(gw, grads[i + 2], { atol: 1e-5 }));
 
     m.zeroGradParameters();
     const g2 = m.updateGradInput([a, b], dys) as Tensor[];
     m.accGradParameters([a, b], dys);
-    expect(maxDiff(g2[1], grads[1])).toBeLessThan(1e-5);
-    m.parameters()[1].forEach((gw, i) => expect(maxDiff(gw, grads[i + 2])).toBeLessThan(1e-5));
+    expectClose(g2[1], grads[1], { atol: 1e-5 });
+    m.parameters()[1].forEach((gw, i) => expectClose(gw, grads[i + 2], { atol: 1e-5 }));
 
     const applied = m.apply([a, b]) as Tensor[];
-    applied.forEach((o, i) => expect(maxDiff(o, ref[i])).toBeLessThan(1e-6));
+    applied.forEach((o, i) => expectClose(o, ref[i], { atol: 1e-6 }));
   });
 
   it('rejects an input with fewer entries than children, naming its path', () => {

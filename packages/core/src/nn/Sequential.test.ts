@@ -4,6 +4,7 @@ import { ClassNLLCriterion } from './ClassNLLCriterion';
 import { Linear } from './Linear';
 import { ReLU } from './ReLU';
 import { Sequential } from './Sequential';
+import { expectClose } from './testing';
 import { manualSeed } from '../util/random';
 import type { Tensor } from '@tensorflow/tfjs-core';
 
@@ -26,10 +27,7 @@ describe('Sequential', () => {
       tf.relu(xx.matMul(p[0], false, true).add(p[1])).matMul(p[2], false, true).add(p[3]);
     const ref = tf.grads(f)([x, ...ws], dy);
     expect(gx.arraySync()).toEqual(ref[0].arraySync());
-    gs.forEach((g, i) => {
-      const d = tf.max(tf.abs(g.sub(ref[i + 1]))).dataSync()[0];
-      expect(d).toBeLessThan(1e-6);
-    });
+    gs.forEach((g, i) => expectClose(g, ref[i + 1], { atol: 1e-6 }));
   });
 
   it('accumulates gradients across backward calls, scaled, as Torch does', () => {
@@ -42,7 +40,7 @@ describe('Sequential', () => {
     const once = m.parameters()[1][0].clone();
     m.backward(x, dy, 0.5);
     const total = m.parameters()[1][0];
-    expect(tf.max(tf.abs(total.sub(once.mul(1.5)))).dataSync()[0]).toBeLessThan(1e-6);
+    expectClose(total, once.mul(1.5), { atol: 1e-6 });
   });
 
   it('prints as Torch does', () => {
@@ -124,10 +122,7 @@ describe('clone, share and reset', () => {
     const once = m.parameters()[1].map((g) => Array.from(g.dataSync()));
     c.backward(x, tf.onesLike(c.output as Tensor));
     // Shared gradient buffers: the clone's backward added the same amount again.
-    m.parameters()[1].forEach((g, i) => {
-      const d = Array.from(g.dataSync()).map((v, j) => Math.abs(v - 2 * once[i][j]));
-      expect(Math.max(...d)).toBeLessThan(1e-5);
-    });
+    m.parameters()[1].forEach((g, i) => expectClose(g, once[i].map((v) => 2 * v), { atol: 1e-5 }));
     m.updateParameters(0.1);
     expect(weightsOf(c)).toEqual(weightsOf(m));
     c.dispose();

@@ -2,13 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { SoftMax } from './SoftMax';
-import { expectFlatMemory } from './testing';
-
-function close(t: Tensor, ref: number[], tol = 1e-6) {
-  const got = Array.from(t.dataSync());
-  expect(got.length).toBe(ref.length);
-  got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(tol));
-}
+import { expectClose, expectFlatMemory } from './testing';
 
 /** Softmax over rows of length c, in plain JS. */
 function softmaxRows(xs: number[], c: number): number[] {
@@ -30,16 +24,16 @@ describe('SoftMax', () => {
     const x = tf.tensor4d(xs, [1, 2, 2, c]); // NHWC
     const dy = tf.tensor4d(dys, [1, 2, 2, c]);
     const y = softmaxRows(xs, c);
-    close(m.forward(x) as Tensor, y);
+    expectClose(m.forward(x) as Tensor, y, { atol: 1e-6 });
     // dx_i = y_i (dy_i - Σ_j dy_j y_j), per row
     const ref: number[] = [];
     for (let r = 0; r < xs.length; r += c) {
       const dot = [0, 1, 2].reduce((a, j) => a + dys[r + j] * y[r + j], 0);
       for (let j = 0; j < c; j++) ref.push(y[r + j] * (dys[r + j] - dot));
     }
-    close(m.backward(x, dy) as Tensor, ref);
+    expectClose(m.backward(x, dy) as Tensor, ref, { atol: 1e-6 });
     const m2 = new SoftMax();
-    close(m2.updateGradInput(x, dy) as Tensor, ref);
+    expectClose(m2.updateGradInput(x, dy) as Tensor, ref, { atol: 1e-6 });
     m.dispose();
     m2.dispose();
     x.dispose();

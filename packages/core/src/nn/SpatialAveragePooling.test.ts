@@ -3,15 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { Sequential } from './Sequential';
 import { SpatialAveragePooling } from './SpatialAveragePooling';
+import { expectClose } from './testing';
 
-const maxDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
 /** [1, h, w, 1] holding 1, 2, 3, … row by row. */
 const ramp = (h: number, w: number) => tf.range(1, h * w + 1).reshape([1, h, w, 1]);
 const plane = (t: Tensor) => (t.arraySync() as number[][][][])[0].map((r) => r.map((v) => v[0]));
-const close = (a: number[][], b: number[][]) => {
-  expect(a.length).toBe(b.length);
-  a.forEach((r, i) => r.forEach((v, j) => expect(v).toBeCloseTo(b[i][j], 5)));
-};
 
 /** PyTorch's output size (aten pooling_output_shape). */
 function outSize(size: number, k: number, d: number, p: number, ceil: boolean): number {
@@ -59,30 +55,30 @@ describe('SpatialAveragePooling', () => {
   it('divides a clipped ceil-mode window by its clipped size (hand-computed, as PyTorch)', () => {
     // AvgPool2d(2, 2, ceil_mode=True) on [[1,2,3],[4,5,6],[7,8,9]] = [[3, 4.5], [7.5, 9]]
     const y = new SpatialAveragePooling(2, 2, 2, 2).ceil().forward(ramp(3, 3)) as Tensor;
-    close(plane(y), [
+    expectClose(plane(y), [
       [3, 4.5],
       [7.5, 9],
-    ]);
+    ], { atol: 5e-6 }); // toBeCloseTo(·, 5)'s bound, as the scalar checks below
   });
 
   it('counts or excludes zero padding in the divisor (hand-computed)', () => {
     const x = ramp(3, 3);
     const m = new SpatialAveragePooling(3, 3, 2, 2, 1, 1);
     // Windows see [1,2,4,5], [2,3,5,6], [4,5,7,8], [5,6,8,9].
-    close(plane(m.forward(x) as Tensor), [
+    expectClose(plane(m.forward(x) as Tensor), [
       [12 / 9, 16 / 9],
       [24 / 9, 28 / 9],
-    ]);
+    ], { atol: 5e-6 });
     m.setCountExcludePad();
-    close(plane(m.forward(x) as Tensor), [
+    expectClose(plane(m.forward(x) as Tensor), [
       [3, 4],
       [6, 7],
-    ]);
+    ], { atol: 5e-6 });
     m.setCountIncludePad();
-    close(plane(m.forward(x) as Tensor), [
+    expectClose(plane(m.forward(x) as Tensor), [
       [12 / 9, 16 / 9],
       [24 / 9, 28 / 9],
-    ]);
+    ], { atol: 5e-6 });
   });
 
   it('clips the divisor at the padded edge in ceil mode (hand-computed)', () => {
@@ -120,11 +116,11 @@ describe('SpatialAveragePooling', () => {
         const y = m.forward(x) as Tensor;
         const ref = selectAvgPool(x, args, ceil, includePad);
         expect(y.shape).toEqual(ref.shape);
-        expect(maxDiff(y, ref)).toBeLessThan(1e-5);
+        expectClose(y, ref, { atol: 1e-5 });
         const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 22);
         const gx = m.backward(x, dy) as Tensor;
         const [rx] = tf.grads((xx: Tensor) => selectAvgPool(xx, args, ceil, includePad))([x], dy);
-        expect(maxDiff(gx, rx)).toBeLessThan(1e-5);
+        expectClose(gx, rx, { atol: 1e-5 });
       });
     }
 

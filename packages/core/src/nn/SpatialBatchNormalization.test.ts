@@ -5,9 +5,7 @@ import { manualSeed } from '../util/random';
 import { BatchNormalization } from './BatchNormalization';
 import { Sequential } from './Sequential';
 import { SpatialBatchNormalization } from './SpatialBatchNormalization';
-
-const maxDiff = (a: Tensor, b: Tensor | number[]) =>
-  tf.tidy(() => tf.max(tf.abs(a.sub(b instanceof tf.Tensor ? b : tf.tensor(b)))).dataSync()[0]);
+import { expectClose } from './testing';
 
 /** Per-channel batch norm of NHWC, computed on the [N·H·W, C] matrix with sums. */
 function refTrain(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
@@ -32,14 +30,14 @@ describe('SpatialBatchNormalization', () => {
     const x = tf.randomNormal([2, 3, 4, 3], 2, 3, 'float32', 7);
     const y = m.forward(x) as Tensor;
     const f = (xx: Tensor, w: Tensor, b: Tensor) => refTrain(xx, w, b, 1e-5);
-    expect(maxDiff(y, f(x, m.weight!, m.bias!))).toBeLessThan(1e-5);
+    expectClose(y, f(x, m.weight!, m.bias!), { atol: 1e-5 });
     const dy = tf.randomNormal(x.shape, 0, 1, 'float32', 8);
     m.zeroGradParameters();
     const gx = m.backward(x, dy) as Tensor;
     const [rx, rw, rb] = tf.grads(f)([x, m.weight!, m.bias!], dy);
-    expect(maxDiff(gx, rx)).toBeLessThan(1e-5);
-    expect(maxDiff(m.gradWeight!, rw)).toBeLessThan(1e-4);
-    expect(maxDiff(m.gradBias!, rb)).toBeLessThan(1e-4);
+    expectClose(gx, rx, { atol: 1e-5 });
+    expectClose(m.gradWeight!, rw, { atol: 1e-4 });
+    expectClose(m.gradBias!, rb, { atol: 1e-4 });
   });
 
   it('updates running statistics over N·H·W values per channel (two steps, hand-computed)', () => {
@@ -47,13 +45,13 @@ describe('SpatialBatchNormalization', () => {
     // channel 0: 1, 3, 5, 7 → mean 4, unbiased var 20/3; channel 1: all 2 → mean 2, var 0
     const x1 = tf.tensor4d([1, 2, 3, 2, 5, 2, 7, 2], [1, 2, 2, 2]);
     m.forward(x1);
-    expect(maxDiff(m.runningMean, [0.4, 0.2])).toBeLessThan(1e-6);
-    expect(maxDiff(m.runningVar, [0.9 + 2 / 3, 0.9])).toBeLessThan(1e-6);
+    expectClose(m.runningMean, [0.4, 0.2], { atol: 1e-6 });
+    expectClose(m.runningVar, [0.9 + 2 / 3, 0.9], { atol: 1e-6 });
     // channel 0: 0, 0, 0, 4 over N=2, H=1, W=2 → mean 1, unbiased var 12/3 = 4; channel 1: -1, 1, -1, 1 → mean 0, var 4/3
     const x2 = tf.tensor4d([0, -1, 0, 1, 0, -1, 4, 1], [2, 1, 2, 2]);
     m.forward(x2);
-    expect(maxDiff(m.runningMean, [0.9 * 0.4 + 0.1, 0.9 * 0.2])).toBeLessThan(1e-6);
-    expect(maxDiff(m.runningVar, [0.9 * (0.9 + 2 / 3) + 0.4, 0.81 + 0.4 / 3])).toBeLessThan(1e-6);
+    expectClose(m.runningMean, [0.9 * 0.4 + 0.1, 0.9 * 0.2], { atol: 1e-6 });
+    expectClose(m.runningVar, [0.9 * (0.9 + 2 / 3) + 0.4, 0.81 + 0.4 / 3], { atol: 1e-6 });
     expect(m.numBatchesTracked.dataSync()[0]).toBe(2);
   });
 
@@ -67,10 +65,10 @@ describe('SpatialBatchNormalization', () => {
     //                          channel 1: (1+2)/3 = 1, (−2+2)/3 = 0, (4+2)/3 = 2, (7+2)/3 = 3
     const expected = [1, 1, 0, 0, 2, 2, -1, 3];
     const y = m.forward(x) as Tensor;
-    expect(maxDiff(y, tf.tensor4d(expected, [1, 2, 2, 2]))).toBeLessThan(1e-5);
+    expectClose(y, tf.tensor4d(expected, [1, 2, 2, 2]), { atol: 1e-5 });
     const y3 = m.forward(x.reshape([2, 2, 2])) as Tensor;
     expect(y3.shape).toEqual([2, 2, 2]);
-    expect(maxDiff(y3, tf.tensor3d(expected, [2, 2, 2]))).toBeLessThan(1e-5);
+    expectClose(y3, tf.tensor3d(expected, [2, 2, 2]), { atol: 1e-5 });
   });
 
   it("uses PyTorch's BatchNorm2d state-dict keys", () => {

@@ -4,8 +4,7 @@ import { tf } from '../tf';
 import { manualSeed } from '../util/random';
 import { Sequential } from './Sequential';
 import { SpatialConvolution } from './SpatialConvolution';
-
-const maxDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
+import { expectClose } from './testing';
 
 /** Direct loops over a PyTorch-layout weight [out, in, kH, kW] on an NHWC input. */
 function naiveConv(
@@ -95,7 +94,7 @@ describe('SpatialConvolution', () => {
         [dW, dH, padW, padH],
       );
       expect(y.shape).toEqual([c.input[0], ref[0].length, ref[0][0].length, nOut]);
-      expect(maxDiff(y, tf.tensor(ref))).toBeLessThan(1e-4);
+      expectClose(y, tf.tensor(ref), { atol: 1e-4 });
       Object.values(sd).forEach((t) => t.dispose());
       x.dispose();
       m.dispose();
@@ -112,14 +111,14 @@ describe('SpatialConvolution', () => {
       const gx = m.backward(x, dy) as Tensor;
       const f = (xx: Tensor, w: Tensor, b: Tensor) => selectConv(xx, w, b, [dW, dH, padW, padH]);
       const [rx, rw, rb] = tf.grads(f)([x, m.weight, m.bias!], dy);
-      expect(maxDiff(y, f(x, m.weight, m.bias!))).toBeLessThan(1e-4);
-      expect(maxDiff(gx, rx)).toBeLessThan(1e-4);
-      expect(maxDiff(m.gradWeight, rw)).toBeLessThan(1e-4);
-      expect(maxDiff(m.gradBias!, rb)).toBeLessThan(1e-4);
+      expectClose(y, f(x, m.weight, m.bias!), { atol: 1e-4 });
+      expectClose(gx, rx, { atol: 1e-4 });
+      expectClose(m.gradWeight, rw, { atol: 1e-4 });
+      expectClose(m.gradBias!, rb, { atol: 1e-4 });
       // The gradient state dict is in PyTorch layout.
       const g = m.gradStateDict();
       expect(g.weight.shape).toEqual([nOut, nIn, kH, kW]);
-      expect(maxDiff(g.weight, rw.transpose([3, 2, 0, 1]))).toBeLessThan(1e-4);
+      expectClose(g.weight, rw.transpose([3, 2, 0, 1]), { atol: 1e-4 });
     });
   }
 
@@ -130,7 +129,7 @@ describe('SpatialConvolution', () => {
     const y = m.forward(x) as Tensor;
     expect(y.shape).toEqual([4, 5, 3]);
     const yb = tf.conv2d(x.expandDims(0) as Tensor4D, m.weight as Tensor4D, 1, 'same').add(m.bias!);
-    expect(maxDiff(y, yb.squeeze([0]))).toBeLessThan(1e-5);
+    expectClose(y, yb.squeeze([0]), { atol: 1e-5 });
     const gx = m.updateGradInput(x, tf.onesLike(y)) as Tensor;
     expect(gx.shape).toEqual([4, 5, 2]);
   });
@@ -145,7 +144,7 @@ describe('SpatialConvolution', () => {
     const y = m.forward(x) as Tensor;
     const sd = m.stateDict();
     const ref = naiveConv(x.arraySync() as number[][][][], sd.weight.arraySync() as number[][][][], null, [1, 1, 0, 0]);
-    expect(maxDiff(y, tf.tensor(ref))).toBeLessThan(1e-5);
+    expectClose(y, tf.tensor(ref), { atol: 1e-5 });
     expect(m.toString()).toBe('nn.SpatialConvolution(1 -> 2, 2x2) without bias');
   });
 
@@ -161,7 +160,7 @@ describe('SpatialConvolution', () => {
     // Same seed, same weights; reset(stdv) uses stdv*sqrt(3).
     manualSeed(5);
     const m2 = new SpatialConvolution(4, 16, 3, 5);
-    expect(maxDiff(m.weight, m2.weight)).toBe(0);
+    expectClose(m.weight, m2.weight, { atol: 0 });
     m2.reset(0.1);
     expect(Math.max(...m2.weight.dataSync().map(Math.abs))).toBeLessThanOrEqual(0.1 * Math.sqrt(3));
     expect(Math.max(...m2.weight.dataSync().map(Math.abs))).toBeGreaterThan(s);

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { Sequential } from './Sequential';
 import { SpatialMaxPooling } from './SpatialMaxPooling';
+import { expectClose } from './testing';
 
-const maxDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
 /** [1, h, w, 1] holding 0, 1, 2, … row by row. */
 const ramp = (h: number, w: number) => tf.range(0, h * w).reshape([1, h, w, 1]);
 const plane = (t: Tensor) => (t.arraySync() as number[][][][])[0].map((r) => r.map((v) => v[0]));
@@ -106,11 +106,11 @@ describe('SpatialMaxPooling', () => {
       const y = m.forward(x) as Tensor;
       const ref = selectMaxPool(x, args, ceil);
       expect(y.shape).toEqual(ref.shape);
-      expect(maxDiff(y, ref)).toBeLessThan(1e-6);
+      expectClose(y, ref, { atol: 1e-6 });
       const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
       const gx = m.backward(x, dy) as Tensor;
       const [rx] = tf.grads((xx: Tensor) => selectMaxPool(xx, args, ceil))([x], dy);
-      expect(maxDiff(gx, rx)).toBeLessThan(1e-5);
+      expectClose(gx, rx, { atol: 1e-5 });
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectClose } from '../nn/testing';
 import { tf } from '../tf';
 import { adadelta, adagrad, adam, disposeOptimState, type FEval, type OptimState, optim, rmsprop, sgd } from './index';
 
@@ -32,11 +33,6 @@ function flat(ps: Tensor[]): number[] {
   return ps.flatMap((p) => Array.from(p.dataSync()));
 }
 
-function expectClose(got: number[], ref: number[], tol = 1e-5) {
-  expect(got.length).toBe(ref.length);
-  got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(tol * Math.max(1, Math.abs(ref[i]))));
-}
-
 const grad = (x: number[]) => x.map((v, i) => c[i] * v + d[i]);
 
 /** Runs `steps` updates of an optimizer and its plain-JS reference side by side. */
@@ -56,7 +52,7 @@ function check(
     const [, losses] = method(q.feval, ps, cfg) as [Variable[], number[]];
     expect(losses[0]).toBeCloseTo(fx, 4);
     x = reference(x, k, s);
-    expectClose(flat(ps), x);
+    expectClose(flat(ps), x, { atol: 1e-5, rtol: 1e-5 });
   }
   disposeOptimState(cfg);
   q.dispose();

@@ -5,7 +5,8 @@ import { manualSeed } from '../util/random';
 import { BiSequencer } from './BiSequencer';
 import { FastLSTM } from './FastLSTM';
 import { GRU } from './GRU';
-import { maxDiff, randomSeq, refLstm } from './testUtils';
+import { randomSeq, refLstm } from './testUtils';
+import { expectClose } from '../nn/testing';
 
 describe('BiSequencer', () => {
   it('concatenates a forward and a reversed LSTM, with BPTT through both', () => {
@@ -22,13 +23,13 @@ describe('BiSequencer', () => {
     const gB = gys.map((g) => g.slice([0, 4], [-1, 4]));
     const rf = refLstm(xs, gF, ws.slice(0, 4));
     const rb = refLstm(xs.slice().reverse(), gB.slice().reverse(), ws.slice(4, 8));
-    ys.forEach((y, t) => expect(maxDiff(y, tf.concat([rf.ys[t], rb.ys[4 - t]], 1))).toBeLessThan(1e-5));
-    gxs.forEach((g, t) => expect(maxDiff(g, rf.gxs[t].add(rb.gxs[4 - t]))).toBeLessThan(1e-5));
-    gs.slice(0, 4).forEach((g, i) => expect(maxDiff(g, rf.gws[i])).toBeLessThan(1e-4));
-    gs.slice(4, 8).forEach((g, i) => expect(maxDiff(g, rb.gws[i])).toBeLessThan(1e-4));
+    ys.forEach((y, t) => expectClose(y, tf.concat([rf.ys[t], rb.ys[4 - t]], 1), { atol: 1e-5 }));
+    gxs.forEach((g, t) => expectClose(g, rf.gxs[t].add(rb.gxs[4 - t]), { atol: 1e-5 }));
+    gs.slice(0, 4).forEach((g, i) => expectClose(g, rf.gws[i], { atol: 1e-4 }));
+    gs.slice(4, 8).forEach((g, i) => expectClose(g, rb.gws[i], { atol: 1e-4 }));
     // the same through a [T,N,F] tensor
     const Y = bi.forward(tf.stack(xs)) as Tensor;
-    expect(maxDiff(Y, tf.stack(ys))).toBeLessThan(1e-6);
+    expectClose(Y, tf.stack(ys), { atol: 1e-6 });
   });
 
   it('uses PyTorch bidirectional state-dict keys and loads them back', () => {
@@ -48,7 +49,7 @@ describe('BiSequencer', () => {
     const other = new BiSequencer(new GRU(3, 2));
     other.loadStateDict(sd);
     const x = tf.randomNormal([4, 2, 3]);
-    expect(maxDiff(other.forward(x) as Tensor, bi.forward(x) as Tensor)).toBe(0);
+    expectClose(other.forward(x) as Tensor, bi.forward(x) as Tensor, { atol: 0 });
     expect(() => other.loadStateDict({ weight_ih_l0: sd.weight_ih_l0 })).toThrow(/missing keys/);
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { manualSeed } from '../util/random';
 import { GRU } from './GRU';
-import { gruCellRef, maxDiff, randomSeq, refRnn, runBptt } from './testUtils';
+import { gruCellRef, randomSeq, refRnn, runBptt } from './testUtils';
+import { expectClose } from '../nn/testing';
 
 describe('GRU', () => {
   it('matches an autodiff reference of PyTorch\'s GRU maths over 7 steps', () => {
@@ -15,9 +16,9 @@ describe('GRU', () => {
     const { ys, gxs } = runBptt(m, xs, gys);
     const [ws, gs] = m.parameters();
     const ref = refRnn(gruCellRef, 1, xs, gys, ws);
-    ys.forEach((y, t) => expect(maxDiff(y, ref.ys[t])).toBeLessThan(1e-5));
-    gxs.forEach((g, t) => expect(maxDiff(g, ref.gxs[t])).toBeLessThan(1e-5));
-    gs.forEach((g, i) => expect(maxDiff(g, ref.gws[i])).toBeLessThan(1e-4));
+    ys.forEach((y, t) => expectClose(y, ref.ys[t], { atol: 1e-5 }));
+    gxs.forEach((g, t) => expectClose(g, ref.gxs[t], { atol: 1e-5 }));
+    gs.forEach((g, i) => expectClose(g, ref.gws[i], { atol: 1e-4 }));
   });
 
   it('has PyTorch\'s state-dict keys and shapes and prints as rnn does', () => {
@@ -41,7 +42,7 @@ describe('GRU', () => {
     const gys = randomSeq(3, [2, 3], 31);
     const { ys } = runBptt(m, xs, gys);
     const ref = refRnn(gruCellRef, 1, xs, gys, m.parameters()[0], [h0]);
-    expect(maxDiff(ys[2], ref.ys[2])).toBeLessThan(1e-5);
-    expect(maxDiff(m.getGradHiddenState() as Tensor, ref.gh0[0])).toBeLessThan(1e-5);
+    expectClose(ys[2], ref.ys[2], { atol: 1e-5 });
+    expectClose(m.getGradHiddenState() as Tensor, ref.gh0[0], { atol: 1e-5 });
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { manualSeed } from '../util/random';
 import { LSTM } from './LSTM';
-import { maxDiff, peepholeCellRef, randomSeq, refLstm, refRnn, runBptt } from './testUtils';
+import { peepholeCellRef, randomSeq, refLstm, refRnn, runBptt } from './testUtils';
+import { expectClose } from '../nn/testing';
 
 describe('LSTM', () => {
   it('with peepholes (default) matches an autodiff reference of Torch rnn\'s maths', () => {
@@ -14,9 +15,9 @@ describe('LSTM', () => {
     const { ys, gxs } = runBptt(m, xs, gys);
     const [ws, gs] = m.parameters();
     const ref = refRnn(peepholeCellRef, 2, xs, gys, ws);
-    ys.forEach((y, t) => expect(maxDiff(y, ref.ys[t])).toBeLessThan(1e-5));
-    gxs.forEach((g, t) => expect(maxDiff(g, ref.gxs[t])).toBeLessThan(1e-5));
-    gs.forEach((g, i) => expect(maxDiff(g, ref.gws[i])).toBeLessThan(1e-4));
+    ys.forEach((y, t) => expectClose(y, ref.ys[t], { atol: 1e-5 }));
+    gxs.forEach((g, t) => expectClose(g, ref.gxs[t], { atol: 1e-5 }));
+    gs.forEach((g, i) => expectClose(g, ref.gws[i], { atol: 1e-4 }));
   });
 
   it('without peepholes is an LSTM with one bias', () => {
@@ -28,9 +29,9 @@ describe('LSTM', () => {
     const { ys, gxs } = runBptt(m, xs, gys);
     const [ws, gs] = m.parameters();
     const ref = refLstm(xs, gys, ws);
-    ys.forEach((y, t) => expect(maxDiff(y, ref.ys[t])).toBeLessThan(1e-5));
-    gxs.forEach((g, t) => expect(maxDiff(g, ref.gxs[t])).toBeLessThan(1e-5));
-    gs.forEach((g, i) => expect(maxDiff(g, ref.gws[i])).toBeLessThan(1e-4));
+    ys.forEach((y, t) => expectClose(y, ref.ys[t], { atol: 1e-5 }));
+    gxs.forEach((g, t) => expectClose(g, ref.gxs[t], { atol: 1e-5 }));
+    gs.forEach((g, i) => expectClose(g, ref.gws[i], { atol: 1e-4 }));
   });
 
   it('takes Torch\'s positional arguments and prints as rnn does', () => {

@@ -7,7 +7,7 @@ import { FastLSTM } from './FastLSTM';
 import { LookupTableMaskZero } from './LookupTableMaskZero';
 import { MaskZero } from './MaskZero';
 import { Sequencer } from './Sequencer';
-import { maxDiff } from './testUtils';
+import { expectClose } from '../nn/testing';
 
 describe('MaskZero and LookupTableMaskZero', () => {
   it('zeroes output rows whose input row is zero', () => {
@@ -27,7 +27,7 @@ describe('MaskZero and LookupTableMaskZero', () => {
     const idx = tf.tensor1d([0, 2, 5], 'int32');
     const y = lt.forward(idx) as Tensor;
     expect(Array.from(y.slice([0, 0], [1, 3]).dataSync())).toEqual([0, 0, 0]);
-    expect(maxDiff(y.slice([1, 0], [1, 3]), lt.weight.slice([2, 0], [1, 3]))).toBe(0);
+    expectClose(y.slice([1, 0], [1, 3]), lt.weight.slice([2, 0], [1, 3]), { atol: 0 });
     lt.zeroGradParameters();
     lt.backward(idx, tf.ones([3, 3]));
     expect(Array.from(lt.gradWeight.sum(1).dataSync())).toEqual([0, 0, 3, 0, 0, 3]);
@@ -42,6 +42,6 @@ describe('MaskZero and LookupTableMaskZero', () => {
     const batch = tf.tensor2d([[0, 1], [0, 2], [3, 3], [4, 4]], [4, 2], 'int32');
     const out = (seq.forward(emb.forward(batch)) as Tensor).clone();
     const alone = seq.forward(emb.forward(tf.tensor2d([[3], [4]], [2, 1], 'int32'))) as Tensor;
-    expect(maxDiff(out.slice([2, 0, 0], [2, 1, 3]), alone)).toBeLessThan(1e-6);
+    expectClose(out.slice([2, 0, 0], [2, 1, 3]), alone, { atol: 1e-6 });
   });
 });

@@ -7,7 +7,8 @@ import { ReLU } from '../nn/ReLU';
 import { Sequential } from '../nn/Sequential';
 import { Recurrent } from './Recurrent';
 import { Sequencer } from './Sequencer';
-import { maxDiff, randomSeq } from './testUtils';
+import { randomSeq } from './testUtils';
+import { expectClose } from '../nn/testing';
 
 describe('Recurrent', () => {
   it('h0 = transfer(start(input(x0))), ht = transfer(input(xt) + feedback(ht-1)), BPTT by autodiff', () => {
@@ -34,10 +35,10 @@ describe('Recurrent', () => {
       return { outs, loss: tf.addN(outs.map((o, t) => o.mul(gys[t]).sum())) };
     };
     const ref = f(...xs, ...ws).outs;
-    ys.forEach((y, t) => expect(maxDiff(y, ref[t])).toBeLessThan(1e-6));
+    ys.forEach((y, t) => expectClose(y, ref[t], { atol: 1e-6 }));
     const g = tf.grads((...a: Tensor[]) => f(...a).loss)([...xs, ...ws]);
-    gxs.forEach((gx, t) => expect(maxDiff(gx, g[t])).toBeLessThan(1e-5));
-    gs.forEach((gw, i) => expect(maxDiff(gw, g[4 + i])).toBeLessThan(1e-5));
+    gxs.forEach((gx, t) => expectClose(gx, g[t], { atol: 1e-5 }));
+    gs.forEach((gw, i) => expectClose(gw, g[4 + i], { atol: 1e-5 }));
   });
 
   it('prints as rnn does', () => {

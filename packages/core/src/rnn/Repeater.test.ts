@@ -4,7 +4,8 @@ import { tf } from '../tf';
 import { manualSeed } from '../util/random';
 import { GRU } from './GRU';
 import { Repeater } from './Repeater';
-import { gruCellRef, maxDiff, randomSeq, refRnn } from './testUtils';
+import { gruCellRef, randomSeq, refRnn } from './testUtils';
+import { expectClose } from '../nn/testing';
 
 describe('Repeater', () => {
   it('feeds the same input nStep times and sums the gradInputs', () => {
@@ -17,8 +18,8 @@ describe('Repeater', () => {
     rep.zeroGradParameters();
     const gx = rep.backward(x, gys) as Tensor;
     const ref = refRnn(gruCellRef, 1, [x, x, x, x], gys, rep.parameters()[0]);
-    ys.forEach((y, t) => expect(maxDiff(y, ref.ys[t])).toBeLessThan(1e-5));
-    expect(maxDiff(gx, ref.gxs[0])).toBeLessThan(1e-5); // the same tensor at every step: its total gradient
-    rep.parameters()[1].forEach((g, i) => expect(maxDiff(g, ref.gws[i])).toBeLessThan(1e-4));
+    ys.forEach((y, t) => expectClose(y, ref.ys[t], { atol: 1e-5 }));
+    expectClose(gx, ref.gxs[0], { atol: 1e-5 }); // the same tensor at every step: its total gradient
+    rep.parameters()[1].forEach((g, i) => expectClose(g, ref.gws[i], { atol: 1e-4 }));
   });
 });

@@ -5,8 +5,8 @@ import { manualSeed } from '../util/random';
 import { FastLSTM } from './FastLSTM';
 import { SeqLSTM } from './SeqLSTM';
 import { Sequencer } from './Sequencer';
-import { maxDiff, randomSeq, refLstm } from './testUtils';
-import { expectFlatSteps } from '../nn/testing';
+import { randomSeq, refLstm } from './testUtils';
+import { expectClose, expectFlatSteps, maxAbsDiff } from '../nn/testing';
 
 describe('SeqLSTM', () => {
   it('matches an autodiff reference (outputs, gradInput, weight grads, initial-state grads)', () => {
@@ -22,13 +22,13 @@ describe('SeqLSTM', () => {
     const gx = m.backward(tf.stack(xs), tf.stack(gys)) as Tensor;
     const [ws, gs] = m.parameters();
     const ref = refLstm(xs, gys, ws, h0);
-    expect(maxDiff(y, tf.stack(ref.ys))).toBeLessThan(1e-5);
-    expect(maxDiff(gx, tf.stack(ref.gxs))).toBeLessThan(1e-5);
-    gs.forEach((g, i) => expect(maxDiff(g, ref.gws[i])).toBeLessThan(1e-4));
+    expectClose(y, tf.stack(ref.ys), { atol: 1e-5 });
+    expectClose(gx, tf.stack(ref.gxs), { atol: 1e-5 });
+    gs.forEach((g, i) => expectClose(g, ref.gws[i], { atol: 1e-4 }));
     const gh = m.getGradHiddenState()!;
-    expect(maxDiff(gh[0], ref.gh0[0])).toBeLessThan(1e-5);
-    expect(maxDiff(gh[1], ref.gh0[1])).toBeLessThan(1e-5);
-    expect(maxDiff(m.apply(tf.stack(xs)) as Tensor, y)).toBeLessThan(1e-6);
+    expectClose(gh[0], ref.gh0[0], { atol: 1e-5 });
+    expectClose(gh[1], ref.gh0[1], { atol: 1e-5 });
+    expectClose(m.apply(tf.stack(xs)) as Tensor, y, { atol: 1e-6 });
   });
 
   it('agrees with Sequencer(FastLSTM) given the same weights, batch-first too', () => {
@@ -40,7 +40,7 @@ describe('SeqLSTM', () => {
     const y = s.forward(x) as Tensor;
     expect(y.shape).toEqual([2, 7, 5]);
     const yf = new Sequencer(f).forward(tf.transpose(x, [1, 0, 2])) as Tensor;
-    expect(maxDiff(y, tf.transpose(yf, [1, 0, 2]))).toBeLessThan(1e-5);
+    expectClose(y, tf.transpose(yf, [1, 0, 2]), { atol: 1e-5 });
     expect(s.toString()).toBe('nn.SeqLSTM(3 -> 5)');
   });
 
@@ -57,7 +57,7 @@ describe('SeqLSTM', () => {
     const b = (s.forward(x.slice([2, 0, 0], [2, 1, 2])) as Tensor).clone();
     s.forget();
     const all = s.forward(x) as Tensor;
-    expect(maxDiff(tf.concat([a, b], 0), all)).toBeLessThan(1e-6);
+    expectClose(tf.concat([a, b], 0), all, { atol: 1e-6 });
   });
 
   it('keeps the tensor count flat over training steps', () => {
@@ -74,14 +74,14 @@ describe('SeqLSTM', () => {
     // forward(): cached [in, 4H] weights; apply(): the graph path, transposing inside it.
     const gap = () => {
       const y = s.forward(x) as Tensor;
-      return tf.tidy(() => maxDiff(y, s.apply(x) as Tensor));
+      return tf.tidy(() => maxAbsDiff(y, s.apply(x) as Tensor));
     };
     expect(gap()).toBeLessThan(1e-6);
     const old = (s.forward(x) as Tensor).clone();
     const w = s.parameters()[0][0];
     w.assign(tf.randomNormal(w.shape));
     expect(gap()).toBeLessThan(1e-6);
-    expect(maxDiff(s.forward(x) as Tensor, old)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(s.forward(x) as Tensor, old)).toBeGreaterThan(1e-3);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) s.forward(x);
     expect(tf.memory().numTensors).toBe(before);

@@ -7,8 +7,8 @@ import { Sequential } from '../nn/Sequential';
 import { FastLSTM } from './FastLSTM';
 import { GRU } from './GRU';
 import { Sequencer } from './Sequencer';
-import { lstmCellRef, maxDiff, randomSeq, refLstm, refRnn } from './testUtils';
-import { expectFlatSteps } from '../nn/testing';
+import { lstmCellRef, randomSeq, refLstm, refRnn } from './testUtils';
+import { expectClose, expectFlatSteps } from '../nn/testing';
 
 describe('Sequencer', () => {
   it('runs a FastLSTM over a table and a [T,N,F] tensor, with BPTT matching autodiff', () => {
@@ -22,23 +22,23 @@ describe('Sequencer', () => {
     const gxs = seq.backward(xs, gys) as Tensor[];
     const [ws, gs] = seq.parameters();
     const ref = refLstm(xs, gys, ws);
-    ys.forEach((y, t) => expect(maxDiff(y, ref.ys[t])).toBeLessThan(1e-5));
-    gxs.forEach((g, t) => expect(maxDiff(g, ref.gxs[t])).toBeLessThan(1e-5));
-    gs.forEach((g, i) => expect(maxDiff(g, ref.gws[i])).toBeLessThan(1e-4));
+    ys.forEach((y, t) => expectClose(y, ref.ys[t], { atol: 1e-5 }));
+    gxs.forEach((g, t) => expectClose(g, ref.gxs[t], { atol: 1e-5 }));
+    gs.forEach((g, i) => expectClose(g, ref.gws[i], { atol: 1e-4 }));
 
     // the same through a time-major tensor
     const X = tf.stack(xs);
     const Y = seq.forward(X) as Tensor;
     expect(Y.shape).toEqual([5, 2, 4]);
-    expect(maxDiff(Y, tf.stack(ref.ys))).toBeLessThan(1e-5);
+    expectClose(Y, tf.stack(ref.ys), { atol: 1e-5 });
     seq.zeroGradParameters();
     const GX = seq.backward(X, tf.stack(gys)) as Tensor;
-    expect(maxDiff(GX, tf.stack(ref.gxs))).toBeLessThan(1e-5);
-    expect(maxDiff(seq.parameters()[1][0], ref.gws[0])).toBeLessThan(1e-4);
+    expectClose(GX, tf.stack(ref.gxs), { atol: 1e-5 });
+    expectClose(seq.parameters()[1][0], ref.gws[0], { atol: 1e-4 });
     // apply() is a pure unroll with the same numbers, differentiable by tfjs
-    expect(maxDiff(seq.apply(X) as Tensor, tf.stack(ref.ys))).toBeLessThan(1e-5);
+    expectClose(seq.apply(X) as Tensor, tf.stack(ref.ys), { atol: 1e-5 });
     const gAuto = tf.grads((x: Tensor) => (seq.apply(x) as Tensor).mul(tf.stack(gys)).sum())([X])[0];
-    expect(maxDiff(gAuto, tf.stack(ref.gxs))).toBeLessThan(1e-5);
+    expectClose(gAuto, tf.stack(ref.gxs), { atol: 1e-5 });
   });
 
   it('wraps a container holding a recurrent module (Sequential(FastLSTM, Linear)) in a Recursor', () => {
@@ -70,8 +70,8 @@ describe('Sequencer', () => {
     // separate updateGradInput / accGradParameters passes, as rnn allows
     const gxs = seq.updateGradInput(xs, gys) as Tensor[];
     seq.accGradParameters(xs, gys);
-    gxs.forEach((gx, t) => expect(maxDiff(gx, g[t])).toBeLessThan(1e-5));
-    seq.parameters()[1].forEach((gw, i) => expect(maxDiff(gw, g[4 + i])).toBeLessThan(1e-4));
+    gxs.forEach((gx, t) => expectClose(gx, g[t], { atol: 1e-5 }));
+    seq.parameters()[1].forEach((gw, i) => expectClose(gw, g[4 + i], { atol: 1e-4 }));
     expect(ys[0].shape).toEqual([2, 2]);
   });
 
@@ -82,12 +82,12 @@ describe('Sequencer', () => {
     expect(seq.toString()).toBe('nn.Sequencer @ nn.Recursor @ nn.Linear(3 -> 2)');
     const xs = randomSeq(3, [4, 3], 5);
     const ys = seq.forward(xs) as Tensor[];
-    xs.forEach((x, t) => expect(maxDiff(ys[t], lin.apply(x) as Tensor)).toBeLessThan(1e-6));
+    xs.forEach((x, t) => expectClose(ys[t], lin.apply(x) as Tensor, { atol: 1e-6 }));
     seq.zeroGradParameters();
     const gys = randomSeq(3, [4, 2], 9);
     seq.backward(xs, gys);
     const ref = tf.addN(xs.map((x, t) => tf.matMul(gys[t], x, true, false)));
-    expect(maxDiff(lin.gradWeight, ref)).toBeLessThan(1e-5);
+    expectClose(lin.gradWeight, ref, { atol: 1e-5 });
   });
 
   it('forgets between sequences unless told to remember', () => {
@@ -98,12 +98,12 @@ describe('Sequencer', () => {
     const yb1 = (seq.forward(b) as Tensor[])[1].clone();
     seq.forward(a);
     const yb2 = (seq.forward(b) as Tensor[])[1].clone();
-    expect(maxDiff(yb1, yb2)).toBe(0);
+    expectClose(yb1, yb2, { atol: 0 });
     seq.remember('both').forget();
     seq.forward(a);
     const yb3 = (seq.forward(b) as Tensor[])[1];
     const ref = refRnn((x, s, w) => [gruStep(x, s[0], w)], 1, [...a, ...b], randomSeq(5, [1, 3], 0), seq.parameters()[0]);
-    expect(maxDiff(yb3, ref.ys[4])).toBeLessThan(1e-5);
+    expectClose(yb3, ref.ys[4], { atol: 1e-5 });
     // BPTT after remembering goes through this sequence only
     seq.zeroGradParameters();
     seq.backward(b, randomSeq(2, [1, 3], 3));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { ClassNLLCriterion } from '../nn/ClassNLLCriterion';
 import { SequencerCriterion } from './SequencerCriterion';
-import { maxDiff } from './testUtils';
+import { expectClose } from '../nn/testing';
 
 describe('SequencerCriterion', () => {
   it('sums the step losses (averages with sizeAverage) over tables and tensors', () => {
@@ -19,7 +19,7 @@ describe('SequencerCriterion', () => {
     expect(c.forward(xs, [[0, 1], [2, 3], [1, 1]])).toBeCloseTo(sum, 5);
     const g = (c.backward(x, t) as Tensor).clone();
     const gs = c.backward(xs, tf.unstack(t)) as Tensor[];
-    expect(maxDiff(g, tf.stack(gs))).toBeLessThan(1e-7);
+    expectClose(g, tf.stack(gs), { atol: 1e-7 });
     expect(g.shape).toEqual([3, 2, 4]);
   });
 });

@@ -5,15 +5,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 
-export function maxDiff(a: Tensor, b: Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
-}
-
-/** Largest |a−b| / (1 + |b|). */
-export function relDiff(a: Tensor, b: Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(a.sub(b)).div(tf.abs(b).add(1))).dataSync()[0]);
-}
-
 type Cell = (x: Tensor, state: Tensor[], w: Tensor[]) => Tensor[];
 
 /** PyTorch nn.LSTM step: w = [W_ih, W_hh, b_ih, b_hh] (b_hh optional). */

@@ -10,6 +10,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/io/safetensors';
 import type { Module } from '../../src/nn/Module';
+import { expectClose } from '../../src/nn/testing';
 import { BiSequencer } from '../../src/rnn/BiSequencer';
 import { FastLSTM } from '../../src/rnn/FastLSTM';
 import { GRU } from '../../src/rnn/GRU';
@@ -21,11 +22,6 @@ import { tf } from '../../src/tf';
 const DIR =
   process.env.CAPTCHA_NN_PARITY_RNN_DIR || fileURLToPath(new URL('../fixtures/parity-rnn/', import.meta.url));
 const RTOL = 1e-4;
-
-function worst(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(a.sub(b)).div(tf.maximum(tf.abs(b), 1))).dataSync()[0]);
-}
 
 function under(T: Record<string, Tensor>, prefix: string): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
@@ -71,17 +67,18 @@ describe('rnn parity with PyTorch', () => {
       const y = m.forward(T.input) as Tensor;
       m.zeroGradParameters();
       const gx = m.backward(T.input, T.grad_output) as Tensor;
-      const errs: Record<string, number> = { output: worst(y, T.output), grad_input: worst(gx, T.grad_input) };
+      const tol = (what: string) => ({ atol: RTOL, rtol: RTOL, what: `${f} ${what}` });
+      expectClose(y, T.output, tol('output'));
+      expectClose(gx, T.grad_input, tol('grad_input'));
       const grads = owner.gradStateDict();
       const want = under(T, 'grad.');
       expect(Object.keys(grads).sort()).toEqual(Object.keys(want).sort());
-      for (const k of Object.keys(want)) errs[`grad.${k}`] = worst(grads[k], want[k]);
+      for (const k of Object.keys(want)) expectClose(grads[k], want[k], tol(`grad.${k}`));
       if (m instanceof SeqLSTM) {
         const [gh, gc] = m.getGradHiddenState()!;
-        errs.grad_h0 = worst(gh, T.grad_h0);
-        errs.grad_c0 = worst(gc, T.grad_c0);
+        expectClose(gh, T.grad_h0, tol('grad_h0'));
+        expectClose(gc, T.grad_c0, tol('grad_c0'));
       }
-      for (const [k, e] of Object.entries(errs)) expect(e, `${f} ${k}`).toBeLessThanOrEqual(RTOL);
       tf.dispose(Object.values(grads));
       m.dispose();
       tf.dispose(Object.values(T));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { decodeSafetensors } from '../../src/io/safetensors';
+import { compareClose } from '../../src/nn/testing';
 import type { Activity } from '../../src/util/activity';
 import { describeActivity, isTensor } from '../../src/util/activity';
 
@@ -15,6 +16,7 @@ export const FIXTURE_DIR =
 
 /** Relative tolerance: |a − b| ≤ RTOL·max(1, |b|). */
 export const RTOL = 1e-4;
+const TOLERANCE = { atol: RTOL, rtol: RTOL };
 
 export interface FixtureInfo {
   name: string;
@@ -84,24 +86,11 @@ export class Checker {
       this.problems.push(`${what}: shape [${actual.shape}] vs PyTorch's [${expected.shape}]`);
       return;
     }
-    const a = actual.dataSync();
-    const b = expected.dataSync();
-    let worst = -1;
-    let worstRatio = 0;
-    let maxAbs = 0;
-    for (let i = 0; i < b.length; i++) {
-      const d = Math.abs(Number(a[i]) - Number(b[i]));
-      const ratio = d / (RTOL * Math.max(1, Math.abs(Number(b[i]))));
-      if (!(d <= maxAbs)) maxAbs = d;
-      if (!(ratio <= worstRatio)) {
-        worstRatio = ratio;
-        worst = i;
-      }
-    }
-    if (worstRatio <= 1 && worstRatio > Checker.worst.ratio) Checker.worst = { ratio: worstRatio, abs: maxAbs, where: what };
-    if (!(worstRatio <= 1))
+    const c = compareClose(actual, expected, TOLERANCE);
+    if (c.pass && c.ratio > Checker.worst.ratio) Checker.worst = { ratio: c.ratio, abs: c.maxAbs, where: what };
+    if (!c.pass)
       this.problems.push(
-        `${what}: max |error| ${maxAbs.toExponential(3)}; worst at flat index ${worst}: ours ${a[worst]} vs PyTorch ${b[worst]} (${worstRatio.toFixed(1)}× the tolerance)`,
+        `${what}: max |error| ${c.maxAbs.toExponential(3)}; worst at flat index ${c.index}: ours ${c.actual} vs PyTorch ${c.expected} (${c.ratio.toFixed(1)}× the tolerance)`,
       );
   }
 
@@ -115,9 +104,8 @@ export class Checker {
   }
 
   number(what: string, actual: number, expected: number): void {
-    const d = Math.abs(actual - expected);
-    if (!(d <= RTOL * Math.max(1, Math.abs(expected))))
-      this.problems.push(`${what}: ours ${actual} vs PyTorch ${expected} (|error| ${d.toExponential(3)})`);
+    if (!compareClose(actual, expected, TOLERANCE).pass)
+      this.problems.push(`${what}: ours ${actual} vs PyTorch ${expected} (|error| ${Math.abs(actual - expected).toExponential(3)})`);
   }
 
   /** Same keys in both, and every tensor within tolerance. */

@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { tf } from '../../tf';
 import type { Tensor } from '../../tf';
+import { expectClose } from '../../nn/testing';
 import { spreadFilter } from '../gradients/Conv2D_grad';
 
 type Shape = [number, number, number, number] | number[];
@@ -33,22 +34,11 @@ async function on(backend: string, inputs: Inputs, f: (t: Record<string, Tensor>
   });
 }
 
-function expectClose(actual: Float32Array[], expected: Float32Array[], tol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  actual.forEach((a, k) => {
-    const e = expected[k];
-    expect(a.length).toBe(e.length);
-    let worst = 0;
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - e[i]) / (1 + Math.abs(e[i])));
-    expect(worst, `output ${k}`).toBeLessThanOrEqual(tol);
-  });
-}
-
-/** wasm vs cpu on the same function and inputs. */
+/** wasm vs cpu on the same function and inputs, within tol·max(1, |cpu|) elementwise. */
 async function parity(inputs: Inputs, f: (t: Record<string, Tensor>) => Tensor[], tol = 1e-4): Promise<void> {
   const ref = await on('cpu', inputs, f);
   const got = await on('wasm', inputs, f);
-  expectClose(got, ref, tol);
+  expectClose(got, ref, { atol: tol, rtol: tol });
 }
 
 afterAll(async () => {
@@ -90,7 +80,7 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput', () => {
           tf.grads((x: Tensor, w: Tensor) =>
             tf.conv2d(x as tf.Tensor4D, spreadFilter(w as tf.Tensor4D, c.d!, c.d!), c.s, c.pad as never),
           )([t.x, t.f], t.dy);
-        expectClose(await on('wasm', inputs, f), await on('cpu', inputs, indep));
+        expectClose(await on('wasm', inputs, f), await on('cpu', inputs, indep), { atol: 1e-4, rtol: 1e-4 });
       }
     });
   }
