@@ -149,9 +149,8 @@ describe('Linear', () => {
   });
 
   // Torch's Linear:reset(stdv) draws from U(−stdv·√3, stdv·√3) (stdv is the
-  // standard deviation), as SpatialConvolution.reset(stdv) does here. Linear.reset(stdv)
-  // draws from U(−stdv, stdv) instead. Remove `.fails` once Linear.ts follows Torch.
-  it.fails("reset(stdv) draws within ±stdv·√3, as Torch's Linear:reset(stdv) (KNOWN BUG: uses ±stdv)", () => {
+  // standard deviation), as SpatialConvolution.reset(stdv) does here.
+  it("reset(stdv) draws within ±stdv·√3, as Torch's Linear:reset(stdv)", () => {
     manualSeed(6);
     const m = new Linear(50, 40).reset(0.1);
     const w = m.weight.dataSync();

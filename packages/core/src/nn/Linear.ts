@@ -49,9 +49,11 @@ export class Linear extends Module {
     return this.param('bias')?.grad;
   }
 
-  override reset(stdv = 1 / Math.sqrt(this.inputSize)): this {
+  /** Torch's `reset(stdv)`: uniform ±stdv·√3 if given (stdv is the standard deviation), else ±1/√inputSize. */
+  override reset(stdv?: number): this {
+    const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(this.inputSize);
     for (const p of this.params)
-      this.fill(p.value, () => tf.randomUniform(p.value.shape, -stdv, stdv, 'float32', nextSeed()));
+      this.fill(p.value, () => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()));
     return this;
   }
 
