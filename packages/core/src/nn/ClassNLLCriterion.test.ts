@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
+import { ModuleError } from '../util/errors';
 import { ClassNLLCriterion } from './ClassNLLCriterion';
 import { expectClose } from './testing';
 
@@ -141,21 +142,45 @@ describe('ClassNLLCriterion', () => {
 
   // Torch7 (THNN: "Assertion `cur_target >= 0 && cur_target < n_classes' failed") and
   // PyTorch ("Target 3 is out of bounds") reject a class index outside [0, C) that is
-  // not ignoreIndex. Unweighted, ClassNLLCriterion.ts takes one silently: the sample
-  // adds 0 to the loss but counts in the average (forward gives 0.25, not an error).
-  // Remove `.fails` once it throws.
-  it.fails('rejects a target outside [0, C) (KNOWN BUG: silently counted as a zero loss)', () => {
+  // not ignoreIndex, rather than counting it silently as a zero loss.
+  it('rejects a target outside [0, C), naming the target and C', () => {
     const x = tf.tensor2d([
       [-1, -2, -3],
       [-0.5, -1.5, -2.5],
     ]);
     const c = new ClassNLLCriterion();
+    const cw = new ClassNLLCriterion([1, 2, 3]);
+    const c0 = new ClassNLLCriterion(undefined, true, 0);
+    const x1 = tf.tensor1d([-1, -2, -3]);
+    const t = tf.tensor1d([0, 3], 'int32');
+    const before = tf.memory().numTensors;
     try {
       expect(() => c.forward(x, [3, 0])).toThrow();
       expect(() => c.forward(x, [-1, 0])).toThrow();
+      for (const crit of [c, cw]) {
+        for (const f of [() => crit.forward(x, [3, 0]), () => crit.backward(x, t)]) {
+          expect(f).toThrow(ModuleError);
+          expect(f).toThrow(
+            'ClassNLLCriterion: target 3 is out of bounds: expected a class index in [0, 2] (C = 3) or ignoreIndex -100',
+          );
+        }
+        expect(() => crit.forward(x, [-1, 0])).toThrow('ClassNLLCriterion: target -1 is out of bounds');
+        expect(() => crit.forward(x1, 7)).toThrow('ClassNLLCriterion: target 7 is out of bounds');
+      }
+      // a negative target is only an ignored one when it is ignoreIndex
+      expect(() => c0.forward(x, [-100, 0])).toThrow(
+        'ClassNLLCriterion: target -100 is out of bounds: expected a class index in [0, 2] (C = 3) or ignoreIndex 0',
+      );
+      // the throws leave nothing behind
+      expect(tf.memory().numTensors).toBe(before);
+      expect(c0.forward(x, [0, 1])).toBeCloseTo(1.5, 6);
     } finally {
       c.dispose();
+      cw.dispose();
+      c0.dispose();
       x.dispose();
+      x1.dispose();
+      t.dispose();
     }
   });
 

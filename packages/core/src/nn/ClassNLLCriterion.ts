@@ -3,6 +3,7 @@ import { tf } from '../tf';
 import type { Activity } from '../util/activity';
 import { Criterion, type Target, targetTensor } from './Criterion';
 import { type CriterionSpec, specOf, weightList } from '../util/moduleSpec';
+import { ModuleError } from '../util/errors';
 
 /**
  * Torch's `nn.ClassNLLCriterion(weights?, sizeAverage = true, ignoreIndex = -100)`:
@@ -11,7 +12,8 @@ import { type CriterionSpec, specOf, weightList } from '../util/moduleSpec';
  * Shapes: input [N, C] or [C] (log-probabilities, e.g. from LogSoftMax);
  * target [N] or a scalar of 0-based class indices. With `sizeAverage` the
  * loss is divided by the summed weights of the counted targets, as in Torch
- * and PyTorch; targets equal to `ignoreIndex` count for nothing.
+ * and PyTorch; targets equal to `ignoreIndex` count for nothing. Any other
+ * target outside [0, C) throws a ModuleError naming the target and C.
  */
 export class ClassNLLCriterion extends Criterion {
   readonly typeName = 'ClassNLLCriterion';
@@ -34,12 +36,16 @@ export class ClassNLLCriterion extends Criterion {
     const x = input as Tensor;
     if (!(x instanceof tf.Tensor) || (x.rank !== 1 && x.rank !== 2))
       throw this.shapeError('[N,C] or [C]', x instanceof tf.Tensor ? x.shape : 'a table');
-    const logp = x.rank === 1 ? x.reshape([1, -1]) : x;
-    const [n, c] = logp.shape;
-    const t = targetTensor(target, 'int32').reshape([-1]);
-    if (t.shape[0] !== n) throw this.shapeError(`a target of ${n} class indices`, t.shape);
+    const [n, c] = x.rank === 1 ? [1, x.shape[0]] : x.shape;
+    const t0 = targetTensor(target, 'int32');
+    if (t0.size !== n) throw this.shapeError(`a target of ${n} class indices`, [t0.size]);
     if (this.weights && this.weights.shape[0] !== c)
-      throw this.shapeError(`${this.weights.shape[0]} classes (the weights' size)`, logp.shape);
+      throw this.shapeError(`${this.weights.shape[0]} classes (the weights' size)`, [n, c]);
+    // Checked before any op: under a gradient tape, tensors saved for the
+    // backward pass of ops already run would leak when this throws.
+    this.checkTargets(t0, c);
+    const logp = x.rank === 1 ? x.reshape([1, -1]) : x;
+    const t = t0.reshape([-1]);
     const kept = tf.notEqual(t, this.ignoreIndex);
     const safe = tf.where(kept, t, tf.zerosLike(t));
     const w = (this.weights ? tf.gather(this.weights, safe) : tf.onesLike(safe).cast('float32')).mul(kept.cast('float32'));
@@ -47,6 +53,21 @@ export class ClassNLLCriterion extends Criterion {
     const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(safe, c), 'float32')), 1);
     const total = tf.neg(tf.sum(tf.mul(picked, w)));
     return this.sizeAverage ? tf.div(total, tf.sum(w)) : total;
+  }
+
+  /**
+   * Every target must be a class index in [0, C) or `ignoreIndex`, as THNN
+   * asserts and PyTorch checks: a gather or one-hot would otherwise take an
+   * out-of-range index silently (a zero loss) or fail obscurely, depending on
+   * the backend. One read of the int32 targets.
+   */
+  private checkTargets(t: Tensor, c: number): void {
+    for (const v of t.dataSync())
+      if (v !== this.ignoreIndex && (v < 0 || v >= c))
+        throw new ModuleError(
+          this.typeName,
+          `target ${v} is out of bounds: expected a class index in [0, ${c - 1}] (C = ${c}) or ignoreIndex ${this.ignoreIndex}`,
+        );
   }
 
   override dispose(): void {

@@ -80,6 +80,19 @@ describe('CrossEntropyCriterion', () => {
     expect(() => c.forward(tf.ones([2, 3]), [0, 1, 2])).toThrow('expected input a target of 2 class indices, got [3]');
   });
 
+  it('rejects a target outside [0, C) through its ClassNLLCriterion, weighted or not', () => {
+    const x = tf.tensor2d(xs);
+    for (const c of [new CrossEntropyCriterion(), new CrossEntropyCriterion([0.5, 2, 1, 3])]) {
+      for (const t of [[1, 4, 0], [1, -1, 0]])
+        for (const f of [() => c.forward(x, t), () => c.backward(x, t)])
+          expect(f).toThrow(
+            `ClassNLLCriterion: target ${t[1]} is out of bounds: expected a class index in [0, 3] (C = 4) or ignoreIndex -100`,
+          );
+      c.dispose();
+    }
+    x.dispose();
+  });
+
   it('keeps memory flat', () => {
     const c = new CrossEntropyCriterion([1, 1, 2, 1]);
     const x = tf.tensor2d(xs);
