@@ -1,8 +1,12 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
+import { fusedBackward } from '../train/fusedStep';
 import { ModuleError } from '../util/errors';
 import { ClassNLLCriterion } from './ClassNLLCriterion';
+import { Linear } from './Linear';
+import { LogSoftMax } from './LogSoftMax';
+import { Sequential } from './Sequential';
 import { expectClose } from './testing';
 
 // Log-probabilities of 3 samples over 3 classes, and their targets.
@@ -186,16 +190,45 @@ describe('ClassNLLCriterion', () => {
 
   // A batch whose targets are all ignoreIndex has no counted weight. PyTorch's
   // backward zeroes the gradient of ignored samples (so all of it), and Torch7 returns
-  // early with a zero gradInput; here sizeAverage divides by the zero weight sum and
-  // every gradient entry is NaN, which an optimizer step would write into the weights.
-  // Remove `.fails` once the gradient is zero.
-  it.fails('gives a zero gradient when every target is ignored (KNOWN BUG: NaN)', () => {
+  // early with a zero gradInput and a zero loss; dividing by the zero weight sum would
+  // give NaN, which an optimizer step would write into the weights.
+  it('gives a zero loss and gradient when every target is ignored, as THNN', () => {
     const x = tf.tensor2d(logp);
     const c = new ClassNLLCriterion();
+    const cw = new ClassNLLCriterion([1, 2, 3]);
     try {
       c.forward(x, [-100, -100, -100]);
       expectClose(c.backward(x, [-100, -100, -100]), 0, { atol: 0 });
+      for (const crit of [c, cw]) {
+        expect(Math.abs(crit.forward(x, [-100, -100, -100]))).toBe(0);
+        expectClose(crit.backward(x, [-100, -100, -100]), 0, { atol: 0 });
+      }
+      // a class weight of 0 for every counted sample is the same case
+      const z = new ClassNLLCriterion([0, 0, 0]);
+      expect(Math.abs(z.forward(x, ts))).toBe(0);
+      expectClose(z.backward(x, ts), 0, { atol: 0 });
+      z.dispose();
     } finally {
+      c.dispose();
+      cw.dispose();
+      x.dispose();
+    }
+  });
+
+  it('gives zero, not NaN, parameter gradients in the fused step when every target is ignored', () => {
+    const model = new Sequential(new Linear(4, 3), new LogSoftMax());
+    const c = new ClassNLLCriterion();
+    const x = tf.randomNormal([3, 4], 0, 1, 'float32', 11);
+    try {
+      model.zeroGradParameters();
+      expect(Math.abs(fusedBackward(model, c, x, [-100, -100, -100]))).toBe(0);
+      expect(Math.abs(c.output)).toBe(0);
+      for (const g of model.parameters()[1]) expectClose(g, 0, { atol: 0 });
+      // and one counted target still gives a gradient
+      expect(fusedBackward(model, c, x, [-100, 1, -100])).toBeGreaterThan(0);
+      expect(model.parameters()[1].some((g) => tf.any(g.notEqual(0)).dataSync()[0])).toBe(true);
+    } finally {
+      model.dispose();
       c.dispose();
       x.dispose();
     }

@@ -12,8 +12,9 @@ import { ModuleError } from '../util/errors';
  * Shapes: input [N, C] or [C] (log-probabilities, e.g. from LogSoftMax);
  * target [N] or a scalar of 0-based class indices. With `sizeAverage` the
  * loss is divided by the summed weights of the counted targets, as in Torch
- * and PyTorch; targets equal to `ignoreIndex` count for nothing. Any other
- * target outside [0, C) throws a ModuleError naming the target and C.
+ * and PyTorch; targets equal to `ignoreIndex` count for nothing (when all
+ * are, the loss and gradient are 0, as THNN's). Any other target outside
+ * [0, C) throws a ModuleError naming the target and C.
  */
 export class ClassNLLCriterion extends Criterion {
   readonly typeName = 'ClassNLLCriterion';
@@ -52,7 +53,11 @@ export class ClassNLLCriterion extends Criterion {
     // wasm's OneHot kernel ignores dtype (it writes int32 bits): make int32, then cast.
     const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(safe, c), 'float32')), 1);
     const total = tf.neg(tf.sum(tf.mul(picked, w)));
-    return this.sizeAverage ? tf.div(total, tf.sum(w)) : total;
+    if (!this.sizeAverage) return total;
+    // No counted weight (every target ignored): as THNN, loss 0 and gradient 0, not 0/0.
+    // The divisor becomes 1 there (total is 0); divNoNan would still give a NaN gradient.
+    const sum = tf.sum(w);
+    return tf.div(total, tf.where(tf.equal(sum, 0), tf.onesLike(sum), sum));
   }
 
   /**
