@@ -196,27 +196,76 @@ describe('Module (the base class)', () => {
     m.dispose();
   });
 
-  // Module frees what `compute` returned without asking whether it made it: vjp()
-  // disposes the recomputed output (`value.dispose()`), and updateOutput frees the
-  // previous output at the next forward. When compute returns its input unchanged, as
-  // Pass does, that frees the caller's tensor. The library's pass-through modules
-  // (Identity, SelectTable, …) override those methods; a custom module does not know
-  // it must. Remove `.fails` once Module leaves tensors it did not make alone.
-  it.fails('backward never frees the input, even when compute returns it unchanged (KNOWN BUG)', () => {
+  // Module frees what it made, never what it was given: when compute returns its
+  // input unchanged, as Pass does, output is the caller's tensor, and the VJP of
+  // that identity is the caller's gradOutput. The library's pass-through modules
+  // (Identity, SelectTable, …) override those methods; a custom module need not.
+  it('backward never frees the input, even when compute returns it unchanged', () => {
     const p = new Pass();
     const x = x23();
     const dy = dy23();
     p.forward(x);
     p.backward(x, dy);
     expect(x.isDisposed).toBe(false);
+    // nor the gradOutput, which is the identity's gradInput, at the next backward
+    expect(p.gradInput).toBe(dy);
+    p.updateGradInput(x, dy23());
+    expect(dy.isDisposed).toBe(false);
+    p.dispose();
+    expect(x.isDisposed || dy.isDisposed).toBe(false);
   });
 
-  it.fails('forward never frees an earlier input, even one compute returned unchanged (KNOWN BUG)', () => {
+  it('forward never frees an earlier input, even one compute returned unchanged', () => {
     const p = new Pass();
     const x = x23();
     expect(p.forward(x)).toBe(x);
     p.forward(x23());
     expect(x.isDisposed).toBe(false);
+    // nor clearState/dispose the current one
+    const x2 = x23();
+    p.forward(x2);
+    p.clearState();
+    expect(x2.isDisposed).toBe(false);
+    p.forward(x2);
+    p.dispose();
+    expect(x2.isDisposed).toBe(false);
+  });
+
+  it('never frees a tensor of an input table that compute passes through, and stays flat', () => {
+    /** [a, b] → [a, 2b]: the first output is the caller's a. */
+    class HalfPass extends Module {
+      readonly typeName = 'HalfPass';
+      protected compute(input: Activity): Activity {
+        const [a, b] = input as Tensor[];
+        return [a, b.mul(2)];
+      }
+    }
+    const m = new HalfPass();
+    const a = x23();
+    const b = x23();
+    const [y0, y1] = m.forward([a, b]) as Tensor[];
+    expect(y0).toBe(a);
+    const [, gb] = m.backward([a, b], [dy23(), dy23()]) as Tensor[];
+    expectClose(gb, [[2, 2, 4], [-2, 6, 1]], { atol: 0 });
+    m.forward([x23(), x23()]);
+    expect(a.isDisposed || b.isDisposed).toBe(false);
+    expect(y1.isDisposed).toBe(true); // what it made is still freed
+    // a clone starts with empty buffers and borrows nothing
+    const c = m.clone();
+    expect(c.output).toEqual([]);
+    c.forward([a, b]);
+    c.dispose();
+    expect(a.isDisposed || b.isDisposed).toBe(false);
+    m.clearState();
+    expect(a.isDisposed || b.isDisposed).toBe(false);
+    // and memory stays flat over steps, for a tensor and a table pass-through
+    const x = x23();
+    const dy = dy23();
+    expectFlatSteps(new Pass(), x, dy);
+    const dys = [dy23(), dy23()];
+    expectFlatSteps(m, [a, b], dys);
+    expect([x, dy, a, b, ...dys].some((t) => t.isDisposed)).toBe(false);
+    m.dispose();
   });
 
   it('training() and evaluate() set the train flag through the whole tree, and return the module', () => {

@@ -40,7 +40,9 @@ export type StateDict = Record<string, Tensor>;
  *
  * Buffers: like Torch, `output` and `gradInput` are reused storage. The
  * tensors a module creates are disposed at its next forward (or backward),
- * so copy them (`t.clone()`) to keep them across steps.
+ * so copy them (`t.clone()`) to keep them across steps. Tensors it was given
+ * are never disposed, even when `compute` returns its input (or a tensor of
+ * an input table) unchanged, or its gradient is `gradOutput` itself.
  */
 export abstract class Module {
   /** Torch's class name without `nn.`, used in printing and error paths. */
@@ -63,6 +65,12 @@ export abstract class Module {
    * only pass their children's along, so they never free them.
    */
   protected ownsBuffers = true;
+  /**
+   * The tensors of `output` / `gradInput` that are the caller's, not this
+   * module's (its input, or the gradOutput, passed through): never freed here.
+   */
+  private borrowedOutput: Tensor[] = [];
+  private borrowedGradInput: Tensor[] = [];
 
   // ---------------------------------------------------------------- forward
 
@@ -87,8 +95,11 @@ export abstract class Module {
 
   updateOutput(input: Activity): Activity {
     const out = tf.tidy(() => this.apply(input) as tf.TensorContainer) as Activity;
-    disposeActivity(this.output, [...flattenActivity(out), ...flattenActivity(input)]);
+    const xs = flattenActivity(input);
+    const outs = flattenActivity(out);
+    disposeActivity(this.output, [...outs, ...xs, ...this.borrowedOutput]);
     this.output = out;
+    this.borrowedOutput = outs.filter((t) => xs.includes(t));
     return out;
   }
 
@@ -112,14 +123,16 @@ export abstract class Module {
     return this.setGradInput(gradInput!, input, gradOutput);
   }
 
-  /** Replaces `gradInput`, freeing the old one's tensors that this module made. */
+  /**
+   * Replaces `gradInput`, freeing the old one's tensors that this module made
+   * (not those of the input or gradOutput it was given, then or now).
+   */
   protected setGradInput(gradInput: Activity, input: Activity, gradOutput: Activity): Activity {
-    disposeActivity(this.gradInput, [
-      ...flattenActivity(gradInput),
-      ...flattenActivity(gradOutput),
-      ...flattenActivity(input),
-    ]);
+    const given = [...flattenActivity(gradOutput), ...flattenActivity(input)];
+    const gs = flattenActivity(gradInput);
+    disposeActivity(this.gradInput, [...gs, ...given, ...this.borrowedGradInput]);
     this.gradInput = gradInput;
+    this.borrowedGradInput = gs.filter((t) => given.includes(t));
     return gradInput;
   }
 
@@ -165,7 +178,8 @@ export abstract class Module {
         }
       };
       const { value, grads } = tf.engine().gradients(f, wrt, dyTensor, true);
-      value.dispose();
+      // compute may have returned (a tensor of) its input unchanged: that is the caller's
+      if (!xs.includes(value)) value.dispose();
       return grads.map((g, i) => g ?? tf.zerosLike(wrt[i]));
     });
     const result: { gradInput?: Activity; paramGrads?: Tensor[] } = {};
@@ -388,11 +402,13 @@ export abstract class Module {
   /** Frees `output` and `gradInput` (Torch's `clearState`). */
   clearState(): this {
     if (this.ownsBuffers) {
-      disposeActivity(this.output);
-      disposeActivity(this.gradInput);
+      disposeActivity(this.output, this.borrowedOutput);
+      disposeActivity(this.gradInput, this.borrowedGradInput);
     }
     this.output = [];
     this.gradInput = [];
+    this.borrowedOutput = [];
+    this.borrowedGradInput = [];
     for (const c of this.children()) c.clearState();
     return this;
   }
@@ -489,6 +505,9 @@ function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** A module's fields that the copy starts empty: its buffers and what they borrow. */
+const BUFFER_FIELDS = new Set(['output', 'gradInput', 'borrowedOutput', 'borrowedGradInput']);
+
 /**
  * Copies a module graph field by field, as Torch's clone does through
  * serialisation: variables get new storage, `output`/`gradInput` start empty,
@@ -523,7 +542,7 @@ function deepCopy(value: unknown, memo: Map<unknown, unknown>): unknown {
   memo.set(value, copy);
   const isModule = value instanceof Module;
   for (const [k, v] of Object.entries(value)) {
-    copy[k] = isModule && (k === 'output' || k === 'gradInput') ? [] : deepCopy(v, memo);
+    copy[k] = isModule && BUFFER_FIELDS.has(k) ? [] : deepCopy(v, memo);
   }
   return copy;
 }
