@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
+import { ShapeError } from '../util/errors';
 import { Linear } from './Linear';
 import { ReLU } from './ReLU';
 import { Sequential } from './Sequential';
@@ -67,6 +68,17 @@ describe('ReLU', () => {
     expect(m.toSpec()).toEqual({ type: 'ReLU', args: [true] });
     m.dispose();
     x.dispose();
+  });
+
+  it('rejects a table input with a shape error, as the other activations', () => {
+    expect(() => new ReLU().forward([tf.ones([2])])).toThrow(ShapeError);
+    expect(() => new ReLU().forward([tf.ones([2])])).toThrow('ReLU: expected input a tensor, got a table {[2]}');
+    expect(() => new ReLU(true).forward([tf.ones([2]), tf.ones([3])])).toThrow(
+      'ReLU: expected input a tensor, got a table {[2], [3]}',
+    );
+    expect(() => new Sequential(new ReLU()).forward([tf.ones([2])])).toThrow(
+      'Sequential.ReLU(1): expected input a tensor, got a table {[2]}',
+    );
   });
 
   it('names its path when it fails inside a container', () => {
