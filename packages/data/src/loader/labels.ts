@@ -43,9 +43,9 @@ export function labelFromRegex(name: string, re: RegExp): string | undefined {
   return label !== undefined && label.length > 0 ? label : undefined;
 }
 
-/** Lines of a labels file (a leading UTF-8 BOM and trailing whitespace stripped; final empty lines ignored). */
+/** Lines of a labels file (LF, CRLF or old-Mac CR endings; a leading UTF-8 BOM and trailing whitespace stripped; final empty lines ignored). */
 export function parseLabelLines(text: string): string[] {
-  const lines = stripBom(text).split(/\r?\n/).map((l) => l.replace(/\s+$/, ''));
+  const lines = stripBom(text).split(/\r\n|\r|\n/).map((l) => l.replace(/\s+$/, ''));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
@@ -92,7 +92,7 @@ function parseCsvLine(line: string, lineNo: number, where: string): string[] {
 export function parseLabelCsv(text: string, name?: string): Array<{ file: string; label: string }> {
   const where = name ? `${name}: ` : '';
   const rows: Array<{ file: string; label: string }> = [];
-  const lines = stripBom(text).split(/\r?\n/);
+  const lines = stripBom(text).split(/\r\n|\r|\n/);
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const cells = parseCsvLine(line, i + 1, where);
