@@ -398,6 +398,31 @@ describe('saveModel / loadModel', () => {
       model.dispose();
     });
 
+    it('a spec that needs far more parameters than the weights hold is refused before it is built', async () => {
+      // A deleted argument turns LSTM(5, 3, 9999) into LSTM(3, 9999): 400 million values, 3 GB with gradients.
+      const spec = { type: 'Sequential', children: [{ type: 'Linear', args: [48, 5] }, { type: 'LSTM', args: [3, 9999, true] }] };
+      const json = JSON.stringify({ format: 'captcha-nn-model', version: 1, spec, metadata });
+      const d = await copyTo('bomb-spec', { json });
+      const before = process.memoryUsage().rss;
+      const err = (await loadModel(d).catch((e: unknown) => e)) as Error;
+      expect(process.memoryUsage().rss - before).toBeLessThan(200 * 2 ** 20);
+      expect(err).toBeInstanceOf(ModelFileError);
+      expect(err.message).toMatch(
+        new RegExp(
+          `^${join(d, 'model.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the spec needs at least 400\\d{6} parameter values \\(spec\\.children\\[1\\] \\(LSTM \\[3,9999\\]\\) alone 400\\d{6}\\), far more than .*weights\\.safetensors holds \\(\\d+\\); not building it$`,
+        ),
+      );
+    });
+
+    it('a spec that builds but does not make a working model: an error naming model.json, nothing leaked', async () => {
+      // Sequencer given a plain object where its module belongs (no 'type': not a nested spec).
+      const spec = { type: 'Sequential', children: [{ type: 'Linear', args: [2, 2] }, { type: 'Sequencer', args: [{ args: [5, 3] }] }] };
+      const d = await copyTo('broken-spec', { json: JSON.stringify({ format: 'captcha-nn-model', version: 1, spec, metadata }) });
+      const before = tf.memory().numTensors;
+      await expect(loadModel(d)).rejects.toThrow(new RegExp(`^${join(d, 'model.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
     it('weights of another architecture: every offending key', async () => {
       const other = new Sequential(new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1), new Linear(48, 6));
       const { weights } = encodeModel(other);

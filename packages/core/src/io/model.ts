@@ -17,10 +17,11 @@
  */
 import type { Criterion } from '../nn/Criterion';
 import type { Module } from '../nn/Module';
+import { tf } from '../tf';
 import { StateDictError } from '../util/errors';
 import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from './safetensors';
 import { StateDictValueError } from './stateDict';
-import { criterionFromSpec, moduleFromSpec } from './spec';
+import { criterionFromSpec, moduleFromSpec, oneLine } from './spec';
 import type { CriterionSpec, ModuleSpec } from './specFormat';
 import { type NodeFs, type NodePath, type NodeUrl, nodeImport } from './nodeImport';
 
@@ -187,12 +188,24 @@ export function decodeModel({ json, weights, name }: ModelBytes, { checkFinite =
   const { tensors, dtypes } = decodeSafetensors(bytes, weightsName);
   let model: Module | undefined;
   let criterion: Criterion | undefined;
+  // Parameters are tfjs variables: those made from here on belong to this model (this function never awaits).
+  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
   try {
+    // A corrupt spec (a size off by a deleted argument) could allocate
+    // gigabytes before the weights are checked: refuse one that needs far
+    // more parameters than the weights file holds.
+    const held = Object.values(tensors).reduce((n, t) => n + t.size, 0);
+    const needs = specParameters(file.spec, 'spec');
+    if (needs.count > SPEC_SLACK_FACTOR * held + SPEC_SLACK_VALUES)
+      throw new ModelFileError(
+        jsonName,
+        `the spec needs at least ${needs.count} parameter values (${needs.where} alone ${needs.most}), far more than ${weightsName} holds (${held}); not building it`,
+      );
     try {
       model = moduleFromSpec(file.spec);
       if (file.criterion) criterion = criterionFromSpec(file.criterion);
     } catch (e) {
-      throw new ModelFileError(jsonName, message(e));
+      throw new ModelFileError(jsonName, oneLine(message(e)));
     }
     try {
       model.loadStateDict(tensors, { checkFinite });
@@ -201,17 +214,100 @@ export function decodeModel({ json, weights, name }: ModelBytes, { checkFinite =
       else if (e instanceof StateDictValueError)
         e.message = `${weightsName} does not fit ${jsonName}: ${e.describe((k) => (dtypes[k] ? `${dtypes[k]} in the file` : undefined))}`;
       else if (e instanceof StateDictError) e.message = `${weightsName} does not fit ${jsonName}: ${e.message}`;
+      // Anything else comes from a spec that builds but does not make a working model.
+      else throw new ModelFileError(jsonName, `the spec does not build a working model (${oneLine(message(e))})`);
       throw e;
     }
-    model.evaluate();
+    try {
+      model.evaluate();
+    } catch (e) {
+      throw new ModelFileError(jsonName, `the spec does not build a working model (${oneLine(message(e))})`);
+    }
     return { model, metadata: file.metadata, criterion, spec: file.spec };
   } catch (e) {
-    model?.dispose();
-    criterion?.dispose();
+    // Free what was built; a broken model may fail to dispose too, but the first error is the one to report.
+    if (model) disposeBroken(model);
+    try {
+      criterion?.dispose();
+    } catch {
+      /* keep the first error */
+    }
+    for (const [id, v] of Object.entries(tf.engine().registeredVariables)) if (!variablesBefore.has(id) && !v.isDisposed) v.dispose();
     throw e;
   } finally {
     for (const t of Object.values(tensors)) t.dispose();
   }
+}
+
+/**
+ * Disposes a module tree that may hold things that are not modules (a
+ * corrupt spec can hand a plain object to a container): every module in it,
+ * leaves first, each on its own, so one failure does not keep the rest.
+ */
+function disposeBroken(root: Module): void {
+  const nodes: Module[] = [];
+  const seen = new Set<unknown>();
+  const walk = (m: unknown) => {
+    if (seen.has(m) || !(m instanceof Object) || typeof (m as Module).dispose !== 'function') return;
+    seen.add(m);
+    nodes.push(m as Module);
+    let kids: unknown[] = [];
+    try {
+      kids = typeof (m as Module).children === 'function' ? [...(m as Module).children()] : [];
+    } catch {
+      /* not a container after all */
+    }
+    kids.forEach(walk);
+  };
+  walk(root);
+  for (const m of nodes.reverse()) {
+    try {
+      m.dispose();
+    } catch {
+      /* a broken node: its variables are swept by the caller */
+    }
+  }
+}
+
+const SPEC_SLACK_FACTOR = 4;
+const SPEC_SLACK_VALUES = 1 << 20;
+
+/** Lower bounds of the parameter values the built-in parametric modules allocate, from their constructor args. */
+const PARAMETERS: Record<string, (a: number[]) => number> = {
+  Linear: ([i = 0, o = 0]) => i * o,
+  SpatialConvolution: ([i = 0, o = 0, kW = 0, kH = 0]) => i * o * kW * kH,
+  BatchNormalization: ([n = 0]) => 2 * n,
+  SpatialBatchNormalization: ([n = 0]) => 2 * n,
+  LookupTable: ([n = 0, d = 0]) => n * d,
+  LookupTableMaskZero: ([n = 0, d = 0]) => n * d,
+  LSTM: ([i = 0, o = i]) => 4 * o * (i + o),
+  FastLSTM: ([i = 0, o = i]) => 4 * o * (i + o),
+  SeqLSTM: ([i = 0, o = i]) => 4 * o * (i + o),
+  GRU: ([i = 0, o = i]) => 3 * o * (i + o),
+};
+
+/**
+ * A lower bound of the parameter values building `spec` allocates (built-in
+ * modules only; others count 0), and the node that needs the most.
+ */
+function specParameters(spec: unknown, where: string): { count: number; most: number; where: string } {
+  let count = 0;
+  let best = { most: 0, where };
+  const walk = (node: unknown, at: string, depth: number) => {
+    if (depth > 10_000 || node === null || typeof node !== 'object' || Array.isArray(node)) return;
+    const s = node as { type?: unknown; args?: unknown; children?: unknown };
+    if (typeof s.type !== 'string') return;
+    const args = Array.isArray(s.args) ? s.args : [];
+    const estimate = Object.prototype.hasOwnProperty.call(PARAMETERS, s.type) ? PARAMETERS[s.type]!(args.map((a) => (typeof a === 'number' && a > 0 ? a : 0))) : 0;
+    if (estimate > 0) {
+      count += estimate;
+      if (estimate > best.most) best = { most: estimate, where: `${at} (${s.type} ${JSON.stringify(args.filter((a) => typeof a === 'number'))})` };
+    }
+    args.forEach((a, i) => walk(a, `${at}.args[${i}]`, depth + 1));
+    if (Array.isArray(s.children)) s.children.forEach((c, i) => walk(c, `${at}.children[${i}]`, depth + 1));
+  };
+  walk(spec, where, 0);
+  return { count, ...best };
 }
 
 function parseModelFile(json: ModelBytes['json'], name: string): ModelFile {

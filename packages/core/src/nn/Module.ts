@@ -372,8 +372,9 @@ export abstract class Module {
    */
   loadStateDict(dict: StateDict, options: LoadStateDictOptions = {}): this {
     // Our own state in PyTorch layout: the keys, shapes and dtypes to check
-    // against, and the copy to restore should assigning fail half-way.
-    const current = this.stateDict();
+    // against, and the copy to restore should assigning fail half-way (in a
+    // tidy, so that the copies are freed should a broken child throw).
+    const current = tf.tidy(() => this.stateDict());
     try {
       checkStateDict(dict, current, options);
       try {
