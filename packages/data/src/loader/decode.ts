@@ -101,7 +101,8 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     throw new ImageDecodeError(name, 'corrupt', `corrupt ${info.format.toUpperCase()}: the decoder saw ${iw}x${ih}, the header says ${info.width}x${info.height}`);
   const w = fit === 'none' ? iw : opts.size!.width;
   const h = fit === 'none' ? ih : opts.size!.height;
-  if (fit === 'pad' && (iw > w || ih > h)) throw new Error(`${name}: image is ${iw}x${ih}, larger than the pad size ${w}x${h}; use fit 'resize'`);
+  if (fit === 'pad' && (iw > w || ih > h))
+    throw new ImageDecodeError(name, 'too-large', `image is ${iw}x${ih}, larger than the pad size ${w}x${h}; use fit 'resize'`);
   const { ctx } = canvasOf(w, h);
   const keepAlpha = sel === 'rgba' || sel === 'a' || sel === 3;
   ctx.clearRect(0, 0, w, h);

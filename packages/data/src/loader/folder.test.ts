@@ -214,6 +214,10 @@ describe('folder datasets', () => {
     const padded = await openFolderDataset(dir, { verify: 'structure', fit: 'pad', size: { width: 16, height: 8 } });
     expect(padded.files).toEqual(['a.png']);
     expect(padded.skipped[0]).toMatchObject({ file: 'b.png', kind: 'too-large' });
+    // Found lazily (no verify), the same file is skipped with the same kind.
+    const lazyPad = await openFolderDataset(dir, { fit: 'pad', size: { width: 16, height: 8 } });
+    expect(await lazyPad.load(1)).toBeNull();
+    expect(lazyPad.skipped).toEqual([{ file: 'b.png', kind: 'too-large', reason: "image is 20x8, larger than the pad size 16x8; use fit 'resize'" }]);
   });
 
   it('labels files: a BOM is not a label character; conflicting or duplicate numbers are skipped, not guessed', async () => {
