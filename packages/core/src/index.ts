@@ -94,9 +94,10 @@ export {
   type ModuleSpec, type CriterionSpec, type SpecConstructor, type SpecBuilder,
 } from './io/spec';
 export {
-  saveModel, loadModel, encodeModel, decodeModel, ModelFileError,
-  type ModelFile, type ModelSource, type ModelBytes, type LoadedModel, type SaveModelOptions,
+  saveModel, loadModel, encodeModel, decodeModel, ModelFileError, ModelFetchError, LOAD_MODEL_TIMEOUT_MS,
+  type ModelFile, type ModelSource, type ModelBytes, type LoadedModel, type SaveModelOptions, type LoadModelOptions, type DecodeModelOptions,
 } from './io/model';
+export { StateDictValueError, checkStateDict, type LoadStateDictOptions } from './io/stateDict';
 export {
   encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic, SafetensorsError,
 } from './io/safetensors';

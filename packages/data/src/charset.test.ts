@@ -46,6 +46,12 @@ describe('label parsers', () => {
   });
   it('lines and CSV', () => {
     expect(parseLabelLines('abc\r\ndef  \n\n')).toEqual(['abc', 'def']);
+    // Old-Mac CR endings are line breaks too, not label characters; a BOM is not a label character.
+    expect(parseLabelLines('\ufeffab\rcd\r\ref\r')).toEqual(['ab', 'cd', '', 'ef']);
+    expect(parseLabelCsv('a.png,x\rb.png,y\r')).toEqual([
+      { file: 'a.png', label: 'x' },
+      { file: 'b.png', label: 'y' },
+    ]);
     expect(parseLabelCsv('file,label\n1.png,ab\n"x,y.png","q""r"\n')).toEqual([
       { file: '1.png', label: 'ab' },
       { file: 'x,y.png', label: 'q"r' },

@@ -24,8 +24,8 @@ import { SequencerCriterion } from '../rnn/SequencerCriterion';
 import { tf } from '../tf';
 import { StateDictError } from '../util/errors';
 import { manualSeed } from '../util/random';
-import { decodeModel, encodeModel, loadModel, ModelFileError, saveModel } from './model';
-import { SafetensorsError } from './safetensors';
+import { decodeModel, encodeModel, loadModel, ModelFetchError, ModelFileError, saveModel } from './model';
+import { encodeSafetensors, SafetensorsError } from './safetensors';
 
 let root = '';
 beforeAll(async () => {
@@ -198,9 +198,109 @@ describe('saveModel / loadModel', () => {
       m.dispose();
     });
 
-    it('names the URL that failed', async () => {
+    it('names the URL that failed and its HTTP status', async () => {
       files.set('/models/b/model.json', new TextEncoder().encode('{}'));
-      await expect(loadModel(`${base}/models/b/`)).rejects.toThrow(`${base}/models/b/weights.safetensors: HTTP 404 Not Found`);
+      const e = (await loadModel(`${base}/models/b/`).catch((x: unknown) => x)) as ModelFetchError;
+      expect(e).toBeInstanceOf(ModelFetchError);
+      expect(e).toBeInstanceOf(ModelFileError);
+      expect(e.message).toBe(`loadModel: GET ${base}/models/b/weights.safetensors: 404 Not Found`);
+      expect([e.status, e.url]).toEqual([404, `${base}/models/b/weights.safetensors`]);
+    });
+  });
+
+  describe('over http: timeouts, aborts, short bodies, network errors', () => {
+    let server: Server;
+    let base = '';
+    const sockets = new Set<import('node:net').Socket>();
+    const { json, weights } = (() => {
+      const m = net();
+      const r = encodeModel(m, { metadata });
+      m.dispose();
+      return r;
+    })();
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        const url = req.url ?? '';
+        const body = url.endsWith('/model.json') ? json : weights;
+        if (url.startsWith('/hang/')) return; // never answers
+        if (url.startsWith('/slow-body/')) {
+          res.writeHead(200, { 'content-length': String(body.length) });
+          res.write(body.subarray(0, 10)); // then nothing
+          return;
+        }
+        if (url.startsWith('/reset/')) {
+          res.writeHead(200, { 'content-length': String(body.length) });
+          res.write(body.subarray(0, Math.floor(body.length / 3)), () => res.socket?.destroy());
+          return;
+        }
+        if (url.startsWith('/ok/')) return res.writeHead(200).end(body);
+        res.writeHead(404, 'Not Found').end();
+      });
+      server.on('connection', (s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const addr = server.address();
+      base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    });
+    afterAll(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server?.close(r));
+    });
+
+    const failure = (p: Promise<unknown>) => p.then(
+      () => {
+        throw new Error('expected loadModel to fail');
+      },
+      (e: unknown) => e as ModelFetchError,
+    );
+
+    it('a server that never answers: the timeout fires, naming the URL', async () => {
+      const t0 = Date.now();
+      const e = await failure(loadModel(`${base}/hang/m`, { timeoutMs: 300 }));
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(e).toBeInstanceOf(ModelFetchError);
+      expect(e.message).toMatch(new RegExp(`^loadModel: GET ${base}/hang/m/(model\\.json|weights\\.safetensors): no answer within 300 ms \\(timeoutMs\\)$`));
+      // A body that stops arriving is timed out too.
+      const slow = await failure(loadModel(`${base}/slow-body/m`, { timeoutMs: 300 }));
+      expect(slow.message).toMatch(/^loadModel: GET .*\/slow-body\/m\/.*: no complete body within 300 ms \(timeoutMs\)$/);
+    });
+
+    it('the caller can abort', async () => {
+      const ctrl = new AbortController();
+      setTimeout(() => ctrl.abort(new Error('user cancelled')), 100);
+      const e = await failure(loadModel(`${base}/hang/m`, { signal: ctrl.signal }));
+      expect(e.message).toMatch(/^loadModel: GET .*\/hang\/m\/.*: aborted \(user cancelled\)$/);
+      const pre = new AbortController();
+      pre.abort();
+      await expect(loadModel(`${base}/ok/m`, { signal: pre.signal })).rejects.toThrow(/: aborted/);
+    });
+
+    it('a 404 names the URL and the status', async () => {
+      const e = await failure(loadModel(`${base}/missing/m`));
+      expect(e.message).toMatch(new RegExp(`^loadModel: GET ${base}/missing/m/(model\\.json|weights\\.safetensors): 404 Not Found$`));
+      expect(e.status).toBe(404);
+    });
+
+    it('a body cut short by a reset connection: the response ended early', async () => {
+      const e = await failure(loadModel(`${base}/reset/m`, { timeoutMs: 5000 }));
+      expect(e.message).toMatch(new RegExp(`^loadModel: GET ${base}/reset/m/(model\\.json|weights\\.safetensors): the response ended early \\(`));
+    });
+
+    it('a network failure names the URL and the cause code', async () => {
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const port = (closed.address() as { port: number }).port;
+      await new Promise((r) => closed.close(r));
+      const e = await failure(loadModel(`http://127.0.0.1:${port}/m`));
+      expect(e.message).toMatch(new RegExp(`^loadModel: GET http://127\\.0\\.0\\.1:${port}/m/(model\\.json|weights\\.safetensors): network error ECONNREFUSED`));
+      expect(e.code).toBe('ECONNREFUSED');
+    });
+
+    it('still loads from a healthy server with the options given', async () => {
+      const { model } = await loadModel(`${base}/ok/m`, { timeoutMs: 5000 });
+      model.dispose();
     });
   });
 
@@ -257,6 +357,70 @@ describe('saveModel / loadModel', () => {
       await expect(loadModel(d1)).rejects.toThrow(`${join(d1, 'weights.safetensors')}: header length 1099511627776 runs past the end`);
       const d2 = await copyTo('w2', { weights: good.subarray(0, good.length - 10) });
       await expect(loadModel(d2)).rejects.toThrow(join(d2, 'weights.safetensors'));
+    });
+
+    it('model.json that is not JSON names the file', async () => {
+      const d = await copyTo('garbled', { json: '{"format": "captcha-nn-model", "version": 1, "spec": {' });
+      await expect(loadModel(d)).rejects.toThrow(new RegExp(`^${join(d, 'model.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not valid JSON \\(.+\\)$`));
+      const bin = await copyTo('binary', { json: '\u0000\u00ff\u00fe' });
+      await expect(loadModel(bin)).rejects.toThrow(`${join(bin, 'model.json')}: not valid JSON`);
+    });
+
+    it('weights with the wrong dtype: named with the expected and the actual dtype', async () => {
+      const m = net();
+      const sd = m.stateDict();
+      sd['6.weight']!.dispose();
+      sd['6.weight'] = tf.ones([5, 48], 'int32');
+      const weights = encodeSafetensors(sd);
+      for (const t of Object.values(sd)) t.dispose();
+      m.dispose();
+      const d = await copyTo('int-weights', { weights });
+      const err = (await loadModel(d).catch((e: unknown) => e)) as StateDictError;
+      expect(err).toBeInstanceOf(StateDictError);
+      expect(err.message).toBe(
+        `${join(d, 'weights.safetensors')} does not fit ${join(d, 'model.json')}: wrong dtypes: 6.weight (expected float32, got int32, I32 in the file)`,
+      );
+    });
+
+    it('NaN or infinite weights are rejected by default, naming the key; checkFinite: false loads them', async () => {
+      const m = net();
+      const sd = m.stateDict();
+      sd['6.bias']!.dispose();
+      sd['6.bias'] = tf.tensor1d([0, 0, NaN, Infinity, 0]);
+      const weights = encodeSafetensors(sd);
+      for (const t of Object.values(sd)) t.dispose();
+      m.dispose();
+      const d = await copyTo('nan-weights', { weights });
+      await expect(loadModel(d)).rejects.toThrow(`${join(d, 'weights.safetensors')}: non-finite values: 6.bias (1 NaN, 1 infinite; first at index 2)`);
+      const json = await readFile(join(d, 'model.json'));
+      expect(() => decodeModel({ json, weights })).toThrow('weights.safetensors: non-finite values: 6.bias');
+      const { model } = await loadModel(d, { checkFinite: false });
+      model.dispose();
+    });
+
+    it('a spec that needs far more parameters than the weights hold is refused before it is built', async () => {
+      // A deleted argument turns LSTM(5, 3, 9999) into LSTM(3, 9999): 400 million values, 3 GB with gradients.
+      const spec = { type: 'Sequential', children: [{ type: 'Linear', args: [48, 5] }, { type: 'LSTM', args: [3, 9999, true] }] };
+      const json = JSON.stringify({ format: 'captcha-nn-model', version: 1, spec, metadata });
+      const d = await copyTo('bomb-spec', { json });
+      const before = process.memoryUsage().rss;
+      const err = (await loadModel(d).catch((e: unknown) => e)) as Error;
+      expect(process.memoryUsage().rss - before).toBeLessThan(200 * 2 ** 20);
+      expect(err).toBeInstanceOf(ModelFileError);
+      expect(err.message).toMatch(
+        new RegExp(
+          `^${join(d, 'model.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the spec needs at least 400\\d{6} parameter values \\(spec\\.children\\[1\\] \\(LSTM \\[3,9999\\]\\) alone 400\\d{6}\\), far more than .*weights\\.safetensors holds \\(\\d+\\); not building it$`,
+        ),
+      );
+    });
+
+    it('a spec that builds but does not make a working model: an error naming model.json, nothing leaked', async () => {
+      // Sequencer given a plain object where its module belongs (no 'type': not a nested spec).
+      const spec = { type: 'Sequential', children: [{ type: 'Linear', args: [2, 2] }, { type: 'Sequencer', args: [{ args: [5, 3] }] }] };
+      const d = await copyTo('broken-spec', { json: JSON.stringify({ format: 'captcha-nn-model', version: 1, spec, metadata }) });
+      const before = tf.memory().numTensors;
+      await expect(loadModel(d)).rejects.toThrow(new RegExp(`^${join(d, 'model.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));
+      expect(tf.memory().numTensors).toBe(before);
     });
 
     it('weights of another architecture: every offending key', async () => {

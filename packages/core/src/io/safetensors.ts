@@ -38,6 +38,8 @@ const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 export interface Safetensors {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;
+  /** Each tensor's dtype as the file states it (F32, F16, I64…), before conversion. */
+  dtypes: Record<string, string>;
 }
 
 /**
@@ -139,6 +141,7 @@ export function decodeSafetensors(bytes: Uint8Array, name = '<bytes>'): Safetens
       }
       continue;
     }
+    if (key === '__proto__') fail(`the tensor name '__proto__' is not allowed`);
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (info === null || typeof info !== 'object') fail(`tensor '${key}': entry is not an object`);
     const { dtype, shape, data_offsets: offs } = info;
@@ -171,13 +174,17 @@ export function decodeSafetensors(bytes: Uint8Array, name = '<bytes>'): Safetens
   if (expected !== data.length) fail(`${data.length - expected} trailing bytes after the last tensor`);
 
   const tensors: Record<string, Tensor> = {};
+  const dtypes: Record<string, string> = {};
   try {
-    for (const s of specs) tensors[s.key] = toTensor(data.subarray(s.begin, s.end), s.dtype, s.shape, s.key, fail);
+    for (const s of specs) {
+      tensors[s.key] = toTensor(data.subarray(s.begin, s.end), s.dtype, s.shape, s.key, fail);
+      dtypes[s.key] = s.dtype;
+    }
   } catch (e) {
     for (const t of Object.values(tensors)) t.dispose();
     throw e;
   }
-  return { tensors, metadata };
+  return { tensors, metadata, dtypes };
 }
 
 function toTensor(b: Uint8Array, dtype: DType, shape: number[], key: string, fail: (p: string) => never): Tensor {

@@ -385,6 +385,33 @@ describe('toSpec / moduleFromSpec', () => {
     expect(() => moduleFromSpec({ type: 'Linear', args: 3 } as unknown as ModuleSpec)).toThrow("'args' must be an array");
   });
 
+  it('a criterion among a module\'s children or args (or the reverse) is an error where it stands, freeing what was built', () => {
+    const before = tf.memory().numTensors;
+    expect(() => moduleFromSpec({ type: 'Sequential', children: [{ type: 'Linear', args: [4, 4] }, { type: 'ClassNLLCriterion' }] })).toThrow(
+      "spec children[1]: 'ClassNLLCriterion' is a criterion, but Sequential takes modules",
+    );
+    expect(() =>
+      moduleFromSpec({ type: 'Recurrent', args: [5, { type: 'Linear', args: [6, 5] }, { type: 'Linear', args: [5, 5] }, { type: 'MSECriterion' }, 4] }),
+    ).toThrow("spec args[3]: 'MSECriterion' is a criterion, but Recurrent takes modules");
+    expect(() => criterionFromSpec({ type: 'SequencerCriterion', args: [{ type: 'ReLU' }] })).toThrow("spec args[0]: 'ReLU' is a module, but SequencerCriterion takes criteria");
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a constructor error that prints a module stays on one line', () => {
+    // A built module where a number belongs: the constructor's message prints the module, over many lines.
+    const spec = { type: 'Linear', args: [{ type: 'Sequential', children: [{ type: 'Sequential', children: [{ type: 'ReLU' }] }] }, 3] };
+    const e = (() => {
+      try {
+        moduleFromSpec(spec as unknown as ModuleSpec);
+      } catch (x) {
+        return x as Error;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(e.message).toMatch(/^spec: new Linear\(…\) failed: /);
+    expect(e.message).not.toContain('\n');
+  });
+
   it('builds registered custom modules: nested specs in args, containers, and static fromSpec', () => {
     class Wrap extends Container {
       readonly typeName = 'TestWrap';

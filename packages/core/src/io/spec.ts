@@ -79,6 +79,7 @@ import { Repeater } from '../rnn/Repeater';
 import { SeqLSTM } from '../rnn/SeqLSTM';
 import { Sequencer } from '../rnn/Sequencer';
 import { SequencerCriterion } from '../rnn/SequencerCriterion';
+import { tf } from '../tf';
 import type { CriterionSpec, ModuleSpec } from '../util/moduleSpec';
 
 export type { CriterionSpec, ModuleSpec } from '../util/moduleSpec';
@@ -101,6 +102,15 @@ export class SpecError extends Error {
     super(where ? `spec ${where}: ${problem}` : `spec: ${problem}`);
     this.name = 'SpecError';
   }
+}
+
+/**
+ * A message on one line and of bounded length: a constructor given a built
+ * module where it wanted a number prints the module (many lines) in its error.
+ */
+export function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\s*\n\s*/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max)}… (${flat.length} characters)` : flat;
 }
 
 const registry = new Map<string, SpecConstructor>();
@@ -169,7 +179,7 @@ const isSpec = (x: unknown): x is ModuleSpec => isPlainObject(x) && typeof x.typ
 const RESERVED = new Set(['type', 'args', 'children']);
 
 function build(spec: unknown, where: string): Module | Criterion {
-  if (!isSpec(spec)) throw new SpecError(where, `expected an object with a string 'type', got ${JSON.stringify(spec)}`);
+  if (!isSpec(spec)) throw new SpecError(where, `expected an object with a string 'type', got ${oneLine(String(JSON.stringify(spec)), 120)}`);
   const Cls = registry.get(spec.type);
   if (!Cls) throw new SpecError(where, `unknown type '${spec.type}' (known: ${registeredTypes().join(', ')})`);
   const at = (suffix: string) => (where ? `${where}.${suffix}` : suffix);
@@ -185,15 +195,25 @@ function build(spec: unknown, where: string): Module | Criterion {
       throw new SpecError(where, `${spec.type}: 'args' must be an array`);
     if (spec.children !== undefined && !Array.isArray(spec.children))
       throw new SpecError(where, `${spec.type}: 'children' must be an array`);
-    const args = (spec.args ?? []).map((a, i) =>
-      a === null ? undefined : isSpec(a) ? buildNested(a, at(`args[${i}]`)) : a,
-    );
-    const kids = (spec.children ?? []).map((c, i) => buildNested(c, at(`children[${i}]`)));
+    // Modules are built from modules and criteria from criteria: a criterion
+    // inside a module (or the reverse) would only fail later, far from its cause.
+    const wantModule = Cls.prototype instanceof Module;
+    const nested = (s: ModuleSpec, w: string) => {
+      const x = buildNested(s, w);
+      if (x instanceof Module !== wantModule)
+        throw new SpecError(w, `'${s.type}' is a ${x instanceof Module ? 'module' : 'criterion'}, but ${spec.type} takes ${wantModule ? 'modules' : 'criteria'}`);
+      return x;
+    };
+    const args = (spec.args ?? []).map((a, i) => (a === null ? undefined : isSpec(a) ? nested(a, at(`args[${i}]`)) : a));
+    const kids = (spec.children ?? []).map((c, i) => nested(c as ModuleSpec, at(`children[${i}]`)));
     let obj: Module | Criterion;
+    const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
     try {
       obj = new (Cls as unknown as new (...a: unknown[]) => Module | Criterion)(...args, ...kids);
     } catch (e) {
-      throw new SpecError(where, `new ${spec.type}(…) failed: ${e instanceof Error ? e.message : String(e)}`);
+      // A constructor that throws half-way leaves the parameters it made behind: free them.
+      for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!variablesBefore.has(name) && !v.isDisposed) v.dispose();
+      throw new SpecError(where, `new ${spec.type}(…) failed: ${oneLine(e instanceof Error ? e.message : String(e))}`);
     }
     try {
       for (const [key, value] of Object.entries(spec)) if (!RESERVED.has(key)) applySetting(obj, spec.type, key, value, where);
@@ -247,7 +267,7 @@ function applySetting(obj: Module | Criterion, type: string, key: string, value:
       target[key] = value === null ? undefined : value;
     }
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new SpecError(where, `${type}: setting '${key}' to ${JSON.stringify(value)} failed: ${msg}`);
+    const msg = oneLine(e instanceof Error ? e.message : String(e));
+    throw new SpecError(where, `${type}: setting '${key}' to ${oneLine(JSON.stringify(value) ?? String(value))} failed: ${msg}`);
   }
 }

@@ -9,7 +9,8 @@ import {
   unflattenActivity,
 } from '../util/activity';
 import { type ModuleSpec, specOf } from '../util/moduleSpec';
-import { ModuleError, ShapeError, StateDictError } from '../util/errors';
+import { checkStateDict, type LoadStateDictOptions } from '../io/stateDict';
+import { ModuleError, ShapeError } from '../util/errors';
 
 /** A trainable tensor and the buffer its gradients accumulate into. */
 export interface Parameter {
@@ -369,19 +370,33 @@ export abstract class Module {
 
   /**
    * PyTorch's `load_state_dict`. With `strict` (the default) every key must
-   * be present and none extra; shapes must always match. All problems are
-   * reported together and nothing is loaded when any is found.
+   * be present and none extra; shapes and dtypes must always match (an int32
+   * or bool tensor is never cast into a float parameter), and every value the
+   * model uses must be a live tensor. With `checkFinite`, NaN or infinite
+   * values are rejected too. All problems are reported together in one
+   * StateDictError (a StateDictValueError) naming the keys, and nothing is
+   * loaded when any is found: the load is all-or-nothing.
    */
-  loadStateDict(dict: StateDict, { strict = true }: { strict?: boolean } = {}): this {
-    const shapes = this.stateShapes();
-    const missing = [...shapes.keys()].filter((k) => !(k in dict));
-    const unexpected = Object.keys(dict).filter((k) => !shapes.has(k));
-    const misshapen = [...shapes]
-      .filter(([k, s]) => k in dict && !sameShape(dict[k].shape, s))
-      .map(([key, expected]) => ({ key, expected, actual: dict[key].shape }));
-    if (misshapen.length || (strict && (missing.length || unexpected.length)))
-      throw new StateDictError(strict ? missing : [], strict ? unexpected : [], misshapen);
-    this.loadOwnState(dict, '');
+  loadStateDict(dict: StateDict, options: LoadStateDictOptions = {}): this {
+    // Our own state in PyTorch layout: the keys, shapes and dtypes to check
+    // against, and the copy to restore should assigning fail half-way (in a
+    // tidy, so that the copies are freed should a broken child throw).
+    const current = tf.tidy(() => this.stateDict());
+    try {
+      checkStateDict(dict, current, options);
+      try {
+        this.loadOwnState(dict, '');
+      } catch (e) {
+        try {
+          this.loadOwnState(current, '');
+        } catch {
+          /* report the first failure */
+        }
+        throw e;
+      }
+    } finally {
+      for (const t of Object.values(current)) t.dispose();
+    }
     return this;
   }
 
@@ -499,10 +514,6 @@ function release(v: Variable): void {
   const n = extraOwners.get(v) ?? 0;
   if (n > 0) extraOwners.set(v, n - 1);
   else if (!v.isDisposed) v.dispose();
-}
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** A module's fields that the copy starts empty: its buffers and what they borrow. */

@@ -1,5 +1,7 @@
 import { createCanvas, loadImage, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { readFile } from 'node:fs/promises';
 import { parseColor, type ImageBuffer, type RGBA } from '../image';
+import { checkMaxImageSize, ImageDecodeError, inspectImage } from './imageInfo';
 
 /** Which channels to keep: gray (BT.601 luma), rgb, rgba, or one channel by name or index (the seed used one). */
 export type ChannelSelection = 'gray' | 'rgb' | 'rgba' | 'r' | 'g' | 'b' | 'a' | 0 | 1 | 2 | 3;
@@ -13,6 +15,14 @@ export interface DecodeOptions {
   fit?: 'none' | 'resize' | 'pad';
   /** Colour behind transparent pixels and padding (default white). */
   matte?: RGBA | string;
+  /**
+   * Largest image accepted, read from the header before decoding (default
+   * 4096x4096, DEFAULT_MAX_IMAGE_SIZE). A bigger one is an ImageDecodeError
+   * of kind 'too-large', against decompression bombs.
+   */
+  maxImageSize?: { width: number; height: number };
+  /** Names the input in error messages, e.g. the file path (default '<image bytes>'). */
+  name?: string;
 }
 
 /** Number of channels a selection yields. */
@@ -28,39 +38,71 @@ export function checkChannels(sel: unknown): ChannelSelection {
   return sel as ChannelSelection;
 }
 
-const canvases = new Map<string, { canvas: Canvas; ctx: SKRSContext2D }>();
+// Canvases reused per size; only small ones are kept (at most CACHE_PIXELS in
+// all), so a folder of large images of varied sizes does not pin their memory.
+const CACHE_PIXELS = 4 * 1024 * 1024;
+const canvases = new Map<string, { canvas: Canvas; ctx: SKRSContext2D; pixels: number }>();
+let cachedPixels = 0;
 function canvasOf(width: number, height: number) {
   const key = `${width}x${height}`;
   let c = canvases.get(key);
   if (!c) {
-    if (canvases.size > 16) canvases.clear();
     const canvas = createCanvas(width, height);
-    c = { canvas, ctx: canvas.getContext('2d') };
-    canvases.set(key, c);
+    c = { canvas, ctx: canvas.getContext('2d'), pixels: width * height };
+    if (c.pixels <= CACHE_PIXELS / 4) {
+      if (cachedPixels + c.pixels > CACHE_PIXELS || canvases.size >= 16) {
+        canvases.clear();
+        cachedPixels = 0;
+      }
+      canvases.set(key, c);
+      cachedPixels += c.pixels;
+    }
   }
   return c;
 }
 
-/** Largest side accepted, against decompression bombs and garbage headers. */
-export const MAX_IMAGE_SIDE = 16384;
-
 /**
  * Decodes PNG, JPEG, GIF (first frame), BMP or WebP bytes with skia and
- * returns the selected channels. Throws an Error on undecodable input, an
- * image bigger than `size` with fit 'pad', or `fit` without `size`.
+ * returns the selected channels.
+ *
+ * The header is read first (`inspectImage`): an image larger than
+ * `maxImageSize` (default 4096x4096) is rejected before any pixel is
+ * allocated, and a truncated or structurally corrupt file is an error, never
+ * a half-decoded picture. Bad input throws an ImageDecodeError whose message
+ * starts with `name` and whose `kind` says why ('empty', 'truncated',
+ * 'too-large', 'not-an-image', 'corrupt'). Bad options (an image bigger than
+ * `size` with fit 'pad', `fit` without `size`) throw a plain Error.
  */
 export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<ImageBuffer<Uint8Array>> {
   const sel = checkChannels(opts.channels ?? 'gray');
   const fit = opts.fit ?? 'none';
-  if (fit !== 'none' && !opts.size) throw new Error(`fit '${fit}' needs a target size`);
-  const img = await loadImage(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const name = opts.name ?? '<image bytes>';
+  const max = checkMaxImageSize(opts.maxImageSize);
+  if (fit !== 'none') {
+    const s = opts.size;
+    if (!s) throw new Error(`fit '${fit}' needs a target size`);
+    if (!(Number.isInteger(s.width) && Number.isInteger(s.height) && s.width > 0 && s.height > 0))
+      throw new Error(`size must be positive integers, got ${JSON.stringify(s)}`);
+    if (s.width > max.width || s.height > max.height)
+      throw new Error(`size ${s.width}x${s.height} is larger than maxImageSize ${max.width}x${max.height}`);
+  }
+  const info = inspectImage(bytes, { name, maxImageSize: max });
+  let img: Awaited<ReturnType<typeof loadImage>>;
+  try {
+    img = await loadImage(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (e) {
+    throw new ImageDecodeError(name, 'corrupt', `corrupt ${info.format.toUpperCase()}: the decoder failed (${(e as Error).message})`);
+  }
   const iw = img.width;
   const ih = img.height;
-  if (!(iw > 0 && ih > 0)) throw new Error('not a decodable image');
-  if (iw > MAX_IMAGE_SIDE || ih > MAX_IMAGE_SIDE) throw new Error(`image is ${iw}x${ih}, larger than ${MAX_IMAGE_SIDE} on a side`);
+  // The decoder may apply a JPEG's EXIF orientation, which swaps the sides.
+  const asHeader = (iw === info.width && ih === info.height) || (iw === info.height && ih === info.width);
+  if (!asHeader)
+    throw new ImageDecodeError(name, 'corrupt', `corrupt ${info.format.toUpperCase()}: the decoder saw ${iw}x${ih}, the header says ${info.width}x${info.height}`);
   const w = fit === 'none' ? iw : opts.size!.width;
   const h = fit === 'none' ? ih : opts.size!.height;
-  if (fit === 'pad' && (iw > w || ih > h)) throw new Error(`image is ${iw}x${ih}, larger than the pad size ${w}x${h}; use fit 'resize'`);
+  if (fit === 'pad' && (iw > w || ih > h))
+    throw new ImageDecodeError(name, 'too-large', `image is ${iw}x${ih}, larger than the pad size ${w}x${h}; use fit 'resize'`);
   const { ctx } = canvasOf(w, h);
   const keepAlpha = sel === 'rgba' || sel === 'a' || sel === 3;
   ctx.clearRect(0, 0, w, h);
@@ -89,4 +131,23 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     for (let i = 0; i < n; i++) out[i] = rgba[i * 4 + c]!;
   }
   return { data: out, width: w, height: h, channels };
+}
+
+/**
+ * Reads and decodes an image file (see `decodeImage`); every error is an
+ * ImageDecodeError naming the path: 'unreadable' when the file cannot be
+ * read, 'empty' for 0 bytes, and the decode problems.
+ */
+export async function decodeImageFile(path: string, opts: Omit<DecodeOptions, 'name'> = {}): Promise<ImageBuffer<Uint8Array>> {
+  return decodeImage(await readImageFile(path), { ...opts, name: path });
+}
+
+/** A file's bytes, or an ImageDecodeError of kind 'unreadable' naming the path. */
+export async function readImageFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ImageDecodeError(path, 'unreadable', `cannot read the file (${err.code ?? err.message})`);
+  }
 }

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromRGBA } from '../image';
 import { createRng } from '../random';
-import { bmp, gif, jpeg, meanAbsDiff, pattern, png, tempDir } from '../test/helpers';
+import { bmp, gif, jpeg, meanAbsDiff, noise, pattern, png, pngHeaderOnly, tempDir } from '../test/helpers';
 import { decodeImage } from './decode';
-import { openFolderDataset } from './folder';
+import { folderFingerprint, openFolderDataset, summarizeSkipped } from './folder';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -120,7 +120,7 @@ describe('folder datasets', () => {
     expect(one.entries.map((e) => `${e.file}=${e.label}`)).toEqual(['1.png=aa', '2.png=bb']);
     const forced = await openFolderDataset(folder({ '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\n' }), { labels: { file: 'ans.txt', firstIndex: 0 } });
     expect(forced.entries.map((e) => `${e.file}=${e.label}`)).toEqual(['1.png=bb']);
-    expect(forced.skipped).toEqual([{ file: '2.png', reason: 'ans.txt has no label on line 3' }]);
+    expect(forced.skipped).toEqual([{ file: '2.png', reason: 'ans.txt has no label on line 3', kind: 'unlabelled' }]);
   });
 
   it('a given charset rejects other characters, naming the file', async () => {
@@ -134,11 +134,11 @@ describe('folder datasets', () => {
     const loaded = await Promise.all(ds.entries.map((_, i) => ds.load(i)));
     expect(loaded.filter((s) => s === null).length).toBe(ds.skipped.length);
     expect(ds.skipped.map((s) => s.file).sort()).toEqual(['bad_ba.png', 'trunc_aa.png']);
-    expect(ds.summary()).toMatch(/2 skipped:\n.*bad_ba\.png: unreadable image/);
+    expect(ds.summary()).toMatch(/2 skipped:\n.*bad_ba\.png: not an image/);
     const strict = await openFolderDataset(folder({ 'bad_ba.png': Buffer.from('xx'), 'ab.png': png(img) }), { strict: true });
-    await expect(strict.load(strict.entries.findIndex((e) => e.file === 'bad_ba.png'))).rejects.toThrow(/bad_ba\.png: unreadable image/);
+    await expect(strict.load(strict.entries.findIndex((e) => e.file === 'bad_ba.png'))).rejects.toThrow(/bad_ba\.png: not an image/);
     // The first file fixes the size; in strict mode an unreadable first file is an error too.
-    await expect(openFolderDataset(folder({ 'a_ab.png': Buffer.from('xx'), 'b_ab.png': png(img) }), { strict: true })).rejects.toThrow(/a_ab\.png: unreadable image/);
+    await expect(openFolderDataset(folder({ 'a_ab.png': Buffer.from('xx'), 'b_ab.png': png(img) }), { strict: true })).rejects.toThrow(/a_ab\.png: not an image/);
   });
 
   it('clear errors: empty folder, no labels, mixed sizes without resize', async () => {
@@ -150,5 +150,116 @@ describe('folder datasets', () => {
     await expect(ds.load(1)).rejects.toThrow(/b\.png is 20x8 but the dataset's images are 12x8 \(from a\.png\); pass size and fit/);
     const resized = await openFolderDataset(mixed, { size: { width: 16, height: 8 }, fit: 'resize' });
     expect((await resized.load(1))!.image.width).toBe(16);
+  });
+
+  it('bad-file policy: empty, truncated, non-image and oversized files are skipped with a kind; verify finds them at open', async () => {
+    const good = png(noise(48, 40));
+    const files: Record<string, Buffer | string> = { 'labels.csv': 'file,label\n' };
+    const names: string[] = [];
+    for (let i = 0; i < 12; i++) names.push(`${String(i).padStart(2, '0')}_ab.png`);
+    for (const [i, n] of names.entries()) {
+      files[n] = i === 1 ? Buffer.alloc(0) : i === 3 || i === 4 ? good.subarray(0, 500) : i === 6 ? 'hello' : i === 8 ? pngHeaderOnly(16000, 16000) : good;
+    }
+    files['zz_.png'] = good; // no label
+    const dir = folder(files);
+    const ds = await openFolderDataset(dir, { verify: 'structure' });
+    expect(ds.verified).toBe('structure');
+    expect(ds.files).toEqual(names.filter((_, i) => ![1, 3, 4, 6, 8].includes(i)));
+    expect(ds.candidates).toBe(13);
+    expect(ds.skipped.map((s) => [s.file, s.kind])).toEqual([
+      ['zz_.png', 'unlabelled'],
+      ['01_ab.png', 'empty'],
+      ['03_ab.png', 'truncated'],
+      ['04_ab.png', 'truncated'],
+      ['06_ab.png', 'not-an-image'],
+      ['08_ab.png', 'too-large'],
+    ]);
+    expect(ds.skipped.find((s) => s.file === '08_ab.png')!.reason).toBe('image is 16000x16000, larger than the limit 4096x4096 (maxImageSize)');
+    expect(ds.skippedSummary()).toBe('skipped 6 of 13 files: 2 truncated, 1 empty, 1 not an image, 1 too large, 1 unlabelled');
+    // Every readable file loads: nothing more is skipped while training.
+    for (let i = 0; i < ds.size; i++) expect(await ds.load(i)).not.toBeNull();
+    expect(ds.skipped.length).toBe(6);
+
+    // Without verify, the same files are found (and skipped, with the same kinds) as loading reaches them.
+    const lazy = await openFolderDataset(dir);
+    expect(lazy.size).toBe(12);
+    const loaded = [];
+    for (let i = 0; i < lazy.size; i++) loaded.push(await lazy.load(i));
+    expect(loaded.filter((x) => x === null).length).toBe(5);
+    expect(lazy.skippedSummary()).toBe(ds.skippedSummary());
+
+    // strict: the first bad file is an error naming it; a raised limit lets the big header through (to the next check).
+    await expect(openFolderDataset(dir, { verify: 'structure', strict: true })).rejects.toThrow(/zz_\.png: no label in the file name$/);
+    await expect(openFolderDataset(dir, { labels: { regex: '^(\\d+|zz)_' }, verify: 'structure', strict: true })).rejects.toThrow(
+      new RegExp(`^${join(dir, '01_ab.png')}: empty file \\(0 bytes\\)$`),
+    );
+    const strictLazy = await openFolderDataset(dir, { labels: { regex: '^(\\d+|zz)_' }, strict: true });
+    await expect(strictLazy.load(3)).rejects.toThrow(new RegExp(`^${join(dir, '03_ab.png')}: truncated PNG: `));
+    const raised = await openFolderDataset(dir, { verify: 'structure', maxImageSize: { width: 16000, height: 16000 } });
+    expect(raised.skipped.find((s) => s.file === '08_ab.png')!.kind).toBe('corrupt');
+    // 'decode' decodes every file at open.
+    const decoded = await openFolderDataset(dir, { verify: 'decode' });
+    expect(decoded.files).toEqual(ds.files);
+  });
+
+  it('summarizeSkipped: one line for a CLI', () => {
+    expect(summarizeSkipped([], 120)).toBe('skipped 0 of 120 files');
+    const s = (kind: 'truncated' | 'empty', n: number) => Array.from({ length: n }, (_, i) => ({ file: `${kind}${i}`, reason: kind, kind }));
+    expect(summarizeSkipped([...s('empty', 5), ...s('truncated', 15)], 120)).toBe('skipped 20 of 120 files: 15 truncated, 5 empty');
+  });
+
+  it('verify with fit none: an image of another size is an error at open', async () => {
+    const dir = folder({ 'a.png': png(img), 'b.png': png(pattern(20, 8)) });
+    await expect(openFolderDataset(dir, { verify: 'structure' })).rejects.toThrow(/b\.png is 20x8 but the dataset's images are 12x8 \(from a\.png\)/);
+    const padded = await openFolderDataset(dir, { verify: 'structure', fit: 'pad', size: { width: 16, height: 8 } });
+    expect(padded.files).toEqual(['a.png']);
+    expect(padded.skipped[0]).toMatchObject({ file: 'b.png', kind: 'too-large' });
+    // Found lazily (no verify), the same file is skipped with the same kind.
+    const lazyPad = await openFolderDataset(dir, { fit: 'pad', size: { width: 16, height: 8 } });
+    expect(await lazyPad.load(1)).toBeNull();
+    expect(lazyPad.skipped).toEqual([{ file: 'b.png', kind: 'too-large', reason: "image is 20x8, larger than the pad size 16x8; use fit 'resize'" }]);
+  });
+
+  it('labels files: a BOM is not a label character; conflicting or duplicate numbers are skipped, not guessed', async () => {
+    const bom = await openFolderDataset(folder({ '0.png': png(img), '1.png': png(img), 'ans.txt': '\ufeffab\ncd\n' }), { labels: { file: 'ans.txt' } });
+    expect(bom.entries.map((e) => e.label)).toEqual(['ab', 'cd']);
+    expect(bom.charset).toBe('abcd');
+    const dup = await openFolderDataset(folder({ '1.png': png(img), '01.png': png(img), '2.png': png(img), 'ans.txt': 'ab\ncd\n' }), { labels: { file: 'ans.txt' } });
+    expect(dup.files).toEqual(['01.png', '2.png']);
+    expect(dup.skipped).toEqual([{ file: '1.png', reason: 'has the same number as 01.png, so the line of ans.txt for it is ambiguous', kind: 'unlabelled' }]);
+    const csv = await openFolderDataset(
+      folder({ 'a.png': png(img), 'b.png': png(img), 'c.png': png(img), 'l.csv': '\ufefffile,label\na.png,x\nb.png,y\na.png,z\nc.png,w\nc.png,w\n' }),
+      { labels: { file: 'l.csv', format: 'csv' } },
+    );
+    expect(csv.entries).toEqual([
+      { file: 'b.png', label: 'y' },
+      { file: 'c.png', label: 'w' },
+    ]);
+    expect(csv.skipped).toEqual([{ file: 'a.png', reason: 'listed in l.csv with different labels ("x", "z")', kind: 'unlabelled' }]);
+    const badCsv = folder({ 'a.png': png(img), 'l.csv': 'a.png,"x\n' });
+    await expect(openFolderDataset(badCsv, { labels: { file: 'l.csv', format: 'csv' } })).rejects.toThrow(`${join(badCsv, 'l.csv')}: labels CSV line 1: unterminated quote`);
+  });
+
+  it('fingerprint: count and a hash of sorted names and sizes, for checking a folder at resume', async () => {
+    const dir = folder({ 'a_ab.png': png(img), 'b_ba.png': png(img), 'notes.txt': 'x' });
+    const ds = await openFolderDataset(dir);
+    const fp = await ds.fingerprint();
+    expect(fp).toMatchObject({ files: 2, bytes: 2 * png(img).length });
+    expect(fp.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await folderFingerprint(dir)).toEqual(fp);
+    writeFileSync(join(dir, 'notes.txt'), 'changed'); // not an image: same fingerprint
+    expect((await folderFingerprint(dir)).hash).toBe(fp.hash);
+    writeFileSync(join(dir, 'b_ba.png'), png(noise(12, 8)));
+    expect((await folderFingerprint(dir)).hash).not.toBe(fp.hash);
+    writeFileSync(join(dir, 'b_ba.png'), png(img));
+    expect((await folderFingerprint(dir)).hash).toBe(fp.hash);
+    writeFileSync(join(dir, 'c_aa.png'), png(img));
+    expect(await folderFingerprint(dir)).toMatchObject({ files: 3 });
+    // A labels file is part of a dataset's fingerprint.
+    const withAns = folder({ '0.png': png(img), 'ans.txt': 'ab\n' });
+    const a = await (await openFolderDataset(withAns, { labels: { file: 'ans.txt' } })).fingerprint();
+    expect(a.files).toBe(2);
+    writeFileSync(join(withAns, 'ans.txt'), 'abc\n');
+    expect((await (await openFolderDataset(withAns, { labels: { file: 'ans.txt' } })).fingerprint()).hash).not.toBe(a.hash);
   });
 });

@@ -1,21 +1,39 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { LabelEncoder } from '../charset';
 import type { Normalization } from '../image';
 import type { Sample } from '../generator';
 import type { ImageSource } from '../pipeline';
-import { channelCount, checkChannels, decodeImage, type DecodeOptions } from './decode';
+import { channelCount, checkChannels, decodeImage, readImageFile, type DecodeOptions } from './decode';
+import { checkMaxImageSize, ImageDecodeError, inspectImage, type ImageProblem } from './imageInfo';
 import { compileLabelRegex, labelFromFilename, labelFromRegex, parseLabelCsv, parseLabelLines, type LabelSource } from './labels';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp'];
 
-export interface FolderDatasetOptions extends DecodeOptions {
+export interface FolderDatasetOptions extends Omit<DecodeOptions, 'name'> {
   /** Default 'filename'. */
   labels?: LabelSource;
   /** Given charset: a label with another character is an error naming the file. Default: inferred from the labels. */
   charset?: string;
-  /** Throw on the first unreadable file or unlabelled image instead of skipping it. */
+  /**
+   * Throw on the first bad file (unreadable, empty, truncated, corrupt, too
+   * large, not an image, unlabelled) instead of skipping it. The error names
+   * the file.
+   */
   strict?: boolean;
+  /**
+   * What `open` checks of every labelled image before returning:
+   * 'none' (default): nothing; files are read lazily, a bad one is found (and
+   *   skipped) when `load` reaches it, so `skipped` grows during training.
+   * 'structure': reads each file and checks its header, size limit and
+   *   completeness (no pixel decoding; fast); bad files are skipped at open.
+   * 'decode': decodes each file at open (slow, catches everything).
+   * With 'structure' or 'decode', `entries` (`files`) are the readable files,
+   * `skipped` is complete at open, and with fit 'none' an image of another
+   * size is an error at open.
+   */
+  verify?: 'none' | 'structure' | 'decode';
   /** File extensions to read (default png, jpg, jpeg, gif, bmp, webp). */
   extensions?: string[];
   /** Width of y; default the longest label. */
@@ -26,10 +44,112 @@ export interface FolderDatasetOptions extends DecodeOptions {
   normalize?: Normalization;
 }
 
+/** Why a file was skipped: an image problem (see ImageProblem), no label, or listed in the labels file but absent. */
+export type SkipKind = ImageProblem | 'unlabelled' | 'missing';
+
 export interface SkippedFile {
+  /** The name in the folder (or as listed in the labels file). */
   file: string;
+  /** One line, without the file name. */
   reason: string;
+  kind: SkipKind;
 }
+
+const SKIP_WORDS: Record<SkipKind, [string, string]> = {
+  empty: ['empty', 'empty'],
+  truncated: ['truncated', 'truncated'],
+  corrupt: ['corrupt', 'corrupt'],
+  'not-an-image': ['not an image', 'not images'],
+  'too-large': ['too large', 'too large'],
+  unreadable: ['unreadable', 'unreadable'],
+  unlabelled: ['unlabelled', 'unlabelled'],
+  missing: ['listed but missing', 'listed but missing'],
+};
+
+/** How many files were skipped for each kind of reason. */
+export function countSkipped(skipped: readonly SkippedFile[]): Partial<Record<SkipKind, number>> {
+  const out: Partial<Record<SkipKind, number>> = {};
+  for (const s of skipped) out[s.kind] = (out[s.kind] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * One line for a CLI: "skipped 20 of 120 files: 15 truncated, 5 empty"
+ * (kinds by count, most first), or "skipped 0 of 120 files".
+ */
+export function summarizeSkipped(skipped: readonly SkippedFile[], total: number): string {
+  const head = `skipped ${skipped.length} of ${total} file${total === 1 ? '' : 's'}`;
+  const counts = Object.entries(countSkipped(skipped)) as [SkipKind, number][];
+  if (counts.length === 0) return head;
+  const order = Object.keys(SKIP_WORDS);
+  counts.sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
+  return `${head}: ${counts.map(([k, n]) => `${n} ${SKIP_WORDS[k][n === 1 ? 0 : 1]}`).join(', ')}`;
+}
+
+/** A cheap identity of a folder's files: count, total bytes, and a hash of the sorted names and sizes. */
+export interface FolderFingerprint {
+  files: number;
+  bytes: number;
+  /** sha256 (hex) of "<name>\t<size>\n" for each file, sorted by name. */
+  hash: string;
+}
+
+/**
+ * Fingerprints the regular files in `dir` with the given extensions (default
+ * IMAGE_EXTENSIONS) plus `include` (paths relative to `dir`, e.g. the labels
+ * file), from names and sizes only (one stat per file, nothing read). Compare
+ * `hash` at resume to check that a folder has not changed.
+ */
+export async function folderFingerprint(dir: string, opts: { extensions?: string[]; include?: string[] } = {}): Promise<FolderFingerprint> {
+  const root = resolve(dir);
+  const exts = normalizeExtensions(opts.extensions);
+  let names: string[];
+  try {
+    names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isFile() && exts.includes(extname(d.name).toLowerCase())).map((d) => d.name);
+  } catch (e) {
+    throw new Error(`cannot read the folder ${root}: ${(e as Error).message}`);
+  }
+  for (const f of opts.include ?? []) {
+    const rel = relative(root, resolve(root, f));
+    if (!names.includes(rel)) names.push(rel);
+  }
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sizes = await mapLimit(names, 32, async (n) => {
+    try {
+      return (await stat(join(root, n))).size;
+    } catch (e) {
+      throw new Error(`${join(root, n)}: cannot stat (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  });
+  const h = createHash('sha256');
+  let bytes = 0;
+  names.forEach((n, i) => {
+    h.update(`${n}\t${sizes[i]}\n`);
+    bytes += sizes[i]!;
+  });
+  return { files: names.length, bytes, hash: h.digest('hex') };
+}
+
+function normalizeExtensions(extensions: string[] | undefined): string[] {
+  return (extensions ?? IMAGE_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase());
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const problemOf = (e: unknown): { kind: SkipKind; reason: string } =>
+  e instanceof ImageDecodeError ? { kind: e.kind, reason: e.problem } : { kind: 'corrupt', reason: (e as Error).message };
 
 export interface FolderEntry {
   file: string;
@@ -40,9 +160,16 @@ export interface FolderEntry {
  * Labelled images in a folder, decoded lazily (only names and labels are
  * held in memory). Image size comes from `size` (with fit 'resize'/'pad') or
  * from the first readable image; an image of another size is then an error.
+ *
+ * Bad files (unlabelled, unreadable, empty, truncated, corrupt, larger than
+ * `maxImageSize`, not an image) are skipped and listed in `skipped` with a
+ * kind and a reason; `strict` makes the first one an error naming the file.
+ * See `verify` for finding them all at open.
  */
 export class FolderDataset implements ImageSource {
   readonly skipped: SkippedFile[] = [];
+  /** The files considered: images in the folder plus files listed in a labels file but absent. */
+  readonly candidates: number;
 
   private constructor(
     readonly dir: string,
@@ -55,8 +182,32 @@ export class FolderDataset implements ImageSource {
     readonly sizeFrom: string,
     private readonly opts: FolderDatasetOptions,
     skipped: SkippedFile[],
+    candidates: number,
+    /** What `open` checked (the `verify` option). */
+    readonly verified: 'none' | 'structure' | 'decode',
+    private readonly fingerprintFiles: { extensions: string[]; include: string[] },
   ) {
     this.skipped.push(...skipped);
+    this.candidates = candidates;
+  }
+
+  /**
+   * The labelled files in load order. After `verify: 'structure' | 'decode'`
+   * these are exactly the readable ones, so a trainer can count positions in
+   * this list (stable across runs on the same folder) instead of batches.
+   */
+  get files(): string[] {
+    return this.entries.map((e) => e.file);
+  }
+
+  /** "skipped 20 of 120 files: 15 truncated, 5 empty" (see summarizeSkipped). */
+  skippedSummary(): string {
+    return summarizeSkipped(this.skipped, this.candidates);
+  }
+
+  /** The folder's fingerprint (its images with the dataset's extensions, and the labels file); see folderFingerprint. */
+  fingerprint(): Promise<FolderFingerprint> {
+    return folderFingerprint(this.dir, this.fingerprintFiles);
   }
 
   get size(): number {
@@ -70,7 +221,10 @@ export class FolderDataset implements ImageSource {
   static async open(dir: string, opts: FolderDatasetOptions = {}): Promise<FolderDataset> {
     const root = resolve(dir);
     checkChannels(opts.channels ?? 'gray');
-    const exts = (opts.extensions ?? IMAGE_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase());
+    const maxImageSize = checkMaxImageSize(opts.maxImageSize);
+    const verify = opts.verify ?? 'none';
+    if (!['none', 'structure', 'decode'].includes(verify)) throw new Error(`verify must be 'none', 'structure' or 'decode', got ${JSON.stringify(verify)}`);
+    const exts = normalizeExtensions(opts.extensions);
     let names: string[];
     try {
       names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name);
@@ -82,16 +236,22 @@ export class FolderDataset implements ImageSource {
     const skipped: SkippedFile[] = [];
     const entries: FolderEntry[] = [];
     const labels = opts.labels ?? 'filename';
-    const skip = (file: string, reason: string) => {
+    let candidates = images.length;
+    const include: string[] = [];
+    const skip = (file: string, reason: string, kind: SkipKind) => {
       if (opts.strict) throw new Error(`${join(root, file)}: ${reason}`);
-      skipped.push({ file, reason });
+      skipped.push({ file, reason, kind });
+    };
+    const skipImage = (file: string, e: unknown) => {
+      if (opts.strict) throw e;
+      skipped.push({ file, ...problemOf(e) });
     };
     let how: string;
     if (labels === 'filename') {
       how = 'file names (<label>.ext or <anything>_<label>.ext)';
       for (const f of images) {
         const l = labelFromFilename(f);
-        if (l === undefined) skip(f, 'no label in the file name');
+        if (l === undefined) skip(f, 'no label in the file name', 'unlabelled');
         else entries.push({ file: f, label: l });
       }
     } else if ('regex' in labels) {
@@ -99,7 +259,7 @@ export class FolderDataset implements ImageSource {
       how = `the regex ${re}`;
       for (const f of images) {
         const l = labelFromRegex(f, re);
-        if (l === undefined) skip(f, `the file name does not match ${re}`);
+        if (l === undefined) skip(f, `the file name does not match ${re}`, 'unlabelled');
         else entries.push({ file: f, label: l });
       }
     } else {
@@ -111,24 +271,38 @@ export class FolderDataset implements ImageSource {
         throw new Error(`cannot read the labels file ${path}: ${(e as Error).message}`);
       }
       const labelFile = basename(path);
+      include.push(path);
       if (labels.format === 'csv') {
         how = `the CSV ${path}`;
         const present = new Set(images);
-        const listed = new Set<string>();
-        for (const row of parseLabelCsv(text)) {
-          listed.add(row.file);
-          if (!present.has(row.file)) skip(row.file, `listed in ${labelFile} but not an image in the folder`);
-          else if (row.label === '') skip(row.file, `empty label in ${labelFile}`);
-          else entries.push(row);
+        const rows = parseLabelCsv(text, path);
+        // A file listed twice with different labels has no trustworthy label: skip it.
+        const labelsOf = new Map<string, Set<string>>();
+        for (const row of rows) (labelsOf.get(row.file) ?? labelsOf.set(row.file, new Set()).get(row.file)!).add(row.label);
+        const done = new Set<string>();
+        for (const row of rows) {
+          if (done.has(row.file)) continue;
+          done.add(row.file);
+          const ls = labelsOf.get(row.file)!;
+          if (!present.has(row.file)) {
+            candidates++;
+            skip(row.file, `listed in ${labelFile} but not an image in the folder`, 'missing');
+          } else if (ls.size > 1) skip(row.file, `listed in ${labelFile} with different labels (${[...ls].map((l) => JSON.stringify(l)).join(', ')})`, 'unlabelled');
+          else if (row.label === '') skip(row.file, `empty label in ${labelFile}`, 'unlabelled');
+          else entries.push({ file: row.file, label: row.label });
         }
-        for (const f of images) if (!listed.has(f)) skip(f, `not listed in ${labelFile}`);
+        for (const f of images) if (!labelsOf.has(f)) skip(f, `not listed in ${labelFile}`, 'unlabelled');
       } else {
         const lines = parseLabelLines(text);
         const numbered = new Map<number, string>();
         for (const f of images) {
           const stem = f.slice(0, f.length - extname(f).length);
-          if (/^\d+$/.test(stem)) numbered.set(Number(stem), f);
-          else if (f !== labelFile) skip(f, `not named <number>${extname(f)}, so no line of ${labelFile} labels it`);
+          if (/^\d+$/.test(stem)) {
+            const other = numbered.get(Number(stem));
+            if (other !== undefined) skip(f, `has the same number as ${other}, so the line of ${labelFile} for it is ambiguous`, 'unlabelled');
+            else numbered.set(Number(stem), f);
+          }
+          else if (f !== labelFile) skip(f, `not named <number>${extname(f)}, so no line of ${labelFile} labels it`, 'unlabelled');
         }
         const first = labels.firstIndex ?? 'auto';
         if (first !== 0 && first !== 1 && first !== 'auto') throw new Error(`firstIndex must be 0, 1 or 'auto', got ${JSON.stringify(first)}`);
@@ -136,7 +310,7 @@ export class FolderDataset implements ImageSource {
         how = `${path}, line 1 labelling ${base}.<ext>`;
         for (const [i, f] of [...numbered.entries()].sort((a, b) => a[0] - b[0])) {
           const line = lines[i - base];
-          if (line === undefined || line === '') skip(f, `${labelFile} has no label on line ${i - base + 1}`);
+          if (line === undefined || line === '') skip(f, `${labelFile} has no label on line ${i - base + 1}`, 'unlabelled');
           else entries.push({ file: f, label: line });
         }
       }
@@ -162,31 +336,68 @@ export class FolderDataset implements ImageSource {
     let width: number;
     let height: number;
     let sizeFrom: string;
-    const good: FolderEntry[] = [];
+    let good: FolderEntry[] = [];
+    const decodeOpts = { ...opts, maxImageSize };
     if (fit !== 'none') {
       if (!opts.size) throw new Error(`fit '${fit}' needs size { width, height }`);
       ({ width, height } = opts.size);
       sizeFrom = 'the size option';
-      good.push(...entries);
+    }
+    if (verify !== 'none') {
+      // Check every file now: `good` is then exactly the readable files.
+      const checked = await mapLimit(entries, 8, async (e) => {
+        const path = join(root, e.file);
+        try {
+          const bytes = await readImageFile(path);
+          if (verify === 'decode') {
+            const img = await decodeImage(bytes, { ...decodeOpts, fit: 'none', name: path });
+            return { width: img.width, height: img.height };
+          }
+          return inspectImage(bytes, { name: path, maxImageSize });
+        } catch (err) {
+          return err as Error;
+        }
+      });
+      let first: { width: number; height: number; file: string } | undefined;
+      entries.forEach((e, k) => {
+        const r = checked[k]!;
+        if (r instanceof Error) return skipImage(e.file, r);
+        if (fit === 'pad' && (r.width > width || r.height > height))
+          return skipImage(e.file, new ImageDecodeError(join(root, e.file), 'too-large', `image is ${r.width}x${r.height}, larger than the pad size ${width}x${height}; use fit 'resize'`));
+        if (fit === 'none') {
+          if (!first) first = { ...r, file: e.file };
+          else if (r.width !== first.width || r.height !== first.height)
+            throw new Error(`${join(root, e.file)} is ${r.width}x${r.height} but the dataset's images are ${first.width}x${first.height} (from ${first.file}); pass size and fit: 'resize' or 'pad' to load mixed sizes`);
+        }
+        good.push(e);
+      });
+      if (good.length === 0) throw new Error(`none of the ${entries.length} labelled images in ${root} is readable (${summarizeSkipped(skipped, candidates)})`);
+      if (fit === 'none') ({ width, height, file: sizeFrom } = first!);
+    } else if (fit !== 'none') {
+      good = entries;
     } else {
       let found: { width: number; height: number; file: string } | null = null;
       let k = 0;
       for (; k < entries.length && !found; k++) {
         const e = entries[k]!;
+        const path = join(root, e.file);
         try {
-          const img = await decodeImage(await readFile(join(root, e.file)), { ...opts, fit: 'none' });
+          const img = await decodeImage(await readImageFile(path), { ...decodeOpts, fit: 'none', name: path });
           found = { width: img.width, height: img.height, file: e.file };
           good.push(e);
         } catch (err) {
-          skip(e.file, `unreadable image: ${(err as Error).message}`);
+          skipImage(e.file, err);
         }
       }
-      if (!found) throw new Error(`none of the ${entries.length} labelled images in ${root} could be decoded`);
+      if (!found) throw new Error(`none of the ${entries.length} labelled images in ${root} could be decoded (${summarizeSkipped(skipped, candidates)})`);
       good.push(...entries.slice(k));
       ({ width, height } = found);
       sizeFrom = found.file;
     }
-    return new FolderDataset(root, good, encoder, maxLength, width, height, channelCount(opts.channels), sizeFrom, opts, skipped);
+    return new FolderDataset(root, good, encoder, maxLength, width!, height!, channelCount(opts.channels), sizeFrom!, decodeOpts, skipped, candidates, verify, {
+      extensions: exts,
+      include,
+    });
   }
 
   /** Decodes item i; null (recorded in `skipped`) when unreadable, unless strict. */
@@ -196,11 +407,10 @@ export class FolderDataset implements ImageSource {
     const path = join(this.dir, e.file);
     let image;
     try {
-      image = await decodeImage(await readFile(path), this.opts);
+      image = await decodeImage(await readImageFile(path), { ...this.opts, name: path });
     } catch (err) {
-      const reason = `unreadable image: ${(err as Error).message}`;
-      if (this.opts.strict) throw new Error(`${path}: ${reason}`);
-      if (!this.skipped.some((s) => s.file === e.file)) this.skipped.push({ file: e.file, reason });
+      if (this.opts.strict) throw err;
+      if (!this.skipped.some((s) => s.file === e.file)) this.skipped.push({ file: e.file, ...problemOf(err) });
       return null;
     }
     if (image.width !== this.width || image.height !== this.height) {
@@ -212,7 +422,7 @@ export class FolderDataset implements ImageSource {
     return { image, label: e.label, file: e.file, index: i };
   }
 
-  /** "N images, M skipped: a.png (reason), ..." */
+  /** "N images, M skipped: a.png (reason), ..." (up to 20 listed). */
   summary(): string {
     const head = `${this.entries.length} labelled images in ${this.dir}, ${this.skipped.length} skipped`;
     if (this.skipped.length === 0) return head;

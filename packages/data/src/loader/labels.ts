@@ -43,15 +43,20 @@ export function labelFromRegex(name: string, re: RegExp): string | undefined {
   return label !== undefined && label.length > 0 ? label : undefined;
 }
 
-/** Lines of a labels file (trailing whitespace stripped; a final empty line ignored). */
+/** Lines of a labels file (LF, CRLF or old-Mac CR endings; a leading UTF-8 BOM and trailing whitespace stripped; final empty lines ignored). */
 export function parseLabelLines(text: string): string[] {
-  const lines = text.split(/\r?\n/).map((l) => l.replace(/\s+$/, ''));
+  const lines = stripBom(text).split(/\r\n|\r|\n/).map((l) => l.replace(/\s+$/, ''));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
 
+/** Text without a leading byte-order mark (Windows editors write one; it would end up in the first label). */
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Parses one CSV line with RFC 4180 quoting. */
-function parseCsvLine(line: string, lineNo: number): string[] {
+function parseCsvLine(line: string, lineNo: number, where: string): string[] {
   const out: string[] = [];
   let cur = '';
   let i = 0;
@@ -74,20 +79,25 @@ function parseCsvLine(line: string, lineNo: number): string[] {
     } else cur += c;
     i++;
   }
-  if (quoted) throw new Error(`labels CSV line ${lineNo}: unterminated quote`);
+  if (quoted) throw new Error(`${where}labels CSV line ${lineNo}: unterminated quote`);
   out.push(cur);
   return out;
 }
 
-/** Parses `file,label` rows; skips a header row whose first cell is 'file' / 'filename' / 'path'. */
-export function parseLabelCsv(text: string): Array<{ file: string; label: string }> {
+/**
+ * Parses `file,label` rows; skips a header row whose first cell is 'file' /
+ * 'filename' / 'path' / 'image', and a leading UTF-8 BOM. Errors are one line,
+ * `<name>: labels CSV line N: ...` (`name`, e.g. the CSV's path, is optional).
+ */
+export function parseLabelCsv(text: string, name?: string): Array<{ file: string; label: string }> {
+  const where = name ? `${name}: ` : '';
   const rows: Array<{ file: string; label: string }> = [];
-  const lines = text.split(/\r?\n/);
+  const lines = stripBom(text).split(/\r\n|\r|\n/);
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    const cells = parseCsvLine(line, i + 1);
+    const cells = parseCsvLine(line, i + 1, where);
     if (i === 0 && /^(file|filename|path|image)$/i.test(cells[0]!.trim())) return;
-    if (cells.length < 2) throw new Error(`labels CSV line ${i + 1}: expected "file,label", got ${JSON.stringify(line)}`);
+    if (cells.length < 2) throw new Error(`${where}labels CSV line ${i + 1}: expected "file,label", got ${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}...` : line)}`);
     rows.push({ file: cells[0]!.trim(), label: cells[1]!.trim() });
   });
   return rows;

@@ -2,6 +2,7 @@ import { GifEncoder } from '@napi-rs/canvas';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { encodePng, type ImageBuffer } from '../image';
 import { createCanvas, ImageData } from '@napi-rs/canvas';
 import { toRGBA } from '../image';
@@ -82,4 +83,47 @@ export function countDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let n = 0;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
   return n;
+}
+
+/** A noisy RGB image (compresses poorly, so its PNG is a few KB). */
+export function noise(width: number, height: number, seed = 1): ImageBuffer<Uint8Array> {
+  const data = new Uint8Array(width * height * 3);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < data.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    data[i] = s & 255;
+  }
+  return { data, width, height, channels: 3 };
+}
+
+/** One PNG chunk: length, type, data, CRC. */
+export function pngChunk(type: string, data: Uint8Array = new Uint8Array(0)): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'ascii');
+  Buffer.from(data).copy(out, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/**
+ * A tiny PNG whose IHDR announces width x height (8-bit gray) with a few
+ * bytes of IDAT: 69 bytes, a decompression bomb's header.
+ */
+export function pngHeaderOnly(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // gray
+  const idat = deflateSync(Buffer.alloc(4)); // four zero bytes: far from width*height
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND')]);
+}
+
+export function webp(img: ImageBuffer, quality = 100): Buffer {
+  const c = createCanvas(img.width, img.height);
+  c.getContext('2d').putImageData(new ImageData(toRGBA(img), img.width, img.height), 0, 0);
+  return c.encodeSync('webp', quality);
 }
