@@ -210,7 +210,10 @@ describe('folder datasets', () => {
 
   it('verify with fit none: an image of another size is an error at open', async () => {
     const dir = folder({ 'a.png': png(img), 'b.png': png(pattern(20, 8)) });
-    await expect(openFolderDataset(dir, { verify: 'structure' })).rejects.toThrow(/b\.png is 20x8 but the dataset's images are 12x8 \(from a\.png\)/);
+    await expect(openFolderDataset(dir, { verify: 'structure' })).rejects.toThrow(/b\.png is 20x8, but 1 of the 2 images are 12x8 \(2 sizes in all\)/);
+    // The odd image is blamed, even when it comes first, not the good ones after it.
+    const oddFirst = folder({ '0.png': png(pattern(20, 8)), 'a.png': png(img), 'b.png': png(img) });
+    await expect(openFolderDataset(oddFirst, { verify: 'structure' })).rejects.toThrow(/\/0\.png is 20x8, but 2 of the 3 images are 12x8/);
     const padded = await openFolderDataset(dir, { verify: 'structure', fit: 'pad', size: { width: 16, height: 8 } });
     expect(padded.files).toEqual(['a.png']);
     expect(padded.skipped[0]).toMatchObject({ file: 'b.png', kind: 'too-large' });

@@ -86,6 +86,28 @@ export function summarizeSkipped(skipped: readonly SkippedFile[], total: number)
   return `${head}: ${counts.map(([k, n]) => `${n} ${SKIP_WORDS[k][n === 1 ? 0 : 1]}`).join(', ')}`;
 }
 
+/**
+ * The size most of the images have; an image of another size is an error
+ * naming it (and not a good file that merely came after it).
+ */
+function commonSize(root: string, sizes: Array<{ width: number; height: number; file: string }>): { width: number; height: number; file: string } | undefined {
+  const counts = new Map<string, { n: number; first: { width: number; height: number; file: string } }>();
+  for (const s of sizes) {
+    const key = `${s.width}x${s.height}`;
+    const c = counts.get(key);
+    if (c) c.n++;
+    else counts.set(key, { n: 1, first: s });
+  }
+  if (counts.size <= 1) return sizes[0];
+  const [main, ...others] = [...counts.entries()].sort((a, b) => b[1].n - a[1].n);
+  const odd = sizes.filter((s) => `${s.width}x${s.height}` !== main![0]);
+  const named = odd.slice(0, 3).map((s) => `${join(root, s.file)} is ${s.width}x${s.height}`);
+  throw new Error(
+    `${named.join('; ')}${odd.length > 3 ? ` (and ${odd.length - 3} more)` : ''}, but ${main![1].n} of the ${sizes.length} images are ${main![0]}` +
+      ` (${others.length + 1} sizes in all); pass size and fit: 'resize' or 'pad' to load mixed sizes`,
+  );
+}
+
 /** A cheap identity of a folder's files: count, total bytes, and a hash of the sorted names and sizes. */
 export interface FolderFingerprint {
   files: number;
@@ -358,19 +380,16 @@ export class FolderDataset implements ImageSource {
           return err as Error;
         }
       });
-      let first: { width: number; height: number; file: string } | undefined;
+      const sizes: Array<{ width: number; height: number; file: string }> = [];
       entries.forEach((e, k) => {
         const r = checked[k]!;
         if (r instanceof Error) return skipImage(e.file, r);
         if (fit === 'pad' && (r.width > width || r.height > height))
           return skipImage(e.file, new ImageDecodeError(join(root, e.file), 'too-large', `image is ${r.width}x${r.height}, larger than the pad size ${width}x${height}; use fit 'resize'`));
-        if (fit === 'none') {
-          if (!first) first = { ...r, file: e.file };
-          else if (r.width !== first.width || r.height !== first.height)
-            throw new Error(`${join(root, e.file)} is ${r.width}x${r.height} but the dataset's images are ${first.width}x${first.height} (from ${first.file}); pass size and fit: 'resize' or 'pad' to load mixed sizes`);
-        }
+        sizes.push({ width: r.width, height: r.height, file: e.file });
         good.push(e);
       });
+      const first = fit === 'none' ? commonSize(root, sizes) : undefined;
       if (good.length === 0) throw new Error(`none of the ${entries.length} labelled images in ${root} is readable (${summarizeSkipped(skipped, candidates)})`);
       if (fit === 'none') ({ width, height, file: sizeFrom } = first!);
     } else if (fit !== 'none') {
