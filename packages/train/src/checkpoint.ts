@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { FolderFingerprint } from '@captcha-nn/data';
 import { loadSafetensors, saveSafetensors, tf, type Module, type Optimizer, type Tensor, type Variable } from '@captcha-nn/core';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -46,7 +47,7 @@ export interface CheckpointState<O = unknown> {
   /** Checkpoints written before `position` kept batches instead (exact only for folders without unreadable files). */
   batchInEpoch?: number;
   /** The training folder's fingerprint when the run started (folder data only): resume checks it. */
-  dataFingerprint?: string;
+  dataFingerprint?: FolderFingerprint;
   /** Optimizer steps so far. The core RNG (dropout) is reseeded from (seed, step) before each step. */
   step: number;
   samples: number;

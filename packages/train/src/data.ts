@@ -3,7 +3,7 @@
  * naming the data package reads) or a seeded captcha generator, and the
  * preprocessing that turns them into model inputs.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   AUGMENT_PRESETS,
   LabelEncoder,
@@ -12,10 +12,13 @@ import {
   SvgCaptchaGenerator,
   generatorSource,
   openFolderDataset,
+  FolderDataset,
   simplePreset,
   splitSource,
   type CaptchaGenerator,
   type FolderDatasetOptions,
+  type FolderFingerprint,
+  type SkippedFile,
   type AugmentPreset,
   type ImageSource,
   type LabelSource,
@@ -37,6 +40,8 @@ export interface FolderDataSpec {
   /** Resize every image to this size (default: keep the images' own size). */
   size?: { width: number; height: number };
   charset?: string;
+  /** Any unreadable, truncated, oversized or unlabelled file is an error (default: skipped and reported). */
+  strict?: boolean;
 }
 
 /** Captchas generated on the fly (nothing written to disk). */
@@ -85,6 +90,10 @@ export interface RunData {
   preprocessing: Preprocessing;
   /** One line describing the data, for the log. */
   description: string;
+  /** Folder data: the files left out of training or validation, and why. */
+  skipped: SkippedFile[];
+  /** Folder data: the training folder's fingerprint, checked when a run resumes. */
+  fingerprint?: FolderFingerprint;
 }
 
 /** The spec with its folders as absolute paths, so that a run resumed from another directory reads the same data. */
@@ -117,6 +126,9 @@ function folderOptions(spec: FolderDataSpec, channels: ChannelFormat, extra: Par
   return {
     labels: spec.labels ?? 'filename',
     channels,
+    // Every file is checked at open, so the order a checkpoint indexes is the readable files, and all skips are known up front.
+    verify: 'structure',
+    ...(spec.strict ? { strict: true } : {}),
     ...(spec.size ? { size: spec.size, fit: 'resize' as const } : {}),
     ...(spec.charset ? { charset: spec.charset } : {}),
     ...extra,
@@ -153,6 +165,7 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
       encoder,
       maxLength: gen.maxLength,
       preprocessing: preprocessing(channels, gen.width, gen.height),
+      skipped: [],
       description:
         `generated ${spec.generator}${spec.generator === 'simple' ? ` preset ${spec.preset ?? 'seed'}` : ''} captchas, ${gen.width}x${gen.height}, ` +
         `length ${gen.minLength === gen.maxLength ? gen.minLength : `${gen.minLength}-${gen.maxLength}`}, charset "${gen.charset}", ` +
@@ -177,7 +190,7 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
     }
     valDesc = validation ? `${validation.size} of them held out for validation (--val-split ${split})` : 'no validation';
   }
-  const skipped = ds.skipped.length ? ` (${ds.skipped.length} skipped)` : '';
+  const skipped = [...ds.skipped, ...(validation instanceof FolderDataset && validation !== ds ? validation.skipped.map((f) => ({ ...f, file: join(spec.val!, f.file) })) : [])];
   return {
     trainSource: () => train,
     trainSize: train.size,
@@ -185,7 +198,11 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
     encoder: ds.encoder,
     maxLength: ds.maxLength,
     preprocessing: preprocessing(channels, ds.width, ds.height),
-    description: `${ds.size} images in ${spec.dir}${skipped}, ${ds.width}x${ds.height}, charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}`,
+    skipped,
+    fingerprint: await ds.fingerprint(),
+    description:
+      `${ds.size} images in ${spec.dir} (${ds.skippedSummary()}), ${ds.width}x${ds.height}, charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}` +
+      (validation instanceof FolderDataset && validation.skipped.length ? ` (${validation.skippedSummary()})` : ''),
   };
 }
 
@@ -194,26 +211,25 @@ function preprocessing(channels: ChannelFormat, width: number, height: number): 
 }
 
 /**
- * A folder of labelled images prepared as a model expects (for eval): the
- * images' own size when it matches, resized otherwise; the model's charset.
+ * A folder of labelled images prepared as a model expects (for eval): every
+ * image fitted to the model's input size, the model's charset. Bad files are
+ * skipped and reported in `skipped`, or with `strict` an error naming the file.
  */
 export async function openEvalFolder(
   dir: string,
   prep: Preprocessing,
   charset: string,
   maxLength: number,
-  labels: LabelSource = 'filename',
-): Promise<ImageSource> {
-  const base = { labels, channels: prep.channels, charset, maxLength } as const;
-  let ds: ImageSource;
-  try {
-    ds = await openFolderDataset(dir, base);
-  } catch (e) {
-    // Mixed sizes, or a size other than the model's: resize everything.
-    if (!/size|fit/.test((e as Error).message)) throw e;
-    return openFolderDataset(dir, { ...base, size: { width: prep.width, height: prep.height }, fit: 'resize' });
-  }
-  if (ds.width !== prep.width || ds.height !== prep.height)
-    ds = await openFolderDataset(dir, { ...base, size: { width: prep.width, height: prep.height }, fit: 'resize' });
-  return ds;
+  opts: { labels?: LabelSource; strict?: boolean } = {},
+): Promise<FolderDataset> {
+  return openFolderDataset(dir, {
+    labels: opts.labels ?? 'filename',
+    channels: prep.channels,
+    charset,
+    maxLength,
+    size: { width: prep.width, height: prep.height },
+    fit: 'resize',
+    verify: 'structure',
+    ...(opts.strict ? { strict: true } : {}),
+  });
 }

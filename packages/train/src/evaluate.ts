@@ -1,26 +1,30 @@
 /** Evaluating a saved model on a folder or on generated captchas (the library form of `captcha-nn eval`). */
-import { generatorSource, type ImageSource, type LabelSource, type LengthSpec } from '@captcha-nn/data';
+import { generatorSource, type ImageSource, type LabelSource, type LengthSpec, type SkippedFile } from '@captcha-nn/data';
 import { makeGenerator, openEvalFolder } from './data';
 import { evaluateModel, type EvalResult } from './metrics';
 import { loadCaptchaModel, type LoadedCaptchaModel } from './modelio';
 
 export interface EvaluateRequest {
   model: string;
-  data?: { dir: string; labels?: LabelSource };
+  /** A folder of labelled images; `strict`: a bad file is an error instead of skipped and reported. */
+  data?: { dir: string; labels?: LabelSource; strict?: boolean };
   generate?: { generator: 'simple' | 'svg'; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
   batchSize?: number;
   top?: number;
 }
 
 /** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
-export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaModel): Promise<EvalResult & { source: string }> {
+export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaModel): Promise<EvalResult & { source: string; skipped: SkippedFile[] }> {
   const m = loaded ?? (await loadCaptchaModel(req.model));
   const { metadata: meta, encoder } = m;
   let source: ImageSource;
   let what: string;
+  let skipped: SkippedFile[] = [];
   if (req.data) {
-    source = await openEvalFolder(req.data.dir, meta.preprocessing, meta.charset, meta.length, req.data.labels ?? 'filename');
-    what = req.data.dir;
+    const ds = await openEvalFolder(req.data.dir, meta.preprocessing, meta.charset, meta.length, { labels: req.data.labels, strict: req.data.strict });
+    source = ds;
+    skipped = ds.skipped;
+    what = `${req.data.dir} (${ds.skippedSummary()})`;
   } else if (req.generate) {
     const g = req.generate;
     const gen = makeGenerator(
@@ -42,12 +46,12 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     throw new Error('nothing to evaluate on: pass --data DIR or --generate simple|svg');
   }
   const r = await evaluateModel(m.model, source, { batchSize: req.batchSize ?? 64, encoder, task: m.task, topConfusions: req.top ?? 10 });
-  return { ...r!, source: what };
+  return { ...r!, source: what, skipped };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
-export function formatEval(r: EvalResult & { source: string }): string {
+export function formatEval(r: EvalResult & { source: string; skipped?: SkippedFile[] }, opts: { verbose?: boolean } = {}): string {
   const lines = [
     `${r.count} captchas from ${r.source}`,
     `whole-captcha accuracy  ${pct(r.captchaAccuracy)}`,
@@ -55,6 +59,7 @@ export function formatEval(r: EvalResult & { source: string }): string {
     `per position            ${r.perPosition.map((a, i) => `${i + 1}: ${pct(a)}`).join('  ')}`,
     `speed                   ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(2)} s)`,
   ];
+  if (opts.verbose) for (const f of r.skipped ?? []) lines.push(`skipped ${f.file}: ${f.reason}`);
   if (r.confusions.length) {
     lines.push('most confused (truth -> predicted: count)');
     for (const c of r.confusions) lines.push(`  ${c.truth} -> ${c.predicted === '' ? '(nothing)' : c.predicted}: ${c.count}`);

@@ -110,6 +110,7 @@ export async function saveRunCheckpoint(run: Run, atEpoch = run.epoch): Promise<
     options: run.options,
     epoch: atEpoch,
     position: run.position,
+    ...(run.data.fingerprint ? { dataFingerprint: run.data.fingerprint } : {}),
     step: run.step,
     samples: run.samples,
     epochSums: run.sums,

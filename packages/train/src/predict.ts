@@ -1,7 +1,6 @@
 /** Reading image files with a saved model (the library form of `captcha-nn predict`). */
-import { readFile } from 'node:fs/promises';
 import { tf } from '@captcha-nn/core';
-import { decodeImage, normalizeInto, type ImageBuffer } from '@captcha-nn/data';
+import { decodeImage, normalizeInto, readImageFile, type ImageBuffer } from '@captcha-nn/data';
 import { textOf } from './metrics';
 import type { LoadedCaptchaModel } from './modelio';
 
@@ -10,17 +9,14 @@ export interface Prediction {
   text: string;
   /** Product of the per-position probabilities of the chosen characters. */
   confidence: number;
+  /** Why the file could not be read; the message names the file. */
   error?: string;
 }
 
-/** An image file prepared as the model's training data was: channels, size, x/255. */
+/** An image file prepared as the model's training data was: channels, size, x/255. Errors name the file. */
 export async function loadImageFor(file: string, m: LoadedCaptchaModel): Promise<ImageBuffer<Uint8Array>> {
   const prep = m.metadata.preprocessing;
-  const bytes = await readFile(file);
-  let img = await decodeImage(bytes, { channels: prep.channels });
-  if (img.width !== prep.width || img.height !== prep.height)
-    img = await decodeImage(bytes, { channels: prep.channels, size: { width: prep.width, height: prep.height }, fit: 'resize' });
-  return img;
+  return decodeImage(await readImageFile(file), { channels: prep.channels, size: { width: prep.width, height: prep.height }, fit: 'resize', name: file });
 }
 
 /** Reads every file (library form of `captcha-nn predict`); unreadable files get `error`. */
@@ -34,7 +30,8 @@ export async function predictFiles(m: LoadedCaptchaModel, files: string[], batch
         try {
           return { f, img: await loadImageFor(f, m) };
         } catch (e) {
-          return { f, error: (e as Error).message };
+          const message = (e as Error).message;
+          return { f, error: message.startsWith(f) ? message : `${f}: ${message}` };
         }
       }),
     );

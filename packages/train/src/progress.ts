@@ -30,7 +30,7 @@ export function formatEpoch(r: EpochRecord, epochs: number, v: EvalResult | null
 }
 
 /** Progress callbacks writing to `stream` (stderr by default). */
-export function progressCallbacks(opts: { tty?: boolean; stream?: NodeJS.WriteStream; quiet?: boolean } = {}): TrainCallbacks & { stop(): void } {
+export function progressCallbacks(opts: { tty?: boolean; stream?: NodeJS.WriteStream; quiet?: boolean; verbose?: boolean } = {}): TrainCallbacks & { stop(): void } {
   const stream = opts.stream ?? process.stderr;
   const tty = opts.tty ?? Boolean(stream.isTTY);
   const write = (s: string) => stream.write(`${s}\n`);
@@ -60,6 +60,8 @@ export function progressCallbacks(opts: { tty?: boolean; stream?: NodeJS.WriteSt
     onStart: (s) => {
       epochs = s.options.epochs;
       write(`data: ${s.data.description}`);
+      if (opts.verbose) for (const f of s.data.skipped) write(`skipped ${f.file}: ${f.reason}`);
+      else if (s.data.skipped.length) write(`(--verbose lists the ${s.data.skipped.length} skipped files)`);
       write(
         `model: ${s.options.model} (${s.options.variant}), ${s.model.parameters()[0].reduce((a, p) => a + p.size, 0).toLocaleString('en-US')} parameters; ` +
           `${s.options.optim} lr ${s.options.lr}${s.options.schedule === 'constant' ? '' : ` (${s.options.schedule} schedule)`}${s.options.timeLimit ? `, ${s.options.timeLimit} min limit` : ''}${s.options.weightDecay ? `, weight decay ${s.options.weightDecay}` : ''}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,

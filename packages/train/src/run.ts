@@ -183,8 +183,21 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   return run;
 }
 
+/** A resumed run must read the folder it started on: its files, sizes and labels file, by fingerprint. */
+function checkSameData(run: Run, saved: CheckpointState<TrainOptions>): void {
+  const was = saved.dataFingerprint;
+  const now = run.data.fingerprint;
+  if (!was || !now || was.hash === now.hash) return;
+  const dir = run.options.data.kind === 'folder' ? run.options.data.dir : 'the data';
+  throw new Error(
+    `--resume: ${dir} changed since the run started (${was.files} files, ${was.bytes} bytes then; ${now.files} files, ${now.bytes} bytes now), ` +
+      'so the run cannot continue exactly. Restore the folder, or start a new run with another --out.',
+  );
+}
+
 /** Puts a run where its checkpoint left it: weights, optimizer, counters, data position, metrics. */
 async function restore(run: Run, saved: CheckpointState<TrainOptions>, clock?: () => number): Promise<void> {
+  checkSameData(run, saved);
   const s = await loadCheckpoint<TrainOptions>(run.paths.checkpoint, run.model, run.optimizer);
   run.epoch = s.epoch;
   run.position = s.position ?? (s.batchInEpoch ?? 0) * saved.options.batchSize;

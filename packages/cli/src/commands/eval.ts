@@ -20,6 +20,8 @@ interface EvalCliOptions {
   top: number;
   backend?: string;
   json?: boolean;
+  strict?: boolean;
+  verbose?: boolean;
 }
 
 export function addEvalCommand(program: Command): Command {
@@ -39,6 +41,8 @@ export function addEvalCommand(program: Command): Command {
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 64)
     .option('--top <n>', 'confused pairs to list', parsePositiveInt, 10)
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
+    .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data is an error (default: skipped and reported)')
+    .option('--verbose', 'list every skipped file and why')
     .option('--json', 'print the results as JSON')
     .action(async function (this: Command, o: EvalCliOptions) {
       const given = (k: string) => this.getOptionValueSource(k) === 'cli';
@@ -48,16 +52,16 @@ export function addEvalCommand(program: Command): Command {
       if (o.labels && o.regex) this.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
       const genOnly = ['preset', 'length', 'size', 'count', 'seed'].filter(given);
       if (o.data && genOnly.length) this.error(`error: ${genOnly.map((k) => `--${k}`).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
-      if (o.generate && (o.labels || o.regex)) this.error('error: --labels and --regex apply to --data only', { code: 'captcha-nn.dataOnly' });
+      if (o.generate && (o.labels || o.regex || o.strict)) this.error('error: --labels, --regex and --strict apply to --data only', { code: 'captcha-nn.dataOnly' });
       if (o.generate === 'svg' && o.preset) this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
       await (o.backend ? setBackend(o.backend) : ready());
       const r = await evaluateRun({
         model: o.model!,
-        ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels } } : {}),
+        ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict } } : {}),
         ...(o.generate ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, count: o.count, seed: o.seed } } : {}),
         batchSize: o.batch,
         top: o.top,
       });
-      process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatEval(r)}\n`);
+      process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatEval(r, { verbose: o.verbose })}\n`);
     });
 }

@@ -21,7 +21,7 @@ export function addPredictCommand(program: Command): Command {
       if (o.json) process.stdout.write(`${JSON.stringify(preds, null, 2)}\n`);
       else
         for (const p of preds)
-          if (p.error) process.stderr.write(`${p.file}: error: ${p.error}\n`);
+          if (p.error) process.stderr.write(`error: ${p.error}\n`);
           else process.stdout.write(`${p.file}\t${p.text}\t${p.confidence.toFixed(4)}\n`);
       if (preds.some((p) => p.error)) process.exitCode = 1;
     });

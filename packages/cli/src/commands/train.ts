@@ -39,9 +39,11 @@ interface TrainCliOptions {
   out?: string;
   resume?: boolean;
   progress: boolean;
+  strict?: boolean;
+  verbose?: boolean;
 }
 
-const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit'] as const;
+const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict'] as const;
 const GENERATE_ONLY = ['preset', 'length', 'trainSize', 'valSize', 'fresh'] as const;
 const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 /** The resumable options as the command line names them (`imports` is `--import`). */
@@ -59,6 +61,7 @@ export function addTrainCommand(program: Command): Command {
     .option('--charset <chars>', 'label alphabet (default: the labels\' characters for --data, SimpleCaptcha\'s 23 for --generate)')
     .addOption(new Option('--channels <c>', 'pixel format the model sees').choices(['gray', 'rgb']).default('gray'))
     .option('--size <WxH>', 'image size: generated captchas, or resize folder images to it', parseSize)
+    .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data or --val is an error (default: skipped and reported)')
     .option('--val <dir>', 'validation folder (default: --val-split of --data)')
     .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
     .addOption(new Option('-g, --generate <generator>', 'train on captchas generated on the fly, seeded').choices(['simple', 'svg']))
@@ -91,13 +94,14 @@ export function addTrainCommand(program: Command): Command {
     .option('-o, --out <dir>', 'run folder: checkpoint, best/ model, metrics.jsonl, curves.png (default runs/<model>)')
     .option('--resume', 'continue the run in --out from its checkpoint, exactly (same steps and weights as an uninterrupted run)')
     .option('--no-progress', 'no progress bar (plain log lines)')
+    .option('--verbose', 'list every skipped file and why')
     .action(async function (this: Command, o: TrainCliOptions) {
       const fromCli = (k: string) => this.getOptionValueSource(k) === 'cli';
       await importModules(o.import);
       let options: Parameters<typeof train>[0];
       if (o.resume) {
         if (!o.out) this.error('error: --resume needs --out <dir>, the run folder to continue', { code: 'captcha-nn.resumeWithoutOut' });
-        const allowed = new Set<string>([...RESUMABLE_FLAGS, 'out', 'resume', 'progress']);
+        const allowed = new Set<string>([...RESUMABLE_FLAGS, 'out', 'resume', 'progress', 'verbose']);
         const extra = this.options.map((opt) => opt.attributeName()).filter((k) => fromCli(k) && !allowed.has(k === 'batch' ? 'batchSize' : k));
         if (extra.length)
           this.error(
@@ -119,7 +123,7 @@ export function addTrainCommand(program: Command): Command {
         options = { ...cliToTrainOptions(this, o), out: o.out ?? `runs/${o.model}` };
         options.workers ??= await physicalCores();
       }
-      const progress = progressCallbacks({ tty: o.progress ? undefined : false });
+      const progress = progressCallbacks({ tty: o.progress ? undefined : false, verbose: o.verbose });
       const controller = new AbortController();
       let interrupts = 0;
       const onSigint = () => {
@@ -190,6 +194,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
         ...(o.valSplit !== undefined ? { valSplit: o.valSplit } : {}),
         ...(o.size ? { size: o.size } : {}),
         ...(o.charset ? { charset: o.charset } : {}),
+        ...(o.strict ? { strict: true } : {}),
         channels: o.channels,
         ...(o.augment !== 'none' ? { augment: o.augment } : {}),
       }
