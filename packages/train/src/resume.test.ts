@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { saveSafetensors, tf } from '@captcha-nn/core';
 import { runGenerate } from '@captcha-nn/data';
@@ -74,6 +74,18 @@ describe('resume is exact whatever the data held', () => {
       process.chdir(cwd);
     }
     await expectSameRun(join(tmp.dir, 'folder-whole'), o.out);
+  });
+});
+
+describe('resume refuses a folder that changed', () => {
+  it('a file added to --data after the start: --resume says what changed instead of training on other data', async () => {
+    const copy = join(tmp.dir, 'images-copy');
+    cpSync(folder, copy, { recursive: true });
+    const o = folderRun('changed', copy);
+    const ctl = new AbortController();
+    await train(o, { signal: ctl.signal, onStep: (s) => s.step === 2 && ctl.abort() });
+    cpSync(join(copy, readdirSync(copy).find((f) => !f.startsWith('9'))!), join(copy, 'extra_ab.png'));
+    await expect(train({ out: o.out, resume: true })).rejects.toThrow(/--resume: .*images-copy changed since the run started \(120 files, \d+ bytes then; 121 files, \d+ bytes now\)/);
   });
 });
 
