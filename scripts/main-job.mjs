@@ -30,10 +30,37 @@ if (existsSync(out)) {
 // 1. Train: 20 epochs of 5000 fresh captchas, all physical cores (--workers defaults to them);
 //    the time limit is a safety stop that keeps the whole job inside 15 minutes.
 cli([
-  'train', '--model', 'crnn', '--variant', 'compact',
-  '--generate', 'simple', '--preset', 'seed', '--train-size', '5000', '--val-size', '500',
-  '--optim', 'adam', '--lr', '0.002', '--schedule', 'cosine', '--batch', '32', '--epochs', '20',
-  '--time-limit', minutes, '--backend', 'wasm', '--seed', '1', '--out', out,
+  'train',
+  '--model',
+  'crnn',
+  '--variant',
+  'compact',
+  '--generate',
+  'simple',
+  '--preset',
+  'seed',
+  '--train-size',
+  '5000',
+  '--val-size',
+  '500',
+  '--optim',
+  'adam',
+  '--lr',
+  '0.002',
+  '--schedule',
+  'cosine',
+  '--batch',
+  '32',
+  '--epochs',
+  '20',
+  '--time-limit',
+  minutes,
+  '--backend',
+  'wasm',
+  '--seed',
+  '1',
+  '--out',
+  out,
 ]);
 
 // 2. Evaluate on 1000 captchas the model has never seen (another generator seed).
@@ -49,7 +76,9 @@ console.log(`whole-captcha accuracy ${pct(report.captchaAccuracy)}, per characte
 const samples = join(out, 'samples');
 mkdirSync(samples, { recursive: true });
 cli(['generate', '--preset', 'seed', '--count', '4', '--seed', 'samples', '--out', samples, '--no-progress']);
-const images = readdirSync(samples).filter((f) => f.endsWith('.png')).map((f) => join(samples, f));
+const images = readdirSync(samples)
+  .filter((f) => f.endsWith('.png'))
+  .map((f) => join(samples, f));
 cli(['predict', '--model', out, ...images]);
 
 console.log(`

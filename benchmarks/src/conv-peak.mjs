@@ -11,7 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { tf, setBackend } from '@captcha-nn/core';
 import { summary, table } from './stats.mjs';
 
-const SHAPES = [[8, 50, 200, 64, 64], [8, 25, 100, 128, 128], [8, 13, 50, 256, 256], [8, 7, 25, 512, 512]];
+const SHAPES = [
+  [8, 50, 200, 64, 64],
+  [8, 25, 100, 128, 128],
+  [8, 13, 50, 256, 256],
+  [8, 7, 25, 512, 512],
+];
 await setBackend('wasm');
 const ours = SHAPES.map(([n, h, w, c, o]) => {
   const x = tf.randomNormal([n, h, w, c]);
@@ -32,11 +37,16 @@ const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'reference', 
 const r = spawnSync('/usr/bin/python3', [script, ...SHAPES.map((s) => s.join(','))], { encoding: 'utf8' });
 const torch = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').at(-1)).shapes : null;
 if (!torch) console.log(`note: PyTorch columns skipped (${(r.stderr || r.error?.message || 'failed').trim().split('\n').at(-1)})`);
-console.log(table(
-  ['N,H,W,C→O', 'ours ms', 'ours GFLOP/s', 'PyTorch 1T ms', 'PyTorch GFLOP/s', 'ours/PyTorch'],
-  SHAPES.map((s, i) => [
-    s.join(','), ours[i].ms.toFixed(1), ours[i].gflops.toFixed(1),
-    torch?.[i].median_ms.toFixed(1) ?? '', torch?.[i].gflops.toFixed(1) ?? '',
-    torch ? `${(ours[i].ms / torch[i].median_ms).toFixed(2)}×` : '',
-  ]),
-));
+console.log(
+  table(
+    ['N,H,W,C→O', 'ours ms', 'ours GFLOP/s', 'PyTorch 1T ms', 'PyTorch GFLOP/s', 'ours/PyTorch'],
+    SHAPES.map((s, i) => [
+      s.join(','),
+      ours[i].ms.toFixed(1),
+      ours[i].gflops.toFixed(1),
+      torch?.[i].median_ms.toFixed(1) ?? '',
+      torch?.[i].gflops.toFixed(1) ?? '',
+      torch ? `${(ours[i].ms / torch[i].median_ms).toFixed(2)}×` : '',
+    ]),
+  ),
+);

@@ -41,11 +41,7 @@ function convnet(spec) {
   );
   const model = tfl.sequential({ layers });
   // MultiCrossEntropyCriterion: mean cross-entropy over all N·k characters.
-  const loss = (out, y) =>
-    tf.losses.softmaxCrossEntropy(
-      tf.oneHot(y.reshape([-1]), spec.classes),
-      out.reshape([-1, spec.classes]),
-    );
+  const loss = (out, y) => tf.losses.softmaxCrossEntropy(tf.oneHot(y.reshape([-1]), spec.classes), out.reshape([-1, spec.classes]));
   return { model, loss };
 }
 

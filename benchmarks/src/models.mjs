@@ -3,10 +3,21 @@
 // built from too, so all three compute the same maths) plus a builder.
 // The examples mirror these builders; keep them readable.
 import {
-  Sequential, ConcatTable, CAddTable, Identity,
-  SpatialConvolution, SpatialBatchNormalization, SpatialMaxPooling, SpatialAveragePooling,
-  BatchNormalization, Linear, ReLU, View,
-  CrossEntropyCriterion, MultiCrossEntropyCriterion, MSECriterion,
+  Sequential,
+  ConcatTable,
+  CAddTable,
+  Identity,
+  SpatialConvolution,
+  SpatialBatchNormalization,
+  SpatialMaxPooling,
+  SpatialAveragePooling,
+  BatchNormalization,
+  Linear,
+  ReLU,
+  View,
+  CrossEntropyCriterion,
+  MultiCrossEntropyCriterion,
+  MSECriterion,
 } from '@captcha-nn/core';
 import * as core from '@captcha-nn/core';
 
@@ -25,7 +36,13 @@ export const VGG_SEED = {
   name: 'vgg-seed',
   kind: 'convnet',
   ...CAPTCHA,
-  stages: [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
+  stages: [
+    [64, 64],
+    [128, 128],
+    [256, 256, 256],
+    [512, 512, 512],
+    [512, 512, 512],
+  ],
   hidden: 512,
 };
 
@@ -159,10 +176,7 @@ export function residualUnit(nIn, nOut) {
     new SpatialConvolution(nOut, nOut, 3, 3, 1, 1, 1, 1),
     new SpatialBatchNormalization(nOut),
   );
-  const shortcut =
-    stride === 1
-      ? new Identity()
-      : new Sequential(new SpatialConvolution(nIn, nOut, 1, 1, 2, 2), new SpatialBatchNormalization(nOut));
+  const shortcut = stride === 1 ? new Identity() : new Sequential(new SpatialConvolution(nIn, nOut, 1, 1, 2, 2), new SpatialBatchNormalization(nOut));
   return new Sequential(new ConcatTable(body, shortcut), new CAddTable(true), new ReLU(true));
 }
 
@@ -194,8 +208,7 @@ export function buildResnet(spec) {
  * [N, T, hidden] target into that table.
  */
 export function buildLstm(spec, variant = 'SeqLSTM', { batchFirst = false } = {}) {
-  if (variant === 'SeqLSTM')
-    return { model: new core.SeqLSTM(spec.inputSize, spec.hidden, { batchFirst }), criterion: new MSECriterion() };
+  if (variant === 'SeqLSTM') return { model: new core.SeqLSTM(spec.inputSize, spec.hidden, { batchFirst }), criterion: new MSECriterion() };
   const seq = new core.Sequencer(new core.FastLSTM(spec.inputSize, spec.hidden));
   if (!batchFirst) return { model: seq, criterion: new MSECriterion() };
   return {

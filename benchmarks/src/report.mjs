@@ -14,24 +14,51 @@ export function renderTables(doc) {
   const name = (r) => r.id.slice(2);
   const out = [];
   out.push(`Training step, ms (median of n timed steps; '*' = fewer than ${steps}):\n`);
-  out.push(table(
-    ['case', 'backend', 'batch', 'ours classic', 'ours fused', 'tfjs-layers', 'PyTorch 1T', `PyTorch ${n}T`, `data-parallel (${n} workers)`],
-    results.map((r) => [
-      name(r), r.backend, String(r.batch),
-      fmtMs(r.ours?.classic), fmtMs(r.ours?.fused), fmtMs(r.layers?.train),
-      fmtMs(r.torch1?.train), fmtMs(r.torchAll?.train), fmtMs(r.dataParallel),
-    ]),
-  ));
+  out.push(
+    table(
+      ['case', 'backend', 'batch', 'ours classic', 'ours fused', 'tfjs-layers', 'PyTorch 1T', `PyTorch ${n}T`, `data-parallel (${n} workers)`],
+      results.map((r) => [
+        name(r),
+        r.backend,
+        String(r.batch),
+        fmtMs(r.ours?.classic),
+        fmtMs(r.ours?.fused),
+        fmtMs(r.layers?.train),
+        fmtMs(r.torch1?.train),
+        fmtMs(r.torchAll?.train),
+        fmtMs(r.dataParallel),
+      ]),
+    ),
+  );
   out.push('\nRatios of medians (> 1 = ours slower) and batch-1 inference, ms (evaluate mode):\n');
-  out.push(table(
-    ['case', 'backend', 'classic/fused', 'fused/PyTorch 1T', 'classic/PyTorch 1T', 'fused/tfjs-layers', `data-parallel/PyTorch ${n}T`, 'infer ours', 'infer tfjs-layers', 'infer PyTorch 1T'],
-    results.map((r) => [
-      name(r), r.backend,
-      fmtRatio(r.ratios.classicOverFused), fmtRatio(r.ratios.fusedOverTorch1), fmtRatio(r.ratios.classicOverTorch1),
-      fmtRatio(r.ratios.fusedOverLayers), fmtRatio(r.ratios.dataParallelOverTorchAll ?? null),
-      fmtMs(r.ours?.infer), fmtMs(r.layers?.infer), fmtMs(r.torch1?.infer),
-    ]),
-  ));
+  out.push(
+    table(
+      [
+        'case',
+        'backend',
+        'classic/fused',
+        'fused/PyTorch 1T',
+        'classic/PyTorch 1T',
+        'fused/tfjs-layers',
+        `data-parallel/PyTorch ${n}T`,
+        'infer ours',
+        'infer tfjs-layers',
+        'infer PyTorch 1T',
+      ],
+      results.map((r) => [
+        name(r),
+        r.backend,
+        fmtRatio(r.ratios.classicOverFused),
+        fmtRatio(r.ratios.fusedOverTorch1),
+        fmtRatio(r.ratios.classicOverTorch1),
+        fmtRatio(r.ratios.fusedOverLayers),
+        fmtRatio(r.ratios.dataParallelOverTorchAll ?? null),
+        fmtMs(r.ours?.infer),
+        fmtMs(r.layers?.infer),
+        fmtMs(r.torch1?.infer),
+      ]),
+    ),
+  );
   const get = (r, k) => k.split('.').reduce((o, p) => o?.[p], r);
   const notes = [
     ...results.flatMap((r) =>
@@ -41,7 +68,12 @@ export function renderTables(doc) {
         .map(([k, m]) => `${name(r)} [${r.backend}] ${k}: ${m.error ?? m.skipped}`),
     ),
     ...results.flatMap((r) =>
-      [['ours classic', r.ours?.classic], ['ours fused', r.ours?.fused], ['data-parallel', r.dataParallel], ['tfjs-layers', r.layers?.train]]
+      [
+        ['ours classic', r.ours?.classic],
+        ['ours fused', r.ours?.fused],
+        ['data-parallel', r.dataParallel],
+        ['tfjs-layers', r.layers?.train],
+      ]
         .filter(([, m]) => m?.tensorsPerStep > 0)
         .map(([k, m]) => `${name(r)} [${r.backend}] ${k}: ${m.tensorsPerStep} tensors leaked per step`),
     ),

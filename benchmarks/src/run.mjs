@@ -66,7 +66,10 @@ function parseOptions(argv) {
     },
   });
   const list = (v, dflt, allowed, what) => {
-    const items = (v ?? [dflt]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+    const items = (v ?? [dflt])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const it of items) if (!allowed.includes(it)) throw new Error(`--${what}: unknown '${it}' (one of ${allowed.join(', ')})`);
     return [...new Set(items)];
   };
@@ -118,9 +121,7 @@ function benchCases(opts) {
     rows.push({ id: `c:${spec.name}`, case: 'c', spec });
   }
   // The seed VGG is by far the slowest: run it last, so that everything else is in.
-  return rows
-    .filter((r) => !opts.models || opts.models.includes(r.spec.name))
-    .sort((p, q) => (p.spec === VGG_SEED) - (q.spec === VGG_SEED));
+  return rows.filter((r) => !opts.models || opts.models.includes(r.spec.name)).sort((p, q) => (p.spec === VGG_SEED) - (q.spec === VGG_SEED));
 }
 
 /** Random inputs and targets, fixed for all steps; layout 'ours' (time-major LSTM) or 'layers'. */
@@ -155,7 +156,11 @@ async function attempt(fn) {
   try {
     return await fn();
   } catch (e) {
-    return { error: String(e?.message ?? e).split('\n')[0].slice(0, 300) };
+    return {
+      error: String(e?.message ?? e)
+        .split('\n')[0]
+        .slice(0, 300),
+    };
   }
 }
 
@@ -188,10 +193,13 @@ async function measureOurs(row, backend, opts) {
   run.infer = await attempt(async () => {
     model.evaluate();
     const one = makeBatch(spec, 1);
-    const r = await timeSteps(() => {
-      const out = model.forward(one.x);
-      (Array.isArray(out) ? out[0] : out).dataSync();
-    }, { ...opts, steps: Math.max(20, opts.steps), warmup: 3 });
+    const r = await timeSteps(
+      () => {
+        const out = model.forward(one.x);
+        (Array.isArray(out) ? out[0] : out).dataSync();
+      },
+      { ...opts, steps: Math.max(20, opts.steps), warmup: 3 },
+    );
     tf.dispose([one.x, one.y]);
     model.training();
     return r;
@@ -273,9 +281,21 @@ function torchAvailable() {
 function measureTorch(spec, threads, opts) {
   const script = join(root, 'reference', `${spec.kind}.py`);
   const args = [
-    script, '--spec', JSON.stringify(spec), '--batch', String(opts.batch), '--threads', String(threads),
-    '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--infer-steps', String(Math.max(20, opts.steps)),
-    '--budget', String(opts.budget),
+    script,
+    '--spec',
+    JSON.stringify(spec),
+    '--batch',
+    String(opts.batch),
+    '--threads',
+    String(threads),
+    '--steps',
+    String(opts.steps),
+    '--warmup',
+    String(opts.warmup),
+    '--infer-steps',
+    String(Math.max(20, opts.steps)),
+    '--budget',
+    String(opts.budget),
   ];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').trim().split('\n').at(-1) };
@@ -342,15 +362,20 @@ async function main() {
       'optimiser everywhere: SGD lr 0.01, momentum 0.9, no dampening; batch reused every step',
     ],
     torch: hasTorch ? torchInfo : { skipped: opts.torch ? torchInfo?.error : '--no-torch' },
-    dataParallel: { workers: CPU_COUNT, note: 'DataParallelTable: replica 0 on the main thread, the others in worker threads, each with its own backend; compare with PyTorch on all threads' },
+    dataParallel: {
+      workers: CPU_COUNT,
+      note: 'DataParallelTable: replica 0 on the main thread, the others in worker threads, each with its own backend; compare with PyTorch on all threads',
+    },
     results: [],
   };
   const save = () => {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
   };
-  console.log(`captcha-nn benchmarks: ${doc.machine.cpuModel}, ${CPU_COUNT} cores, Node ${process.version}, ` +
-    `tfjs ${tf.version_core}, PyTorch ${hasTorch ? torchInfo.version : `unavailable (${doc.torch.skipped})`}`);
+  console.log(
+    `captcha-nn benchmarks: ${doc.machine.cpuModel}, ${CPU_COUNT} cores, Node ${process.version}, ` +
+      `tfjs ${tf.version_core}, PyTorch ${hasTorch ? torchInfo.version : `unavailable (${doc.torch.skipped})`}`,
+  );
   if (!hasTorch) console.log(`note: PyTorch columns skipped: ${doc.torch.skipped}`);
 
   const cache = new Map();
@@ -360,7 +385,16 @@ async function main() {
     const specKey = JSON.stringify(spec);
     for (const backend of opts.backends) {
       const label = `${row.id.slice(2)} [${backend}]`;
-      const r = { id: row.id, case: row.case, spec, variant: row.variant ?? null, batch: opts.batch, backend, threads: 1, forwardMacsPerExample: forwardMacs(spec) };
+      const r = {
+        id: row.id,
+        case: row.case,
+        spec,
+        variant: row.variant ?? null,
+        batch: opts.batch,
+        backend,
+        threads: 1,
+        forwardMacsPerExample: forwardMacs(spec),
+      };
       if (backend === 'cpu' && stepMacs > CPU_MAX_STEP_MACS) {
         const why = `skipped on cpu: ${(stepMacs / 1e9).toFixed(1)} GMAC per forward batch (cpu backend runs only cases under ${CPU_MAX_STEP_MACS / 1e9} GMAC)`;
         console.log(`${label}: ${why}`);
@@ -386,7 +420,10 @@ async function main() {
         process.stdout.write(`tfjs-layers ${fmtMs(r.layers.train)}; `);
       }
       if (hasTorch) {
-        for (const [field, threads] of [['torch1', 1], ['torchAll', CPU_COUNT]]) {
+        for (const [field, threads] of [
+          ['torch1', 1],
+          ['torchAll', CPU_COUNT],
+        ]) {
           const key = `torch${threads}|${specKey}`;
           if (!cache.has(key)) cache.set(key, measureTorch(spec, threads, opts));
           r[field] = cache.get(key);

@@ -22,8 +22,7 @@ export async function timeSteps(step, { steps, warmup, budget = 0 }, countTensor
   await step();
   const first = (performance.now() - t) / 1000;
   let warm = 1;
-  if (!(budget && first * (warmup - 1 + steps) > budget))
-    for (; warm < warmup; warm++) await step();
+  if (!(budget && first * (warmup - 1 + steps) > budget)) for (; warm < warmup; warm++) await step();
   const times = [];
   const tensorsBefore = countTensors?.();
   const start = performance.now();

@@ -46,7 +46,14 @@ describe('buildCnnCaptcha', () => {
   it('toString prints the tree', () => {
     const s = buildCnnCaptcha(base).model.toString();
     expect(s.startsWith('nn.Sequential {')).toBe(true);
-    for (const part of ['nn.SpatialConvolution(1 -> 8, 3x3, 1,1, 1,1)', 'nn.SpatialConvolution(128 -> 128, 3x3, 1,1, 1,1)', 'nn.SpatialBatchNormalization', 'nn.ReLU', 'nn.Linear(1792 -> 256)', 'nn.View'])
+    for (const part of [
+      'nn.SpatialConvolution(1 -> 8, 3x3, 1,1, 1,1)',
+      'nn.SpatialConvolution(128 -> 128, 3x3, 1,1, 1,1)',
+      'nn.SpatialBatchNormalization',
+      'nn.ReLU',
+      'nn.Linear(1792 -> 256)',
+      'nn.View',
+    ])
       expect(s).toContain(part);
     // Full resolution: no average pooling in front; 8 | 16 | 32 | 64 | 128,128, each group max-pooled.
     expect(s).not.toContain('SpatialAveragePooling');

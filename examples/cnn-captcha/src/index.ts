@@ -4,16 +4,7 @@
  * the wasm backend. One image in, `length` characters out at once.
  * Importing the package registers it as `cnn` with @captcha-nn/train.
  */
-import {
-  Sequential,
-  SpatialConvolution,
-  SpatialBatchNormalization,
-  SpatialMaxPooling,
-  ReLU,
-  View,
-  Linear,
-  BatchNormalization,
-} from '@captcha-nn/core';
+import { Sequential, SpatialConvolution, SpatialBatchNormalization, SpatialMaxPooling, ReLU, View, Linear, BatchNormalization } from '@captcha-nn/core';
 import { checkModelOptions, registerModel, textTask, type ModelOptions, type ModelParts } from '@captcha-nn/train';
 
 /** Output size of a 2×2 stride-2 ceil-mode pooling. */
@@ -46,7 +37,13 @@ export function cnnFeatures(opts: ModelOptions): { features: Sequential; size: n
   let w = opts.width;
   let groups: number[][];
   if (opts.variant === 'seed') {
-    groups = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
+    groups = [
+      [64, 64],
+      [128, 128],
+      [256, 256, 256],
+      [512, 512, 512],
+      [512, 512, 512],
+    ];
   } else {
     // Compact: a narrow full-resolution group first. An earlier version
     // average-pooled the input to 25×100 instead; it confused m/n and b/h

@@ -7,17 +7,7 @@
  * trained with SequencerCriterion(ClassNLLCriterion). Importing the package
  * registers it as `crnn` with @captcha-nn/train.
  */
-import {
-  Sequential,
-  Linear,
-  BatchNormalization,
-  ReLU,
-  View,
-  SplitTable,
-  LogSoftMax,
-  Recurrent,
-  Sequencer,
-} from '@captcha-nn/core';
+import { Sequential, Linear, BatchNormalization, ReLU, View, SplitTable, LogSoftMax, Recurrent, Sequencer } from '@captcha-nn/core';
 import { cnnFeatures } from '@captcha-nn/example-cnn-captcha';
 import { checkModelOptions, registerModel, textTask, type ModelOptions, type ModelParts } from '@captcha-nn/train';
 

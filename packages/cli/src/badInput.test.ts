@@ -51,19 +51,46 @@ function bombPng(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit gray
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(0))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(0))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 beforeAll(async () => {
   await train({
     model: 'tiny',
-    data: { kind: 'generate', generator: 'simple', preset: 'seed', length: 2, size: { width: 48, height: 16 }, charset: 'ab12', trainSize: 16, valSize: 8, fresh: false },
+    data: {
+      kind: 'generate',
+      generator: 'simple',
+      preset: 'seed',
+      length: 2,
+      size: { width: 48, height: 16 },
+      charset: 'ab12',
+      trainSize: 16,
+      valSize: 8,
+      fresh: false,
+    },
     epochs: 1,
     batchSize: 8,
     out: model,
   });
   await runGenerate(
-    { generator: 'simple', preset: 'seed', count: 12, length: 2, size: { width: 48, height: 16 }, seed: 'bad', out: images, start: 0, charset: 'ab12', channels: 'gray', progress: false },
+    {
+      generator: 'simple',
+      preset: 'seed',
+      count: 12,
+      length: 2,
+      size: { width: 48, height: 16 },
+      seed: 'bad',
+      out: images,
+      start: 0,
+      charset: 'ab12',
+      channels: 'gray',
+      progress: false,
+    },
     () => undefined,
   );
   const first = readdirSync(images).sort()[0]!;

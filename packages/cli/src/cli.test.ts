@@ -40,7 +40,11 @@ describe('captcha-nn argument errors', () => {
     ['missing model', ['train', '--generate', 'simple'], /required option '--model <name>'/],
     ['missing data', ['train', '--model', 'tiny'], /no training data: pass --data DIR .* or --generate simple\|svg/],
     ['data and generate', ['train', '--model', 'tiny', '--data', 'x', '--generate', 'simple'], /either --data DIR or --generate/],
-    ['bad number', ['train', '--model', 'tiny', '--generate', 'simple', '--epochs', 'ten'], /option '-e, --epochs <n>' argument 'ten' is invalid\. expected a positive integer/],
+    [
+      'bad number',
+      ['train', '--model', 'tiny', '--generate', 'simple', '--epochs', 'ten'],
+      /option '-e, --epochs <n>' argument 'ten' is invalid\. expected a positive integer/,
+    ],
     ['bad rate', ['train', '--model', 'tiny', '--generate', 'simple', '--lr', '-1'], /--lr <rate>.*expected a positive number/],
     ['bad fraction', ['train', '--model', 'tiny', '--data', 'x', '--val-split', '1.5'], /expected a fraction in \[0, 1\)/],
     ['bad size', ['train', '--model', 'tiny', '--generate', 'simple', '--size', 'big'], /expected WIDTHxHEIGHT/],
@@ -48,11 +52,19 @@ describe('captcha-nn argument errors', () => {
     ['val and split', ['train', '--model', 'tiny', '--data', 'x', '--val', 'y', '--val-split', '0.2'], /either --val DIR or --val-split F/],
     ['generate-only option with --data', ['train', '--model', 'tiny', '--data', 'x', '--train-size', '10'], /--train-size apply to --generate only/],
     ['folder-only option with --generate', ['train', '--model', 'tiny', '--generate', 'simple', '--val', 'x'], /--val apply to --data only/],
-    ['resume with other options', ['train', '--resume', '--out', 'x', '--lr', '0.1'], /only --epochs, --backend, --workers, --time-limit, --import can be given \(got --lr\)/],
+    [
+      'resume with other options',
+      ['train', '--resume', '--out', 'x', '--lr', '0.1'],
+      /only --epochs, --backend, --workers, --time-limit, --import can be given \(got --lr\)/,
+    ],
     ['bad schedule', ['train', '--model', 'tiny', '--generate', 'simple', '--schedule', 'linear'], /Allowed choices are constant, step, cosine, onecycle/],
     ['bad time limit', ['train', '--model', 'tiny', '--generate', 'simple', '--time-limit', '-5'], /--time-limit <minutes>.*expected a number >= 0/],
     ['bad workers', ['train', '--model', 'tiny', '--generate', 'simple', '--workers', '0'], /--workers <n>.*expected a positive integer/],
-    ['bad augmentation', ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'], /--augment <preset>.*Allowed choices are none, light, strong/],
+    [
+      'bad augmentation',
+      ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'],
+      /--augment <preset>.*Allowed choices are none, light, strong/,
+    ],
     ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
     ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
   ];
@@ -72,7 +84,9 @@ describe('captcha-nn argument errors', () => {
     writeFileSync(join(tmp.dir, 'file.txt'), 'x');
     expect((await run(['predict', '--model', join(tmp.dir, 'file.txt'), 'a.png'])).thrown).toMatch(/not a folder/);
     expect((await run(['train', '--resume', '--out', empty])).thrown).toMatch(/--resume: no checkpoint in/);
-    expect((await run(['train', '--model', 'tiny', '--data', join(tmp.dir, 'nodata'), '--out', join(tmp.dir, 'r1'), '--no-progress'])).thrown).toMatch(/cannot read the folder/);
+    expect((await run(['train', '--model', 'tiny', '--data', join(tmp.dir, 'nodata'), '--out', join(tmp.dir, 'r1'), '--no-progress'])).thrown).toMatch(
+      /cannot read the folder/,
+    );
   });
 
   it('main() prints thrown errors as one line and sets exit code 1', async () => {
@@ -91,7 +105,33 @@ describe('captcha-nn argument errors', () => {
 
   it('train --optim adam --lr 0.002 --schedule cosine --weight-decay --workers 2 runs and records its options', async () => {
     const out = join(tmp.dir, 'cosine');
-    const r = await run(['train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '32', '--batch', '8', '--epochs', '2', '--optim', 'adam', '--lr', '0.002', '--schedule', 'cosine', '--weight-decay', '1e-4', '--workers', '2', '--no-progress', '--seed', '2', '--out', out]);
+    const r = await run([
+      'train',
+      '--model',
+      'tiny',
+      ...TINY_ARGS,
+      '--train-size',
+      '32',
+      '--batch',
+      '8',
+      '--epochs',
+      '2',
+      '--optim',
+      'adam',
+      '--lr',
+      '0.002',
+      '--schedule',
+      'cosine',
+      '--weight-decay',
+      '1e-4',
+      '--workers',
+      '2',
+      '--no-progress',
+      '--seed',
+      '2',
+      '--out',
+      out,
+    ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
     expect(st.options).toMatchObject({ optim: 'adam', lr: 0.002, schedule: 'cosine', weightDecay: 1e-4, workers: 2, timeLimit: 0 });
@@ -102,7 +142,26 @@ describe('captcha-nn argument errors', () => {
 
   it('--augment light is recorded in the run and trains', async () => {
     const out = join(tmp.dir, 'augment');
-    const r = await run(['train', '--model', 'tiny', ...TINY_ARGS, '--no-fresh', '--train-size', '16', '--batch', '8', '--epochs', '1', '--augment', 'light', '--workers', '1', '--no-progress', '--out', out]);
+    const r = await run([
+      'train',
+      '--model',
+      'tiny',
+      ...TINY_ARGS,
+      '--no-fresh',
+      '--train-size',
+      '16',
+      '--batch',
+      '8',
+      '--epochs',
+      '1',
+      '--augment',
+      'light',
+      '--workers',
+      '1',
+      '--no-progress',
+      '--out',
+      out,
+    ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
     expect(st.options.data).toMatchObject({ augment: 'light', fresh: false });
@@ -111,18 +170,52 @@ describe('captcha-nn argument errors', () => {
 
   it('--workers defaults to the physical cores', async () => {
     const out = join(tmp.dir, 'default-workers');
-    const r = await run(['train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '8', '--batch', '8', '--epochs', '1', '--time-limit', '1e-9', '--no-progress', '--out', out]);
+    const r = await run([
+      'train',
+      '--model',
+      'tiny',
+      ...TINY_ARGS,
+      '--train-size',
+      '8',
+      '--batch',
+      '8',
+      '--epochs',
+      '1',
+      '--time-limit',
+      '1e-9',
+      '--no-progress',
+      '--out',
+      out,
+    ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
     expect(st.options.workers).toBe(await physicalCores());
   });
 
-  it('--import registers a user\'s model before --model is looked up, and the run records it for --resume', async () => {
+  it("--import registers a user's model before --model is looked up, and the run records it for --resume", async () => {
     const out = join(tmp.dir, 'user-model');
     const fixture = join(dirname(fileURLToPath(import.meta.url)), 'test', 'userModel.mjs');
     const missing = await run(['train', '--model', 'user-tiny', ...TINY_ARGS, '--out', out]);
     expect(missing.err).toMatch(/unknown model 'user-tiny'/);
-    const r = await run(['train', '--model', 'user-tiny', '--import', fixture, ...TINY_ARGS, '--train-size', '8', '--batch', '8', '--epochs', '1', '--workers', '1', '--no-progress', '--out', out]);
+    const r = await run([
+      'train',
+      '--model',
+      'user-tiny',
+      '--import',
+      fixture,
+      ...TINY_ARGS,
+      '--train-size',
+      '8',
+      '--batch',
+      '8',
+      '--epochs',
+      '1',
+      '--workers',
+      '1',
+      '--no-progress',
+      '--out',
+      out,
+    ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
     expect(st.options).toMatchObject({ model: 'user-tiny', imports: [fixture] });
@@ -141,9 +234,13 @@ describe('the captcha-nn binary', () => {
 
   it('Ctrl-C (SIGINT) with 2 workers saves a checkpoint and exits cleanly (the worker threads stopped); --resume finishes the run; predict and eval read the model', async () => {
     const out = join(tmp.dir, 'sigint');
-    const child = spawn(process.execPath, [BIN, 'train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '1200', '--batch', '8', '--epochs', '1', '--seed', '3', '--workers', '2', '--out', out], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'train', '--model', 'tiny', ...TINY_ARGS, '--train-size', '1200', '--batch', '8', '--epochs', '1', '--seed', '3', '--workers', '2', '--out', out],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let err = '';
     child.stderr.setEncoding('utf8');
     const sawSteps = new Promise<void>((resolve) =>
@@ -174,7 +271,22 @@ describe('the captcha-nn binary', () => {
     expect((await readCheckpointState(join(out, 'checkpoint.safetensors'))).step).toBe(150);
 
     const pngs = join(tmp.dir, 'pngs');
-    await runGenerate({ generator: 'simple', preset: 'seed', count: 3, length: 2, size: { width: 48, height: 16 }, seed: 's', out: pngs, start: 0, charset: 'ab12', channels: 'rgb', progress: false }, () => undefined);
+    await runGenerate(
+      {
+        generator: 'simple',
+        preset: 'seed',
+        count: 3,
+        length: 2,
+        size: { width: 48, height: 16 },
+        seed: 's',
+        out: pngs,
+        start: 0,
+        charset: 'ab12',
+        channels: 'rgb',
+        progress: false,
+      },
+      () => undefined,
+    );
     const files = readdirSync(pngs).map((f) => join(pngs, f));
     const pred = await exec([BIN, 'predict', '--model', out, '--json', ...files]);
     expect(pred.code, pred.err).toBe(0);

@@ -9,7 +9,17 @@ import { tempDir } from './test/helpers';
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
-const DATA: GenerateDataSpec = { kind: 'generate', generator: 'simple', preset: 'seed', length: 2, size: { width: 48, height: 16 }, charset: 'ab12', trainSize: 16, valSize: 8, fresh: false };
+const DATA: GenerateDataSpec = {
+  kind: 'generate',
+  generator: 'simple',
+  preset: 'seed',
+  length: 2,
+  size: { width: 48, height: 16 },
+  charset: 'ab12',
+  trainSize: 16,
+  valSize: 8,
+  fresh: false,
+};
 
 describe('the models the CLI offers', () => {
   it('include the examples', () => {

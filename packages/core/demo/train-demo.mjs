@@ -2,8 +2,18 @@
 // convnet learns to tell the orientation of noisy bars in generated 16×16
 // images, with the classic Torch loop and optim.sgd. `npm start` runs it.
 import {
-  Sequential, SpatialConvolution, SpatialBatchNormalization, ReLU, SpatialMaxPooling,
-  View, Linear, CrossEntropyCriterion, optim, manualSeed, setBackend, tf,
+  Sequential,
+  SpatialConvolution,
+  SpatialBatchNormalization,
+  ReLU,
+  SpatialMaxPooling,
+  View,
+  Linear,
+  CrossEntropyCriterion,
+  optim,
+  manualSeed,
+  setBackend,
+  tf,
 } from '@captcha-nn/core';
 import seedrandom from 'seedrandom';
 
@@ -31,9 +41,13 @@ const backend = await setBackend(process.env.CAPTCHA_NN_BACKEND ?? 'wasm');
 manualSeed(1);
 const rng = seedrandom('demo');
 const model = new Sequential(
-  new SpatialConvolution(1, 8, 3, 3, 1, 1, 1, 1), new SpatialBatchNormalization(8), new ReLU(true),
+  new SpatialConvolution(1, 8, 3, 3, 1, 1, 1, 1),
+  new SpatialBatchNormalization(8),
+  new ReLU(true),
   new SpatialMaxPooling(2, 2, 2, 2),
-  new SpatialConvolution(8, 16, 3, 3, 1, 1, 1, 1), new SpatialBatchNormalization(16), new ReLU(true),
+  new SpatialConvolution(8, 16, 3, 3, 1, 1, 1, 1),
+  new SpatialBatchNormalization(16),
+  new ReLU(true),
   new SpatialMaxPooling(2, 2, 2, 2),
   new View(-1, 16 * 4 * 4),
   new Linear(16 * 4 * 4, CLASSES.length),
@@ -47,13 +61,17 @@ const steps = 150;
 const t0 = Date.now();
 for (let step = 1; step <= steps; step++) {
   const { x, y } = makeBatch(32, rng);
-  const [, [loss]] = optim.sgd(() => {
-    model.zeroGradParameters();
-    const out = model.forward(x);
-    const l = criterion.forward(out, y);
-    model.backward(x, criterion.backward(out, y));
-    return [l, gradParams];
-  }, params, config);
+  const [, [loss]] = optim.sgd(
+    () => {
+      model.zeroGradParameters();
+      const out = model.forward(x);
+      const l = criterion.forward(out, y);
+      model.backward(x, criterion.backward(out, y));
+      return [l, gradParams];
+    },
+    params,
+    config,
+  );
   x.dispose();
   y.dispose();
   if (step % 25 === 0) console.log(`step ${step}/${steps}  loss ${loss.toFixed(4)}  tensors ${tf.memory().numTensors}`);

@@ -4,13 +4,7 @@ import { setWasmPaths as tfSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
 import { registerWasmKernels } from './backends/wasm/registerWasmKernels';
 import { registerGradients } from './backends/gradients/registerGradients';
-import {
-  BACKEND_NAMES,
-  BackendError,
-  type BackendName,
-  loadOptional,
-  startTfBackend,
-} from './backends/loaders';
+import { BACKEND_NAMES, BackendError, type BackendName, loadOptional, startTfBackend } from './backends/loaders';
 
 // Our wasm kernels (training needs kernels stock wasm lacks, and faster ones)
 // and gradient fixes, registered on import so every backend switch sees them.
@@ -42,9 +36,7 @@ const DEFAULT_BACKEND: BackendName = 'wasm';
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 /** `auto` tries these in order, fastest first, and takes the first that starts. */
-const AUTO_ORDER: BackendName[] = isNode
-  ? ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm']
-  : ['webgpu', 'webgl', 'wasm'];
+const AUTO_ORDER: BackendName[] = isNode ? ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm'] : ['webgpu', 'webgl', 'wasm'];
 
 /**
  * Where the browser fetches the wasm binaries. `setWasmPaths` takes a prefix
@@ -85,8 +77,7 @@ export async function setBackend(name?: BackendName | string): Promise<string> {
   const wanted = (name ?? envBackend() ?? DEFAULT_BACKEND).trim();
   if (!(BACKEND_NAMES as readonly string[]).includes(wanted)) {
     throw new BackendError(
-      `captcha-nn: unknown backend '${wanted}'${name === undefined ? ' (from CAPTCHA_NN_BACKEND)' : ''}. ` +
-        `Valid names: ${BACKEND_NAMES.join(', ')}.`,
+      `captcha-nn: unknown backend '${wanted}'${name === undefined ? ' (from CAPTCHA_NN_BACKEND)' : ''}. ` + `Valid names: ${BACKEND_NAMES.join(', ')}.`,
       wanted,
     );
   }

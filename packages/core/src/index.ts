@@ -90,21 +90,50 @@ export { BCECriterion } from './nn/BCECriterion';
 
 // Saving and loading: self-describing models (architecture spec + weights + metadata)
 export {
-  moduleFromSpec, criterionFromSpec, registerModule, registerCriterion, registeredTypes, specOf, SpecError,
-  type ModuleSpec, type CriterionSpec, type SpecConstructor, type SpecBuilder,
+  moduleFromSpec,
+  criterionFromSpec,
+  registerModule,
+  registerCriterion,
+  registeredTypes,
+  specOf,
+  SpecError,
+  type ModuleSpec,
+  type CriterionSpec,
+  type SpecConstructor,
+  type SpecBuilder,
 } from './io/spec';
 export {
-  saveModel, loadModel, encodeModel, decodeModel, ModelFileError, ModelFetchError, LOAD_MODEL_TIMEOUT_MS,
-  type ModelFile, type ModelSource, type ModelBytes, type LoadedModel, type SaveModelOptions, type LoadModelOptions, type DecodeModelOptions,
+  saveModel,
+  loadModel,
+  encodeModel,
+  decodeModel,
+  ModelFileError,
+  ModelFetchError,
+  LOAD_MODEL_TIMEOUT_MS,
+  type ModelFile,
+  type ModelSource,
+  type ModelBytes,
+  type LoadedModel,
+  type SaveModelOptions,
+  type LoadModelOptions,
+  type DecodeModelOptions,
 } from './io/model';
 export { StateDictValueError, checkStateDict, type LoadStateDictOptions } from './io/stateDict';
 export {
-  encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic, SafetensorsError,
+  encodeSafetensors,
+  decodeSafetensors,
+  saveSafetensors,
+  loadSafetensors,
+  writeFileAtomic,
+  SafetensorsError,
 } from './io/safetensors';
 
 // Data parallelism over worker threads (Torch's DataParallelTable on one machine; Node only)
 export {
-  DataParallelTable, ParallelWorkerError, type DataParallelOptions, type ReplicaSnapshot,
+  DataParallelTable,
+  ParallelWorkerError,
+  type DataParallelOptions,
+  type ReplicaSnapshot,
 } from './parallel/DataParallelTable';
 export { physicalCores } from './parallel/cores';
 

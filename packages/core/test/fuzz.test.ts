@@ -165,7 +165,15 @@ function mutateSafetensors(rng: () => number, good: Uint8Array): { bytes: Uint8A
       const text = JSON.stringify(header);
       const cut = choose(rng, [
         text.slice(0, int(rng, 0, text.length - 1)),
-        choose(rng, ['[]', '5', 'null', '"x"', '{"__metadata__": 5}', '{"__metadata__": {"a": 1}}', '{"__proto__": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}}']),
+        choose(rng, [
+          '[]',
+          '5',
+          'null',
+          '"x"',
+          '{"__metadata__": 5}',
+          '{"__metadata__": {"a": 1}}',
+          '{"__proto__": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}}',
+        ]),
         text.replace('{', '{"a":'),
       ]);
       return { bytes: join(cut, data), how: 'bad JSON' };
@@ -181,7 +189,11 @@ function mutateSafetensors(rng: () => number, good: Uint8Array): { bytes: Uint8A
       return { bytes: join(JSON.stringify(header), data, int(rng, -2, 2)), how: 'entry removed' };
     default: {
       // NaN / infinity payloads in a float tensor: decoding is fine, loading with checkFinite is not.
-      const f = keys.find((k) => (header[k] as { dtype: string }).dtype === 'F32' && (header[k] as { data_offsets: number[] }).data_offsets[1]! > (header[k] as { data_offsets: number[] }).data_offsets[0]!);
+      const f = keys.find(
+        (k) =>
+          (header[k] as { dtype: string }).dtype === 'F32' &&
+          (header[k] as { data_offsets: number[] }).data_offsets[1]! > (header[k] as { data_offsets: number[] }).data_offsets[0]!,
+      );
       if (f) {
         const [lo, hi] = (header[f] as { data_offsets: number[] }).data_offsets as [number, number];
         const at = good.length - data.length + lo + 4 * int(rng, 0, (hi - lo) / 4 - 1);
@@ -206,7 +218,8 @@ function checkDecoded(bytes: Uint8Array, out: { tensors: Record<string, Tensor>;
     if (e.dtype === 'F32') want = new Float32Array(raw.buffer);
     else if (e.dtype === 'I32') want = new Int32Array(raw.buffer);
     else if (e.dtype === 'BOOL') want = Array.from(raw, (x) => (x ? 1 : 0));
-    if (want && JSON.stringify(Array.from(want, (v) => (Number.isNaN(v) ? 'NaN' : v))) !== JSON.stringify(values(t))) return `WRONG: ${k} values differ from the file's bytes`;
+    if (want && JSON.stringify(Array.from(want, (v) => (Number.isNaN(v) ? 'NaN' : v))) !== JSON.stringify(values(t)))
+      return `WRONG: ${k} values differ from the file's bytes`;
   }
   const entries = Object.keys(header).filter((k) => k !== '__metadata__');
   if (entries.length !== Object.keys(out.tensors).length) return 'WRONG: tensors missing from the result';
@@ -229,7 +242,12 @@ function cnn(): Module {
   );
 }
 function rnn(): Module {
-  return new Sequential(new View(-1, 4, 6), new SplitTable(1), new Sequencer(new Recurrent(5, new Linear(6, 5), new Linear(5, 5), new ReLU(), 4)), new Sequencer(new LSTM(5, 3)));
+  return new Sequential(
+    new View(-1, 4, 6),
+    new SplitTable(1),
+    new Sequencer(new Recurrent(5, new Linear(6, 5), new Linear(5, 5), new ReLU(), 4)),
+    new Sequencer(new LSTM(5, 3)),
+  );
 }
 
 /** Mutates a random node of a JSON value in place; returns the new root. */
@@ -252,8 +270,10 @@ function mutateJson(rng: () => number, root: unknown): unknown {
     if (Array.isArray(parent)) parent.splice(key as number, 1);
     else delete p[key];
   } else if (op === 1) p[key] = typeof old === 'number' ? choose(rng, [-1, 0, 1, 2, 3, 0.5, 17, 300, -300]) : junkValue(rng);
-  else if (op === 2) p[key] = choose(rng, ['Linear', 'LSTM', 'Sequential', 'Gizmo', 'SpatialConvolution', 'ReLU', 'ClassNLLCriterion', 'Module', 'constructor', '__proto__']);
-  else if (op === 3 && !Array.isArray(parent)) p[choose(rng, ['dispose', 'params', '__proto__', 'reset', 'noBias', 'train', 'ceil', 'constructor', 'toString', 'zzz'])] = junkValue(rng);
+  else if (op === 2)
+    p[key] = choose(rng, ['Linear', 'LSTM', 'Sequential', 'Gizmo', 'SpatialConvolution', 'ReLU', 'ClassNLLCriterion', 'Module', 'constructor', '__proto__']);
+  else if (op === 3 && !Array.isArray(parent))
+    p[choose(rng, ['dispose', 'params', '__proto__', 'reset', 'noBias', 'train', 'ceil', 'constructor', 'toString', 'zzz'])] = junkValue(rng);
   else if (op === 4) p[key] = { type: 'Sequential', children: [old, old] };
   else if (op === 5) {
     let deep: unknown = { type: 'Identity' };
@@ -309,7 +329,11 @@ describe('fuzz (core)', () => {
       const m = make();
       const { json, weights } = encodeModel(m, { metadata });
       const sd = m.stateDict();
-      models.push({ json: new TextDecoder().decode(json), weights, state: Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, Array.from(t.dataSync())])) });
+      models.push({
+        json: new TextDecoder().decode(json),
+        weights,
+        state: Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, Array.from(t.dataSync())])),
+      });
       disposeAll(sd);
       m.dispose();
     }
@@ -334,7 +358,8 @@ describe('fuzz (core)', () => {
           const sd = loaded.model.stateDict();
           const file = decodeSafetensors(weights instanceof Uint8Array ? weights : new Uint8Array(weights), 'check');
           try {
-            for (const [k, t] of Object.entries(sd)) if (!file.tensors[k] || !sameValues(t, file.tensors[k]!)) return `WRONG: ${k} differs from the weights file`;
+            for (const [k, t] of Object.entries(sd))
+              if (!file.tensors[k] || !sameValues(t, file.tensors[k]!)) return `WRONG: ${k} differs from the weights file`;
             if (Object.keys(file.tensors).length !== Object.keys(sd).length) return 'WRONG: weights file has other keys';
             const rawLoss = Object.values(sd).some((t) => t.dtype === 'float32' && values(t).some((v) => v === 'NaN'));
             return rawLoss ? 'WRONG: NaN weights loaded by default' : 'exact';
@@ -363,7 +388,14 @@ describe('fuzz (core)', () => {
       const checkFinite = rng() < 0.6;
       const dict: Record<string, unknown> = {};
       for (const [k, m] of Object.entries(before))
-        dict[k] = m.dtype === 'int32' ? tf.scalar(int(rng, 0, 99), 'int32') : tf.tensor(Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => int(rng, -9, 9) / 4), m.shape, 'float32');
+        dict[k] =
+          m.dtype === 'int32'
+            ? tf.scalar(int(rng, 0, 99), 'int32')
+            : tf.tensor(
+                Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => int(rng, -9, 9) / 4),
+                m.shape,
+                'float32',
+              );
       for (let k = rng() < 0.3 ? 0 : int(rng, 1, 3); k > 0; k--) {
         const key = choose(rng, [...Object.keys(before), 'extra.weight']);
         const m = before[key];
@@ -380,7 +412,11 @@ describe('fuzz (core)', () => {
         } else if (op === 5) next = tf.ones(m ? m.shape : [1], m?.dtype === 'int32' ? 'float32' : choose(rng, ['int32', 'bool'] as const));
         else if (op === 6) next = tf.ones([...(m ? m.shape : []), 2], m?.dtype === 'int32' ? 'int32' : 'float32');
         else if (op === 7 && m?.dtype === 'float32' && m.shape.length)
-          next = tf.tensor(Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, (_, j) => (j === 0 ? choose(rng, [NaN, Infinity, -Infinity]) : 0)), m.shape, 'float32');
+          next = tf.tensor(
+            Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, (_, j) => (j === 0 ? choose(rng, [NaN, Infinity, -Infinity]) : 0)),
+            m.shape,
+            'float32',
+          );
         if (next === old && op !== 8) continue;
         if (old instanceof tf.Tensor) old.dispose();
         if (op === 8) delete dict[key];
@@ -427,7 +463,9 @@ describe('fuzz (core)', () => {
     const leaked = tf.memory().numTensors - tensorsAtStart;
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     console.log(
-      `fuzz(core): ${tally.cases} cases (${Object.entries(perSuite).map(([k, v]) => `${k} ${v}`).join(', ')}): ` +
+      `fuzz(core): ${tally.cases} cases (${Object.entries(perSuite)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}): ` +
         `${tally.errors} clear errors, ${tally.correct} correct results (${tally.exact} checked exactly), ` +
         `${tally.crashes} crashes, ${tally.hangs} hangs, ${tally.unclear.length} unclear errors, ${tally.wrong.length} wrong results; ` +
         `${leaked} tensors leaked; memory growth ${(memPeak / 2 ** 20).toFixed(0)} MB; ${seconds} s`,

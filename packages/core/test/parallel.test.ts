@@ -30,7 +30,9 @@ import { manualSeed } from '../src/util/random';
 // the worker entry beside it, exactly as in dist/, plus an entry that also
 // exports DataParallelTable for the child-process (ESM, CommonJS) tests.
 const pkg = fileURLToPath(new URL('..', import.meta.url));
-const nodeModules = createRequire(import.meta.url).resolve('@tensorflow/tfjs-core').replace(/(node_modules)[/\\].*$/, '$1');
+const nodeModules = createRequire(import.meta.url)
+  .resolve('@tensorflow/tfjs-core')
+  .replace(/(node_modules)[/\\].*$/, '$1');
 const lib = join(nodeModules, '.cache', `captcha-nn-parallel-test-${process.pid}`);
 const entryDir = `${lib}-src`;
 const workerScript = pathToFileURL(join(lib, 'parallel', 'worker.js'));

@@ -76,11 +76,7 @@ describe('printing as Torch7', () => {
     //        :add(nn.ParallelTable():add(nn.Linear(4,3)):add(nn.Sequential():add(nn.Reshape(3,4)):add(nn.View(-1, 12))))
     //        :add(nn.Sequential():add(nn.Identity()):add(nn.ReLU())))
     const m = new Sequential(
-      new Concat(
-        1,
-        new ParallelTable(new Linear(4, 3), new Sequential(new Reshape(3, 4), new View(-1, 12))),
-        new Sequential(new Identity(), new ReLU()),
-      ),
+      new Concat(1, new ParallelTable(new Linear(4, 3), new Sequential(new Reshape(3, 4), new View(-1, 12))), new Sequential(new Identity(), new ReLU())),
     );
     expect(m.toString()).toBe(
       [

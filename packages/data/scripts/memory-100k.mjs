@@ -9,16 +9,25 @@ mkdirSync(dir, { recursive: true });
 if (readdirSync(dir).length < 100000) {
   const gen = simplePreset('seed', { seed: 1 });
   const pngs = [];
-  for (let i = 0; i < 50; i++) { const s = generateSample(gen, i, { format: 'gray' }); pngs.push([encodePng(s.image), s.label]); }
-  for (let i = 0; i < 100000; i++) { const [png, label] = pngs[i % 50]; writeFileSync(`${dir}/${i}_${label}.png`, png); }
+  for (let i = 0; i < 50; i++) {
+    const s = generateSample(gen, i, { format: 'gray' });
+    pngs.push([encodePng(s.image), s.label]);
+  }
+  for (let i = 0; i < 100000; i++) {
+    const [png, label] = pngs[i % 50];
+    writeFileSync(`${dir}/${i}_${label}.png`, png);
+  }
 }
 const mb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const ds = await openFolderDataset(dir, {});
 console.log(`opened ${ds.entries.length} entries, rss ${mb()} MB`);
-let n = 0, peak = 0;
+let n = 0,
+  peak = 0;
 const t0 = Date.now();
 for await (const b of batches(ds, { batchSize: 256, seed: 1 })) {
-  n += b.x.shape[0]; b.dispose(); peak = Math.max(peak, mb());
+  n += b.x.shape[0];
+  b.dispose();
+  peak = Math.max(peak, mb());
   if (n % 25600 === 0) console.log(`${n} images, rss ${mb()} MB, tensors ${tf.memory().numTensors}`);
 }
 console.log(`streamed ${n} images in ${((Date.now() - t0) / 1000).toFixed(0)} s; peak rss ${peak} MB`);

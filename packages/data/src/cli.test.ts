@@ -42,7 +42,8 @@ describe('captcha-nn generate', () => {
 
   it('documents every option in --help', async () => {
     const r = await run(['--help']);
-    for (const opt of ['--generator', '--preset', '--count', '--length', '--size', '--seed', '--out', '--start', '--charset', '--channels', '--no-progress']) expect(r.err).toContain(opt);
+    for (const opt of ['--generator', '--preset', '--count', '--length', '--size', '--seed', '--out', '--start', '--charset', '--channels', '--no-progress'])
+      expect(r.err).toContain(opt);
   });
 
   it('rejects bad arguments with clear messages', async () => {

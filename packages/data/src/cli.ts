@@ -41,7 +41,8 @@ function parseCharset(v: string): string {
   const chars = [...v];
   if (chars.length === 0) throw new InvalidArgumentError('the charset is empty.');
   if (new Set(chars).size !== chars.length) throw new InvalidArgumentError('the charset repeats a character.');
-  if (chars.some((c) => /[\\/:*?"<>|_\s.]/.test(c))) throw new InvalidArgumentError('characters \\ / : * ? " < > | _ . and spaces cannot appear in file names of the form <index>_<label>.png.');
+  if (chars.some((c) => /[\\/:*?"<>|_\s.]/.test(c)))
+    throw new InvalidArgumentError('characters \\ / : * ? " < > | _ . and spaces cannot appear in file names of the form <index>_<label>.png.');
   return v;
 }
 
@@ -71,7 +72,9 @@ export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'pre
 export async function runGenerate(o: GenerateOptions, log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
   const gen = generatorFromOptions(o);
   await mkdir(o.out, { recursive: true });
-  const bar = o.progress ? new SingleBar({ format: 'generate |{bar}| {value}/{total} captchas | {rate}/s | ETA {eta}s', hideCursor: true }, Presets.shades_classic) : null;
+  const bar = o.progress
+    ? new SingleBar({ format: 'generate |{bar}| {value}/{total} captchas | {rate}/s | ETA {eta}s', hideCursor: true }, Presets.shades_classic)
+    : null;
   bar?.start(o.count, 0, { rate: '0' });
   const t0 = performance.now();
   const pending = new Set<Promise<void>>();
@@ -107,18 +110,18 @@ export function registerGenerateCommand(program: Command): Command {
     .addOption(new Option('-g, --generator <name>', 'captcha generator').choices(['simple', 'svg']).default('simple'))
     .addOption(new Option('-p, --preset <name>', 'SimpleCaptcha preset (simple generator only)').choices([...SIMPLE_PRESETS]).default('seed'))
     .option('-n, --count <n>', 'number of captchas', parseCount, 100)
-    .option('-l, --length <n|min-max>', 'text length, fixed (5) or a range (4-8); default: the preset\'s', parseLength)
+    .option('-l, --length <n|min-max>', "text length, fixed (5) or a range (4-8); default: the preset's", parseLength)
     .option('-s, --size <WxH>', 'image size in pixels; default 200x50', parseSize)
     .option('--seed <seed>', 'seed: the same seed and options give the same images', '1')
     .option('-o, --out <dir>', 'output folder (created if missing)')
     .option('--start <index>', 'first image index (to extend a set reproducibly)', parseIndex, 0)
-    .option('--charset <chars>', 'label alphabet; default SimpleCaptcha\'s abcdefghkmnprwxy2345678', parseCharset)
+    .option('--charset <chars>', "label alphabet; default SimpleCaptcha's abcdefghkmnprwxy2345678", parseCharset)
     .addOption(new Option('--channels <c>', 'pixel format written').choices(['gray', 'rgb']).default('rgb'))
     .option('--no-progress', 'no progress bar')
     .action(async function (this: Command, opts: Omit<GenerateOptions, 'out'> & { out?: string }) {
       if (!opts.out) this.error("error: required option '-o, --out <dir>' not specified", { code: 'captcha-nn.missingOut' });
       if (opts.generator === 'svg' && this.getOptionValueSource('preset') === 'cli') {
-        this.error("error: --preset applies to --generator simple only", { code: 'captcha-nn.presetWithSvg' });
+        this.error('error: --preset applies to --generator simple only', { code: 'captcha-nn.presetWithSvg' });
       }
       await runGenerate({ ...opts, out: opts.out!, progress: opts.progress && Boolean(process.stderr.isTTY) });
     });

@@ -53,10 +53,7 @@ export function splitSource(source: ImageSource, opts: { validation: number; see
 }
 
 /** `count` images of a generator (indices start..start+count-1) as a source. */
-export function generatorSource(
-  gen: CaptchaGenerator,
-  opts: { count: number; start?: number; format?: PixelFormat; blank?: 'first' | 'last' },
-): ImageSource {
+export function generatorSource(gen: CaptchaGenerator, opts: { count: number; start?: number; format?: PixelFormat; blank?: 'first' | 'last' }): ImageSource {
   const start = opts.start ?? 0;
   const format = opts.format ?? 'gray';
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error(`count must be a positive integer, got ${opts.count}`);
@@ -122,7 +119,10 @@ export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGe
   const prefetch = Math.max(0, opts.prefetch ?? 1);
   const concurrency = Math.max(1, opts.concurrency ?? 8);
   const normalize = opts.normalize ?? 'unit';
-  const order = opts.shuffle === false ? Int32Array.from({ length: source.size }, (_, i) => i) : permutation(source.size, createRng('shuffle', opts.seed ?? 0, opts.epoch ?? 0));
+  const order =
+    opts.shuffle === false
+      ? Int32Array.from({ length: source.size }, (_, i) => i)
+      : permutation(source.size, createRng('shuffle', opts.seed ?? 0, opts.epoch ?? 0));
   await tf.ready();
   const { width: W, height: H, channels: C, maxLength: L } = source;
   const pixels = W * H * C;
@@ -191,6 +191,10 @@ export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGe
     }
   } finally {
     // Free batches decoded ahead but never consumed.
-    for (const p of queue) p.then((b) => b?.dispose(), () => undefined);
+    for (const p of queue)
+      p.then(
+        (b) => b?.dispose(),
+        () => undefined,
+      );
   }
 }

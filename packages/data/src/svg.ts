@@ -60,7 +60,10 @@ export class SvgCaptchaGenerator implements CaptchaGenerator {
     const { charset, length, seed, matte, charPreset, ignoreChars, size, ...native } = opts;
     this.width = native.width ?? 150;
     this.height = native.height ?? 50;
-    for (const [k, v] of [['width', this.width], ['height', this.height]] as const) {
+    for (const [k, v] of [
+      ['width', this.width],
+      ['height', this.height],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1 || v > 4096) throw new Error(`${k} must be an integer in 1..4096, got ${v}`);
     }
     let cs = charset ?? charPreset ?? SIMPLE_CAPTCHA_CHARSET;

@@ -245,7 +245,10 @@ function mutate(rng: Rng, seed: Buffer): { bytes: Buffer; how: string } {
       return { bytes: Buffer.concat([b, junk]), how: `${junk.length} trailing bytes` };
     }
     default:
-      return { bytes: Buffer.concat([b.subarray(0, int(rng, 2, 12)), Buffer.from(Array.from({ length: int(rng, 0, 300) }, () => int(rng, 0, 255)))]), how: 'signature + noise' };
+      return {
+        bytes: Buffer.concat([b.subarray(0, int(rng, 2, 12)), Buffer.from(Array.from({ length: int(rng, 0, 300) }, () => int(rng, 0, 255)))]),
+        how: 'signature + noise',
+      };
   }
 }
 
@@ -256,9 +259,11 @@ const equal = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.len
 function judge(img: ImageBuffer, info: ImageInfo, reference: { rgba?: Uint8Array; width: number; height: number } | undefined, pixelExact: boolean): string {
   if (img.data.length !== img.width * img.height * img.channels) return `WRONG: ${img.data.length} values for ${img.width}x${img.height}x${img.channels}`;
   const swapped = img.width === info.height && img.height === info.width;
-  if (!((img.width === info.width && img.height === info.height) || swapped)) return `WRONG: decoded ${img.width}x${img.height}, header ${info.width}x${info.height}`;
+  if (!((img.width === info.width && img.height === info.height) || swapped))
+    return `WRONG: decoded ${img.width}x${img.height}, header ${info.width}x${info.height}`;
   if (!reference || !pixelExact) return 'correct';
-  if (img.width !== reference.width || img.height !== reference.height) return `WRONG: ${img.width}x${img.height} decoded from a mutated ${reference.width}x${reference.height} checksummed file`;
+  if (img.width !== reference.width || img.height !== reference.height)
+    return `WRONG: ${img.width}x${img.height} decoded from a mutated ${reference.width}x${reference.height} checksummed file`;
   if (!reference.rgba) return 'correct';
   return equal(rgbaOf(img)!, reference.rgba) ? 'exact' : 'WRONG: different pixels from a checksummed file';
 }
@@ -315,7 +320,10 @@ describe('fuzz (data)', () => {
 
     // -- label parsers
     const labelChars = 'abcdefghkmnprwxy2345678ABCXYZ.-é😀 ';
-    const randLabel = (n = int(rng, 1, 8)) => Array.from({ length: n }, () => choose(rng, [...labelChars])).join('').trim() || 'a';
+    const randLabel = (n = int(rng, 1, 8)) =>
+      Array.from({ length: n }, () => choose(rng, [...labelChars]))
+        .join('')
+        .trim() || 'a';
     for (let i = 0; i < 1200; i++) {
       const name = `name-${i}`;
       const label = randLabel();
@@ -323,7 +331,20 @@ describe('fuzz (data)', () => {
       const file = `${prefix ? `${prefix}_` : ''}${label}${choose(rng, ['.png', '.jpg', '.jpeg', '.gif'])}`;
       await runCase('labels', name, () => (labelFromFilename(file) === label ? 'exact' : `WRONG: ${file} -> ${labelFromFilename(file)}, want ${label}`));
     }
-    const regexes = ['^cap-(\\w+)-\\d+\\.png$', '^(.+)\\.png$', '_([^_]+)\\.', '([a-z0-9]+)', '(', '[a-', 'x{2,1}(a)', '(?<n>b+)', 'no-group', '(a)|(b)', '((a))', '\\'];
+    const regexes = [
+      '^cap-(\\w+)-\\d+\\.png$',
+      '^(.+)\\.png$',
+      '_([^_]+)\\.',
+      '([a-z0-9]+)',
+      '(',
+      '[a-',
+      'x{2,1}(a)',
+      '(?<n>b+)',
+      'no-group',
+      '(a)|(b)',
+      '((a))',
+      '\\',
+    ];
     for (let i = 0; i < 300; i++) {
       const name = `regex-${i}`;
       let src = choose(rng, regexes);
@@ -338,7 +359,11 @@ describe('fuzz (data)', () => {
           re = compileLabelRegex(src);
         } catch (e) {
           // The input here is the regex: its source must be in the message.
-          throw new Error(((e as Error).message.includes(JSON.stringify(src)) || (e as Error).message.includes(src)) ? `${name}: ${(e as Error).message}` : (e as Error).message);
+          throw new Error(
+            (e as Error).message.includes(JSON.stringify(src)) || (e as Error).message.includes(src)
+              ? `${name}: ${(e as Error).message}`
+              : (e as Error).message,
+          );
         }
         const l = labelFromRegex(subject, re);
         return l === undefined || (typeof l === 'string' && l.length > 0) ? 'correct' : `WRONG: label ${JSON.stringify(l)}`;
@@ -359,13 +384,20 @@ describe('fuzz (data)', () => {
         const got = parseLabelLines(text);
         if (!got.every((l) => typeof l === 'string' && !/[\r\n]/.test(l) && !/\s$/.test(l))) return 'WRONG: a line with a line break or trailing space';
         if (got.length && got[0]!.startsWith('\ufeff') && !mutated) return 'WRONG: BOM in the first label';
-        return mutated ? 'correct' : equal(got as never, lines as never) || JSON.stringify(got) === JSON.stringify(lines) ? 'exact' : `WRONG: ${JSON.stringify(got)}`;
+        return mutated
+          ? 'correct'
+          : equal(got as never, lines as never) || JSON.stringify(got) === JSON.stringify(lines)
+            ? 'exact'
+            : `WRONG: ${JSON.stringify(got)}`;
       });
     }
     const csvCell = (s: string) => (/[",]/.test(s) || s.startsWith('"') ? `"${s.replace(/"/g, '""')}"` : s);
     for (let i = 0; i < 800; i++) {
       const name = `labels-${i}.csv`;
-      const rows = Array.from({ length: int(rng, 0, 10) }, (_, k) => ({ file: `${k}${choose(rng, ['', ',', '"', ' x'])}.png`, label: randLabel() + choose(rng, ['', ',', '"', '""']) }));
+      const rows = Array.from({ length: int(rng, 0, 10) }, (_, k) => ({
+        file: `${k}${choose(rng, ['', ',', '"', ' x'])}.png`,
+        label: randLabel() + choose(rng, ['', ',', '"', '""']),
+      }));
       let text = (rng() < 0.5 ? 'file,label\n' : '') + rows.map((r) => `${csvCell(r.file)},${csvCell(r.label)}`).join(rng() < 0.5 ? '\n' : '\r\n');
       const mutated = rng() < 0.4;
       if (mutated) {
@@ -410,7 +442,8 @@ describe('fuzz (data)', () => {
         const ds = await openFolderDataset(dir, { verify: 'structure', strict });
         if (JSON.stringify(ds.files) !== JSON.stringify(readable)) return `WRONG: files ${ds.files.join(',')}, want ${readable.join(',')}`;
         const bad = want.filter((w) => !readable.includes(w.file));
-        if (JSON.stringify(ds.skipped.map((s) => [s.file, s.kind])) !== JSON.stringify(bad.map((w) => [w.file, w.kind]))) return `WRONG: skipped ${JSON.stringify(ds.skipped)}`;
+        if (JSON.stringify(ds.skipped.map((s) => [s.file, s.kind])) !== JSON.stringify(bad.map((w) => [w.file, w.kind])))
+          return `WRONG: skipped ${JSON.stringify(ds.skipped)}`;
         if (ds.candidates !== want.length) return `WRONG: ${ds.candidates} candidates`;
         for (let i = 0; i < ds.size; i++) if ((await ds.load(i)) === null) return `WRONG: ${ds.files[i]} verified but unreadable`;
         return 'exact';
@@ -420,7 +453,9 @@ describe('fuzz (data)', () => {
     checkMemory();
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     console.log(
-      `fuzz(data): ${tally.cases} cases (${Object.entries(perSuite).map(([k, v]) => `${k} ${v}`).join(', ')}): ` +
+      `fuzz(data): ${tally.cases} cases (${Object.entries(perSuite)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}): ` +
         `${tally.errors} clear errors, ${tally.correct} correct results (${tally.exact} checked exactly), ` +
         `${tally.crashes} crashes, ${tally.hangs} hangs, ${tally.unclear.length} unclear errors, ${tally.wrong.length} wrong results; ` +
         `memory growth ${(memPeak / 2 ** 20).toFixed(0)} MB; ${seconds} s`,

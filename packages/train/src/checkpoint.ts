@@ -69,7 +69,12 @@ export interface CheckpointState<O = unknown> {
 }
 
 /** Writes the checkpoint atomically (temporary file + rename). */
-export async function saveCheckpoint(path: string, model: Module, optimizer: Optimizer, state: Omit<CheckpointState, 'format' | 'version' | 'optimScalars' | 'savedAt'>): Promise<void> {
+export async function saveCheckpoint(
+  path: string,
+  model: Module,
+  optimizer: Optimizer,
+  state: Omit<CheckpointState, 'format' | 'version' | 'optimScalars' | 'savedAt'>,
+): Promise<void> {
   const tensors: Record<string, Tensor> = {};
   const sd = model.stateDict();
   for (const [k, t] of Object.entries(sd)) tensors[`model/${k}`] = t;

@@ -28,7 +28,17 @@ interface Series {
   points: Array<[number, number]>;
 }
 
-function panel(ctx: SKRSContext2D, x0: number, y0: number, w: number, h: number, title: string, series: Series[], yRange?: [number, number], legendBottom = false): void {
+function panel(
+  ctx: SKRSContext2D,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  title: string,
+  series: Series[],
+  yRange?: [number, number],
+  legendBottom = false,
+): void {
   const pad = { l: 56, r: 12, t: 28, b: 36 };
   const px = x0 + pad.l;
   const py = y0 + pad.t;

@@ -177,7 +177,10 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
   let validation: ImageSource | null = null;
   let valDesc: string;
   if (spec.val) {
-    const vs = await openFolderDataset(spec.val, folderOptions(spec, channels, { charset: ds.charset, maxLength: ds.maxLength, size: { width: ds.width, height: ds.height }, fit: 'resize' }));
+    const vs = await openFolderDataset(
+      spec.val,
+      folderOptions(spec, channels, { charset: ds.charset, maxLength: ds.maxLength, size: { width: ds.width, height: ds.height }, fit: 'resize' }),
+    );
     validation = vs;
     valDesc = `${vs.size} validation images in ${spec.val}`;
   } else {
@@ -190,7 +193,10 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
     }
     valDesc = validation ? `${validation.size} of them held out for validation (--val-split ${split})` : 'no validation';
   }
-  const skipped = [...ds.skipped, ...(validation instanceof FolderDataset && validation !== ds ? validation.skipped.map((f) => ({ ...f, file: join(spec.val!, f.file) })) : [])];
+  const skipped = [
+    ...ds.skipped,
+    ...(validation instanceof FolderDataset && validation !== ds ? validation.skipped.map((f) => ({ ...f, file: join(spec.val!, f.file) })) : []),
+  ];
   return {
     trainSource: () => train,
     trainSize: train.size,

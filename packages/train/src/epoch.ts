@@ -91,7 +91,10 @@ function stepInfo(run: Run, o: StepOutcome, n: number): StepInfo {
  * Trains the rest of the run's epoch. Returns 'done' when the epoch's data
  * is used up (the position is then its size), or why it stopped early.
  */
-export async function trainEpoch(run: Run, cb: { onStep?(info: StepInfo): void; onEpochStart?(epoch: number, epochs: number, batchesDone: number, stepsPerEpoch: number): void; signal?: AbortSignal }): Promise<EpochEnd> {
+export async function trainEpoch(
+  run: Run,
+  cb: { onStep?(info: StepInfo): void; onEpochStart?(epoch: number, epochs: number, batchesDone: number, stepsPerEpoch: number): void; signal?: AbortSignal },
+): Promise<EpochEnd> {
   const { options: o } = run;
   cb.onEpochStart?.(run.epoch + 1, o.epochs, run.sums.batches, run.stepsPerEpoch);
   const source = run.data.trainSource(run.epoch);

@@ -51,7 +51,17 @@ export interface TrainOptions {
 /** Options a resumed run may change; the others must match the checkpoint. */
 export const RESUMABLE_OPTIONS = ['epochs', 'backend', 'workers', 'timeLimit', 'imports'] as const;
 
-export const DEFAULTS = { variant: 'compact', epochs: 10, batchSize: 32, optim: 'adam', weightDecay: 0, schedule: 'constant', timeLimit: 0, workers: 1, seed: '1' } as const;
+export const DEFAULTS = {
+  variant: 'compact',
+  epochs: 10,
+  batchSize: 32,
+  optim: 'adam',
+  weightDecay: 0,
+  schedule: 'constant',
+  timeLimit: 0,
+  workers: 1,
+  seed: '1',
+} as const;
 
 /** The default learning rate of each optimizer. */
 export function defaultLearningRate(optim: OptimName): number {
@@ -83,7 +93,8 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   if (!(r.timeLimit >= 0) || !Number.isFinite(r.timeLimit)) throw new Error(`the time limit must be a number of minutes >= 0, got ${r.timeLimit}`);
   if (!(SCHEDULES as readonly string[]).includes(r.schedule)) throw new Error(`unknown schedule '${r.schedule}' (known: ${SCHEDULES.join(', ')})`);
   checkSchedule(scheduleOf(r));
-  if (r.imports !== undefined && (!Array.isArray(r.imports) || r.imports.some((m) => typeof m !== 'string'))) throw new Error('imports must be a list of module specifiers');
+  if (r.imports !== undefined && (!Array.isArray(r.imports) || r.imports.some((m) => typeof m !== 'string')))
+    throw new Error('imports must be a list of module specifiers');
   // Relative paths: from here, so that a resumed run in another folder finds the same ones.
   if (r.imports) r.imports = r.imports.map((m) => (/^\.{1,2}[/\\]/.test(m) ? resolve(m) : m));
   r.data = dataSpecWithAbsolutePaths(r.data);

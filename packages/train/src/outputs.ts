@@ -12,7 +12,10 @@ import { saveCaptchaModel, type CaptchaModelMetadata } from './modelio';
 import type { Run } from './run';
 
 /** Scores the model on the validation images; null when the run has none, 'interrupted' when stopped part-way. */
-export async function validate(run: Run, cb: { onValidation?(done: number, total: number): void; signal?: AbortSignal }): Promise<EvalResult | null | 'interrupted'> {
+export async function validate(
+  run: Run,
+  cb: { onValidation?(done: number, total: number): void; signal?: AbortSignal },
+): Promise<EvalResult | null | 'interrupted'> {
   const { validation } = run.data;
   if (!validation) return null;
   const val = await evaluateModel(run.model, validation, {

@@ -20,9 +20,7 @@ export function formatDuration(s: number): string {
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 
 export function formatEpoch(r: EpochRecord, epochs: number, v: EvalResult | null, isBest: boolean): string {
-  const val = v
-    ? `  val loss ${v.loss?.toFixed(4) ?? '-'}  val per-char ${pct(v.charAccuracy)}  val captcha ${pct(v.captchaAccuracy)}`
-    : '  (no validation)';
+  const val = v ? `  val loss ${v.loss?.toFixed(4) ?? '-'}  val per-char ${pct(v.charAccuracy)}  val captcha ${pct(v.captchaAccuracy)}` : '  (no validation)';
   return (
     `epoch ${r.epoch}/${epochs}  loss ${r.trainLoss.toFixed(4)}  train per-char ${pct(r.trainCharAccuracy)}${val}` +
     `  ${r.samplesPerSecond.toFixed(0)} samples/s  ${formatDuration(r.seconds)}${isBest ? '  * best' : ''}`
@@ -30,7 +28,9 @@ export function formatEpoch(r: EpochRecord, epochs: number, v: EvalResult | null
 }
 
 /** Progress callbacks writing to `stream` (stderr by default). */
-export function progressCallbacks(opts: { tty?: boolean; stream?: NodeJS.WriteStream; quiet?: boolean; verbose?: boolean } = {}): TrainCallbacks & { stop(): void } {
+export function progressCallbacks(
+  opts: { tty?: boolean; stream?: NodeJS.WriteStream; quiet?: boolean; verbose?: boolean } = {},
+): TrainCallbacks & { stop(): void } {
   const stream = opts.stream ?? process.stderr;
   const tty = opts.tty ?? Boolean(stream.isTTY);
   const write = (s: string) => stream.write(`${s}\n`);
@@ -63,7 +63,10 @@ export function progressCallbacks(opts: { tty?: boolean; stream?: NodeJS.WriteSt
       if (opts.verbose) for (const f of s.data.skipped) write(`skipped ${f.file}: ${f.reason}`);
       else if (s.data.skipped.length) write(`(--verbose lists the ${s.data.skipped.length} skipped files)`);
       write(
-        `model: ${s.options.model} (${s.options.variant}), ${s.model.parameters()[0].reduce((a, p) => a + p.size, 0).toLocaleString('en-US')} parameters; ` +
+        `model: ${s.options.model} (${s.options.variant}), ${s.model
+          .parameters()[0]
+          .reduce((a, p) => a + p.size, 0)
+          .toLocaleString('en-US')} parameters; ` +
           `${s.options.optim} lr ${s.options.lr}${s.options.schedule === 'constant' ? '' : ` (${s.options.schedule} schedule)`}${s.options.timeLimit ? `, ${s.options.timeLimit} min limit` : ''}${s.options.weightDecay ? `, weight decay ${s.options.weightDecay}` : ''}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
       );
       if (s.resumed) write(`resuming at epoch ${s.startEpoch + 1}, step ${s.startStep}`);

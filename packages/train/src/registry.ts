@@ -50,7 +50,12 @@ export function listModels(): Array<{ name: string; description: string }> {
 /** The builder registered as `name`; throws listing the known names. */
 export function getModelBuilder(name: string): ModelBuilder {
   const e = registry.get(name);
-  if (!e) throw new Error(`unknown model '${name}' (known: ${listModels().map((m) => m.name).join(', ')})`);
+  if (!e)
+    throw new Error(
+      `unknown model '${name}' (known: ${listModels()
+        .map((m) => m.name)
+        .join(', ')})`,
+    );
   return e.builder;
 }
 

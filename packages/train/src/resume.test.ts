@@ -16,7 +16,19 @@ afterAll(tmp.cleanup);
 const folder = join(tmp.dir, 'images');
 beforeAll(async () => {
   await runGenerate(
-    { generator: 'simple', preset: 'seed', count: 100, length: 2, size: { width: 48, height: 16 }, seed: 'folder', out: folder, start: 0, charset: 'ab12', channels: 'gray', progress: false },
+    {
+      generator: 'simple',
+      preset: 'seed',
+      count: 100,
+      length: 2,
+      size: { width: 48, height: 16 },
+      seed: 'folder',
+      out: folder,
+      start: 0,
+      charset: 'ab12',
+      channels: 'gray',
+      progress: false,
+    },
     () => undefined,
   );
   for (let i = 0; i < 20; i++) writeFileSync(join(folder, `9${i}_ab.png`), '');
@@ -85,12 +97,23 @@ describe('resume refuses a folder that changed', () => {
     const ctl = new AbortController();
     await train(o, { signal: ctl.signal, onStep: (s) => s.step === 2 && ctl.abort() });
     cpSync(join(copy, readdirSync(copy).find((f) => !f.startsWith('9'))!), join(copy, 'extra_ab.png'));
-    await expect(train({ out: o.out, resume: true })).rejects.toThrow(/--resume: .*images-copy changed since the run started \(120 files, \d+ bytes then; 121 files, \d+ bytes now\)/);
+    await expect(train({ out: o.out, resume: true })).rejects.toThrow(
+      /--resume: .*images-copy changed since the run started \(120 files, \d+ bytes then; 121 files, \d+ bytes now\)/,
+    );
   });
 });
 
 describe('what a crash leaves behind does not block resume', () => {
-  const generated = (out: string): Partial<TrainOptions> & { out: string } => ({ model: 'tiny', data: TINY_DATA, epochs: 2, batchSize: 8, seed: '3', workers: 1, backend: 'wasm', out: join(tmp.dir, out) });
+  const generated = (out: string): Partial<TrainOptions> & { out: string } => ({
+    model: 'tiny',
+    data: TINY_DATA,
+    epochs: 2,
+    batchSize: 8,
+    seed: '3',
+    workers: 1,
+    backend: 'wasm',
+    out: join(tmp.dir, out),
+  });
 
   it('a torn last line of metrics.jsonl is dropped, and stale .tmp files are removed', async () => {
     const whole = await train(generated('clean'));
@@ -120,6 +143,8 @@ describe('what a crash leaves behind does not block resume', () => {
     const t = tf.zeros([1]);
     await saveSafetensors(join(bad, 'checkpoint.safetensors'), { 'model/x': t }, { 'captcha-nn.checkpoint': '{"format": captcha' });
     t.dispose();
-    await expect(train({ out: bad, resume: true })).rejects.toThrow(/garbled\/checkpoint\.safetensors: the checkpoint's 'captcha-nn\.checkpoint' metadata is not valid JSON/);
+    await expect(train({ out: bad, resume: true })).rejects.toThrow(
+      /garbled\/checkpoint\.safetensors: the checkpoint's 'captcha-nn\.checkpoint' metadata is not valid JSON/,
+    );
   });
 });

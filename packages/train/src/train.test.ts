@@ -40,7 +40,6 @@ async function probeBatch(): Promise<{ x: Tensor; labels: string[] }> {
   throw new Error('unreachable');
 }
 
-
 describe('train → save → load → predict → eval', () => {
   it('learns (the loss falls), keeps the best model, and the loaded model predicts exactly as the trained one', async () => {
     const probe = await probeBatch();
@@ -77,11 +76,26 @@ describe('train → save → load → predict → eval', () => {
     // Predict from PNG files on disk, and evaluate on the same folder.
     const dir = join(tmp.dir, 'pngs');
     await runGenerate(
-      { generator: 'simple', preset: 'seed', count: 12, length: 2, size: { width: 48, height: 16 }, seed: 'files', out: dir, start: 0, charset: 'ab12', channels: 'gray', progress: false },
+      {
+        generator: 'simple',
+        preset: 'seed',
+        count: 12,
+        length: 2,
+        size: { width: 48, height: 16 },
+        seed: 'files',
+        out: dir,
+        start: 0,
+        charset: 'ab12',
+        channels: 'gray',
+        progress: false,
+      },
       () => undefined,
     );
     const names = readdirSync(dir).sort();
-    const preds = await predictFiles(loaded, names.map((n) => join(dir, n)));
+    const preds = await predictFiles(
+      loaded,
+      names.map((n) => join(dir, n)),
+    );
     expect(preds).toHaveLength(12);
     for (const p of preds) {
       expect(p.error).toBeUndefined();
@@ -150,9 +164,15 @@ describe('train → save → load → predict → eval', () => {
       writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
       return dir;
     };
-    await expect(loadCaptchaModel(variant('charset', (m) => (m.charset = 'ab')))).rejects.toThrow(/meta-charset\/model.json: the charset has 2 characters \(3 classes with the blank\), but the model outputs 5 classes/);
-    await expect(loadCaptchaModel(variant('rgb', (m) => ((m.preprocessing as Record<string, unknown>).channels = 'rgb')))).rejects.toThrow(/preprocessing 'rgb' gives 3 channel\(s\), but the model's input has 1/);
-    await expect(loadCaptchaModel(variant('length', (m) => (m.length = 5)))).rejects.toThrow(/the metadata says 5 characters, but the model outputs 2 positions/);
+    await expect(loadCaptchaModel(variant('charset', (m) => (m.charset = 'ab')))).rejects.toThrow(
+      /meta-charset\/model.json: the charset has 2 characters \(3 classes with the blank\), but the model outputs 5 classes/,
+    );
+    await expect(loadCaptchaModel(variant('rgb', (m) => ((m.preprocessing as Record<string, unknown>).channels = 'rgb')))).rejects.toThrow(
+      /preprocessing 'rgb' gives 3 channel\(s\), but the model's input has 1/,
+    );
+    await expect(loadCaptchaModel(variant('length', (m) => (m.length = 5)))).rejects.toThrow(
+      /the metadata says 5 characters, but the model outputs 2 positions/,
+    );
     const ok = await loadCaptchaModel(variant('same', () => undefined));
     ok.model.dispose();
   });

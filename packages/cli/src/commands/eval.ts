@@ -51,8 +51,10 @@ export function addEvalCommand(program: Command): Command {
       if (!o.data && !o.generate) this.error('error: nothing to evaluate on: pass --data DIR or --generate simple|svg', { code: 'captcha-nn.missingData' });
       if (o.labels && o.regex) this.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
       const genOnly = ['preset', 'length', 'size', 'count', 'seed'].filter(given);
-      if (o.data && genOnly.length) this.error(`error: ${genOnly.map((k) => `--${k}`).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
-      if (o.generate && (o.labels || o.regex || o.strict)) this.error('error: --labels, --regex and --strict apply to --data only', { code: 'captcha-nn.dataOnly' });
+      if (o.data && genOnly.length)
+        this.error(`error: ${genOnly.map((k) => `--${k}`).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
+      if (o.generate && (o.labels || o.regex || o.strict))
+        this.error('error: --labels, --regex and --strict apply to --data only', { code: 'captcha-nn.dataOnly' });
       if (o.generate === 'svg' && o.preset) this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
       await (o.backend ? setBackend(o.backend) : ready());
       const r = await evaluateRun({

@@ -3,7 +3,18 @@ import { relative } from 'node:path';
 import { Command, Option } from 'commander';
 import { physicalCores } from '@captcha-nn/core';
 import { AUGMENT_PRESETS, SIMPLE_PRESETS, type AugmentPreset, type LengthSpec } from '@captcha-nn/data';
-import { OPTIMIZERS, RESUMABLE_OPTIONS, SCHEDULES, hasModel, importModules, listModels, progressCallbacks, train, type DataSpec, type TrainOptions } from '@captcha-nn/train';
+import {
+  OPTIMIZERS,
+  RESUMABLE_OPTIONS,
+  SCHEDULES,
+  hasModel,
+  importModules,
+  listModels,
+  progressCallbacks,
+  train,
+  type DataSpec,
+  type TrainOptions,
+} from '@captcha-nn/train';
 import { parseFraction, parseLabels, parseLength, parseNonNegativeNumber, parsePositiveInt, parsePositiveNumber, parseSize } from '../parse';
 
 interface TrainCliOptions {
@@ -53,12 +64,23 @@ export function addTrainCommand(program: Command): Command {
   return program
     .command('train')
     .description('Train a captcha model on a folder of labelled images or on captchas generated on the fly.')
-    .addOption(new Option('-m, --model <name>', `model to build (${listModels().map((m) => m.name).join(', ')}, or one added with registerModel)`))
+    .addOption(
+      new Option(
+        '-m, --model <name>',
+        `model to build (${listModels()
+          .map((m) => m.name)
+          .join(', ')}, or one added with registerModel)`,
+      ),
+    )
     .addOption(new Option('--variant <v>', 'model variant').choices(['seed', 'compact']).default('compact'))
     .option('-d, --data <dir>', 'folder of labelled images (<label>.png, <anything>_<label>.png, or see --labels/--regex)')
-    .option('--labels <src>', "where labels come from: 'filename' (default), FILE (line i labels <i>.png, like ans.txt) or FILE.csv (file,label); FILE relative to --data", parseLabels)
+    .option(
+      '--labels <src>',
+      "where labels come from: 'filename' (default), FILE (line i labels <i>.png, like ans.txt) or FILE.csv (file,label); FILE relative to --data",
+      parseLabels,
+    )
     .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
-    .option('--charset <chars>', 'label alphabet (default: the labels\' characters for --data, SimpleCaptcha\'s 23 for --generate)')
+    .option('--charset <chars>', "label alphabet (default: the labels' characters for --data, SimpleCaptcha's 23 for --generate)")
     .addOption(new Option('--channels <c>', 'pixel format the model sees').choices(['gray', 'rgb']).default('gray'))
     .option('--size <WxH>', 'image size: generated captchas, or resize folder images to it', parseSize)
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data or --val is an error (default: skipped and reported)')
@@ -66,7 +88,7 @@ export function addTrainCommand(program: Command): Command {
     .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
     .addOption(new Option('-g, --generate <generator>', 'train on captchas generated on the fly, seeded').choices(['simple', 'svg']))
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
-    .option('--length <n|min-max>', 'characters per generated captcha (default: the preset\'s)', parseLength)
+    .option('--length <n|min-max>', "characters per generated captcha (default: the preset's)", parseLength)
     .option('--train-size <n>', 'generated samples per epoch (default 5000)', parsePositiveInt)
     .option('--val-size <n>', 'generated validation samples (seed <seed>:val)', parsePositiveInt, 500)
     .option('--no-fresh', 'reuse the same --train-size generated images every epoch (default: new ones each epoch)')
@@ -82,11 +104,18 @@ export function addTrainCommand(program: Command): Command {
     .option('--momentum <m>', 'momentum for --optim sgd (default 0.9)', parseFraction)
     .option('--weight-decay <wd>', 'L2 weight decay (default 0)', parseNonNegativeNumber)
     .addOption(
-      new Option('--schedule <s>', 'learning rate over the run: constant --lr; step (x0.1 at 50% and 75%); cosine down to 2% of --lr; onecycle (warm-up over 30%, then cosine)')
+      new Option(
+        '--schedule <s>',
+        'learning rate over the run: constant --lr; step (x0.1 at 50% and 75%); cosine down to 2% of --lr; onecycle (warm-up over 30%, then cosine)',
+      )
         .choices([...SCHEDULES])
         .default('constant'),
     )
-    .option('--time-limit <minutes>', 'stop after the step in which the run\'s training time reaches this, then validate and save; the schedule anneals over it (0: none)', parseNonNegativeNumber)
+    .option(
+      '--time-limit <minutes>',
+      "stop after the step in which the run's training time reaches this, then validate and save; the schedule anneals over it (0: none)",
+      parseNonNegativeNumber,
+    )
     .option('--backend <name>', 'tfjs backend: wasm (default, or CAPTCHA_NN_BACKEND), cpu, …')
     .option('--workers <n>', 'data-parallel workers, each batch split over them (default: the physical cores; 1: no worker threads)', parsePositiveInt)
     .option('--import <module...>', 'modules to import first: packages or files that register models (registerModel) or module classes')
@@ -118,8 +147,20 @@ export function addTrainCommand(program: Command): Command {
           ...(fromCli('import') ? { imports: o.import } : {}),
         };
       } else {
-        if (!o.model) this.error(`error: required option '--model <name>' not specified (known: ${listModels().map((m) => m.name).join(', ')})`, { code: 'captcha-nn.missingModel' });
-        if (!hasModel(o.model!)) this.error(`error: unknown model '${o.model}' (known: ${listModels().map((m) => m.name).join(', ')})`, { code: 'captcha-nn.unknownModel' });
+        if (!o.model)
+          this.error(
+            `error: required option '--model <name>' not specified (known: ${listModels()
+              .map((m) => m.name)
+              .join(', ')})`,
+            { code: 'captcha-nn.missingModel' },
+          );
+        if (!hasModel(o.model!))
+          this.error(
+            `error: unknown model '${o.model}' (known: ${listModels()
+              .map((m) => m.name)
+              .join(', ')})`,
+            { code: 'captcha-nn.unknownModel' },
+          );
         options = { ...cliToTrainOptions(this, o), out: o.out ?? `runs/${o.model}` };
         options.workers ??= await physicalCores();
       }
@@ -157,7 +198,9 @@ export function addTrainCommand(program: Command): Command {
           const b = r.best;
           process.stderr.write(
             `done: ${r.epochs} epochs, ${r.step} steps.` +
-              (b ? ` Best model (epoch ${b.epoch}, val captcha ${(b.captchaAccuracy * 100).toFixed(1)}%, per-char ${(b.charAccuracy * 100).toFixed(1)}%) in ${where}/best` : '') +
+              (b
+                ? ` Best model (epoch ${b.epoch}, val captcha ${(b.captchaAccuracy * 100).toFixed(1)}%, per-char ${(b.charAccuracy * 100).toFixed(1)}%) in ${where}/best`
+                : '') +
               `; metrics in ${where}/metrics.jsonl, curves in ${where}/curves.png\n`,
           );
         }
@@ -172,7 +215,10 @@ export function addTrainCommand(program: Command): Command {
 export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<TrainOptions> {
   const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
   if (o.data && o.generate) cmd.error('error: give either --data DIR or --generate simple|svg, not both', { code: 'captcha-nn.dataAndGenerate' });
-  if (!o.data && !o.generate) cmd.error('error: no training data: pass --data DIR (labelled images) or --generate simple|svg (captchas made on the fly)', { code: 'captcha-nn.missingData' });
+  if (!o.data && !o.generate)
+    cmd.error('error: no training data: pass --data DIR (labelled images) or --generate simple|svg (captchas made on the fly)', {
+      code: 'captcha-nn.missingData',
+    });
   if (o.data) {
     const wrong = GENERATE_ONLY.filter(given);
     if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });

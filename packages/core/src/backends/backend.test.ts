@@ -31,9 +31,7 @@ describe('setBackend', () => {
   });
 
   test('unknown names fail listing the valid ones', async () => {
-    await expect(setBackend('cuda')).rejects.toThrow(
-      `unknown backend 'cuda'. Valid names: ${BACKEND_NAMES.join(', ')}.`,
-    );
+    await expect(setBackend('cuda')).rejects.toThrow(`unknown backend 'cuda'. Valid names: ${BACKEND_NAMES.join(', ')}.`);
     process.env.CAPTCHA_NN_BACKEND = 'gpu';
     await expect(setBackend()).rejects.toThrow(/unknown backend 'gpu' \(from CAPTCHA_NN_BACKEND\)\. Valid names: wasm, cpu/);
   });
@@ -67,23 +65,17 @@ describe('setBackend', () => {
       });
       return {};
     });
-    await expect(setBackend('tensorflow')).rejects.toThrow(
-      "backend 'tensorflow' failed to start: libtensorflow.so.2: cannot open shared object file",
-    );
+    await expect(setBackend('tensorflow')).rejects.toThrow("backend 'tensorflow' failed to start: libtensorflow.so.2: cannot open shared object file");
     expect(tf.getBackend()).toBe('wasm');
   });
 
   test('an installed package that fails to load is not reported as missing', async () => {
     setImporterForTests(async () => {
-      const e = new Error(
-        "Cannot find module '/app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'",
-      ) as Error & { code: string };
+      const e = new Error("Cannot find module '/app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'") as Error & { code: string };
       e.code = 'MODULE_NOT_FOUND';
       throw e;
     });
-    await expect(setBackend('tensorflow')).rejects.toThrow(
-      /backend 'tensorflow' is installed but failed to load: Cannot find module .*tfjs_binding\.node/,
-    );
+    await expect(setBackend('tensorflow')).rejects.toThrow(/backend 'tensorflow' is installed but failed to load: Cannot find module .*tfjs_binding\.node/);
   });
 
   test('an async factory that rejects (webgpu without an adapter) reports its reason', async () => {
@@ -94,14 +86,14 @@ describe('setBackend', () => {
       });
       return {};
     });
-    await expect(setBackend('tensorflow-gpu')).rejects.toThrow(
-      "backend 'tensorflow-gpu' failed to start: WebGPU is not supported: no adapter",
-    );
+    await expect(setBackend('tensorflow-gpu')).rejects.toThrow("backend 'tensorflow-gpu' failed to start: WebGPU is not supported: no adapter");
   });
 
   test('auto takes the fastest that starts (wasm here) and logs its choice', async () => {
     const info = vi.spyOn(console, 'info').mockImplementation(() => {});
     expect(await setBackend('auto')).toBe('wasm');
-    expect(info).toHaveBeenCalledWith(expect.stringMatching(/'auto' chose 'wasm' \(skipped tensorflow-gpu: not installed; tensorflow: not installed; webgpu: not installed\)/));
+    expect(info).toHaveBeenCalledWith(
+      expect.stringMatching(/'auto' chose 'wasm' \(skipped tensorflow-gpu: not installed; tensorflow: not installed; webgpu: not installed\)/),
+    );
   });
 });

@@ -80,8 +80,7 @@ export const OPTIONAL: Record<string, Optional> = {
     packages: ['@tensorflow/tfjs-backend-webgl@4.22.0'],
     why: 'the WebGL backend; optional, so it is not a dependency',
     tfName: 'webgl',
-    available: () =>
-      isNode ? "it needs a browser's WebGL; in Node use 'tensorflow', 'tensorflow-gpu' or 'webgpu'" : null,
+    available: () => (isNode ? "it needs a browser's WebGL; in Node use 'tensorflow', 'tensorflow-gpu' or 'webgpu'" : null),
     load: async (imp) => {
       await imp('@tensorflow/tfjs-backend-webgl');
     },
@@ -106,9 +105,7 @@ function isMissingModule(e: unknown, pkg: string): boolean {
   const msg = String(err?.message ?? e);
   const quoted = msg.includes(`'${pkg}'`) || msg.includes(`"${pkg}"`) || msg.includes(`url ${pkg} `);
   const notFound =
-    err?.code === 'ERR_MODULE_NOT_FOUND' ||
-    err?.code === 'MODULE_NOT_FOUND' ||
-    /Cannot find (module|package)|Failed to (resolve|load|fetch)/i.test(msg);
+    err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Failed to (resolve|load|fetch)/i.test(msg);
   return quoted && notFound;
 }
 
@@ -143,8 +140,7 @@ export async function loadOptional(name: string): Promise<Optional> {
  * a backend factory threw and resolves false.
  */
 export async function startTfBackend(name: string, label = name): Promise<void> {
-  const registry = (tf.engine() as unknown as { registryFactory: Record<string, { factory: () => unknown }> })
-    .registryFactory;
+  const registry = (tf.engine() as unknown as { registryFactory: Record<string, { factory: () => unknown }> }).registryFactory;
   const entry = registry[name];
   if (!entry) throw new BackendError(`captcha-nn: backend '${label}' loaded but did not register '${name}' with tfjs.`, label);
   let failure: unknown;

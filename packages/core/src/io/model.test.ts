@@ -112,7 +112,7 @@ describe('saveModel / loadModel', () => {
     m.dispose();
   });
 
-  it('round-trips a CNN + recurrent model (the CLI\'s crnn) and its SequencerCriterion', async () => {
+  it("round-trips a CNN + recurrent model (the CLI's crnn) and its SequencerCriterion", async () => {
     // NHWC [N, 12, 16, 1] → 4 steps of [N, 7] log-probabilities
     const crnn = () =>
       new Sequential(
@@ -131,7 +131,12 @@ describe('saveModel / loadModel', () => {
     const m = crnn();
     const crit = new SequencerCriterion(new ClassNLLCriterion([1, 1, 2, 1, 1, 0.5, 1]), true);
     const x = tf.randomNormal([3, 12, 16, 1], 0, 1, 'float32', 21);
-    const target = [[0, 1, 2], [3, 4, 5], [6, 0, 1], [2, 3, 4]];
+    const target = [
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 0, 1],
+      [2, 3, 4],
+    ];
     // a few SGD steps, so that the weights and running statistics are not the initial ones
     for (let i = 0; i < 3; i++) {
       m.zeroGradParameters();
@@ -249,12 +254,13 @@ describe('saveModel / loadModel', () => {
       await new Promise((r) => server?.close(r));
     });
 
-    const failure = (p: Promise<unknown>) => p.then(
-      () => {
-        throw new Error('expected loadModel to fail');
-      },
-      (e: unknown) => e as ModelFetchError,
-    );
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => {
+          throw new Error('expected loadModel to fail');
+        },
+        (e: unknown) => e as ModelFetchError,
+      );
 
     it('a server that never answers: the timeout fires, naming the URL', async () => {
       const t0 = Date.now();
@@ -294,7 +300,9 @@ describe('saveModel / loadModel', () => {
       const port = (closed.address() as { port: number }).port;
       await new Promise((r) => closed.close(r));
       const e = await failure(loadModel(`http://127.0.0.1:${port}/m`));
-      expect(e.message).toMatch(new RegExp(`^loadModel: GET http://127\\.0\\.0\\.1:${port}/m/(model\\.json|weights\\.safetensors): network error ECONNREFUSED`));
+      expect(e.message).toMatch(
+        new RegExp(`^loadModel: GET http://127\\.0\\.0\\.1:${port}/m/(model\\.json|weights\\.safetensors): network error ECONNREFUSED`),
+      );
       expect(e.code).toBe('ECONNREFUSED');
     });
 
@@ -400,7 +408,13 @@ describe('saveModel / loadModel', () => {
 
     it('a spec that needs far more parameters than the weights hold is refused before it is built', async () => {
       // A deleted argument turns LSTM(5, 3, 9999) into LSTM(3, 9999): 400 million values, 3 GB with gradients.
-      const spec = { type: 'Sequential', children: [{ type: 'Linear', args: [48, 5] }, { type: 'LSTM', args: [3, 9999, true] }] };
+      const spec = {
+        type: 'Sequential',
+        children: [
+          { type: 'Linear', args: [48, 5] },
+          { type: 'LSTM', args: [3, 9999, true] },
+        ],
+      };
       const json = JSON.stringify({ format: 'captcha-nn-model', version: 1, spec, metadata });
       const d = await copyTo('bomb-spec', { json });
       const before = process.memoryUsage().rss;
@@ -416,7 +430,13 @@ describe('saveModel / loadModel', () => {
 
     it('a spec that builds but does not make a working model: an error naming model.json, nothing leaked', async () => {
       // Sequencer given a plain object where its module belongs (no 'type': not a nested spec).
-      const spec = { type: 'Sequential', children: [{ type: 'Linear', args: [2, 2] }, { type: 'Sequencer', args: [{ args: [5, 3] }] }] };
+      const spec = {
+        type: 'Sequential',
+        children: [
+          { type: 'Linear', args: [2, 2] },
+          { type: 'Sequencer', args: [{ args: [5, 3] }] },
+        ],
+      };
       const d = await copyTo('broken-spec', { json: JSON.stringify({ format: 'captcha-nn-model', version: 1, spec, metadata }) });
       const before = tf.memory().numTensors;
       await expect(loadModel(d)).rejects.toThrow(new RegExp(`^${join(d, 'model.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));

@@ -119,7 +119,10 @@ export class ModelFetchError extends ModelFileError {
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** model.json and weights.safetensors as bytes, e.g. to hand a model to a worker. */
-export function encodeModel(model: Module, { metadata = {}, criterion }: SaveModelOptions = {}): {
+export function encodeModel(
+  model: Module,
+  { metadata = {}, criterion }: SaveModelOptions = {},
+): {
   json: Uint8Array;
   weights: Uint8Array;
 } {
@@ -298,7 +301,9 @@ function specParameters(spec: unknown, where: string): { count: number; most: nu
     const s = node as { type?: unknown; args?: unknown; children?: unknown };
     if (typeof s.type !== 'string') return;
     const args = Array.isArray(s.args) ? s.args : [];
-    const estimate = Object.prototype.hasOwnProperty.call(PARAMETERS, s.type) ? PARAMETERS[s.type]!(args.map((a) => (typeof a === 'number' && a > 0 ? a : 0))) : 0;
+    const estimate = Object.prototype.hasOwnProperty.call(PARAMETERS, s.type)
+      ? PARAMETERS[s.type]!(args.map((a) => (typeof a === 'number' && a > 0 ? a : 0)))
+      : 0;
     if (estimate > 0) {
       count += estimate;
       if (estimate > best.most) best = { most: estimate, where: `${at} (${s.type} ${JSON.stringify(args.filter((a) => typeof a === 'number'))})` };
@@ -327,10 +332,8 @@ function parseModelFile(json: ModelBytes['json'], name: string): ModelFile {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return fail('not a JSON object');
   if (obj.format !== MODEL_FORMAT) fail(`not a ${MODEL_FORMAT} file (format: ${JSON.stringify(obj.format)})`);
   if (!Number.isInteger(obj.version) || (obj.version as number) < 1) fail(`bad version ${JSON.stringify(obj.version)}`);
-  if ((obj.version as number) > MODEL_VERSION)
-    fail(`version ${obj.version} is newer than this library reads (${MODEL_VERSION}): update @captcha-nn/core`);
-  if (obj.spec === null || typeof obj.spec !== 'object' || typeof obj.spec.type !== 'string')
-    fail(`'spec' is missing or not a module spec`);
+  if ((obj.version as number) > MODEL_VERSION) fail(`version ${obj.version} is newer than this library reads (${MODEL_VERSION}): update @captcha-nn/core`);
+  if (obj.spec === null || typeof obj.spec !== 'object' || typeof obj.spec.type !== 'string') fail(`'spec' is missing or not a module spec`);
   const metadata = obj.metadata ?? {};
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) fail(`'metadata' is not an object`);
   return { ...obj, metadata } as ModelFile;
@@ -422,7 +425,8 @@ async function fetchBytes(url: URL, group: AbortSignal, timeoutMs: number, user:
   // Whatever went wrong, say why in the caller's terms.
   const failure = (e: unknown, phase: 'request' | 'body'): ModelFetchError => {
     if (e instanceof ModelFetchError) return e;
-    if (timedOut) return new ModelFetchError(href, `no ${phase === 'request' ? 'answer' : 'complete body'} within ${timeoutMs} ms (timeoutMs)`, undefined, 'ETIMEDOUT');
+    if (timedOut)
+      return new ModelFetchError(href, `no ${phase === 'request' ? 'answer' : 'complete body'} within ${timeoutMs} ms (timeoutMs)`, undefined, 'ETIMEDOUT');
     if (user?.aborted) return new ModelFetchError(href, `aborted${user.reason !== undefined ? ` (${message(user.reason)})` : ''}`, undefined, 'ABORT_ERR');
     if (group.aborted) return new ModelFetchError(href, 'aborted because another model file failed', undefined, 'ABORT_ERR');
     const { code, text } = causeCode(e);

@@ -35,7 +35,10 @@ describe('safetensors', () => {
 
   it('round-trips float32, int32 and bool tensors, scalars, empty tensors and metadata', () => {
     const dict: Record<string, Tensor> = {
-      'a.weight': tf.tensor([[1.5, -2.25, 3e-7], [4, 5, -6e9]]),
+      'a.weight': tf.tensor([
+        [1.5, -2.25, 3e-7],
+        [4, 5, -6e9],
+      ]),
       idx: tf.tensor([0, -7, 2147483647, -2147483648], [2, 2], 'int32'),
       mask: tf.tensor([true, false, true], [3], 'bool'),
       s: tf.scalar(0.125),
@@ -108,16 +111,20 @@ describe('safetensors', () => {
       ['bad JSON', () => rawFile(null, f32Bytes([1, 2]), '{"x": {"dtype": "F32",'), /header is not valid JSON/],
       ['a header that is not an object', () => rawFile([1, 2], []), /not a JSON object/],
       ['an unknown dtype', () => rawFile({ x: { dtype: 'Q4', shape: [2], data_offsets: [0, 8] } }, f32Bytes([1, 2])), /tensor 'x': unsupported dtype "Q4"/],
-      ['offsets out of range', () => rawFile({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 12] } }, f32Bytes([1, 2])), /data_offsets \[0,12\] out of range/],
+      [
+        'offsets out of range',
+        () => rawFile({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 12] } }, f32Bytes([1, 2])),
+        /data_offsets \[0,12\] out of range/,
+      ],
       ['reversed offsets', () => rawFile({ x: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }, f32Bytes([1, 2])), /bad data_offsets/],
-      ['a size that disagrees with the shape', () => rawFile({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32Bytes([1, 2])), /8 bytes for F32 \[3\], which needs 12/],
+      [
+        'a size that disagrees with the shape',
+        () => rawFile({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32Bytes([1, 2])),
+        /8 bytes for F32 \[3\], which needs 12/,
+      ],
       [
         'overlapping tensors',
-        () =>
-          rawFile(
-            { x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, y: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
-            f32Bytes([1, 2, 3]),
-          ),
+        () => rawFile({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, y: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32Bytes([1, 2, 3])),
         /'y' overlaps 'x'/,
       ],
       ['a hole in the data', () => rawFile({ x: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32Bytes([1, 2])), /hole in the data before tensor 'x'/],
@@ -157,7 +164,16 @@ describe('safetensors', () => {
     it('writes a file that loads back and leaves no temporary file', async () => {
       const dir = await tempDir();
       const path = join(dir, 'model.safetensors');
-      await saveSafetensors(path, { w: tf.tensor([[1, 2], [3, 4]]) }, { note: 'hi' });
+      await saveSafetensors(
+        path,
+        {
+          w: tf.tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        },
+        { note: 'hi' },
+      );
       await saveSafetensors(path, { w: tf.tensor([5, 6, 7]) }, { note: 'again' }); // overwrite
       expect(await readdir(dir)).toEqual(['model.safetensors']);
       const { tensors, metadata } = await loadSafetensors(path);

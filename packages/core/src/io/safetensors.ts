@@ -51,8 +51,7 @@ export interface Safetensors {
 export function encodeSafetensors(dict: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
   const entries = Object.entries(dict).map(([name, t]) => {
     if (name === '__metadata__') throw new SafetensorsError('<encode>', `'__metadata__' cannot name a tensor`);
-    const dtype: DType | undefined =
-      t.dtype === 'float32' ? 'F32' : t.dtype === 'int32' ? 'I32' : t.dtype === 'bool' ? 'BOOL' : undefined;
+    const dtype: DType | undefined = t.dtype === 'float32' ? 'F32' : t.dtype === 'int32' ? 'I32' : t.dtype === 'bool' ? 'BOOL' : undefined;
     if (!dtype) throw new SafetensorsError('<encode>', `tensor '${name}' has dtype ${t.dtype}, which safetensors cannot hold`);
     if (t.isDisposed) throw new SafetensorsError('<encode>', `tensor '${name}' is disposed`);
     return { name, t, dtype };
@@ -61,8 +60,7 @@ export function encodeSafetensors(dict: Record<string, Tensor>, metadata?: Recor
 
   const header: Record<string, unknown> = {};
   if (metadata) {
-    for (const [k, v] of Object.entries(metadata))
-      if (typeof v !== 'string') throw new SafetensorsError('<encode>', `metadata '${k}' is not a string`);
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new SafetensorsError('<encode>', `metadata '${k}' is not a string`);
     header.__metadata__ = metadata;
   }
   const chunks: Uint8Array[] = [];
@@ -93,8 +91,7 @@ export function encodeSafetensors(dict: Record<string, Tensor>, metadata?: Recor
 
 function tensorBytes(values: Float32Array | Int32Array | Uint8Array, dtype: DType): Uint8Array {
   if (dtype === 'BOOL') return Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
-  if (littleEndianHost)
-    return new Uint8Array((dtype === 'F32' ? Float32Array.from(values) : Int32Array.from(values)).buffer);
+  if (littleEndianHost) return new Uint8Array((dtype === 'F32' ? Float32Array.from(values) : Int32Array.from(values)).buffer);
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
   if (dtype === 'F32') values.forEach((v, i) => view.setFloat32(i * 4, v, true));
@@ -115,8 +112,7 @@ export function decodeSafetensors(bytes: Uint8Array, name = '<bytes>'): Safetens
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(bytes.length - 8))
-    fail(`header length ${n64} runs past the end of the file (${bytes.length - 8} bytes after the length)`);
+  if (n64 > BigInt(bytes.length - 8)) fail(`header length ${n64} runs past the end of the file (${bytes.length - 8} bytes after the length)`);
   const n = Number(n64);
   if (n > MAX_HEADER) fail(`header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
   if (n < 2) fail(`header length ${n} is too short for a JSON object`);
@@ -152,12 +148,10 @@ export function decodeSafetensors(bytes: Uint8Array, name = '<bytes>'): Safetens
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount) || offs[0] > offs[1])
       fail(`tensor '${key}': bad data_offsets ${JSON.stringify(offs)}`);
     const [begin, end] = offs as number[];
-    if (end > data.length)
-      fail(`tensor '${key}': data_offsets [${begin},${end}] out of range (the data is ${data.length} bytes)`);
+    if (end > data.length) fail(`tensor '${key}': data_offsets [${begin},${end}] out of range (the data is ${data.length} bytes)`);
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     const want = numel * ITEM_SIZE[dtype as DType];
-    if (end - begin !== want)
-      fail(`tensor '${key}': ${end - begin} bytes for ${dtype} [${(shape as number[]).join(',')}], which needs ${want}`);
+    if (end - begin !== want) fail(`tensor '${key}': ${end - begin} bytes for ${dtype} [${(shape as number[]).join(',')}], which needs ${want}`);
     specs.push({ key, dtype: dtype as DType, shape: shape as number[], begin, end });
   }
 
@@ -192,15 +186,11 @@ function toTensor(b: Uint8Array, dtype: DType, shape: number[], key: string, fai
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   switch (dtype) {
     case 'F32': {
-      const v = littleEndianHost
-        ? new Float32Array(b.slice().buffer)
-        : Float32Array.from({ length: count }, (_, i) => dv.getFloat32(i * 4, true));
+      const v = littleEndianHost ? new Float32Array(b.slice().buffer) : Float32Array.from({ length: count }, (_, i) => dv.getFloat32(i * 4, true));
       return tf.tensor(v, shape, 'float32');
     }
     case 'I32': {
-      const v = littleEndianHost
-        ? new Int32Array(b.slice().buffer)
-        : Int32Array.from({ length: count }, (_, i) => dv.getInt32(i * 4, true));
+      const v = littleEndianHost ? new Int32Array(b.slice().buffer) : Int32Array.from({ length: count }, (_, i) => dv.getInt32(i * 4, true));
       return tf.tensor(v, shape, 'int32');
     }
     case 'F16': {
@@ -212,8 +202,7 @@ function toTensor(b: Uint8Array, dtype: DType, shape: number[], key: string, fai
       const v = new Int32Array(count);
       for (let i = 0; i < count; i++) {
         const x = dv.getBigInt64(i * 8, true);
-        if (x < -2147483648n || x > 2147483647n)
-          fail(`tensor '${key}': I64 value ${x} at index ${i} does not fit in int32`);
+        if (x < -2147483648n || x > 2147483647n) fail(`tensor '${key}': I64 value ${x} at index ${i} does not fit in int32`);
         v[i] = Number(x);
       }
       return tf.tensor(v, shape, 'int32');
@@ -221,7 +210,11 @@ function toTensor(b: Uint8Array, dtype: DType, shape: number[], key: string, fai
     case 'U8':
       return tf.tensor(Int32Array.from(b), shape, 'int32');
     case 'BOOL':
-      return tf.tensor(Uint8Array.from(b, (x) => (x ? 1 : 0)), shape, 'bool');
+      return tf.tensor(
+        Uint8Array.from(b, (x) => (x ? 1 : 0)),
+        shape,
+        'bool',
+      );
   }
 }
 
@@ -237,11 +230,7 @@ function halfToFloat(h: number): number {
 /**
  * Writes a safetensors file atomically (see `writeFileAtomic`). Node only.
  */
-export async function saveSafetensors(
-  path: string,
-  dict: Record<string, Tensor>,
-  metadata?: Record<string, string>,
-): Promise<void> {
+export async function saveSafetensors(path: string, dict: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(dict, metadata));
 }
 

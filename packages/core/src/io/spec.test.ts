@@ -58,15 +58,7 @@ import { SequencerCriterion } from '../rnn/SequencerCriterion';
 import { tf } from '../tf';
 import { type Activity, flattenActivity } from '../util/activity';
 import { manualSeed } from '../util/random';
-import {
-  criterionFromSpec,
-  type ModuleSpec,
-  moduleFromSpec,
-  registeredTypes,
-  registerModule,
-  SpecError,
-  specOf,
-} from './spec';
+import { criterionFromSpec, type ModuleSpec, moduleFromSpec, registeredTypes, registerModule, SpecError, specOf } from './spec';
 
 const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
@@ -99,7 +91,12 @@ const rnnCases: { cls: string; name?: string; make: () => Module; input: () => A
   { cls: 'Repeater', make: () => new Repeater(new GRU(4, 3), 3).remember('train'), input: () => rand([2, 4], 83) },
   { cls: 'Repeater', name: 'Repeater of a non-recurrent module', make: () => new Repeater(new Linear(4, 3), 2), input: () => rand([2, 4], 84) },
   { cls: 'BiSequencer', make: () => new BiSequencer(new FastLSTM(4, 3), new FastLSTM(4, 2)), input: () => seq(3, 2, 4, 85) },
-  { cls: 'BiSequencer', name: 'BiSequencer with the default backward (PyTorch keys)', make: () => new BiSequencer(new GRU(4, 3)), input: () => seq(2, 2, 4, 88) },
+  {
+    cls: 'BiSequencer',
+    name: 'BiSequencer with the default backward (PyTorch keys)',
+    make: () => new BiSequencer(new GRU(4, 3)),
+    input: () => seq(2, 2, 4, 88),
+  },
   {
     cls: 'BiSequencer',
     name: 'BiSequencer with a non-recurrent backward and a merge',
@@ -113,7 +110,15 @@ const rnnCases: { cls: string; name?: string; make: () => Module; input: () => A
   {
     cls: 'LookupTableMaskZero',
     make: () => new LookupTableMaskZero(9, 4),
-    input: () => tf.tensor2d([[0, 2, 9], [3, 0, 1]], undefined, 'int32'),
+    input: () =>
+      tf.tensor2d(
+        [
+          [0, 2, 9],
+          [3, 0, 1],
+        ],
+        undefined,
+        'int32',
+      ),
   },
 ];
 
@@ -152,7 +157,19 @@ const moduleCases: { cls: string; name?: string; make: () => Module; input: () =
   { cls: 'SpatialBatchNormalization', make: () => new SpatialBatchNormalization(4, 1e-3, 0.3), input: () => rand([2, 3, 3, 4], 34) },
   { cls: 'Dropout', make: () => new Dropout(0.3, true, true), input: () => rand([2, 5], 35) },
   { cls: 'SpatialDropout', make: () => new SpatialDropout(0.2), input: () => rand([2, 3, 3, 4], 36) },
-  { cls: 'LookupTable', make: () => new LookupTable(10, 4, 2, 1.5, 1), input: () => tf.tensor2d([[0, 2, 9], [3, 3, 1]], undefined, 'int32') },
+  {
+    cls: 'LookupTable',
+    make: () => new LookupTable(10, 4, 2, 1.5, 1),
+    input: () =>
+      tf.tensor2d(
+        [
+          [0, 2, 9],
+          [3, 3, 1],
+        ],
+        undefined,
+        'int32',
+      ),
+  },
   { cls: 'ReLU', make: () => new ReLU(true), input: () => rand([2, 5], 37) },
   { cls: 'LeakyReLU', make: () => new LeakyReLU(0.2, true), input: () => rand([2, 5], 38) },
   { cls: 'ELU', make: () => new ELU(0.5, true), input: () => rand([2, 5], 39) },
@@ -190,7 +207,13 @@ const criterionCases: { cls: string; make: () => Criterion; input: () => Tensor;
     cls: 'BCECriterion',
     make: () => new BCECriterion([0.5, 1, 2], false),
     input: () => tf.sigmoid(rand([4, 3], 55)),
-    target: () => tf.tensor2d([[1, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0]]),
+    target: () =>
+      tf.tensor2d([
+        [1, 0, 1],
+        [0, 0, 1],
+        [1, 1, 0],
+        [0, 1, 0],
+      ]),
   },
   {
     cls: 'SequencerCriterion',
@@ -293,7 +316,13 @@ describe('toSpec / moduleFromSpec', () => {
       children: [
         { type: 'Sequencer', args: [{ type: 'Recurrent', args: [3, lin(4, 3), lin(3, 3), { type: 'ReLU', args: [false] }, 5] }] },
         { type: 'Sequencer', args: [{ type: 'Sequential', children: [lin(3, 2), { type: 'LogSoftMax' }] }] },
-        { type: 'BiSequencer', args: [{ type: 'FastLSTM', args: [2, 2, 9999] }, { type: 'FastLSTM', args: [2, 2, 9999] }] },
+        {
+          type: 'BiSequencer',
+          args: [
+            { type: 'FastLSTM', args: [2, 2, 9999] },
+            { type: 'FastLSTM', args: [2, 2, 9999] },
+          ],
+        },
         { type: 'MaskZero', args: [{ type: 'LSTM', args: [2, 3, 9, false], maskZero: 1 }, 1] },
         { type: 'SeqLSTM', args: [3, 3, { batchFirst: true }], remember: 'train' },
       ],
@@ -348,7 +377,10 @@ describe('toSpec / moduleFromSpec', () => {
     const m = moduleFromSpec({
       type: 'Sequential',
       train: false,
-      children: [{ type: 'SpatialConvolution', args: [3, 8, 3, 3, null, null, 1] }, { type: 'SpatialMaxPooling', args: [2, 2] }],
+      children: [
+        { type: 'SpatialConvolution', args: [3, 8, 3, 3, null, null, 1] },
+        { type: 'SpatialMaxPooling', args: [2, 2] },
+      ],
     });
     expect(m.train).toBe(false);
     expect((m as Sequential).get(0).toSpec().args).toEqual([3, 8, 3, 3, 1, 1, 1, 1]);
@@ -364,16 +396,20 @@ describe('toSpec / moduleFromSpec', () => {
 
   it('frees what it built when a spec fails part way', () => {
     const before = tf.memory().numTensors;
-    const spec = { type: 'Sequential', children: [{ type: 'Linear', args: [20, 20] }, { type: 'Linear', args: [2, 2], bogus: 1 }] };
+    const spec = {
+      type: 'Sequential',
+      children: [
+        { type: 'Linear', args: [20, 20] },
+        { type: 'Linear', args: [2, 2], bogus: 1 },
+      ],
+    };
     expect(() => moduleFromSpec(spec)).toThrow("spec children[1]: Linear has no setting 'bogus'");
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects settings that would reach the base classes or non-scalar fields', () => {
     for (const key of ['dispose', 'params', 'output', 'constructor', '__proto__', 'weight'])
-      expect(() => moduleFromSpec(JSON.parse(`{"type":"Linear","args":[2,2],"${key}":true}`) as ModuleSpec)).toThrow(
-        `Linear has no setting '${key}'`,
-      );
+      expect(() => moduleFromSpec(JSON.parse(`{"type":"Linear","args":[2,2],"${key}":true}`) as ModuleSpec)).toThrow(`Linear has no setting '${key}'`);
   });
 
   it('reports a failing constructor with the type, and a criterion asked for as a module', () => {
@@ -385,7 +421,7 @@ describe('toSpec / moduleFromSpec', () => {
     expect(() => moduleFromSpec({ type: 'Linear', args: 3 } as unknown as ModuleSpec)).toThrow("'args' must be an array");
   });
 
-  it('a criterion among a module\'s children or args (or the reverse) is an error where it stands, freeing what was built', () => {
+  it("a criterion among a module's children or args (or the reverse) is an error where it stands, freeing what was built", () => {
     const before = tf.memory().numTensors;
     expect(() => moduleFromSpec({ type: 'Sequential', children: [{ type: 'Linear', args: [4, 4] }, { type: 'ClassNLLCriterion' }] })).toThrow(
       "spec children[1]: 'ClassNLLCriterion' is a criterion, but Sequential takes modules",
@@ -393,7 +429,9 @@ describe('toSpec / moduleFromSpec', () => {
     expect(() =>
       moduleFromSpec({ type: 'Recurrent', args: [5, { type: 'Linear', args: [6, 5] }, { type: 'Linear', args: [5, 5] }, { type: 'MSECriterion' }, 4] }),
     ).toThrow("spec args[3]: 'MSECriterion' is a criterion, but Recurrent takes modules");
-    expect(() => criterionFromSpec({ type: 'SequencerCriterion', args: [{ type: 'ReLU' }] })).toThrow("spec args[0]: 'ReLU' is a module, but SequencerCriterion takes criteria");
+    expect(() => criterionFromSpec({ type: 'SequencerCriterion', args: [{ type: 'ReLU' }] })).toThrow(
+      "spec args[0]: 'ReLU' is a module, but SequencerCriterion takes criteria",
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 

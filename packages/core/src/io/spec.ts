@@ -89,7 +89,9 @@ export { specOf } from '../util/moduleSpec';
 export type SpecBuilder = (spec: ModuleSpec) => Module | Criterion;
 
 /** A class the registry can build: a module or criterion constructor, optionally with its own `fromSpec`. */
-export type SpecConstructor = (abstract new (...args: never[]) => Module | Criterion) & {
+export type SpecConstructor = (abstract new (
+  ...args: never[]
+) => Module | Criterion) & {
   fromSpec?: (spec: ModuleSpec, build: SpecBuilder) => Module | Criterion;
 };
 
@@ -123,9 +125,7 @@ export function registerModule(type: string, ctor: SpecConstructor, { replace = 
   if (typeof ctor !== 'function') throw new TypeError(`registerModule('${type}'): not a class`);
   const old = registry.get(type);
   if (old && old !== ctor && !replace)
-    throw new Error(
-      `registerModule: '${type}' is already registered to another class (${old.name}); pass { replace: true } to replace it`,
-    );
+    throw new Error(`registerModule: '${type}' is already registered to another class (${old.name}); pass { replace: true } to replace it`);
   registry.set(type, ctor);
 }
 
@@ -138,16 +138,57 @@ export function registeredTypes(): string[] {
 }
 
 const builtIns: [string, SpecConstructor][] = Object.entries({
-  Sequential, Concat, ConcatTable, ParallelTable,
-  Identity, CAddTable, CMulTable, JoinTable, SplitTable, SelectTable, NarrowTable, FlattenTable,
-  Reshape, View, Transpose, Squeeze, Unsqueeze,
-  Linear, SpatialConvolution, SpatialMaxPooling, SpatialAveragePooling, BatchNormalization,
-  SpatialBatchNormalization, Dropout, SpatialDropout, LookupTable,
-  ReLU, LeakyReLU, ELU, Tanh, Sigmoid, SoftMax, LogSoftMax,
-  ClassNLLCriterion, CrossEntropyCriterion, MultiCrossEntropyCriterion, MSECriterion, BCECriterion,
+  Sequential,
+  Concat,
+  ConcatTable,
+  ParallelTable,
+  Identity,
+  CAddTable,
+  CMulTable,
+  JoinTable,
+  SplitTable,
+  SelectTable,
+  NarrowTable,
+  FlattenTable,
+  Reshape,
+  View,
+  Transpose,
+  Squeeze,
+  Unsqueeze,
+  Linear,
+  SpatialConvolution,
+  SpatialMaxPooling,
+  SpatialAveragePooling,
+  BatchNormalization,
+  SpatialBatchNormalization,
+  Dropout,
+  SpatialDropout,
+  LookupTable,
+  ReLU,
+  LeakyReLU,
+  ELU,
+  Tanh,
+  Sigmoid,
+  SoftMax,
+  LogSoftMax,
+  ClassNLLCriterion,
+  CrossEntropyCriterion,
+  MultiCrossEntropyCriterion,
+  MSECriterion,
+  BCECriterion,
   // rnn (AbstractRecurrent is abstract)
-  FastLSTM, LSTM, GRU, Recurrent, Recursor, Sequencer, Repeater, BiSequencer, SeqLSTM, MaskZero,
-  LookupTableMaskZero, SequencerCriterion,
+  FastLSTM,
+  LSTM,
+  GRU,
+  Recurrent,
+  Recursor,
+  Sequencer,
+  Repeater,
+  BiSequencer,
+  SeqLSTM,
+  MaskZero,
+  LookupTableMaskZero,
+  SequencerCriterion,
 });
 for (const [type, ctor] of builtIns) registerModule(type, ctor);
 
@@ -171,8 +212,7 @@ export function criterionFromSpec(spec: CriterionSpec): Criterion {
   return c;
 }
 
-const isPlainObject = (x: unknown): x is Record<string, unknown> =>
-  x !== null && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x);
+const isPlainObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x);
 
 const isSpec = (x: unknown): x is ModuleSpec => isPlainObject(x) && typeof x.type === 'string';
 
@@ -191,17 +231,18 @@ function build(spec: unknown, where: string): Module | Criterion {
   };
   try {
     if (Cls.fromSpec) return Cls.fromSpec(spec, (s) => buildNested(s, at('?')));
-    if (spec.args !== undefined && !Array.isArray(spec.args))
-      throw new SpecError(where, `${spec.type}: 'args' must be an array`);
-    if (spec.children !== undefined && !Array.isArray(spec.children))
-      throw new SpecError(where, `${spec.type}: 'children' must be an array`);
+    if (spec.args !== undefined && !Array.isArray(spec.args)) throw new SpecError(where, `${spec.type}: 'args' must be an array`);
+    if (spec.children !== undefined && !Array.isArray(spec.children)) throw new SpecError(where, `${spec.type}: 'children' must be an array`);
     // Modules are built from modules and criteria from criteria: a criterion
     // inside a module (or the reverse) would only fail later, far from its cause.
     const wantModule = Cls.prototype instanceof Module;
     const nested = (s: ModuleSpec, w: string) => {
       const x = buildNested(s, w);
       if (x instanceof Module !== wantModule)
-        throw new SpecError(w, `'${s.type}' is a ${x instanceof Module ? 'module' : 'criterion'}, but ${spec.type} takes ${wantModule ? 'modules' : 'criteria'}`);
+        throw new SpecError(
+          w,
+          `'${s.type}' is a ${x instanceof Module ? 'module' : 'criterion'}, but ${spec.type} takes ${wantModule ? 'modules' : 'criteria'}`,
+        );
       return x;
     };
     const args = (spec.args ?? []).map((a, i) => (a === null ? undefined : isSpec(a) ? nested(a, at(`args[${i}]`)) : a));
@@ -256,8 +297,7 @@ function applySetting(obj: Module | Criterion, type: string, key: string, value:
   const current = key in target && !BASE_NAMES.has(key) ? target[key] : undefined;
   const isMethod = typeof current === 'function';
   const isField = !isMethod && Object.prototype.hasOwnProperty.call(target, key) && !BASE_NAMES.has(key) && isScalar(current);
-  if (!isMethod && !isField)
-    throw new SpecError(where, `${type} has no setting '${key}' (a method of its own or a number/string/boolean field)`);
+  if (!isMethod && !isField) throw new SpecError(where, `${type} has no setting '${key}' (a method of its own or a number/string/boolean field)`);
   try {
     if (isMethod) {
       if (value === true) (current as () => unknown).call(obj);

@@ -79,9 +79,7 @@ export class StateDictValueError extends StateDictError {
     if (this.missing.length) parts.push(`missing keys: ${this.missing.join(', ')}`);
     if (this.unexpected.length) parts.push(`unexpected keys: ${this.unexpected.join(', ')}`);
     if (this.misshapen.length)
-      parts.push(
-        `misshapen keys: ${this.misshapen.map((m) => `${m.key} (expected [${m.expected.join(',')}], got [${m.actual.join(',')}])`).join(', ')}`,
-      );
+      parts.push(`misshapen keys: ${this.misshapen.map((m) => `${m.key} (expected [${m.expected.join(',')}], got [${m.actual.join(',')}])`).join(', ')}`);
     if (this.badValues.length) parts.push(`not tensors: ${this.badValues.map((b) => `${b.key} (${b.got})`).join(', ')}`);
     if (this.wrongDtypes.length)
       parts.push(

@@ -17,7 +17,11 @@ describe('BCECriterion', () => {
     expect(c.forward(x, ts)).toBeCloseTo(loss, 5);
     const g = c.backward(x, tf.tensor2d(ts, [2, 3])) as Tensor;
     expect(g.shape).toEqual([2, 3]);
-    expectClose(g, xs.map((v, i) => (v - ts[i]) / (v * (1 - v)) / 6), { atol: 1e-5, rtol: 1e-5 });
+    expectClose(
+      g,
+      xs.map((v, i) => (v - ts[i]) / (v * (1 - v)) / 6),
+      { atol: 1e-5, rtol: 1e-5 },
+    );
     c.dispose();
     x.dispose();
   });
@@ -26,13 +30,14 @@ describe('BCECriterion', () => {
     const w = [0.5, 2, 1];
     const c = new BCECriterion(w, false);
     const x = tf.tensor2d(xs, [2, 3]);
-    const loss = -xs.reduce(
-      (a, v, i) => a + w[i % 3] * (ts[i] * Math.log(v) + (1 - ts[i]) * Math.log(1 - v)),
-      0,
-    );
+    const loss = -xs.reduce((a, v, i) => a + w[i % 3] * (ts[i] * Math.log(v) + (1 - ts[i]) * Math.log(1 - v)), 0);
     expect(c.forward(x, ts)).toBeCloseTo(loss, 4);
     const g = c.backward(x, ts) as Tensor;
-    expectClose(g, xs.map((v, i) => (w[i % 3] * (v - ts[i])) / (v * (1 - v))), { atol: 1e-5, rtol: 1e-5 });
+    expectClose(
+      g,
+      xs.map((v, i) => (w[i % 3] * (v - ts[i])) / (v * (1 - v))),
+      { atol: 1e-5, rtol: 1e-5 },
+    );
     c.dispose();
     x.dispose();
   });
@@ -57,12 +62,8 @@ describe('BCECriterion', () => {
   it('rejects size mismatches, prints as Torch, keeps memory flat', () => {
     const c = new BCECriterion([1, 2]);
     expect(c.toString()).toBe('nn.BCECriterion');
-    expect(() => c.forward(tf.fill([2, 3], 0.5), [1, 0])).toThrow(
-      'BCECriterion: expected input a target of 6 elements, as the input [2,3], got [2]',
-    );
-    expect(() => c.forward(tf.fill([2, 3], 0.5), ts)).toThrow(
-      "BCECriterion: expected input a last dimension of 2 (the weights' size), got [2,3]",
-    );
+    expect(() => c.forward(tf.fill([2, 3], 0.5), [1, 0])).toThrow('BCECriterion: expected input a target of 6 elements, as the input [2,3], got [2]');
+    expect(() => c.forward(tf.fill([2, 3], 0.5), ts)).toThrow("BCECriterion: expected input a last dimension of 2 (the weights' size), got [2,3]");
     const x = tf.fill([3, 2], 0.4);
     c.forward(x, ts);
     c.backward(x, ts);

@@ -49,8 +49,7 @@ export class BCECriterion extends Criterion {
     if (!isTensor(input)) throw this.shapeError('a tensor of probabilities', 'a table');
     const x = input;
     const t0 = targetTensor(target, 'float32');
-    if (t0.size !== x.size)
-      throw this.shapeError(`a target of ${x.size} elements, as the input [${x.shape.join(',')}]`, t0.shape);
+    if (t0.size !== x.size) throw this.shapeError(`a target of ${x.size} elements, as the input [${x.shape.join(',')}]`, t0.shape);
     const t = t0.reshape(x.shape);
     const w = this.weights;
     if (w) {
@@ -62,7 +61,12 @@ export class BCECriterion extends Criterion {
     const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
       const [xi, ti, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
       save([xi, ti]);
-      let terms = ti.mul(tf.log(xi.add(EPS))).add(tf.scalar(1).sub(ti).mul(tf.log(tf.scalar(1).sub(xi).add(EPS))));
+      let terms = ti.mul(tf.log(xi.add(EPS))).add(
+        tf
+          .scalar(1)
+          .sub(ti)
+          .mul(tf.log(tf.scalar(1).sub(xi).add(EPS))),
+      );
       if (w) terms = terms.mul(w);
       const total = tf.neg(tf.sum(terms));
       return {

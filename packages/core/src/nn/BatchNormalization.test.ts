@@ -12,11 +12,14 @@ function refTrain(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
   const mean = tf.sum(x, 0).div(n);
   const c = x.sub(mean);
   const v = tf.sum(c.square(), 0).div(n);
-  return c.div(tf.sqrt(v.add(eps))).mul(w).add(b);
+  return c
+    .div(tf.sqrt(v.add(eps)))
+    .mul(w)
+    .add(b);
 }
 
 describe('BatchNormalization', () => {
-  it("initialises as Torch: weight uniform(0,1), bias 0, running stats 0 and 1", () => {
+  it('initialises as Torch: weight uniform(0,1), bias 0, running stats 0 and 1', () => {
     manualSeed(1);
     const m = new BatchNormalization(50);
     const w = Array.from(m.weight!.dataSync());
@@ -82,7 +85,18 @@ describe('BatchNormalization', () => {
       [3, 6],
     ]);
     const w = m.weight as Variable;
-    const { grads } = tf.variableGrads(() => tf.sum((m.apply(x) as Tensor).mul(tf.tensor2d([[1, 2], [3, 4]]))), [w]);
+    const { grads } = tf.variableGrads(
+      () =>
+        tf.sum(
+          (m.apply(x) as Tensor).mul(
+            tf.tensor2d([
+              [1, 2],
+              [3, 4],
+            ]),
+          ),
+        ),
+      [w],
+    );
     expect(grads[w.name].shape).toEqual([2]);
     expectClose(m.runningMean, [0.2, 0.4], { atol: 1e-6 });
     expectClose(m.runningVar, [1.1, 1.7], { atol: 1e-6 });
@@ -105,7 +119,11 @@ describe('BatchNormalization', () => {
     m.evaluate();
     const x = tf.randomNormal([5, 3], 0, 1, 'float32', 9);
     const f = (xx: Tensor, w: Tensor, b: Tensor) =>
-      xx.sub(tf.tensor1d([1, -1, 0.5])).div(tf.sqrt(tf.tensor1d([4, 0.25, 1]).add(1e-5))).mul(w).add(b);
+      xx
+        .sub(tf.tensor1d([1, -1, 0.5]))
+        .div(tf.sqrt(tf.tensor1d([4, 0.25, 1]).add(1e-5)))
+        .mul(w)
+        .add(b);
     const y = m.forward(x) as Tensor;
     expectClose(y, f(x, m.weight!, m.bias!), { atol: 1e-5 });
     const dy = tf.randomNormal([5, 3], 0, 1, 'float32', 10);
@@ -147,13 +165,23 @@ describe('BatchNormalization', () => {
     expect(Array.from(m.runningVar.dataSync())).toEqual([3, 4]);
     expect(m.numBatchesTracked.dataSync()[0]).toBe(7);
     expect(m.numBatchesTracked.dtype).toBe('int32');
-    m.forward(tf.tensor2d([[0, 0], [1, 1]]));
+    m.forward(
+      tf.tensor2d([
+        [0, 0],
+        [1, 1],
+      ]),
+    );
     expect(m.numBatchesTracked.dataSync()[0]).toBe(8);
   });
 
   it('resets its running statistics with reset()', () => {
     const m = new BatchNormalization(2);
-    m.forward(tf.tensor2d([[0, 5], [2, 1]]));
+    m.forward(
+      tf.tensor2d([
+        [0, 5],
+        [2, 1],
+      ]),
+    );
     m.reset();
     expect(Array.from(m.runningMean.dataSync())).toEqual([0, 0]);
     expect(Array.from(m.runningVar.dataSync())).toEqual([1, 1]);
@@ -166,9 +194,7 @@ describe('BatchNormalization', () => {
 
   it('names the module path in shape errors', () => {
     const net = new Sequential(new BatchNormalization(3));
-    expect(() => net.forward(tf.zeros([2, 4]))).toThrow(
-      'Sequential.BatchNormalization(1): expected input [N,3] (a mini-batch in training mode), got [2,4]',
-    );
+    expect(() => net.forward(tf.zeros([2, 4]))).toThrow('Sequential.BatchNormalization(1): expected input [N,3] (a mini-batch in training mode), got [2,4]');
     expect(() => net.forward(tf.zeros([3]))).toThrow('Sequential.BatchNormalization(1): expected input [N,3]');
     expect(() => net.forward(tf.zeros([1, 3]))).toThrow(
       'Sequential.BatchNormalization(1): expected input more than 1 value per feature when training, got [1,3]',

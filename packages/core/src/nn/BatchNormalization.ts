@@ -31,8 +31,7 @@ export class BatchNormalization extends Module {
     readonly affine = true,
   ) {
     super();
-    if (!Number.isInteger(nOutput) || nOutput < 1)
-      throw new RangeError(`nn.BatchNormalization: nOutput must be a positive integer, got ${nOutput}`);
+    if (!Number.isInteger(nOutput) || nOutput < 1) throw new RangeError(`nn.BatchNormalization: nOutput must be a positive integer, got ${nOutput}`);
     if (affine) {
       this.addParameter('weight', tf.zeros([nOutput]));
       this.addParameter('bias', tf.zeros([nOutput]));
@@ -98,15 +97,10 @@ export class BatchNormalization extends Module {
 
   protected override checkInput(input: Activity): void {
     const batch = this.batchShape();
-    const x = this.expectShape(
-      input,
-      this.train ? [batch] : [batch, batch.slice(1)],
-      this.train ? 'a mini-batch in training mode' : '',
-    );
+    const x = this.expectShape(input, this.train ? [batch] : [batch, batch.slice(1)], this.train ? 'a mini-batch in training mode' : '');
     if (this.train) {
       const perChannel = x.size / this.nOutput;
-      if (perChannel <= 1)
-        throw new ShapeError(this.path(), 'more than 1 value per feature when training', `[${x.shape.join(',')}]`);
+      if (perChannel <= 1) throw new ShapeError(this.path(), 'more than 1 value per feature when training', `[${x.shape.join(',')}]`);
     }
   }
 

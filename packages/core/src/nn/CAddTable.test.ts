@@ -7,12 +7,27 @@ import { expectFlatSteps } from './testing';
 
 describe('CAddTable', () => {
   it('sums a table elementwise; gradInput is gradOutput for every entry (as tf.grads)', () => {
-    const a = tf.tensor2d([[1, 2], [3, 4]]);
-    const b = tf.tensor2d([[10, 20], [30, 40]]);
-    const c = tf.tensor2d([[100, 200], [300, 400]]);
+    const a = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
+    const b = tf.tensor2d([
+      [10, 20],
+      [30, 40],
+    ]);
+    const c = tf.tensor2d([
+      [100, 200],
+      [300, 400],
+    ]);
     const m = new CAddTable(true);
-    expect((m.forward([a, b, c]) as Tensor).arraySync()).toEqual([[111, 222], [333, 444]]);
-    const dy = tf.tensor2d([[1, -1], [2, -2]]);
+    expect((m.forward([a, b, c]) as Tensor).arraySync()).toEqual([
+      [111, 222],
+      [333, 444],
+    ]);
+    const dy = tf.tensor2d([
+      [1, -1],
+      [2, -2],
+    ]);
     const g = m.backward([a, b, c], dy) as Tensor[];
     const ref = tf.grads((x: Tensor, y: Tensor, z: Tensor) => tf.sum(tf.mul(x.add(y).add(z), dy)))([a, b, c]);
     g.forEach((gi, i) => expect(gi.arraySync()).toEqual(ref[i].arraySync()));

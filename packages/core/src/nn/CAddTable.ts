@@ -47,10 +47,7 @@ export class CAddTable extends Module {
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
     const xs = expectSameShapeTable(this, input);
     if (!isTensor(gradOutput) || gradOutput.shape.join(',') !== xs[0].shape.join(','))
-      throw new ModuleError(
-        this.path(),
-        `expected gradOutput [${xs[0].shape.join(',')}], got ${describeActivity(gradOutput)}`,
-      );
+      throw new ModuleError(this.path(), `expected gradOutput [${xs[0].shape.join(',')}], got ${describeActivity(gradOutput)}`);
     this.gradInput = xs.map(() => gradOutput);
     return this.gradInput;
   }

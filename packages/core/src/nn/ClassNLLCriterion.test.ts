@@ -110,13 +110,9 @@ describe('ClassNLLCriterion', () => {
 
   it('names expected and actual shapes in errors', () => {
     const c = new ClassNLLCriterion();
-    expect(() => c.forward(tf.zeros([2, 1, 3]), [1, 0])).toThrow(
-      'ClassNLLCriterion: expected input [N,C] or [C], got [2,1,3]',
-    );
+    expect(() => c.forward(tf.zeros([2, 1, 3]), [1, 0])).toThrow('ClassNLLCriterion: expected input [N,C] or [C], got [2,1,3]');
     expect(() => c.forward([tf.zeros([2, 3])], [1, 0])).toThrow('ClassNLLCriterion: expected input [N,C] or [C], got a table');
-    expect(() => c.forward(tf.zeros([3, 3]), [1, 0])).toThrow(
-      'ClassNLLCriterion: expected input a target of 3 class indices, got [2]',
-    );
+    expect(() => c.forward(tf.zeros([3, 3]), [1, 0])).toThrow('ClassNLLCriterion: expected input a target of 3 class indices, got [2]');
     expect(() => new ClassNLLCriterion([1, 2]).forward(tf.zeros([3, 3]), ts)).toThrow(
       "ClassNLLCriterion: expected input 2 classes (the weights' size), got [3,3]",
     );
@@ -164,9 +160,7 @@ describe('ClassNLLCriterion', () => {
       for (const crit of [c, cw]) {
         for (const f of [() => crit.forward(x, [3, 0]), () => crit.backward(x, t)]) {
           expect(f).toThrow(ModuleError);
-          expect(f).toThrow(
-            'ClassNLLCriterion: target 3 is out of bounds: expected a class index in [0, 2] (C = 3) or ignoreIndex -100',
-          );
+          expect(f).toThrow('ClassNLLCriterion: target 3 is out of bounds: expected a class index in [0, 2] (C = 3) or ignoreIndex -100');
         }
         expect(() => crit.forward(x, [-1, 0])).toThrow('ClassNLLCriterion: target -1 is out of bounds');
         expect(() => crit.forward(x1, 7)).toThrow('ClassNLLCriterion: target 7 is out of bounds');

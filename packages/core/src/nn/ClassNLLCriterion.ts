@@ -35,13 +35,11 @@ export class ClassNLLCriterion extends Criterion {
 
   protected loss(input: Activity, target: Target): Tensor {
     const x = input as Tensor;
-    if (!(x instanceof tf.Tensor) || (x.rank !== 1 && x.rank !== 2))
-      throw this.shapeError('[N,C] or [C]', x instanceof tf.Tensor ? x.shape : 'a table');
+    if (!(x instanceof tf.Tensor) || (x.rank !== 1 && x.rank !== 2)) throw this.shapeError('[N,C] or [C]', x instanceof tf.Tensor ? x.shape : 'a table');
     const [n, c] = x.rank === 1 ? [1, x.shape[0]] : x.shape;
     const t0 = targetTensor(target, 'int32');
     if (t0.size !== n) throw this.shapeError(`a target of ${n} class indices`, [t0.size]);
-    if (this.weights && this.weights.shape[0] !== c)
-      throw this.shapeError(`${this.weights.shape[0]} classes (the weights' size)`, [n, c]);
+    if (this.weights && this.weights.shape[0] !== c) throw this.shapeError(`${this.weights.shape[0]} classes (the weights' size)`, [n, c]);
     // Checked before any op: under a gradient tape, tensors saved for the
     // backward pass of ops already run would leak when this throws.
     this.checkTargets(t0, c);

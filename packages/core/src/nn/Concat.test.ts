@@ -18,8 +18,7 @@ describe('Concat', () => {
     const x = tf.randomNormal([5, 4], 0, 1, 'float32', 1);
     const dy = tf.randomNormal([5, 9], 0, 1, 'float32', 2);
     const [ws] = m.parameters();
-    const f = (xx: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) =>
-      tf.concat([lin(xx, w1, b1), tf.relu(lin(xx, w2, b2)), xx], 1);
+    const f = (xx: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) => tf.concat([lin(xx, w1, b1), tf.relu(lin(xx, w2, b2)), xx], 1);
     const y = m.forward(x) as Tensor;
     expectClose(y, f(x, ...(ws as Tensor[] as [Tensor, Tensor, Tensor, Tensor])), { atol: 1e-6 });
 
@@ -46,23 +45,29 @@ describe('Concat', () => {
     const x = tf.tensor3d([1, 2, 3, 4], [1, 2, 2]);
     const y = m.forward(x) as Tensor;
     expect(y.shape).toEqual([1, 2, 4]);
-    expect(y.arraySync()).toEqual([[[1, 2, 1, 2], [3, 4, 3, 4]]]);
+    expect(y.arraySync()).toEqual([
+      [
+        [1, 2, 1, 2],
+        [3, 4, 3, 4],
+      ],
+    ]);
     const m0 = new Concat(0, new Identity(), new Identity());
     expect((m0.forward(x) as Tensor).shape).toEqual([2, 2, 2]);
     const g = m.backward(x, tf.tensor3d([1, 2, 10, 20, 3, 4, 30, 40], [1, 2, 4])) as Tensor;
-    expect(g.arraySync()).toEqual([[[11, 22], [33, 44]]]);
+    expect(g.arraySync()).toEqual([
+      [
+        [11, 22],
+        [33, 44],
+      ],
+    ]);
   });
 
   it('names the module when outputs cannot be concatenated', () => {
     const m = new Sequential(new Concat(1, new Linear(4, 2), new Sequential(new Identity())));
     expect(() => m.forward(tf.ones([3, 4]).reshape([2, 6]))).toThrow('Sequential.Concat(1).Linear(1): expected input [N,4]');
     const bad = new Sequential(new ReLU(), new Concat(0, new Linear(4, 2), new Identity()));
-    expect(() => bad.forward(tf.ones([3, 4]))).toThrow(
-      'Sequential.Concat(2): cannot concatenate outputs [3,2] and [3,4] along dimension 0',
-    );
-    expect(() => new Concat(2, new Identity()).forward(tf.ones([3, 4]))).toThrow(
-      'Concat: dimension 2 is out of range for outputs of rank 2',
-    );
+    expect(() => bad.forward(tf.ones([3, 4]))).toThrow('Sequential.Concat(2): cannot concatenate outputs [3,2] and [3,4] along dimension 0');
+    expect(() => new Concat(2, new Identity()).forward(tf.ones([3, 4]))).toThrow('Concat: dimension 2 is out of range for outputs of rank 2');
   });
 
   it('prints as Torch7', () => {

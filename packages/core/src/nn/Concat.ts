@@ -56,8 +56,7 @@ export class Concat extends Container {
   /** The resolved (non-negative) dimension for outputs of the given rank. */
   private dim(rank: number): number {
     const d = this.dimension < 0 ? rank + this.dimension : this.dimension;
-    if (d < 0 || d >= rank)
-      throw new ModuleError(this.path(), `dimension ${this.dimension} is out of range for outputs of rank ${rank}`);
+    if (d < 0 || d >= rank) throw new ModuleError(this.path(), `dimension ${this.dimension} is out of range for outputs of rank ${rank}`);
     return d;
   }
 
@@ -71,11 +70,7 @@ export class Concat extends Container {
     const s0 = ts[0].shape;
     for (const t of ts) {
       const fits = t.rank === s0.length && t.shape.every((n, k) => k === d || n === s0[k]);
-      if (!fits)
-        throw new ModuleError(
-          this.path(),
-          `cannot concatenate outputs [${s0.join(',')}] and [${t.shape.join(',')}] along dimension ${d}`,
-        );
+      if (!fits) throw new ModuleError(this.path(), `cannot concatenate outputs [${s0.join(',')}] and [${t.shape.join(',')}] along dimension ${d}`);
     }
     return tf.concat(ts, d);
   }

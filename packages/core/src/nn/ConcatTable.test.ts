@@ -71,9 +71,7 @@ describe('ConcatTable', () => {
 
   it('names the child in shape errors', () => {
     const m = new Sequential(new ConcatTable(new Linear(4, 2), new Sequential(new Identity(), new Linear(3, 2))));
-    expect(() => m.forward(tf.ones([2, 4]))).toThrow(
-      'Sequential.ConcatTable(1).Sequential(2).Linear(2): expected input [N,3] or [3], got [2,4]',
-    );
+    expect(() => m.forward(tf.ones([2, 4]))).toThrow('Sequential.ConcatTable(1).Sequential(2).Linear(2): expected input [N,3] or [3], got [2,4]');
     expect(() => m.apply(tf.ones([2, 4]))).toThrow('Sequential.ConcatTable(1).Sequential(2).Linear(2)');
   });
 

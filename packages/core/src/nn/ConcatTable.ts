@@ -47,10 +47,7 @@ export class ConcatTable extends Container {
   /** gradOutput as a table with one entry per child. */
   private gradTable(gradOutput: Activity): Activity[] {
     if (isTensor(gradOutput) || gradOutput.length !== this.modules.length)
-      throw new ModuleError(
-        this.path(),
-        `expected gradOutput a table of ${this.modules.length} entries, got ${describeActivity(gradOutput)}`,
-      );
+      throw new ModuleError(this.path(), `expected gradOutput a table of ${this.modules.length} entries, got ${describeActivity(gradOutput)}`);
     return gradOutput;
   }
 
@@ -64,11 +61,7 @@ export class ConcatTable extends Container {
 
   /** Replaces gradInput, which this module owns, freeing the old one. */
   protected setOwnGradInput(gradInput: Activity, input: Activity, gradOutput: Activity): Activity {
-    disposeActivity(this.gradInput, [
-      ...flattenActivity(gradInput),
-      ...flattenActivity(input),
-      ...flattenActivity(gradOutput),
-    ]);
+    disposeActivity(this.gradInput, [...flattenActivity(gradInput), ...flattenActivity(input), ...flattenActivity(gradOutput)]);
     this.gradInput = gradInput;
     return gradInput;
   }
@@ -102,8 +95,7 @@ function sumInner(acts: Activity[]): Activity {
     if (bad) throw new Error(`cannot sum gradients of shapes [${s0}] and [${bad.shape.join(',')}]`);
     return tf.addN(ts);
   }
-  if (acts.some(isTensor))
-    throw new Error(`cannot sum a tensor and a table: ${acts.map((a) => describeActivity(a)).join(', ')}`);
+  if (acts.some(isTensor)) throw new Error(`cannot sum a tensor and a table: ${acts.map((a) => describeActivity(a)).join(', ')}`);
   const tables = acts as Activity[][];
   const n = Math.max(...tables.map((t) => t.length));
   const out: Activity[] = [];

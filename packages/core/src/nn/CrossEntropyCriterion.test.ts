@@ -74,20 +74,19 @@ describe('CrossEntropyCriterion', () => {
   it('reports shapes in errors and prints as Torch', () => {
     const c = new CrossEntropyCriterion();
     expect(c.toString()).toBe('nn.CrossEntropyCriterion');
-    expect(() => c.forward(tf.ones([2, 3, 4]), [0, 1])).toThrow(
-      'CrossEntropyCriterion: expected input [N,C] or [C], got [2,3,4]',
-    );
+    expect(() => c.forward(tf.ones([2, 3, 4]), [0, 1])).toThrow('CrossEntropyCriterion: expected input [N,C] or [C], got [2,3,4]');
     expect(() => c.forward(tf.ones([2, 3]), [0, 1, 2])).toThrow('expected input a target of 2 class indices, got [3]');
   });
 
   it('rejects a target outside [0, C) through its ClassNLLCriterion; all ignored gives 0', () => {
     const x = tf.tensor2d(xs);
     for (const c of [new CrossEntropyCriterion(), new CrossEntropyCriterion([0.5, 2, 1, 3])]) {
-      for (const t of [[1, 4, 0], [1, -1, 0]])
+      for (const t of [
+        [1, 4, 0],
+        [1, -1, 0],
+      ])
         for (const f of [() => c.forward(x, t), () => c.backward(x, t)])
-          expect(f).toThrow(
-            `ClassNLLCriterion: target ${t[1]} is out of bounds: expected a class index in [0, 3] (C = 4) or ignoreIndex -100`,
-          );
+          expect(f).toThrow(`ClassNLLCriterion: target ${t[1]} is out of bounds: expected a class index in [0, 3] (C = 4) or ignoreIndex -100`);
       // every target ignored (the inner ClassNLLCriterion's ignoreIndex): loss 0, gradient 0, not NaN
       expect(Math.abs(c.forward(x, [-100, -100, -100]))).toBe(0);
       expectClose(c.backward(x, [-100, -100, -100]) as Tensor, 0, { atol: 0 });

@@ -13,7 +13,11 @@ describe('ELU', () => {
       const m = new ELU(alpha);
       const x = tf.tensor2d(xs, [2, 3]);
       const dy = tf.tensor2d(dys, [2, 3]);
-      expectClose(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : alpha * (Math.exp(v) - 1))), { atol: 1e-6 });
+      expectClose(
+        m.forward(x) as Tensor,
+        xs.map((v) => (v > 0 ? v : alpha * (Math.exp(v) - 1))),
+        { atol: 1e-6 },
+      );
       // d/dx alpha(e^x - 1) = alpha e^x; at 0 Torch (and PyTorch) take the alpha branch.
       const ref = xs.map((v, i) => (v > 0 ? dys[i] : dys[i] * alpha * Math.exp(v)));
       expectClose(m.backward(x, dy) as Tensor, ref, { atol: 1e-6 });

@@ -6,14 +6,23 @@ import { Sequential } from './Sequential';
 import { expectFlatSteps } from './testing';
 
 describe('JoinTable', () => {
-  const a = tf.tensor2d([[1, 2], [3, 4]]);
+  const a = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+  ]);
   const b = tf.tensor2d([[5], [6]]);
 
   it('joins along a 0-based dimension and splits gradOutput back (as tf.grads)', () => {
     const m = new JoinTable(1);
     const y = m.forward([a, b]) as Tensor;
-    expect(y.arraySync()).toEqual([[1, 2, 5], [3, 4, 6]]);
-    const dy = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    expect(y.arraySync()).toEqual([
+      [1, 2, 5],
+      [3, 4, 6],
+    ]);
+    const dy = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const g = m.backward([a, b], dy) as Tensor[];
     const ref = tf.grads((x: Tensor, z: Tensor) => tf.sum(tf.concat([x, z], 1).mul(dy)))([a, b]);
     expect(g[0].arraySync()).toEqual(ref[0].arraySync());

@@ -45,8 +45,7 @@ export class JoinTable extends Module {
     const s0 = input[0].shape;
     const d = this.dim(s0.length);
     const fits = (t: Tensor) => t.rank === s0.length && t.shape.every((n, k) => k === d || n === s0[k]);
-    if (d < 0 || d >= s0.length || !input.every(fits))
-      throw new ShapeError(this.path(), expected, describeActivity(input));
+    if (d < 0 || d >= s0.length || !input.every(fits)) throw new ShapeError(this.path(), expected, describeActivity(input));
   }
 
   protected compute(input: Activity): Tensor {

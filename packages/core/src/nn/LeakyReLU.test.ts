@@ -13,7 +13,11 @@ describe('LeakyReLU', () => {
     expect(m.negval).toBe(0.01);
     const x = tf.tensor1d(xs);
     const dy = tf.tensor1d(dys);
-    expectClose(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : 0.01 * v)), { atol: 1e-6 });
+    expectClose(
+      m.forward(x) as Tensor,
+      xs.map((v) => (v > 0 ? v : 0.01 * v)),
+      { atol: 1e-6 },
+    );
     const ref = xs.map((v, i) => (v > 0 ? dys[i] : 0.01 * dys[i]));
     expectClose(m.backward(x, dy) as Tensor, ref, { atol: 1e-6 });
     // The fused path (autodiff of compute) agrees, also at 0.
@@ -30,7 +34,11 @@ describe('LeakyReLU', () => {
     expect(m.toString()).toBe('nn.LeakyReLU');
     const x = tf.tensor2d(xs, [2, 3]);
     const dy = tf.tensor2d(dys, [2, 3]);
-    expectClose(m.forward(x) as Tensor, xs.map((v) => (v > 0 ? v : 0.2 * v)), { atol: 1e-6 });
+    expectClose(
+      m.forward(x) as Tensor,
+      xs.map((v) => (v > 0 ? v : 0.2 * v)),
+      { atol: 1e-6 },
+    );
     m.backward(x, dy);
     expectFlatSteps(m, x, dy, 10);
     m.dispose();

@@ -10,7 +10,12 @@ import { expectClose, expectFlatSteps, maxAbsDiff } from './testing';
 /** Linear(3, 2) with W = [[1, 2, 3], [4, 5, 6]] ([out, in], as Torch) and b = [0.5, -1]. */
 function handMade(withBias = true): Linear {
   const m = new Linear(3, 2, withBias);
-  const sd: Record<string, Tensor> = { weight: tf.tensor2d([[1, 2, 3], [4, 5, 6]]) };
+  const sd: Record<string, Tensor> = {
+    weight: tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]),
+  };
   if (withBias) sd.bias = tf.tensor1d([0.5, -1]);
   m.loadStateDict(sd);
   tf.dispose(Object.values(sd));
@@ -28,16 +33,38 @@ describe('Linear', () => {
     const m = handMade();
     expect(m.weight.shape).toEqual([2, 3]);
     expect(m.bias!.shape).toEqual([2]);
-    expect(m.stateShapes()).toEqual(new Map([['weight', [2, 3]], ['bias', [2]]]));
+    expect(m.stateShapes()).toEqual(
+      new Map([
+        ['weight', [2, 3]],
+        ['bias', [2]],
+      ]),
+    );
     // rows: [1, 0, -1]·W = [1 − 3, 4 − 6] = [-2, -2]; [2, 1, 0]·W = [2 + 2, 8 + 5] = [4, 13]; + b
-    const x = tf.tensor2d([[1, 0, -1], [2, 1, 0]]);
-    expectClose(m.forward(x), [[-1.5, -3], [4.5, 12]], { atol: 1e-6 });
+    const x = tf.tensor2d([
+      [1, 0, -1],
+      [2, 1, 0],
+    ]);
+    expectClose(
+      m.forward(x),
+      [
+        [-1.5, -3],
+        [4.5, 12],
+      ],
+      { atol: 1e-6 },
+    );
     // an unbatched [in] input gives an [out] output
     const y1 = m.forward(tf.tensor1d([2, 1, 0])) as Tensor;
     expect(y1.shape).toEqual([2]);
     expectClose(y1, [4.5, 12], { atol: 1e-6 });
     // apply (the path the fused step records) agrees with forward
-    expectClose(m.apply(x), [[-1.5, -3], [4.5, 12]], { atol: 1e-6 });
+    expectClose(
+      m.apply(x),
+      [
+        [-1.5, -3],
+        [4.5, 12],
+      ],
+      { atol: 1e-6 },
+    );
     m.dispose();
     x.dispose();
   });
@@ -91,15 +118,28 @@ describe('Linear', () => {
     const gx = m.backward(x, dy) as Tensor;
     expect(gx.shape).toEqual([3]);
     expectClose(gx, [2 * 1 - 4, 2 * 2 - 5, 2 * 3 - 6], { atol: 1e-6 }); // dy·W
-    expectClose(m.gradWeight, [[2, -4, 1], [-1, 2, -0.5]], { atol: 1e-6 }); // dy ⊗ x
+    expectClose(
+      m.gradWeight,
+      [
+        [2, -4, 1],
+        [-1, 2, -0.5],
+      ],
+      { atol: 1e-6 },
+    ); // dy ⊗ x
     expectClose(m.gradBias!, [2, -1], { atol: 0 });
     m.dispose();
   });
 
   it('keeps W in the graph under a tape: apply() differentiates with respect to the weight', () => {
     const m = handMade();
-    const x = tf.tensor2d([[1, 0, -1], [2, 1, 0]]);
-    const dy = tf.tensor2d([[1, 2], [-1, 0.5]]);
+    const x = tf.tensor2d([
+      [1, 0, -1],
+      [2, 1, 0],
+    ]);
+    const dy = tf.tensor2d([
+      [1, 2],
+      [-1, 0.5],
+    ]);
     m.forward(x); // fills the cached Wᵀ that plain forwards use
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.apply(x) as Tensor, dy)), [m.weight as Variable]);
     expectClose(grads[(m.weight as Variable).name], tf.matMul(tf.transpose(dy), x), { atol: 1e-6 });
@@ -120,7 +160,10 @@ describe('Linear', () => {
     m.updateParameters(0.1);
     expectClose(m.weight, w, { atol: 1e-6 });
     expectClose(m.forward(x), affine(x, w, b), { atol: 1e-5 });
-    const w2 = tf.tensor2d([[0, 1, 0], [0, 0, 1]]);
+    const w2 = tf.tensor2d([
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
     m.loadStateDict({ weight: w2, bias: tf.zeros([2]) });
     expectClose(m.forward(x), affine(x, w2), { atol: 1e-6 });
     m.dispose();
@@ -174,11 +217,13 @@ describe('Linear', () => {
   it('rejects a misshapen state dict: a PyTorch weight is [out, in], not [in, out]', () => {
     const m = handMade();
     const before = m.weight.arraySync();
-    const t = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const t = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     expect(() => m.loadStateDict({ weight: t, bias: tf.zeros([2]) })).toThrow(StateDictError);
-    expect(() => m.loadStateDict({ weight: t, bias: tf.zeros([2]) })).toThrow(
-      'misshapen keys: weight (expected [2,3], got [3,2])',
-    );
+    expect(() => m.loadStateDict({ weight: t, bias: tf.zeros([2]) })).toThrow('misshapen keys: weight (expected [2,3], got [3,2])');
     expect(m.weight.arraySync()).toEqual(before);
     m.dispose();
   });

@@ -52,8 +52,7 @@ export class Linear extends Module {
   /** Torch's `reset(stdv)`: uniform ±stdv·√3 if given (stdv is the standard deviation), else ±1/√inputSize. */
   override reset(stdv?: number): this {
     const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(this.inputSize);
-    for (const p of this.params)
-      this.fill(p.value, () => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()));
+    for (const p of this.params) this.fill(p.value, () => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()));
     return this;
   }
 
@@ -78,9 +77,7 @@ export class Linear extends Module {
     // large W costs far more than the product (docs/backends.md). A plain forward uses
     // Wᵀ cached until the weight changes; under a tape (the fused step, or
     // the gradient re-run) W must stay in the graph.
-    let y = this.plainForward
-      ? tf.matMul(x2, this.transposed.get(this.weight))
-      : tf.matMul(x2, this.weight, false, true);
+    let y = this.plainForward ? tf.matMul(x2, this.transposed.get(this.weight)) : tf.matMul(x2, this.weight, false, true);
     if (this.bias) y = y.add(this.bias);
     return x.rank === 1 ? y.reshape([this.outputSize]) : y;
   }

@@ -9,7 +9,11 @@ import { expectClose, expectFlatSteps } from './testing';
 /** Lookup as a one-hot matrix product, optionally with the padding rows' one-hots zeroed in the gradient path. */
 function oneHotLookup(idx: Tensor, w: Tensor): Tensor {
   const [nIndex, nOut] = w.shape;
-  return tf.oneHot(idx.reshape([-1]), nIndex).cast('float32').matMul(w).reshape([...idx.shape, nOut]);
+  return tf
+    .oneHot(idx.reshape([-1]), nIndex)
+    .cast('float32')
+    .matMul(w)
+    .reshape([...idx.shape, nOut]);
 }
 
 describe('LookupTable', () => {
@@ -29,7 +33,16 @@ describe('LookupTable', () => {
     const w = m.weight.arraySync() as number[][];
     const y1 = m.forward(tf.tensor1d([4, 0, 4], 'int32')) as Tensor;
     expect(y1.arraySync()).toEqual([w[4], w[0], w[4]]);
-    const y2 = m.forward(tf.tensor2d([[1, 2], [3, 1]], [2, 2], 'int32')) as Tensor;
+    const y2 = m.forward(
+      tf.tensor2d(
+        [
+          [1, 2],
+          [3, 1],
+        ],
+        [2, 2],
+        'int32',
+      ),
+    ) as Tensor;
     expect(y2.shape).toEqual([2, 2, 3]);
     expect(y2.arraySync()).toEqual([
       [w[1], w[2]],
@@ -42,7 +55,14 @@ describe('LookupTable', () => {
   it('accumulates gradients into repeated rows, as tf autodiff of a one-hot product; gradInput is zeros', () => {
     manualSeed(3);
     const m = new LookupTable(6, 4);
-    const idx = tf.tensor2d([[1, 3, 1], [5, 1, 0]], [2, 3], 'int32');
+    const idx = tf.tensor2d(
+      [
+        [1, 3, 1],
+        [5, 1, 0],
+      ],
+      [2, 3],
+      'int32',
+    );
     const y = m.forward(idx) as Tensor;
     expectClose(y, oneHotLookup(idx, m.weight), { atol: 1e-6 });
     const dy = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 4);
@@ -122,18 +142,21 @@ describe('LookupTable', () => {
 
   it('names the module path in index errors', () => {
     const net = new Sequential(new LookupTable(5, 2));
-    expect(() => net.forward(tf.tensor1d([0, 5], 'int32'))).toThrow(
-      'Sequential.LookupTable(1): expected input indices in [0, 4], got indices in [0, 5]',
-    );
+    expect(() => net.forward(tf.tensor1d([0, 5], 'int32'))).toThrow('Sequential.LookupTable(1): expected input indices in [0, 4], got indices in [0, 5]');
     expect(() => net.forward(tf.tensor1d([-1, 2], 'int32'))).toThrow('got indices in [-1, 2]');
-    expect(() => net.forward(tf.zeros([2, 2, 2], 'int32'))).toThrow(
-      'Sequential.LookupTable(1): expected input [N] or [N,L] (indices), got [2,2,2]',
-    );
+    expect(() => net.forward(tf.zeros([2, 2, 2], 'int32'))).toThrow('Sequential.LookupTable(1): expected input [N] or [N,L] (indices), got [2,2,2]');
   });
 
   it('trains with a flat tensor count', () => {
     const m = new LookupTable(10, 4, 0);
-    const idx = tf.tensor2d([[1, 0, 3], [3, 9, 0]], [2, 3], 'int32');
+    const idx = tf.tensor2d(
+      [
+        [1, 0, 3],
+        [3, 9, 0],
+      ],
+      [2, 3],
+      'int32',
+    );
     const dy = tf.ones([2, 3, 4]);
     expectFlatSteps(m, idx, dy);
   });

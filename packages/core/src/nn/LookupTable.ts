@@ -95,8 +95,7 @@ export class LookupTable extends Module {
       if (i < lo) lo = i;
       if (i > hi) hi = i;
     }
-    if (lo < 0 || Math.trunc(hi) >= this.nIndex)
-      throw new ShapeError(this.path(), `indices in [0, ${this.nIndex - 1}]`, `indices in [${lo}, ${hi}]`);
+    if (lo < 0 || Math.trunc(hi) >= this.nIndex) throw new ShapeError(this.path(), `indices in [0, ${this.nIndex - 1}]`, `indices in [${lo}, ${hi}]`);
   }
 
   protected compute(input: Activity): Tensor {
@@ -129,7 +128,15 @@ export class LookupTable extends Module {
     tf.tidy(() => {
       const used = tf.scatterND(flat.expandDims(1), tf.ones([flat.size]), [this.nIndex]).greater(0);
       const a = w.abs();
-      const norms = p === 1 ? a.sum(1) : p === 2 ? a.square().sum(1).sqrt() : a.pow(p).sum(1).pow(1 / p);
+      const norms =
+        p === 1
+          ? a.sum(1)
+          : p === 2
+            ? a.square().sum(1).sqrt()
+            : a
+                .pow(p)
+                .sum(1)
+                .pow(1 / p);
       const over = used.logicalAnd(norms.greater(maxNorm));
       const scale = tf.where(over, tf.div(maxNorm, norms.add(1e-7)), tf.onesLike(norms));
       w.assign(w.mul(scale.expandDims(1)));

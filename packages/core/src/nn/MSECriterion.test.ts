@@ -19,7 +19,11 @@ describe('MSECriterion', () => {
       expect(c.forward(x, ts)).toBeCloseTo(loss, 5);
       const g = c.backward(x, ts) as Tensor;
       expect(g.shape).toEqual([2, 3]);
-      expectClose(g, xs.map((v, i) => (2 * (v - ts[i])) / d), { atol: 5e-6 }); // toBeCloseTo(·, 5)'s bound
+      expectClose(
+        g,
+        xs.map((v, i) => (2 * (v - ts[i])) / d),
+        { atol: 5e-6 },
+      ); // toBeCloseTo(·, 5)'s bound
       c.dispose();
       x.dispose();
     });
@@ -28,8 +32,6 @@ describe('MSECriterion', () => {
   it('rejects a target of another size, prints as Torch', () => {
     const c = new MSECriterion();
     expect(c.toString()).toBe('nn.MSECriterion');
-    expect(() => c.forward(tf.ones([2, 3]), [1, 2])).toThrow(
-      'MSECriterion: expected input a target of 6 elements, as the input [2,3], got [2]',
-    );
+    expect(() => c.forward(tf.ones([2, 3]), [1, 2])).toThrow('MSECriterion: expected input a target of 6 elements, as the input [2,3], got [2]');
   });
 });

@@ -25,8 +25,7 @@ export class MSECriterion extends Criterion {
   protected loss(input: Activity, target: Target): Tensor {
     if (!isTensor(input)) throw this.shapeError('a tensor', 'a table');
     const t = targetTensor(target, 'float32');
-    if (t.size !== input.size)
-      throw this.shapeError(`a target of ${input.size} elements, as the input [${input.shape.join(',')}]`, t.shape);
+    if (t.size !== input.size) throw this.shapeError(`a target of ${input.size} elements, as the input [${input.shape.join(',')}]`, t.shape);
     const total = tf.sum(tf.squaredDifference(input, t.reshape(input.shape)));
     return this.sizeAverage ? total.div(input.size) : total;
   }

@@ -51,7 +51,10 @@ class Flipped extends Module {
   readonly typeName = 'Flipped';
   constructor(inputSize: number, outputSize: number) {
     super();
-    this.addParameter('weight', tf.tidy(() => tf.reshape(tf.range(0, inputSize * outputSize), [inputSize, outputSize])));
+    this.addParameter(
+      'weight',
+      tf.tidy(() => tf.reshape(tf.range(0, inputSize * outputSize), [inputSize, outputSize])),
+    );
   }
   get weight(): Variable {
     return this.param('weight')!.value;
@@ -92,8 +95,16 @@ class Boom extends Module {
   }
 }
 
-const x23 = () => tf.tensor2d([[1, -2, 3], [0.5, 0, -1]]);
-const dy23 = () => tf.tensor2d([[1, 1, 2], [-1, 3, 0.5]]);
+const x23 = () =>
+  tf.tensor2d([
+    [1, -2, 3],
+    [0.5, 0, -1],
+  ]);
+const dy23 = () =>
+  tf.tensor2d([
+    [1, 1, 2],
+    [-1, 3, 0.5],
+  ]);
 
 describe('Module (the base class)', () => {
   it('parameters(): [weights, gradient buffers], own before children, each shared tensor once', () => {
@@ -122,23 +133,49 @@ describe('Module (the base class)', () => {
     const m = new Affine(3); // weight [1, 2, 3], bias 0
     const x = x23();
     const dy = dy23();
-    expectClose(m.forward(x), [[1, -4, 9], [0.5, 0, -3]], { atol: 0 });
+    expectClose(
+      m.forward(x),
+      [
+        [1, -4, 9],
+        [0.5, 0, -3],
+      ],
+      { atol: 0 },
+    );
     // gradInput = dy ⊙ w; gradWeight = Σ_n dy ⊙ x; gradBias = Σ_n dy
-    const gx = [[1, 2, 6], [-1, 6, 1.5]];
+    const gx = [
+      [1, 2, 6],
+      [-1, 6, 1.5],
+    ];
     const gw = [1 - 0.5, -2 + 0, 6 - 0.5];
     const gb = [0, 4, 2.5];
     expectClose(m.backward(x, dy), gx, { atol: 0 });
     expectClose(m.gradWeight, gw, { atol: 0 });
     expectClose(m.gradBias, gb, { atol: 0 });
     m.backward(x, dy, 0.5);
-    expectClose(m.gradWeight, gw.map((v) => 1.5 * v), { atol: 0 });
+    expectClose(
+      m.gradWeight,
+      gw.map((v) => 1.5 * v),
+      { atol: 0 },
+    );
     // updateGradInput leaves the gradient buffers alone; accGradParameters leaves gradInput alone
-    expectClose(m.updateGradInput(x, dy.mul(2)), gx.map((r) => r.map((v) => 2 * v)), { atol: 0 });
-    expectClose(m.gradWeight, gw.map((v) => 1.5 * v), { atol: 0 });
+    expectClose(
+      m.updateGradInput(x, dy.mul(2)),
+      gx.map((r) => r.map((v) => 2 * v)),
+      { atol: 0 },
+    );
+    expectClose(
+      m.gradWeight,
+      gw.map((v) => 1.5 * v),
+      { atol: 0 },
+    );
     m.accGradParameters(x, dy, -1.5);
     expectClose(m.gradWeight, [0, 0, 0], { atol: 0 });
     expectClose(m.gradBias, [0, 0, 0], { atol: 0 });
-    expectClose(m.gradInput, gx.map((r) => r.map((v) => 2 * v)), { atol: 0 });
+    expectClose(
+      m.gradInput,
+      gx.map((r) => r.map((v) => 2 * v)),
+      { atol: 0 },
+    );
     m.dispose();
   });
 
@@ -246,7 +283,14 @@ describe('Module (the base class)', () => {
     const [y0, y1] = m.forward([a, b]) as Tensor[];
     expect(y0).toBe(a);
     const [, gb] = m.backward([a, b], [dy23(), dy23()]) as Tensor[];
-    expectClose(gb, [[2, 2, 4], [-2, 6, 1]], { atol: 0 });
+    expectClose(
+      gb,
+      [
+        [2, 2, 4],
+        [-2, 6, 1],
+      ],
+      { atol: 0 },
+    );
     m.forward([x23(), x23()]);
     expect(a.isDisposed || b.isDisposed).toBe(false);
     expect(y1.isDisposed).toBe(true); // what it made is still freed
@@ -324,7 +368,7 @@ describe('Module (the base class)', () => {
     expect(() => new Boom().forward(tf.zeros([1]))).toThrow(/^Boom: boom$/);
   });
 
-  it("stateDict(): PyTorch keys with child prefixes, buffers included, copies the caller owns", () => {
+  it('stateDict(): PyTorch keys with child prefixes, buffers included, copies the caller owns', () => {
     const a = new Affine(2);
     const net = new Sequential(a, new Sequential(new Pass(), new Affine(3)));
     const sd = net.stateDict();
@@ -365,7 +409,9 @@ describe('Module (the base class)', () => {
       '1.running': tf.tensor1d([9, 10]),
     });
     // An int32 tensor into a float32 parameter is an error, not a silent cast, and loads nothing.
-    expect(() => src.loadStateDict({ ...src.stateDict(), '1.bias': tf.tensor1d([7, 7], 'int32') })).toThrow(/wrong dtypes: 1\.bias \(expected float32, got int32\)/);
+    expect(() => src.loadStateDict({ ...src.stateDict(), '1.bias': tf.tensor1d([7, 7], 'int32') })).toThrow(
+      /wrong dtypes: 1\.bias \(expected float32, got int32\)/,
+    );
     const bias = src.stateDict()['1.bias'];
     expect(bias.dtype).toBe('float32');
     expectClose(bias, [1, 2], { atol: 0 });
@@ -403,8 +449,7 @@ describe('Module (the base class)', () => {
     expect(e.unexpected).toEqual(['2.weight']);
     expect(e.misshapen).toEqual([{ key: '0.bias', expected: [2], actual: [3] }]);
     expect(e.message).toBe(
-      'state dict does not match the model: missing keys: 0.running, 1.running; unexpected keys: 2.weight; ' +
-        'misshapen keys: 0.bias (expected [2], got [3])',
+      'state dict does not match the model: missing keys: 0.running, 1.running; unexpected keys: 2.weight; ' + 'misshapen keys: 0.bias (expected [2], got [3])',
     );
     // all or nothing: the good key was not loaded either
     const now = net.stateDict();
@@ -418,9 +463,7 @@ describe('Module (the base class)', () => {
     expectClose(loaded['0.running'], before['0.running'], { atol: 0 }); // missing: left as it was
     // strict (the default) with only an unexpected key
     const full = net.stateDict();
-    expect(() => net.loadStateDict({ ...full, extra: tf.zeros([1]) })).toThrow(
-      'state dict does not match the model: unexpected keys: extra',
-    );
+    expect(() => net.loadStateDict({ ...full, extra: tf.zeros([1]) })).toThrow('state dict does not match the model: unexpected keys: extra');
     net.dispose();
   });
 
@@ -428,15 +471,42 @@ describe('Module (the base class)', () => {
     const m = new Flipped(3, 2); // ours [in, out] = [[0, 1], [2, 3], [4, 5]]
     expect(m.stateShapes().get('weight')).toEqual([2, 3]);
     const sd = m.stateDict();
-    expectClose(sd.weight, [[0, 2, 4], [1, 3, 5]], { atol: 0 });
+    expectClose(
+      sd.weight,
+      [
+        [0, 2, 4],
+        [1, 3, 5],
+      ],
+      { atol: 0 },
+    );
     // PyTorch's [out, in] is loaded as ours, and a [3, 2] (our layout) is misshapen
-    m.loadStateDict({ weight: tf.tensor2d([[1, 0, 0], [0, 0, 1]]) });
-    expectClose(m.weight, [[1, 0], [0, 0], [0, 1]], { atol: 0 });
+    m.loadStateDict({
+      weight: tf.tensor2d([
+        [1, 0, 0],
+        [0, 0, 1],
+      ]),
+    });
+    expectClose(
+      m.weight,
+      [
+        [1, 0],
+        [0, 0],
+        [0, 1],
+      ],
+      { atol: 0 },
+    );
     expectClose(m.forward(tf.tensor2d([[7, 8, 9]])), [[7, 9]], { atol: 0 });
     expect(() => m.loadStateDict({ weight: tf.zeros([3, 2]) })).toThrow('misshapen keys: weight (expected [2,3], got [3,2])');
     m.forward(tf.tensor2d([[1, 1, 1]]));
     m.backward(tf.tensor2d([[1, 1, 1]]), tf.tensor2d([[1, 2]]));
-    expectClose(m.gradStateDict().weight, [[1, 1, 1], [2, 2, 2]], { atol: 0 }); // [out, in] too
+    expectClose(
+      m.gradStateDict().weight,
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+      { atol: 0 },
+    ); // [out, in] too
     m.dispose();
   });
 
@@ -512,7 +582,7 @@ describe('Module (the base class)', () => {
     dy.dispose();
   });
 
-  it("prints nn.<typeName> and describes itself as { type } by default", () => {
+  it('prints nn.<typeName> and describes itself as { type } by default', () => {
     expect(new Affine(2).toString()).toBe('nn.Affine');
     expect(new Pass().toSpec()).toEqual({ type: 'Pass' });
   });

@@ -1,13 +1,6 @@
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import {
-  type Activity,
-  describeActivity,
-  disposeActivity,
-  flattenActivity,
-  isTensor,
-  unflattenActivity,
-} from '../util/activity';
+import { type Activity, describeActivity, disposeActivity, flattenActivity, isTensor, unflattenActivity } from '../util/activity';
 import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { checkStateDict, type LoadStateDictOptions } from '../io/stateDict';
 import { ModuleError, ShapeError } from '../util/errors';
@@ -152,12 +145,7 @@ export abstract class Module {
    * Vector-Jacobian product of `compute` at `input` with `gradOutput`, with
    * respect to the float tensors of the input and/or the parameters.
    */
-  protected vjp(
-    input: Activity,
-    gradOutput: Activity,
-    wantInput: boolean,
-    wantParams: boolean,
-  ): { gradInput?: Activity; paramGrads?: Tensor[] } {
+  protected vjp(input: Activity, gradOutput: Activity, wantInput: boolean, wantParams: boolean): { gradInput?: Activity; paramGrads?: Tensor[] } {
     const xs = flattenActivity(input);
     const floatXs = wantInput ? xs.filter((x) => x.dtype === 'float32') : [];
     const ps = wantParams ? this.params.map((p) => p.value) : [];
@@ -308,8 +296,7 @@ export abstract class Module {
     const show = (p: Dim[]) => `[${p.join(',')}]`;
     const expected = patterns.map(show).join(' or ') + (what ? ` (${what})` : '');
     if (!isTensor(x)) throw new ShapeError(this.path(), expected, `a table ${describeActivity(x)}`);
-    const fits = (p: Dim[]) =>
-      p.length === x.rank && p.every((d, i) => typeof d === 'string' || d === x.shape[i]);
+    const fits = (p: Dim[]) => p.length === x.rank && p.every((d, i) => typeof d === 'string' || d === x.shape[i]);
     if (!patterns.some(fits)) throw new ShapeError(this.path(), expected, show(x.shape));
     return x;
   }

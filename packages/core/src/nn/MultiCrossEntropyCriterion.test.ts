@@ -55,15 +55,14 @@ describe('MultiCrossEntropyCriterion', () => {
   it('names expected and actual shapes, prints as Torch', () => {
     const c = new MultiCrossEntropyCriterion();
     expect(c.toString()).toBe('nn.MultiCrossEntropyCriterion');
-    expect(() => c.forward(tf.ones([2, 4]), [0, 1])).toThrow(
-      'MultiCrossEntropyCriterion: expected input [N,k,C], got [2,4]',
-    );
-    expect(() => c.forward(tf.ones([2, 3, 4]), [[0, 1]])).toThrow(
-      'MultiCrossEntropyCriterion: expected input a target [2,3] of class indices, got [1,2]',
-    );
+    expect(() => c.forward(tf.ones([2, 4]), [0, 1])).toThrow('MultiCrossEntropyCriterion: expected input [N,k,C], got [2,4]');
+    expect(() => c.forward(tf.ones([2, 3, 4]), [[0, 1]])).toThrow('MultiCrossEntropyCriterion: expected input a target [2,3] of class indices, got [1,2]');
     // a class index ≥ C (e.g. a label alphabet larger than the model's) is an error, not a zero loss
-    expect(() => c.forward(tf.tensor3d(xs), [[1, 2, 0], [4, 0, 2]])).toThrow(
-      'ClassNLLCriterion: target 4 is out of bounds: expected a class index in [0, 3] (C = 4)',
-    );
+    expect(() =>
+      c.forward(tf.tensor3d(xs), [
+        [1, 2, 0],
+        [4, 0, 2],
+      ]),
+    ).toThrow('ClassNLLCriterion: target 4 is out of bounds: expected a class index in [0, 3] (C = 4)');
   });
 });

@@ -26,8 +26,7 @@ export class MultiCrossEntropyCriterion extends CrossEntropyCriterion {
   }
 
   protected override loss(input: Activity, target: Target): Tensor {
-    if (!isTensor(input) || input.rank !== 3)
-      throw this.shapeError('[N,k,C]', isTensor(input) ? input.shape : 'a table');
+    if (!isTensor(input) || input.rank !== 3) throw this.shapeError('[N,k,C]', isTensor(input) ? input.shape : 'a table');
     const [n, k, c] = input.shape;
     const t = targetTensor(target, 'int32');
     if (t.size !== n * k) throw this.shapeError(`a target [${n},${k}] of class indices`, t.shape);

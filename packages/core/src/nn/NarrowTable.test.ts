@@ -31,7 +31,10 @@ describe('NarrowTable', () => {
       const o = m.apply([a, b, c, d]) as Tensor[];
       // (the zero terms only tell tf.grads that every input is used)
       const unused = tf.addN([a, b, c, d].map((t) => tf.sum(t.mul(0))));
-      return tf.sum(o[0].mul(dy[0])).add(tf.sum(o[1].mul(dy[1]))).add(unused);
+      return tf
+        .sum(o[0].mul(dy[0]))
+        .add(tf.sum(o[1].mul(dy[1])))
+        .add(unused);
     })(xs);
     g.forEach((gi, i) => expect(gi.arraySync()).toEqual(ref[i].arraySync()));
 
@@ -44,9 +47,7 @@ describe('NarrowTable', () => {
   });
 
   it('names its path when the range does not fit', () => {
-    expect(() => new NarrowTable(3, 2).forward(xs)).toThrow(
-      'NarrowTable: expected input a table with entries 3 to 4, got {[1], [2], [3], [4]}',
-    );
+    expect(() => new NarrowTable(3, 2).forward(xs)).toThrow('NarrowTable: expected input a table with entries 3 to 4, got {[1], [2], [3], [4]}');
     expect(new NarrowTable(0).toString()).toBe('nn.NarrowTable');
   });
 });

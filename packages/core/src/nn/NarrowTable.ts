@@ -62,10 +62,7 @@ export class NarrowTable extends Module {
     const xs = input as Activity[];
     const o = this.resolve(xs);
     if (isTensor(gradOutput) || gradOutput.length !== this.length)
-      throw new ModuleError(
-        this.path(),
-        `expected gradOutput a table of ${this.length} entries, got ${describeActivity(gradOutput)}`,
-      );
+      throw new ModuleError(this.path(), `expected gradOutput a table of ${this.length} entries, got ${describeActivity(gradOutput)}`);
     const inside = (i: number) => i >= o && i < o + this.length;
     const g = tf.tidy(() => xs.map((x, i) => (inside(i) ? [] : zerosLikeActivity(x))) as tf.TensorContainer) as Activity[];
     for (let k = 0; k < this.length; k++) g[o + k] = gradOutput[k];

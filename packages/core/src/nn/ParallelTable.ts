@@ -37,10 +37,7 @@ export class ParallelTable extends Container {
 
   private gradTable(gradOutput: Activity): Activity[] {
     if (isTensor(gradOutput) || gradOutput.length < this.modules.length)
-      throw new ModuleError(
-        this.path(),
-        `expected gradOutput a table of ${this.modules.length} entries, got ${describeActivity(gradOutput)}`,
-      );
+      throw new ModuleError(this.path(), `expected gradOutput a table of ${this.modules.length} entries, got ${describeActivity(gradOutput)}`);
     return gradOutput;
   }
 

@@ -17,7 +17,14 @@ describe('ReLU', () => {
     const dy = tf.tensor2d(dys, [2, 3]);
     const y = m.forward(x) as Tensor;
     expect(y.shape).toEqual([2, 3]);
-    expectClose(y, [[0, 0, 0], [0.5, 1.5, 3]], { atol: 0 });
+    expectClose(
+      y,
+      [
+        [0, 0, 0],
+        [0.5, 1.5, 3],
+      ],
+      { atol: 0 },
+    );
     // Torch's Threshold(0, 0): gradInput = input > 0 ? gradOutput : 0, dy's float32 values unchanged
     const ref = new Float32Array([0, 0, 0, 0.7, -0.2, 1.1]);
     expectClose(m.backward(x, dy), ref, { atol: 0 });
@@ -36,7 +43,11 @@ describe('ReLU', () => {
     const y = m.forward(x) as Tensor;
     expect(y.shape).toEqual([1, 2, 2, 2]);
     expectClose(y, tf.maximum(x, 0), { atol: 0 });
-    expectClose(m.forward(tf.tensor1d(xs)), xs.map((v) => Math.max(0, v)), { atol: 0 });
+    expectClose(
+      m.forward(tf.tensor1d(xs)),
+      xs.map((v) => Math.max(0, v)),
+      { atol: 0 },
+    );
     expectClose(m.forward(tf.scalar(-7)), 0, { atol: 0 });
     m.dispose();
   });
@@ -73,12 +84,8 @@ describe('ReLU', () => {
   it('rejects a table input with a shape error, as the other activations', () => {
     expect(() => new ReLU().forward([tf.ones([2])])).toThrow(ShapeError);
     expect(() => new ReLU().forward([tf.ones([2])])).toThrow('ReLU: expected input a tensor, got a table {[2]}');
-    expect(() => new ReLU(true).forward([tf.ones([2]), tf.ones([3])])).toThrow(
-      'ReLU: expected input a tensor, got a table {[2], [3]}',
-    );
-    expect(() => new Sequential(new ReLU()).forward([tf.ones([2])])).toThrow(
-      'Sequential.ReLU(1): expected input a tensor, got a table {[2]}',
-    );
+    expect(() => new ReLU(true).forward([tf.ones([2]), tf.ones([3])])).toThrow('ReLU: expected input a tensor, got a table {[2], [3]}');
+    expect(() => new Sequential(new ReLU()).forward([tf.ones([2])])).toThrow('Sequential.ReLU(1): expected input a tensor, got a table {[2]}');
   });
 
   it('names its path when it fails inside a container', () => {

@@ -17,9 +17,7 @@ describe('Reshape', () => {
     expect(shapeOf(new Reshape(3, 4, false), [1, 12])).toEqual([3, 4]);
     expect(shapeOf(new Reshape(2, 3, true), [6, 6])).toEqual([6, 2, 3]);
     expect(shapeOf(new Reshape([2, 6]), [12])).toEqual([2, 6]);
-    expect(() => new Reshape(3, 4, true).forward(tf.zeros([2, 6]))).toThrow(
-      'Reshape: expected input [N,...] of N*12 elements, got [2,6]',
-    );
+    expect(() => new Reshape(3, 4, true).forward(tf.zeros([2, 6]))).toThrow('Reshape: expected input [N,...] of N*12 elements, got [2,6]');
   });
 
   it('keeps the data order and reshapes gradOutput back (as tf.grads)', () => {

@@ -35,8 +35,7 @@ export class Reshape extends ReshapingModule {
 
   /** The output shape for an input, or null when it cannot be reshaped. */
   protected outputShape(x: Tensor): number[] | null {
-    const nonBatch =
-      this.batchMode === false || (this.batchMode === undefined && x.size === this.nelement && x.shape[0] !== 1);
+    const nonBatch = this.batchMode === false || (this.batchMode === undefined && x.size === this.nelement && x.shape[0] !== 1);
     if (nonBatch) return x.size === this.nelement ? this.size : null;
     if (x.rank === 0 || x.size !== x.shape[0] * this.nelement) return null;
     return [x.shape[0], ...this.size];

@@ -30,7 +30,11 @@ describe('SelectTable', () => {
     expect(g[2].arraySync()).toEqual([0]);
     // Against autodiff of <input[1], dy> over every tensor.
     const ref = tf.grads((x0: Tensor, x1: Tensor, x2: Tensor, x3: Tensor) =>
-      tf.sum(x1.mul(dy[0])).add(tf.sum(x2.mul(dy[1]))).add(tf.sum(x0.mul(0))).add(tf.sum(x3.mul(0))),
+      tf
+        .sum(x1.mul(dy[0]))
+        .add(tf.sum(x2.mul(dy[1])))
+        .add(tf.sum(x0.mul(0)))
+        .add(tf.sum(x3.mul(0))),
     )([a, b, c, c]);
     expect(g[1][0].arraySync()).toEqual(ref[1].arraySync());
     expect(g[1][1].arraySync()).toEqual(ref[2].arraySync());

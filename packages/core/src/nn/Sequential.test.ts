@@ -24,7 +24,10 @@ describe('Sequential', () => {
     const gx = m.backward(x, dy) as Tensor;
     const [ws, gs] = m.parameters();
     const f = (xx: Tensor, ...p: Tensor[]) =>
-      tf.relu(xx.matMul(p[0], false, true).add(p[1])).matMul(p[2], false, true).add(p[3]);
+      tf
+        .relu(xx.matMul(p[0], false, true).add(p[1]))
+        .matMul(p[2], false, true)
+        .add(p[3]);
     const ref = tf.grads(f)([x, ...ws], dy);
     expect(gx.arraySync()).toEqual(ref[0].arraySync());
     gs.forEach((g, i) => expectClose(g, ref[i + 1], { atol: 1e-6 }));
@@ -51,9 +54,7 @@ describe('Sequential', () => {
 
   it('names the module path and shapes in a shape error', () => {
     const m = new Sequential(new Linear(4, 8), new ReLU(), new Sequential(new ReLU(), new Linear(9, 3)));
-    expect(() => m.forward(tf.ones([2, 4]))).toThrow(
-      'Sequential.Sequential(3).Linear(2): expected input [N,9] or [9], got [2,8]',
-    );
+    expect(() => m.forward(tf.ones([2, 4]))).toThrow('Sequential.Sequential(3).Linear(2): expected input [N,9] or [9], got [2,8]');
   });
 
   it('keeps the tensor count flat over training steps', () => {
@@ -122,7 +123,13 @@ describe('clone, share and reset', () => {
     const once = m.parameters()[1].map((g) => Array.from(g.dataSync()));
     c.backward(x, tf.onesLike(c.output as Tensor));
     // Shared gradient buffers: the clone's backward added the same amount again.
-    m.parameters()[1].forEach((g, i) => expectClose(g, once[i].map((v) => 2 * v), { atol: 1e-5 }));
+    m.parameters()[1].forEach((g, i) =>
+      expectClose(
+        g,
+        once[i].map((v) => 2 * v),
+        { atol: 1e-5 },
+      ),
+    );
     m.updateParameters(0.1);
     expect(weightsOf(c)).toEqual(weightsOf(m));
     c.dispose();
@@ -133,7 +140,7 @@ describe('clone, share and reset', () => {
     expect(m.parameters()[0].every((w) => w.isDisposed)).toBe(true);
   });
 
-  it('share() makes one module use another\'s weights', () => {
+  it("share() makes one module use another's weights", () => {
     const a = new Linear(3, 2);
     const b = new Linear(3, 2).share(a, 'weight', 'bias');
     const x = tf.ones([1, 3]);

@@ -14,7 +14,7 @@ describe('Sigmoid', () => {
     const x = tf.tensor2d(xs, [3, 2]);
     const dy = tf.tensor2d(dys, [3, 2]);
     expectClose(m.forward(x) as Tensor, xs.map(sig), { atol: 1e-6 });
-    const ref = xs.map((v, i) => dys[i] * Math.exp(-v) / (1 + Math.exp(-v)) ** 2);
+    const ref = xs.map((v, i) => (dys[i] * Math.exp(-v)) / (1 + Math.exp(-v)) ** 2);
     expectClose(m.backward(x, dy) as Tensor, ref, { atol: 1e-6 });
     const m2 = new Sigmoid();
     expectClose(m2.updateGradInput(x, dy) as Tensor, ref, { atol: 1e-6 });

@@ -42,9 +42,7 @@ describe('SoftMax', () => {
 
   it('prints as Torch, rejects 5-d input with the expected shapes', () => {
     expect(new SoftMax().toString()).toBe('nn.SoftMax');
-    expect(() => new SoftMax().forward(tf.ones([1, 1, 1, 1, 2]))).toThrow(
-      'SoftMax: expected input [C] or [N,C] or [H,W,C] or [N,H,W,C], got [1,1,1,1,2]',
-    );
+    expect(() => new SoftMax().forward(tf.ones([1, 1, 1, 1, 2]))).toThrow('SoftMax: expected input [C] or [N,C] or [H,W,C] or [N,H,W,C], got [1,1,1,1,2]');
   });
 
   it('keeps memory flat', () => {

@@ -55,30 +55,46 @@ describe('SpatialAveragePooling', () => {
   it('divides a clipped ceil-mode window by its clipped size (hand-computed, as PyTorch)', () => {
     // AvgPool2d(2, 2, ceil_mode=True) on [[1,2,3],[4,5,6],[7,8,9]] = [[3, 4.5], [7.5, 9]]
     const y = new SpatialAveragePooling(2, 2, 2, 2).ceil().forward(ramp(3, 3)) as Tensor;
-    expectClose(plane(y), [
-      [3, 4.5],
-      [7.5, 9],
-    ], { atol: 5e-6 }); // toBeCloseTo(·, 5)'s bound, as the scalar checks below
+    expectClose(
+      plane(y),
+      [
+        [3, 4.5],
+        [7.5, 9],
+      ],
+      { atol: 5e-6 },
+    ); // toBeCloseTo(·, 5)'s bound, as the scalar checks below
   });
 
   it('counts or excludes zero padding in the divisor (hand-computed)', () => {
     const x = ramp(3, 3);
     const m = new SpatialAveragePooling(3, 3, 2, 2, 1, 1);
     // Windows see [1,2,4,5], [2,3,5,6], [4,5,7,8], [5,6,8,9].
-    expectClose(plane(m.forward(x) as Tensor), [
-      [12 / 9, 16 / 9],
-      [24 / 9, 28 / 9],
-    ], { atol: 5e-6 });
+    expectClose(
+      plane(m.forward(x) as Tensor),
+      [
+        [12 / 9, 16 / 9],
+        [24 / 9, 28 / 9],
+      ],
+      { atol: 5e-6 },
+    );
     m.setCountExcludePad();
-    expectClose(plane(m.forward(x) as Tensor), [
-      [3, 4],
-      [6, 7],
-    ], { atol: 5e-6 });
+    expectClose(
+      plane(m.forward(x) as Tensor),
+      [
+        [3, 4],
+        [6, 7],
+      ],
+      { atol: 5e-6 },
+    );
     m.setCountIncludePad();
-    expectClose(plane(m.forward(x) as Tensor), [
-      [12 / 9, 16 / 9],
-      [24 / 9, 28 / 9],
-    ], { atol: 5e-6 });
+    expectClose(
+      plane(m.forward(x) as Tensor),
+      [
+        [12 / 9, 16 / 9],
+        [24 / 9, 28 / 9],
+      ],
+      { atol: 5e-6 },
+    );
   });
 
   it('clips the divisor at the padded edge in ceil mode (hand-computed)', () => {

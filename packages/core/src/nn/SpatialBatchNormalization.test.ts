@@ -15,7 +15,11 @@ function refTrain(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
   const mean = tf.sum(flat, 0).div(n);
   const cen = flat.sub(mean);
   const v = tf.sum(cen.square(), 0).div(n);
-  return cen.div(tf.sqrt(v.add(eps))).mul(w).add(b).reshape(x.shape);
+  return cen
+    .div(tf.sqrt(v.add(eps)))
+    .mul(w)
+    .add(b)
+    .reshape(x.shape);
 }
 
 describe('SpatialBatchNormalization', () => {

@@ -7,12 +7,7 @@ import { SpatialConvolution } from './SpatialConvolution';
 import { expectClose } from './testing';
 
 /** Direct loops over a PyTorch-layout weight [out, in, kH, kW] on an NHWC input. */
-function naiveConv(
-  x: number[][][][],
-  w: number[][][][],
-  b: number[] | null,
-  [dW, dH, padW, padH]: number[],
-): number[][][][] {
+function naiveConv(x: number[][][][], w: number[][][][], b: number[] | null, [dW, dH, padW, padH]: number[]): number[][][][] {
   const [n, h, wd, cin] = [x.length, x[0].length, x[0][0].length, x[0][0][0].length];
   const [cout, , kH, kW] = [w.length, w[0].length, w[0][0].length, w[0][0][0].length];
   const oH = Math.floor((h + 2 * padH - kH) / dH) + 1;
@@ -52,18 +47,19 @@ function selectConv(x: Tensor, wHWIO: Tensor, b: Tensor | null, [dW, dH, padW, p
   const [hp, wp] = [h + 2 * padH, wd + 2 * padW];
   const oH = Math.floor((hp - kH) / dH) + 1;
   const oW = Math.floor((wp - kW) / dW) + 1;
-  const xp = tf.pad(x, [
-    [0, 0],
-    [padH, padH],
-    [padW, padW],
-    [0, 0],
-  ]).reshape([n, hp * wp, cin]);
+  const xp = tf
+    .pad(x, [
+      [0, 0],
+      [padH, padH],
+      [padW, padW],
+      [0, 0],
+    ])
+    .reshape([n, hp * wp, cin]);
   const terms: Tensor[] = [];
   for (let ky = 0; ky < kH; ky++)
     for (let kx = 0; kx < kW; kx++) {
       const sel = tf.buffer([oH * oW, hp * wp]);
-      for (let oy = 0; oy < oH; oy++)
-        for (let ox = 0; ox < oW; ox++) sel.set(1, oy * oW + ox, (oy * dH + ky) * wp + ox * dW + kx);
+      for (let oy = 0; oy < oH; oy++) for (let ox = 0; ox < oW; ox++) sel.set(1, oy * oW + ox, (oy * dH + ky) * wp + ox * dW + kx);
       const patch = tf.matMul(tf.tile(sel.toTensor().expandDims(0), [n, 1, 1]), xp); // [n, oH*oW, cin]
       const wk = tf.slice(wHWIO, [ky, kx, 0, 0], [1, 1, cin, cout]).reshape([cin, cout]);
       terms.push(patch.reshape([-1, cin]).matMul(wk).reshape([n, oH, oW, cout]));
@@ -87,12 +83,7 @@ describe('SpatialConvolution', () => {
       const x = tf.randomNormal(c.input, 0, 1, 'float32', 11);
       const y = m.forward(x) as Tensor;
       const sd = m.stateDict();
-      const ref = naiveConv(
-        x.arraySync() as number[][][][],
-        sd.weight.arraySync() as number[][][][],
-        sd.bias.arraySync() as number[],
-        [dW, dH, padW, padH],
-      );
+      const ref = naiveConv(x.arraySync() as number[][][][], sd.weight.arraySync() as number[][][][], sd.bias.arraySync() as number[], [dW, dH, padW, padH]);
       expect(y.shape).toEqual([c.input[0], ref[0].length, ref[0][0].length, nOut]);
       expectClose(y, tf.tensor(ref), { atol: 1e-4 });
       Object.values(sd).forEach((t) => t.dispose());
@@ -172,8 +163,7 @@ describe('SpatialConvolution', () => {
     expect(m.stateShapes().get('weight')).toEqual([3, 2, 2, 3]);
     // weight[o][i][y][x] = 1000o + 100i + 10y + x, so positions are recognisable.
     const vals: number[] = [];
-    for (let o = 0; o < 3; o++)
-      for (let i = 0; i < 2; i++) for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) vals.push(1000 * o + 100 * i + 10 * y + x);
+    for (let o = 0; o < 3; o++) for (let i = 0; i < 2; i++) for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) vals.push(1000 * o + 100 * i + 10 * y + x);
     const w = tf.tensor(vals, [3, 2, 2, 3]);
     m.loadStateDict({ weight: w, bias: tf.tensor1d([1, 2, 3]) });
     // HWIO entry [y, x, i, o]

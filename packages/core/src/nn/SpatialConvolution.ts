@@ -79,20 +79,18 @@ export class SpatialConvolution extends Module {
   /** Torch's `reset(stdv)`: uniform ±stdv·√3 if given, else ±1/√(kW·kH·nInputPlane). */
   override reset(stdv?: number): this {
     const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(this.kW * this.kH * this.nInputPlane);
-    for (const p of this.params)
-      this.fill(p.value, () => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()));
+    for (const p of this.params) this.fill(p.value, () => tf.randomUniform(p.value.shape, -s, s, 'float32', nextSeed()));
     return this;
   }
 
   protected override checkInput(input: Activity): void {
-    const x = this.expectShape(input, [['N', 'H', 'W', this.nInputPlane], ['H', 'W', this.nInputPlane]]);
+    const x = this.expectShape(input, [
+      ['N', 'H', 'W', this.nInputPlane],
+      ['H', 'W', this.nInputPlane],
+    ]);
     const [h, w] = x.shape.slice(-3, -1);
     if (h + 2 * this.padH < this.kH || w + 2 * this.padW < this.kW)
-      throw new ShapeError(
-        this.path(),
-        `a padded image at least ${this.kH}x${this.kW} (kH x kW)`,
-        `[${x.shape.join(',')}]`,
-      );
+      throw new ShapeError(this.path(), `a padded image at least ${this.kH}x${this.kW} (kH x kW)`, `[${x.shape.join(',')}]`);
   }
 
   private get explicitPad(): [[number, number], [number, number], [number, number], [number, number]] {
@@ -118,12 +116,7 @@ export class SpatialConvolution extends Module {
    * of gradOutput, the filter gradient tfjs's Conv2DBackpropFilter kernel
    * (ours on wasm), the bias gradient a sum.
    */
-  protected override vjp(
-    input: Activity,
-    gradOutput: Activity,
-    wantInput: boolean,
-    wantParams: boolean,
-  ): { gradInput?: Activity; paramGrads?: Tensor[] } {
+  protected override vjp(input: Activity, gradOutput: Activity, wantInput: boolean, wantParams: boolean): { gradInput?: Activity; paramGrads?: Tensor[] } {
     const x = input as Tensor;
     const unbatched = x.rank === 3;
     return tf.tidy(() => {
@@ -136,12 +129,16 @@ export class SpatialConvolution extends Module {
         out.gradInput = unbatched ? dx.squeeze([0]) : dx;
       }
       if (wantParams) {
-        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: x4, dy }, {
-          strides,
-          pad: this.explicitPad,
-          dataFormat: 'NHWC',
-          filterShape: this.weight.shape,
-        }) as Tensor;
+        const dw = tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x: x4, dy },
+          {
+            strides,
+            pad: this.explicitPad,
+            dataFormat: 'NHWC',
+            filterShape: this.weight.shape,
+          },
+        ) as Tensor;
         out.paramGrads = this.bias ? [dw, tf.sum(dy, [0, 1, 2])] : [dw];
       }
       return out as tf.TensorContainer;

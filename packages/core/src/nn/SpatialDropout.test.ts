@@ -27,8 +27,7 @@ describe('SpatialDropout', () => {
       for (let c = 0; c < 10; c++) {
         const kept = ya[n][0][0][c] !== 0;
         if (!kept) droppedPlanes++;
-        for (let h = 0; h < 3; h++)
-          for (let w = 0; w < 4; w++) expect(ya[n][h][w][c]).toBe(kept ? xa[n][h][w][c] : 0);
+        for (let h = 0; h < 3; h++) for (let w = 0; w < 4; w++) expect(ya[n][h][w][c]).toBe(kept ? xa[n][h][w][c] : 0);
       }
     expect(droppedPlanes).toBeGreaterThan(15);
     expect(droppedPlanes).toBeLessThan(45);
@@ -67,8 +66,6 @@ describe('SpatialDropout', () => {
 
   it('names the module path in shape errors', () => {
     const net = new Sequential(new SpatialDropout());
-    expect(() => net.forward(tf.ones([4, 5]))).toThrow(
-      'Sequential.SpatialDropout(1): expected input [N,H,W,C] or [H,W,C], got [4,5]',
-    );
+    expect(() => net.forward(tf.ones([4, 5]))).toThrow('Sequential.SpatialDropout(1): expected input [N,H,W,C] or [H,W,C], got [4,5]');
   });
 });

@@ -27,7 +27,10 @@ export class SpatialDropout extends Dropout {
   }
 
   protected override checkInput(input: Activity): void {
-    this.expectShape(input, [['N', 'H', 'W', 'C'], ['H', 'W', 'C']]);
+    this.expectShape(input, [
+      ['N', 'H', 'W', 'C'],
+      ['H', 'W', 'C'],
+    ]);
   }
 
   protected override noiseShape(x: Tensor): number[] {

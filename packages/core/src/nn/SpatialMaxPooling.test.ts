@@ -136,8 +136,6 @@ describe('SpatialMaxPooling', () => {
     expect(() => net.forward(tf.zeros([1, 4, 4, 2]))).toThrow(
       'Sequential.SpatialMaxPooling(2): expected input a padded image at least 3x3 (kH x kW), got [1,2,2,2]',
     );
-    expect(() => net.forward(tf.zeros([4, 4]))).toThrow(
-      'Sequential.SpatialMaxPooling(1): expected input [N,H,W,C] or [H,W,C], got [4,4]',
-    );
+    expect(() => net.forward(tf.zeros([4, 4]))).toThrow('Sequential.SpatialMaxPooling(1): expected input [N,H,W,C] or [H,W,C], got [4,4]');
   });
 });

@@ -39,12 +39,9 @@ export abstract class SpatialPooling extends Module {
     const name = new.target.name;
     for (const [n, v] of Object.entries({ kW, kH, dW, dH }))
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`nn.${name}: ${n} must be a positive integer, got ${v}`);
-    if (!Number.isInteger(padW) || !Number.isInteger(padH) || padW < 0 || padH < 0)
-      throw new RangeError(`nn.${name}: padding must be a non-negative integer`);
+    if (!Number.isInteger(padW) || !Number.isInteger(padH) || padW < 0 || padH < 0) throw new RangeError(`nn.${name}: padding must be a non-negative integer`);
     if (padW > Math.floor(kW / 2) || padH > Math.floor(kH / 2))
-      throw new RangeError(
-        `nn.${name}: pad should be smaller than half of kernel size, but got padW = ${padW}, padH = ${padH}, kW = ${kW}, kH = ${kH}`,
-      );
+      throw new RangeError(`nn.${name}: pad should be smaller than half of kernel size, but got padW = ${padW}, padH = ${padH}, kW = ${kW}, kH = ${kH}`);
   }
 
   override toSpec(): ModuleSpec {
@@ -75,7 +72,10 @@ export abstract class SpatialPooling extends Module {
   }
 
   protected override checkInput(input: Activity): void {
-    const x = this.expectShape(input, [['N', 'H', 'W', 'C'], ['H', 'W', 'C']]);
+    const x = this.expectShape(input, [
+      ['N', 'H', 'W', 'C'],
+      ['H', 'W', 'C'],
+    ]);
     const [h, w] = x.shape.slice(-3, -1);
     if (h + 2 * this.padH < this.kH || w + 2 * this.padW < this.kW)
       throw new ShapeError(this.path(), `a padded image at least ${this.kH}x${this.kW} (kH x kW)`, `[${x.shape.join(',')}]`);

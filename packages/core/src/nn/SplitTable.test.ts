@@ -11,12 +11,13 @@ describe('SplitTable', () => {
     const m = new SplitTable(1);
     const out = m.forward(x) as Tensor[];
     expect(out.length).toBe(3);
-    expect(out[1].arraySync()).toEqual([[3, 4], [9, 10]]);
+    expect(out[1].arraySync()).toEqual([
+      [3, 4],
+      [9, 10],
+    ]);
     const dys = [0, 1, 2].map((i) => tf.fill([2, 2], i + 1));
     const g = m.backward(x, dys) as Tensor;
-    const ref = tf.grads((xx: Tensor) =>
-      tf.addN([0, 1, 2].map((i) => tf.sum(xx.slice([0, i, 0], [2, 1, 2]).reshape([2, 2]).mul(dys[i])))),
-    )([x])[0];
+    const ref = tf.grads((xx: Tensor) => tf.addN([0, 1, 2].map((i) => tf.sum(xx.slice([0, i, 0], [2, 1, 2]).reshape([2, 2]).mul(dys[i])))))([x])[0];
     expect(g.arraySync()).toEqual(ref.arraySync());
   });
 
@@ -24,7 +25,10 @@ describe('SplitTable', () => {
     expect((new SplitTable(0, 2).forward(x) as Tensor[]).length).toBe(3);
     expect((new SplitTable(0, 3).forward(x) as Tensor[]).length).toBe(2);
     expect((new SplitTable(-1, 2).forward(x) as Tensor[]).length).toBe(2);
-    expect((new SplitTable(-1).forward(x) as Tensor[])[1].arraySync()).toEqual([[2, 4, 6], [8, 10, 12]]);
+    expect((new SplitTable(-1).forward(x) as Tensor[])[1].arraySync()).toEqual([
+      [2, 4, 6],
+      [8, 10, 12],
+    ]);
   });
 
   it('names its path for a bad dimension and stays flat', () => {

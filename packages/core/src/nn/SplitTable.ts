@@ -53,15 +53,8 @@ export class SplitTable extends Module {
     const x = input as Tensor;
     const d = this.dim(x.rank);
     const sliceShape = x.shape.filter((_, k) => k !== d).join(',');
-    if (
-      isTensor(gradOutput) ||
-      gradOutput.length !== x.shape[d] ||
-      !gradOutput.every((g) => isTensor(g) && g.shape.join(',') === sliceShape)
-    )
-      throw new ModuleError(
-        this.path(),
-        `expected gradOutput a table of ${x.shape[d]} tensors [${sliceShape}], got ${describeActivity(gradOutput)}`,
-      );
+    if (isTensor(gradOutput) || gradOutput.length !== x.shape[d] || !gradOutput.every((g) => isTensor(g) && g.shape.join(',') === sliceShape))
+      throw new ModuleError(this.path(), `expected gradOutput a table of ${x.shape[d]} tensors [${sliceShape}], got ${describeActivity(gradOutput)}`);
     const g = tf.tidy(() => tf.stack(gradOutput as Tensor[], d));
     return this.setGradInput(g, input, gradOutput);
   }

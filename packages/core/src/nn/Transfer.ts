@@ -26,14 +26,7 @@ export abstract class TransferModule extends Module {
 
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
     const out = this.output;
-    if (
-      !this.closedFormGrad ||
-      !isTensor(input) ||
-      !isTensor(gradOutput) ||
-      !isTensor(out) ||
-      out.isDisposed ||
-      !sameShape(out.shape, input.shape)
-    )
+    if (!this.closedFormGrad || !isTensor(input) || !isTensor(gradOutput) || !isTensor(out) || out.isDisposed || !sameShape(out.shape, input.shape))
       return super.updateGradInput(input, gradOutput);
     const g = tf.tidy(() => this.closedFormGrad!(input, out, gradOutput));
     return this.setGradInput(g, input, gradOutput);

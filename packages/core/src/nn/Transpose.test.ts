@@ -22,9 +22,7 @@ describe('Transpose', () => {
   });
 
   it('names its path for a missing dimension', () => {
-    expect(() => new Sequential(new Transpose([0, 3])).forward(x)).toThrow(
-      'Sequential.Transpose(1): expected input a tensor with dimensions 0,3, got [2,3,4]',
-    );
+    expect(() => new Sequential(new Transpose([0, 3])).forward(x)).toThrow('Sequential.Transpose(1): expected input a tensor with dimensions 0,3, got [2,3,4]');
     expect(new Transpose([0, 1]).toString()).toBe('nn.Transpose');
   });
 });

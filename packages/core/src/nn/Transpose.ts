@@ -24,7 +24,10 @@ export class Transpose extends Module {
   }
 
   override toSpec(): ModuleSpec {
-    return specOf(this.typeName, this.permutations.map(([a, b]) => [a, b]));
+    return specOf(
+      this.typeName,
+      this.permutations.map(([a, b]) => [a, b]),
+    );
   }
 
   /** perm[i] = the input dimension that becomes output dimension i; null if a dim is out of range. */

@@ -49,9 +49,7 @@ export class Unsqueeze extends ReshapingModule {
   }
 
   protected expectedInput(): string {
-    return `a tensor with room for a dimension at ${this.pos}${
-      this.numInputDims !== undefined ? ` of ${this.numInputDims} input dims` : ''
-    }`;
+    return `a tensor with room for a dimension at ${this.pos}${this.numInputDims !== undefined ? ` of ${this.numInputDims} input dims` : ''}`;
   }
 
   override toString(): string {

@@ -24,7 +24,10 @@ describe('View', () => {
     const x = tf.range(0, 12).reshape([3, 4]);
     const m = new View(-1, 6);
     const y = m.forward(x) as Tensor;
-    expect(y.arraySync()).toEqual([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]);
+    expect(y.arraySync()).toEqual([
+      [0, 1, 2, 3, 4, 5],
+      [6, 7, 8, 9, 10, 11],
+    ]);
     const dy = tf.range(0, 12).reshape([2, 6]).mul(-1);
     const g = m.backward(x, dy) as Tensor;
     const ref = tf.grads((xx: Tensor) => tf.sum(xx.reshape([2, 6]).mul(dy)))([x])[0];
@@ -32,9 +35,7 @@ describe('View', () => {
   });
 
   it('rejects impossible views and bad sizes, naming the path; prints as Torch', () => {
-    expect(() => new Sequential(new View(5)).forward(tf.zeros([2, 3]))).toThrow(
-      'Sequential.View(1): expected input a tensor that views as (5), got [2,3]',
-    );
+    expect(() => new Sequential(new View(5)).forward(tf.zeros([2, 3]))).toThrow('Sequential.View(1): expected input a tensor that views as (5), got [2,3]');
     expect(() => new View(-1, 4).forward(tf.zeros([6]))).toThrow('View: expected input a tensor that views as (-1, 4), got [6]');
     expect(() => new View(-1, -1)).toThrow('only one dimension can be -1');
     expect(new View(-1, 12).toString()).toBe('nn.View(-1, 12)');

@@ -65,9 +65,7 @@ export class View extends ReshapingModule {
   }
 
   protected expectedInput(): string {
-    return `a tensor that views as (${this.size.join(', ')})${
-      this.numInputDims !== undefined ? ` with ${this.numInputDims} input dims` : ''
-    }`;
+    return `a tensor that views as (${this.size.join(', ')})${this.numInputDims !== undefined ? ` with ${this.numInputDims} input dims` : ''}`;
   }
 
   override toString(): string {

@@ -47,11 +47,39 @@ describe('expectClose (test helper)', () => {
 
   it('compares tables element by element and says where', () => {
     const a = [tf.tensor1d([1, 2]), [tf.tensor1d([3]), tf.tensor1d([4])]];
-    expectClose(a, [[1, 2], [[3], [4]]], { atol: 0 });
-    expect(() => expectClose(a, [[1, 2], [[3], [4.5]]], { atol: 0.1 })).toThrow(/^not close \(atol 0\.1\):\n\[1\]\[1\]: 1 of 1/);
+    expectClose(
+      a,
+      [
+        [1, 2],
+        [[3], [4]],
+      ],
+      { atol: 0 },
+    );
+    expect(() =>
+      expectClose(
+        a,
+        [
+          [1, 2],
+          [[3], [4.5]],
+        ],
+        { atol: 0.1 },
+      ),
+    ).toThrow(/^not close \(atol 0\.1\):\n\[1\]\[1\]: 1 of 1/);
     expect(() => expectClose(a, [[1, 2]], { atol: 1 })).toThrow(/a table of 2 vs a table of 1 expected/);
-    expect(maxAbsDiff(a, [[1, 2.25], [[3], [3.5]]])).toBe(0.5);
-    const c = compareClose(a, [[1, 2.25], [[3], [3.5]]], { atol: 0.1 });
+    expect(
+      maxAbsDiff(a, [
+        [1, 2.25],
+        [[3], [3.5]],
+      ]),
+    ).toBe(0.5);
+    const c = compareClose(
+      a,
+      [
+        [1, 2.25],
+        [[3], [3.5]],
+      ],
+      { atol: 0.1 },
+    );
     expect(c).toMatchObject({ pass: false, where: '[1][1]', index: 0, actual: 4, expected: 3.5, ratio: 5, shapesMatch: true });
     tf.dispose(a.flat());
   });

@@ -72,8 +72,7 @@ interface Leaf {
 /** A tensor, number, typed array or nested number array; the rest are tables. */
 function isLeaf(x: Numbers): boolean {
   if (typeof x === 'number' || ArrayBuffer.isView(x) || x instanceof tf.Tensor) return true;
-  const numeric = (a: readonly Numbers[]): boolean =>
-    a.every((v) => typeof v === 'number' || (Array.isArray(v) && numeric(v)));
+  const numeric = (a: readonly Numbers[]): boolean => a.every((v) => typeof v === 'number' || (Array.isArray(v) && numeric(v)));
   return numeric(x as readonly Numbers[]);
 }
 
@@ -114,8 +113,7 @@ export function compareClose(actual: Numbers, expected: Numbers, tol: Tolerance)
   const visit = (a: Numbers, e: Numbers, where: string) => {
     if (!isLeaf(a) || !isLeaf(e)) {
       if (!Array.isArray(a) || !Array.isArray(e) || a.length !== e.length) {
-        const what = (x: Numbers) =>
-          x instanceof tf.Tensor ? `a tensor [${x.shape}]` : Array.isArray(x) ? `a table of ${x.length}` : 'numbers';
+        const what = (x: Numbers) => (x instanceof tf.Tensor ? `a tensor [${x.shape}]` : Array.isArray(x) ? `a table of ${x.length}` : 'numbers');
         problems.push(`${where || 'value'}: ${what(a)} vs ${what(e)} expected`);
         out.shapesMatch = false;
         return;

@@ -1,15 +1,6 @@
 import type { Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import {
-  buffers,
-  counter,
-  evaluate,
-  type FEval,
-  type OptimResult,
-  type OptimState,
-  release,
-  withWeightDecay,
-} from './common';
+import { buffers, counter, evaluate, type FEval, type OptimResult, type OptimState, release, withWeightDecay } from './common';
 
 /** Config of `adadelta`; Torch's keys and defaults. */
 export type AdadeltaConfig = {
@@ -33,12 +24,7 @@ export type AdadeltaConfig = {
  * δ = √(E[δ²] + ε) / √(E[g²] + ε) · g; x ← x − lr·δ; E[δ²] ← ρ·E[δ²] + (1 − ρ)·δ².
  * State: `evalCounter`, `paramVariance` (E[g²]), `accDelta` (E[δ²]).
  */
-export function adadelta(
-  feval: FEval,
-  params: Variable[],
-  config: AdadeltaConfig = {},
-  state: OptimState = config,
-): OptimResult {
+export function adadelta(feval: FEval, params: Variable[], config: AdadeltaConfig = {}, state: OptimState = config): OptimResult {
   const rho = config.rho ?? 0.9;
   const eps = config.eps ?? 1e-6;
   const wd = config.weightDecay ?? 0;

@@ -1,15 +1,6 @@
 import type { Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import {
-  buffers,
-  counter,
-  evaluate,
-  type FEval,
-  type OptimResult,
-  type OptimState,
-  release,
-  withWeightDecay,
-} from './common';
+import { buffers, counter, evaluate, type FEval, type OptimResult, type OptimState, release, withWeightDecay } from './common';
 
 /** Config of `adagrad`; Torch's keys and defaults. */
 export type AdagradConfig = {
@@ -28,12 +19,7 @@ export type AdagradConfig = {
  * clr = learningRate / (1 + evalCounter·learningRateDecay).
  * State: `evalCounter`, `paramVariance` (s).
  */
-export function adagrad(
-  feval: FEval,
-  params: Variable[],
-  config: AdagradConfig = {},
-  state: OptimState = config,
-): OptimResult {
+export function adagrad(feval: FEval, params: Variable[], config: AdagradConfig = {}, state: OptimState = config): OptimResult {
   const lr = config.learningRate ?? 1e-3;
   const lrd = config.learningRateDecay ?? 0;
   const wd = config.weightDecay ?? 0;

@@ -1,15 +1,6 @@
 import type { Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import {
-  buffers,
-  counter,
-  evaluate,
-  type FEval,
-  type OptimResult,
-  type OptimState,
-  release,
-  withWeightDecay,
-} from './common';
+import { buffers, counter, evaluate, type FEval, type OptimResult, type OptimState, release, withWeightDecay } from './common';
 
 /** Config of `adam`; Torch's keys and defaults. */
 export type AdamConfig = {

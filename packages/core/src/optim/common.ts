@@ -58,12 +58,7 @@ export function counter(state: OptimState, key: string): number {
  * variables from `init(i)` on first use. Updates go through `assign`, so
  * the tensor count stays flat.
  */
-export function buffers(
-  state: OptimState,
-  key: string,
-  params: Variable[],
-  init: (i: number) => Tensor,
-): Variable[] {
+export function buffers(state: OptimState, key: string, params: Variable[], init: (i: number) => Tensor): Variable[] {
   let bufs = state[key] as Variable[] | undefined;
   if (!bufs) {
     bufs = params.map((_, i) => tf.tidy(() => tf.variable(init(i), false)));
@@ -78,14 +73,11 @@ export function buffers(
 /** Runs `feval` and checks that its gradients line up with the parameters. */
 export function evaluate(feval: FEval, params: Variable[]): [number, Tensor[]] {
   const [loss, grads] = feval(params);
-  if (grads.length !== params.length)
-    throw new Error(`optim: feval returned ${grads.length} gradients for ${params.length} parameters`);
+  if (grads.length !== params.length) throw new Error(`optim: feval returned ${grads.length} gradients for ${params.length} parameters`);
   grads.forEach((g, i) => {
     const p = params[i];
     if (g.shape.length !== p.shape.length || g.shape.some((d, j) => d !== p.shape[j]))
-      throw new Error(
-        `optim: gradient ${i} has shape [${g.shape.join(',')}], expected [${p.shape.join(',')}] as its parameter`,
-      );
+      throw new Error(`optim: gradient ${i} has shape [${g.shape.join(',')}], expected [${p.shape.join(',')}] as its parameter`);
   });
   return [loss, grads];
 }

@@ -21,9 +21,7 @@ function quadratic(): { feval: FEval; dispose: () => void } {
   const cs = C();
   const ds = D();
   const feval: FEval = (ps) => {
-    const loss = tf.tidy(() =>
-      tf.addN(ps.map((p, i) => tf.sum(p.square().mul(cs[i]).mul(0.5).add(p.mul(ds[i]))))).dataSync()[0],
-    );
+    const loss = tf.tidy(() => tf.addN(ps.map((p, i) => tf.sum(p.square().mul(cs[i]).mul(0.5).add(p.mul(ds[i]))))).dataSync()[0]);
     return [loss, ps.map((p, i) => tf.tidy(() => p.mul(cs[i]).add(ds[i])))];
   };
   return { feval, dispose: () => [...cs, ...ds].forEach((t) => t.dispose()) };

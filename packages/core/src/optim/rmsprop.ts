@@ -22,12 +22,7 @@ export type RmspropConfig = {
  * g = dfdx + weightDecay·x; m ← α·m + (1 − α)·g²; x ← x − lr·g / (√m + ε).
  * (PyTorch's RMSprop without momentum/centering is the same.) State: `m`.
  */
-export function rmsprop(
-  feval: FEval,
-  params: Variable[],
-  config: RmspropConfig = {},
-  state: OptimState = config,
-): OptimResult {
+export function rmsprop(feval: FEval, params: Variable[], config: RmspropConfig = {}, state: OptimState = config): OptimResult {
   const lr = config.learningRate ?? 1e-2;
   const alpha = config.alpha ?? 0.99;
   const epsilon = config.epsilon ?? 1e-8;

@@ -42,8 +42,7 @@ export function sgd(feval: FEval, params: Variable[], config: SgdConfig = {}, st
   const lrs = config.learningRates;
   const wds = config.weightDecays;
   const nevals = counter(state, 'evalCounter');
-  if (nesterov && !(mom > 0 && damp === 0))
-    throw new Error('optim.sgd: Nesterov momentum requires a momentum and zero dampening');
+  if (nesterov && !(mom > 0 && damp === 0)) throw new Error('optim.sgd: Nesterov momentum requires a momentum and zero dampening');
 
   const [fx, grads] = evaluate(feval, params);
   tf.tidy(() => {

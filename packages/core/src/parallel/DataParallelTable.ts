@@ -100,8 +100,7 @@ export class DataParallelTable {
     private readonly options: DataParallelOptions = {},
   ) {
     const t = options.threads;
-    if (t !== undefined && (!Number.isInteger(t) || t < 1))
-      throw new RangeError(`DataParallelTable: threads must be a positive integer, got ${t}`);
+    if (t !== undefined && (!Number.isInteger(t) || t < 1)) throw new RangeError(`DataParallelTable: threads must be a positive integer, got ${t}`);
   }
 
   /** Replicas (main thread included); known once `ready()` resolves. */
@@ -137,8 +136,14 @@ export class DataParallelTable {
     const mismatch = ready.findIndex(
       (r) =>
         r.modules !== st.modules.length ||
-        !sameShapes(r.params, st.params.map((p) => p.shape)) ||
-        !sameShapes(r.buffers, st.buffers.map((b) => b.shape)),
+        !sameShapes(
+          r.params,
+          st.params.map((p) => p.shape),
+        ) ||
+        !sameShapes(
+          r.buffers,
+          st.buffers.map((b) => b.shape),
+        ),
     );
     if (mismatch >= 0) {
       await this.dispose();
@@ -217,7 +222,10 @@ export class DataParallelTable {
     if (failed) throw failed.reason;
 
     const replies = results.map((r) => (r as PromiseFulfilledResult<Reply & { kind: 'step' }>).value);
-    reduceGradients(st.grads, replies.map((r) => r.grads));
+    reduceGradients(
+      st.grads,
+      replies.map((r) => r.grads),
+    );
     const loss = weights[0] * mainLoss + replies.reduce((s, r, k) => s + weights[k + 1] * r.loss, 0);
     criterion.output = loss;
     return loss;
@@ -229,10 +237,7 @@ export class DataParallelTable {
       await this.ready();
       if (!this.pool) return;
       const st = replicaState(this.model);
-      const [params, buffers] = await Promise.all([
-        Promise.all(st.params.map(toWire)),
-        Promise.all(st.buffers.map(toWire)),
-      ]);
+      const [params, buffers] = await Promise.all([Promise.all(st.params.map(toWire)), Promise.all(st.buffers.map(toWire))]);
       const train = st.modules.map((m) => m.train);
       await Promise.all(this.pool.workers.map((_, i) => this.pool!.request(i, { kind: 'sync', params, buffers, train })));
     });

@@ -6,19 +6,44 @@
 const lib = await import(process.argv[2] ?? '@captcha-nn/core');
 const steps = Number(process.argv[3] ?? 12);
 if (!lib.DataParallelTable) throw new Error('this build of @captcha-nn/core does not export DataParallelTable');
-const { tf, setBackend, Sequential, SpatialConvolution, ReLU, SpatialMaxPooling, View, Linear,
-  MultiCrossEntropyCriterion, DataParallelTable, manualSeed, optim } = lib;
+const {
+  tf,
+  setBackend,
+  Sequential,
+  SpatialConvolution,
+  ReLU,
+  SpatialMaxPooling,
+  View,
+  Linear,
+  MultiCrossEntropyCriterion,
+  DataParallelTable,
+  manualSeed,
+  optim,
+} = lib;
 await setBackend('wasm');
 manualSeed(1);
-const net = () => new Sequential(
-  new SpatialConvolution(1, 32, 3, 3, 1, 1, 1, 1), new ReLU(), new SpatialMaxPooling(2, 2, 2, 2).ceil(),
-  new SpatialConvolution(32, 64, 3, 3, 1, 1, 1, 1), new ReLU(), new SpatialMaxPooling(2, 2, 2, 2).ceil(),
-  new SpatialConvolution(64, 128, 3, 3, 1, 1, 1, 1), new ReLU(), new SpatialMaxPooling(2, 2, 2, 2).ceil(),
-  new View(-1, 128 * 7 * 25), new Linear(128 * 7 * 25, 5 * 23), new View(-1, 5, 23));
+const net = () =>
+  new Sequential(
+    new SpatialConvolution(1, 32, 3, 3, 1, 1, 1, 1),
+    new ReLU(),
+    new SpatialMaxPooling(2, 2, 2, 2).ceil(),
+    new SpatialConvolution(32, 64, 3, 3, 1, 1, 1, 1),
+    new ReLU(),
+    new SpatialMaxPooling(2, 2, 2, 2).ceil(),
+    new SpatialConvolution(64, 128, 3, 3, 1, 1, 1, 1),
+    new ReLU(),
+    new SpatialMaxPooling(2, 2, 2, 2).ceil(),
+    new View(-1, 128 * 7 * 25),
+    new Linear(128 * 7 * 25, 5 * 23),
+    new View(-1, 5, 23),
+  );
 const crit = new MultiCrossEntropyCriterion();
 const x = tf.randomNormal([32, 50, 200, 1], 0, 1, 'float32', 1);
 const y = tf.randomUniform([32, 5], 0, 23, 'int32', 2);
-const median = (a) => { const s = [...a].sort((p, q) => p - q); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (a) => {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 // Interleaved: a step with N=1, then one with N=2, so both see the same machine load.
 const runs = [1, 2].map((threads) => {
   const model = net();

@@ -32,8 +32,7 @@ export function batchSizeOf(input: Activity, target: Target): number {
         throw new TypeError(`DataParallelTable: ${what} [${a.shape}] does not have the input's batch size ${batch} first`);
     } else if (Array.isArray(a)) {
       if (isTable(a)) a.forEach((x, i) => check(x, `${what}[${i}]`));
-      else if (a.length !== batch)
-        throw new TypeError(`DataParallelTable: ${what} has ${a.length} entries, the batch ${batch}`);
+      else if (a.length !== batch) throw new TypeError(`DataParallelTable: ${what} has ${a.length} entries, the batch ${batch}`);
     } else if (batch !== 1) {
       throw new TypeError(`DataParallelTable: ${what} (${String(a)}) has no batch dimension to split`);
     }

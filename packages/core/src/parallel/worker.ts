@@ -72,8 +72,7 @@ function loadState(params: WireTensor[], buffers: WireTensor[], train: boolean[]
   const { tf } = core;
   assignAll(tf, state.params, params, 'parameter');
   assignAll(tf, state.buffers, buffers, 'buffer');
-  if (train.length !== state.modules.length)
-    throw new Error(`the model has ${train.length} modules, this replica ${state.modules.length}`);
+  if (train.length !== state.modules.length) throw new Error(`the model has ${train.length} modules, this replica ${state.modules.length}`);
   state.modules.forEach((m, i) => (m.train = train[i]));
 }
 
@@ -101,10 +100,7 @@ async function handle(req: Request): Promise<void> {
       post({ kind: 'sync', id: req.id });
       return;
     case 'state': {
-      const [params, buffers] = await Promise.all([
-        Promise.all(state.params.map(toWire)),
-        Promise.all(state.buffers.map(toWire)),
-      ]);
+      const [params, buffers] = await Promise.all([Promise.all(state.params.map(toWire)), Promise.all(state.buffers.map(toWire))]);
       post({ kind: 'state', id: req.id, params, buffers });
       return;
     }

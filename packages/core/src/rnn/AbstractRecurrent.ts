@@ -366,8 +366,7 @@ export abstract class AbstractRecurrent extends Container {
 
   /** Adds a gradient w.r.t. the state after the last step, used when BPTT starts (copied). */
   setGradHiddenState(step: number, grad: Activity | null): this {
-    if (grad !== null && step !== this.step - 1)
-      throw new ModuleError(this.path(), `the gradient can only be set for the last step (${this.step - 1})`);
+    if (grad !== null && step !== this.step - 1) throw new ModuleError(this.path(), `the gradient can only be set for the last step (${this.step - 1})`);
     disposeList(this.gradFinal);
     this.gradFinal = grad === null ? null : flattenActivity(grad).map((t) => t.clone());
     return this;
@@ -411,8 +410,7 @@ export abstract class AbstractRecurrent extends Container {
 
   override toString(): string {
     const self = this as unknown as { inputSize?: number; outputSize?: number };
-    if (self.inputSize !== undefined && self.outputSize !== undefined)
-      return `nn.${this.typeName}(${self.inputSize} -> ${self.outputSize})`;
+    if (self.inputSize !== undefined && self.outputSize !== undefined) return `nn.${this.typeName}(${self.inputSize} -> ${self.outputSize})`;
     return `nn.${this.typeName}`;
   }
 }

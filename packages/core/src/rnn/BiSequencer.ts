@@ -69,11 +69,7 @@ export class BiSequencer extends Container {
   override toSpec(): ModuleSpec {
     const merge = this.mergeSeq.module;
     const defaultMerge = merge instanceof Recursor && merge.madeBySequencer && merge.module instanceof JoinLast && !merge.maskzero;
-    return specOf(this.typeName, [
-      givenSpec(this.fwdSeq.module),
-      givenSpec(this.bwdSeq.module),
-      defaultMerge ? undefined : givenSpec(merge),
-    ]);
+    return specOf(this.typeName, [givenSpec(this.fwdSeq.module), givenSpec(this.bwdSeq.module), defaultMerge ? undefined : givenSpec(merge)]);
   }
 
   forget(): this {

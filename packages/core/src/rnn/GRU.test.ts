@@ -7,7 +7,7 @@ import { gruCellRef, randomSeq, refRnn, runBptt } from './testUtils';
 import { expectClose } from '../nn/testing';
 
 describe('GRU', () => {
-  it('matches an autodiff reference of PyTorch\'s GRU maths over 7 steps', () => {
+  it("matches an autodiff reference of PyTorch's GRU maths over 7 steps", () => {
     manualSeed(5);
     const m = new GRU(4, 3);
     m.parameters()[0][3].assign(tf.randomNormal([9], 0, 0.3, 'float32', 1));
@@ -21,7 +21,7 @@ describe('GRU', () => {
     gs.forEach((g, i) => expectClose(g, ref.gws[i], { atol: 1e-4 }));
   });
 
-  it('has PyTorch\'s state-dict keys and shapes and prints as rnn does', () => {
+  it("has PyTorch's state-dict keys and shapes and prints as rnn does", () => {
     const m = new GRU(4, 3);
     const sd = m.stateDict();
     expect(Object.fromEntries(Object.entries(sd).map(([k, v]) => [k, v.shape]))).toEqual({

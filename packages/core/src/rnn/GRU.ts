@@ -40,11 +40,7 @@ export class GRU extends GatedCell {
   }
 
   private gates(x2: Tensor, h: Tensor) {
-    return gruForward(
-      this.proj(x2, 'weight_ih_l0').add(this.w('bias_ih_l0')),
-      this.proj(h, 'weight_hh_l0').add(this.w('bias_hh_l0')),
-      h,
-    );
+    return gruForward(this.proj(x2, 'weight_ih_l0').add(this.w('bias_ih_l0')), this.proj(h, 'weight_hh_l0').add(this.w('bias_hh_l0')), h);
   }
 
   protected nextHidden(x2: Tensor, prev: Tensor[]): Tensor {

@@ -6,7 +6,7 @@ import { peepholeCellRef, randomSeq, refLstm, refRnn, runBptt } from './testUtil
 import { expectClose } from '../nn/testing';
 
 describe('LSTM', () => {
-  it('with peepholes (default) matches an autodiff reference of Torch rnn\'s maths', () => {
+  it("with peepholes (default) matches an autodiff reference of Torch rnn's maths", () => {
     manualSeed(2);
     const m = new LSTM(3, 5);
     expect(m.parameters()[0].length).toBe(6);
@@ -34,7 +34,7 @@ describe('LSTM', () => {
     gs.forEach((g, i) => expectClose(g, ref.gws[i], { atol: 1e-4 }));
   });
 
-  it('takes Torch\'s positional arguments and prints as rnn does', () => {
+  it("takes Torch's positional arguments and prints as rnn does", () => {
     const m = new LSTM(3, 4, 10, false);
     expect(m.peephole).toBe(false);
     expect(m.rho).toBe(10);

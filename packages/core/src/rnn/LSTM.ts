@@ -34,14 +34,8 @@ export class LSTM extends GatedCell {
 
   constructor(inputSize: number, outputSize?: number, rho?: number, cell2gate?: boolean);
   constructor(inputSize: number, outputSize: number | undefined, options: LSTMOptions);
-  constructor(
-    inputSize: number,
-    outputSize?: number,
-    rhoOrOptions?: number | LSTMOptions,
-    cell2gate?: boolean,
-  ) {
-    const opts: LSTMOptions =
-      typeof rhoOrOptions === 'object' ? rhoOrOptions : { rho: rhoOrOptions, peephole: cell2gate };
+  constructor(inputSize: number, outputSize?: number, rhoOrOptions?: number | LSTMOptions, cell2gate?: boolean) {
+    const opts: LSTMOptions = typeof rhoOrOptions === 'object' ? rhoOrOptions : { rho: rhoOrOptions, peephole: cell2gate };
     super(inputSize, outputSize, opts.rho ?? 9999);
     this.peephole = opts.peephole ?? true;
     this.addGateParameters(4, false);

@@ -59,5 +59,4 @@ export class LookupTableMaskZero extends Module {
     const keep = tf.notEqual(idx, 0).cast('float32').expandDims(-1);
     return out.mul(keep);
   }
-
 }

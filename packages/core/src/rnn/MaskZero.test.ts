@@ -13,7 +13,11 @@ describe('MaskZero and LookupTableMaskZero', () => {
   it('zeroes output rows whose input row is zero', () => {
     manualSeed(19);
     const m = new MaskZero(new Linear(2, 3));
-    const x = tf.tensor2d([[1, 2], [0, 0], [3, 0]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [0, 0],
+      [3, 0],
+    ]);
     const y = m.forward(x) as Tensor;
     expect(Array.from(y.slice([1, 0], [1, 3]).abs().dataSync())).toEqual([0, 0, 0]);
     const g = m.backward(x, tf.ones([3, 3])) as Tensor;
@@ -39,7 +43,16 @@ describe('MaskZero and LookupTableMaskZero', () => {
     const lstm = new FastLSTM(4, 3).maskZero();
     const seq = new Sequencer(lstm);
     // batch of two: [0, 0, 3, 4] (length 2, left-padded) and [1, 2, 3, 4]
-    const batch = tf.tensor2d([[0, 1], [0, 2], [3, 3], [4, 4]], [4, 2], 'int32');
+    const batch = tf.tensor2d(
+      [
+        [0, 1],
+        [0, 2],
+        [3, 3],
+        [4, 4],
+      ],
+      [4, 2],
+      'int32',
+    );
     const out = (seq.forward(emb.forward(batch)) as Tensor).clone();
     const alone = seq.forward(emb.forward(tf.tensor2d([[3], [4]], [2, 1], 'int32'))) as Tensor;
     expectClose(out.slice([2, 0, 0], [2, 1, 3]), alone, { atol: 1e-6 });

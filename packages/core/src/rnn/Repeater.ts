@@ -65,8 +65,7 @@ export class Repeater extends Container {
 
   private run(input: Activity, gradOutput: Activity, f: (gy: Activity) => Activity | void): Activity | null {
     const gys = gradOutput as Activity[];
-    if (!Array.isArray(gys) || gys.length !== this.nStep)
-      throw new ModuleError(this.path(), `expected a table of ${this.nStep} gradOutputs`);
+    if (!Array.isArray(gys) || gys.length !== this.nStep) throw new ModuleError(this.path(), `expected a table of ${this.nStep} gradOutputs`);
     let sum: Tensor[] | null = null;
     for (let t = this.nStep - 1; t >= 0; t--) {
       const g = f(gys[t]);

@@ -119,8 +119,7 @@ export class SeqLSTM extends Module {
 
   /** The state a forward starts from: new tensors the caller owns. */
   private startState(n: number): Tensor[] {
-    if (remembers(this.rememberMode, this.train) && this.lastState && this.lastState[0].shape[0] === n)
-      return this.lastState.map((s) => s.clone());
+    if (remembers(this.rememberMode, this.train) && this.lastState && this.lastState[0].shape[0] === n) return this.lastState.map((s) => s.clone());
     if (this.initState) return this.initState.map((s) => s.clone());
     return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
   }
@@ -145,7 +144,14 @@ export class SeqLSTM extends Module {
     // chunk of ⌈√T⌉ steps: wasm's slice copies its whole input, so slicing
     // one [T·N, 4H] projection per step would cost O(T²).
     const C = Math.max(1, Math.min(T, SeqLSTM.chunk ?? Math.ceil(Math.sqrt(T))));
-    const xs = C < T ? tf.split(x2, splitSizes(T, C).map((k) => k * N), 0) : [x2];
+    const xs =
+      C < T
+        ? tf.split(
+            x2,
+            splitSizes(T, C).map((k) => k * N),
+            0,
+          )
+        : [x2];
     const pres: Tensor[] = [];
     for (const xc of xs) {
       const pc = tf.matMul(xc, wihT).add(bias);
@@ -320,4 +326,3 @@ function splitSizes(T: number, C: number): number[] {
   for (let t = 0; t < T; t += C) out.push(Math.min(C, T - t));
   return out;
 }
-

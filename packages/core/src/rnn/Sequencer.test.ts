@@ -130,6 +130,8 @@ function gruStep(x: Tensor, h: Tensor, w: Tensor[]): Tensor {
   const p = (t: Tensor, k: number) => t.slice([0, k * H], [-1, H]);
   const r = p(gi, 0).add(p(gh, 0)).sigmoid();
   const z = p(gi, 1).add(p(gh, 1)).sigmoid();
-  const n = p(gi, 2).add(r.mul(p(gh, 2))).tanh();
+  const n = p(gi, 2)
+    .add(r.mul(p(gh, 2)))
+    .tanh();
   return tf.scalar(1).sub(z).mul(n).add(z.mul(h));
 }

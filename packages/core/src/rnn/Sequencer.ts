@@ -92,15 +92,10 @@ export class Sequencer extends Container {
     return this.output;
   }
 
-  private backwardSteps(
-    input: Activity,
-    gradOutput: Activity,
-    step: (x: Activity, gy: Activity) => Activity | void,
-  ): Activity[] {
+  private backwardSteps(input: Activity, gradOutput: Activity, step: (x: Activity, gy: Activity) => Activity | void): Activity[] {
     const xs = this.stepsOf(input);
     const { steps: gys, owned } = splitSteps(gradOutput, this.path());
-    if (gys.length !== xs.length)
-      throw new ModuleError(this.path(), `gradOutput has ${gys.length} steps, input has ${xs.length}`);
+    if (gys.length !== xs.length) throw new ModuleError(this.path(), `gradOutput has ${gys.length} steps, input has ${xs.length}`);
     const gis: Activity[] = [];
     for (let t = xs.length - 1; t >= 0; t--) {
       const g = step(xs[t], gys[t]);
@@ -164,7 +159,5 @@ export class Sequencer extends Container {
  * it was changed since (`maskZero()`).
  */
 export function givenSpec(module: AbstractRecurrent): ModuleSpec {
-  return module instanceof Recursor && module.madeBySequencer && !module.maskzero
-    ? module.module.toSpec()
-    : module.toSpec();
+  return module instanceof Recursor && module.madeBySequencer && !module.maskzero ? module.module.toSpec() : module.toSpec();
 }

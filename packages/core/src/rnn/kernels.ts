@@ -98,11 +98,7 @@ export function gruForward(gi: Tensor, gh: Tensor, hPrev: Tensor): GruStep {
 }
 
 /** Backward of `gruForward`: d gi, d gh (each [N,3H]) and the direct part of d hPrev. */
-export function gruBackward(
-  cache: Tensor[],
-  hPrev: Tensor,
-  dh: Tensor,
-): { dGi: Tensor; dGh: Tensor; dhPrevDirect: Tensor } {
+export function gruBackward(cache: Tensor[], hPrev: Tensor, dh: Tensor): { dGi: Tensor; dGh: Tensor; dhPrevDirect: Tensor } {
   const [r, z, n, hn] = cache;
   const one = tf.scalar(1);
   const dnPre = dh.mul(one.sub(z)).mul(one.sub(n.square()));
@@ -124,4 +120,3 @@ export function projT(x: Tensor, w: Tensor): Tensor {
 export function weightGrad(dG: Tensor, x: Tensor): Tensor {
   return tf.matMul(tf.transpose(dG), x);
 }
-

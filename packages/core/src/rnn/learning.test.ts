@@ -107,8 +107,20 @@ describe('learning', () => {
       const rev = seqs.map((s) => s.slice().reverse());
       const [src, decIn, decTgt] = tf.tidy(() => [
         tf.tensor2d(seqs, [N, L], 'int32').transpose(), // [L, N], time-major
-        tf.tensor2d(rev.map((r) => [0, ...r]), [N, L + 1], 'int32').transpose(),
-        tf.tensor2d(rev.map((r) => [...r, 0]), [N, L + 1], 'int32').transpose(),
+        tf
+          .tensor2d(
+            rev.map((r) => [0, ...r]),
+            [N, L + 1],
+            'int32',
+          )
+          .transpose(),
+        tf
+          .tensor2d(
+            rev.map((r) => [...r, 0]),
+            [N, L + 1],
+            'int32',
+          )
+          .transpose(),
       ]);
       both.zeroGradParameters();
       enc.forward(src);
@@ -167,4 +179,3 @@ describe('learning', () => {
     expect(correct, `loss ${loss}, ${ms} ms for 800 steps`).toBe(test.length);
   });
 });
-

@@ -9,7 +9,10 @@ type Cell = (x: Tensor, state: Tensor[], w: Tensor[]) => Tensor[];
 
 /** PyTorch nn.LSTM step: w = [W_ih, W_hh, b_ih, b_hh] (b_hh optional). */
 export const lstmCellRef: Cell = (x, [h, c], w) => {
-  let g = x.matMul(w[0], false, true).add(h.matMul(w[1], false, true)).add(w[2]);
+  let g = x
+    .matMul(w[0], false, true)
+    .add(h.matMul(w[1], false, true))
+    .add(w[2]);
   if (w[3]) g = g.add(w[3]);
   const H = h.shape[1]!;
   const i = g.slice([0, 0], [-1, H]).sigmoid();
@@ -22,13 +25,19 @@ export const lstmCellRef: Cell = (x, [h, c], w) => {
 
 /** Torch rnn's peephole LSTM: w = [W_ih, W_hh, b, p_i, p_f, p_o]. */
 export const peepholeCellRef: Cell = (x, [h, c], w) => {
-  const g = x.matMul(w[0], false, true).add(h.matMul(w[1], false, true)).add(w[2]);
+  const g = x
+    .matMul(w[0], false, true)
+    .add(h.matMul(w[1], false, true))
+    .add(w[2]);
   const H = h.shape[1]!;
   const i = g.slice([0, 0], [-1, H]).add(c.mul(w[3])).sigmoid();
   const f = g.slice([0, H], [-1, H]).add(c.mul(w[4])).sigmoid();
   const gg = g.slice([0, 2 * H], [-1, H]).tanh();
   const c2 = f.mul(c).add(i.mul(gg));
-  const o = g.slice([0, 3 * H], [-1, H]).add(c2.mul(w[5])).sigmoid();
+  const o = g
+    .slice([0, 3 * H], [-1, H])
+    .add(c2.mul(w[5]))
+    .sigmoid();
   return [o.mul(c2.tanh()), c2];
 };
 
@@ -40,7 +49,9 @@ export const gruCellRef: Cell = (x, [h], w) => {
   const part = (t: Tensor, k: number) => t.slice([0, k * H], [-1, H]);
   const r = part(gi, 0).add(part(gh, 0)).sigmoid();
   const z = part(gi, 1).add(part(gh, 1)).sigmoid();
-  const n = part(gi, 2).add(r.mul(part(gh, 2))).tanh();
+  const n = part(gi, 2)
+    .add(r.mul(part(gh, 2)))
+    .tanh();
   return [tf.scalar(1).sub(z).mul(n).add(z.mul(h))];
 };
 

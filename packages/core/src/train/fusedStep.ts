@@ -26,13 +26,7 @@ import type { Activity } from '../util/activity';
  * its own module's share. Share the gradients too (`share('weight',
  * 'gradWeight')`, as Torch's clones for recurrence do) and the results agree.
  */
-export function fusedBackward(
-  model: Module,
-  criterion: Criterion,
-  input: Activity,
-  target: Target,
-  scale = 1,
-): number {
+export function fusedBackward(model: Module, criterion: Criterion, input: Activity, target: Target, scale = 1): number {
   const [ws, gs] = model.parameters();
   const lossTensor = tf.tidy(() => {
     const f = (): Tensor => criterion.lossTensor(model.apply(input), target);

@@ -42,11 +42,7 @@ export class StateDictError extends Error {
     if (missing.length) parts.push(`missing keys: ${missing.join(', ')}`);
     if (unexpected.length) parts.push(`unexpected keys: ${unexpected.join(', ')}`);
     if (misshapen.length)
-      parts.push(
-        `misshapen keys: ${misshapen
-          .map((m) => `${m.key} (expected [${m.expected.join(',')}], got [${m.actual.join(',')}])`)
-          .join(', ')}`,
-      );
+      parts.push(`misshapen keys: ${misshapen.map((m) => `${m.key} (expected [${m.expected.join(',')}], got [${m.actual.join(',')}])`).join(', ')}`);
     super(`state dict does not match the model: ${parts.join('; ')}`);
     this.name = 'StateDictError';
   }

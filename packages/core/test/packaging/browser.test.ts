@@ -15,7 +15,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const wasmDir = fileURLToPath(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
 const rootWasmDir = fileURLToPath(new URL('../../../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
 
-
 let server: Server;
 let url = '';
 
@@ -49,8 +48,7 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const name = (req.url ?? '/').split('?')[0].slice(1);
     if (name === '' || name === 'index.html') return res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-    if (name === 'bundle.js')
-      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(join(dir, 'bundle.js')));
+    if (name === 'bundle.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(join(dir, 'bundle.js')));
     if (name.endsWith('.wasm') && existsSync(join(wasm, name)))
       return res.writeHead(200, { 'content-type': 'application/wasm' }).end(readFileSync(join(wasm, name)));
     res.writeHead(404).end();

@@ -47,7 +47,11 @@ describe('the built package', () => {
     for (const backend of ['wasm', 'cpu']) {
       const r = spawnSync(
         process.execPath,
-        ['--input-type=module', '-e', `import { tf, setBackend } from '@captcha-nn/core'; await setBackend('${backend}'); tf.add(tf.tensor1d([1, 2]), 1).dataSync();`],
+        [
+          '--input-type=module',
+          '-e',
+          `import { tf, setBackend } from '@captcha-nn/core'; await setBackend('${backend}'); tf.add(tf.tensor1d([1, 2]), 1).dataSync();`,
+        ],
         { cwd: here, encoding: 'utf8' },
       );
       expect(r.status, r.stderr).toBe(0);

@@ -19,8 +19,7 @@ import { SeqLSTM } from '../../src/rnn/SeqLSTM';
 import { Sequencer } from '../../src/rnn/Sequencer';
 import { tf } from '../../src/tf';
 
-const DIR =
-  process.env.CAPTCHA_NN_PARITY_RNN_DIR || fileURLToPath(new URL('../fixtures/parity-rnn/', import.meta.url));
+const DIR = process.env.CAPTCHA_NN_PARITY_RNN_DIR || fileURLToPath(new URL('../fixtures/parity-rnn/', import.meta.url));
 const RTOL = 1e-4;
 
 function under(T: Record<string, Tensor>, prefix: string): Record<string, Tensor> {
@@ -51,7 +50,9 @@ function build(kind: string, I: number, H: number): [Module, Module] {
   throw new Error(kind);
 }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.safetensors')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.safetensors'))
+  .sort();
 
 describe('rnn parity with PyTorch', () => {
   it('has fixtures', () => expect(files.length).toBeGreaterThan(0));

@@ -11,8 +11,7 @@ import type { Activity } from '../../src/util/activity';
 import { describeActivity, isTensor } from '../../src/util/activity';
 
 /** `CAPTCHA_NN_PARITY_DIR`, or the checked-in fixtures (generated with --seed 1). */
-export const FIXTURE_DIR =
-  process.env.CAPTCHA_NN_PARITY_DIR || fileURLToPath(new URL('../fixtures/parity/', import.meta.url));
+export const FIXTURE_DIR = process.env.CAPTCHA_NN_PARITY_DIR || fileURLToPath(new URL('../fixtures/parity/', import.meta.url));
 
 /** Relative tolerance: |a − b| ≤ RTOL·max(1, |b|). */
 export const RTOL = 1e-4;
@@ -114,8 +113,7 @@ export class Checker {
     const e = Object.keys(expected).sort();
     const missing = e.filter((k) => !(k in actual));
     const extra = a.filter((k) => !(k in expected));
-    if (missing.length || extra.length)
-      this.problems.push(`${what}: keys differ (missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)})`);
+    if (missing.length || extra.length) this.problems.push(`${what}: keys differ (missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)})`);
     for (const k of e) if (k in actual) this.tensor(`${what} '${k}'`, actual[k], expected[k]);
   }
 

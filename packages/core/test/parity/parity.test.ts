@@ -34,15 +34,18 @@ async function modelFor(spec: Spec, T: Record<string, Tensor>): Promise<Module> 
 function buffersNow(model: Module, keys: string[]): Record<string, Tensor> {
   const all = model.stateDict();
   const out: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(all)) if (keys.includes(k)) out[k] = v;
-  else v.dispose();
+  for (const [k, v] of Object.entries(all))
+    if (keys.includes(k)) out[k] = v;
+    else v.dispose();
   return out;
 }
 
 describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
   afterAll(() => {
     if (process.env.CAPTCHA_NN_PARITY_VERBOSE)
-      console.log(`parity: closest pass ${Checker.worst.where}: ${Checker.worst.ratio.toFixed(3)}× the tolerance, |error| ${Checker.worst.abs.toExponential(2)}`);
+      console.log(
+        `parity: closest pass ${Checker.worst.where}: ${Checker.worst.ratio.toFixed(3)}× the tolerance, |error| ${Checker.worst.abs.toExponential(2)}`,
+      );
   });
 
   it('finds fixtures', () => {
@@ -106,12 +109,7 @@ describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
           loop.dispose();
         }
 
-        const fusedBackward = (await lookup('fusedBackward', 'fusedStep')) as (
-          m: Module,
-          c: unknown,
-          x: unknown,
-          t: unknown,
-        ) => unknown;
+        const fusedBackward = (await lookup('fusedBackward', 'fusedStep')) as (m: Module, c: unknown, x: unknown, t: unknown) => unknown;
         const fused = await modelFor(spec, T);
         try {
           const loss = fusedBackward(fused, crit, input, target);
@@ -164,8 +162,7 @@ describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
         params.forEach((p, i) => check.tensor(`param ${i} after ${steps} steps`, p, T[`param_after.${i}`]));
       } finally {
         params.forEach((p) => p.dispose());
-        for (const v of Object.values(state))
-          if (Array.isArray(v)) for (const t of v) if (t instanceof tf.Tensor && !t.isDisposed) t.dispose();
+        for (const v of Object.values(state)) if (Array.isArray(v)) for (const t of v) if (t instanceof tf.Tensor && !t.isDisposed) t.dispose();
         disposeAll(T);
       }
       check.done(fx.name);

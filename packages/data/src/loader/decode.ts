@@ -83,8 +83,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     if (!s) throw new Error(`fit '${fit}' needs a target size`);
     if (!(Number.isInteger(s.width) && Number.isInteger(s.height) && s.width > 0 && s.height > 0))
       throw new Error(`size must be positive integers, got ${JSON.stringify(s)}`);
-    if (s.width > max.width || s.height > max.height)
-      throw new Error(`size ${s.width}x${s.height} is larger than maxImageSize ${max.width}x${max.height}`);
+    if (s.width > max.width || s.height > max.height) throw new Error(`size ${s.width}x${s.height} is larger than maxImageSize ${max.width}x${max.height}`);
   }
   const info = inspectImage(bytes, { name, maxImageSize: max });
   let img: Awaited<ReturnType<typeof loadImage>>;
@@ -98,7 +97,11 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   // The decoder may apply a JPEG's EXIF orientation, which swaps the sides.
   const asHeader = (iw === info.width && ih === info.height) || (iw === info.height && ih === info.width);
   if (!asHeader)
-    throw new ImageDecodeError(name, 'corrupt', `corrupt ${info.format.toUpperCase()}: the decoder saw ${iw}x${ih}, the header says ${info.width}x${info.height}`);
+    throw new ImageDecodeError(
+      name,
+      'corrupt',
+      `corrupt ${info.format.toUpperCase()}: the decoder saw ${iw}x${ih}, the header says ${info.width}x${info.height}`,
+    );
   const w = fit === 'none' ? iw : opts.size!.width;
   const h = fit === 'none' ? ih : opts.size!.height;
   if (fit === 'pad' && (iw > w || ih > h))

@@ -31,7 +31,12 @@ describe('decodeImage', () => {
       expect(meanAbsDiff(d.data, img.data), name).toBeLessThanOrEqual(tol);
     }
     // GIF is palettised (256 colours); a gray image survives exactly.
-    const gray = fromRGBA(new Uint8Array(pattern(12, 8, 3).data.length / 3 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i >> 2) * 2)), 12, 8, 'gray');
+    const gray = fromRGBA(
+      new Uint8Array((pattern(12, 8, 3).data.length / 3) * 4).map((_, i) => (i % 4 === 3 ? 255 : (i >> 2) * 2)),
+      12,
+      8,
+      'gray',
+    );
     const g = await decodeImage(gif(gray), { channels: 'gray' });
     expect(meanAbsDiff(g.data, gray.data)).toBeLessThanOrEqual(1);
   });
@@ -103,22 +108,30 @@ describe('folder datasets', () => {
   });
 
   it('labels from a regex, a CSV and ans.txt (0- or 1-based, auto-detected)', async () => {
-    const re = await openFolderDataset(folder({ 'cap-xy1-0.png': png(img), 'cap-z-1.png': png(img), 'other.png': png(img) }), { labels: { regex: '^cap-(\\w+)-\\d+\\.png$' } });
+    const re = await openFolderDataset(folder({ 'cap-xy1-0.png': png(img), 'cap-z-1.png': png(img), 'other.png': png(img) }), {
+      labels: { regex: '^cap-(\\w+)-\\d+\\.png$' },
+    });
     expect(re.entries.map((e) => e.label)).toEqual(['xy1', 'z']);
     expect(re.skipped.map((s) => s.file)).toEqual(['other.png']);
 
-    const csv = await openFolderDataset(folder({ 'a.png': png(img), 'b.png': png(img), 'labels.csv': 'file,label\na.png,q1\nb.png,"w2"\nc.png,zz\n' }), { labels: { file: 'labels.csv', format: 'csv' } });
+    const csv = await openFolderDataset(folder({ 'a.png': png(img), 'b.png': png(img), 'labels.csv': 'file,label\na.png,q1\nb.png,"w2"\nc.png,zz\n' }), {
+      labels: { file: 'labels.csv', format: 'csv' },
+    });
     expect(csv.entries).toEqual([
       { file: 'a.png', label: 'q1' },
       { file: 'b.png', label: 'w2' },
     ]);
     expect(csv.skipped.map((s) => s.file)).toEqual(['c.png']);
 
-    const zero = await openFolderDataset(folder({ '0.png': png(img), '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\ncc\n' }), { labels: { file: 'ans.txt' } });
+    const zero = await openFolderDataset(folder({ '0.png': png(img), '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\ncc\n' }), {
+      labels: { file: 'ans.txt' },
+    });
     expect(zero.entries.map((e) => `${e.file}=${e.label}`)).toEqual(['0.png=aa', '1.png=bb', '2.png=cc']);
     const one = await openFolderDataset(folder({ '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\n' }), { labels: { file: 'ans.txt' } });
     expect(one.entries.map((e) => `${e.file}=${e.label}`)).toEqual(['1.png=aa', '2.png=bb']);
-    const forced = await openFolderDataset(folder({ '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\n' }), { labels: { file: 'ans.txt', firstIndex: 0 } });
+    const forced = await openFolderDataset(folder({ '1.png': png(img), '2.png': png(img), 'ans.txt': 'aa\nbb\n' }), {
+      labels: { file: 'ans.txt', firstIndex: 0 },
+    });
     expect(forced.entries.map((e) => `${e.file}=${e.label}`)).toEqual(['1.png=bb']);
     expect(forced.skipped).toEqual([{ file: '2.png', reason: 'ans.txt has no label on line 3', kind: 'unlabelled' }]);
   });
@@ -129,7 +142,12 @@ describe('folder datasets', () => {
   });
 
   it('skips, counts and names corrupt files; strict mode throws naming the file', async () => {
-    const dir = folder({ 'ab.png': png(img), 'bad_ba.png': Buffer.from('not an image at all'), 'trunc_aa.png': png(img).subarray(0, 30), 'ok_bb.bmp': bmp(img) });
+    const dir = folder({
+      'ab.png': png(img),
+      'bad_ba.png': Buffer.from('not an image at all'),
+      'trunc_aa.png': png(img).subarray(0, 30),
+      'ok_bb.bmp': bmp(img),
+    });
     const ds = await openFolderDataset(dir);
     const loaded = await Promise.all(ds.entries.map((_, i) => ds.load(i)));
     expect(loaded.filter((s) => s === null).length).toBe(ds.skipped.length);
@@ -138,12 +156,16 @@ describe('folder datasets', () => {
     const strict = await openFolderDataset(folder({ 'bad_ba.png': Buffer.from('xx'), 'ab.png': png(img) }), { strict: true });
     await expect(strict.load(strict.entries.findIndex((e) => e.file === 'bad_ba.png'))).rejects.toThrow(/bad_ba\.png: not an image/);
     // The first file fixes the size; in strict mode an unreadable first file is an error too.
-    await expect(openFolderDataset(folder({ 'a_ab.png': Buffer.from('xx'), 'b_ab.png': png(img) }), { strict: true })).rejects.toThrow(/a_ab\.png: not an image/);
+    await expect(openFolderDataset(folder({ 'a_ab.png': Buffer.from('xx'), 'b_ab.png': png(img) }), { strict: true })).rejects.toThrow(
+      /a_ab\.png: not an image/,
+    );
   });
 
   it('clear errors: empty folder, no labels, mixed sizes without resize', async () => {
     await expect(openFolderDataset(folder({ 'readme.txt': 'x' }))).rejects.toThrow(/no images \(\.png, .*\) in /);
-    await expect(openFolderDataset(folder({ 'a.png': png(img) }), { labels: { regex: '^zzz(\\d)\\.png$' } })).rejects.toThrow(/no labels found for the 1 images/);
+    await expect(openFolderDataset(folder({ 'a.png': png(img) }), { labels: { regex: '^zzz(\\d)\\.png$' } })).rejects.toThrow(
+      /no labels found for the 1 images/,
+    );
     await expect(openFolderDataset(join(tmp.dir, 'does-not-exist'))).rejects.toThrow(/cannot read the folder/);
     const mixed = folder({ 'a.png': png(img), 'b.png': png(pattern(20, 8)) });
     const ds = await openFolderDataset(mixed);
@@ -227,7 +249,9 @@ describe('folder datasets', () => {
     const bom = await openFolderDataset(folder({ '0.png': png(img), '1.png': png(img), 'ans.txt': '\ufeffab\ncd\n' }), { labels: { file: 'ans.txt' } });
     expect(bom.entries.map((e) => e.label)).toEqual(['ab', 'cd']);
     expect(bom.charset).toBe('abcd');
-    const dup = await openFolderDataset(folder({ '1.png': png(img), '01.png': png(img), '2.png': png(img), 'ans.txt': 'ab\ncd\n' }), { labels: { file: 'ans.txt' } });
+    const dup = await openFolderDataset(folder({ '1.png': png(img), '01.png': png(img), '2.png': png(img), 'ans.txt': 'ab\ncd\n' }), {
+      labels: { file: 'ans.txt' },
+    });
     expect(dup.files).toEqual(['01.png', '2.png']);
     expect(dup.skipped).toEqual([{ file: '1.png', reason: 'has the same number as 01.png, so the line of ans.txt for it is ambiguous', kind: 'unlabelled' }]);
     const csv = await openFolderDataset(
@@ -240,7 +264,9 @@ describe('folder datasets', () => {
     ]);
     expect(csv.skipped).toEqual([{ file: 'a.png', reason: 'listed in l.csv with different labels ("x", "z")', kind: 'unlabelled' }]);
     const badCsv = folder({ 'a.png': png(img), 'l.csv': 'a.png,"x\n' });
-    await expect(openFolderDataset(badCsv, { labels: { file: 'l.csv', format: 'csv' } })).rejects.toThrow(`${join(badCsv, 'l.csv')}: labels CSV line 1: unterminated quote`);
+    await expect(openFolderDataset(badCsv, { labels: { file: 'l.csv', format: 'csv' } })).rejects.toThrow(
+      `${join(badCsv, 'l.csv')}: labels CSV line 1: unterminated quote`,
+    );
   });
 
   it('fingerprint: count and a hash of sorted names and sizes, for checking a folder at resume', async () => {

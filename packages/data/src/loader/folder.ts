@@ -309,7 +309,8 @@ export class FolderDataset implements ImageSource {
           if (!present.has(row.file)) {
             candidates++;
             skip(row.file, `listed in ${labelFile} but not an image in the folder`, 'missing');
-          } else if (ls.size > 1) skip(row.file, `listed in ${labelFile} with different labels (${[...ls].map((l) => JSON.stringify(l)).join(', ')})`, 'unlabelled');
+          } else if (ls.size > 1)
+            skip(row.file, `listed in ${labelFile} with different labels (${[...ls].map((l) => JSON.stringify(l)).join(', ')})`, 'unlabelled');
           else if (row.label === '') skip(row.file, `empty label in ${labelFile}`, 'unlabelled');
           else entries.push({ file: row.file, label: row.label });
         }
@@ -323,8 +324,7 @@ export class FolderDataset implements ImageSource {
             const other = numbered.get(Number(stem));
             if (other !== undefined) skip(f, `has the same number as ${other}, so the line of ${labelFile} for it is ambiguous`, 'unlabelled');
             else numbered.set(Number(stem), f);
-          }
-          else if (f !== labelFile) skip(f, `not named <number>${extname(f)}, so no line of ${labelFile} labels it`, 'unlabelled');
+          } else if (f !== labelFile) skip(f, `not named <number>${extname(f)}, so no line of ${labelFile} labels it`, 'unlabelled');
         }
         const first = labels.firstIndex ?? 'auto';
         if (first !== 0 && first !== 1 && first !== 'auto') throw new Error(`firstIndex must be 0, 1 or 'auto', got ${JSON.stringify(first)}`);
@@ -385,7 +385,14 @@ export class FolderDataset implements ImageSource {
         const r = checked[k]!;
         if (r instanceof Error) return skipImage(e.file, r);
         if (fit === 'pad' && (r.width > width || r.height > height))
-          return skipImage(e.file, new ImageDecodeError(join(root, e.file), 'too-large', `image is ${r.width}x${r.height}, larger than the pad size ${width}x${height}; use fit 'resize'`));
+          return skipImage(
+            e.file,
+            new ImageDecodeError(
+              join(root, e.file),
+              'too-large',
+              `image is ${r.width}x${r.height}, larger than the pad size ${width}x${height}; use fit 'resize'`,
+            ),
+          );
         sizes.push({ width: r.width, height: r.height, file: e.file });
         good.push(e);
       });

@@ -98,12 +98,24 @@ export function encodeIdx(arr: IdxArray): Uint8Array {
     const v = arr.data[i]!;
     const o = header + i * size;
     switch (arr.type) {
-      case 'uint8': view.setUint8(o, v); break;
-      case 'int8': view.setInt8(o, v); break;
-      case 'int16': view.setInt16(o, v, false); break;
-      case 'int32': view.setInt32(o, v, false); break;
-      case 'float32': view.setFloat32(o, v, false); break;
-      case 'float64': view.setFloat64(o, v, false); break;
+      case 'uint8':
+        view.setUint8(o, v);
+        break;
+      case 'int8':
+        view.setInt8(o, v);
+        break;
+      case 'int16':
+        view.setInt16(o, v, false);
+        break;
+      case 'int32':
+        view.setInt32(o, v, false);
+        break;
+      case 'float32':
+        view.setFloat32(o, v, false);
+        break;
+      case 'float64':
+        view.setFloat64(o, v, false);
+        break;
     }
   }
   return out;
@@ -157,7 +169,8 @@ export class IdxDataset implements ImageSource {
     opts: IdxDatasetOptions = {},
   ) {
     if (images.type !== 'uint8') throw new Error(`IDX images must be uint8, got ${images.type}`);
-    if (images.shape.length !== 3 && images.shape.length !== 4) throw new Error(`IDX images must be [N, H, W] or [N, H, W, C], got [${images.shape.join(', ')}]`);
+    if (images.shape.length !== 3 && images.shape.length !== 4)
+      throw new Error(`IDX images must be [N, H, W] or [N, H, W, C], got [${images.shape.join(', ')}]`);
     if (labels.shape.length !== 1) throw new Error(`IDX labels must be [N], got [${labels.shape.join(', ')}]`);
     if (labels.shape[0] !== images.shape[0]) throw new Error(`${images.shape[0]} images but ${labels.shape[0]} labels`);
     [this.size, this.height, this.width] = images.shape as [number, number, number];
@@ -169,7 +182,8 @@ export class IdxDataset implements ImageSource {
     }
     const names = opts.classNames ?? '0123456789';
     this.classNames = [...names];
-    if (maxLabel >= this.classNames.length) throw new Error(`IDX label ${maxLabel} has no class name (classNames has ${this.classNames.length}); pass classNames`);
+    if (maxLabel >= this.classNames.length)
+      throw new Error(`IDX label ${maxLabel} has no class name (classNames has ${this.classNames.length}); pass classNames`);
     this.encoder = new LabelEncoder(names, { blank: opts.blank });
   }
 

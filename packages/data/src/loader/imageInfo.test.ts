@@ -27,7 +27,9 @@ describe('image headers: truncation', () => {
     const e = await problem(decodeImageFile(file));
     expect(e).toBeInstanceOf(ImageDecodeError);
     expect(e.kind).toBe('truncated');
-    expect(e.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: truncated PNG: the IDAT chunk at offset \\d+ needs \\d+ bytes, the file ends at 500$`));
+    expect(e.message).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: truncated PNG: the IDAT chunk at offset \\d+ needs \\d+ bytes, the file ends at 500$`),
+    );
     // The whole file decodes exactly.
     const whole = await decodeImage(bytes, { channels: 'rgb' });
     expect(Buffer.from(whole.data).equals(Buffer.from(big.data))).toBe(true);
@@ -105,7 +107,9 @@ describe('image headers: size limit', () => {
       ['webp', webp(img)],
     ] as const) {
       expect(inspectImage(bytes), fmt).toEqual({ format: fmt, width: 12, height: 8 });
-      await expect(decodeImage(bytes, { maxImageSize: limit, name: fmt }), fmt).rejects.toThrow(`${fmt}: image is 12x8, larger than the limit 10x100 (maxImageSize)`);
+      await expect(decodeImage(bytes, { maxImageSize: limit, name: fmt }), fmt).rejects.toThrow(
+        `${fmt}: image is 12x8, larger than the limit 10x100 (maxImageSize)`,
+      );
       await expect(decodeImage(bytes, { maxImageSize: { width: 12, height: 8 } }), fmt).resolves.toMatchObject({ width: 12, height: 8 });
     }
     // Forged headers: JPEG SOF, GIF screen, BMP info header, WebP VP8X canvas.
@@ -121,7 +125,8 @@ describe('image headers: size limit', () => {
       ['gif', forged(gif(img), (b) => (b.writeUInt16LE(60000, 6), b.writeUInt16LE(60000, 8)))],
       ['bmp', forged(bmp(img), (b) => (b.writeInt32LE(60000, 18), b.writeInt32LE(60000, 22)))],
     ];
-    for (const [fmt, b] of cases) await expect(decodeImage(b, { name: fmt }), fmt).rejects.toThrow(`${fmt}: image is 60000x60000, larger than the limit 4096x4096`);
+    for (const [fmt, b] of cases)
+      await expect(decodeImage(b, { name: fmt }), fmt).rejects.toThrow(`${fmt}: image is 60000x60000, larger than the limit 4096x4096`);
     const vp8x = Buffer.alloc(18);
     vp8x.write('VP8X', 0, 'ascii');
     vp8x.writeUInt32LE(10, 4);

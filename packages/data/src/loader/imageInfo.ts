@@ -141,8 +141,7 @@ class Reader {
   }
   /** Fails as truncated unless bytes [at, at+len) exist. */
   need(at: number, len: number, what: string): void {
-    if (at + len > this.b.length)
-      this.fail('truncated', `truncated ${this.fmt}: ${what} needs bytes ${at}..${at + len}, the file ends at ${this.b.length}`);
+    if (at + len > this.b.length) this.fail('truncated', `truncated ${this.fmt}: ${what} needs bytes ${at}..${at + len}, the file ends at ${this.b.length}`);
   }
   u8(at: number): number {
     return this.b[at]!;
@@ -216,8 +215,7 @@ function png(r: Reader, limit: Limit): { width: number; height: number } {
   if (r.be32(8) !== 13 || r.ascii(12, 4) !== 'IHDR') r.fail('corrupt', 'corrupt PNG: the first chunk is not a 13-byte IHDR');
   const width = r.be32(16);
   const height = r.be32(20);
-  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff)
-    r.fail('corrupt', `corrupt PNG: IHDR size ${width}x${height}`);
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) r.fail('corrupt', `corrupt PNG: IHDR size ${width}x${height}`);
   limit(width, height);
   const depth = r.u8(24);
   const colorType = r.u8(25);
@@ -234,12 +232,10 @@ function png(r: Reader, limit: Limit): { width: number; height: number } {
     if (!/^[A-Za-z]{4}$/.test(type)) r.fail('corrupt', `corrupt PNG: bad chunk type ${JSON.stringify(type)} at offset ${pos}`);
     if (len > 0x7fffffff) r.fail('corrupt', `corrupt PNG: ${type} chunk at offset ${pos} has length ${len}`);
     const end = pos + 12 + len;
-    if (end > r.n)
-      r.fail('truncated', `truncated PNG: the ${type} chunk at offset ${pos} needs ${len + 12} bytes, the file ends at ${r.n}`);
+    if (end > r.n) r.fail('truncated', `truncated PNG: the ${type} chunk at offset ${pos} needs ${len + 12} bytes, the file ends at ${r.n}`);
     // Every chunk's CRC (libpng only errors on critical ones, but an ancillary
     // chunk such as gAMA or iCCP can change the decoded colours too).
-    if (crc32(r.b, pos + 4, pos + 8 + len) !== r.be32(pos + 8 + len))
-      r.fail('corrupt', `corrupt PNG: CRC mismatch in the ${type} chunk at offset ${pos}`);
+    if (crc32(r.b, pos + 4, pos + 8 + len) !== r.be32(pos + 8 + len)) r.fail('corrupt', `corrupt PNG: CRC mismatch in the ${type} chunk at offset ${pos}`);
     if (type === 'IDAT') idat.push(r.b.subarray(pos + 8, pos + 8 + len));
     if (type === 'IEND') break;
     pos = end;
@@ -433,8 +429,7 @@ function webp(r: Reader, limit: Limit): { width: number; height: number } {
     if (data + len > riffEnd) r.fail('corrupt', `corrupt WebP: the ${JSON.stringify(type)} chunk at offset ${pos} runs past the RIFF end (${riffEnd})`);
     let dims: { width: number; height: number } | undefined;
     if (type === 'VP8 ') {
-      if (len < 10 || r.u8(data + 3) !== 0x9d || r.u8(data + 4) !== 0x01 || r.u8(data + 5) !== 0x2a)
-        r.fail('corrupt', 'corrupt WebP: bad VP8 frame header');
+      if (len < 10 || r.u8(data + 3) !== 0x9d || r.u8(data + 4) !== 0x01 || r.u8(data + 5) !== 0x2a) r.fail('corrupt', 'corrupt WebP: bad VP8 frame header');
       dims = { width: r.le16(data + 6) & 0x3fff, height: r.le16(data + 8) & 0x3fff };
       image = true;
     } else if (type === 'VP8L') {

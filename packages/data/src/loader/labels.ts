@@ -45,7 +45,9 @@ export function labelFromRegex(name: string, re: RegExp): string | undefined {
 
 /** Lines of a labels file (LF, CRLF or old-Mac CR endings; a leading UTF-8 BOM and trailing whitespace stripped; final empty lines ignored). */
 export function parseLabelLines(text: string): string[] {
-  const lines = stripBom(text).split(/\r\n|\r|\n/).map((l) => l.replace(/\s+$/, ''));
+  const lines = stripBom(text)
+    .split(/\r\n|\r|\n/)
+    .map((l) => l.replace(/\s+$/, ''));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
@@ -97,7 +99,8 @@ export function parseLabelCsv(text: string, name?: string): Array<{ file: string
     if (line.trim() === '') return;
     const cells = parseCsvLine(line, i + 1, where);
     if (i === 0 && /^(file|filename|path|image)$/i.test(cells[0]!.trim())) return;
-    if (cells.length < 2) throw new Error(`${where}labels CSV line ${i + 1}: expected "file,label", got ${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}...` : line)}`);
+    if (cells.length < 2)
+      throw new Error(`${where}labels CSV line ${i + 1}: expected "file,label", got ${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}...` : line)}`);
     rows.push({ file: cells[0]!.trim(), label: cells[1]!.trim() });
   });
   return rows;

@@ -2,7 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { generateSample, SIMPLE_CAPTCHA_CHARSET } from '../generator';
 import { countDiff } from '../test/helpers';
 import { CaptchaBuilder, SimpleCaptchaGenerator, simplePreset } from './builder';
-import { block, curvedLine, dropShadow, fishEye, flat, gradiated, ripple, shear, squiggles, straightLine, type BackgroundSpec, type GimpySpec, type NoiseSpec } from './effects';
+import {
+  block,
+  curvedLine,
+  dropShadow,
+  fishEye,
+  flat,
+  gradiated,
+  ripple,
+  shear,
+  squiggles,
+  straightLine,
+  type BackgroundSpec,
+  type GimpySpec,
+  type NoiseSpec,
+} from './effects';
 
 const rgba = (g: SimpleCaptchaGenerator, i: number) => Buffer.from(g.render(i).rgba);
 
@@ -126,30 +140,53 @@ describe('SimpleCaptcha generator', () => {
       });
     }
     it('border', () => {
-      const a = base().addBackground(flat({ color: 'white' })).build({ seed: 3 });
-      const b = base().addBackground(flat({ color: 'white' })).addBorder().build({ seed: 3 });
+      const a = base()
+        .addBackground(flat({ color: 'white' }))
+        .build({ seed: 3 });
+      const b = base()
+        .addBackground(flat({ color: 'white' }))
+        .addBorder()
+        .build({ seed: 3 });
       const px = b.render(0).rgba;
       expect(same(a, b, 0)).toBeGreaterThan(200);
       // Every edge pixel is black.
-      for (const [x, y] of [[0, 0], [199, 0], [0, 49], [199, 49], [100, 0], [0, 25]] as const) {
+      for (const [x, y] of [
+        [0, 0],
+        [199, 0],
+        [0, 49],
+        [199, 49],
+        [100, 0],
+        [0, 25],
+      ] as const) {
         const o = (y * 200 + x) * 4;
         expect([px[o], px[o + 1], px[o + 2], px[o + 3]]).toEqual([0, 0, 0, 255]);
       }
     });
     it('text colour, size and jitter options', () => {
-      const plain = base().addBackground(flat({ color: 'white' })).build({ seed: 3 });
-      const red = new CaptchaBuilder(200, 50).addText({ length: 5 }, { colors: ['red'] }).addBackground(flat({ color: 'white' })).build({ seed: 3 });
+      const plain = base()
+        .addBackground(flat({ color: 'white' }))
+        .build({ seed: 3 });
+      const red = new CaptchaBuilder(200, 50)
+        .addText({ length: 5 }, { colors: ['red'] })
+        .addBackground(flat({ color: 'white' }))
+        .build({ seed: 3 });
       const px = red.render(0).rgba;
       let reddish = 0;
       for (let i = 0; i < px.length; i += 4) if (px[i]! > 200 && px[i + 1]! < 60 && px[i + 2]! < 60) reddish++;
       expect(reddish).toBeGreaterThan(100);
-      const jitter = new CaptchaBuilder(200, 50).addText({ length: 5 }, { rotation: 25, jitterY: 4, fontSize: [30, 44] }).addBackground(flat({ color: 'white' })).build({ seed: 3 });
+      const jitter = new CaptchaBuilder(200, 50)
+        .addText({ length: 5 }, { rotation: 25, jitterY: 4, fontSize: [30, 44] })
+        .addBackground(flat({ color: 'white' }))
+        .build({ seed: 3 });
       expect(same(plain, jitter, 0)).toBeGreaterThan(200);
     });
   });
 
   it('gradiated runs from the from-colour at the top left to the to-colour at the bottom right', () => {
-    const g = new CaptchaBuilder(100, 20).addText({ charset: 'a', length: 1 }, { fontSize: 1, colors: ['transparent'] }).addBackground(gradiated({ from: '#000000', to: '#ffffff' })).build();
+    const g = new CaptchaBuilder(100, 20)
+      .addText({ charset: 'a', length: 1 }, { fontSize: 1, colors: ['transparent'] })
+      .addBackground(gradiated({ from: '#000000', to: '#ffffff' }))
+      .build();
     const px = g.render(0).rgba;
     expect(px[0]).toBeLessThan(10);
     expect(px[(19 * 100 + 99) * 4]).toBeGreaterThan(245);

@@ -1,16 +1,15 @@
-import { checkCharset, lengthRange, produceText, SIMPLE_CAPTCHA_CHARSET, type CaptchaGenerator, type LengthSpec, type RenderedCaptcha, type TextOptions } from '../generator';
-import { createRng, type Rng } from '../random';
 import {
-  applyGimpy,
-  applyNoise,
-  compositeOver,
-  drawBorder,
-  makeBackground,
-  transparent,
-  type BackgroundSpec,
-  type GimpySpec,
-  type NoiseSpec,
-} from './effects';
+  checkCharset,
+  lengthRange,
+  produceText,
+  SIMPLE_CAPTCHA_CHARSET,
+  type CaptchaGenerator,
+  type LengthSpec,
+  type RenderedCaptcha,
+  type TextOptions,
+} from '../generator';
+import { createRng, type Rng } from '../random';
+import { applyGimpy, applyNoise, compositeOver, drawBorder, makeBackground, transparent, type BackgroundSpec, type GimpySpec, type NoiseSpec } from './effects';
 import { Layer } from './layer';
 import { WordRenderer, type WordRendererOptions } from './words';
 
@@ -37,7 +36,10 @@ export interface SimpleCaptchaConfig {
 }
 
 function checkSize(width: number, height: number): void {
-  for (const [k, v] of [['width', width], ['height', height]] as const) {
+  for (const [k, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 4096) throw new Error(`${k} must be an integer in 1..4096, got ${v}`);
   }
 }

@@ -19,9 +19,7 @@ export type BackgroundSpec =
   | { type: 'squiggles'; color?: string; background?: string; alpha?: number; spacing?: number };
 
 /** Noise (NoiseProducer family). */
-export type NoiseSpec =
-  | { type: 'curvedLine'; color?: string; width?: number }
-  | { type: 'straightLine'; color?: string; thickness?: number };
+export type NoiseSpec = { type: 'curvedLine'; color?: string; width?: number } | { type: 'straightLine'; color?: string; thickness?: number };
 
 /** Distortions (GimpyRenderer family). */
 export type GimpySpec =

@@ -47,12 +47,21 @@ export function metricsOf(out: string): Array<Record<string, unknown>> {
 /** conv 3×3 → ReLU → 4×4 max-pool → Linear(outputs): the body of the test models. */
 function tinyNet(o: ModelOptions, outputs: number): Sequential {
   const features = 8 * Math.floor(o.height / 4) * Math.floor(o.width / 4);
-  return new Sequential(new SpatialConvolution(o.channels, 8, 3, 3, 1, 1, 1, 1), new ReLU(), new SpatialMaxPooling(4, 4, 4, 4), new View(-1, features), new Linear(features, outputs));
+  return new Sequential(
+    new SpatialConvolution(o.channels, 8, 3, 3, 1, 1, 1, 1),
+    new ReLU(),
+    new SpatialMaxPooling(4, 4, 4, 4),
+    new View(-1, features),
+    new Linear(features, outputs),
+  );
 }
 
 /** A test model with the 'table' output contract: a table of `length` [N, C] log-probabilities. */
 export function tinyTableNet(o: ModelOptions): Sequential {
-  return tinyNet(o, o.length * o.numClasses).add(new View(-1, o.length, o.numClasses)).add(new LogSoftMax()).add(new SplitTable(1));
+  return tinyNet(o, o.length * o.numClasses)
+    .add(new View(-1, o.length, o.numClasses))
+    .add(new LogSoftMax())
+    .add(new SplitTable(1));
 }
 
 /** A test classifier: [N, C] log-probabilities. */

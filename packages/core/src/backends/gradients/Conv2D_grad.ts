@@ -30,12 +30,24 @@ export function spreadFilter(f: Tensor4D, dh: number, dw: number): Tensor4D {
   const [kh, kw, ci, co] = f.shape;
   let g: Tensor = f;
   if (dh > 1) {
-    g = pad(reshape(g, [kh, 1, kw, ci, co]), [[0, 0], [0, dh - 1], [0, 0], [0, 0], [0, 0]]);
+    g = pad(reshape(g, [kh, 1, kw, ci, co]), [
+      [0, 0],
+      [0, dh - 1],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
     g = slice(reshape(g, [kh * dh, kw, ci, co]), [0, 0, 0, 0], [(kh - 1) * dh + 1, kw, ci, co]);
   }
   const kh2 = g.shape[0];
   if (dw > 1) {
-    g = pad(reshape(g, [kh2, kw, 1, ci, co]), [[0, 0], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
+    g = pad(reshape(g, [kh2, kw, 1, ci, co]), [
+      [0, 0],
+      [0, 0],
+      [0, dw - 1],
+      [0, 0],
+      [0, 0],
+    ]);
     g = slice(reshape(g, [kh2, kw * dw, ci, co]), [0, 0, 0, 0], [kh2, (kw - 1) * dw + 1, ci, co]);
   }
   return g as Tensor4D;
@@ -46,7 +58,12 @@ export const conv2DGradConfig: GradConfig = {
   inputsToSave: ['x', 'filter'],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
     const [x4D, filter] = saved as [Tensor4D, Tensor4D];
-    const { dilations, strides, pad: padding, dataFormat } = attrs as unknown as {
+    const {
+      dilations,
+      strides,
+      pad: padding,
+      dataFormat,
+    } = attrs as unknown as {
       dilations: number | [number, number];
       strides: number | [number, number];
       pad: 'valid' | 'same' | number;
@@ -59,13 +76,16 @@ export const conv2DGradConfig: GradConfig = {
     // The kernels directly, as tfjs-core's conv2DBackpropInput/Filter ops (not exported) do.
     const attrs0 = { strides, pad: padding, dataFormat } as unknown as NamedAttrMap;
     return {
-      x: () =>
-        engine().runKernel(Conv2DBackpropInput, { dy: dy4, filter: f() }, { ...attrs0, inputShape: x4D.shape }) as Tensor,
+      x: () => engine().runKernel(Conv2DBackpropInput, { dy: dy4, filter: f() }, { ...attrs0, inputShape: x4D.shape }) as Tensor,
       filter: () => {
-        const g = engine().runKernel(Conv2DBackpropFilter, { x: x4D, dy: dy4 }, {
-          ...attrs0,
-          filterShape: f().shape,
-        }) as Tensor4D;
+        const g = engine().runKernel(
+          Conv2DBackpropFilter,
+          { x: x4D, dy: dy4 },
+          {
+            ...attrs0,
+            filterShape: f().shape,
+          },
+        ) as Tensor4D;
         if (dh === 1 && dw === 1) return g;
         const [kh, kw, ci, co] = filter.shape;
         return stridedSlice(g, [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co], [dh, dw, 1, 1]);

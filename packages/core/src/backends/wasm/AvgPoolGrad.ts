@@ -7,11 +7,7 @@
 import { AvgPoolGrad, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, f32, poolInfo, zerosOutput } from './kernel_utils';
 
-function avgPoolGrad(args: {
-  inputs: { dy: TensorInfo; input: TensorInfo };
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo {
+function avgPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo }; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, input } = inputs;
   const info = poolInfo(input.shape, attrs);

@@ -23,12 +23,7 @@ export function matMulExplicitTranspose(
   const { a, b } = inputs;
   const transposeA = Boolean(attrs.transposeA);
   const transposeB = Boolean(attrs.transposeB);
-  const fast =
-    (transposeA || transposeB) &&
-    a.dtype === 'float32' &&
-    b.dtype === 'float32' &&
-    batchOf(a) === 1 &&
-    batchOf(b) === 1;
+  const fast = (transposeA || transposeB) && a.dtype === 'float32' && b.dtype === 'float32' && batchOf(a) === 1 && batchOf(b) === 1;
   if (!fast) return runStock(backend, name, inputs, attrs as never);
   const aT = transposeA ? transposeLast2(backend, a) : null;
   const bT = transposeB ? transposeLast2(backend, b) : null;

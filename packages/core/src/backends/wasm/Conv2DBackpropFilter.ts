@@ -10,11 +10,7 @@
 import { backend_util, Conv2DBackpropFilter, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, conv2dExplicit, disposeInfos, transpose } from './kernel_utils';
 
-function conv2DBackpropFilter(args: {
-  inputs: { x: TensorInfo; dy: TensorInfo };
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo {
+function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as {
@@ -28,7 +24,14 @@ function conv2DBackpropFilter(args: {
     throw new Error("captcha-nn wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only");
   }
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast',
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
   );
   const { inHeight, inWidth, filterHeight: kH, filterWidth: kW, strideHeight: sH, strideWidth: sW } = info;
   const [, oH, oW] = dy.shape;

@@ -11,13 +11,7 @@
  * zeros between dy's pixels would do s_h·s_w times as many.
  */
 import { backend_util, Conv2DBackpropInput, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import {
-  type BackendWasm,
-  conv2dExplicit,
-  disposeInfos,
-  f32,
-  zerosOutput,
-} from './kernel_utils';
+import { type BackendWasm, conv2dExplicit, disposeInfos, f32, zerosOutput } from './kernel_utils';
 
 /** Taps of one phase along one axis. */
 interface Phase {
@@ -56,11 +50,7 @@ function phases(inSize: number, outSize: number, k: number, s: number, padBefore
   return out;
 }
 
-function conv2DBackpropInput(args: {
-  inputs: { dy: TensorInfo; filter: TensorInfo };
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo {
+function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as {
@@ -74,7 +64,14 @@ function conv2DBackpropInput(args: {
     throw new Error("captcha-nn wasm Conv2DBackpropInput supports dataFormat 'NHWC' only");
   }
   const info = backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast',
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
   );
   const { batchSize: n, inHeight, inWidth, inChannels: ci, outChannels: co, filterHeight: kH, filterWidth: kW } = info;
   const { strideHeight: sH, strideWidth: sW } = info;

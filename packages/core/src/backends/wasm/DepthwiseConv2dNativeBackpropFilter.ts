@@ -3,12 +3,7 @@
  * backend): one pass in JavaScript over the wasm heap.
  * dw[kh,kw,c,m] = Σ_{n,oh,ow} x[n, oh·s - padTop + kh·d, ow·s - padLeft + kw·d, c] · dy[n,oh,ow,c·M+m]
  */
-import {
-  DepthwiseConv2dNativeBackpropFilter,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { DepthwiseConv2dNativeBackpropFilter, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, depthwiseInfo, f32, zerosOutput } from './kernel_utils';
 
 function depthwiseConv2dNativeBackpropFilter(args: {

@@ -3,12 +3,7 @@
  * backend): one scatter pass in JavaScript over the wasm heap.
  * dx[n, oh·s - padTop + kh·d, ow·s - padLeft + kw·d, c] += dy[n,oh,ow,c·M+m] · w[kh,kw,c,m]
  */
-import {
-  DepthwiseConv2dNativeBackpropInput,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { DepthwiseConv2dNativeBackpropInput, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, depthwiseInfo, f32, zerosOutput } from './kernel_utils';
 
 function depthwiseConv2dNativeBackpropInput(args: {

@@ -7,11 +7,7 @@
 import { UnsortedSegmentSum, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from './kernel_utils';
 
-function unsortedSegmentSum(args: {
-  inputs: { x: TensorInfo; segmentIds: TensorInfo };
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo {
+function unsortedSegmentSum(args: { inputs: { x: TensorInfo; segmentIds: TensorInfo }; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, segmentIds } = inputs;
   const numSegments = attrs.numSegments as number;

@@ -91,9 +91,7 @@ function bench(label, name, inputs, attrs, reference) {
   } else {
     stockLabel = 'none; cpu kernel';
     const cpuK = tf.getKernel(name, 'cpu');
-    const cpuInputs = Object.fromEntries(
-      Object.entries(inputs).map(([k, v]) => [k, { ...info(v), dataId: cpuBackend.write(v.dataSync(), v.shape, v.dtype) }]),
-    );
+    const cpuInputs = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { ...info(v), dataId: cpuBackend.write(v.dataSync(), v.shape, v.dtype) }]));
     for (let i = 0; i < 3; i++) a.push(timeKernel(cpuK.kernelFunc, cpuBackend, cpuInputs, attrs));
     for (let i = 0; i < runs; i++) b.push(timeKernel(mine.kernelFunc, wasm, wasmInputs, attrs));
     for (const v of Object.values(cpuInputs)) cpuBackend.disposeData(v.dataId);
@@ -109,26 +107,21 @@ const f = r([3, 3, 32, 64]);
 const x1 = r([32, 25, 50, 32]);
 const dy = r([32, 25, 50, 64]);
 const x2 = r([32, 50, 100, 32]);
-bench('Conv2DBackpropInput s1 same', 'Conv2DBackpropInput', { dy, filter: f },
-  { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: x1.shape });
-bench('Conv2DBackpropInput s2 same', 'Conv2DBackpropInput', { dy, filter: f },
-  { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: x2.shape });
+bench('Conv2DBackpropInput s1 same', 'Conv2DBackpropInput', { dy, filter: f }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: x1.shape });
+bench('Conv2DBackpropInput s2 same', 'Conv2DBackpropInput', { dy, filter: f }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: x2.shape });
 const fwd = (x, s) => ({
   label: 'wasm Conv2D forward',
   name: 'Conv2D',
   inputs: { x, filter: f },
   attrs: { strides: s, pad: 'same', dataFormat: 'NHWC', dilations: 1 },
 });
-bench('Conv2DBackpropFilter s1 same', 'Conv2DBackpropFilter', { x: x1, dy },
-  { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: f.shape }, fwd(x1, 1));
-bench('Conv2DBackpropFilter s2 same', 'Conv2DBackpropFilter', { x: x2, dy },
-  { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: f.shape }, fwd(x2, 2));
+bench('Conv2DBackpropFilter s1 same', 'Conv2DBackpropFilter', { x: x1, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: f.shape }, fwd(x1, 1));
+bench('Conv2DBackpropFilter s2 same', 'Conv2DBackpropFilter', { x: x2, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: f.shape }, fwd(x2, 2));
 
 // 2x2 max/avg pool of a 32x50x100x32 activation.
 const pooled = tf.maxPool(x2, 2, 2, 'valid');
 const dyPool = r(pooled.shape);
-bench('MaxPoolGrad 2x2 s2', 'MaxPoolGrad', { dy: dyPool, input: x2, output: pooled },
-  { filterSize: 2, strides: 2, pad: 'valid' });
+bench('MaxPoolGrad 2x2 s2', 'MaxPoolGrad', { dy: dyPool, input: x2, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' });
 bench('AvgPoolGrad 2x2 s2', 'AvgPoolGrad', { dy: dyPool, input: x2 }, { filterSize: 2, strides: 2, pad: 'valid' });
 
 // Linear 2048 -> 512 at batch 32: forward (transposeB) and weight gradient (transposeA).
@@ -139,16 +132,20 @@ bench('BatchMatMul transposeB [32,2048]x[512,2048]T', 'BatchMatMul', { a, b: w }
 bench('BatchMatMul transposeA [32,512]Tx[32,2048]', 'BatchMatMul', { a: dyl, b: a }, { transposeA: true, transposeB: false });
 
 // LookupTable gradient: 1024 lookups into a 500x64 table (cpu's kernel loops over segments).
-bench('UnsortedSegmentSum 1024 -> 500x64', 'UnsortedSegmentSum',
-  { x: r([1024, 64]), segmentIds: tf.randomUniform([1024], 0, 499, 'int32') }, { numSegments: 500 });
+bench(
+  'UnsortedSegmentSum 1024 -> 500x64',
+  'UnsortedSegmentSum',
+  { x: r([1024, 64]), segmentIds: tf.randomUniform([1024], 0, 499, 'int32') },
+  { numSegments: 500 },
+);
 // Depthwise 3x3 over 8x25x50x32.
 const xd = r([8, 25, 50, 32]);
 const fd = r([3, 3, 32, 1]);
 const dyd = r([8, 25, 50, 32]);
-bench('DepthwiseBackpropInput', 'DepthwiseConv2dNativeBackpropInput', { dy: dyd, filter: fd },
-  { strides: 1, dilations: 1, pad: 'same', inputShape: xd.shape });
-bench('DepthwiseBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', { x: xd, dy: dyd },
-  { strides: 1, dilations: 1, pad: 'same', filterShape: fd.shape });
+bench('DepthwiseBackpropInput', 'DepthwiseConv2dNativeBackpropInput', { dy: dyd, filter: fd }, { strides: 1, dilations: 1, pad: 'same', inputShape: xd.shape });
+bench('DepthwiseBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', { x: xd, dy: dyd }, { strides: 1, dilations: 1, pad: 'same', filterShape: fd.shape });
 
-console.log(`median of ${runs} runs, alternating (cpu baselines: 3 runs); node ${process.version}, wasm threads: ${require('@tensorflow/tfjs-backend-wasm').getThreadsCount?.() ?? '?'}`);
+console.log(
+  `median of ${runs} runs, alternating (cpu baselines: 3 runs); node ${process.version}, wasm threads: ${require('@tensorflow/tfjs-backend-wasm').getThreadsCount?.() ?? '?'}`,
+);
 console.table(rows);

@@ -30,12 +30,7 @@ export function stockKernel(name: string): KernelConfig {
 }
 
 /** Runs the stock wasm kernel `name`. */
-export function runStock(
-  backend: BackendWasm,
-  name: string,
-  inputs: Record<string, TensorInfo>,
-  attrs: NamedAttrMap = {},
-): TensorInfo {
+export function runStock(backend: BackendWasm, name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
   return stockKernel(name).kernelFunc({ inputs, attrs, backend }) as TensorInfo;
 }
 
@@ -75,20 +70,18 @@ export function reshape(backend: BackendWasm, x: TensorInfo, shape: number[]): T
  * Crops an NHWC tensor by non-negative amounts on each spatial side; returns
  * null when there is nothing to crop.
  */
-export function cropHW(
-  backend: BackendWasm,
-  x: TensorInfo,
-  top: number,
-  bottom: number,
-  left: number,
-  right: number,
-): TensorInfo | null {
+export function cropHW(backend: BackendWasm, x: TensorInfo, top: number, bottom: number, left: number, right: number): TensorInfo | null {
   if (top === 0 && bottom === 0 && left === 0 && right === 0) return null;
   const [n, h, w, c] = x.shape;
-  return runStock(backend, 'Slice', { x }, {
-    begin: [0, top, left, 0],
-    size: [n, h - top - bottom, w - left - right, c],
-  });
+  return runStock(
+    backend,
+    'Slice',
+    { x },
+    {
+      begin: [0, top, left, 0],
+      size: [n, h - top - bottom, w - left - right, c],
+    },
+  );
 }
 
 /**
@@ -104,14 +97,7 @@ export function conv2dExplicit(
   dilations: [number, number],
   pads: { top: number; bottom: number; left: number; right: number },
 ): TensorInfo {
-  const crop = cropHW(
-    backend,
-    x,
-    Math.max(0, -pads.top),
-    Math.max(0, -pads.bottom),
-    Math.max(0, -pads.left),
-    Math.max(0, -pads.right),
-  );
+  const crop = cropHW(backend, x, Math.max(0, -pads.top), Math.max(0, -pads.bottom), Math.max(0, -pads.left), Math.max(0, -pads.right));
   const pad = [
     [0, 0],
     [Math.max(0, pads.top), Math.max(0, pads.bottom)],

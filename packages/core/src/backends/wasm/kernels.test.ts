@@ -53,33 +53,72 @@ const convCases: { name: string; x: Shape; f: Shape; s: number | [number, number
   { name: 'stride 2 same, odd', x: [1, 7, 7, 2], f: [3, 3, 2, 3], s: 2, pad: 'same' },
   { name: 'stride [2,3] same, 5x4', x: [2, 11, 13, 2], f: [5, 4, 2, 3], s: [2, 3], pad: 'same' },
   { name: 'stride 2 explicit number', x: [2, 8, 9, 3], f: [3, 3, 3, 4], s: 2, pad: 1 },
-  { name: 'stride [2,3] explicit per side', x: [2, 9, 10, 3], f: [3, 3, 3, 2], s: [2, 3], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+  {
+    name: 'stride [2,3] explicit per side',
+    x: [2, 9, 10, 3],
+    f: [3, 3, 3, 2],
+    s: [2, 3],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
   { name: 'stride 3, kernel 2 (taps < stride)', x: [2, 8, 10, 3], f: [2, 2, 3, 4], s: 3, pad: 'valid' },
-  { name: 'pad larger than kernel', x: [1, 6, 7, 2], f: [2, 2, 2, 3], s: 2, pad: [[0, 0], [3, 1], [2, 4], [0, 0]] },
+  {
+    name: 'pad larger than kernel',
+    x: [1, 6, 7, 2],
+    f: [2, 2, 2, 3],
+    s: 2,
+    pad: [
+      [0, 0],
+      [3, 1],
+      [2, 4],
+      [0, 0],
+    ],
+  },
   { name: '1x1 stride 2', x: [2, 7, 8, 4], f: [1, 1, 4, 5], s: 2, pad: 'valid' },
   { name: 'dilation 2 same', x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 1, pad: 'same', d: 2 },
   { name: 'dilation 2 valid', x: [2, 9, 10, 3], f: [3, 2, 3, 4], s: 1, pad: 'valid', d: 2 },
-  { name: 'dilation 2 explicit', x: [1, 8, 9, 2], f: [2, 3, 2, 3], s: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], d: 2 },
+  {
+    name: 'dilation 2 explicit',
+    x: [1, 8, 9, 2],
+    f: [2, 3, 2, 3],
+    s: 1,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 3],
+      [0, 0],
+    ],
+    d: 2,
+  },
 ];
 
 describe('Conv2DBackpropFilter / Conv2DBackpropInput', () => {
   for (const c of convCases) {
     test(`conv2d gradients, ${c.name}`, async () => {
-      const out = tf.tidy(() => tf.conv2d(tf.zeros(c.x as [number, number, number, number]) as tf.Tensor4D, tf.zeros(c.f as [number, number, number, number]) as tf.Tensor4D, c.s, c.pad as never, 'NHWC', c.d ?? 1)).shape;
+      const out = tf.tidy(() =>
+        tf.conv2d(
+          tf.zeros(c.x as [number, number, number, number]) as tf.Tensor4D,
+          tf.zeros(c.f as [number, number, number, number]) as tf.Tensor4D,
+          c.s,
+          c.pad as never,
+          'NHWC',
+          c.d ?? 1,
+        ),
+      ).shape;
       const inputs = { x: rand(c.x), f: rand(c.f), dy: rand(out) };
       const f = (t: Record<string, Tensor>) => {
-        const g = tf.grads((x: Tensor, w: Tensor) =>
-          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as never, 'NHWC', c.d ?? 1),
-        );
+        const g = tf.grads((x: Tensor, w: Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as never, 'NHWC', c.d ?? 1));
         return g([t.x, t.f], t.dy);
       };
       await parity(inputs, f);
       if (c.d) {
         // An independent formula: the conv with the zero-spread filter, differentiated by tfjs.
         const indep = (t: Record<string, Tensor>) =>
-          tf.grads((x: Tensor, w: Tensor) =>
-            tf.conv2d(x as tf.Tensor4D, spreadFilter(w as tf.Tensor4D, c.d!, c.d!), c.s, c.pad as never),
-          )([t.x, t.f], t.dy);
+          tf.grads((x: Tensor, w: Tensor) => tf.conv2d(x as tf.Tensor4D, spreadFilter(w as tf.Tensor4D, c.d!, c.d!), c.s, c.pad as never))([t.x, t.f], t.dy);
         expectClose(await on('wasm', inputs, f), await on('cpu', inputs, indep), { atol: 1e-4, rtol: 1e-4 });
       }
     });
@@ -89,9 +128,7 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput', () => {
     const inputs = { y: rand([2, 4, 5, 4]), f: rand([3, 3, 3, 4]), dx: rand([2, 8, 10, 3]) };
     await parity(inputs, (t) => [
       tf.conv2dTranspose(t.y as tf.Tensor4D, t.f as tf.Tensor4D, [2, 8, 10, 3], 2, 'same'),
-      ...tf.grads((y: Tensor, w: Tensor) =>
-        tf.conv2dTranspose(y as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 10, 3], 2, 'same'),
-      )([t.y, t.f], t.dx),
+      ...tf.grads((y: Tensor, w: Tensor) => tf.conv2dTranspose(y as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 10, 3], 2, 'same'))([t.y, t.f], t.dx),
     ]);
   });
 
@@ -109,17 +146,32 @@ describe('DepthwiseConv2dNative gradients', () => {
   const cases: { name: string; x: Shape; f: Shape; s: number; pad: Pad; d?: number }[] = [
     { name: 'stride 1 same, multiplier 2', x: [2, 7, 8, 3], f: [3, 3, 3, 2], s: 1, pad: 'same' },
     { name: 'stride 2 valid', x: [2, 9, 8, 3], f: [3, 2, 3, 1], s: 2, pad: 'valid' },
-    { name: 'stride 2 explicit', x: [1, 8, 9, 2], f: [3, 3, 2, 2], s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+    {
+      name: 'stride 2 explicit',
+      x: [1, 8, 9, 2],
+      f: [3, 3, 2, 2],
+      s: 2,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+    },
   ];
   for (const c of cases) {
     test(c.name, async () => {
-      const out = tf.tidy(() => tf.depthwiseConv2d(tf.zeros(c.x as [number, number, number, number]) as tf.Tensor4D, tf.zeros(c.f as [number, number, number, number]) as tf.Tensor4D, c.s, c.pad as never)).shape;
+      const out = tf.tidy(() =>
+        tf.depthwiseConv2d(
+          tf.zeros(c.x as [number, number, number, number]) as tf.Tensor4D,
+          tf.zeros(c.f as [number, number, number, number]) as tf.Tensor4D,
+          c.s,
+          c.pad as never,
+        ),
+      ).shape;
       const inputs = { x: rand(c.x), f: rand(c.f), dy: rand(out) };
       await parity(inputs, (t) =>
-        tf.grads((x: Tensor, w: Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as never))(
-          [t.x, t.f],
-          t.dy,
-        ),
+        tf.grads((x: Tensor, w: Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as never))([t.x, t.f], t.dy),
       );
     });
   }
@@ -133,7 +185,18 @@ describe('MaxPoolGrad / AvgPoolGrad', () => {
     // A number pad only with square windows: tfjs-core 4.22 computes the output
     // shape of a number pad from the window's height alone.
     { name: '3x3 stride 2 explicit 1', x: [2, 7, 8, 2], k: 3, s: 2, pad: 1 },
-    { name: '3x2 stride [2,1] explicit per side', x: [2, 7, 8, 2], k: [3, 2], s: [2, 1], pad: [[0, 0], [1, 1], [1, 0], [0, 0]] },
+    {
+      name: '3x2 stride [2,1] explicit per side',
+      x: [2, 7, 8, 2],
+      k: [3, 2],
+      s: [2, 1],
+      pad: [
+        [0, 0],
+        [1, 1],
+        [1, 0],
+        [0, 0],
+      ],
+    },
   ];
   for (const c of cases) {
     for (const relu of [false, true]) {
@@ -155,9 +218,7 @@ describe('UnsortedSegmentSum (gather gradient)', () => {
   test('gather axis 0 with repeated indices (LookupTable)', async () => {
     const inputs = { w: rand([10, 4]), dy: rand([2, 5, 4]) };
     const idx = [3, 1, 3, 9, 0, 1, 1, 7, 3, 2];
-    await parity(inputs, (t) =>
-      tf.grads((w: Tensor) => tf.gather(w, tf.tensor2d(idx, [2, 5], 'int32'), 0))([t.w], t.dy),
-    );
+    await parity(inputs, (t) => tf.grads((w: Tensor) => tf.gather(w, tf.tensor2d(idx, [2, 5], 'int32'), 0))([t.w], t.dy));
   });
   test('gather axis 1', async () => {
     const inputs = { w: rand([3, 6, 2]), dy: rand([3, 4, 2]) };
@@ -170,15 +231,17 @@ describe('UnsortedSegmentSum (gather gradient)', () => {
 });
 
 describe('BatchMatMul / _FusedMatMul with transposes', () => {
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     test(`matMul transposeA=${ta} transposeB=${tb}`, async () => {
       const a = ta ? [7, 5] : [5, 7];
       const b = tb ? [3, 7] : [7, 3];
       const inputs = { a: rand(a), b: rand(b), dy: rand([5, 3]) };
-      await parity(inputs, (t) => [
-        tf.matMul(t.a, t.b, ta, tb),
-        ...tf.grads((x: Tensor, y: Tensor) => tf.matMul(x, y, ta, tb))([t.a, t.b], t.dy),
-      ]);
+      await parity(inputs, (t) => [tf.matMul(t.a, t.b, ta, tb), ...tf.grads((x: Tensor, y: Tensor) => tf.matMul(x, y, ta, tb))([t.a, t.b], t.dy)]);
     });
     test(`batched matMul transposeA=${ta} transposeB=${tb}`, async () => {
       const a = ta ? [3, 7, 5] : [3, 5, 7];
@@ -225,7 +288,14 @@ describe('Sum / Mean', () => {
     const x = tf.ones([3, 4, 5]);
     expect(tf.sum(x, [0, 1], true).shape).toEqual([1, 1, 5]);
     expect(tf.mean(x, [1, 0]).shape).toEqual([5]);
-    const i = tf.tensor([[1, 2], [3, 2147483]], [2, 2], 'int32');
+    const i = tf.tensor(
+      [
+        [1, 2],
+        [3, 2147483],
+      ],
+      [2, 2],
+      'int32',
+    );
     expect(Array.from(tf.sum(i, 0).dataSync())).toEqual([4, 2147485]);
     expect(tf.sum(i, 0).dtype).toBe('int32');
     tf.dispose([x, i]);
