@@ -7,7 +7,7 @@ import { loadSafetensors, saveSafetensors, tf, type Tensor } from '@captcha-nn/c
 import { runGenerate } from '@captcha-nn/data';
 import { train } from '@captcha-nn/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TINY_ARGS, tempDir } from './test/helpers';
+import { tempDir } from './test/helpers';
 
 // Bad input through the built command, as a user meets it: a clear error naming the file, or a
 // report of what was left out, and never a silent wrong answer.

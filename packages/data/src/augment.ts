@@ -34,7 +34,7 @@ export const AUGMENT_PRESETS = {
 export type AugmentPreset = keyof typeof AUGMENT_PRESETS;
 
 export function isAugmentPreset(name: string): name is AugmentPreset {
-  return Object.prototype.hasOwnProperty.call(AUGMENT_PRESETS, name);
+  return Object.hasOwn(AUGMENT_PRESETS, name);
 }
 
 /** True when the options change nothing (every range 0). */

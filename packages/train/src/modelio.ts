@@ -76,7 +76,7 @@ export async function loadCaptchaModel(path: string): Promise<LoadedCaptchaModel
   const { model, metadata: raw } = await loadModel(dir);
   const m = raw as unknown as CaptchaModelMetadata | undefined;
   try {
-    if (!m || m.kind !== 'captcha-nn-captcha-model')
+    if (m?.kind !== 'captcha-nn-captcha-model')
       throw new Error(`${dir}/model.json has no captcha-nn captcha metadata (charset, input size): was it saved by 'captcha-nn train'?`);
     const spec = m.task ?? (m.targetFormat ? { name: 'text' as const, format: m.targetFormat } : undefined);
     if (!spec) throw new Error(`${dir}/model.json: the metadata names no task (text or classification)`);

@@ -1,6 +1,6 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, type Module, type Tensor } from '@captcha-nn/core';
+import { type Module, type Tensor } from '@captcha-nn/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
 import { evaluateRun } from './evaluate';

@@ -301,9 +301,7 @@ function specParameters(spec: unknown, where: string): { count: number; most: nu
     const s = node as { type?: unknown; args?: unknown; children?: unknown };
     if (typeof s.type !== 'string') return;
     const args = Array.isArray(s.args) ? s.args : [];
-    const estimate = Object.prototype.hasOwnProperty.call(PARAMETERS, s.type)
-      ? PARAMETERS[s.type]!(args.map((a) => (typeof a === 'number' && a > 0 ? a : 0)))
-      : 0;
+    const estimate = Object.hasOwn(PARAMETERS, s.type) ? PARAMETERS[s.type]!(args.map((a) => (typeof a === 'number' && a > 0 ? a : 0))) : 0;
     if (estimate > 0) {
       count += estimate;
       if (estimate > best.most) best = { most: estimate, where: `${at} (${s.type} ${JSON.stringify(args.filter((a) => typeof a === 'number'))})` };

@@ -296,7 +296,7 @@ function applySetting(obj: Module | Criterion, type: string, key: string, value:
   const target = obj as unknown as Record<string, unknown>;
   const current = key in target && !BASE_NAMES.has(key) ? target[key] : undefined;
   const isMethod = typeof current === 'function';
-  const isField = !isMethod && Object.prototype.hasOwnProperty.call(target, key) && !BASE_NAMES.has(key) && isScalar(current);
+  const isField = !isMethod && Object.hasOwn(target, key) && !BASE_NAMES.has(key) && isScalar(current);
   if (!isMethod && !isField) throw new SpecError(where, `${type} has no setting '${key}' (a method of its own or a number/string/boolean field)`);
   try {
     if (isMethod) {

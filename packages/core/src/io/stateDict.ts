@@ -123,7 +123,7 @@ export function countNonFinite(t: Tensor): { nan: number; infinite: number; firs
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
     if (x - x !== 0) {
-      if (x !== x) nan++;
+      if (Number.isNaN(x)) nan++;
       else infinite++;
       if (first < 0) first = i;
     }
@@ -140,9 +140,9 @@ export function checkStateDict(dict: unknown, expected: Record<string, Tensor>, 
   if (dict === null || typeof dict !== 'object' || Array.isArray(dict) || isTensor(dict))
     throw new TypeError(`loadStateDict: expected an object of tensors keyed by name, got ${isTensor(dict) ? 'a tensor' : describeValue(dict)}`);
   const d = dict as Record<string, unknown>;
-  const has = (k: string) => Object.prototype.hasOwnProperty.call(d, k);
+  const has = (k: string) => Object.hasOwn(d, k);
   const missing = strict ? Object.keys(expected).filter((k) => !has(k)) : [];
-  const unexpected = strict ? Object.keys(d).filter((k) => !Object.prototype.hasOwnProperty.call(expected, k)) : [];
+  const unexpected = strict ? Object.keys(d).filter((k) => !Object.hasOwn(expected, k)) : [];
   const misshapen: { key: string; expected: number[]; actual: number[] }[] = [];
   const badValues: BadValue[] = [];
   const wrongDtypes: WrongDtype[] = [];

@@ -456,7 +456,7 @@ describe('Module (the base class)', () => {
     for (const k of Object.keys(before)) expectClose(now[k], before[k], { atol: 0, what: k });
     // strict: false ignores missing and unexpected keys, but never a misshapen one
     expect(() => net.loadStateDict(dict, { strict: false })).toThrow('state dict does not match the model: misshapen keys: 0.bias (expected [2], got [3])');
-    const { ['0.bias']: _, ...rest } = dict;
+    const { '0.bias': _, ...rest } = dict;
     net.loadStateDict(rest, { strict: false });
     const loaded = net.stateDict();
     expectClose(loaded['0.weight'], [5, 5], { atol: 0 });

@@ -17,10 +17,6 @@ import { type CriterionSpec, specOf } from '../util/moduleSpec';
 export class MultiCrossEntropyCriterion extends CrossEntropyCriterion {
   override readonly typeName = 'MultiCrossEntropyCriterion';
 
-  constructor() {
-    super();
-  }
-
   override toSpec(): CriterionSpec {
     return specOf(this.typeName);
   }

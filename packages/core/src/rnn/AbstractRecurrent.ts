@@ -175,7 +175,7 @@ export abstract class AbstractRecurrent extends Container {
    */
   unroll(xs: Activity[]): Activity[] {
     if (xs.length === 0) return [];
-    let state = this.initState ?? this.zeroState(xs[0]);
+    const state = this.initState ?? this.zeroState(xs[0]);
     this.pureStep = true;
     try {
       return this.unrollSteps(xs, state);
@@ -218,7 +218,7 @@ export abstract class AbstractRecurrent extends Container {
       if (rec.mask) {
         const m = rec.mask;
         gy = mapActivity(gy, (g) => g.mul(m.reshape(maskShape(m, g))));
-        gs = gs && gs.map((g) => g.mul(m.reshape(maskShape(m, g))));
+        gs = gs ? gs.map((g) => g.mul(m.reshape(maskShape(m, g)))) : null;
       }
       const r = this.stepBackward(input, rec, gy, gs, t);
       return { gradInput: r.gradInput as tf.TensorContainer, gradPrevState: r.gradPrevState, paramGrads: r.paramGrads };

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { tf } from '../tf';
 import { manualSeed } from '../util/random';
 import { FastLSTM } from './FastLSTM';

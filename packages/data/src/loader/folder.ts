@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { LabelEncoder } from '../charset';
-import type { Normalization } from '../image';
+import type { ImageBuffer, Normalization } from '../image';
 import type { Sample } from '../generator';
 import type { ImageSource } from '../pipeline';
 import { channelCount, checkChannels, decodeImage, readImageFile, type DecodeOptions } from './decode';
@@ -431,7 +431,7 @@ export class FolderDataset implements ImageSource {
     const e = this.entries[i];
     if (!e) throw new Error(`index ${i} is outside 0..${this.entries.length - 1}`);
     const path = join(this.dir, e.file);
-    let image;
+    let image: ImageBuffer<Uint8Array>;
     try {
       image = await decodeImage(await readImageFile(path), { ...this.opts, name: path });
     } catch (err) {

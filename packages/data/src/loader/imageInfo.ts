@@ -221,7 +221,7 @@ function png(r: Reader, limit: Limit): { width: number; height: number } {
   const colorType = r.u8(25);
   const interlace = r.u8(28);
   const kind = PNG_DEPTHS[colorType];
-  if (!kind || !kind.depths.includes(depth)) r.fail('corrupt', `corrupt PNG: bit depth ${depth} with colour type ${colorType}`);
+  if (!kind?.depths.includes(depth)) r.fail('corrupt', `corrupt PNG: bit depth ${depth} with colour type ${colorType}`);
   if (r.u8(26) !== 0 || r.u8(27) !== 0 || interlace > 1) r.fail('corrupt', 'corrupt PNG: unknown compression, filter or interlace method');
   let pos = 8;
   const idat: Uint8Array[] = [];
