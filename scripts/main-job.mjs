@@ -1,5 +1,5 @@
 // The main job (`npm start`): train the compact CNN+RNN on freshly generated
-// seed-preset captchas on wasm with all physical cores, evaluate it on a
+// seed-preset captchas on wasm with the free physical cores, evaluate it on a
 // held-out generated set, and read a few new captchas with it.
 // Every step is the `captcha-nn` CLI, so this script is also its tutorial.
 import { execFileSync } from 'node:child_process';
@@ -27,8 +27,9 @@ if (existsSync(out)) {
   process.exit(1);
 }
 
-// 1. Train: 20 epochs of 5000 fresh captchas, all physical cores (--workers defaults to them);
-//    the time limit is a safety stop that keeps the whole job inside 15 minutes.
+// 1. Train: 20 epochs of 5000 fresh captchas on the free physical cores (--workers defaults to them);
+//    the 12-minute limit keeps the whole job inside 15 minutes on a slower machine, and the cosine
+//    schedule anneals over whichever of the 20 epochs and the limit ends first.
 cli([
   'train',
   '--model',

@@ -135,7 +135,7 @@ export {
   type DataParallelOptions,
   type ReplicaSnapshot,
 } from './parallel/DataParallelTable';
-export { physicalCores } from './parallel/cores';
+export { physicalCores, freeCores } from './parallel/cores';
 
 // Optimisation: torch/optim's functions, a PyTorch-style wrapper, the fused step
 export * from './optim';

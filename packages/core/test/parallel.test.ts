@@ -17,7 +17,7 @@ import { SpatialMaxPooling } from '../src/nn/SpatialMaxPooling';
 import { maxAbsDiff } from '../src/nn/testing';
 import { View } from '../src/nn/View';
 import { type OptimState, disposeOptimState, sgd } from '../src/optim';
-import { coresFromCpuinfo, physicalCores } from '../src/parallel/cores';
+import { coresFromCpuinfo, freeCores, idleCpus, physicalCores } from '../src/parallel/cores';
 import { DataParallelTable, ParallelWorkerError } from '../src/parallel/DataParallelTable';
 import { shardSizes } from '../src/parallel/shard';
 import { tf } from '../src/tf';
@@ -131,6 +131,17 @@ describe('DataParallelTable', () => {
     expect(coresFromCpuinfo([cpu(0, 0), cpu(1, 0)].join('\n'))).toBe(2);
     expect(coresFromCpuinfo('processor\t: 0\nBogoMIPS\t: 50\n')).toBe(0);
     expect(await physicalCores()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts the CPUs other processes leave mostly idle; freeCores is between 1 and the physical cores', async () => {
+    const t = (idle: number, total: number) => ({ idle, total });
+    // CPU 0 idle 90% of the interval, CPU 1 busy (10% idle), CPU 2 exactly half idle.
+    expect(idleCpus([t(0, 0), t(0, 0), t(0, 0)], [t(90, 100), t(10, 100), t(50, 100)])).toBe(2);
+    expect(idleCpus([t(5, 5), t(5, 5)], [t(5, 5), t(5, 5)])).toBe(0); // no time passed: not counted idle
+    const { free, physical } = await freeCores(50);
+    expect(physical).toBe(await physicalCores());
+    expect(free).toBeGreaterThanOrEqual(1);
+    expect(free).toBeLessThanOrEqual(physical);
   });
 
   it('N = 2: three sgd+momentum steps equal one thread on the whole batch (conv net, CrossEntropy)', async () => {

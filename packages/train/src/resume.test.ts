@@ -89,6 +89,51 @@ describe('resume is exact whatever the data held', () => {
   });
 });
 
+// Every kind of data, with one worker and with two, interrupted mid-epoch, after the last step of an epoch (before its
+// validation), and after an epoch's end: the resumed run ends with the uninterrupted run's tensors and metrics.
+type Cut = 'mid-epoch' | 'last step' | 'epoch end';
+const DATA_KINDS = ['generated', 'folder with bad files', 'augmented'] as const;
+const matrix = DATA_KINDS.flatMap((data) => [1, 2].map((workers) => [data, workers] as const));
+describe.each(matrix)('resume matrix: %s data, %i worker(s)', (data, workers) => {
+  const options = (out: string): Partial<TrainOptions> & { out: string } => ({
+    ...(data === 'folder with bad files'
+      ? folderRun(out)
+      : {
+          model: 'tiny',
+          data: data === 'augmented' ? { ...TINY_DATA, augment: 'light' as const } : TINY_DATA,
+          epochs: 2,
+          batchSize: 8,
+          seed: '11',
+          backend: 'wasm',
+          out: join(tmp.dir, out),
+        }),
+    workers,
+  });
+  const name = `${data.replace(/ /g, '-')}-w${workers}`;
+  let whole = '';
+  let stepsPerEpoch = 0;
+  beforeAll(async () => {
+    const r = await train(options(`${name}-whole`));
+    whole = r.out;
+    stepsPerEpoch = r.step / 2;
+  });
+  it.each(['mid-epoch', 'last step', 'epoch end'] satisfies Cut[])('interrupted at the %s', async (cut) => {
+    const o = options(`${name}-${cut.replace(/ /g, '-')}`);
+    const ctl = new AbortController();
+    const stopAt = cut === 'mid-epoch' ? stepsPerEpoch + 1 : stepsPerEpoch;
+    const first = await train(o, {
+      signal: ctl.signal,
+      onStep: (s) => cut !== 'epoch end' && s.step === stopAt && ctl.abort(),
+      onEpochEnd: (r) => cut === 'epoch end' && r.epoch === 1 && ctl.abort(),
+    });
+    expect(first.status).toBe('interrupted');
+    const st = await readCheckpointState(join(o.out, 'checkpoint.safetensors'));
+    expect(st.epoch).toBe(cut === 'mid-epoch' ? 1 : cut === 'last step' ? 0 : 1);
+    expect((await train({ out: o.out, resume: true })).status).toBe('completed');
+    await expectSameRun(whole, o.out);
+  });
+});
+
 describe('resume refuses a folder that changed', () => {
   it('a file added to --data after the start: --resume says what changed instead of training on other data', async () => {
     const copy = join(tmp.dir, 'images-copy');

@@ -1,7 +1,7 @@
 /** `captcha-nn train`: trains a registered model on a folder or on generated captchas. */
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
-import { physicalCores } from '@captcha-nn/core';
+import { freeCores } from '@captcha-nn/core';
 import { AUGMENT_PRESETS, SIMPLE_PRESETS, type AugmentPreset, type LengthSpec } from '@captcha-nn/data';
 import {
   OPTIMIZERS,
@@ -117,7 +117,11 @@ export function addTrainCommand(program: Command): Command {
       parseNonNegativeNumber,
     )
     .option('--backend <name>', 'tfjs backend: wasm (default, or CAPTCHA_NN_BACKEND), cpu, …')
-    .option('--workers <n>', 'data-parallel workers, each batch split over them (default: the physical cores; 1: no worker threads)', parsePositiveInt)
+    .option(
+      '--workers <n>',
+      'data-parallel workers, each batch split over them (default: the physical cores other processes leave free; 1: no worker threads)',
+      parsePositiveInt,
+    )
     .option('--import <module...>', 'modules to import first: packages or files that register models (registerModel) or module classes')
     .option('--seed <seed>', 'seed for initialisation, data order, generated images and the validation split', '1')
     .option('-o, --out <dir>', 'run folder: checkpoint, best/ model, metrics.jsonl, curves.png (default runs/<model>)')
@@ -162,7 +166,11 @@ export function addTrainCommand(program: Command): Command {
             { code: 'captcha-nn.unknownModel' },
           );
         options = { ...cliToTrainOptions(this, o), out: o.out ?? `runs/${o.model}` };
-        options.workers ??= await physicalCores();
+        if (options.workers === undefined) {
+          const { free, physical } = await freeCores();
+          options.workers = free;
+          if (free < physical) process.stderr.write(`--workers ${free}: ${physical - free} of the ${physical} physical cores are busy with other processes\n`);
+        }
       }
       const progress = progressCallbacks({ tty: o.progress ? undefined : false, verbose: o.verbose });
       const controller = new AbortController();

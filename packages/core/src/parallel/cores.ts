@@ -35,3 +35,43 @@ export function coresFromCpuinfo(text: string): number {
   }
   return cores.size;
 }
+
+/** CPU time of each logical CPU (os.cpus() times), for measuring how busy they are. */
+type CpuTimes = Array<{ idle: number; total: number }>;
+
+/**
+ * How many logical CPUs had at least half their time idle across two
+ * readings of `os.cpus()` times (`before` then `after`, or two CpuTimes).
+ */
+export function idleCpus(before: CpuTimes, after: CpuTimes): number {
+  let n = 0;
+  after.forEach((a, i) => {
+    const b = before[i];
+    if (!b) return;
+    const total = a.total - b.total;
+    if (total > 0 && (a.idle - b.idle) / total >= 0.5) n++;
+  });
+  return n;
+}
+
+/**
+ * The physical cores other processes leave free, the default number of
+ * data-parallel replicas: CPUs mostly idle over `sampleMs`, scaled from
+ * logical to physical CPUs, at least 1. A replica that shares its core with
+ * another busy process makes every step wait for it, which costs more than
+ * the replica gains. Node only.
+ */
+export async function freeCores(sampleMs = 500): Promise<{ free: number; physical: number }> {
+  const os = await nodeImport<NodeOs>('node:os');
+  const read = (): CpuTimes =>
+    os.cpus().map((c) => {
+      const t = c.times;
+      return { idle: t.idle, total: t.user + t.nice + t.sys + t.idle + t.irq };
+    });
+  const physical = await physicalCores();
+  const before = read();
+  await new Promise((r) => setTimeout(r, sampleMs));
+  const logical = before.length;
+  const idle = idleCpus(before, read());
+  return { free: Math.max(1, Math.min(physical, Math.round((idle * physical) / Math.max(1, logical)))), physical };
+}
