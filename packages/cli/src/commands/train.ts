@@ -169,7 +169,7 @@ export function addTrainCommand(program: Command): Command {
         if (options.workers === undefined) {
           const { free, physical } = await freeCores();
           options.workers = free;
-          if (free < physical) process.stderr.write(`--workers ${free}: ${physical - free} of the ${physical} physical cores are busy with other processes\n`);
+          if (free < physical) process.stderr.write(`--workers ${free}: other processes keep ${physical - free} of the ${physical} physical cores busy\n`);
         }
       }
       const progress = progressCallbacks({ tty: o.progress ? undefined : false, verbose: o.verbose });
