@@ -42,7 +42,9 @@ try {
     {
       signal: stop.signal,
       onStep: (s) => {
-        if (s.step % every === 0) samples.push({ step: s.step, tensors: tf.memory().numTensors, heap: wasmHeap(), rss: process.memoryUsage().rss });
+        // Mid-epoch only: at an epoch's last step no next batch is prefetched yet (3 tensors fewer).
+        if (s.batch % every === 0 && s.batch < s.stepsPerEpoch)
+          samples.push({ step: s.step, tensors: tf.memory().numTensors, heap: wasmHeap(), rss: process.memoryUsage().rss });
         if (s.step >= steps) stop.abort();
       },
     },

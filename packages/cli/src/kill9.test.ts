@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSafetensors, type Tensor } from '@captcha-nn/core';
+import { loadSafetensors, ready, type Tensor } from '@captcha-nn/core';
 import { createRng } from '@captcha-nn/data';
 import { loadCaptchaModel, readCheckpointState } from '@captcha-nn/train';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_ARGS, tempDir } from './test/helpers';
 
 // kill -9 at random moments of a real training run, many of them while a checkpoint, best/ or the
@@ -14,6 +14,9 @@ import { TINY_ARGS, tempDir } from './test/helpers';
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const tmp = tempDir();
 afterAll(tmp.cleanup);
+beforeAll(async () => {
+  await ready();
+});
 const KILLS = 20;
 // Short epochs, so that an epoch's end (validation, best/, metrics, curves, checkpoint) comes every few hundred ms.
 const ARGS = [
@@ -82,9 +85,9 @@ describe('kill -9 during training', () => {
         expect(await s.done).toBe(0);
         break;
       }
-      // Wait for 1 to 3 epoch ends, then kill 0-60 ms later: often inside the writes that follow one.
+      // Wait for 1 to 3 epoch ends, then kill up to 250 ms later: anywhere in the next epoch, its steps or its writes.
       const wanted = 1 + Math.floor(rng() * 3);
-      const delay = rng() * 60;
+      const delay = rng() * 250;
       const finished = await new Promise<boolean>((resolve) => {
         const timer = setInterval(() => {
           if (s.child.exitCode !== null) {
