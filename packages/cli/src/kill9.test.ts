@@ -19,6 +19,7 @@ beforeAll(async () => {
 });
 const KILLS = 20;
 // Short epochs, so that an epoch's end (validation, best/, metrics, curves, checkpoint) comes every few hundred ms.
+// Each session runs at most 5 of the 100 epochs, so the run outlasts the kills.
 const ARGS = [
   'train',
   '--model',
@@ -31,7 +32,7 @@ const ARGS = [
   '--batch',
   '8',
   '--epochs',
-  '40',
+  '100',
   '--workers',
   '1',
   '--seed',
@@ -39,14 +40,22 @@ const ARGS = [
   '--no-progress',
 ];
 
-function start(out: string, resume: boolean): { child: ChildProcess; epochs: () => number; done: Promise<number | null> } {
+function start(out: string, resume: boolean): { child: ChildProcess; epochs: () => number; epochSeconds: () => number; done: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, ...(resume ? ['train', '--resume', '--out', out, '--no-progress'] : [...ARGS, '--out', out])], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  // When each epoch's line came: the kills land within an epoch, whatever the machine's speed.
+  const ends: number[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    const before = (err.match(/^epoch \d+\/100 {2}loss/gm) ?? []).length;
+    err += s;
+    const after = (err.match(/^epoch \d+\/100 {2}loss/gm) ?? []).length;
+    for (let i = before; i < after; i++) ends.push(performance.now());
+  });
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, epochs: () => (err.match(/^epoch \d+\/40 {2}loss/gm) ?? []).length, done };
+  const epochSeconds = () => (ends.length >= 2 ? (ends.at(-1)! - ends.at(-2)!) / 1000 : 0.1);
+  return { child, epochs: () => ends.length, epochSeconds, done };
 }
 
 /** metrics.jsonl without its wall-clock fields. */
@@ -85,9 +94,9 @@ describe('kill -9 during training', () => {
         expect(await s.done).toBe(0);
         break;
       }
-      // Wait for 1 to 3 epoch ends, then kill up to 250 ms later: anywhere in the next epoch, its steps or its writes.
-      const wanted = 1 + Math.floor(rng() * 3);
-      const delay = rng() * 250;
+      // Wait for 2 to 4 epoch ends, then kill at a random point of the next epoch: its steps or its writes.
+      const wanted = 2 + Math.floor(rng() * 3);
+      const within = rng();
       const finished = await new Promise<boolean>((resolve) => {
         const timer = setInterval(() => {
           if (s.child.exitCode !== null) {
@@ -95,7 +104,7 @@ describe('kill -9 during training', () => {
             resolve(true);
           } else if (s.epochs() >= wanted) {
             clearInterval(timer);
-            setTimeout(() => resolve(false), delay);
+            setTimeout(() => resolve(false), within * s.epochSeconds() * 1000);
           }
         }, 5);
       });
