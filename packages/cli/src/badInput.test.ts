@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { loadSafetensors, saveSafetensors, tf, type Tensor } from '@captcha-nn/core';
-import { runGenerate } from '@captcha-nn/data';
 import { train } from '@captcha-nn/train';
+import { TINY_DATA, writeTinyPngs } from '@captcha-nn/train/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './test/helpers';
 
@@ -62,37 +62,12 @@ function bombPng(width: number, height: number): Buffer {
 beforeAll(async () => {
   await train({
     model: 'tiny',
-    data: {
-      kind: 'generate',
-      generator: 'simple',
-      preset: 'seed',
-      length: 2,
-      size: { width: 48, height: 16 },
-      charset: 'ab12',
-      trainSize: 16,
-      valSize: 8,
-      fresh: false,
-    },
+    data: { ...TINY_DATA, trainSize: 16, valSize: 8 },
     epochs: 1,
     batchSize: 8,
     out: model,
   });
-  await runGenerate(
-    {
-      generator: 'simple',
-      preset: 'seed',
-      count: 12,
-      length: 2,
-      size: { width: 48, height: 16 },
-      seed: 'bad',
-      out: images,
-      start: 0,
-      charset: 'ab12',
-      channels: 'gray',
-      progress: false,
-    },
-    () => undefined,
-  );
+  await writeTinyPngs(images, 12, 'bad');
   const first = readdirSync(images).sort()[0]!;
   const bytes = readFileSync(join(images, first));
   truncated = join(images, `99_${first.split('_')[1]}`);

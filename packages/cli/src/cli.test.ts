@@ -3,11 +3,11 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { runGenerate } from '@captcha-nn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { physicalCores } from '@captcha-nn/core';
 import { scheduledRate } from '@captcha-nn/core';
 import { readCheckpointState, type TrainOptions } from '@captcha-nn/train';
+import { writeTinyPngs } from '@captcha-nn/train/testing';
 import { createProgram, main } from './program';
 import { TINY_ARGS, tempDir } from './test/helpers';
 
@@ -272,22 +272,7 @@ describe('the captcha-nn binary', () => {
     expect((await readCheckpointState(join(out, 'checkpoint.safetensors'))).step).toBe(150);
 
     const pngs = join(tmp.dir, 'pngs');
-    await runGenerate(
-      {
-        generator: 'simple',
-        preset: 'seed',
-        count: 3,
-        length: 2,
-        size: { width: 48, height: 16 },
-        seed: 's',
-        out: pngs,
-        start: 0,
-        charset: 'ab12',
-        channels: 'rgb',
-        progress: false,
-      },
-      () => undefined,
-    );
+    await writeTinyPngs(pngs, 3, 's', 'rgb');
     const files = readdirSync(pngs).map((f) => join(pngs, f));
     const pred = await exec([BIN, 'predict', '--model', out, '--json', ...files]);
     expect(pred.code, pred.err).toBe(0);

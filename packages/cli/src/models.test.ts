@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { listModels, type GenerateDataSpec } from '@captcha-nn/train';
-import { trainAndReload } from '@captcha-nn/train/testing';
+import { listModels } from '@captcha-nn/train';
+import { TINY_DATA, trainAndReload } from '@captcha-nn/train/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 // The program imports the example packages, which register their models.
 import './program';
@@ -9,17 +9,7 @@ import { tempDir } from './test/helpers';
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
-const DATA: GenerateDataSpec = {
-  kind: 'generate',
-  generator: 'simple',
-  preset: 'seed',
-  length: 2,
-  size: { width: 48, height: 16 },
-  charset: 'ab12',
-  trainSize: 16,
-  valSize: 8,
-  fresh: false,
-};
+const DATA = { ...TINY_DATA, trainSize: 16, valSize: 8 };
 
 describe('the models the CLI offers', () => {
   it('include the examples', () => {

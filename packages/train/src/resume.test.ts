@@ -1,11 +1,11 @@
 import { appendFileSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { saveSafetensors, tf } from '@captcha-nn/core';
-import { runGenerate } from '@captcha-nn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
 import type { FolderDataSpec } from './data';
 import type { TrainOptions } from './options';
+import { writeTinyPngs } from './testing';
 import { train } from './trainer';
 import { TINY_DATA, metricsOf, tempDir, tensorsOf } from './test/helpers';
 
@@ -15,22 +15,7 @@ afterAll(tmp.cleanup);
 // 100 labelled 48x16 captchas and 20 zero-byte files named like them, which the loader skips.
 const folder = join(tmp.dir, 'images');
 beforeAll(async () => {
-  await runGenerate(
-    {
-      generator: 'simple',
-      preset: 'seed',
-      count: 100,
-      length: 2,
-      size: { width: 48, height: 16 },
-      seed: 'folder',
-      out: folder,
-      start: 0,
-      charset: 'ab12',
-      channels: 'gray',
-      progress: false,
-    },
-    () => undefined,
-  );
+  await writeTinyPngs(folder, 100, 'folder');
   for (let i = 0; i < 20; i++) writeFileSync(join(folder, `9${i}_ab.png`), '');
 });
 

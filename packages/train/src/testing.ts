@@ -4,7 +4,7 @@
  * trainer and its saved best model reads exactly as the trained one did.
  */
 import { Optimizer, fusedBackward, type Module, type Tensor } from '@captcha-nn/core';
-import { batches, generatorSource, simplePreset, type Batch } from '@captcha-nn/data';
+import { batches, generatorSource, runGenerate, simplePreset, type Batch } from '@captcha-nn/data';
 import { makeGenerator, type ChannelFormat, type GenerateDataSpec } from './data';
 import type { Decoded } from './metrics';
 import { loadCaptchaModel } from './modelio';
@@ -81,4 +81,24 @@ export function fitBatch({ model, task }: ModelParts, b: Batch, steps: number): 
     optimizer.dispose();
   }
   return losses;
+}
+
+/** Small, quick generated captchas for tests: 48x16, two characters from four, 32 per epoch. */
+export const TINY_DATA: GenerateDataSpec & { channels: 'gray' } = {
+  kind: 'generate',
+  generator: 'simple',
+  preset: 'seed',
+  length: 2,
+  size: { width: 48, height: 16 },
+  charset: 'ab12',
+  trainSize: 32,
+  valSize: 16,
+  fresh: false,
+  channels: 'gray',
+};
+
+/** Writes `count` TINY_DATA-style captchas as `<index>_<label>.png` files into `dir`. */
+export async function writeTinyPngs(dir: string, count: number, seed: string, channels: 'gray' | 'rgb' = 'gray'): Promise<void> {
+  const { length, size, charset } = TINY_DATA;
+  await runGenerate({ generator: 'simple', preset: 'seed', count, length, size, charset, seed, out: dir, start: 0, channels, progress: false }, () => undefined);
 }

@@ -5,12 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
 import { evaluateRun } from './evaluate';
 import { predictFiles } from './predict';
-import { batches, generatorSource, runGenerate } from '@captcha-nn/data';
+import { batches, generatorSource } from '@captcha-nn/data';
 import { makeGenerator } from './data';
 import type { Decoded } from './metrics';
 import { textTask } from './task';
 import { loadCaptchaModel } from './modelio';
 import type { TrainOptions } from './options';
+import { writeTinyPngs } from './testing';
 import { train } from './trainer';
 import { TINY_DATA, metricsOf, tempDir, tensorsOf } from './test/helpers';
 
@@ -75,22 +76,7 @@ describe('train → save → load → predict → eval', () => {
 
     // Predict from PNG files on disk, and evaluate on the same folder.
     const dir = join(tmp.dir, 'pngs');
-    await runGenerate(
-      {
-        generator: 'simple',
-        preset: 'seed',
-        count: 12,
-        length: 2,
-        size: { width: 48, height: 16 },
-        seed: 'files',
-        out: dir,
-        start: 0,
-        charset: 'ab12',
-        channels: 'gray',
-        progress: false,
-      },
-      () => undefined,
-    );
+    await writeTinyPngs(dir, 12, 'files');
     const names = readdirSync(dir).sort();
     const preds = await predictFiles(
       loaded,

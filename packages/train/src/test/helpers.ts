@@ -3,26 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Linear, LogSoftMax, ReLU, Sequential, SpatialConvolution, SpatialMaxPooling, SplitTable, View, loadSafetensors, type Tensor } from '@captcha-nn/core';
 import type { ModelOptions } from '../registry';
-import type { GenerateDataSpec } from '../data';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'captcha-nn-train-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Small, quick captchas: 48x16, two characters from four. */
-export const TINY_DATA: GenerateDataSpec & { channels: 'gray' } = {
-  kind: 'generate',
-  generator: 'simple',
-  preset: 'seed',
-  length: 2,
-  size: { width: 48, height: 16 },
-  charset: 'ab12',
-  trainSize: 32,
-  valSize: 16,
-  fresh: false,
-  channels: 'gray',
-};
+export { TINY_DATA } from '../testing';
 
 /** Every tensor of a safetensors file (a checkpoint or weights), as plain arrays. */
 export async function tensorsOf(path: string): Promise<Record<string, Float32Array | Int32Array>> {
