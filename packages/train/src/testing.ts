@@ -100,5 +100,8 @@ export const TINY_DATA: GenerateDataSpec & { channels: 'gray' } = {
 /** Writes `count` TINY_DATA-style captchas as `<index>_<label>.png` files into `dir`. */
 export async function writeTinyPngs(dir: string, count: number, seed: string, channels: 'gray' | 'rgb' = 'gray'): Promise<void> {
   const { length, size, charset } = TINY_DATA;
-  await runGenerate({ generator: 'simple', preset: 'seed', count, length, size, charset, seed, out: dir, start: 0, channels, progress: false }, () => undefined);
+  await runGenerate(
+    { generator: 'simple', preset: 'seed', count, length, size, charset, seed, out: dir, start: 0, channels, progress: false },
+    () => undefined,
+  );
 }
