@@ -1,5 +1,6 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 import base from './vitest.config';
 
-// The browser-bundle suite alone: it needs Debian's chromium (or CHROMIUM_PATH).
-export default mergeConfig(base, defineConfig({ test: { include: ['test/packaging/browser.test.ts'], exclude: [] } }));
+// The browser-bundle suite alone: it needs Debian's chromium (or CHROMIUM_PATH). Not mergeConfig,
+// which would concatenate the include and exclude lists of the default run.
+export default defineConfig({ ...base, test: { ...base.test, include: ['test/packaging/browser.test.ts'], exclude: ['**/node_modules/**'] } });
