@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { loadSafetensors, saveSafetensors, tf, type Tensor } from '@captcha-nn/core';
+import { runGenerate } from '@captcha-nn/data';
 import { train } from '@captcha-nn/train';
 import { TINY_DATA, writeTinyPngs } from '@captcha-nn/train/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,34 @@ describe('bad images', () => {
     const strict = await exec(['eval', '--model', model, '--data', images, '--strict']);
     expect(strict.code).toBe(1);
     expect(strict.err).toMatch(/99_\w+\.png: truncated PNG/);
+  });
+
+  it('eval on a folder with an image of another size fits it to the model, with no advice to pass --size (which eval rejects)', async () => {
+    const mixed = join(tmp.dir, 'mixed');
+    await writeTinyPngs(mixed, 3, 'mixed');
+    await runGenerate(
+      {
+        generator: 'simple',
+        preset: 'seed',
+        count: 1,
+        start: 0,
+        length: 2,
+        size: { width: 96, height: 32 },
+        charset: 'ab12',
+        seed: 'big',
+        out: join(mixed, 'big'),
+        channels: 'gray',
+        progress: false,
+      },
+      () => undefined,
+    );
+    const [big] = readdirSync(join(mixed, 'big'));
+    renameSync(join(mixed, 'big', big!), join(mixed, `9_${big!.split('_')[1]}`));
+    rmSync(join(mixed, 'big'), { recursive: true });
+    const r = await exec(['eval', '--model', model, '--data', mixed]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^4 captchas from .*mixed \(skipped 0 of 4 files\)/);
+    expect(r.err).not.toMatch(/--size/);
   });
 
   it('predict on a truncated image is an error naming it (exit 1), and still reads the others', async () => {
