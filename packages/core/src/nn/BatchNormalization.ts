@@ -1,6 +1,7 @@
 import type { GradSaveFunc, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import type { Activity } from '../util/activity';
+import { BatchNormTrain, BatchNormTrainGrad } from '../backends/kernelNames';
 import { ShapeError } from '../util/errors';
 import { nextSeed } from '../util/random';
 import { type Dim, Module } from './Module';
@@ -21,6 +22,27 @@ import { type ModuleSpec, specOf } from '../util/moduleSpec';
  * strictly). Evaluate mode normalises with the running statistics.
  * Initialisation as Torch: weight uniform(0, 1), bias 0.
  */
+interface BatchStats {
+  value: Tensor;
+  mean: Tensor;
+  variance: Tensor;
+  invstd: Tensor;
+}
+
+/** The backend's fused kernel (one kernel for the statistics and the output). */
+function runBatchNormTrain(x: Tensor, weight: Tensor, bias: Tensor, eps: number): BatchStats {
+  const [value, mean, variance, invstd] = tf.engine().runKernel(BatchNormTrain, { x, weight, bias }, { eps }) as Tensor[];
+  return { value, mean, variance, invstd };
+}
+
+/** The same from tfjs ops, for backends without the kernel. */
+function composedBatchNorm(x: Tensor, weight: Tensor, bias: Tensor, axes: number[], eps: number): BatchStats {
+  const { mean, variance } = tf.moments(x, axes);
+  const invstd = tf.rsqrt(variance.add(eps));
+  const scale = weight.mul(invstd);
+  return { value: x.mul(scale).add(bias.sub(mean.mul(scale))), mean, variance, invstd };
+}
+
 export class BatchNormalization extends Module {
   readonly typeName: string = 'BatchNormalization';
 
@@ -121,23 +143,23 @@ export class BatchNormalization extends Module {
    *   dx = weight·invstd/M · (M·dy − dbias − x̂·dweight).
    * Two reductions per backward instead of the six autodiff takes through
    * mean and variance; the forward is y = x·(weight·invstd) + (bias − mean·weight·invstd).
+   * Backends with the `BatchNormTrain` kernels (wasm) run each direction as one kernel.
    */
   private normalizeBatch(x: Tensor): Tensor {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const m = x.size / this.nOutput;
     const weight = this.affine ? this.weight! : tf.ones([this.nOutput]);
     const bias = this.affine ? this.bias! : tf.zeros([this.nOutput]);
+    const fused = tf.getKernel(BatchNormTrain, tf.getBackend()) !== undefined;
     const forward = (xIn: Tensor, w: Tensor, b: Tensor, save: GradSaveFunc) => {
-      const { mean, variance } = tf.moments(xIn, axes);
+      const { value, mean, variance, invstd } = fused ? runBatchNormTrain(xIn, w, b, this.eps) : composedBatchNorm(xIn, w, b, axes, this.eps);
       if (!this.recomputing) this.updateRunningStats(mean, variance, m);
-      const invstd = tf.rsqrt(variance.add(this.eps));
-      const scale = w.mul(invstd);
-      const value = xIn.mul(scale).add(b.sub(mean.mul(scale)));
       save([xIn, mean, invstd, w]);
       return {
         value,
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
           const [xs, mu, inv, ws] = saved as [Tensor, Tensor, Tensor, Tensor];
+          if (fused) return tf.engine().runKernel(BatchNormTrainGrad, { dy, x: xs, mean: mu, invstd: inv, weight: ws }) as Tensor[];
           const xhat = xs.sub(mu).mul(inv);
           const dbias = tf.sum(dy, axes);
           const dweight = tf.sum(dy.mul(xhat), axes);

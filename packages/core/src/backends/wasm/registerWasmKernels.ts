@@ -8,19 +8,24 @@
 import { engine, getKernel, registerKernel, unregisterKernel, type KernelBackend, type KernelConfig } from '@tensorflow/tfjs-core';
 import { avgPoolGradConfig } from './AvgPoolGrad';
 import { batchMatMulConfig } from './BatchMatMul';
+import { batchNormTrainConfig } from './BatchNormTrain';
+import { batchNormTrainGradConfig } from './BatchNormTrainGrad';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput';
 import { fusedMatMulConfig } from './_FusedMatMul';
+import { identityConfig } from './Identity';
 import { captureStock } from './kernel_utils';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { meanConfig } from './Mean';
 import { sumConfig } from './Sum';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
 
-/** Kernels the stock wasm backend does not have. */
+/** Kernels the stock wasm backend does not have (ours: kernelNames.ts). */
 export const addedWasmKernels: KernelConfig[] = [
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
@@ -36,6 +41,7 @@ export const replacedWasmKernels: KernelConfig[] = [
   avgPoolGradConfig,
   sumConfig,
   meanConfig,
+  identityConfig,
 ];
 
 let registered = false;
