@@ -88,7 +88,7 @@ describe('BatchNormTrain / BatchNormTrainGrad on wasm', () => {
       await tf.setBackend(backend);
       expect(tf.getKernel(BatchNormTrain, backend) !== undefined).toBe(backend === 'wasm');
       const bn = new SpatialBatchNormalization(12);
-      bn.weight!.assign(tf.tensor1d(Float32Array.from({ length: 12 }, (_, i) => 0.5 + i / 12)));
+      (bn.weight as tf.Variable).assign(tf.tensor1d(Float32Array.from({ length: 12 }, (_, i) => 0.5 + i / 12)));
       const input = tf.tensor4d(x, [4, 5, 6, 12]);
       const grad = tf.tensor4d(dy, [4, 5, 6, 12]);
       const out = bn.forward(input) as Tensor;
