@@ -9,6 +9,7 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { manualSeed } from '../util/random';
+import { decodeModel, encodeModel } from '../io/model';
 import { type KeyScore, bahdanauScore, generalScore, refAttention } from '../nn/attentionTestUtils';
 import { BahdanauAttention } from '../nn/BahdanauAttention';
 import { ClassNLLCriterion } from '../nn/ClassNLLCriterion';
@@ -110,7 +111,7 @@ describe('attention decoder, step by step', () => {
       tf.dispose([...xs, keys, L, h0, c0, ...gys]);
     });
 
-  it('learns to read 4 symbols in reverse by attending to their positions (held-out: 100%, attention on the right column)', () => {
+  it('learns to read 4 symbols in reverse by attending to their positions (held-out: 100%, attention on the right column), and saves and loads', () => {
     manualSeed(6);
     const rng = seedrandom('attend');
     const [V, S, E, H, N] = [4, 4, 8, 16, 16]; // symbols 1..V, 0 = GO
@@ -187,7 +188,21 @@ describe('attention decoder, step by step', () => {
     }
     const correct = test.filter((s, i) => outs[i].join('') === s.slice().reverse().join('')).length;
     expect({ correct, looks }, `loss ${loss}`).toEqual({ correct: M, looks: M * S });
-    tf.dispose([tok, keys, L, LM]);
+
+    // saved and loaded (spec + state dict), the decoder gives the same log-probabilities
+    const loaded = decodeModel(encodeModel(dec)).model;
+    expect(loaded.toString()).toBe(dec.toString());
+    const toks = Array.from({ length: S }, (_, t) =>
+      tf.tensor1d(
+        test.map((sq) => (t === 0 ? 0 : sq[S - t])),
+        'int32',
+      ),
+    );
+    const steps = toks.map((x) => [x, keys, LM]);
+    const want = (dec.forward(steps) as Tensor[]).map((y) => y.clone());
+    expectClose(loaded.forward(steps) as Tensor[], want, { atol: 0 });
+    tf.dispose([tok, keys, L, LM, ...toks, ...want]);
+    loaded.dispose();
     probe.dispose();
     dec.dispose();
   });
