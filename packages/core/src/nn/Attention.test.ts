@@ -35,6 +35,7 @@ describe('Attention (Bahdanau and Luong)', () => {
     const [ctxM, wM] = m.forward([q, keys, mask]) as Tensor[];
     expectClose(ctxM, ctx, { atol: 0 });
     expectClose(wM, w, { atol: 0 });
+    expectClose(m.forward([q, keys, mask.cast('int32')]) as Tensor[], [ctx, w], { atol: 0 });
     const wv = w.arraySync() as number[][];
     expect(wv[1].slice(2)).toEqual([0, 0, 0]);
     expect(wv[2]).toEqual([0, 0, 0, 0, 0]); // no keys: zero weights and context
@@ -131,6 +132,8 @@ describe('Attention (Bahdanau and Luong)', () => {
     expect(String(err([tf.zeros([2, 4]), k]))).toMatch(/expected input \[N,3\] \(query\), got \[2,4\]/);
     expect(String(err([q, k, tf.zeros([2, 4], 'int32')]))).toMatch(/\[2\] or \[2,5\] \(lengths or mask\), got \[2,4\]/);
     expect(String(err([q, k, tf.ones([2])]))).toMatch(/int32 lengths or a bool\/int32 mask, got a float32 \[2\]/);
+    expect(String(err([q, k, tf.ones([2], 'bool')]))).toMatch(/int32 lengths or a bool\/int32 mask, got a bool \[2\]/);
+    expect(String(err([q, k, tf.ones([2, 5])]))).toMatch(/int32 lengths or a bool\/int32 mask, got a float32 \[2,5\]/);
     m.dispose();
   });
 

@@ -75,7 +75,8 @@ export abstract class Attention extends Module {
     const k = this.expectShape(input[1], [[N, 'S', this.keySize]], 'keys');
     if (input.length === 3) {
       const m = this.expectShape(input[2], [[N], [N, k.shape[1]!]], 'lengths or mask');
-      if (m.dtype === 'float32') throw new ShapeError(this.path(), 'int32 lengths or a bool/int32 mask', `a float32 ${describeActivity(m)}`);
+      const ok = m.dtype === 'int32' || (m.dtype === 'bool' && m.rank === 2);
+      if (!ok) throw new ShapeError(this.path(), 'int32 lengths or a bool/int32 mask', `a ${m.dtype} ${describeActivity(m)}`);
     }
   }
 
