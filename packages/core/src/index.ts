@@ -55,6 +55,10 @@ export { Dropout } from './nn/Dropout';
 export { SpatialDropout } from './nn/SpatialDropout';
 export { LookupTable } from './nn/LookupTable';
 
+// Attention: a query attends over keys, giving their weighted sum (encoder–decoder models)
+export { BahdanauAttention } from './nn/BahdanauAttention';
+export { LuongAttention, type LuongScore } from './nn/LuongAttention';
+
 // Transfer functions
 export { TransferModule } from './nn/Transfer';
 export { ReLU } from './nn/ReLU';

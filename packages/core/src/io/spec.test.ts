@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import * as index from '../index';
+import { BahdanauAttention } from '../nn/BahdanauAttention';
 import { BatchNormalization } from '../nn/BatchNormalization';
 import { BCECriterion } from '../nn/BCECriterion';
 import { CAddTable } from '../nn/CAddTable';
@@ -20,6 +21,7 @@ import { LeakyReLU } from '../nn/LeakyReLU';
 import { Linear } from '../nn/Linear';
 import { LogSoftMax } from '../nn/LogSoftMax';
 import { LookupTable } from '../nn/LookupTable';
+import { LuongAttention } from '../nn/LuongAttention';
 import { Module } from '../nn/Module';
 import { MSECriterion } from '../nn/MSECriterion';
 import { MultiCrossEntropyCriterion } from '../nn/MultiCrossEntropyCriterion';
@@ -169,6 +171,18 @@ const moduleCases: { cls: string; name?: string; make: () => Module; input: () =
         undefined,
         'int32',
       ),
+  },
+  {
+    cls: 'BahdanauAttention',
+    make: () => new BahdanauAttention(3, 4, 5).returnWeights(),
+    input: () => [rand([2, 3], 44), rand([2, 6, 4], 45), tf.tensor1d([6, 2], 'int32')],
+  },
+  { cls: 'LuongAttention', make: () => new LuongAttention(3, 4), input: () => [rand([2, 3], 46), rand([2, 5, 4], 47)] },
+  {
+    cls: 'LuongAttention',
+    name: 'LuongAttention dot with weights',
+    make: () => new LuongAttention(4, 4, 'dot').returnWeights(),
+    input: () => [rand([2, 4], 48), rand([2, 5, 4], 49)],
   },
   { cls: 'ReLU', make: () => new ReLU(true), input: () => rand([2, 5], 37) },
   { cls: 'LeakyReLU', make: () => new LeakyReLU(0.2, true), input: () => rand([2, 5], 38) },

@@ -27,6 +27,7 @@
  *
  * The weights are not part of a spec: load them with `loadStateDict`.
  */
+import { BahdanauAttention } from '../nn/BahdanauAttention';
 import { BCECriterion } from '../nn/BCECriterion';
 import { BatchNormalization } from '../nn/BatchNormalization';
 import { CAddTable } from '../nn/CAddTable';
@@ -45,6 +46,7 @@ import { LeakyReLU } from '../nn/LeakyReLU';
 import { Linear } from '../nn/Linear';
 import { LogSoftMax } from '../nn/LogSoftMax';
 import { LookupTable } from '../nn/LookupTable';
+import { LuongAttention } from '../nn/LuongAttention';
 import { Module } from '../nn/Module';
 import { MSECriterion } from '../nn/MSECriterion';
 import { MultiCrossEntropyCriterion } from '../nn/MultiCrossEntropyCriterion';
@@ -164,6 +166,8 @@ const builtIns: [string, SpecConstructor][] = Object.entries({
   Dropout,
   SpatialDropout,
   LookupTable,
+  BahdanauAttention,
+  LuongAttention,
   ReLU,
   LeakyReLU,
   ELU,
