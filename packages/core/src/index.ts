@@ -87,6 +87,7 @@ export { CrossEntropyCriterion } from './nn/CrossEntropyCriterion';
 export { MultiCrossEntropyCriterion } from './nn/MultiCrossEntropyCriterion';
 export { MSECriterion } from './nn/MSECriterion';
 export { BCECriterion } from './nn/BCECriterion';
+export { CTCCriterion, type CTCTarget, type CTCReduction, type CTCCriterionOptions } from './nn/CTCCriterion';
 
 // Saving and loading: self-describing models (architecture spec + weights + metadata)
 export {

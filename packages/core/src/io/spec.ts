@@ -35,6 +35,7 @@ import { ClassNLLCriterion } from '../nn/ClassNLLCriterion';
 import { Concat } from '../nn/Concat';
 import { ConcatTable } from '../nn/ConcatTable';
 import { Criterion } from '../nn/Criterion';
+import { CTCCriterion } from '../nn/CTCCriterion';
 import { CrossEntropyCriterion } from '../nn/CrossEntropyCriterion';
 import { Dropout } from '../nn/Dropout';
 import { ELU } from '../nn/ELU';
@@ -176,6 +177,7 @@ const builtIns: [string, SpecConstructor][] = Object.entries({
   MultiCrossEntropyCriterion,
   MSECriterion,
   BCECriterion,
+  CTCCriterion,
   // rnn (AbstractRecurrent is abstract)
   FastLSTM,
   LSTM,
