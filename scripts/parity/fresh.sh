@@ -13,5 +13,7 @@ trap 'rm -rf "$fresh"' EXIT
 echo "parity: fresh fixtures with --seed $seed"
 /usr/bin/python3 scripts/parity/make_fixtures.py --seed "$seed" --out "$fresh/nn"
 /usr/bin/python3 scripts/parity/make_rnn_fixtures.py --seed "$seed" --out "$fresh/rnn"
+/usr/bin/python3 scripts/parity/make_ctc_fixtures.py --seed "$seed" --out "$fresh/ctc"
 cd packages/core
-CAPTCHA_NN_PARITY_DIR="$fresh/nn" CAPTCHA_NN_PARITY_RNN_DIR="$fresh/rnn" npx vitest run test/parity test/parity-rnn
+CAPTCHA_NN_PARITY_DIR="$fresh/nn" CAPTCHA_NN_PARITY_RNN_DIR="$fresh/rnn" CAPTCHA_NN_PARITY_CTC_DIR="$fresh/ctc" \
+  npx vitest run test/parity test/parity-rnn test/parity-ctc
