@@ -158,6 +158,22 @@ describe('CTCCriterion', () => {
     x.dispose();
   });
 
+  it('gives a finite gradient where a class has probability 0 (log-probability −∞)', () => {
+    const x = tf.tidy(() => {
+      const p = tf.tensor3d([[[0.5, 0.5, 0]], [[0.2, 0.3, 0.5]], [[0, 0.4, 0.6]]]);
+      return tf.log(p);
+    });
+    const c = new CTCCriterion({ reduction: 'sum' });
+    // paths for [1, 2]: 1 2 2, 1 0 2, 1 1 2, 0 1 2 (0 is blank): 0.5·(0.5·0.6 + 0.2·0.6 + 0.3·0.6) + 0.5·0.3·0.6
+    expect(c.forward(x, [[1, 2]])).toBeCloseTo(-Math.log(0.5 * (0.3 + 0.12 + 0.18) + 0.09), 5);
+    const g = c.backward(x, [[1, 2]]) as Tensor;
+    expect(g.dataSync().every(Number.isFinite)).toBe(true);
+    const perStep = tf.sum(g, 2);
+    expectClose(perStep, [[-1], [-1], [-1]], { atol: 1e-6 });
+    tf.dispose([x, perStep]);
+    c.dispose();
+  });
+
   it('stays accurate over 200 steps: finite, and the occupancies of each step sum to 1', () => {
     const T = 200;
     const x = logProbs([T, 2, 6], 6);
