@@ -34,8 +34,8 @@ const REDUCTIONS: readonly CTCReduction[] = ['mean', 'sum', 'none'];
 /**
  * Connectionist temporal classification loss (Graves et al. 2006), PyTorch's
  * `F.ctc_loss(logProbs, targets, inputLengths, targetLengths, blank,
- * reduction, zeroInfinity)` as a Torch criterion (warp-ctc's
- * `nn.CTCCriterion` in Torch7).
+ * reduction, zeroInfinity)` as a Torch criterion (Torch7's `nn.CTCCriterion`
+ * was a binding of warp-ctc).
  *
  * Args:
  *   blank, reduction, zeroInfinity: as PyTorch. 'mean' divides each sample's
