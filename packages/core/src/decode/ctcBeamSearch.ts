@@ -7,11 +7,16 @@ export interface CTCBeamSearchOptions extends CTCDecodeOptions {
   beamWidth?: number;
 }
 
-/** A prefix and the log-probabilities of its paths so far, ending in a blank (pb) or not (pnb). */
+/**
+ * A prefix (`key` is its ids joined) and the log-probabilities of its paths
+ * so far, ending in a blank (pb) or not (pnb); `score` is their total.
+ */
 interface Beam {
+  key: string;
   ids: number[];
   pb: number;
   pnb: number;
+  score: number;
 }
 
 /**
@@ -41,39 +46,38 @@ export function ctcBeamSearch(logProbs: Tensor, options: CTCBeamSearchOptions = 
   const text = textOf('ctcBeamSearch', x.C, blank, options.charset);
   const out: CTCDecoded[] = [];
   for (let n = 0; n < x.N; n++) {
-    let beams: [string, Beam][] = [['', { ids: [], pb: 0, pnb: -Infinity }]];
+    let beams: Beam[] = [{ key: '', ids: [], pb: 0, pnb: -Infinity, score: 0 }];
     for (let t = 0; t < x.lengths[n]; t++) {
       const o = x.offset(t, n);
-      const lp = (k: number) => x.data[o + k];
       const next = new Map<string, Beam>();
-      const at = (key: string, ids: () => number[]): Beam => {
+      const at = (key: string, ids: number[] | null, parent: number[], k: number): Beam => {
         let b = next.get(key);
-        if (!b) next.set(key, (b = { ids: ids(), pb: -Infinity, pnb: -Infinity }));
+        if (!b) next.set(key, (b = { key, ids: ids ?? [...parent, k], pb: -Infinity, pnb: -Infinity, score: -Infinity }));
         return b;
       };
-      for (const [key, b] of beams) {
-        const total = logAddExp(b.pb, b.pnb);
+      for (const b of beams) {
         const last = b.ids.length ? b.ids[b.ids.length - 1] : -1;
-        const same = at(key, () => b.ids);
-        same.pb = logAddExp(same.pb, total + lp(blank));
+        const same = at(b.key, b.ids, b.ids, -1);
+        same.pb = logAddExp(same.pb, b.score + x.data[o + blank]);
         // A repeat with no blank between merges into the same prefix.
-        if (last >= 0) same.pnb = logAddExp(same.pnb, b.pnb + lp(last));
+        if (last >= 0) same.pnb = logAddExp(same.pnb, b.pnb + x.data[o + last]);
         for (let k = 0; k < x.C; k++) {
           if (k === blank) continue;
-          const grown = at(`${key},${k}`, () => [...b.ids, k]);
-          grown.pnb = logAddExp(grown.pnb, (k === last ? b.pb : total) + lp(k));
+          const grown = at(`${b.key},${k}`, null, b.ids, k);
+          grown.pnb = logAddExp(grown.pnb, (k === last ? b.pb : b.score) + x.data[o + k]);
         }
       }
-      beams = [...next].sort(byProbability).slice(0, beamWidth);
+      for (const b of next.values()) b.score = logAddExp(b.pb, b.pnb);
+      beams = [...next.values()].sort(byScore).slice(0, beamWidth);
     }
-    const [, best] = beams.sort(byProbability)[0];
-    const confidence = Math.exp(logAddExp(best.pb, best.pnb));
+    const best = beams[0];
+    const confidence = Math.exp(best.score);
     out.push(text ? { ids: best.ids, text: text(best.ids), confidence } : { ids: best.ids, confidence });
   }
   return out;
 }
 
 /** Most probable first; ties by key, so the result does not depend on insertion order. */
-function byProbability([ka, a]: [string, Beam], [kb, b]: [string, Beam]): number {
-  return logAddExp(b.pb, b.pnb) - logAddExp(a.pb, a.pnb) || (ka < kb ? -1 : ka > kb ? 1 : 0);
+function byScore(a: Beam, b: Beam): number {
+  return b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
