@@ -14,6 +14,7 @@ echo "parity: fresh fixtures with --seed $seed"
 /usr/bin/python3 scripts/parity/make_fixtures.py --seed "$seed" --out "$fresh/nn"
 /usr/bin/python3 scripts/parity/make_rnn_fixtures.py --seed "$seed" --out "$fresh/rnn"
 /usr/bin/python3 scripts/parity/make_attention_fixtures.py --seed "$seed" --out "$fresh/attention"
+/usr/bin/python3 scripts/parity/make_ctc_fixtures.py --seed "$seed" --out "$fresh/ctc"
 cd packages/core
-CAPTCHA_NN_PARITY_DIR="$fresh/nn" CAPTCHA_NN_PARITY_RNN_DIR="$fresh/rnn" CAPTCHA_NN_PARITY_ATTENTION_DIR="$fresh/attention" \
-  npx vitest run test/parity test/parity-rnn test/parity-attention
+CAPTCHA_NN_PARITY_DIR="$fresh/nn" CAPTCHA_NN_PARITY_RNN_DIR="$fresh/rnn" CAPTCHA_NN_PARITY_ATTENTION_DIR="$fresh/attention" CAPTCHA_NN_PARITY_CTC_DIR="$fresh/ctc" \
+  npx vitest run test/parity test/parity-rnn test/parity-attention test/parity-ctc

@@ -91,6 +91,12 @@ export { CrossEntropyCriterion } from './nn/CrossEntropyCriterion';
 export { MultiCrossEntropyCriterion } from './nn/MultiCrossEntropyCriterion';
 export { MSECriterion } from './nn/MSECriterion';
 export { BCECriterion } from './nn/BCECriterion';
+export { CTCCriterion, type CTCTarget, type CTCReduction, type CTCCriterionOptions } from './nn/CTCCriterion';
+
+// CTC decoding: best path and prefix beam search over [T,N,C] log-probabilities
+export { ctcGreedy } from './decode/ctcGreedy';
+export { ctcBeamSearch, type CTCBeamSearchOptions } from './decode/ctcBeamSearch';
+export type { CTCDecodeOptions, CTCDecoded } from './decode/ctcOutput';
 
 // Saving and loading: self-describing models (architecture spec + weights + metadata)
 export {

@@ -12,6 +12,7 @@ import { ConcatTable } from '../nn/ConcatTable';
 import { Container } from '../nn/Container';
 import { Criterion, type Target } from '../nn/Criterion';
 import { CrossEntropyCriterion } from '../nn/CrossEntropyCriterion';
+import { CTCCriterion } from '../nn/CTCCriterion';
 import { Dropout } from '../nn/Dropout';
 import { ELU } from '../nn/ELU';
 import { FlattenTable } from '../nn/FlattenTable';
@@ -228,6 +229,18 @@ const criterionCases: { cls: string; make: () => Criterion; input: () => Tensor;
         [1, 1, 0],
         [0, 1, 0],
       ]),
+  },
+  {
+    cls: 'CTCCriterion',
+    make: () => new CTCCriterion({ blank: 3, reduction: 'sum', zeroInfinity: true }),
+    input: () => tf.logSoftmax(rand([5, 2, 4], 57)),
+    target: () => ({
+      labels: [
+        [0, 1, 1],
+        [2, 0, 1, 2],
+      ],
+      inputLengths: [5, 4],
+    }),
   },
   {
     cls: 'SequencerCriterion',

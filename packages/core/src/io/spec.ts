@@ -36,6 +36,7 @@ import { ClassNLLCriterion } from '../nn/ClassNLLCriterion';
 import { Concat } from '../nn/Concat';
 import { ConcatTable } from '../nn/ConcatTable';
 import { Criterion } from '../nn/Criterion';
+import { CTCCriterion } from '../nn/CTCCriterion';
 import { CrossEntropyCriterion } from '../nn/CrossEntropyCriterion';
 import { Dropout } from '../nn/Dropout';
 import { ELU } from '../nn/ELU';
@@ -180,6 +181,7 @@ const builtIns: [string, SpecConstructor][] = Object.entries({
   MultiCrossEntropyCriterion,
   MSECriterion,
   BCECriterion,
+  CTCCriterion,
   // rnn (AbstractRecurrent is abstract)
   FastLSTM,
   LSTM,

@@ -3,9 +3,13 @@ import { tf } from '../tf';
 import { type Activity, disposeActivity, flattenActivity, isTensor } from '../util/activity';
 import { type CriterionSpec, specOf } from '../util/moduleSpec';
 import { ModuleError, ShapeError } from '../util/errors';
+import type { CTCTarget } from './CTCCriterion';
 
-/** A target: a tensor, a table of them, or plain numbers (class indices, values). */
-export type Target = Activity | number | number[] | number[][];
+/**
+ * A target: a tensor, a table of them, plain numbers (class indices,
+ * values), or CTCCriterion's label sequences.
+ */
+export type Target = Activity | number | number[] | number[][] | CTCTarget;
 
 /**
  * Torch7's `nn.Criterion`.
