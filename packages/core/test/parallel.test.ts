@@ -6,20 +6,26 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { specOf } from '../src/util/moduleSpec';
+import { ClassNLLCriterion } from '../src/nn/ClassNLLCriterion';
+import type { Criterion } from '../src/nn/Criterion';
 import { CrossEntropyCriterion } from '../src/nn/CrossEntropyCriterion';
 import { Linear } from '../src/nn/Linear';
+import { LogSoftMax } from '../src/nn/LogSoftMax';
 import { Module } from '../src/nn/Module';
 import { ReLU } from '../src/nn/ReLU';
 import { Sequential } from '../src/nn/Sequential';
 import { SpatialBatchNormalization } from '../src/nn/SpatialBatchNormalization';
 import { SpatialConvolution } from '../src/nn/SpatialConvolution';
 import { SpatialMaxPooling } from '../src/nn/SpatialMaxPooling';
+import { SplitTable } from '../src/nn/SplitTable';
 import { maxAbsDiff } from '../src/nn/testing';
 import { View } from '../src/nn/View';
 import { type OptimState, disposeOptimState, sgd } from '../src/optim';
 import { coresFromCpuinfo, freeCores, idleCpus, physicalCores } from '../src/parallel/cores';
 import { DataParallelTable, ParallelWorkerError } from '../src/parallel/DataParallelTable';
 import { shardSizes } from '../src/parallel/shard';
+import { Sequencer } from '../src/rnn/Sequencer';
+import { SequencerCriterion } from '../src/rnn/SequencerCriterion';
 import { tf } from '../src/tf';
 import { fusedBackward } from '../src/train/fusedStep';
 import type { Activity } from '../src/util/activity';
@@ -81,12 +87,30 @@ function batch(n: number, seed: number): { x: Tensor; y: Tensor } {
   };
 }
 
+/** Two characters per sample: Linear → View → SplitTable → Sequencer(LogSoftMax), trained with SequencerCriterion(ClassNLL). */
+const tableNet = () => new Sequential(new View(-1, 64), new Linear(64, 2 * 5), new View(-1, 2, 5), new SplitTable(1), new Sequencer(new LogSoftMax()));
+
+function tableBatch(n: number, seed: number): { x: Tensor; y: Activity } {
+  return {
+    x: tf.randomNormal([n, 8, 8, 1], 0, 1, 'float32', seed),
+    y: [tf.randomUniform([n], 0, 5, 'int32', seed + 1), tf.randomUniform([n], 0, 5, 'int32', seed + 2)],
+  };
+}
+
+interface Setup {
+  net: () => Module;
+  criterion: Criterion;
+  batch: (n: number, seed: number) => { x: Tensor; y: Activity };
+}
+
+const convSetup = (): Setup => ({ net: convNet, criterion: new CrossEntropyCriterion(), batch });
+
 /** `steps` steps of sgd with momentum on one thread (fused, whole batch) and with a DataParallelTable; the max weight difference after each. */
-async function compare(threads: number, batchSize: number, steps = 3): Promise<{ diffs: number[]; losses: [number, number][] }> {
+async function compare(threads: number, batchSize: number, steps = 3, setup: Setup = convSetup()): Promise<{ diffs: number[]; losses: [number, number][] }> {
   manualSeed(7);
-  const single = convNet();
+  const single = setup.net();
   const model = single.clone();
-  const crit = new CrossEntropyCriterion();
+  const crit = setup.criterion;
   const dp = new DataParallelTable(model, { threads, workerScript });
   const config = { learningRate: 0.1, momentum: 0.9 };
   const s1: OptimState = {};
@@ -95,7 +119,7 @@ async function compare(threads: number, batchSize: number, steps = 3): Promise<{
   const losses: [number, number][] = [];
   try {
     for (let step = 0; step < steps; step++) {
-      const { x, y } = batch(batchSize, 100 + step);
+      const { x, y } = setup.batch(batchSize, 100 + step);
       single.zeroGradParameters();
       const l1 = fusedBackward(single, crit, x, y);
       sgd(() => [l1, single.parameters()[1]], single.parameters()[0], config, s1);
@@ -104,8 +128,7 @@ async function compare(threads: number, batchSize: number, steps = 3): Promise<{
       sgd(() => [l2, model.parameters()[1]], model.parameters()[0], config, s2);
       diffs.push(maxAbsDiff(single.parameters()[0], model.parameters()[0]));
       losses.push([l1, l2]);
-      x.dispose();
-      y.dispose();
+      tf.dispose([x, y as Tensor | Tensor[]]);
     }
   } finally {
     await dp.dispose();
@@ -146,6 +169,12 @@ describe('DataParallelTable', () => {
 
   it('N = 2: three sgd+momentum steps equal one thread on the whole batch (conv net, CrossEntropy)', async () => {
     const { diffs, losses } = await compare(2, 8);
+    for (const d of diffs) expect(d).toBeLessThan(1e-5);
+    for (const [a, b] of losses) expect(b).toBeCloseTo(a, 5);
+  });
+
+  it('N = 2 with SequencerCriterion(ClassNLL): the loss is the batch mean, not the sum of the shards (its sizeAverage is over steps)', async () => {
+    const { diffs, losses } = await compare(2, 8, 3, { net: tableNet, criterion: new SequencerCriterion(new ClassNLLCriterion()), batch: tableBatch });
     for (const d of diffs) expect(d).toBeLessThan(1e-5);
     for (const [a, b] of losses) expect(b).toBeCloseTo(a, 5);
   });

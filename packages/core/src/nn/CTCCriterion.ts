@@ -80,6 +80,10 @@ export class CTCCriterion extends Criterion {
     this.batchFirst = batchFirst;
   }
 
+  override get batchReduction(): 'mean' | 'sum' {
+    return this.reduction === 'mean' ? 'mean' : 'sum';
+  }
+
   override toSpec(): CriterionSpec {
     return specOf(this.typeName, [{ blank: this.blank, reduction: this.reduction, zeroInfinity: this.zeroInfinity, batchFirst: this.batchFirst }]);
   }

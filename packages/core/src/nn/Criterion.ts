@@ -36,6 +36,15 @@ export abstract class Criterion {
 
   protected abstract loss(input: Activity, target: Target): Tensor;
 
+  /**
+   * How the loss combines the samples of a batch: their mean (Torch's
+   * `sizeAverage = true`, the default) or their sum. Data-parallel training
+   * weights each shard's gradient by it.
+   */
+  get batchReduction(): 'mean' | 'sum' {
+    return (this as { sizeAverage?: unknown }).sizeAverage === false ? 'sum' : 'mean';
+  }
+
   forward(input: Activity, target: Target): number {
     return this.updateOutput(input, target);
   }

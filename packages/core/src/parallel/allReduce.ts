@@ -7,7 +7,8 @@
  * `sizeAverage = true`), shard k of n_k samples out of N has mean loss
  * L_k = (1/n_k) Σ_{i∈k} l_i, and the full-batch mean loss is
  * L = (1/N) Σ_i l_i = Σ_k (n_k/N) L_k, so its gradient is Σ_k (n_k/N) ∇L_k:
- * weight n_k/N. A criterion that sums (`sizeAverage = false`) gets weight 1.
+ * weight n_k/N. A criterion that sums over the batch (`sizeAverage = false`;
+ * `criterion.batchReduction`) gets weight 1.
  * (ClassNLL with class weights averages over the targets' weights, not their
  * count; sharded, its gradient is then only approximately the full batch's.)
  */
@@ -19,7 +20,7 @@ import { fromWire } from './replica';
 
 /** Each shard's weight in the reduction. */
 export function shardWeights(criterion: Criterion, sizes: number[]): number[] {
-  const sums = (criterion as { sizeAverage?: unknown }).sizeAverage === false;
+  const sums = criterion.batchReduction === 'sum';
   const batch = sizes.reduce((a, b) => a + b, 0);
   return sizes.map((n) => (sums ? 1 : n / batch));
 }

@@ -24,6 +24,11 @@ export class SequencerCriterion extends Criterion {
     super();
   }
 
+  /** The step criterion's: `sizeAverage` here averages over time steps, not over the batch. */
+  override get batchReduction(): 'mean' | 'sum' {
+    return this.criterion.batchReduction;
+  }
+
   /** `args: [criterion, sizeAverage]`, the step criterion as a nested spec. */
   override toSpec(): CriterionSpec {
     return specOf(this.typeName, [this.criterion.toSpec(), this.sizeAverage]);
