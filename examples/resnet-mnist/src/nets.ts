@@ -20,7 +20,6 @@ import {
   CAddTable,
   ConcatTable,
   Identity,
-  Linear,
   ReLU,
   Sequential,
   SpatialAveragePooling,
