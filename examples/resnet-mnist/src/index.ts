@@ -2,7 +2,7 @@
  * @captcha-nn/example-resnet-mnist: the 2016 Torch7 series' plain-versus-
  * residual experiment on MNIST and Fashion-MNIST. Importing the package
  * registers the `resnet` model (settings: depth 6N+10, residual or plain,
- * head) and the `mnist` and `fashion-mnist` datasets with @captcha-nn/train.
+ * head, width) and the `mnist` and `fashion-mnist` datasets with @captcha-nn/train.
  */
 import { Linear, LogSoftMax, Sequential, View } from '@captcha-nn/core';
 import { checkModelOptions, classificationTask, registerModel, textTask, type ModelOptions, type ModelParts } from '@captcha-nn/train';
@@ -10,7 +10,7 @@ import { headPooling, trunk } from './nets';
 import { resnetSettings } from './settings';
 import './datasets';
 
-export { plainUnit, residualUnit, trunk, trunkOutput, headPooling, halfCeil, STAGE_WIDTHS } from './nets';
+export { plainUnit, residualUnit, trunk, trunkOutput, headPooling, halfCeil, stageWidths } from './nets';
 export { resnetSettings, unitsPerStage, RESNET_DEFAULTS, type ResnetSettings, type Head } from './settings';
 export { mnistDir, fashionMnistDir, FASHION_MNIST_DEBIAN_DIR } from './datasets';
 
@@ -23,7 +23,7 @@ export { mnistDir, fashionMnistDir, FASHION_MNIST_DEBIAN_DIR } from './datasets'
 export function buildResnet(opts: ModelOptions): ModelParts {
   checkModelOptions(opts, 'buildResnet');
   const s = resnetSettings(opts.settings);
-  const pool = headPooling(s.head, opts.height, opts.width);
+  const pool = headPooling(s, opts.height, opts.width);
   const model = new Sequential(...trunk(s, opts.channels).modules, ...pool.modules);
   if (opts.length === 1) {
     model.add(new Linear(pool.features, opts.numClasses));

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setBackend, tf, type Module, type Tensor } from '@captcha-nn/core';
+import { fileURLToPath } from 'node:url';
+import { loadSafetensors, moduleFromSpec, setBackend, tf, type Module, type Tensor } from '@captcha-nn/core';
 import type { ModelOptions } from '@captcha-nn/train';
 import { buildResnet, plainUnit, residualUnit, resnetSettings, trunk } from './index';
 
@@ -157,11 +158,28 @@ describe('buildResnet', () => {
   });
 
   it('checks its settings', () => {
-    expect(resnetSettings()).toEqual({ depth: 34, residual: true, head: 'maxpool' });
+    expect(resnetSettings()).toEqual({ depth: 34, residual: true, head: 'maxpool', width: 16 });
+    expect(() => resnetSettings({ width: 0 })).toThrow(/width must be a positive integer/);
     expect(() => resnetSettings({ depth: 33 })).toThrow(/6N\+10/);
     expect(() => resnetSettings({ depth: 4 })).toThrow(/6N\+10/);
     expect(() => resnetSettings({ head: 'avg' })).toThrow(/maxpool or gap/);
     expect(() => resnetSettings({ residual: 'yes' })).toThrow(/true or false/);
-    expect(() => resnetSettings({ width: 3 })).toThrow(/unknown model option\(s\) width/);
+    expect(() => resnetSettings({ widths: 3 })).toThrow(/unknown model option\(s\) widths/);
+  });
+});
+
+describe('the PyTorch parity fixture', () => {
+  // packages/core/test/fixtures/parity/model_resnet16_train checks this net (depth 16, width 2) against PyTorch:
+  // forward, gradients and one SGD step. Its spec must be the net buildResnet builds.
+  it('model_resnet16_train is buildResnet({ depth: 16, width: 2 }) on 11×9 images, 6 classes', async () => {
+    const path = fileURLToPath(new URL('../../../packages/core/test/fixtures/parity/model_resnet16_train.safetensors', import.meta.url));
+    const { tensors, metadata } = await loadSafetensors(path);
+    for (const t of Object.values(tensors)) (t as Tensor).dispose();
+    const fromFixture = moduleFromSpec(JSON.parse((metadata as Record<string, string>).spec!));
+    const { model } = buildResnet({ ...MNIST, numClasses: 6, height: 11, width: 9, settings: { depth: 16, width: 2 } });
+    expect(model.toString()).toBe(fromFixture.toString());
+    expect(JSON.parse((metadata as Record<string, string>).criterion!)).toEqual({ type: 'ClassNLLCriterion' });
+    model.dispose();
+    fromFixture.dispose();
   });
 });

@@ -2,11 +2,11 @@
  * Plain and residual nets of depth 6N + 10, built from Torch modules as in
  * the 2016 Torch7 series:
  *
- * - a stem of three 3×3 convolutions (16 channels), each with
- *   SpatialBatchNormalization and ReLU;
- * - three stages of 16, 32 and 64 channels (stride 2 into the second and
- *   third), each an entry unit that changes the width and stride followed by
- *   N units;
+ * - a stem of three 3×3 convolutions (`width` channels, 16 by default), each
+ *   with SpatialBatchNormalization and ReLU;
+ * - three stages of width, 2·width and 4·width channels (16, 32, 64; stride 2
+ *   into the second and third), each an entry unit that changes the width
+ *   and stride followed by N units;
  * - the head: 2×2 max pooling (ceil) and one Linear layer, or global
  *   average pooling and a Linear layer.
  *
@@ -29,9 +29,10 @@ import {
   View,
   type Module,
 } from '@captcha-nn/core';
-import { unitsPerStage, type Head, type ResnetSettings } from './settings';
+import { unitsPerStage, type ResnetSettings } from './settings';
 
-export const STAGE_WIDTHS = [16, 32, 64] as const;
+/** Channels of the three stages. */
+export const stageWidths = (width: number): [number, number, number] => [width, 2 * width, 4 * width];
 
 /** Output side of a 3×3 pad-1 convolution (or 1×1 pad-0) with this stride, and of 2×2 stride-2 ceil pooling. */
 export const halfCeil = (n: number): number => Math.ceil(n / 2);
@@ -57,23 +58,23 @@ export function plainUnit(nIn: number, nOut: number, stride = 1): Sequential {
 }
 
 /** Where the trunk leaves the image: channels and spatial size after the third stage. */
-export function trunkOutput(height: number, width: number): { channels: number; height: number; width: number } {
-  return { channels: STAGE_WIDTHS[2], height: halfCeil(halfCeil(height)), width: halfCeil(halfCeil(width)) };
+export function trunkOutput(s: ResnetSettings, height: number, width: number): { channels: number; height: number; width: number } {
+  return { channels: stageWidths(s.width)[2], height: halfCeil(halfCeil(height)), width: halfCeil(halfCeil(width)) };
 }
 
-/** Stem and three stages: [N, H, W, channels] in, [N, ⌈H/4⌉, ⌈W/4⌉, 64] out. */
+/** Stem and three stages: [N, H, W, channels] in, [N, ⌈H/4⌉, ⌈W/4⌉, 4·width] out. */
 export function trunk(s: ResnetSettings, channels: number): Sequential {
   const n = unitsPerStage(s.depth);
   const unit = s.residual ? residualUnit : plainUnit;
   const net = new Sequential();
   let c = channels;
   for (let i = 0; i < 3; i++) {
-    net.add(conv3(c, STAGE_WIDTHS[0]));
-    net.add(new SpatialBatchNormalization(STAGE_WIDTHS[0]));
+    net.add(conv3(c, s.width));
+    net.add(new SpatialBatchNormalization(s.width));
     net.add(new ReLU(true));
-    c = STAGE_WIDTHS[0];
+    c = s.width;
   }
-  STAGE_WIDTHS.forEach((w, stage) => {
+  stageWidths(s.width).forEach((w, stage) => {
     net.add(unit(c, w, stage === 0 ? 1 : 2));
     for (let u = 0; u < n; u++) net.add(unit(w, w));
     c = w;
@@ -82,9 +83,9 @@ export function trunk(s: ResnetSettings, channels: number): Sequential {
 }
 
 /** The pooling and View in front of the Linear layer, and the features it gets. */
-export function headPooling(head: Head, height: number, width: number): { modules: Module[]; features: number } {
-  const t = trunkOutput(height, width);
-  if (head === 'gap') return { modules: [new SpatialAveragePooling(t.width, t.height), new View(-1, t.channels)], features: t.channels };
+export function headPooling(s: ResnetSettings, height: number, width: number): { modules: Module[]; features: number } {
+  const t = trunkOutput(s, height, width);
+  if (s.head === 'gap') return { modules: [new SpatialAveragePooling(t.width, t.height), new View(-1, t.channels)], features: t.channels };
   const size = t.channels * halfCeil(t.height) * halfCeil(t.width);
   return { modules: [new SpatialMaxPooling(2, 2, 2, 2).ceil(), new View(-1, size)], features: size };
 }

@@ -10,9 +10,11 @@ export interface ResnetSettings {
   residual: boolean;
   /** `maxpool`: the series' 2×2 max pooling and a Linear layer; `gap`: global average pooling, then Linear. */
   head: Head;
+  /** Channels of the stem and first stage; the second and third stages have twice and four times as many. */
+  width: number;
 }
 
-export const RESNET_DEFAULTS: ResnetSettings = { depth: 34, residual: true, head: 'maxpool' };
+export const RESNET_DEFAULTS: ResnetSettings = { depth: 34, residual: true, head: 'maxpool', width: 16 };
 
 /** Units per stage for a depth of 6N + 10. */
 export function unitsPerStage(depth: number): number {
@@ -29,6 +31,8 @@ export function resnetSettings(given: ModelSettings = {}): ResnetSettings {
   if (typeof s.depth !== 'number' || !Number.isInteger(n) || n < 0)
     throw new RangeError(`resnet: the depth must be 6N+10 for N >= 0 units per stage (10, 16, 22, 28, 34, …, 100), got ${String(s.depth)}`);
   if (typeof s.residual !== 'boolean') throw new RangeError(`resnet: residual must be true or false, got ${String(s.residual)}`);
+  if (typeof s.width !== 'number' || !Number.isInteger(s.width) || s.width < 1)
+    throw new RangeError(`resnet: the width must be a positive integer, got ${String(s.width)}`);
   if (s.head !== 'maxpool' && s.head !== 'gap') throw new RangeError(`resnet: the head must be maxpool or gap, got ${String(s.head)}`);
   return s;
 }
