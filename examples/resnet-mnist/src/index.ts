@@ -13,6 +13,7 @@ import './datasets';
 export { plainUnit, residualUnit, trunk, trunkOutput, headPooling, halfCeil, stageWidths } from './nets';
 export { resnetSettings, unitsPerStage, RESNET_DEFAULTS, type ResnetSettings, type Head } from './settings';
 export { mnistDir, fashionMnistDir, FASHION_MNIST_DEBIAN_DIR } from './datasets';
+export { readRun, comparisonPanels, plotComparisons, type RunCurves } from './compare';
 
 /**
  * The net for `opts.settings` (depth, residual, head; defaults: 34, residual,

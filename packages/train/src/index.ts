@@ -34,7 +34,7 @@ export { saveCaptchaModel, loadCaptchaModel, resolveModelDir } from './modelio';
 export type { CaptchaModelMetadata, LoadedCaptchaModel } from './modelio';
 export { saveCheckpoint, loadCheckpoint, readCheckpointState, CHECKPOINT_FILE } from './checkpoint';
 export type { CheckpointState, BestRecord, EpochSums } from './checkpoint';
-export { renderCurves, writeCurves, type EpochRecord } from './curves';
+export { renderCurves, renderPanels, writeCurves, type EpochRecord, type Panel, type Series } from './curves';
 
 // Data parallelism and progress
 export { trainingWorkers, openDataParallel, type WorkerPlan, type DataParallelSetup } from './workers';
