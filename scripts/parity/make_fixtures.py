@@ -342,7 +342,7 @@ def save_tensor(t):
 # ------------------------------------------------------------------- cases
 
 
-def module_case(out_dir, name, spec, inputs, rng, criterion=None, target=None):
+def module_case(out_dir, name, spec, inputs, rng, criterion=None, target=None, sgd=None):
     m = build(spec)
     randomize_state(m, rng)
     train = spec.get("train", True)
@@ -385,6 +385,18 @@ def module_case(out_dir, name, spec, inputs, rng, criterion=None, target=None):
         tensors["target"] = target
         tensors["loss"] = loss.detach().reshape([])
         meta["criterion"] = json.dumps(criterion)
+        if sgd is not None:
+            # One step of torch.optim.SGD from fresh state: for a first step it is Torch7's sgd too (the
+            # momentum buffer starts as the gradient, so Torch7's dampening does not enter).
+            opt = torch.optim.SGD([p for _, p in fparams], lr=sgd["learningRate"], momentum=sgd.get("momentum", 0),
+                                  weight_decay=sgd.get("weightDecay", 0))
+            for (_, p), g in zip(fparams, fgrads):
+                p.grad = g
+            with torch.no_grad():
+                opt.step()
+            for k, v in fused_model.state_dict().items():
+                tensors["sgd_after." + k] = v.clone()
+            meta["sgd"] = json.dumps(sgd)
 
     write(out_dir, name, tensors, meta)
 
@@ -624,10 +636,21 @@ def model_cases(rng):
                  {"type": "Linear", "args": [8, k]})
     ce = {"type": "CrossEntropyCriterion"}
     tgt = lambda: torch.from_numpy(rng.randint(0, k, (n,))).long()  # noqa: E731
+    # examples/resnet-mnist's residual net of depth 6N+10 with N=1 (depth 16), at an eighth of its width (2/4/8, so the fixture stays small).
+    # 11x9 -> 11x9 -> 6x5 -> 3x3 in the stages -> 2x2 max pooling (ceil). Its own draws (DRAW.rng), so that
+    # `--only` gives the same fixture as a full run.
+    r16 = seq(conv(1, 2, 3, 1, 1), sbn(2), relu(), conv(2, 2, 3, 1, 1), sbn(2), relu(), conv(2, 2, 3, 1, 1), sbn(2),
+              relu(), resnet_basic(2), resnet_basic(2), resnet_down(2, 4), resnet_basic(4), resnet_down(4, 8),
+              resnet_basic(8), {"type": "SpatialMaxPooling", "args": [2, 2, 2, 2], "ceil": True},
+              {"type": "View", "args": [-1, 32]}, {"type": "Linear", "args": [32, k]}, {"type": "LogSoftMax"})
+    nll = {"type": "ClassNLLCriterion"}
+    sgd = {"learningRate": 0.1, "momentum": 0.9, "weightDecay": 5e-4}
     return [
         ("model_vgg_train", vgg, lambda: normal(rng, (n, 10, 20, 1)), ce, tgt),
         ("model_vgg_eval", {**vgg, "train": False}, lambda: normal(rng, (n, 10, 20, 1)), ce, tgt),
         ("model_resnet_train", resnet, lambda: normal(rng, (n, 9, 13, 1)), ce, tgt),
+        ("model_resnet16_train", r16, lambda: normal(DRAW.rng, (n + 1, 11, 9, 1)), nll,
+         lambda: torch.from_numpy(DRAW.rng.randint(0, k, (n + 1,))).long(), sgd),
     ]
 
 
@@ -688,10 +711,11 @@ def main():
             DRAW.rng = rng_for(args.seed, name + ".input")
             module_case(args.out, name, spec, make(), rng)
             count += 1
-    for name, spec, make, crit, tgt in model_cases(rng_for(args.seed, "models")):
+    for name, spec, make, crit, tgt, *sgd in model_cases(rng_for(args.seed, "models")):
         if want(name):
             rng = rng_for(args.seed, name)
-            module_case(args.out, name, spec, make(), rng, crit, tgt())
+            DRAW.rng = rng_for(args.seed, name + ".input")
+            module_case(args.out, name, spec, make(), rng, crit, tgt(), *sgd)
             count += 1
     crng = rng_for(args.seed, "criteria")
     for name, spec, make_x, make_t in criterion_cases(crng):

@@ -13,7 +13,7 @@ const DATA = { ...TINY_DATA, trainSize: 16, valSize: 8 };
 
 describe('the models the CLI offers', () => {
   it('include the examples', () => {
-    expect(listModels().map((m) => m.name)).toEqual(expect.arrayContaining(['cnn', 'crnn', 'tiny']));
+    expect(listModels().map((m) => m.name)).toEqual(expect.arrayContaining(['cnn', 'crnn', 'resnet', 'tiny']));
   });
 
   // Every registered model, through the one trainer: the saved best model reads exactly as the trained one.

@@ -7,6 +7,11 @@ export function parsePositiveInt(v: string): number {
   return Number(v);
 }
 
+export function parseNonNegativeInt(v: string): number {
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected an integer >= 0, got '${v}'.`);
+  return Number(v);
+}
+
 export function parsePositiveNumber(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${v}'.`);

@@ -47,6 +47,7 @@ export type { IdxArray, IdxType, IdxData, IdxDatasetOptions } from './loader/idx
 // Pipeline
 export { batches, splitSource, subset, generatorSource } from './pipeline';
 export type { ImageSource, Batch, BatchOptions } from './pipeline';
+export { cropFlipImage, cropFlipSource, checkCropFlip, type CropFlipOptions } from './cropFlip';
 export { augmentImage, augmentSource, isAugmentPreset, isIdentityAugment, AUGMENT_PRESETS, type AugmentOptions, type AugmentPreset } from './augment';
 
 // CLI

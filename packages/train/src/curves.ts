@@ -22,10 +22,21 @@ export interface EpochRecord {
   time: string;
 }
 
-interface Series {
+/** A line of a panel: (epoch, value) points; non-finite values are left out. */
+export interface Series {
   name: string;
   color: string;
   points: Array<[number, number]>;
+  /** Dashed line (default solid). */
+  dashed?: boolean;
+}
+
+/** A chart of series against the epoch; `yRange` fixes the axis (default: from the data, including 0). */
+export interface Panel {
+  title: string;
+  series: Series[];
+  yRange?: [number, number];
+  legendBottom?: boolean;
 }
 
 function panel(
@@ -85,9 +96,11 @@ function panel(
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
     ctx.lineWidth = 2;
+    ctx.setLineDash(s.dashed ? [6, 4] : []);
     ctx.beginPath();
     pts.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
     ctx.stroke();
+    ctx.setLineDash([]);
     for (const [x, y] of pts) {
       ctx.beginPath();
       ctx.arc(X(x), Y(y), 2.5, 0, Math.PI * 2);
@@ -100,35 +113,40 @@ function panel(
   }
 }
 
-/** Renders loss and accuracy curves of the epoch records into a PNG buffer. */
-export function renderCurves(records: EpochRecord[], title = 'training'): Buffer {
-  const W = 1000;
+/** Panels side by side, each 500×380, into a PNG buffer. */
+export function renderPanels(panels: Panel[]): Buffer {
+  const w = 500;
   const H = 380;
-  const canvas = createCanvas(W, H);
+  const canvas = createCanvas(w * panels.length, H);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, W, H);
-  const ep = (f: (r: EpochRecord) => number | null): Array<[number, number]> => records.map((r) => [r.epoch, f(r) ?? NaN]);
-  panel(ctx, 0, 0, W / 2, H, `${title}: loss`, [
-    { name: 'train loss', color: '#1f77b4', points: ep((r) => r.trainLoss) },
-    { name: 'validation loss', color: '#ff7f0e', points: ep((r) => r.valLoss) },
-  ]);
-  panel(
-    ctx,
-    W / 2,
-    0,
-    W / 2,
-    H,
-    'accuracy',
-    [
-      { name: 'train per-char', color: '#1f77b4', points: ep((r) => r.trainCharAccuracy) },
-      { name: 'val per-char', color: '#ff7f0e', points: ep((r) => r.valCharAccuracy) },
-      { name: 'val whole captcha', color: '#2ca02c', points: ep((r) => r.valCaptchaAccuracy) },
-    ],
-    [0, 1],
-    true,
-  );
+  ctx.fillRect(0, 0, w * panels.length, H);
+  panels.forEach((p, i) => panel(ctx, i * w, 0, w, H, p.title, p.series, p.yRange, p.legendBottom));
   return canvas.toBuffer('image/png');
+}
+
+/** Renders loss and accuracy curves of the epoch records into a PNG buffer. */
+export function renderCurves(records: EpochRecord[], title = 'training'): Buffer {
+  const ep = (f: (r: EpochRecord) => number | null): Array<[number, number]> => records.map((r) => [r.epoch, f(r) ?? NaN]);
+  return renderPanels([
+    {
+      title: `${title}: loss`,
+      series: [
+        { name: 'train loss', color: '#1f77b4', points: ep((r) => r.trainLoss) },
+        { name: 'validation loss', color: '#ff7f0e', points: ep((r) => r.valLoss) },
+      ],
+    },
+    {
+      title: 'accuracy',
+      series: [
+        { name: 'train per-char', color: '#1f77b4', points: ep((r) => r.trainCharAccuracy) },
+        { name: 'val per-char', color: '#ff7f0e', points: ep((r) => r.valCharAccuracy) },
+        { name: 'val whole captcha', color: '#2ca02c', points: ep((r) => r.valCaptchaAccuracy) },
+      ],
+      yRange: [0, 1],
+      legendBottom: true,
+    },
+  ]);
 }
 
 /** Writes curves.png atomically. */

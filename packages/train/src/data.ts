@@ -25,6 +25,7 @@ import {
   type LengthSpec,
   type SimplePreset,
 } from '@captcha-nn/data';
+import { openIdxRun, type IdxDataSpec } from './idxData';
 
 export type ChannelFormat = 'gray' | 'rgb';
 
@@ -60,7 +61,7 @@ export interface GenerateDataSpec {
   fresh?: boolean;
 }
 
-export type DataSpec = (FolderDataSpec | GenerateDataSpec) & {
+export type DataSpec = (FolderDataSpec | GenerateDataSpec | IdxDataSpec) & {
   channels?: ChannelFormat;
   /** Jitter for the training images (`augmentSource`), new each epoch; default none. Validation images are never jittered. */
   augment?: AugmentPreset;
@@ -98,6 +99,7 @@ export interface RunData {
 
 /** The spec with its folders as absolute paths, so that a run resumed from another directory reads the same data. */
 export function dataSpecWithAbsolutePaths(spec: DataSpec): DataSpec {
+  if (spec.kind === 'idx') return spec.dir === undefined ? spec : { ...spec, dir: resolve(spec.dir) };
   if (spec.kind !== 'folder') return spec;
   return { ...spec, dir: resolve(spec.dir), ...(spec.val ? { val: resolve(spec.val) } : {}) };
 }
@@ -151,6 +153,22 @@ export async function openRunData(spec: DataSpec, seed: string): Promise<RunData
 
 async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
   const channels = spec.channels ?? 'gray';
+  if (spec.kind === 'idx') {
+    if (channels !== 'gray') throw new Error('IDX datasets are grayscale: --channels rgb does not apply');
+    const idx = await openIdxRun(spec, seed);
+    const { train } = idx;
+    if (train.channels !== 1) throw new Error(`IDX images with ${train.channels} channels are not supported (grayscale only)`);
+    return {
+      trainSource: idx.trainSource,
+      trainSize: train.size,
+      validation: idx.validation,
+      encoder: train.encoder,
+      maxLength: 1,
+      preprocessing: preprocessing('gray', train.width, train.height),
+      skipped: [],
+      description: idx.description,
+    };
+  }
   if (spec.kind === 'generate') {
     const gen = makeGenerator(spec, seed);
     const valGen = makeGenerator(spec, `${seed}:val`);

@@ -1,6 +1,7 @@
 /** Evaluating a saved model on a folder or on generated captchas (the library form of `captcha-nn eval`). */
-import { generatorSource, type ImageSource, type LabelSource, type LengthSpec, type SkippedFile } from '@captcha-nn/data';
+import { generatorSource, subset, type ImageSource, type LabelSource, type LengthSpec, type SkippedFile } from '@captcha-nn/data';
 import { makeGenerator, openEvalFolder } from './data';
+import { openIdxSplit, resolveIdxSpec } from './idxData';
 import { evaluateModel, type EvalResult } from './metrics';
 import { loadCaptchaModel, type LoadedCaptchaModel } from './modelio';
 
@@ -8,6 +9,8 @@ export interface EvaluateRequest {
   model: string;
   /** A folder of labelled images; `strict`: a bad file is an error instead of skipped and reported. */
   data?: { dir: string; labels?: LabelSource; strict?: boolean };
+  /** The official test split of an IDX dataset (a registered name or a folder); `count`: its first images only. */
+  idx?: { dataset?: string; dir?: string; count?: number };
   generate?: { generator: 'simple' | 'svg'; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
   batchSize?: number;
   top?: number;
@@ -25,6 +28,21 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     source = ds;
     skipped = ds.skipped;
     what = `${req.data.dir} (${ds.skippedSummary()})`;
+  } else if (req.idx) {
+    const test = await openIdxSplit({ kind: 'idx', ...req.idx }, 't10k');
+    const { width, height, channels } = meta.input;
+    if (test.width !== width || test.height !== height || test.channels !== channels)
+      throw new Error(`the test images are ${test.width}x${test.height}x${test.channels}, the model reads ${width}x${height}x${channels}`);
+    if (test.encoder.charset !== meta.charset) throw new Error(`the dataset's classes "${test.encoder.charset}" are not the model's "${meta.charset}"`);
+    const n = Math.min(req.idx.count ?? test.size, test.size);
+    source =
+      n < test.size
+        ? subset(
+            test,
+            Int32Array.from({ length: n }, (_, i) => i),
+          )
+        : test;
+    what = `${n < test.size ? `the first ${n} of ` : ''}the official test split of ${resolveIdxSpec({ kind: 'idx', ...req.idx }).name}`;
   } else if (req.generate) {
     const g = req.generate;
     const gen = makeGenerator(
@@ -43,7 +61,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     source = { ...generatorSource(gen, { count: g.count, format: meta.preprocessing.channels }), maxLength: meta.length };
     what = `${g.count} generated ${g.generator} captchas (seed ${g.seed})`;
   } else {
-    throw new Error('nothing to evaluate on: pass --data DIR or --generate simple|svg');
+    throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg');
   }
   const r = await evaluateModel(m.model, source, { batchSize: req.batchSize ?? 64, encoder, task: m.task, topConfusions: req.top ?? 10 });
   return { ...r!, source: what, skipped };

@@ -15,11 +15,13 @@ export { importModules } from './run';
 export { textTask, classificationTask, taskFromSpec } from './task';
 export type { Task, TaskSpec } from './task';
 export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha } from './registry';
-export type { ModelOptions, ModelParts, ModelBuilder } from './registry';
+export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings } from './registry';
 
 // Data
 export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths } from './data';
 export type { DataSpec, FolderDataSpec, GenerateDataSpec, Preprocessing, RunData, ChannelFormat } from './data';
+export { registerIdxDataset, listIdxDatasets, resolveIdxSpec, openIdxSplit, idxSplitFiles } from './idxData';
+export type { IdxDataSpec, IdxDatasetEntry } from './idxData';
 
 // Scoring, evaluation and prediction
 export { evaluateModel, taskLoss, textOf, AccuracyMeter } from './metrics';
@@ -32,7 +34,7 @@ export { saveCaptchaModel, loadCaptchaModel, resolveModelDir } from './modelio';
 export type { CaptchaModelMetadata, LoadedCaptchaModel } from './modelio';
 export { saveCheckpoint, loadCheckpoint, readCheckpointState, CHECKPOINT_FILE } from './checkpoint';
 export type { CheckpointState, BestRecord, EpochSums } from './checkpoint';
-export { renderCurves, writeCurves, type EpochRecord } from './curves';
+export { renderCurves, renderPanels, writeCurves, type EpochRecord, type Panel, type Series } from './curves';
 
 // Data parallelism and progress
 export { trainingWorkers, openDataParallel, type WorkerPlan, type DataParallelSetup } from './workers';

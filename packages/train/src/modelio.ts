@@ -14,8 +14,8 @@ import { taskFromSpec, type Task, type TaskSpec } from './task';
 export interface CaptchaModelMetadata {
   kind: 'captcha-nn-captcha-model';
   version: 1;
-  /** Registry name and variant the model was built with. */
-  model: { name: string; variant: string };
+  /** Registry name, variant and settings the model was built with. */
+  model: { name: string; variant: string; options?: Record<string, string | number | boolean> };
   /** Characters are classes 0..n-1 in this order; the blank is class n. */
   charset: string;
   blank: 'last';

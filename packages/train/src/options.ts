@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { SCHEDULES, checkSchedule, methods, type OptimName, type Schedule, type ScheduleName } from '@captcha-nn/core';
 import { dataSpecWithAbsolutePaths, type DataSpec } from './data';
+import type { ModelSettings } from './registry';
 
 export const OPTIMIZERS = Object.keys(methods) as OptimName[];
 export { SCHEDULES };
@@ -11,6 +12,8 @@ export interface TrainOptions {
   /** Registry name: cnn, crnn, tiny, or one added with registerModel. */
   model: string;
   variant: 'seed' | 'compact';
+  /** The model's own settings, passed to its builder (e.g. resnet's depth, shortcut and head). */
+  modelOptions?: ModelSettings;
   data: DataSpec;
   epochs: number;
   batchSize: number;
@@ -93,6 +96,8 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   if (!(r.timeLimit >= 0) || !Number.isFinite(r.timeLimit)) throw new Error(`the time limit must be a number of minutes >= 0, got ${r.timeLimit}`);
   if (!(SCHEDULES as readonly string[]).includes(r.schedule)) throw new Error(`unknown schedule '${r.schedule}' (known: ${SCHEDULES.join(', ')})`);
   checkSchedule(scheduleOf(r));
+  if (r.modelOptions !== undefined && !isModelSettings(r.modelOptions))
+    throw new Error(`model options must be an object of strings, numbers and booleans, got ${JSON.stringify(r.modelOptions)}`);
   if (r.imports !== undefined && (!Array.isArray(r.imports) || r.imports.some((m) => typeof m !== 'string')))
     throw new Error('imports must be a list of module specifiers');
   // Relative paths: from here, so that a resumed run in another folder finds the same ones.
@@ -101,6 +106,15 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   r.seed = String(r.seed);
   r.out = resolve(r.out);
   return r;
+}
+
+function isModelSettings(v: unknown): v is ModelSettings {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((x) => typeof x === 'string' || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x)))
+  );
 }
 
 /** The checkpoint's options with a resumed run's changes; anything else that differs is an error. */

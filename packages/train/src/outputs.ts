@@ -66,7 +66,7 @@ function bestMetadata(run: Run, record: EpochRecord, val: EvalResult | null): Ca
   return {
     kind: 'captcha-nn-captcha-model',
     version: 1,
-    model: { name: o.model, variant: o.variant },
+    model: { name: o.model, variant: o.variant, ...(o.modelOptions ? { options: o.modelOptions } : {}) },
     charset: data.encoder.charset,
     blank: 'last',
     length: data.maxLength,

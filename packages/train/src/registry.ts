@@ -7,7 +7,13 @@
 import { Linear, ReLU, Sequential, SpatialConvolution, SpatialMaxPooling, View, type Module } from '@captcha-nn/core';
 import { textTask, type Task } from './task';
 
-/** The data's shape, as a builder sees it. */
+/**
+ * A model's own settings (`resnet`: depth, shortcut, head), recorded in the
+ * run's options so that a resumed run builds the same network.
+ */
+export type ModelSettings = Record<string, string | number | boolean>;
+
+/** The data's shape, as a builder sees it, and the model's own settings. */
 export interface ModelOptions {
   /** The registry's variants: `seed` (the 2016 network) or `compact` (sized for CPU training). */
   variant: 'seed' | 'compact';
@@ -19,6 +25,8 @@ export interface ModelOptions {
   height: number;
   width: number;
   channels: number;
+  /** The run's `modelOptions` (a builder checks and defaults its own; absent: none given). */
+  settings?: ModelSettings;
 }
 
 /** A built model and the task it is trained for (which owns the criterion). */

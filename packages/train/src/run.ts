@@ -143,6 +143,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     height: data.preprocessing.height,
     width: data.preprocessing.width,
     channels: data.preprocessing.channels === 'gray' ? 1 : 3,
+    ...(opts.modelOptions ? { settings: opts.modelOptions } : {}),
   });
   const config: Record<string, number> = { learningRate: opts.lr };
   if (opts.optim === 'sgd') config.momentum = opts.momentum ?? 0.9;

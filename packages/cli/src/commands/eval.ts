@@ -11,6 +11,8 @@ interface EvalCliOptions {
   labels?: LabelSource;
   regex?: string;
   generate?: 'simple' | 'svg';
+  dataset?: string;
+  dataIdx?: string;
   preset?: string;
   length?: LengthSpec;
   size?: { width: number; height: number };
@@ -32,6 +34,8 @@ export function addEvalCommand(program: Command): Command {
     .option('-d, --data <dir>', 'folder of labelled images')
     .option('--labels <src>', "'filename' (default), FILE (line i labels <i>.png) or FILE.csv", parseLabels)
     .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
+    .option('--dataset <name>', 'the official test split of a registered IDX dataset (mnist, fashion-mnist); -n: its first n images')
+    .option('--data-idx <dir>', 'the test split (t10k-*) of a folder of IDX files')
     .addOption(new Option('-g, --generate <generator>', 'evaluate on generated captchas').choices(['simple', 'svg']))
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset (default seed)').choices([...SIMPLE_PRESETS]))
     .option('--length <n|min-max>', "characters per generated captcha (default: the model's)", parseLength)
@@ -47,8 +51,16 @@ export function addEvalCommand(program: Command): Command {
     .action(async function (this: Command, o: EvalCliOptions) {
       const given = (k: string) => this.getOptionValueSource(k) === 'cli';
       if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
-      if (o.data && o.generate) this.error('error: give either --data DIR or --generate simple|svg, not both', { code: 'captcha-nn.dataAndGenerate' });
-      if (!o.data && !o.generate) this.error('error: nothing to evaluate on: pass --data DIR or --generate simple|svg', { code: 'captcha-nn.missingData' });
+      const sources = [o.data && '--data', o.generate && '--generate', o.dataset && '--dataset', o.dataIdx && '--data-idx'].filter(Boolean);
+      if (sources.length > 1) this.error(`error: give one source of images, not ${sources.join(' and ')}`, { code: 'captcha-nn.dataAndGenerate' });
+      if (sources.length === 0)
+        this.error('error: nothing to evaluate on: pass --data DIR, --generate simple|svg, --dataset NAME or --data-idx DIR', {
+          code: 'captcha-nn.missingData',
+        });
+      const idx = o.dataset !== undefined || o.dataIdx !== undefined;
+      const notIdx = ['labels', 'regex', 'strict', 'preset', 'length', 'size', 'seed'].filter(given);
+      if (idx && notIdx.length)
+        this.error(`error: ${notIdx.map((k) => `--${k}`).join(', ')} do not apply to --dataset or --data-idx`, { code: 'captcha-nn.notIdx' });
       if (o.labels && o.regex) this.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
       const genOnly = ['preset', 'length', 'size', 'count', 'seed'].filter(given);
       if (o.data && genOnly.length)
@@ -60,6 +72,7 @@ export function addEvalCommand(program: Command): Command {
       const r = await evaluateRun({
         model: o.model!,
         ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict } } : {}),
+        ...(idx ? { idx: { ...(o.dataset !== undefined ? { dataset: o.dataset } : { dir: o.dataIdx! }), ...(given('count') ? { count: o.count } : {}) } } : {}),
         ...(o.generate ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, count: o.count, seed: o.seed } } : {}),
         batchSize: o.batch,
         top: o.top,

@@ -15,7 +15,16 @@ import {
   type DataSpec,
   type TrainOptions,
 } from '@captcha-nn/train';
-import { parseFraction, parseLabels, parseLength, parseNonNegativeNumber, parsePositiveInt, parsePositiveNumber, parseSize } from '../parse';
+import {
+  parseFraction,
+  parseLabels,
+  parseLength,
+  parseNonNegativeInt,
+  parseNonNegativeNumber,
+  parsePositiveInt,
+  parsePositiveNumber,
+  parseSize,
+} from '../parse';
 
 interface TrainCliOptions {
   model?: string;
@@ -29,6 +38,14 @@ interface TrainCliOptions {
   val?: string;
   valSplit?: number;
   generate?: 'simple' | 'svg';
+  dataset?: string;
+  dataIdx?: string;
+  cropPad?: number;
+  flip?: boolean;
+  depth?: number;
+  residual?: boolean;
+  plain?: boolean;
+  head?: string;
   preset?: string;
   length?: LengthSpec;
   trainSize?: number;
@@ -56,6 +73,9 @@ interface TrainCliOptions {
 
 const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict'] as const;
 const GENERATE_ONLY = ['preset', 'length', 'trainSize', 'valSize', 'fresh'] as const;
+const IDX_ONLY = ['cropPad', 'flip'] as const;
+/** Flags of the other sources that IDX data takes too. */
+const IDX_ALSO = ['trainSize', 'valSize'] as const;
 const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 /** The resumable options as the command line names them (`imports` is `--import`). */
 const RESUMABLE_FLAGS = RESUMABLE_OPTIONS.map((k) => (k === 'imports' ? 'import' : k));
@@ -87,6 +107,17 @@ export function addTrainCommand(program: Command): Command {
     .option('--val <dir>', 'validation folder (default: --val-split of --data)')
     .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
     .addOption(new Option('-g, --generate <generator>', 'train on captchas generated on the fly, seeded').choices(['simple', 'svg']))
+    .option('--dataset <name>', 'an IDX dataset the example packages register: mnist, fashion-mnist (validation: its official test split)')
+    .option('--data-idx <dir>', 'a folder of IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…; raw or .gz)')
+    .option('--crop-pad <n>', "IDX data: shift training images by up to n pixels (pad and crop; default: the dataset's, 2 for mnist)", parseNonNegativeInt)
+    .option('--flip', "IDX data: mirror training images half the time (default: the dataset's, fashion-mnist only)")
+    .option('--no-flip', 'IDX data: never mirror')
+    .option('--depth <n>', 'model setting: depth (resnet: 6N+10, e.g. 16, 34, 100)', parsePositiveInt)
+    .option('--residual', 'model setting: residual units (resnet; the default)')
+    .option('--plain', 'model setting: the same layers without shortcuts (resnet)')
+    .addOption(
+      new Option('--head <h>', 'model setting: the classifier head (resnet: maxpool, the default; gap: global average pooling)').choices(['maxpool', 'gap']),
+    )
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
     .option('--length <n|min-max>', "characters per generated captcha (default: the preset's)", parseLength)
     .option('--train-size <n>', 'generated samples per epoch (default 5000)', parsePositiveInt)
@@ -222,12 +253,24 @@ export function addTrainCommand(program: Command): Command {
 /** Checks the data options' combination and builds the trainer's options. */
 export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<TrainOptions> {
   const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
-  if (o.data && o.generate) cmd.error('error: give either --data DIR or --generate simple|svg, not both', { code: 'captcha-nn.dataAndGenerate' });
-  if (!o.data && !o.generate)
-    cmd.error('error: no training data: pass --data DIR (labelled images) or --generate simple|svg (captchas made on the fly)', {
-      code: 'captcha-nn.missingData',
+  const sources = [o.data && '--data', o.generate && '--generate', o.dataset && '--dataset', o.dataIdx && '--data-idx'].filter(Boolean);
+  if (sources.length > 1)
+    cmd.error(`error: give either --data DIR or --generate simple|svg or --dataset NAME or --data-idx DIR, not ${sources.join(' and ')}`, {
+      code: 'captcha-nn.dataAndGenerate',
     });
-  if (o.data) {
+  if (sources.length === 0)
+    cmd.error(
+      'error: no training data: pass --data DIR (labelled images), --dataset mnist|fashion-mnist or --data-idx DIR (IDX files), or --generate simple|svg (captchas made on the fly)',
+      { code: 'captcha-nn.missingData' },
+    );
+  if (o.residual && o.plain) cmd.error('error: give either --residual or --plain, not both', { code: 'captcha-nn.residualAndPlain' });
+  const idx = o.dataset !== undefined || o.dataIdx !== undefined;
+  if (!idx && IDX_ONLY.some(given))
+    cmd.error(`error: ${IDX_ONLY.filter(given).map(flag).join(', ')} apply to --dataset and --data-idx only`, { code: 'captcha-nn.idxOnly' });
+  if (idx) {
+    const wrong = [...FOLDER_ONLY, ...GENERATE_ONLY, 'size', 'charset', 'channels'].filter((k) => given(k) && !(IDX_ALSO as readonly string[]).includes(k));
+    if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} do not apply to IDX data (--dataset, --data-idx)`, { code: 'captcha-nn.notIdx' });
+  } else if (o.data) {
     const wrong = GENERATE_ONLY.filter(given);
     if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
   } else {
@@ -239,35 +282,51 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
   if (o.labels && o.regex) cmd.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
   if (o.momentum !== undefined && o.optim !== 'sgd') cmd.error('error: --momentum applies to --optim sgd only', { code: 'captcha-nn.momentum' });
 
-  const data: DataSpec = o.data
+  const data: DataSpec = idx
     ? {
-        kind: 'folder',
-        dir: o.data,
-        ...(o.regex ? { labels: { regex: o.regex } } : o.labels ? { labels: o.labels } : {}),
-        ...(o.val ? { val: o.val } : {}),
-        ...(o.valSplit !== undefined ? { valSplit: o.valSplit } : {}),
-        ...(o.size ? { size: o.size } : {}),
-        ...(o.charset ? { charset: o.charset } : {}),
-        ...(o.strict ? { strict: true } : {}),
-        channels: o.channels,
+        kind: 'idx',
+        ...(o.dataset !== undefined ? { dataset: o.dataset } : { dir: o.dataIdx! }),
+        ...(o.cropPad !== undefined ? { crop: o.cropPad } : {}),
+        ...(given('flip') ? { flip: o.flip! } : {}),
+        ...(o.trainSize !== undefined ? { trainSize: o.trainSize } : {}),
+        ...(given('valSize') ? { valSize: o.valSize } : {}),
         ...(o.augment !== 'none' ? { augment: o.augment } : {}),
       }
-    : {
-        kind: 'generate',
-        generator: o.generate!,
-        ...(o.generate === 'simple' ? { preset: (o.preset ?? 'seed') as never } : {}),
-        ...(o.length !== undefined ? { length: o.length } : {}),
-        ...(o.size ? { size: o.size } : {}),
-        ...(o.charset ? { charset: o.charset } : {}),
-        trainSize: o.trainSize ?? 5000,
-        valSize: o.valSize,
-        fresh: o.fresh,
-        channels: o.channels,
-        ...(o.augment !== 'none' ? { augment: o.augment } : {}),
-      };
+    : o.data
+      ? {
+          kind: 'folder',
+          dir: o.data,
+          ...(o.regex ? { labels: { regex: o.regex } } : o.labels ? { labels: o.labels } : {}),
+          ...(o.val ? { val: o.val } : {}),
+          ...(o.valSplit !== undefined ? { valSplit: o.valSplit } : {}),
+          ...(o.size ? { size: o.size } : {}),
+          ...(o.charset ? { charset: o.charset } : {}),
+          ...(o.strict ? { strict: true } : {}),
+          channels: o.channels,
+          ...(o.augment !== 'none' ? { augment: o.augment } : {}),
+        }
+      : {
+          kind: 'generate',
+          generator: o.generate!,
+          ...(o.generate === 'simple' ? { preset: (o.preset ?? 'seed') as never } : {}),
+          ...(o.length !== undefined ? { length: o.length } : {}),
+          ...(o.size ? { size: o.size } : {}),
+          ...(o.charset ? { charset: o.charset } : {}),
+          trainSize: o.trainSize ?? 5000,
+          valSize: o.valSize,
+          fresh: o.fresh,
+          channels: o.channels,
+          ...(o.augment !== 'none' ? { augment: o.augment } : {}),
+        };
+  const modelOptions = {
+    ...(o.depth !== undefined ? { depth: o.depth } : {}),
+    ...(o.residual ? { residual: true } : o.plain ? { residual: false } : {}),
+    ...(o.head !== undefined ? { head: o.head } : {}),
+  };
   return {
     model: o.model,
     variant: o.variant,
+    ...(Object.keys(modelOptions).length ? { modelOptions } : {}),
     data,
     epochs: o.epochs,
     batchSize: o.batch,

@@ -16,6 +16,11 @@ import { activity, Checker, FIXTURE_DIR, listFixtures, loadFixture, under } from
 
 const fixtures = listFixtures();
 
+interface OptimizerLike {
+  step(loss: number): number;
+  dispose(): void;
+}
+
 function disposeAll(...dicts: Record<string, Tensor>[]): void {
   for (const d of dicts) for (const t of Object.values(d)) if (!t.isDisposed) t.dispose();
 }
@@ -117,6 +122,19 @@ describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
           const g = fused.gradStateDict();
           check.dict('gradStateDict after fusedBackward', g, expected);
           disposeAll(g);
+          // Cases with an optimizer step: one torch.optim.SGD step from those gradients gives this state.
+          if (meta.sgd) {
+            const Optimizer = (await lookup('Optimizer')) as new (m: Module, method: string, config: Record<string, number>) => OptimizerLike;
+            const optimizer = new Optimizer(fused, 'sgd', JSON.parse(meta.sgd) as Record<string, number>);
+            try {
+              optimizer.step(typeof loss === 'number' ? loss : 0);
+              const state = fused.stateDict();
+              check.dict('state after one SGD step', state, under(T, 'sgd_after'));
+              disposeAll(state);
+            } finally {
+              optimizer.dispose();
+            }
+          }
         } finally {
           fused.dispose();
           crit.dispose();

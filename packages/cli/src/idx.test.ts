@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readCheckpointState, type TrainOptions } from '@captcha-nn/train';
+import { createProgram } from './program';
+import { tempDir } from './test/helpers';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+
+async function run(args: string[]): Promise<{ err: string; out: string; error?: CommanderError; thrown?: string }> {
+  let err = '';
+  let out = '';
+  const program = createProgram();
+  const quiet = (c: Command) => {
+    c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (out += s) });
+    c.commands.forEach(quiet);
+  };
+  quiet(program);
+  const write = process.stdout.write;
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['node', 'captcha-nn', ...args]);
+    return { err, out };
+  } catch (e) {
+    if (e instanceof CommanderError) return { err, out, error: e };
+    return { err, out, thrown: (e as Error).message };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+describe('IDX datasets on the command line', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['two sources', ['train', '--model', 'resnet', '--dataset', 'mnist', '--generate', 'simple'], /not --generate and --dataset/],
+    ['plain and residual', ['train', '--model', 'resnet', '--dataset', 'mnist', '--plain', '--residual'], /either --residual or --plain/],
+    ['IDX-only flags elsewhere', ['train', '--model', 'tiny', '--generate', 'simple', '--crop-pad', '2'], /--crop-pad apply to --dataset and --data-idx only/],
+    [
+      'other flags with IDX data',
+      ['train', '--model', 'resnet', '--dataset', 'mnist', '--size', '32x32', '--preset', 'seed'],
+      /--preset, --size do not apply to IDX data/,
+    ],
+    ['eval flags with IDX data', ['eval', '--model', 'x', '--dataset', 'mnist', '--seed', '3'], /--seed do not apply to --dataset or --data-idx/],
+    ['bad crop', ['train', '--model', 'resnet', '--dataset', 'mnist', '--crop-pad', '-1'], /expected an integer >= 0/],
+    ['bad head', ['train', '--model', 'resnet', '--dataset', 'mnist', '--head', 'avg'], /Allowed choices are maxpool, gap/],
+  ];
+  for (const [name, args, re] of cases)
+    it(name, async () => {
+      const r = await run(args);
+      expect(r.error?.exitCode, r.err + (r.thrown ?? '')).toBe(1);
+      expect(r.err).toMatch(re);
+    });
+
+  it('an unknown dataset and a bad depth are errors naming what is known', async () => {
+    const base = ['train', '--model', 'resnet', '--no-progress', '--workers', '1'];
+    expect((await run([...base, '--dataset', 'cifar', '--out', join(tmp.dir, 'a')])).thrown).toMatch(/unknown dataset 'cifar' \(known: fashion-mnist, mnist/);
+    expect((await run([...base, '--dataset', 'mnist', '--depth', '12', '--out', join(tmp.dir, 'b')])).thrown).toMatch(/6N\+10/);
+  });
+
+  it('train --model resnet --depth 10 --plain --dataset mnist records its settings; eval scores the official test split', async () => {
+    const out = join(tmp.dir, 'plain10');
+    const args = ['--dataset', 'mnist', '--train-size', '64', '--val-size', '32', '--batch', '16', '--epochs', '1'];
+    const r = await run(['train', '--model', 'resnet', '--depth', '10', '--plain', ...args, '--workers', '1', '--no-progress', '--out', out]);
+    expect(r.thrown ?? r.error?.message).toBeUndefined();
+    const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
+    expect(st.options.modelOptions).toEqual({ depth: 10, residual: false });
+    expect(st.options.data).toEqual({ kind: 'idx', dataset: 'mnist', trainSize: 64, valSize: 32 });
+    expect(st.step).toBe(4);
+    const e = await run(['eval', '--model', out, '--dataset', 'mnist', '-n', '20', '--json']);
+    expect(e.thrown ?? e.error?.message).toBeUndefined();
+    const scored = JSON.parse(e.out) as { count: number; source: string };
+    expect(scored.count).toBe(20);
+    expect(scored.source).toBe('the first 20 of the official test split of mnist');
+  });
+});
