@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { ready, setBackend } from '@captcha-nn/core';
 import { loadCaptchaModel } from '@captcha-nn/train';
 import { type Command, InvalidArgumentError } from 'commander';
-import { evaluateVotes, formatVoteEvaluation } from './evaluate';
+import { evaluateVotes, formatVoteEvaluation, letterReader } from './evaluate';
+import { wholeImageReader } from './wholeImage';
 import { writeLetterFolder } from './letters';
 import { plotAccuracyByK } from './plot';
 
@@ -33,8 +34,11 @@ export function registerRedditCommands(program: Command): Command {
     });
   program
     .command('eval')
-    .description('Whole-captcha accuracy of a letter model voting over K renders of each text, per-letter accuracy and the drop rate')
-    .requiredOption('-m, --model <dir>', 'a letter model: run folder (runs/NAME) or model folder')
+    .description('Whole-captcha accuracy voting over K renders of each text, per-letter accuracy and the drop rate')
+    .requiredOption(
+      '-m, --model <dir>',
+      'run folder (runs/NAME) or model folder: a letter model (reddit-letter; renders are segmented) or a text model reading whole 120x50 renders (cnn, crnn)',
+    )
     .requiredOption('-d, --data <dir>', 'folder of renders of texts never trained on, at least max K renders each')
     .option('-k, --renders <list>', 'K values', parseKs, [1, 3, 10, 30, 100])
     .option('-o, --out <dir>', 'write results.json and accuracy-by-k.png here')
@@ -42,10 +46,13 @@ export function registerRedditCommands(program: Command): Command {
     .action(async (o: { model: string; data: string; renders: number[]; out?: string; backend?: string }) => {
       await (o.backend ? setBackend(o.backend) : ready());
       const m = await loadCaptchaModel(o.model);
-      if (m.metadata.task.name !== 'classification')
-        throw new Error(`${o.model}: a ${m.metadata.task.name} model; eval reads letters with a classification model (reddit-letter)`);
+      const letters = m.metadata.task.name === 'classification';
+      const { width, height } = m.metadata.input;
       try {
-        const e = await evaluateVotes(m.model, m.encoder, o.data, {
+        if (!letters && (width !== 120 || height !== 50 || m.metadata.length !== 6))
+          throw new Error(`${o.model}: a text model for ${width}x${height} images of ${m.metadata.length} characters; reddit renders are 120x50, 6 letters`);
+        const read = letters ? letterReader(m.model) : wholeImageReader(m.model);
+        const e = await evaluateVotes(read, m.encoder, o.data, {
           ks: o.renders,
           onText: (done, total) => {
             if (done % 20 === 0 || done === total) process.stderr.write(`read ${done}/${total} texts\n`);
@@ -55,7 +62,10 @@ export function registerRedditCommands(program: Command): Command {
         if (o.out) {
           await mkdir(o.out, { recursive: true });
           await writeFile(join(o.out, 'results.json'), `${JSON.stringify(e, null, 2)}\n`);
-          await writeFile(join(o.out, 'accuracy-by-k.png'), plotAccuracyByK(e.byK, `reddit captcha: ${e.texts} unseen texts, letters voted over K renders`));
+          await writeFile(
+            join(o.out, 'accuracy-by-k.png'),
+            plotAccuracyByK(e.byK, `reddit captcha: ${e.texts} unseen texts, ${letters ? 'letters' : 'whole images'} voted over K renders`),
+          );
         }
       } finally {
         m.model.dispose();

@@ -1,5 +1,5 @@
 import type { Module } from '@captcha-nn/core';
-import type { LabelEncoder } from '@captcha-nn/data';
+import type { ImageBuffer, LabelEncoder } from '@captcha-nn/data';
 import { letterLogProbs } from './classify';
 import { lettersOf, REDDIT_HEIGHT, REDDIT_WIDTH } from './letters';
 import { readRender, readRenderFolder } from './renders';
@@ -29,7 +29,7 @@ export interface VoteEvaluation {
   /** Renders dropped for failed segmentation, as a fraction of all. */
   dropRate: number;
   byK: AccuracyAtK[];
-  /** One render's letters: right / seen, by true letter, over the renders that segmented. */
+  /** One render's letters: right / seen, by true letter, over the renders read. */
   perLetter: Record<string, { seen: number; right: number }>;
   letterAccuracy: number;
   seconds: number;
@@ -37,19 +37,44 @@ export interface VoteEvaluation {
 
 export interface VoteEvaluationOptions {
   ks: number[];
-  segmentation?: SegmentOptions;
+  /** Letters per captcha (default 6). */
+  positions?: number;
   onText?: (done: number, total: number) => void;
 }
 
 /**
- * Reads every text of a folder of renders with a letter classifier: each
- * render is segmented and its letters classified, and for each K the
- * renders of a text are cut into disjoint groups of K (renders 0..K-1,
- * K..2K-1, …) whose votes each give one answer.
+ * Reads a text's renders: for each, `positions × classes` log-probabilities,
+ * or null when the render cannot be read (failed segmentation).
  */
-export async function evaluateVotes(model: Module, encoder: LabelEncoder, dataDir: string, opts: VoteEvaluationOptions): Promise<VoteEvaluation> {
+export type RenderReader = (images: ImageBuffer<Uint8Array>[]) => Array<Float32Array | null>;
+
+/** The series' route: segment each render, classify its letters with a letter model. */
+export function letterReader(model: Module, seg: SegmentOptions = REDDIT_SEGMENTATION): RenderReader {
+  return (images) => {
+    const letters = images.map((im) => lettersOf(im, seg));
+    const probs = letterLogProbs(
+      model,
+      letters.flatMap((l) => (typeof l === 'string' ? [] : l)),
+    );
+    let next = 0;
+    return letters.map((l) => {
+      if (typeof l === 'string') return null;
+      const classes = probs[next]!.length;
+      const v = new Float32Array(seg.letters * classes);
+      for (let p = 0; p < seg.letters; p++) v.set(probs[next++]!, p * classes);
+      return v;
+    });
+  };
+}
+
+/**
+ * Reads every text of a folder of renders with `read`, and for each K cuts
+ * the renders of a text into disjoint groups of K (renders 0..K-1, K..2K-1,
+ * …) whose votes each give one answer.
+ */
+export async function evaluateVotes(read: RenderReader, encoder: LabelEncoder, dataDir: string, opts: VoteEvaluationOptions): Promise<VoteEvaluation> {
   const t0 = performance.now();
-  const seg = opts.segmentation ?? REDDIT_SEGMENTATION;
+  const positions = opts.positions ?? REDDIT_SEGMENTATION.letters;
   const maxK = Math.max(...opts.ks);
   if (!opts.ks.every((k) => Number.isInteger(k) && k >= 1)) throw new RangeError(`K must be positive integers, got ${opts.ks.join(', ')}`);
   const texts = await readRenderFolder(dataDir, maxK);
@@ -59,29 +84,25 @@ export async function evaluateVotes(model: Module, encoder: LabelEncoder, dataDi
   let dropped = 0;
   for (const [ti, t] of texts.entries()) {
     const truth = [...t.label];
-    const renderLetters = await Promise.all(t.files.slice(0, maxK).map(async (f) => lettersOf(await readRender(f, REDDIT_WIDTH, REDDIT_HEIGHT), seg)));
-    const images = renderLetters.flatMap((l) => (typeof l === 'string' ? [] : l));
-    const probs = letterLogProbs(model, images);
-    let next = 0;
-    const votes = renderLetters.map((l) => {
-      if (typeof l === 'string') {
+    if (truth.length !== positions) throw new Error(`${dataDir}: text ${t.text} is labelled ${t.label}, not ${positions} letters`);
+    const images = await Promise.all(t.files.slice(0, maxK).map((f) => readRender(f, REDDIT_WIDTH, REDDIT_HEIGHT)));
+    const votes = read(images);
+    for (const v of votes) {
+      if (!v) {
         dropped++;
-        return null;
+        continue;
       }
-      const v = new Float32Array(seg.letters * classes);
-      for (let p = 0; p < seg.letters; p++) {
-        const lp = probs[next++]!;
-        v.set(lp, p * classes);
+      if (v.length !== positions * classes) throw new Error(`a render gave ${v.length} log-probabilities, expected ${positions}x${classes}`);
+      for (let p = 0; p < positions; p++) {
         const score = (perLetter[truth[p]!] ??= { seen: 0, right: 0 });
         score.seen++;
-        if (argmax(lp) === encoder.encode(truth[p]!, 1)[0]) score.right++;
+        if (argmax(v.subarray(p * classes, (p + 1) * classes)) === encoder.encode(truth[p]!, 1)[0]) score.right++;
       }
-      return v;
-    });
+    }
     for (const k of opts.ks) {
       const c = counts.get(k)!;
       for (let g = 0; g + k <= maxK; g += k) {
-        const answer = voteText(votes.slice(g, g + k), seg.letters, classes);
+        const answer = voteText(votes.slice(g, g + k), positions, classes);
         if (!answer) c.unanswered++;
         else if (encoder.decode(answer) === t.label) c.right++;
       }
@@ -105,7 +126,7 @@ export async function evaluateVotes(model: Module, encoder: LabelEncoder, dataDi
   };
 }
 
-function argmax(a: Float32Array): number {
+function argmax(a: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
   return best;

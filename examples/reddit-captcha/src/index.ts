@@ -16,8 +16,18 @@ export { lettersOf, writeLetterFolder, REDDIT_WIDTH, REDDIT_HEIGHT, type Letters
 export { readRenderFolder, readRender, type RenderedText } from './renders';
 export { letterLogProbs } from './classify';
 export { voteText } from './vote';
-export { evaluateVotes, formatVoteEvaluation, SERIES_POINTS, type VoteEvaluation, type AccuracyAtK, type VoteEvaluationOptions } from './evaluate';
+export {
+  evaluateVotes,
+  formatVoteEvaluation,
+  letterReader,
+  SERIES_POINTS,
+  type RenderReader,
+  type VoteEvaluation,
+  type AccuracyAtK,
+  type VoteEvaluationOptions,
+} from './evaluate';
 export { plotAccuracyByK } from './plot';
+export { wholeImageReader } from './wholeImage';
 export { registerRedditCommands } from './cli';
 export { buildRedditLetter };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setBackend } from '@captcha-nn/core';
 import { encodePng, fromRGBA, LabelEncoder, RedditCaptchaGenerator } from '@captcha-nn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateVotes, formatVoteEvaluation } from './evaluate';
+import { evaluateVotes, formatVoteEvaluation, letterReader } from './evaluate';
 import { buildRedditLetter } from './index';
 import { writeLetterFolder } from './letters';
 import { readRender, readRenderFolder } from './renders';
@@ -64,7 +64,7 @@ describe('letters and votes end to end', () => {
     expect(s.letters).toBe((8 - s.dropped) * 6);
     const { model } = buildRedditLetter({ variant: 'compact', numClasses: 27, length: 1, height: 28, width: 28, channels: 1 });
     model.evaluate();
-    const e = await evaluateVotes(model, new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1, 2, 4] });
+    const e = await evaluateVotes(letterReader(model), new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1, 2, 4] });
     expect(e.byK.map((r) => [r.k, r.groups])).toEqual([
       [1, 4],
       [2, 2],
@@ -73,7 +73,9 @@ describe('letters and votes end to end', () => {
     expect(e.dropRate).toBeCloseTo(s.dropped / 8, 6);
     for (const r of e.byK) expect(r.accuracy).toBeLessThanOrEqual(1);
     expect(formatVoteEvaluation(e)).toContain('| 4 |');
-    await expect(evaluateVotes(model, new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1, 5] })).rejects.toThrow(/fewer than the 5 needed/);
+    await expect(evaluateVotes(letterReader(model), new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1, 5] })).rejects.toThrow(
+      /fewer than the 5 needed/,
+    );
     model.dispose();
   });
 });
