@@ -54,8 +54,11 @@ export function registerRedditCommands(program: Command): Command {
         const read = letters ? letterReader(m.model) : wholeImageReader(m.model);
         const e = await evaluateVotes(read, m.encoder, o.data, {
           ks: o.renders,
-          onText: (done, total) => {
-            if (done % 20 === 0 || done === total) process.stderr.write(`read ${done}/${total} texts\n`);
+          onText: (done, total, sofar) => {
+            if (done % 10 === 0 || done === total) {
+              const byK = sofar.byK.map((r) => `K=${r.k} ${(100 * r.accuracy).toFixed(1)}%`).join(', ');
+              process.stderr.write(`${done}/${total} texts: ${byK}; dropped ${(100 * sofar.dropRate).toFixed(1)}%\n`);
+            }
           },
         });
         process.stdout.write(`${formatVoteEvaluation(e)}\n`);

@@ -39,7 +39,8 @@ export interface VoteEvaluationOptions {
   ks: number[];
   /** Letters per captcha (default 6). */
   positions?: number;
-  onText?: (done: number, total: number) => void;
+  /** Called after each text with the figures so far. */
+  onText?: (done: number, total: number, sofar: VoteEvaluation) => void;
 }
 
 /**
@@ -107,23 +108,27 @@ export async function evaluateVotes(read: RenderReader, encoder: LabelEncoder, d
         else if (encoder.decode(answer) === t.label) c.right++;
       }
     }
-    opts.onText?.(ti + 1, texts.length);
+    opts.onText?.(ti + 1, texts.length, summary(ti + 1));
   }
-  const seen = Object.values(perLetter).reduce((a, s) => a + s.seen, 0);
-  const right = Object.values(perLetter).reduce((a, s) => a + s.right, 0);
-  return {
-    texts: texts.length,
-    rendersPerText: maxK,
-    dropRate: dropped / (texts.length * maxK),
-    byK: opts.ks.map((k) => {
-      const groups = Math.floor(maxK / k);
-      const c = counts.get(k)!;
-      return { k, accuracy: c.right / (texts.length * groups), groups, unanswered: c.unanswered };
-    }),
-    perLetter: Object.fromEntries(Object.entries(perLetter).sort(([a], [b]) => a.localeCompare(b))),
-    letterAccuracy: seen > 0 ? right / seen : 0,
-    seconds: (performance.now() - t0) / 1000,
-  };
+  return summary(texts.length);
+
+  function summary(done: number): VoteEvaluation {
+    const seen = Object.values(perLetter).reduce((a, s) => a + s.seen, 0);
+    const right = Object.values(perLetter).reduce((a, s) => a + s.right, 0);
+    return {
+      texts: done,
+      rendersPerText: maxK,
+      dropRate: dropped / (done * maxK),
+      byK: opts.ks.map((k) => {
+        const groups = Math.floor(maxK / k);
+        const c = counts.get(k)!;
+        return { k, accuracy: c.right / (done * groups), groups, unanswered: c.unanswered };
+      }),
+      perLetter: Object.fromEntries(Object.entries(perLetter).sort(([a], [b]) => a.localeCompare(b))),
+      letterAccuracy: seen > 0 ? right / seen : 0,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
 }
 
 function argmax(a: ArrayLike<number>): number {
