@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerGenerateCommand } from './cli';
 import { openFolderDataset } from './loader/folder';
+import { RedditCaptchaGenerator } from './reddit/generator';
 import { simplePreset } from './simple/builder';
 import { tempDir } from './test/helpers';
 
@@ -40,9 +41,36 @@ describe('captcha-nn generate', () => {
     expect([svgDs.width, svgDs.height]).toEqual([160, 60]);
   });
 
+  it('writes K renders of each reddit text as <text>-<render>_<label>.png', async () => {
+    const out = join(tmp.dir, 'reddit');
+    const r = await run(['--generator', 'reddit', '--count', '2', '--renders', '3', '--start', '5', '--seed', 'r', '--out', out, '--no-progress']);
+    expect(r.error).toBeUndefined();
+    const gen = new RedditCaptchaGenerator({ seed: 'r' });
+    const expected = [5, 6].flatMap((t) => [0, 1, 2].map((k) => `${t}-${k}_${gen.text(t)}.png`));
+    expect(readdirSync(out).sort()).toEqual(expected.sort());
+    const ds = await openFolderDataset(out, { channels: 'gray' });
+    expect([ds.size, ds.width, ds.height]).toEqual([6, 120, 50]);
+    const first = await ds.load(ds.entries.findIndex((e) => e.file.endsWith(`6-2_${gen.text(6)}.png`)));
+    const direct = gen.renderText(6, 2).rgba;
+    expect(Array.from(first!.image.data.subarray(0, 600))).toEqual(Array.from({ length: 600 }, (_, i) => direct[i * 4]));
+  });
+
   it('documents every option in --help', async () => {
     const r = await run(['--help']);
-    for (const opt of ['--generator', '--preset', '--count', '--length', '--size', '--seed', '--out', '--start', '--charset', '--channels', '--no-progress'])
+    for (const opt of [
+      '--generator',
+      '--renders',
+      '--preset',
+      '--count',
+      '--length',
+      '--size',
+      '--seed',
+      '--out',
+      '--start',
+      '--charset',
+      '--channels',
+      '--no-progress',
+    ])
       expect(r.err).toContain(opt);
   });
 
@@ -54,7 +82,10 @@ describe('captcha-nn generate', () => {
       [['--length', 'five', '--out', 'x'], /length like 5 or a range like 4-8/],
       [['--size', '200by50', '--out', 'x'], /WIDTHxHEIGHT/],
       [['--size', '2x2', '--out', 'x'], /8\.\.4096/],
-      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg/],
+      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg, reddit/],
+      [['--renders', '3', '--out', 'x'], /--renders applies to --generator reddit only/],
+      [['--generator', 'reddit', '--renders', '0', '--out', 'x'], /positive integer/],
+      [['--generator', 'reddit', '--size', '200x50', '--length', '5', '--out', 'x'], /120x50, six letters A-Z: --length, --size cannot be set/],
       [['--preset', 'easy', '--out', 'x'], /Allowed choices are seed, variable, hard/],
       [['--charset', 'aab', '--out', 'x'], /repeats/],
       [['--charset', 'a_b', '--out', 'x'], /cannot appear in file names/],

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { generateSample, type CaptchaGenerator, type LengthSpec } from './generator';
-import { encodePng } from './image';
+import { encodePng, fromRGBA } from './image';
+import { RedditCaptchaGenerator } from './reddit/generator';
 import { simplePreset, SIMPLE_PRESETS, type SimplePreset } from './simple/builder';
 import { SvgCaptchaGenerator } from './svg';
 
@@ -47,9 +48,12 @@ function parseCharset(v: string): string {
 }
 
 export interface GenerateOptions {
-  generator: 'simple' | 'svg';
+  generator: 'simple' | 'svg' | 'reddit';
   preset: SimplePreset;
+  /** Images, or with `renders` texts. */
   count: number;
+  /** reddit only: renders of each text, written as `<text>-<render>_<label>.png`. */
+  renders?: number;
   length?: LengthSpec;
   size?: { width: number; height: number };
   seed: string;
@@ -62,28 +66,37 @@ export interface GenerateOptions {
 
 /** The generator the CLI options describe. */
 export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'preset' | 'length' | 'size' | 'seed' | 'charset'>): CaptchaGenerator {
+  if (o.generator === 'reddit') return new RedditCaptchaGenerator({ seed: o.seed });
   if (o.generator === 'svg') {
     return new SvgCaptchaGenerator({ seed: o.seed, width: o.size?.width ?? 200, height: o.size?.height ?? 50, length: o.length ?? 5, charset: o.charset });
   }
   return simplePreset(o.preset, { seed: o.seed, width: o.size?.width, height: o.size?.height, length: o.length, charset: o.charset });
 }
 
-/** Writes `count` captchas as `<index>_<label>.png`; returns the number written. */
+/**
+ * Writes `count` captchas as `<index>_<label>.png`, or with `renders` K the
+ * K renders of each of `count` texts as `<text>-<render>_<label>.png`
+ * (text = start, start+1, …; render = 0..K-1); returns the number written.
+ */
 export async function runGenerate(o: GenerateOptions, log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
   const gen = generatorFromOptions(o);
+  const renders = o.renders ?? 1;
+  const total = o.count * renders;
+  const fileOf = (i: number, label: string) => (o.renders === undefined ? `${i}_${label}.png` : `${Math.floor(i / renders)}-${i % renders}_${label}.png`);
   await mkdir(o.out, { recursive: true });
   const bar = o.progress
     ? new SingleBar({ format: 'generate |{bar}| {value}/{total} captchas | {rate}/s | ETA {eta}s', hideCursor: true }, Presets.shades_classic)
     : null;
-  bar?.start(o.count, 0, { rate: '0' });
+  bar?.start(total, 0, { rate: '0' });
   const t0 = performance.now();
   const pending = new Set<Promise<void>>();
   let done = 0;
   try {
-    for (let k = 0; k < o.count; k++) {
-      const i = o.start + k;
-      const s = generateSample(gen, i, { format: o.channels });
-      const p = writeFile(join(o.out, `${i}_${s.label}.png`), encodePng(s.image)).then(() => {
+    for (let k = 0; k < total; k++) {
+      const i = o.start * renders + k;
+      const s =
+        o.renders === undefined ? generateSample(gen, i, { format: o.channels }) : generateRender(gen as RedditCaptchaGenerator, i, renders, o.channels);
+      const p = writeFile(join(o.out, fileOf(i, s.label)), encodePng(s.image)).then(() => {
         pending.delete(p);
         done++;
         bar?.update(done, { rate: ((done * 1000) / (performance.now() - t0)).toFixed(0) });
@@ -95,8 +108,15 @@ export async function runGenerate(o: GenerateOptions, log: (s: string) => void =
   } finally {
     bar?.stop();
   }
-  log(`wrote ${done} captchas (${gen.kind}${gen.kind === 'simple' ? ` preset ${o.preset}` : ''}, ${gen.width}x${gen.height}, seed ${o.seed}) to ${o.out}`);
+  const what = o.renders === undefined ? `${done} captchas` : `${done} captchas (${o.count} texts x ${renders} renders)`;
+  log(`wrote ${what} (${gen.kind}${gen.kind === 'simple' ? ` preset ${o.preset}` : ''}, ${gen.width}x${gen.height}, seed ${o.seed}) to ${o.out}`);
   return done;
+}
+
+/** Render `i % renders` of text `floor(i / renders)`, as a sample. */
+function generateRender(gen: RedditCaptchaGenerator, i: number, renders: number, format: 'gray' | 'rgb') {
+  const { rgba, label } = gen.renderText(Math.floor(i / renders), i % renders);
+  return { image: fromRGBA(rgba, gen.width, gen.height, format), label };
 }
 
 /**
@@ -107,14 +127,15 @@ export function registerGenerateCommand(program: Command): Command {
   return program
     .command('generate')
     .description('Write labelled captcha images <index>_<label>.png to a folder.')
-    .addOption(new Option('-g, --generator <name>', 'captcha generator').choices(['simple', 'svg']).default('simple'))
+    .addOption(new Option('-g, --generator <name>', 'captcha generator').choices(['simple', 'svg', 'reddit']).default('simple'))
     .addOption(new Option('-p, --preset <name>', 'SimpleCaptcha preset (simple generator only)').choices([...SIMPLE_PRESETS]).default('seed'))
-    .option('-n, --count <n>', 'number of captchas', parseCount, 100)
+    .option('-n, --count <n>', 'number of captchas (with --renders: of texts)', parseCount, 100)
+    .option('--renders <k>', 'reddit only: K renders of each text, under new random warps, as <text>-<render>_<label>.png', parseCount)
     .option('-l, --length <n|min-max>', "text length, fixed (5) or a range (4-8); default: the preset's", parseLength)
     .option('-s, --size <WxH>', 'image size in pixels; default 200x50', parseSize)
     .option('--seed <seed>', 'seed: the same seed and options give the same images', '1')
     .option('-o, --out <dir>', 'output folder (created if missing)')
-    .option('--start <index>', 'first image index (to extend a set reproducibly)', parseIndex, 0)
+    .option('--start <index>', 'first image index, or with --renders first text index (to extend a set reproducibly)', parseIndex, 0)
     .option('--charset <chars>', "label alphabet; default SimpleCaptcha's abcdefghkmnprwxy2345678", parseCharset)
     .addOption(new Option('--channels <c>', 'pixel format written').choices(['gray', 'rgb']).default('rgb'))
     .option('--no-progress', 'no progress bar')
@@ -122,6 +143,16 @@ export function registerGenerateCommand(program: Command): Command {
       if (!opts.out) this.error("error: required option '-o, --out <dir>' not specified", { code: 'captcha-nn.missingOut' });
       if (opts.generator === 'svg' && this.getOptionValueSource('preset') === 'cli') {
         this.error('error: --preset applies to --generator simple only', { code: 'captcha-nn.presetWithSvg' });
+      }
+      if (opts.renders !== undefined && opts.generator !== 'reddit') {
+        this.error('error: --renders applies to --generator reddit only', { code: 'captcha-nn.rendersNotReddit' });
+      }
+      if (opts.generator === 'reddit') {
+        const fixed = ['preset', 'length', 'size', 'charset'].filter((k) => this.getOptionValueSource(k) === 'cli');
+        if (fixed.length > 0)
+          this.error(`error: reddit captchas are 120x50, six letters A-Z: ${fixed.map((k) => `--${k}`).join(', ')} cannot be set`, {
+            code: 'captcha-nn.redditFixed',
+          });
       }
       await runGenerate({ ...opts, out: opts.out!, progress: opts.progress && Boolean(process.stderr.isTTY) });
     });

@@ -29,6 +29,8 @@ export {
 } from './simple/effects';
 export type { BackgroundSpec, NoiseSpec, GimpySpec } from './simple/effects';
 export { SvgCaptchaGenerator, type SvgCaptchaOptions, type SvgCaptchaNativeOptions } from './svg';
+export { RedditCaptchaGenerator, REDDIT_CHARSET, VERA_BOLD_PATH, type RedditCaptchaOptions } from './reddit/generator';
+export { applySineWarp, drawSineWarp, type SineWarp } from './reddit/sineWarp';
 export { availableFontFamilies, defaultFonts, registerFont, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
 
 // Labels

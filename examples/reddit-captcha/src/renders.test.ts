@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setBackend } from '@captcha-nn/core';
+import { encodePng, fromRGBA, LabelEncoder, RedditCaptchaGenerator } from '@captcha-nn/data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateVotes, formatVoteEvaluation, letterReader } from './evaluate';
+import { buildRedditLetter } from './index';
+import { writeLetterFolder } from './letters';
+import { readRender, readRenderFolder } from './renders';
+
+const root = mkdtempSync(join(tmpdir(), 'reddit-captcha-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+beforeAll(async () => {
+  await setBackend('wasm');
+});
+
+/** `texts` texts × `renders` renders of the reddit generator, written as captcha-nn generate --renders does. */
+function writeRenders(dir: string, texts: number, renders: number): RedditCaptchaGenerator {
+  mkdirSync(dir, { recursive: true });
+  const gen = new RedditCaptchaGenerator({ seed: dir });
+  for (let t = 0; t < texts; t++)
+    for (let r = 0; r < renders; r++) {
+      const { rgba, label } = gen.renderText(t, r);
+      writeFileSync(join(dir, `${t}-${r}_${label}.png`), encodePng(fromRGBA(rgba, 120, 50, 'gray')));
+    }
+  return gen;
+}
+
+describe('folders of renders', () => {
+  it('groups renders by text, in render order', async () => {
+    const dir = join(root, 'ok');
+    const gen = writeRenders(dir, 2, 3);
+    const texts = await readRenderFolder(dir, 3);
+    expect(texts.map((t) => [t.text, t.label, t.files.length])).toEqual([
+      [0, gen.text(0), 3],
+      [1, gen.text(1), 3],
+    ]);
+    expect(texts[0]!.files.map((f) => f.split('/').pop())).toEqual([0, 1, 2].map((r) => `0-${r}_${gen.text(0)}.png`));
+  });
+
+  it('errors on a folder with fewer renders than K, and on files of another kind', async () => {
+    const dir = join(root, 'few');
+    writeRenders(dir, 2, 2);
+    await expect(readRenderFolder(dir, 3)).rejects.toThrow(/has 2 renders, fewer than the 3 needed/);
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    await expect(readRenderFolder(dir, 1)).rejects.toThrow(/notes.txt: not a render file/);
+  });
+
+  it('errors on a render of another size instead of resizing it', async () => {
+    const file = join(root, 'wide.png');
+    writeFileSync(file, encodePng({ data: new Uint8Array(160 * 50), width: 160, height: 50, channels: 1 }));
+    await expect(readRender(file, 120, 50)).rejects.toThrow(/wide.png: the image is 160x50, expected 120x50/);
+  });
+});
+
+describe('letters and votes end to end', () => {
+  it('writes a letter folder and reports the drop rate; eval votes over groups of K renders', async () => {
+    const dir = join(root, 'e2e');
+    writeRenders(dir, 2, 4);
+    const out = join(root, 'letters');
+    const s = await writeLetterFolder(dir, out);
+    expect(s.renders).toBe(8);
+    expect(s.letters).toBe((8 - s.dropped) * 6);
+    const { model } = buildRedditLetter({ variant: 'compact', numClasses: 27, length: 1, height: 28, width: 28, channels: 1 });
+    model.evaluate();
+    const e = await evaluateVotes(letterReader(model), new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1, 2, 4] });
+    expect(e.byK.map((r) => [r.k, r.groups])).toEqual([
+      [1, 4],
+      [2, 2],
+      [4, 1],
+    ]);
+    expect(e.dropRate).toBeCloseTo(s.dropped / 8, 6);
+    for (const r of e.byK) expect(r.accuracy).toBeLessThanOrEqual(1);
+    expect(formatVoteEvaluation(e)).toContain('| 4 |');
+    await expect(evaluateVotes(letterReader(model), new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1, 5] })).rejects.toThrow(
+      /fewer than the 5 needed/,
+    );
+    model.dispose();
+  });
+});
