@@ -1,5 +1,5 @@
 import type { ImageBuffer } from './image';
-import type { ImageSource } from './pipeline';
+import { mapImages, type ImageSource } from './pipeline';
 import { createRng, randFloat, type Rng } from './random';
 
 /**
@@ -115,17 +115,5 @@ export function augmentImage(img: ImageBuffer<Uint8Array>, o: AugmentOptions, rn
  */
 export function augmentSource(source: ImageSource, o: AugmentOptions, opts: { seed: string | number; epoch: number }): ImageSource {
   if (isIdentityAugment(o)) return source;
-  return {
-    size: source.size,
-    width: source.width,
-    height: source.height,
-    channels: source.channels,
-    encoder: source.encoder,
-    maxLength: source.maxLength,
-    load: async (i: number) => {
-      const s = await source.load(i);
-      if (!s) return s;
-      return { ...s, image: augmentImage(s.image, o, createRng('augment', opts.seed, opts.epoch, i)) };
-    },
-  };
+  return mapImages(source, (image, i) => augmentImage(image, o, createRng('augment', opts.seed, opts.epoch, i)));
 }

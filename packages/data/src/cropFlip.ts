@@ -1,5 +1,5 @@
 import type { ImageBuffer } from './image';
-import type { ImageSource } from './pipeline';
+import { mapImages, type ImageSource } from './pipeline';
 import { createRng, randInt, type Rng } from './random';
 
 /**
@@ -52,17 +52,5 @@ export function checkCropFlip(o: CropFlipOptions, width: number, height: number)
 export function cropFlipSource(source: ImageSource, o: CropFlipOptions, opts: { seed: string | number; epoch: number }): ImageSource {
   checkCropFlip(o, source.width, source.height);
   if (o.pad === 0 && !o.flip) return source;
-  return {
-    size: source.size,
-    width: source.width,
-    height: source.height,
-    channels: source.channels,
-    encoder: source.encoder,
-    maxLength: source.maxLength,
-    load: async (i: number) => {
-      const s = await source.load(i);
-      if (!s) return s;
-      return { ...s, image: cropFlipImage(s.image, o, createRng('crop-flip', opts.seed, opts.epoch, i)) };
-    },
-  };
+  return mapImages(source, (image, i) => cropFlipImage(image, o, createRng('crop-flip', opts.seed, opts.epoch, i)));
 }

@@ -1,7 +1,7 @@
 import { tf } from '@captcha-nn/core';
 import type { Tensor1D, Tensor2D, Tensor4D } from '@captcha-nn/core';
 import { LabelEncoder } from './charset';
-import { fromRGBA, normalizeInto, type Normalization, type PixelFormat } from './image';
+import { fromRGBA, normalizeInto, type ImageBuffer, type Normalization, type PixelFormat } from './image';
 import type { CaptchaGenerator, Sample } from './generator';
 import { createRng, permutation } from './random';
 
@@ -50,6 +50,23 @@ export function splitSource(source: ImageSource, opts: { validation: number; see
   if (!Number.isInteger(nVal) || nVal < 0 || nVal > n) throw new Error(`validation must be a fraction in (0,1) or a count in 0..${n}; got ${v}`);
   const perm = permutation(n, createRng('split', opts.seed ?? 0));
   return { validation: subset(source, perm.subarray(0, nVal)), train: subset(source, perm.subarray(nVal)) };
+}
+
+/** The source with each loaded image replaced by `f(image, i)` (a seeded per-image transform: augmentation). */
+export function mapImages(source: ImageSource, f: (image: ImageBuffer<Uint8Array>, i: number) => ImageBuffer<Uint8Array>): ImageSource {
+  const { size, width, height, channels, encoder, maxLength } = source;
+  return {
+    size,
+    width,
+    height,
+    channels,
+    encoder,
+    maxLength,
+    load: async (i: number) => {
+      const s = await source.load(i);
+      return s ? { ...s, image: f(s.image, i) } : s;
+    },
+  };
 }
 
 /** `count` images of a generator (indices start..start+count-1) as a source. */
