@@ -20,7 +20,6 @@ sum(weights * grad_weights)), state.<key> (the module's state dict, captcha-nn's
 keys), grad.<key>. Metadata: kind, Hq, Hk, A, N, S. Sizes depend on the seed.
 Maths in float64 on float32-representable values; tensors stored as F32.
 """
-import argparse
 import os
 import sys
 
@@ -28,7 +27,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_rnn_fixtures import f32, write_safetensors  # noqa: E402  (also sets float64 as the default dtype)
+from make_rnn_fixtures import f32, fixture_args, write_safetensors  # noqa: E402  (also sets float64 as the default dtype)
 
 
 def uniform(*shape, bound):
@@ -103,12 +102,7 @@ def make_case(kind, padded, gen, out_dir):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    gen = torch.Generator().manual_seed(args.seed)
+    args, gen = fixture_args(__doc__)
     names = [make_case(k, p, gen, args.out) for k in ("bahdanau", "luong_general", "luong_dot") for p in (False, True)]
     print(f"wrote {len(names)} fixtures to {args.out}")
 

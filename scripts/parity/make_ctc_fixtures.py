@@ -15,7 +15,6 @@ PyTorch gives NaN, an impossible sample without zero_infinity).
 Metadata: case, T, N, C, blank, reduction, zero_infinity.
 Maths in float64 on float32-representable logits; tensors stored as F32.
 """
-import argparse
 import os
 import sys
 
@@ -23,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_rnn_fixtures import f32, write_safetensors  # noqa: E402  (also sets float64 as the default dtype)
+from make_rnn_fixtures import f32, fixture_args, write_safetensors  # noqa: E402  (also sets float64 as the default dtype)
 
 # name: T, N, C, blank, reduction, zero_infinity, label lengths (None: random in 1..4),
 # repeats (labels made of runs of equal classes), impossible (sample 0 needs more steps than T)
@@ -105,12 +104,7 @@ def make_case(name, c, gen, out_dir):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    gen = torch.Generator().manual_seed(args.seed)
+    args, gen = fixture_args(__doc__)
     names = [make_case(name, c, gen, args.out) for name, c in CASES.items()]
     print(f"wrote {len(names)} fixtures to {args.out}")
 

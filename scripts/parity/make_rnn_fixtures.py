@@ -125,13 +125,18 @@ def make_case(kind, T, gen, out_dir):
     return name
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def fixture_args(doc):
+    """--seed and --out of a fixture script: the parsed arguments (out created) and a seeded generator."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    gen = torch.Generator().manual_seed(args.seed)
+    return args, torch.Generator().manual_seed(args.seed)
+
+
+def main():
+    args, gen = fixture_args(__doc__)
     names = [make_case(k, T, gen, args.out)
              for k in ("FastLSTM", "SeqLSTM", "GRU", "BiSequencer", "LSTM") for T in (1, 5, 20)]
     print(f"wrote {len(names)} fixtures to {args.out}")
