@@ -6,6 +6,10 @@
  */
 import type { CanvasFactory, CanvasLike } from './canvas';
 
+interface FontSet {
+  add(face: FontFace): void;
+}
+
 const PROBE = 'mmmmmmmmmmlli0O@#WwQq';
 let probe: OffscreenCanvasRenderingContext2D | null = null;
 const loaded = new Set<string>();
@@ -57,6 +61,10 @@ export async function loadFont(url: string | URL, family: string, descriptors: F
   } catch (e) {
     throw new Error(`loadFont: could not load ${String(url)} as '${family}' (${e instanceof Error ? e.message : String(e)})`);
   }
-  (globalThis as unknown as { fonts: { add(face: FontFace): void } }).fonts.add(face);
+  // A page's fonts are document.fonts; a worker's are self.fonts.
+  const scope = globalThis as unknown as { document?: { fonts: FontSet }; fonts?: FontSet };
+  const set = scope.document?.fonts ?? scope.fonts;
+  if (!set) throw new Error('loadFont: this scope has no font set (document.fonts or self.fonts)');
+  set.add(face);
   loaded.add(family);
 }
