@@ -220,9 +220,21 @@ async function readShipped(): Promise<void> {
 // ---- training
 
 let worker: Worker | null = null;
-const curves = { loss: [] as number[], accuracy: [] as number[] };
-// Read by the browser tests (and handy in the console): the live curves.
-(window as unknown as { captchaDemo: unknown }).captchaDemo = { curves };
+const curves = { loss: [] as number[], accuracy: [] as number[], samplesPerSecond: [] as number[] };
+
+/** Inference time at batch 1 on the current backend: the median of `n` reads of the first shipped captcha, after one warm-up. */
+async function timeReads(n = 50): Promise<{ median: number; backend: string; n: number }> {
+  const index = (await (await fetch(new URL('captchas/index.json', base))).json()) as ShippedIndex;
+  const rgba = await rgbaAtInputSize(await (await fetch(new URL(`captchas/${index.files[0]!.file}`, base))).blob());
+  await read([rgba]);
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) times.push((await read([rgba])).ms);
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(n / 2)]!, backend: tf.getBackend(), n };
+}
+
+// Read by the browser tests and the benchmark (and handy in the console).
+(window as unknown as { captchaDemo: unknown }).captchaDemo = { curves, timeReads };
 let pendingSave: 'download' | 'folder' | null = null;
 let plotQueued = false;
 
@@ -281,6 +293,7 @@ function onWorker(e: MessageEvent<FromWorker>): void {
   else if (m.type === 'step') {
     curves.loss.push(m.loss);
     curves.accuracy.push(m.accuracy);
+    curves.samplesPerSecond.push(m.samplesPerSecond);
     $('train-step').textContent = String(m.step);
     $('train-loss').textContent = m.loss.toFixed(3);
     $('train-acc').textContent = `${(100 * m.accuracy).toFixed(1)}%`;
@@ -310,6 +323,7 @@ function startTraining(): void {
   worker.onerror = (e) => report('train-status', e.message);
   curves.loss.length = 0;
   curves.accuracy.length = 0;
+  curves.samplesPerSecond.length = 0;
   redraw();
   const batch = Number($<HTMLInputElement>('batch').value);
   const lr = Number($<HTMLInputElement>('lr').value);
