@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { GlobalFonts } from '@napi-rs/canvas';
+import { canvasFactory } from './canvas';
 
-/** A font for the word renderer: a family skia knows, with weight and style. */
+/** A font for the word renderer: a family the canvas knows, with weight and style. */
 export interface FontSpec {
   family: string;
   weight?: 'normal' | 'bold' | number;
@@ -24,34 +21,9 @@ const PREFERRED: FontSpec[] = [
   { family: 'DejaVu Sans Mono', weight: 'bold' },
 ];
 
-let bundledRegistered = false;
-
-/** Path of svg-captcha's bundled TrueType font. */
-export function bundledFontPath(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('svg-captcha/package.json')), 'fonts', 'Comismsh.ttf');
-}
-
-/** Registers the bundled font with skia (once). */
-export function registerBundledFonts(): void {
-  if (bundledRegistered) return;
-  bundledRegistered = true;
-  if (GlobalFonts.has(BUNDLED_FONT_FAMILY)) return;
-  const path = bundledFontPath();
-  if (existsSync(path)) GlobalFonts.registerFromPath(path, BUNDLED_FONT_FAMILY);
-}
-
-/** Registers a font file under a family name, for use in `fonts` options. */
-export function registerFont(path: string, family: string): void {
-  if (!existsSync(path)) throw new Error(`font file not found: ${path}`);
-  const key = GlobalFonts.registerFromPath(path, family);
-  if (!key) throw new Error(`skia could not load the font ${path}`);
-}
-
-/** Font families skia can draw with here, sorted. */
+/** Font families the installed canvas factory can draw with here, sorted. */
 export function availableFontFamilies(): string[] {
-  registerBundledFonts();
-  return [...new Set(GlobalFonts.families.map((f) => f.family))].sort();
+  return [...new Set(canvasFactory().families())].sort();
 }
 
 /**
@@ -61,20 +33,19 @@ export function availableFontFamilies(): string[] {
  * (e.g. `['Comismsh']`) to pin it across machines.
  */
 export function defaultFonts(): FontSpec[] {
-  registerBundledFonts();
-  const found = PREFERRED.filter((f) => GlobalFonts.has(f.family));
+  const canvas = canvasFactory();
+  const found = PREFERRED.filter((f) => canvas.hasFont(f.family));
   if (found.length > 0) return found;
-  return GlobalFonts.has(BUNDLED_FONT_FAMILY) ? [{ family: BUNDLED_FONT_FAMILY }] : [];
+  return canvas.hasFont(BUNDLED_FONT_FAMILY) ? [{ family: BUNDLED_FONT_FAMILY }] : [];
 }
 
-/** Normalises a font option and checks each family exists (skia would silently substitute another). */
+/** Normalises a font option and checks each family exists (the canvas would silently substitute another). */
 export function resolveFonts(fonts: ReadonlyArray<string | FontSpec> | undefined): FontSpec[] {
-  registerBundledFonts();
   if (!fonts) return defaultFonts();
   if (fonts.length === 0) throw new Error('fonts: the list is empty');
   return fonts.map((f) => {
     const spec = typeof f === 'string' ? { family: f } : f;
-    if (!GlobalFonts.has(spec.family)) {
+    if (!canvasFactory().hasFont(spec.family)) {
       throw new Error(`font family '${spec.family}' is not available; available: ${availableFontFamilies().join(', ')}`);
     }
     return spec;

@@ -1,4 +1,4 @@
-import { createCanvas, ImageData } from '@napi-rs/canvas';
+import { canvasFactory, type Context2D } from './canvas';
 
 /** Pixel layouts a sample can be returned in. */
 export type PixelFormat = 'gray' | 'rgb' | 'rgba';
@@ -21,13 +21,13 @@ export type RGBA = [number, number, number, number];
 export type Normalization = 'unit' | 'none' | { mean: number | number[]; std: number | number[] };
 
 const colorCache = new Map<string, RGBA>();
-let colorCtx: ReturnType<ReturnType<typeof createCanvas>['getContext']> | null = null;
+let colorCtx: Context2D | null = null;
 
-/** Parses any CSS colour (skia parses it); throws on an invalid one. */
+/** Parses any CSS colour (the canvas parses it); throws on an invalid one. */
 export function parseColor(color: string): RGBA {
   const hit = colorCache.get(color);
   if (hit) return hit;
-  if (!colorCtx) colorCtx = createCanvas(1, 1).getContext('2d');
+  if (!colorCtx) colorCtx = canvasFactory().createCanvas(1, 1).getContext('2d');
   const ctx = colorCtx;
   // An invalid colour leaves fillStyle unchanged: detect it with two different sentinels.
   ctx.fillStyle = '#010203';
@@ -110,14 +110,6 @@ export function toRGBA(image: ImageBuffer): Uint8ClampedArray {
     }
   }
   return out;
-}
-
-/** PNG bytes of an image (encoded by skia). */
-export function encodePng(image: ImageBuffer): Buffer {
-  const canvas = createCanvas(image.width, image.height);
-  const ctx = canvas.getContext('2d');
-  ctx.putImageData(new ImageData(toRGBA(image), image.width, image.height), 0, 0);
-  return canvas.encodeSync('png');
 }
 
 function perChannel(v: number | number[], c: number, what: string): number {

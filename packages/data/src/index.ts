@@ -3,8 +3,16 @@
  * dataset loaders (folders, IDX) and a batching pipeline to tfjs tensors.
  */
 
+// Node draws with skia; the browser entry (browser.ts) installs OffscreenCanvas instead.
+import { hasCanvasFactory, setCanvasFactory } from './canvas';
+import { skiaCanvasFactory } from './canvasNode';
+
+if (!hasCanvasFactory()) setCanvasFactory(skiaCanvasFactory);
+
 // Images and randomness
-export { fromRGBA, toRGBA, encodePng, parseColor, normalizeImage, normalizeInto } from './image';
+export { fromRGBA, toRGBA, parseColor, normalizeImage, normalizeInto } from './image';
+export { encodePng, registerFont, skiaCanvasFactory } from './canvasNode';
+export { setCanvasFactory, canvasFactory, type CanvasFactory, type CanvasLike, type Context2D } from './canvas';
 export type { ImageBuffer, PixelFormat, Normalization, RGBA } from './image';
 export { createRng, withMathRandom, permutation, type Rng } from './random';
 
@@ -31,7 +39,7 @@ export type { BackgroundSpec, NoiseSpec, GimpySpec } from './simple/effects';
 export { SvgCaptchaGenerator, type SvgCaptchaOptions, type SvgCaptchaNativeOptions } from './svg';
 export { RedditCaptchaGenerator, REDDIT_CHARSET, VERA_BOLD_PATH, type RedditCaptchaOptions } from './reddit/generator';
 export { applySineWarp, drawSineWarp, type SineWarp } from './reddit/sineWarp';
-export { availableFontFamilies, defaultFonts, registerFont, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
+export { availableFontFamilies, defaultFonts, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
 
 // Labels
 export { LabelEncoder } from './charset';

@@ -118,6 +118,8 @@ export async function loadOptional(name: string): Promise<Optional> {
   const spec = OPTIONAL[name];
   const notHere = spec.available?.();
   if (notHere) throw new BackendError(`captcha-nn: backend '${name}' is not available here: ${notHere}.`, name);
+  // A browser app bundles the backend package itself (a bare import() cannot resolve there): use what it registered.
+  if (!isNode && tf.findBackendFactory(spec.tfName)) return spec;
   try {
     await spec.load(importer);
   } catch (e) {

@@ -115,7 +115,7 @@ export class CaptchaBuilder {
   }
 }
 
-/** Renders SimpleCaptcha-style captchas with @napi-rs/canvas (skia) and JS pixel effects. */
+/** Renders SimpleCaptcha-style captchas on the installed canvas (skia in Node, OffscreenCanvas in a browser) and JS pixel effects. */
 export class SimpleCaptchaGenerator implements CaptchaGenerator {
   readonly kind = 'simple';
   readonly width: number;

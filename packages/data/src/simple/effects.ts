@@ -4,7 +4,7 @@
  * factory (`ripple()`, `gradiated({ from: 'navy' })`, ...), and drawn with a
  * seeded PRNG. Defaults follow SimpleCaptcha's; deviations are noted inline.
  */
-import { createCanvas } from '@napi-rs/canvas';
+import { canvasFactory } from '../canvas';
 import { parseColor } from '../image';
 import { randInt, type Rng } from '../random';
 import type { Layer } from './layer';
@@ -98,7 +98,7 @@ export function makeBackground(spec: BackgroundSpec, width: number, height: numb
       const key = JSON.stringify([spec, width, height]);
       let px = squiggleCache.get(key);
       if (!px) {
-        const canvas = createCanvas(width, height);
+        const canvas = canvasFactory().createCanvas(width, height);
         const ctx = canvas.getContext('2d');
         ctx.fillStyle = spec.background ?? 'black';
         ctx.fillRect(0, 0, width, height);

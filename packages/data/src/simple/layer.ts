@@ -1,13 +1,14 @@
-import { createCanvas, type Canvas, type ImageData, type SKRSContext2D } from '@napi-rs/canvas';
+import type { ImageData } from '@napi-rs/canvas';
+import { canvasFactory, type CanvasLike, type Context2D } from '../canvas';
 
 /**
- * One image being drawn: a skia canvas for vector drawing (text, lines) and a
+ * One image being drawn: a canvas (skia in Node, OffscreenCanvas in a browser) for vector drawing (text, lines) and a
  * JS copy of its pixels for pixel effects. Switching between the two costs
  * one getImageData/putImageData, done lazily only when the kind of step changes.
  */
 export class Layer {
-  readonly canvas: Canvas;
-  readonly ctx: SKRSContext2D;
+  readonly canvas: CanvasLike;
+  readonly ctx: Context2D;
   private img: ImageData | null = null;
   private scratchBuf: Uint8ClampedArray | null = null;
 
@@ -15,12 +16,12 @@ export class Layer {
     readonly width: number,
     readonly height: number,
   ) {
-    this.canvas = createCanvas(width, height);
+    this.canvas = canvasFactory().createCanvas(width, height);
     this.ctx = this.canvas.getContext('2d');
   }
 
   /** The 2D context, with any pixel edits written back first. */
-  context(): SKRSContext2D {
+  context(): Context2D {
     if (this.img) {
       this.ctx.putImageData(this.img, 0, 0);
       this.img = null;

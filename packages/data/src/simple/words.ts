@@ -1,4 +1,4 @@
-import type { SKRSContext2D } from '@napi-rs/canvas';
+import type { Context2D } from '../canvas';
 import { cssFont, resolveFonts, type FontSpec } from '../fonts';
 import { pick, randFloat, randInt, type Rng } from '../random';
 
@@ -25,7 +25,7 @@ export interface WordRendererOptions {
 
 const widthCache = new Map<string, number>();
 
-function visualWidth(ctx: SKRSContext2D, font: string, ch: string): number {
+function visualWidth(ctx: Context2D, font: string, ch: string): number {
   const key = `${font}|${ch}`;
   let w = widthCache.get(key);
   if (w === undefined) {
@@ -50,7 +50,7 @@ export class WordRenderer {
   }
 
   /** Draws `word` like DefaultWordRenderer: left to right from 5% in, baseline 25% up, each glyph advanced by its visual width. */
-  render(ctx: SKRSContext2D, word: string, width: number, height: number, rng: Rng): void {
+  render(ctx: Context2D, word: string, width: number, height: number, rng: Rng): void {
     const o = this.options;
     const colors = o.colors && o.colors.length > 0 ? o.colors : ['black'];
     const size = o.fontSize ?? 40;

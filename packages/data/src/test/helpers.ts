@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { encodePng, type ImageBuffer } from '../image';
+import { encodePng } from '../canvasNode';
+import type { ImageBuffer } from '../image';
 import { createCanvas, ImageData } from '@napi-rs/canvas';
 import { toRGBA } from '../image';
 
