@@ -1,7 +1,6 @@
 /**
  * @captcha-nn/example-seq2seq-captcha: solvers for captchas of varying length
  * (issue #13). Importing the package registers its models with
- * @captcha-nn/train: `ctc` (CNN + BiLSTM + CTC); `seq2seq` and `attention`
- * (encoder–decoders) join them.
+ * @captcha-nn/train: `ctc` (CNN + BiLSTM + CTC).
  */
-export {};
+export { buildCtcCaptcha } from './ctc';

@@ -12,7 +12,9 @@ export { RunClock, runProgress } from './clock';
 export { importModules } from './run';
 
 // Tasks and the model registry
-export { textTask, classificationTask, taskFromSpec, checkDecodeOptions } from './task';
+export { textTask, classificationTask, checkDecodeOptions } from './task';
+export { taskFromSpec } from './taskFromSpec';
+export { ctcTask, ctcLabelProblem, ctcStepsNeeded, type CTCTaskOptions } from './ctcTask';
 export type { Task, TaskSpec, DecodeOptions } from './task';
 export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha } from './registry';
 export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings } from './registry';

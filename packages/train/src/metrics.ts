@@ -131,9 +131,7 @@ export class AccuracyMeter {
   }
 
   byLength(): LengthAccuracy[] {
-    return [...this.lengths]
-      .sort((a, b) => a[0] - b[0])
-      .map(([length, { count, right }]) => ({ length, count, accuracy: count ? right / count : 0 }));
+    return [...this.lengths].sort((a, b) => a[0] - b[0]).map(([length, { count, right }]) => ({ length, count, accuracy: count ? right / count : 0 }));
   }
 
   confusions(top = 10): Confusion[] {

@@ -14,8 +14,9 @@ import { AccuracyMeter, type Decoded, type Reading } from './metrics';
  * - `text`, format `tensor`: the model outputs [N, L, C] scores, the criterion takes the [N, L] targets.
  * - `text`, format `table`: the model outputs a table of L [N, C] log-probabilities, the criterion a table of L [N] targets.
  * - `classification`: one label per image; the model outputs [N, C] scores, the criterion takes [N] targets.
+ * - `ctc`: the model outputs [T, N, C] log-probabilities (time-major) read with CTC; `blank` is its blank class, `steps` T (ctcTask.ts).
  */
-export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' };
+export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' } | { name: 'ctc'; blank: number; steps?: number };
 
 /** How a task decodes, where it has a choice. */
 export interface DecodeOptions {
@@ -43,7 +44,8 @@ export function checkDecodeOptions(spec: TaskSpec, options: DecodeOptions | unde
   const beam = options?.beam;
   if (beam === undefined) return;
   if (!Number.isInteger(beam) || beam < 1) throw new RangeError(`--beam must be a positive integer, got ${beam}`);
-  if (beam > 1 && (spec.name === 'text' || spec.name === 'classification')) throw new Error(`--beam ${beam}: beam search applies to CTC models; this model's task is ${spec.name} (read one class per position)`);
+  if (beam > 1 && spec.name !== 'ctc')
+    throw new Error(`--beam ${beam}: beam search applies to CTC models; this model's task is ${spec.name} (read one class per position)`);
 }
 
 /**
@@ -119,11 +121,4 @@ export function classificationTask(criterion?: Criterion): Task {
     decode: (out, options) => decodeScores(() => tf.expandDims(out as Tensor, 1), options, spec),
     meter: (encoder) => new AccuracyMeter(encoder),
   };
-}
-
-/** The task a saved model was trained for (its metadata's `task`, or the older `targetFormat`). */
-export function taskFromSpec(spec: TaskSpec): Task {
-  if (spec.name === 'classification') return classificationTask();
-  if (spec.name === 'text' && (spec.format === 'tensor' || spec.format === 'table')) return textTask(spec.format);
-  throw new Error(`unknown task ${JSON.stringify(spec)} (known: text with format tensor|table, classification)`);
 }
