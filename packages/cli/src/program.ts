@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import '@captcha-nn/example-cnn-captcha';
 import '@captcha-nn/example-rnn-captcha';
 import '@captcha-nn/example-resnet-mnist';
+import '@captcha-nn/example-seq2seq-captcha';
 import { addEvalCommand } from './commands/eval';
 import { addGenerateCommand } from './commands/generate';
 import { addPredictCommand } from './commands/predict';

@@ -12,8 +12,10 @@ export { RunClock, runProgress } from './clock';
 export { importModules } from './run';
 
 // Tasks and the model registry
-export { textTask, classificationTask, taskFromSpec } from './task';
-export type { Task, TaskSpec } from './task';
+export { textTask, classificationTask, checkDecodeOptions } from './task';
+export { taskFromSpec } from './taskFromSpec';
+export { ctcTask, ctcLabelProblem, ctcStepsNeeded, type CTCTaskOptions } from './ctcTask';
+export type { Task, TaskSpec, DecodeOptions } from './task';
 export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha } from './registry';
 export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings } from './registry';
 
@@ -25,7 +27,8 @@ export type { IdxDataSpec, IdxDatasetEntry } from './idxData';
 
 // Scoring, evaluation and prediction
 export { evaluateModel, taskLoss, textOf, AccuracyMeter } from './metrics';
-export type { EvalResult, Confusion, Decoded, EvaluateOptions } from './metrics';
+export type { EvalResult, Confusion, Decoded, Reading, LengthAccuracy, EvaluateOptions } from './metrics';
+export { alignEdits, type EditOp } from './editDistance';
 export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
 export { predictFiles, loadImageFor, type Prediction } from './predict';
 
