@@ -3,7 +3,7 @@ import { setBackend, tf, manualSeed, type Tensor } from '@captcha-nn/core';
 import { LabelEncoder, generatorSource, simplePreset } from '@captcha-nn/data';
 import { evaluateModel, type ModelOptions } from '@captcha-nn/train';
 import { fitBatch, sampleBatch } from '@captcha-nn/train/testing';
-import { buildCnnCaptcha } from './index';
+import { buildCnnCaptcha, cnnFeatures } from './index';
 
 const base: ModelOptions = { variant: 'compact', numClasses: 24, length: 5, height: 50, width: 200, channels: 1 };
 
@@ -27,6 +27,15 @@ describe('buildCnnCaptcha', () => {
     const { model } = buildCnnCaptcha({ ...base, numClasses: 11, length: 7, height: 32, width: 128, channels: 3 });
     const out = tf.tidy(() => model.forward(tf.randomUniform([2, 32, 128, 3])) as Tensor);
     expect(out.shape).toEqual([2, 7, 11]);
+  });
+
+  it('cnnFeatures with widthPools keeps feature columns: later groups pool the height only', () => {
+    const { features, size } = cnnFeatures({ ...base, width: 160 }, { widthPools: 3 });
+    // 50×160 pooled 5 times in height (ceil: 2) and 3 times in width (20).
+    expect(size).toBe(2 * 20 * 128);
+    const out = tf.tidy(() => features.forward(tf.randomUniform([2, 50, 160, 1])) as Tensor);
+    expect(out.shape).toEqual([2, size]);
+    expect(features.toString().match(/nn\.SpatialMaxPooling\(1x2, 1,2/g)).toHaveLength(2);
   });
 
   it('seed: the 2016 VGG network, output shape only', () => {

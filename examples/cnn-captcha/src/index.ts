@@ -10,17 +10,20 @@ import { checkModelOptions, registerModel, textTask, type ModelOptions, type Mod
 /** Output size of a 2×2 stride-2 ceil-mode pooling. */
 export const ceilHalf = (n: number): number => Math.ceil(n / 2);
 
-/** conv 3×3 pad 1 + BN + ReLU units, then a 2×2 stride-2 ceil-mode max pooling, per group. */
-function vggGroups(net: Sequential, nIn: number, groups: number[][]): number {
+/**
+ * conv 3×3 pad 1 + BN + ReLU units, then a 2×2 stride-2 ceil-mode max pooling, per group;
+ * groups from index `widthPools` on pool the height only (2×1).
+ */
+function vggGroups(net: Sequential, nIn: number, groups: number[][], widthPools: number): number {
   let c = nIn;
-  for (const g of groups) {
+  for (const [i, g] of groups.entries()) {
     for (const w of g) {
       net.add(new SpatialConvolution(c, w, 3, 3, 1, 1, 1, 1));
       net.add(new SpatialBatchNormalization(w, 1e-3));
       net.add(new ReLU(true));
       c = w;
     }
-    net.add(new SpatialMaxPooling(2, 2, 2, 2).ceil());
+    net.add(i < widthPools ? new SpatialMaxPooling(2, 2, 2, 2).ceil() : new SpatialMaxPooling(1, 2, 1, 2).ceil());
   }
   return c;
 }
@@ -30,8 +33,13 @@ function vggGroups(net: Sequential, nIn: number, groups: number[][]): number {
  * and the CNN+RNN example (`seed`: the 2016 VGG groups; `compact`: groups
  * 8 | 16 | 32 | 64 | 128,128 from the full 50×200 input), ending in
  * View(-1, size).
+ *
+ * `widthPools`: how many groups halve the width too (default all); the later
+ * ones pool the height only, keeping feature columns for models that read
+ * the text left to right (the seq2seq example's encoders). The output is
+ * then [N, h, w, channels] before the View.
  */
-export function cnnFeatures(opts: ModelOptions): { features: Sequential; size: number } {
+export function cnnFeatures(opts: ModelOptions, { widthPools = Infinity }: { widthPools?: number } = {}): { features: Sequential; size: number } {
   const net = new Sequential();
   let h = opts.height;
   let w = opts.width;
@@ -51,10 +59,10 @@ export function cnnFeatures(opts: ModelOptions): { features: Sequential; size: n
     groups = [[16], [32], [64], [128, 128]];
     if (h >= 40 && w >= 40) groups.unshift([8]);
   }
-  const c = vggGroups(net, opts.channels, groups);
+  const c = vggGroups(net, opts.channels, groups, widthPools);
   for (let i = 0; i < groups.length; i++) {
     h = ceilHalf(h);
-    w = ceilHalf(w);
+    if (i < widthPools) w = ceilHalf(w);
   }
   const size = c * h * w;
   net.add(new View(-1, size));
