@@ -30,8 +30,9 @@ describe('buildCnnCaptcha', () => {
   });
 
   it('cnnFeatures with widthPools keeps feature columns: later groups pool the height only', () => {
-    const { features, size } = cnnFeatures({ ...base, width: 160 }, { widthPools: 3 });
+    const { features, size, height, width, channels } = cnnFeatures({ ...base, width: 160 }, { widthPools: 3 });
     // 50×160 pooled 5 times in height (ceil: 2) and 3 times in width (20).
+    expect({ height, width, channels }).toEqual({ height: 2, width: 20, channels: 128 });
     expect(size).toBe(2 * 20 * 128);
     const out = tf.tidy(() => features.forward(tf.randomUniform([2, 50, 160, 1])) as Tensor);
     expect(out.shape).toEqual([2, size]);

@@ -37,9 +37,12 @@ function vggGroups(net: Sequential, nIn: number, groups: number[][], widthPools:
  * `widthPools`: how many groups halve the width too (default all); the later
  * ones pool the height only, keeping feature columns for models that read
  * the text left to right (the seq2seq example's encoders). The output is
- * then [N, h, w, channels] before the View.
+ * [N, height, width, channels] before the View.
  */
-export function cnnFeatures(opts: ModelOptions, { widthPools = Infinity }: { widthPools?: number } = {}): { features: Sequential; size: number } {
+export function cnnFeatures(
+  opts: ModelOptions,
+  { widthPools = Infinity }: { widthPools?: number } = {},
+): { features: Sequential; size: number; height: number; width: number; channels: number } {
   const net = new Sequential();
   let h = opts.height;
   let w = opts.width;
@@ -66,7 +69,7 @@ export function cnnFeatures(opts: ModelOptions, { widthPools = Infinity }: { wid
   }
   const size = c * h * w;
   net.add(new View(-1, size));
-  return { features: net, size };
+  return { features: net, size, height: h, width: w, channels: c };
 }
 
 /**
