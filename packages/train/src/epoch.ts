@@ -8,6 +8,7 @@ import { batches, createRng, permutation, subset, type Batch } from '@captcha-nn
 import { runProgress } from './clock';
 import { scheduleOf } from './options';
 import type { Run } from './run';
+import { disposeInput, trainingInput } from './task';
 import type { StepInfo } from './trainer';
 
 export type EpochEnd = 'done' | 'interrupted' | 'time-limit';
@@ -36,22 +37,24 @@ function countRight(classes: Int32Array, y: Tensor, blank: number): { right: num
 async function step(run: Run, b: Batch): Promise<StepOutcome> {
   const { model, task, optimizer, dp } = run;
   const target = task.target(b.y);
+  const input = trainingInput(task, b.x, b.y);
   try {
     model.training();
     manualSeed(`${run.options.seed}:${run.step}`);
     model.zeroGradParameters();
     if (dp) {
-      const loss = await dp.backward(task.criterion, b.x, target);
+      const loss = await dp.backward(task.criterion, input, target);
       optimizer.step(loss);
       return { loss, right: 0, chars: 0 };
     }
-    const output = model.forward(b.x);
+    const output = model.forward(input);
     const loss = task.criterion.forward(output, target);
-    model.backward(b.x, task.criterion.backward(output, target));
+    model.backward(input, task.criterion.backward(output, target));
     optimizer.step(loss);
     return { loss, ...countRight(task.decode(output).classes, b.y, run.data.encoder.blank) };
   } finally {
     task.disposeTarget(target, b.y);
+    disposeInput(input, b.x);
   }
 }
 

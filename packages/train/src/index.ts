@@ -12,7 +12,8 @@ export { RunClock, runProgress } from './clock';
 export { importModules } from './run';
 
 // Tasks and the model registry
-export { textTask, classificationTask, taskFromSpec } from './task';
+export { textTask, classificationTask, taskFromSpec, trainingInput, disposeInput } from './task';
+export { seq2seqTask, previousTokens, stepTargets, decodeSteps, SEQ2SEQ_IGNORE, type Seq2seqSpec } from './seq2seqTask';
 export type { Task, TaskSpec } from './task';
 export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha } from './registry';
 export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings } from './registry';

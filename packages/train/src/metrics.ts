@@ -5,7 +5,7 @@
  */
 import type { Activity, Module, Tensor } from '@captcha-nn/core';
 import { batches, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
-import type { Task } from './task';
+import { disposeInput, trainingInput, type Task } from './task';
 
 /** Argmax classes [N·L] and the chosen classes' probabilities [N·L]. */
 export interface Decoded {
@@ -142,7 +142,13 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
       const output = model.forward(b.x);
       const d = o.task.decode(output);
       if (o.withLoss) {
-        lossSum += taskLoss(o.task, output, b.y) * d.n;
+        // A model that reads its labels in training (teacher forcing) is scored on that output.
+        const input = trainingInput(o.task, b.x, b.y);
+        try {
+          lossSum += taskLoss(o.task, input === b.x ? output : model.forward(input), b.y) * d.n;
+        } finally {
+          disposeInput(input, b.x);
+        }
         lossN += d.n;
       }
       meter.add(d, b.labels);

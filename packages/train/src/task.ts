@@ -9,17 +9,25 @@
 import { ClassNLLCriterion, MultiCrossEntropyCriterion, SequencerCriterion, tf, type Activity, type Criterion, type Tensor } from '@captcha-nn/core';
 import type { LabelEncoder } from '@captcha-nn/data';
 import { AccuracyMeter, type Decoded } from './metrics';
+import { seq2seqTask, type Seq2seqSpec } from './seq2seqTask';
 
 /**
  * - `text`, format `tensor`: the model outputs [N, L, C] scores, the criterion takes the [N, L] targets.
  * - `text`, format `table`: the model outputs a table of L [N, C] log-probabilities, the criterion a table of L [N] targets.
  * - `classification`: one label per image; the model outputs [N, C] scores, the criterion takes [N] targets.
+ * - `seq2seq`: a decoder writes the text and an end symbol (seq2seqTask.ts).
  */
-export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' };
+export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' } | Seq2seqSpec;
 
 export interface Task {
   readonly spec: TaskSpec;
   readonly criterion: Criterion;
+  /**
+   * The model's training input for a batch when it is not the images `x`
+   * alone: `{x, previous characters}` for teacher forcing. Evaluation and
+   * prediction always feed `x`. The caller frees what it made (`disposeInput`).
+   */
+  input?(x: Tensor, y: Tensor): Activity;
   /** The criterion's target for a batch's labels `y` ([N, L] int32 class ids, blank-padded). */
   target(y: Tensor): Activity;
   /** Frees what `target` made (never `y` itself). */
@@ -50,6 +58,16 @@ function disposeCreated(target: Activity, y: Tensor): void {
   for (const t of list) if (t !== y) (t as Tensor).dispose();
 }
 
+/** The model's training input for a batch: `task.input(x, y)`, or `x`. */
+export function trainingInput(task: Task, x: Tensor, y: Tensor): Activity {
+  return task.input ? task.input(x, y) : x;
+}
+
+/** Frees what `trainingInput` made (never `x`). */
+export function disposeInput(input: Activity, x: Tensor): void {
+  disposeCreated(input, x);
+}
+
 /** Fixed-length text: every position is one character class (shorter labels padded with the blank). */
 export function textTask(format: 'tensor' | 'table', criterion?: Criterion): Task {
   return {
@@ -78,5 +96,6 @@ export function classificationTask(criterion?: Criterion): Task {
 export function taskFromSpec(spec: TaskSpec): Task {
   if (spec.name === 'classification') return classificationTask();
   if (spec.name === 'text' && (spec.format === 'tensor' || spec.format === 'table')) return textTask(spec.format);
-  throw new Error(`unknown task ${JSON.stringify(spec)} (known: text with format tensor|table, classification)`);
+  if (spec.name === 'seq2seq') return seq2seqTask(spec.end);
+  throw new Error(`unknown task ${JSON.stringify(spec)} (known: text with format tensor|table, classification, seq2seq)`);
 }
