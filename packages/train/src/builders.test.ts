@@ -25,8 +25,8 @@ describe.each(cases)('--model %s', (name, length, spec) => {
     const r = await trainAndReload(name, { ...TINY_DATA, length, trainSize: 16, valSize: 8 }, join(tmp.dir, name));
     expect(r.steps).toBe(4);
     expect([r.spec, r.savedSpec]).toEqual([spec, spec]);
-    expect(r.trained.length).toBe(length);
-    expect(Array.from(r.loaded.classes)).toEqual(Array.from(r.trained.classes));
-    expect(Array.from(r.loaded.probs)).toEqual(Array.from(r.trained.probs));
+    expect(r.trained).toHaveLength(6); // the probe batch
+    for (const reading of r.trained) expect(reading.ids.length).toBeLessThanOrEqual(length);
+    expect(r.loaded).toEqual(r.trained);
   });
 });

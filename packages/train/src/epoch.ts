@@ -6,6 +6,7 @@
 import { manualSeed, scheduledRate, type Tensor } from '@captcha-nn/core';
 import { batches, createRng, permutation, subset, type Batch } from '@captcha-nn/data';
 import { runProgress } from './clock';
+import type { Decoded } from './metrics';
 import { scheduleOf } from './options';
 import type { Run } from './run';
 import { disposeInput, trainingInput } from './task';
@@ -20,16 +21,20 @@ interface StepOutcome {
   chars: number;
 }
 
-/** Characters of `y` (blank padding excluded) that the decoded classes match. */
-function countRight(classes: Int32Array, y: Tensor, blank: number): { right: number; chars: number } {
+/** Characters of `y` (blank padding excluded) that the readings match at their position. */
+function countRight(d: Decoded, y: Tensor, blank: number): { right: number; chars: number } {
   const want = y.dataSync();
+  const L = y.shape[1] ?? 1;
   let right = 0;
   let chars = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (want[i] === blank) continue;
-    chars++;
-    if (classes[i] === want[i]) right++;
-  }
+  d.forEach((r, i) => {
+    for (let k = 0; k < L; k++) {
+      const w = want[i * L + k]!;
+      if (w === blank) continue;
+      chars++;
+      if (r.ids[k] === w) right++;
+    }
+  });
   return { right, chars };
 }
 
@@ -51,7 +56,7 @@ async function step(run: Run, b: Batch): Promise<StepOutcome> {
     const loss = task.criterion.forward(output, target);
     model.backward(input, task.criterion.backward(output, target));
     optimizer.step(loss);
-    return { loss, ...countRight(task.decode(output).classes, b.y, run.data.encoder.blank) };
+    return { loss, ...countRight(task.decode(output), b.y, run.data.encoder.blank) };
   } finally {
     task.disposeTarget(target, b.y);
     disposeInput(input, b.x);

@@ -4,6 +4,7 @@ import { makeGenerator, openEvalFolder } from './data';
 import { openIdxSplit, resolveIdxSpec } from './idxData';
 import { evaluateModel, type EvalResult } from './metrics';
 import { loadCaptchaModel, type LoadedCaptchaModel } from './modelio';
+import { checkDecodeOptions, type DecodeOptions } from './task';
 
 export interface EvaluateRequest {
   model: string;
@@ -14,12 +15,15 @@ export interface EvaluateRequest {
   generate?: { generator: 'simple' | 'svg'; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
   batchSize?: number;
   top?: number;
+  /** How the model's task decodes (a CTC beam width). */
+  decode?: DecodeOptions;
 }
 
 /** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
 export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaModel): Promise<EvalResult & { source: string; skipped: SkippedFile[] }> {
   const m = loaded ?? (await loadCaptchaModel(req.model));
   const { metadata: meta, encoder } = m;
+  checkDecodeOptions(m.task.spec, req.decode);
   let source: ImageSource;
   let what: string;
   let skipped: SkippedFile[] = [];
@@ -63,7 +67,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
   } else {
     throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg');
   }
-  const r = await evaluateModel(m.model, source, { batchSize: req.batchSize ?? 64, encoder, task: m.task, topConfusions: req.top ?? 10 });
+  const r = await evaluateModel(m.model, source, { batchSize: req.batchSize ?? 64, encoder, task: m.task, topConfusions: req.top ?? 10, decode: req.decode });
   return { ...r!, source: what, skipped };
 }
 
@@ -75,12 +79,14 @@ export function formatEval(r: EvalResult & { source: string; skipped?: SkippedFi
     `whole-captcha accuracy  ${pct(r.captchaAccuracy)}`,
     `per-character accuracy  ${pct(r.charAccuracy)}`,
     `per position            ${r.perPosition.map((a, i) => `${i + 1}: ${pct(a)}`).join('  ')}`,
+    `character error rate    ${pct(r.cer)}`,
+    ...(r.byLength.length > 1 ? [`by length               ${r.byLength.map((l) => `${l.length}: ${pct(l.accuracy)} of ${l.count}`).join('  ')}`] : []),
     `speed                   ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(2)} s)`,
   ];
   if (opts.verbose) for (const f of r.skipped ?? []) lines.push(`skipped ${f.file}: ${f.reason}`);
   if (r.confusions.length) {
-    lines.push('most confused (truth -> predicted: count)');
-    for (const c of r.confusions) lines.push(`  ${c.truth} -> ${c.predicted === '' ? '(nothing)' : c.predicted}: ${c.count}`);
+    lines.push('most common errors (truth -> predicted: count)');
+    for (const c of r.confusions) lines.push(`  ${c.truth === '' ? '(nothing)' : c.truth} -> ${c.predicted === '' ? '(nothing)' : c.predicted}: ${c.count}`);
   } else {
     lines.push('no character errors');
   }

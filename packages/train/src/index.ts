@@ -12,9 +12,9 @@ export { RunClock, runProgress } from './clock';
 export { importModules } from './run';
 
 // Tasks and the model registry
-export { textTask, classificationTask, taskFromSpec, trainingInput, disposeInput } from './task';
+export { textTask, classificationTask, taskFromSpec, checkDecodeOptions, trainingInput, disposeInput } from './task';
 export { seq2seqTask, previousTokens, stepTargets, decodeSteps, SEQ2SEQ_IGNORE, type Seq2seqSpec } from './seq2seqTask';
-export type { Task, TaskSpec } from './task';
+export type { Task, TaskSpec, DecodeOptions } from './task';
 export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha } from './registry';
 export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings } from './registry';
 
@@ -26,7 +26,8 @@ export type { IdxDataSpec, IdxDatasetEntry } from './idxData';
 
 // Scoring, evaluation and prediction
 export { evaluateModel, taskLoss, textOf, AccuracyMeter } from './metrics';
-export type { EvalResult, Confusion, Decoded, EvaluateOptions } from './metrics';
+export type { EvalResult, Confusion, Decoded, Reading, LengthAccuracy, EvaluateOptions } from './metrics';
+export { alignEdits, type EditOp } from './editDistance';
 export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
 export { predictFiles, loadImageFor, type Prediction } from './predict';
 

@@ -1,32 +1,43 @@
 /**
  * Scoring decoded outputs: whole-label and per-character accuracy,
- * per-position accuracy, confused character pairs; and `evaluateModel`,
+ * per-position accuracy, accuracy by length, character error rate, the
+ * commonest edits; and `evaluateModel`,
  * which runs a model over a source through its task.
  */
 import type { Activity, Module, Tensor } from '@captcha-nn/core';
 import { batches, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
-import { disposeInput, trainingInput, type Task } from './task';
+import { alignEdits } from './editDistance';
+import { disposeInput, trainingInput, type DecodeOptions, type Task } from './task';
 
-/** Argmax classes [N·L] and the chosen classes' probabilities [N·L]. */
-export interface Decoded {
-  n: number;
-  length: number;
-  classes: Int32Array;
-  probs: Float32Array;
+/** One sample's reading. */
+export interface Reading {
+  /** The class ids read, in order (no blanks). */
+  ids: number[];
+  /** Each read character's probability. */
+  probs: number[];
+  /** The whole reading's probability, as its task estimates it (fixed-length text: the product over every position). */
+  confidence: number;
 }
 
-/** Text of sample i (stopping at the first blank) and its confidence: the product of the per-position probabilities. */
-export function textOf(d: Decoded, i: number, encoder: LabelEncoder): { text: string; confidence: number } {
-  const cls = d.classes.subarray(i * d.length, (i + 1) * d.length);
-  let confidence = 1;
-  for (let k = 0; k < d.length; k++) confidence *= d.probs[i * d.length + k]!;
-  return { text: encoder.decode(cls), confidence };
+/** A batch's readings, one per sample (what a task's `decode` returns). */
+export type Decoded = Reading[];
+
+/** The text of a reading and its confidence. */
+export function textOf(r: Reading, encoder: LabelEncoder): { text: string; confidence: number } {
+  return { text: encoder.decode(r.ids), confidence: r.confidence };
 }
 
 export interface Confusion {
   truth: string;
   predicted: string;
   count: number;
+}
+
+/** Whole-label accuracy over the labels of one length. */
+export interface LengthAccuracy {
+  length: number;
+  count: number;
+  accuracy: number;
 }
 
 export interface EvalResult {
@@ -37,7 +48,15 @@ export interface EvalResult {
   charAccuracy: number;
   /** charAccuracy at each position (over the labels that long). */
   perPosition: number[];
-  /** The most frequent (truth, predicted) pairs among wrong characters; a missing character is predicted as ''. */
+  /** Character error rate: the summed edit (Levenshtein) distances of the readings over the summed lengths of the true labels. */
+  cer: number;
+  /** captchaAccuracy per true label length, shortest first. */
+  byLength: LengthAccuracy[];
+  /**
+   * The most frequent edits aligning the readings with the true labels (a
+   * minimal Levenshtein alignment): substitutions (truth, predicted), missed
+   * characters (truth, '') and extra ones ('', predicted).
+   */
   confusions: Confusion[];
   /** Mean loss, where a criterion was given. */
   loss?: number;
@@ -51,36 +70,47 @@ export class AccuracyMeter {
   captchasRight = 0;
   charsRight = 0;
   chars = 0;
+  /** Summed edit distances of the readings from the true labels. */
+  edits = 0;
   posRight: number[] = [];
   posTotal: number[] = [];
+  private lengths = new Map<number, { count: number; right: number }>();
   private pairs = new Map<string, number>();
 
   constructor(private readonly encoder: LabelEncoder) {}
 
   /** Adds a decoded batch against its labels. */
   add(d: Decoded, labels: string[]): void {
-    for (let i = 0; i < d.n; i++) {
+    if (d.length !== labels.length) throw new Error(`AccuracyMeter: ${d.length} readings for ${labels.length} labels`);
+    d.forEach((r, i) => {
       const label = labels[i]!;
       const truth = [...label];
-      const cls = d.classes.subarray(i * d.length, (i + 1) * d.length);
-      if (this.encoder.decode(cls) === label) this.captchasRight++;
+      const read = [...this.encoder.decode(r.ids)];
+      const right = read.join('') === label;
+      if (right) this.captchasRight++;
+      const byLen = this.lengths.get(truth.length) ?? { count: 0, right: 0 };
+      byLen.count++;
+      if (right) byLen.right++;
+      this.lengths.set(truth.length, byLen);
       for (let k = 0; k < truth.length; k++) {
-        const want = this.encoder.encode(truth[k]!, 1)[0]!;
-        const got = k < d.length ? cls[k]! : this.encoder.blank;
-        const ok = got === want;
         this.chars++;
         this.posTotal[k] = (this.posTotal[k] ?? 0) + 1;
-        if (ok) {
+        if (read[k] === truth[k]) {
           this.charsRight++;
           this.posRight[k] = (this.posRight[k] ?? 0) + 1;
-        } else {
-          const predicted = got === this.encoder.blank ? '' : this.encoder.decode([got]);
-          const key = `${truth[k]}\u0000${predicted}`;
+        }
+      }
+      if (!right) {
+        const { distance, ops } = alignEdits(truth, read);
+        this.edits += distance;
+        for (const o of ops) {
+          if (o.op === 'match') continue;
+          const key = `${o.truth}\u0000${o.pred}`;
           this.pairs.set(key, (this.pairs.get(key) ?? 0) + 1);
         }
       }
       this.count++;
-    }
+    });
   }
 
   get captchaAccuracy(): number {
@@ -91,8 +121,17 @@ export class AccuracyMeter {
     return this.chars ? this.charsRight / this.chars : 0;
   }
 
+  /** Character error rate (edits per true character). */
+  get cer(): number {
+    return this.chars ? this.edits / this.chars : 0;
+  }
+
   perPosition(): number[] {
     return this.posTotal.map((t, k) => (t ? (this.posRight[k] ?? 0) / t : 0));
+  }
+
+  byLength(): LengthAccuracy[] {
+    return [...this.lengths].sort((a, b) => a[0] - b[0]).map(([length, { count, right }]) => ({ length, count, accuracy: count ? right / count : 0 }));
   }
 
   confusions(top = 10): Confusion[] {
@@ -117,6 +156,8 @@ export interface EvaluateOptions {
   shouldStop?: () => boolean;
   onBatch?: (done: number, total: number) => void;
   topConfusions?: number;
+  /** How the task decodes (a CTC beam width). */
+  decode?: DecodeOptions;
 }
 
 /** The criterion's loss on a batch's output. */
@@ -132,6 +173,7 @@ export function taskLoss(task: Task, output: Activity, y: Tensor): number {
 /** Scores a model (put in evaluate mode) on every image of a source. */
 export async function evaluateModel(model: Module, source: ImageSource, o: EvaluateOptions): Promise<EvalResult | null> {
   model.evaluate();
+  o.task.configureModel?.(model, o.decode);
   const meter = o.task.meter(o.encoder);
   let lossSum = 0;
   let lossN = 0;
@@ -140,16 +182,16 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
     try {
       if (o.shouldStop?.()) return null;
       const output = model.forward(b.x);
-      const d = o.task.decode(output);
+      const d = o.task.decode(output, o.decode);
       if (o.withLoss) {
         // A model that reads its labels in training (teacher forcing) is scored on that output.
         const input = trainingInput(o.task, b.x, b.y);
         try {
-          lossSum += taskLoss(o.task, input === b.x ? output : model.forward(input), b.y) * d.n;
+          lossSum += taskLoss(o.task, input === b.x ? output : model.forward(input), b.y) * d.length;
         } finally {
           disposeInput(input, b.x);
         }
-        lossN += d.n;
+        lossN += d.length;
       }
       meter.add(d, b.labels);
       o.onBatch?.(meter.count, source.size);
@@ -163,6 +205,8 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
     captchaAccuracy: meter.captchaAccuracy,
     charAccuracy: meter.charAccuracy,
     perPosition: meter.perPosition(),
+    cer: meter.cer,
+    byLength: meter.byLength(),
     confusions: meter.confusions(o.topConfusions ?? 10),
     ...(o.withLoss ? { loss: lossN ? lossSum / lossN : NaN } : {}),
     seconds,

@@ -2,12 +2,13 @@
 import { tf } from '@captcha-nn/core';
 import { decodeImage, normalizeInto, readImageFile, type ImageBuffer } from '@captcha-nn/data';
 import { textOf } from './metrics';
+import { checkDecodeOptions, type DecodeOptions } from './task';
 import type { LoadedCaptchaModel } from './modelio';
 
 export interface Prediction {
   file: string;
   text: string;
-  /** Product of the per-position probabilities of the chosen characters. */
+  /** The reading's probability as the model's task estimates it (fixed-length text: the product over the positions; CTC: see ctcTask). */
   confidence: number;
   /** Why the file could not be read; the message names the file. */
   error?: string;
@@ -20,7 +21,9 @@ export async function loadImageFor(file: string, m: LoadedCaptchaModel): Promise
 }
 
 /** Reads every file (library form of `captcha-nn predict`); unreadable files get `error`. */
-export async function predictFiles(m: LoadedCaptchaModel, files: string[], batchSize = 32): Promise<Prediction[]> {
+export async function predictFiles(m: LoadedCaptchaModel, files: string[], batchSize = 32, decode?: DecodeOptions): Promise<Prediction[]> {
+  checkDecodeOptions(m.task.spec, decode);
+  m.task.configureModel?.(m.model, decode);
   const { height: H, width: W, channels: C } = m.metadata.input;
   const out: Prediction[] = [];
   for (let s = 0; s < files.length; s += batchSize) {
@@ -43,8 +46,8 @@ export async function predictFiles(m: LoadedCaptchaModel, files: string[], batch
       good.forEach((g, i) => normalizeInto(g.img.data, C, 'unit', data, i * px));
       const x = tf.tensor4d(data, [good.length, H, W, C]);
       try {
-        const d = m.task.decode(m.model.forward(x));
-        good.forEach((g, i) => results.set(g.f, { file: g.f, ...textOf(d, i, m.encoder) }));
+        const d = m.task.decode(m.model.forward(x), decode);
+        good.forEach((g, i) => results.set(g.f, { file: g.f, ...textOf(d[i]!, m.encoder) }));
       } finally {
         x.dispose();
       }

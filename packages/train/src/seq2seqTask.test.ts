@@ -1,4 +1,4 @@
-import { setBackend, tf, type Tensor } from '@captcha-nn/core';
+import { setBackend, tf, type Module, type Tensor } from '@captcha-nn/core';
 import { LabelEncoder } from '@captcha-nn/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { textOf } from './metrics';
@@ -48,7 +48,7 @@ describe('seq2seqTask', () => {
     tf.dispose([y, prev, target, x, input[1]!, logp]);
   });
 
-  it('decodes tokens up to the first end symbol; the confidence is the probability of the text and its end', () => {
+  it('reads tokens up to the first end symbol; the confidence is the probability of the text and its end', () => {
     const p = [
       // sample 0: 'ba' then end (0.5 · 0.8 · 0.9), then a step that must not count
       [
@@ -67,25 +67,37 @@ describe('seq2seqTask', () => {
     ];
     const logp = tf.log(tf.tensor3d(p));
     const d = decodeSteps(logp, END);
-    expect({ n: d.n, length: d.length }).toEqual({ n: 2, length: 4 });
-    expect(Array.from(d.classes)).toEqual([1, 0, END, END, END, END, END, END]);
-    const a = textOf(d, 0, enc);
-    expect(a.text).toBe('ba');
-    expect(a.confidence).toBeCloseTo(0.5 * 0.8 * 0.9, 5);
-    expect(textOf(d, 1, enc)).toEqual({ text: '', confidence: expect.closeTo(0.6, 5) });
+    expect(d).toHaveLength(2);
+    expect(d[0]!.ids).toEqual([1, 0]);
+    expect(d[0]!.probs.map((x) => +x.toFixed(5))).toEqual([0.5, 0.8]);
+    expect(textOf(d[0]!, enc)).toEqual({ text: 'ba', confidence: expect.closeTo(0.5 * 0.8 * 0.9, 5) });
+    expect(textOf(d[1]!, enc)).toEqual({ text: '', confidence: expect.closeTo(0.6, 5) });
     // the inference table: the given tokens, not the argmax (beam search may pick others)
     const tokens = tf.tensor2d(
       [
         [2, 0, END, 1],
-        [0, END, 0, 0],
+        [0, 0, 0, 0],
       ],
       [2, 4],
       'int32',
     );
     const t = decodeSteps([logp, tokens], END);
-    expect(textOf(t, 0, enc)).toEqual({ text: 'ca', confidence: expect.closeTo(0.2 * 0.8 * 0.9, 5) });
-    expect(textOf(t, 1, enc)).toEqual({ text: 'a', confidence: expect.closeTo(0.2 * 0.25, 5) });
+    expect(textOf(t[0]!, enc)).toEqual({ text: 'ca', confidence: expect.closeTo(0.2 * 0.8 * 0.9, 5) });
+    // no end within the steps: every step counts
+    expect(textOf(t[1]!, enc)).toEqual({ text: 'aaaa', confidence: expect.closeTo(0.2 * 0.25 * 0.25 * 0.7, 5) });
     tf.dispose([logp, tokens]);
+  });
+
+  it("sets the model's beam width for evaluation and prediction, and refuses a beam for a model without one", () => {
+    const task = seq2seqTask(END);
+    const model = { typeName: 'EncoderDecoder', beamWidth: 1 } as unknown as Module;
+    task.configureModel!(model, { beam: 4 });
+    expect((model as unknown as { beamWidth: number }).beamWidth).toBe(4);
+    task.configureModel!(model, undefined);
+    expect((model as unknown as { beamWidth: number }).beamWidth).toBe(1);
+    expect(() => task.configureModel!({ typeName: 'Sequential' } as unknown as Module, { beam: 2 })).toThrow(
+      '--beam 2: this seq2seq model (Sequential) has no beam search',
+    );
   });
 
   it('is restored from its spec', () => {

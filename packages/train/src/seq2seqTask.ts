@@ -6,7 +6,7 @@
  * decodes with its own predictions.
  */
 import { ClassNLLCriterion, tf, type Activity, type Tensor } from '@captcha-nn/core';
-import { AccuracyMeter, type Decoded } from './metrics';
+import { AccuracyMeter, type Decoded, type Reading } from './metrics';
 import type { Task } from './task';
 
 /** Targets that count for nothing: the steps after the end symbol. */
@@ -44,38 +44,46 @@ export function stepTargets(y: Tensor, end: number): Tensor {
 }
 
 /**
- * Tokens and their probabilities: the model's `[logProbs, tokens]` table
- * (inference), or the argmax of [N, T, V] log-probabilities (teacher-forced
- * training output). After the first end symbol the tokens are the end
- * symbol and the probabilities 1, so the product of the probabilities is
- * the probability of the text and its end.
+ * Readings of a decoder's output: the model's `[logProbs, tokens]` table
+ * (inference: greedy or beam search), or the argmax of [N, T, V]
+ * log-probabilities (teacher-forced training output). A reading is the
+ * tokens before the first end symbol; its confidence is the probability
+ * of those characters and the end (all T steps' when no end came).
  */
 export function decodeSteps(output: Activity, end: number): Decoded {
   const [tok, pr] = tf.tidy(() => {
     const logp = (Array.isArray(output) ? output[0] : output) as Tensor;
-    const tokens = Array.isArray(output) ? (output[1] as Tensor) : tf.cast(tf.argMax(logp, -1), 'int32');
+    if (!(logp instanceof tf.Tensor) || logp.rank !== 3)
+      throw new Error(`seq2seqTask: expected [N, T, V] log-probabilities, got ${logp instanceof tf.Tensor ? `[${logp.shape}]` : 'a table'}`);
+    const tokens = Array.isArray(output) ? tf.cast(output[1] as Tensor, 'int32') : tf.cast(tf.argMax(logp, -1), 'int32');
     const V = logp.shape[2]!;
-    const p = tf.exp(tf.sum(tf.mul(logp, tf.cast(tf.oneHot(tokens, V), 'float32')), -1));
-    return [tokens, p];
+    return [tokens, tf.exp(tf.sum(tf.mul(logp, tf.cast(tf.oneHot(tokens, V), 'float32')), -1))];
   });
   try {
-    const [n, length] = tok.shape as [number, number];
-    const classes = Int32Array.from(tok.dataSync() as Int32Array);
-    const probs = Float32Array.from(pr.dataSync() as Float32Array);
-    for (let i = 0; i < n; i++) {
-      let ended = false;
-      for (let k = i * length; k < (i + 1) * length; k++) {
-        if (ended) {
-          classes[k] = end;
-          probs[k] = 1;
-        } else if (classes[k] === end) ended = true;
+    const [n, T] = tok.shape as [number, number];
+    const classes = tok.dataSync() as Int32Array;
+    const probs = pr.dataSync() as Float32Array;
+    return Array.from({ length: n }, (_, i): Reading => {
+      const ids: number[] = [];
+      const ps: number[] = [];
+      let confidence = 1;
+      for (let k = i * T; k < (i + 1) * T; k++) {
+        confidence *= probs[k]!;
+        if (classes[k] === end) break;
+        ids.push(classes[k]!);
+        ps.push(probs[k]!);
       }
-    }
-    return { n, length, classes, probs };
+      return { ids, probs: ps, confidence };
+    });
   } finally {
     tok.dispose();
     pr.dispose();
   }
+}
+
+/** A model that decodes itself (EncoderDecoder): its beam width, 1 for greedy. */
+interface BeamModel {
+  beamWidth: number;
 }
 
 /**
@@ -92,6 +100,14 @@ export function seq2seqTask(end: number): Task {
     target: (y) => stepTargets(y, end),
     disposeTarget: (t) => (t as Tensor).dispose(),
     decode: (out) => decodeSteps(out, end),
+    configureModel: (model, options) => {
+      const beam = options?.beam ?? 1;
+      if (!('beamWidth' in model)) {
+        if (beam > 1) throw new Error(`--beam ${beam}: this seq2seq model (${model.typeName}) has no beam search`);
+        return;
+      }
+      (model as unknown as BeamModel).beamWidth = beam;
+    },
     meter: (encoder) => new AccuracyMeter(encoder),
   };
 }

@@ -1,14 +1,23 @@
 /**
  * What a model is trained to output: a task owns the loss (its criterion),
  * how a batch's labels become the criterion's target, how an output is
- * decoded into classes, and how decoded outputs are scored. The trainer,
+ * decoded into readings, and how readings are scored. The trainer,
  * `evaluateModel` and `predictFiles` only talk to a task, so a new kind of
  * model (variable-length text, voting over renders) is a new task, not a
  * new loop.
  */
-import { ClassNLLCriterion, MultiCrossEntropyCriterion, SequencerCriterion, tf, type Activity, type Criterion, type Tensor } from '@captcha-nn/core';
+import {
+  ClassNLLCriterion,
+  MultiCrossEntropyCriterion,
+  SequencerCriterion,
+  tf,
+  type Activity,
+  type Criterion,
+  type Module,
+  type Tensor,
+} from '@captcha-nn/core';
 import type { LabelEncoder } from '@captcha-nn/data';
-import { AccuracyMeter, type Decoded } from './metrics';
+import { AccuracyMeter, type Decoded, type Reading } from './metrics';
 import { seq2seqTask, type Seq2seqSpec } from './seq2seqTask';
 
 /**
@@ -18,6 +27,12 @@ import { seq2seqTask, type Seq2seqSpec } from './seq2seqTask';
  * - `seq2seq`: a decoder writes the text and an end symbol (seq2seqTask.ts).
  */
 export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' } | Seq2seqSpec;
+
+/** How a task decodes, where it has a choice. */
+export interface DecodeOptions {
+  /** CTC: prefix beam search keeping this many prefixes; 1 or absent: greedy (best path). */
+  beam?: number;
+}
 
 export interface Task {
   readonly spec: TaskSpec;
@@ -29,33 +44,78 @@ export interface Task {
    */
   input?(x: Tensor, y: Tensor): Activity;
   /** The criterion's target for a batch's labels `y` ([N, L] int32 class ids, blank-padded). */
-  target(y: Tensor): Activity;
+  target(y: Tensor): Activity | number[][];
   /** Frees what `target` made (never `y` itself). */
-  disposeTarget(target: Activity, y: Tensor): void;
-  /** The most probable class at each position, and its probability. Frees nothing of `output`. */
-  decode(output: Activity): Decoded;
+  disposeTarget(target: Activity | number[][], y: Tensor): void;
+  /** Each sample's reading: class ids (no blanks), their probabilities, a confidence. Frees nothing of `output`. */
+  decode(output: Activity, options?: DecodeOptions): Decoded;
   /** A fresh accumulator of this task's metrics. */
   meter(encoder: LabelEncoder): AccuracyMeter;
+  /**
+   * Models that decode themselves (seq2seq's greedy or beam search inside
+   * the model): sets the model up for `options` before evaluation or prediction.
+   */
+  configureModel?(model: Module, options: DecodeOptions | undefined): void;
+  /** Why a label cannot be learnt by this model (such as too long for its time steps), or undefined; checked before training. */
+  labelProblem?(label: string): string | undefined;
 }
 
-/** Argmax and its probability over the last axis of [N, L, C] scores (softmax taken here). */
-function decodeScores(scores: () => Tensor): Decoded {
+/** Throws unless `options` asks for nothing the task cannot do (beam search is CTC's). */
+export function checkDecodeOptions(spec: TaskSpec, options: DecodeOptions | undefined): void {
+  const beam = options?.beam;
+  if (beam === undefined) return;
+  if (!Number.isInteger(beam) || beam < 1) throw new RangeError(`--beam must be a positive integer, got ${beam}`);
+  if (beam > 1 && (spec.name === 'text' || spec.name === 'classification'))
+    throw new Error(`--beam ${beam}: beam search applies to CTC and seq2seq models; this model's task is ${spec.name} (read one class per position)`);
+}
+
+/**
+ * One sample's positions, read as `LabelEncoder.decode` reads them: the
+ * argmax classes up to the first blank. The confidence is the product of
+ * every position's probability (the blanks' included).
+ */
+function readPositions(classes: Int32Array, probs: Float32Array, blank: number): Reading {
+  const ids: number[] = [];
+  const chosen: number[] = [];
+  let confidence = 1;
+  let open = true;
+  for (let k = 0; k < classes.length; k++) {
+    confidence *= probs[k]!;
+    if (classes[k] === blank) open = false;
+    if (!open) continue;
+    ids.push(classes[k]!);
+    chosen.push(probs[k]!);
+  }
+  return { ids, probs: chosen, confidence };
+}
+
+/**
+ * The argmax and its probability at each position of [N, L, C] scores
+ * (softmax taken here over C). The blank is the last class: LabelEncoder's
+ * default, and the saved models' `blank: 'last'`.
+ */
+function decodeScores(scores: () => Tensor, options: DecodeOptions | undefined, spec: TaskSpec): Decoded {
+  checkDecodeOptions(spec, options);
+  let blank = 0;
   const [cls, pr] = tf.tidy(() => {
     const p = tf.softmax(scores(), -1);
+    blank = p.shape[2]! - 1;
     return [tf.cast(tf.argMax(p, -1), 'int32'), tf.max(p, -1)];
   });
   try {
     const [n, length] = cls.shape as [number, number];
-    return { n, length, classes: Int32Array.from(cls.dataSync() as Int32Array), probs: Float32Array.from(pr.dataSync() as Float32Array) };
+    const c = cls.dataSync() as Int32Array;
+    const p = pr.dataSync() as Float32Array;
+    return Array.from({ length: n }, (_, i) => readPositions(c.subarray(i * length, (i + 1) * length), p.subarray(i * length, (i + 1) * length), blank));
   } finally {
     cls.dispose();
     pr.dispose();
   }
 }
 
-function disposeCreated(target: Activity, y: Tensor): void {
+function disposeCreated(target: Activity | number[][], y: Tensor): void {
   const list = Array.isArray(target) ? target : [target];
-  for (const t of list) if (t !== y) (t as Tensor).dispose();
+  for (const t of list) if (t !== y && t instanceof tf.Tensor) t.dispose();
 }
 
 /** The model's training input for a batch: `task.input(x, y)`, or `x`. */
@@ -70,24 +130,26 @@ export function disposeInput(input: Activity, x: Tensor): void {
 
 /** Fixed-length text: every position is one character class (shorter labels padded with the blank). */
 export function textTask(format: 'tensor' | 'table', criterion?: Criterion): Task {
+  const spec: TaskSpec = { name: 'text', format };
   return {
-    spec: { name: 'text', format },
+    spec,
     criterion: criterion ?? (format === 'tensor' ? new MultiCrossEntropyCriterion() : new SequencerCriterion(new ClassNLLCriterion())),
     target: (y) => (format === 'table' ? tf.unstack(y, 1) : y),
     disposeTarget: disposeCreated,
-    decode: (out) => decodeScores(() => (Array.isArray(out) ? tf.stack(out as Tensor[], 1) : (out as Tensor))),
+    decode: (out, options) => decodeScores(() => (Array.isArray(out) ? tf.stack(out as Tensor[], 1) : (out as Tensor)), options, spec),
     meter: (encoder) => new AccuracyMeter(encoder),
   };
 }
 
 /** One class per image (top-1 accuracy is the meter's whole-label accuracy). */
 export function classificationTask(criterion?: Criterion): Task {
+  const spec: TaskSpec = { name: 'classification' };
   return {
-    spec: { name: 'classification' },
+    spec,
     criterion: criterion ?? new ClassNLLCriterion(),
     target: (y) => tf.reshape(y, [y.shape[0]!]),
     disposeTarget: disposeCreated,
-    decode: (out) => decodeScores(() => tf.expandDims(out as Tensor, 1)),
+    decode: (out, options) => decodeScores(() => tf.expandDims(out as Tensor, 1), options, spec),
     meter: (encoder) => new AccuracyMeter(encoder),
   };
 }

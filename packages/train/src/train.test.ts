@@ -70,8 +70,7 @@ describe('train → save → load → predict → eval', () => {
     expect(loaded.metadata.charset).toBe('ab12');
     expect(loaded.metadata.input).toEqual({ height: 16, width: 48, channels: 1 });
     const again = loaded.task.decode(loaded.model.forward(probe.x));
-    expect(Array.from(again.classes)).toEqual(Array.from(bestPrediction!.classes));
-    expect(Array.from(again.probs)).toEqual(Array.from(bestPrediction!.probs));
+    expect(again).toEqual(bestPrediction);
     probe.x.dispose();
 
     // Predict from PNG files on disk, and evaluate on the same folder.

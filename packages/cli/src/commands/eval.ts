@@ -20,6 +20,7 @@ interface EvalCliOptions {
   seed: string;
   batch: number;
   top: number;
+  beam?: number;
   backend?: string;
   json?: boolean;
   strict?: boolean;
@@ -29,7 +30,7 @@ interface EvalCliOptions {
 export function addEvalCommand(program: Command): Command {
   return program
     .command('eval')
-    .description('Accuracy of a trained model: whole-captcha, per character, per position, the most confused characters, and speed.')
+    .description('Accuracy of a trained model: whole-captcha, per character, per position, by length, character error rate, the most common errors, and speed.')
     .option('-m, --model <dir>', 'a run folder (runs/NAME, uses its best/) or a model folder holding model.json')
     .option('-d, --data <dir>', 'folder of labelled images')
     .option('--labels <src>', "'filename' (default), FILE (line i labels <i>.png) or FILE.csv", parseLabels)
@@ -43,7 +44,8 @@ export function addEvalCommand(program: Command): Command {
     .option('-n, --count <n>', 'generated captchas', parsePositiveInt, 1000)
     .option('--seed <seed>', 'seed of the generated captchas (pick one training did not use)', 'eval')
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 64)
-    .option('--top <n>', 'confused pairs to list', parsePositiveInt, 10)
+    .option('--top <n>', 'most common errors to list', parsePositiveInt, 10)
+    .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data is an error (default: skipped and reported)')
     .option('--verbose', 'list every skipped file and why')
@@ -76,6 +78,7 @@ export function addEvalCommand(program: Command): Command {
         ...(o.generate ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, count: o.count, seed: o.seed } } : {}),
         batchSize: o.batch,
         top: o.top,
+        ...(o.beam !== undefined ? { decode: { beam: o.beam } } : {}),
       });
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatEval(r, { verbose: o.verbose })}\n`);
     });

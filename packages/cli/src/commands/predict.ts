@@ -12,12 +12,13 @@ export function addPredictCommand(program: Command): Command {
     .option('-m, --model <dir>', 'a run folder (runs/NAME, uses its best/) or a model folder holding model.json')
     .option('--json', 'print JSON: [{ file, text, confidence }]')
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
+    .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
-    .action(async function (this: Command, images: string[], o: { model?: string; json?: boolean; batch: number; backend?: string }) {
+    .action(async function (this: Command, images: string[], o: { model?: string; json?: boolean; batch: number; beam?: number; backend?: string }) {
       if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
       await (o.backend ? setBackend(o.backend) : ready());
       const m = await loadCaptchaModel(o.model!);
-      const preds = await predictFiles(m, images, o.batch);
+      const preds = await predictFiles(m, images, o.batch, o.beam !== undefined ? { beam: o.beam } : undefined);
       if (o.json) process.stdout.write(`${JSON.stringify(preds, null, 2)}\n`);
       else
         for (const p of preds)
