@@ -14,8 +14,13 @@ export { EncoderDecoder, type AttentionModule, type AttentionTrace } from './enc
 export { buildEncoderDecoder, columnTrunk, widthPoolsFor, SIZES } from './build';
 export { buildSeq2seqCaptcha } from './seq2seq';
 export { buildAttentionCaptcha } from './attention';
+export { attentionMap, attentionPng, type AttentionMap } from './attentionPng';
 
 // replace: the package may be loaded twice (its ESM and CJS builds), each with its own class.
 registerModule('EncoderDecoder', EncoderDecoder, { replace: true });
-registerModel('seq2seq', buildSeq2seqCaptcha, 'CNN + LSTM encoder to one vector + LSTM decoder, the 2016 series (examples/seq2seq-captcha)');
-registerModel('attention', buildAttentionCaptcha, 'the seq2seq encoder-decoder with Bahdanau attention over the feature columns (examples/seq2seq-captcha)');
+// Data-parallel workers import the package so that they know EncoderDecoder.
+const imports = ['@captcha-nn/example-seq2seq-captcha'];
+registerModel('seq2seq', buildSeq2seqCaptcha, 'CNN + LSTM encoder to one vector + LSTM decoder, the 2016 series (examples/seq2seq-captcha)', { imports });
+registerModel('attention', buildAttentionCaptcha, 'the seq2seq encoder-decoder with Bahdanau attention over the feature columns (examples/seq2seq-captcha)', {
+  imports,
+});

@@ -15,8 +15,8 @@ export { importModules } from './run';
 export { textTask, classificationTask, taskFromSpec, checkDecodeOptions, trainingInput, disposeInput } from './task';
 export { seq2seqTask, previousTokens, stepTargets, decodeSteps, SEQ2SEQ_IGNORE, type Seq2seqSpec } from './seq2seqTask';
 export type { Task, TaskSpec, DecodeOptions } from './task';
-export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha } from './registry';
-export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings } from './registry';
+export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha, modelImports } from './registry';
+export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings, ModelRegistration } from './registry';
 
 // Data
 export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths } from './data';
