@@ -4,6 +4,7 @@
  * @captcha-nn/train: `ctc` (CNN + BiLSTM + CTC); `seq2seq` and `attention`
  * (encoder–decoders).
  */
+export { buildCtcCaptcha } from './ctc';
 import { registerModule } from '@captcha-nn/core';
 import { registerModel } from '@captcha-nn/train';
 import { buildAttentionCaptcha } from './attention';

@@ -36,7 +36,7 @@ async function run(args: string[]): Promise<{ err: string; out: string; error?: 
 
 describe('captcha-nn argument errors', () => {
   const cases: Array<[string, string[], RegExp]> = [
-    ['unknown model', ['train', '--model', 'nope', '--generate', 'simple'], /unknown model 'nope' \(known: cnn, crnn, resnet, tiny/],
+    ['unknown model', ['train', '--model', 'nope', '--generate', 'simple'], /unknown model 'nope' \(known: cnn, crnn, ctc, resnet, tiny/],
     ['missing model', ['train', '--generate', 'simple'], /required option '--model <name>'/],
     ['missing data', ['train', '--model', 'tiny'], /no training data: pass --data DIR .* or --generate simple\|svg/],
     ['data and generate', ['train', '--model', 'tiny', '--data', 'x', '--generate', 'simple'], /either --data DIR or --generate/],
@@ -288,6 +288,45 @@ describe('the captcha-nn binary', () => {
     expect(ev.out).toMatch(/whole-captcha accuracy +\d+\.\d\d%/);
     expect(ev.out).toMatch(/per position +1: .*2: /);
     expect(ev.out).toMatch(/images\/s/);
+  });
+
+  it('ctc: trains on 1 to 3 characters with 2 workers; eval reports CER and accuracy by length (greedy and --beam); predict reads with --beam', async () => {
+    const out = join(tmp.dir, 'ctc');
+    const args = ['--generate', 'simple', '--size', '48x16', '--length', '1-3', '--charset', 'ab12'];
+    const tr = await exec([
+      BIN,
+      'train',
+      '--model',
+      'ctc',
+      ...args,
+      '--val-size',
+      '16',
+      '--train-size',
+      '32',
+      '--batch',
+      '8',
+      '--epochs',
+      '1',
+      '--workers',
+      '2',
+      '--no-progress',
+      '--out',
+      out,
+    ]);
+    expect(tr.code, tr.err).toBe(0);
+    expect(tr.err).toMatch(/model: ctc \(compact\)/);
+    for (const beam of [[], ['--beam', '4']]) {
+      const ev = await exec([BIN, 'eval', '--model', out, ...args.filter((a) => a !== '--charset' && a !== 'ab12'), '--count', '24', ...beam]);
+      expect(ev.code, ev.err).toBe(0);
+      expect(ev.out).toMatch(/character error rate +\d+\.\d\d%/);
+      expect(ev.out).toMatch(/by length +1: \d+\.\d\d% of \d+ +2: .* of \d+ +3: .* of \d+/);
+    }
+    const pngs = join(tmp.dir, 'ctc-pngs');
+    await writeTinyPngs(pngs, 2, 'c');
+    const file = join(pngs, readdirSync(pngs)[0]!);
+    const pred = await exec([BIN, 'predict', '--model', out, '--beam', '3', file]);
+    expect(pred.code, pred.err).toBe(0);
+    expect(pred.out).toMatch(new RegExp(`^${file}\t[ab12]*\t\\d\\.\\d{4}\n$`));
   });
 });
 

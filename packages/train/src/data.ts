@@ -95,6 +95,12 @@ export interface RunData {
   skipped: SkippedFile[];
   /** Folder data: the training folder's fingerprint, checked when a run resumes. */
   fingerprint?: FolderFingerprint;
+  /**
+   * The labels to check before training (`Task.labelProblem`), with where each
+   * comes from: a folder's every label; for generated data the hardest one
+   * the generator can draw (its longest, one character repeated).
+   */
+  labelsToCheck(): Iterable<{ label: string; where: string }>;
 }
 
 /** The spec with its folders as absolute paths, so that a run resumed from another directory reads the same data. */
@@ -166,6 +172,7 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
       maxLength: 1,
       preprocessing: preprocessing('gray', train.width, train.height),
       skipped: [],
+      labelsToCheck: () => [],
       description: idx.description,
     };
   }
@@ -184,6 +191,10 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
       maxLength: gen.maxLength,
       preprocessing: preprocessing(channels, gen.width, gen.height),
       skipped: [],
+      labelsToCheck: () => {
+        const label = [...gen.charset][0]!.repeat(gen.maxLength);
+        return [{ label, where: `generated captchas of up to ${gen.maxLength} characters (the hardest for CTC: "${label}")` }];
+      },
       description:
         `generated ${spec.generator}${spec.generator === 'simple' ? ` preset ${spec.preset ?? 'seed'}` : ''} captchas, ${gen.width}x${gen.height}, ` +
         `length ${gen.minLength === gen.maxLength ? gen.minLength : `${gen.minLength}-${gen.maxLength}`}, charset "${gen.charset}", ` +
@@ -223,6 +234,11 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
     maxLength: ds.maxLength,
     preprocessing: preprocessing(channels, ds.width, ds.height),
     skipped,
+    labelsToCheck: function* () {
+      for (const e of ds.entries) yield { label: e.label, where: join(ds.dir, e.file) };
+      if (validation instanceof FolderDataset && validation !== ds)
+        for (const e of validation.entries) yield { label: e.label, where: join(validation.dir, e.file) };
+    },
     fingerprint: await ds.fingerprint(),
     description:
       `${ds.size} images in ${spec.dir} (${ds.skippedSummary()}), ${ds.width}x${ds.height}, charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}` +

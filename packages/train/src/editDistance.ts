@@ -33,7 +33,9 @@ export function alignEdits<T extends string>(truth: readonly T[], pred: readonly
   while (i > 0 || j > 0) {
     const here = d[i * w + j]!;
     if (i > 0 && j > 0 && here === d[(i - 1) * w + j - 1]! + (truth[i - 1] === pred[j - 1] ? 0 : 1)) {
-      ops.push(truth[i - 1] === pred[j - 1] ? { op: 'match', truth: truth[i - 1]!, pred: pred[j - 1]! } : { op: 'sub', truth: truth[i - 1]!, pred: pred[j - 1]! });
+      ops.push(
+        truth[i - 1] === pred[j - 1] ? { op: 'match', truth: truth[i - 1]!, pred: pred[j - 1]! } : { op: 'sub', truth: truth[i - 1]!, pred: pred[j - 1]! },
+      );
       i--;
       j--;
     } else if (i > 0 && here === d[(i - 1) * w + j]! + 1) {

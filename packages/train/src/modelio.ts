@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { loadModel, saveModel, tf, type Module, type Tensor } from '@captcha-nn/core';
 import { LabelEncoder } from '@captcha-nn/data';
 import type { Preprocessing } from './data';
-import { taskFromSpec, type Task, type TaskSpec } from './task';
+import type { Task, TaskSpec } from './task';
+import { taskFromSpec } from './taskFromSpec';
 
 export interface CaptchaModelMetadata {
   kind: 'captcha-nn-captcha-model';
@@ -101,15 +102,17 @@ function checkAgainstModel(m: CaptchaModelMetadata, model: Module, dir: string):
   const channels = m.preprocessing.channels === 'gray' ? 1 : 3;
   if (m.input.channels !== channels)
     throw new Error(`${where}: preprocessing '${m.preprocessing.channels}' gives ${channels} channel(s), but the model's input has ${m.input.channels}`);
-  const [positions, classes] = tf.tidy(() => {
+  const [positions, classes, steps] = tf.tidy(() => {
     const out = model.forward(tf.zeros([1, m.input.height, m.input.width, m.input.channels]));
     const first = (Array.isArray(out) ? out[0] : out) as Tensor;
     const shape = first.shape;
-    return [Array.isArray(out) ? out.length : shape.length === 3 ? shape[1]! : 1, shape[shape.length - 1]!];
+    return [Array.isArray(out) ? out.length : shape.length === 3 ? shape[1]! : 1, shape[shape.length - 1]!, shape[0]!];
   });
   const want = m.charset.length + 1;
   if (classes !== want)
     throw new Error(`${where}: the charset has ${m.charset.length} characters (${want} classes with the blank), but the model outputs ${classes} classes`);
+  if (m.task.name === 'ctc' && m.task.steps !== undefined && steps !== m.task.steps)
+    throw new Error(`${where}: the metadata says ${m.task.steps} CTC time steps, but the model outputs ${steps}`);
   if (m.task.name === 'text' && positions !== m.length)
     throw new Error(`${where}: the metadata says ${m.length} characters, but the model outputs ${positions} positions`);
 }

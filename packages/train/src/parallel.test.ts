@@ -6,9 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
 import { registerModel } from './registry';
 import { textTask } from './task';
+import { ctcTask } from './ctcTask';
 import type { TrainOptions } from './options';
 import { train } from './trainer';
-import { TINY_DATA, metricsOf, tempDir, tensorsOf, tinyTableNet } from './test/helpers';
+import { TINY_DATA, metricsOf, tempDir, tensorsOf, tinyCtcNet, tinyTableNet } from './test/helpers';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -72,5 +73,26 @@ describe('--workers with custom classes (imports)', () => {
     const a = await tensorsOf(one.checkpoint);
     const b = await tensorsOf(two.checkpoint);
     for (const k of Object.keys(a).filter((k) => k.startsWith('model/'))) expect(maxDiff(a[k]!, b[k]!), k).toBeLessThan(1e-6);
+  });
+});
+
+registerModel('test-tiny-ctc', (o) => {
+  const { model, steps } = tinyCtcNet(o);
+  return { model, task: ctcTask({ blank: o.numClasses - 1, steps }) };
+});
+
+describe('--workers with a CTC task (a number[][] target, sharded by sample)', () => {
+  it('2 workers give the weights of 1 worker, on labels of 1 to 3 characters', async () => {
+    const cfg = { model: 'test-tiny-ctc', optim: 'adam' as const, lr: 0.01, data: { ...TINY_DATA, length: [1, 3] as const } };
+    const one = await train(base('ctc-1', { ...cfg, workers: 1 }));
+    const two = await train(base('ctc-2', { ...cfg, workers: 2 }));
+    expect([one.step, two.step]).toEqual([4, 4]);
+    const a = await tensorsOf(one.checkpoint);
+    const b = await tensorsOf(two.checkpoint);
+    const weights = Object.keys(a).filter((k) => k.startsWith('model/'));
+    expect(weights.length).toBe(4);
+    for (const k of weights) expect(maxDiff(a[k]!, b[k]!), k).toBeLessThan(1e-5);
+    // every label fits the 12 steps: a finite validation loss
+    expect(Number.isFinite(one.lastValidation?.loss)).toBe(true);
   });
 });

@@ -145,6 +145,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     channels: data.preprocessing.channels === 'gray' ? 1 : 3,
     ...(opts.modelOptions ? { settings: opts.modelOptions } : {}),
   });
+  checkLabels(task, data);
   const config: Record<string, number> = { learningRate: opts.lr };
   if (opts.optim === 'sgd') config.momentum = opts.momentum ?? 0.9;
   if (opts.weightDecay > 0) config.weightDecay = opts.weightDecay;
@@ -182,6 +183,15 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   if (saved) await restore(run, saved, cb.clock);
   else await rm(paths.metrics, { force: true });
   return run;
+}
+
+/** Before any training: every label must be one the model can learn (CTC: one that fits its time steps); the error names the first that is not. */
+function checkLabels(task: Task, data: RunData): void {
+  if (!task.labelProblem) return;
+  for (const { label, where } of data.labelsToCheck()) {
+    const problem = task.labelProblem(label);
+    if (problem) throw new Error(`${where}: ${problem}`);
+  }
 }
 
 /** A resumed run must read the folder it started on: its files, sizes and labels file, by fingerprint. */

@@ -3,7 +3,7 @@ import { LabelEncoder } from '@captcha-nn/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { textOf } from './metrics';
 import { decodeSteps, previousTokens, SEQ2SEQ_IGNORE, seq2seqTask, stepTargets } from './seq2seqTask';
-import { taskFromSpec } from './task';
+import { taskFromSpec } from './taskFromSpec';
 
 // charset 'abc': classes a=0 b=1 c=2, blank/end=3, GO=4
 const enc = new LabelEncoder('abc');

@@ -18,15 +18,16 @@ import {
 } from '@captcha-nn/core';
 import type { LabelEncoder } from '@captcha-nn/data';
 import { AccuracyMeter, type Decoded, type Reading } from './metrics';
-import { seq2seqTask, type Seq2seqSpec } from './seq2seqTask';
+import type { Seq2seqSpec } from './seq2seqTask';
 
 /**
  * - `text`, format `tensor`: the model outputs [N, L, C] scores, the criterion takes the [N, L] targets.
  * - `text`, format `table`: the model outputs a table of L [N, C] log-probabilities, the criterion a table of L [N] targets.
  * - `classification`: one label per image; the model outputs [N, C] scores, the criterion takes [N] targets.
+ * - `ctc`: the model outputs [T, N, C] log-probabilities (time-major) read with CTC; `blank` is its blank class, `steps` T (ctcTask.ts).
  * - `seq2seq`: a decoder writes the text and an end symbol (seq2seqTask.ts).
  */
-export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' } | Seq2seqSpec;
+export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' } | { name: 'ctc'; blank: number; steps?: number } | Seq2seqSpec;
 
 /** How a task decodes, where it has a choice. */
 export interface DecodeOptions {
@@ -65,7 +66,7 @@ export function checkDecodeOptions(spec: TaskSpec, options: DecodeOptions | unde
   const beam = options?.beam;
   if (beam === undefined) return;
   if (!Number.isInteger(beam) || beam < 1) throw new RangeError(`--beam must be a positive integer, got ${beam}`);
-  if (beam > 1 && (spec.name === 'text' || spec.name === 'classification'))
+  if (beam > 1 && spec.name !== 'ctc' && spec.name !== 'seq2seq')
     throw new Error(`--beam ${beam}: beam search applies to CTC and seq2seq models; this model's task is ${spec.name} (read one class per position)`);
 }
 
@@ -152,12 +153,4 @@ export function classificationTask(criterion?: Criterion): Task {
     decode: (out, options) => decodeScores(() => tf.expandDims(out as Tensor, 1), options, spec),
     meter: (encoder) => new AccuracyMeter(encoder),
   };
-}
-
-/** The task a saved model was trained for (its metadata's `task`, or the older `targetFormat`). */
-export function taskFromSpec(spec: TaskSpec): Task {
-  if (spec.name === 'classification') return classificationTask();
-  if (spec.name === 'text' && (spec.format === 'tensor' || spec.format === 'table')) return textTask(spec.format);
-  if (spec.name === 'seq2seq') return seq2seqTask(spec.end);
-  throw new Error(`unknown task ${JSON.stringify(spec)} (known: text with format tensor|table, classification, seq2seq)`);
 }

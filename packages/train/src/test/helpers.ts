@@ -1,7 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Linear, LogSoftMax, ReLU, Sequential, SpatialConvolution, SpatialMaxPooling, SplitTable, View, loadSafetensors, type Tensor } from '@captcha-nn/core';
+import {
+  Linear,
+  LogSoftMax,
+  ReLU,
+  Sequential,
+  SpatialConvolution,
+  SpatialMaxPooling,
+  SplitTable,
+  Transpose,
+  View,
+  loadSafetensors,
+  type Tensor,
+} from '@captcha-nn/core';
 import type { ModelOptions } from '../registry';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
@@ -54,4 +66,25 @@ export function tinyTableNet(o: ModelOptions): Sequential {
 /** A test classifier: [N, C] log-probabilities. */
 export function tinyClassifierNet(o: ModelOptions): Sequential {
   return tinyNet(o, o.numClasses).add(new LogSoftMax());
+}
+
+/**
+ * A test CTC model: conv 3×3 → ReLU → 4×4 max-pool, each of the W/4 columns
+ * a time step → Linear → LogSoftMax, output [T, N, C] (time-major). No
+ * BatchNorm, so a data-parallel step gives the full batch's gradient.
+ */
+export function tinyCtcNet(o: ModelOptions): { model: Sequential; steps: number } {
+  const h = Math.floor(o.height / 4);
+  const T = Math.floor(o.width / 4);
+  const model = new Sequential(
+    new SpatialConvolution(o.channels, 8, 3, 3, 1, 1, 1, 1),
+    new ReLU(),
+    new SpatialMaxPooling(4, 4, 4, 4),
+    new Transpose([0, 2], [1, 2]),
+    new View(-1, 8 * h),
+    new Linear(8 * h, o.numClasses),
+    new LogSoftMax(),
+    new View(T, -1, o.numClasses),
+  );
+  return { model, steps: T };
 }

@@ -1,0 +1,67 @@
+import { ready, tf } from '@captcha-nn/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ctcLabelProblem, ctcStepsNeeded, ctcTask } from './ctcTask';
+import { taskFromSpec } from './taskFromSpec';
+
+beforeAll(() => ready());
+
+// One sample, 5 steps, classes a=0, b=1 and the blank=2; the best path is a a blank a b.
+const probs = [
+  [0.7, 0.1, 0.2],
+  [0.6, 0.2, 0.2],
+  [0.1, 0.1, 0.8],
+  [0.5, 0.4, 0.1],
+  [0.1, 0.6, 0.3],
+];
+
+describe('ctcTask', () => {
+  it('targets are the labels without the blank padding, as number[][]', () => {
+    const task = ctcTask({ blank: 2, steps: 5 });
+    const y = tf.tensor2d(
+      [
+        [0, 1, 2],
+        [1, 2, 2],
+        [2, 2, 2],
+      ],
+      undefined,
+      'int32',
+    );
+    expect(task.target(y)).toEqual([[0, 1], [1], []]);
+    y.dispose();
+  });
+
+  it('greedy: the best path collapsed, its probability, each character its peak; beam: the summed probability', () => {
+    const task = ctcTask({ blank: 2 });
+    const x = tf.log(tf.transpose(tf.tensor3d([probs]), [1, 0, 2]));
+    const [g] = task.decode(x);
+    expect(g!.ids).toEqual([0, 0, 1]);
+    expect(g!.confidence).toBeCloseTo(0.7 * 0.6 * 0.8 * 0.5 * 0.6, 6);
+    expect(g!.probs.map((p) => Number(p.toFixed(6)))).toEqual([0.7, 0.5, 0.6]);
+    // The beam finds "ab" more probable than the best path's "aab" (its paths sum to more); its best
+    // alignment is a a blank b b, so b peaks at 0.6.
+    const [b] = task.decode(x, { beam: 16 });
+    expect(b!.ids).toEqual([0, 1]);
+    expect(b!.confidence).toBeGreaterThan(g!.confidence);
+    expect(b!.probs.map((p) => Number(p.toFixed(6)))).toEqual([0.7, 0.6]);
+    expect(() => task.decode(tf.zeros([2, 3]))).toThrow(/ctcTask: expected the model's output to be \[T, N, C\] log-probabilities, got \[2,3\]/);
+    x.dispose();
+  });
+
+  it('counts the steps a label needs and names a label too long for T', () => {
+    expect(ctcStepsNeeded([...'abba'])).toEqual({ needed: 5, repeats: 1 });
+    expect(ctcLabelProblem('abba', 5)).toBeUndefined();
+    expect(ctcLabelProblem('abba', 4)).toBe(
+      'label "abba" needs 5 CTC time steps (4 characters + 1 repeated pair), but the model has T = 4 (make the images wider, or use shorter labels)',
+    );
+    expect(ctcTask({ blank: 2, steps: 4 }).labelProblem?.('aab')).toBeUndefined();
+    expect(ctcTask({ blank: 2 }).labelProblem).toBeUndefined();
+  });
+
+  it('is restored from its spec; bad options are refused', () => {
+    const t = taskFromSpec({ name: 'ctc', blank: 7, steps: 40 });
+    expect(t.spec).toEqual({ name: 'ctc', blank: 7, steps: 40 });
+    expect((t.criterion as unknown as { blank: number }).blank).toBe(7);
+    expect(() => ctcTask({ blank: -1 })).toThrow(/ctcTask: blank must be a non-negative integer/);
+    expect(() => taskFromSpec({ name: 'ctc' } as never)).toThrow(/unknown task/);
+  });
+});
