@@ -9,6 +9,7 @@ import { runProgress } from './clock';
 import type { Decoded } from './metrics';
 import { scheduleOf } from './options';
 import type { Run } from './run';
+import { disposeInput, trainingInput } from './task';
 import type { StepInfo } from './trainer';
 
 export type EpochEnd = 'done' | 'interrupted' | 'time-limit';
@@ -41,22 +42,24 @@ function countRight(d: Decoded, y: Tensor, blank: number): { right: number; char
 async function step(run: Run, b: Batch): Promise<StepOutcome> {
   const { model, task, optimizer, dp } = run;
   const target = task.target(b.y);
+  const input = trainingInput(task, b.x, b.y);
   try {
     model.training();
     manualSeed(`${run.options.seed}:${run.step}`);
     model.zeroGradParameters();
     if (dp) {
-      const loss = await dp.backward(task.criterion, b.x, target);
+      const loss = await dp.backward(task.criterion, input, target);
       optimizer.step(loss);
       return { loss, right: 0, chars: 0 };
     }
-    const output = model.forward(b.x);
+    const output = model.forward(input);
     const loss = task.criterion.forward(output, target);
-    model.backward(b.x, task.criterion.backward(output, target));
+    model.backward(input, task.criterion.backward(output, target));
     optimizer.step(loss);
     return { loss, ...countRight(task.decode(output), b.y, run.data.encoder.blank) };
   } finally {
     task.disposeTarget(target, b.y);
+    disposeInput(input, b.x);
   }
 }
 

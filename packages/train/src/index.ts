@@ -12,12 +12,13 @@ export { RunClock, runProgress } from './clock';
 export { importModules } from './run';
 
 // Tasks and the model registry
-export { textTask, classificationTask, checkDecodeOptions } from './task';
+export { textTask, classificationTask, checkDecodeOptions, trainingInput, disposeInput } from './task';
 export { taskFromSpec } from './taskFromSpec';
 export { ctcTask, ctcLabelProblem, ctcStepsNeeded, type CTCTaskOptions } from './ctcTask';
+export { seq2seqTask, previousTokens, stepTargets, decodeSteps, SEQ2SEQ_IGNORE, type Seq2seqSpec } from './seq2seqTask';
 export type { Task, TaskSpec, DecodeOptions } from './task';
-export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha } from './registry';
-export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings } from './registry';
+export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha, modelImports } from './registry';
+export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings, ModelRegistration } from './registry';
 
 // Data
 export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths } from './data';

@@ -50,7 +50,7 @@ describe('textTask.decode', () => {
     expect(r!.ids).toEqual([1]);
     expect(r!.probs[0]).toBeCloseTo(0.6, 5);
     expect(r!.confidence).toBeCloseTo(0.6 * 0.5 * 0.7, 5);
-    expect(() => textTask('tensor').decode(x, { beam: 3 })).toThrow(/--beam 3: beam search applies to CTC models/);
+    expect(() => textTask('tensor').decode(x, { beam: 3 })).toThrow(/--beam 3: beam search applies to CTC and seq2seq models/);
     x.dispose();
   });
 });

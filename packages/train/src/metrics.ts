@@ -7,7 +7,7 @@
 import type { Activity, Module, Tensor } from '@captcha-nn/core';
 import { batches, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
 import { alignEdits } from './editDistance';
-import type { DecodeOptions, Task } from './task';
+import { disposeInput, trainingInput, type DecodeOptions, type Task } from './task';
 
 /** One sample's reading. */
 export interface Reading {
@@ -173,6 +173,7 @@ export function taskLoss(task: Task, output: Activity, y: Tensor): number {
 /** Scores a model (put in evaluate mode) on every image of a source. */
 export async function evaluateModel(model: Module, source: ImageSource, o: EvaluateOptions): Promise<EvalResult | null> {
   model.evaluate();
+  o.task.configureModel?.(model, o.decode);
   const meter = o.task.meter(o.encoder);
   let lossSum = 0;
   let lossN = 0;
@@ -183,7 +184,13 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
       const output = model.forward(b.x);
       const d = o.task.decode(output, o.decode);
       if (o.withLoss) {
-        lossSum += taskLoss(o.task, output, b.y) * d.length;
+        // A model that reads its labels in training (teacher forcing) is scored on that output.
+        const input = trainingInput(o.task, b.x, b.y);
+        try {
+          lossSum += taskLoss(o.task, input === b.x ? output : model.forward(input), b.y) * d.length;
+        } finally {
+          disposeInput(input, b.x);
+        }
         lossN += d.length;
       }
       meter.add(d, b.labels);

@@ -23,6 +23,7 @@ export async function loadImageFor(file: string, m: LoadedCaptchaModel): Promise
 /** Reads every file (library form of `captcha-nn predict`); unreadable files get `error`. */
 export async function predictFiles(m: LoadedCaptchaModel, files: string[], batchSize = 32, decode?: DecodeOptions): Promise<Prediction[]> {
   checkDecodeOptions(m.task.spec, decode);
+  m.task.configureModel?.(m.model, decode);
   const { height: H, width: W, channels: C } = m.metadata.input;
   const out: Prediction[] = [];
   for (let s = 0; s < files.length; s += batchSize) {

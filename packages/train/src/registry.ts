@@ -37,17 +37,33 @@ export interface ModelParts {
 
 export type ModelBuilder = (opts: ModelOptions) => ModelParts | Promise<ModelParts>;
 
+/** How a model is registered beyond its builder. */
+export interface ModelRegistration {
+  /**
+   * Module specifiers a data-parallel worker imports before it rebuilds the
+   * model from its spec: the package itself when it registers module
+   * classes of its own (`registerModule`). Added to the run's `imports`.
+   */
+  imports?: string[];
+}
+
 interface Entry {
   builder: ModelBuilder;
   description: string;
+  imports: string[];
 }
 
 const registry = new Map<string, Entry>();
 
 /** Adds (or replaces) a named model builder. */
-export function registerModel(name: string, builder: ModelBuilder, description = ''): void {
+export function registerModel(name: string, builder: ModelBuilder, description = '', options: ModelRegistration = {}): void {
   if (!/^[A-Za-z][\w-]*$/.test(name)) throw new Error(`registerModel: names are letters, digits, - and _ (starting with a letter); got '${name}'`);
-  registry.set(name, { builder, description });
+  registry.set(name, { builder, description, imports: [...(options.imports ?? [])] });
+}
+
+/** The modules a data-parallel worker imports for the registered model `name` (none for an unknown name). */
+export function modelImports(name: string): string[] {
+  return [...(registry.get(name)?.imports ?? [])];
 }
 
 /** Names and descriptions of the registered models, by name. */

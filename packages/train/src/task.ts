@@ -6,17 +6,28 @@
  * model (variable-length text, voting over renders) is a new task, not a
  * new loop.
  */
-import { ClassNLLCriterion, MultiCrossEntropyCriterion, SequencerCriterion, tf, type Activity, type Criterion, type Tensor } from '@captcha-nn/core';
+import {
+  ClassNLLCriterion,
+  MultiCrossEntropyCriterion,
+  SequencerCriterion,
+  tf,
+  type Activity,
+  type Criterion,
+  type Module,
+  type Tensor,
+} from '@captcha-nn/core';
 import type { LabelEncoder } from '@captcha-nn/data';
 import { AccuracyMeter, type Decoded, type Reading } from './metrics';
+import type { Seq2seqSpec } from './seq2seqTask';
 
 /**
  * - `text`, format `tensor`: the model outputs [N, L, C] scores, the criterion takes the [N, L] targets.
  * - `text`, format `table`: the model outputs a table of L [N, C] log-probabilities, the criterion a table of L [N] targets.
  * - `classification`: one label per image; the model outputs [N, C] scores, the criterion takes [N] targets.
  * - `ctc`: the model outputs [T, N, C] log-probabilities (time-major) read with CTC; `blank` is its blank class, `steps` T (ctcTask.ts).
+ * - `seq2seq`: a decoder writes the text and an end symbol (seq2seqTask.ts).
  */
-export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' } | { name: 'ctc'; blank: number; steps?: number };
+export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' } | { name: 'ctc'; blank: number; steps?: number } | Seq2seqSpec;
 
 /** How a task decodes, where it has a choice. */
 export interface DecodeOptions {
@@ -27,6 +38,12 @@ export interface DecodeOptions {
 export interface Task {
   readonly spec: TaskSpec;
   readonly criterion: Criterion;
+  /**
+   * The model's training input for a batch when it is not the images `x`
+   * alone: `{x, previous characters}` for teacher forcing. Evaluation and
+   * prediction always feed `x`. The caller frees what it made (`disposeInput`).
+   */
+  input?(x: Tensor, y: Tensor): Activity;
   /** The criterion's target for a batch's labels `y` ([N, L] int32 class ids, blank-padded). */
   target(y: Tensor): Activity | number[][];
   /** Frees what `target` made (never `y` itself). */
@@ -35,6 +52,11 @@ export interface Task {
   decode(output: Activity, options?: DecodeOptions): Decoded;
   /** A fresh accumulator of this task's metrics. */
   meter(encoder: LabelEncoder): AccuracyMeter;
+  /**
+   * Models that decode themselves (seq2seq's greedy or beam search inside
+   * the model): sets the model up for `options` before evaluation or prediction.
+   */
+  configureModel?(model: Module, options: DecodeOptions | undefined): void;
   /** Why a label cannot be learnt by this model (such as too long for its time steps), or undefined; checked before training. */
   labelProblem?(label: string): string | undefined;
 }
@@ -44,8 +66,8 @@ export function checkDecodeOptions(spec: TaskSpec, options: DecodeOptions | unde
   const beam = options?.beam;
   if (beam === undefined) return;
   if (!Number.isInteger(beam) || beam < 1) throw new RangeError(`--beam must be a positive integer, got ${beam}`);
-  if (beam > 1 && spec.name !== 'ctc')
-    throw new Error(`--beam ${beam}: beam search applies to CTC models; this model's task is ${spec.name} (read one class per position)`);
+  if (beam > 1 && spec.name !== 'ctc' && spec.name !== 'seq2seq')
+    throw new Error(`--beam ${beam}: beam search applies to CTC and seq2seq models; this model's task is ${spec.name} (read one class per position)`);
 }
 
 /**
@@ -95,6 +117,16 @@ function decodeScores(scores: () => Tensor, options: DecodeOptions | undefined, 
 function disposeCreated(target: Activity | number[][], y: Tensor): void {
   const list = Array.isArray(target) ? target : [target];
   for (const t of list) if (t !== y && t instanceof tf.Tensor) t.dispose();
+}
+
+/** The model's training input for a batch: `task.input(x, y)`, or `x`. */
+export function trainingInput(task: Task, x: Tensor, y: Tensor): Activity {
+  return task.input ? task.input(x, y) : x;
+}
+
+/** Frees what `trainingInput` made (never `x`). */
+export function disposeInput(input: Activity, x: Tensor): void {
+  disposeCreated(input, x);
 }
 
 /** Fixed-length text: every position is one character class (shorter labels padded with the blank). */

@@ -9,7 +9,7 @@ import { makeGenerator, type ChannelFormat, type GenerateDataSpec } from './data
 import type { Decoded } from './metrics';
 import { loadCaptchaModel } from './modelio';
 import type { ModelParts } from './registry';
-import type { Task, TaskSpec } from './task';
+import { disposeInput, trainingInput, type Task, type TaskSpec } from './task';
 import { train } from './trainer';
 
 export interface RoundTrip {
@@ -69,15 +69,17 @@ export async function sampleBatch(n: number, seed: string): Promise<Batch> {
 export function fitBatch({ model, task }: ModelParts, b: Batch, steps: number): number[] {
   const optimizer = new Optimizer(model, 'adam', { learningRate: 0.003 });
   const target = task.target(b.y);
+  const input = trainingInput(task, b.x, b.y);
   const losses: number[] = [];
   model.training();
   try {
     for (let i = 0; i < steps; i++) {
       model.zeroGradParameters();
-      losses.push(optimizer.step(fusedBackward(model, task.criterion, b.x, target)));
+      losses.push(optimizer.step(fusedBackward(model, task.criterion, input, target)));
     }
   } finally {
     task.disposeTarget(target, b.y);
+    disposeInput(input, b.x);
     optimizer.dispose();
   }
   return losses;

@@ -28,6 +28,7 @@ import type { TrainOptions } from './options';
 import { recordEpoch, saveRunCheckpoint, validate } from './outputs';
 import { emptySums, openRun, type OpenOptions, type Run } from './run';
 import type { Task } from './task';
+import { modelImports } from './registry';
 import { openDataParallel, type WorkerPlan } from './workers';
 
 export interface StartInfo {
@@ -126,7 +127,7 @@ async function runEpochs(run: Run, cb: TrainCallbacks): Promise<TrainResult> {
     await checkpoint();
     return result(run, 'interrupted');
   }
-  run.dp = await openDataParallel(run.model, run.workers, { imports: o.imports, backend: run.backend });
+  run.dp = await openDataParallel(run.model, run.workers, { imports: [...(o.imports ?? []), ...modelImports(o.model)], backend: run.backend });
   for (; run.epoch < o.epochs; run.epoch++) {
     const end = await trainEpoch(run, cb);
     if (end === 'interrupted') {

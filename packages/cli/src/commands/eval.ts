@@ -45,7 +45,7 @@ export function addEvalCommand(program: Command): Command {
     .option('--seed <seed>', 'seed of the generated captchas (pick one training did not use)', 'eval')
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 64)
     .option('--top <n>', 'most common errors to list', parsePositiveInt, 10)
-    .option('--beam <k>', 'CTC models: prefix beam search keeping k prefixes (default: greedy)', parsePositiveInt)
+    .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data is an error (default: skipped and reported)')
     .option('--verbose', 'list every skipped file and why')

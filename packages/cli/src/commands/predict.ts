@@ -1,7 +1,8 @@
 /** `captcha-nn predict`: the text a trained model reads in each image, with its confidence. */
 import { Command } from 'commander';
 import { ready, setBackend } from '@captcha-nn/core';
-import { loadCaptchaModel, predictFiles } from '@captcha-nn/train';
+import { loadCaptchaModel, loadImageFor, predictFiles } from '@captcha-nn/train';
+import { writeAttentionPictures } from '../attentionPictures';
 import { parsePositiveInt } from '../parse';
 
 export function addPredictCommand(program: Command): Command {
@@ -12,9 +13,14 @@ export function addPredictCommand(program: Command): Command {
     .option('-m, --model <dir>', 'a run folder (runs/NAME, uses its best/) or a model folder holding model.json')
     .option('--json', 'print JSON: [{ file, text, confidence }]')
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
-    .option('--beam <k>', 'CTC models: prefix beam search keeping k prefixes (default: greedy)', parsePositiveInt)
+    .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
+    .option('--attention-png <file>', "attention models: also draw where each step looks, as a PNG (several images: <file> with each image's name added)")
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
-    .action(async function (this: Command, images: string[], o: { model?: string; json?: boolean; batch: number; beam?: number; backend?: string }) {
+    .action(async function (
+      this: Command,
+      images: string[],
+      o: { model?: string; json?: boolean; batch: number; beam?: number; attentionPng?: string; backend?: string },
+    ) {
       if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
       await (o.backend ? setBackend(o.backend) : ready());
       const m = await loadCaptchaModel(o.model!);
@@ -24,6 +30,7 @@ export function addPredictCommand(program: Command): Command {
         for (const p of preds)
           if (p.error) process.stderr.write(`error: ${p.error}\n`);
           else process.stdout.write(`${p.file}\t${p.text}\t${p.confidence.toFixed(4)}\n`);
+      if (o.attentionPng) for (const f of await writeAttentionPictures(m, images, o.attentionPng, loadImageFor)) process.stderr.write(`attention: ${f}\n`);
       if (preds.some((p) => p.error)) process.exitCode = 1;
     });
 }

@@ -92,6 +92,26 @@ describe('ClassNLLCriterion', () => {
     x.dispose();
   });
 
+  it('takes [N, T, C] log-probabilities with [N, T] targets: the mean over the counted steps, as [N·T, C]', () => {
+    // the 3 rows as 2 sequences of 2 steps (the 4th row a copy of the first); one step ignored
+    const x = tf.tensor3d([logp.slice(0, 2), [logp[2], logp[0]]]);
+    const t = tf.tensor2d(
+      [
+        [2, 0],
+        [1, -100],
+      ],
+      [2, 2],
+      'int32',
+    );
+    const c = new ClassNLLCriterion();
+    expect(c.forward(x, t)).toBeCloseTo((3 + 0.5 + 0.1) / 3, 6);
+    const g = c.backward(x, t) as Tensor;
+    expect(g.shape).toEqual([2, 2, 3]);
+    expectClose(g, [gradByHand(ts, [1, 1, 1], 3).slice(0, 2), [gradByHand(ts, [1, 1, 1], 3)[2], [0, 0, 0]]], { atol: 1e-7 });
+    c.dispose();
+    tf.dispose([x, t, g]);
+  });
+
   it('takes an unbatched [C] input with a scalar target', () => {
     const x = tf.tensor1d([-1, -2, -3]);
     const c = new ClassNLLCriterion();
@@ -110,7 +130,7 @@ describe('ClassNLLCriterion', () => {
 
   it('names expected and actual shapes in errors', () => {
     const c = new ClassNLLCriterion();
-    expect(() => c.forward(tf.zeros([2, 1, 3]), [1, 0])).toThrow('ClassNLLCriterion: expected input [N,C] or [C], got [2,1,3]');
+    expect(() => c.forward(tf.zeros([2, 2, 3]), [1, 0])).toThrow('ClassNLLCriterion: expected input a target of 4 class indices, got [2]');
     expect(() => c.forward([tf.zeros([2, 3])], [1, 0])).toThrow('ClassNLLCriterion: expected input [N,C] or [C], got a table');
     expect(() => c.forward(tf.zeros([3, 3]), [1, 0])).toThrow('ClassNLLCriterion: expected input a target of 3 class indices, got [2]');
     expect(() => new ClassNLLCriterion([1, 2]).forward(tf.zeros([3, 3]), ts)).toThrow(

@@ -10,7 +10,10 @@ import { ModuleError } from '../util/errors';
  * the negative log-likelihood of the target class, given log-probabilities.
  *
  * Shapes: input [N, C] or [C] (log-probabilities, e.g. from LogSoftMax);
- * target [N] or a scalar of 0-based class indices. With `sizeAverage` the
+ * target [N] or a scalar of 0-based class indices. Also input [N, d1, …, C]
+ * with target [N, d1, …] (a class per step of a sequence): the class
+ * dimension is last, as in our channels-last layouts (PyTorch's NLLLoss
+ * takes [N, C, d1, …]); the average is over all counted entries. With `sizeAverage` the
  * loss is divided by the summed weights of the counted targets, as in Torch
  * and PyTorch; targets equal to `ignoreIndex` count for nothing (when all
  * are, the loss and gradient are 0, as THNN's). Any other target outside
@@ -35,15 +38,16 @@ export class ClassNLLCriterion extends Criterion {
 
   protected loss(input: Activity, target: Target): Tensor {
     const x = input as Tensor;
-    if (!(x instanceof tf.Tensor) || (x.rank !== 1 && x.rank !== 2)) throw this.shapeError('[N,C] or [C]', x instanceof tf.Tensor ? x.shape : 'a table');
-    const [n, c] = x.rank === 1 ? [1, x.shape[0]] : x.shape;
+    if (!(x instanceof tf.Tensor) || x.rank === 0) throw this.shapeError('[N,C] or [C]', x instanceof tf.Tensor ? x.shape : 'a table');
+    const c = x.shape[x.rank - 1];
+    const n = x.size / c;
     const t0 = targetTensor(target, 'int32');
     if (t0.size !== n) throw this.shapeError(`a target of ${n} class indices`, [t0.size]);
     if (this.weights && this.weights.shape[0] !== c) throw this.shapeError(`${this.weights.shape[0]} classes (the weights' size)`, [n, c]);
     // Checked before any op: under a gradient tape, tensors saved for the
     // backward pass of ops already run would leak when this throws.
     this.checkTargets(t0, c);
-    const logp = x.rank === 1 ? x.reshape([1, -1]) : x;
+    const logp = x.rank === 2 ? x : x.reshape([n, c]);
     const t = t0.reshape([-1]);
     const kept = tf.notEqual(t, this.ignoreIndex);
     const safe = tf.where(kept, t, tf.zerosLike(t));

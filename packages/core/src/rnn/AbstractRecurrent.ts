@@ -184,6 +184,24 @@ export abstract class AbstractRecurrent extends Container {
     }
   }
 
+  /**
+   * One pure step from `state` (LSTMs: `[h, c]`; null: the zero state),
+   * without touching the module's history or initial state. For decoders
+   * that feed back their own predictions (greedy or beam search) or carry
+   * the state themselves inside a model's `compute`; differentiable under a
+   * tape. The returned tensors are the caller's.
+   */
+  stepFrom(input: Activity, state: Tensor[] | null): { output: Activity; state: Tensor[] } {
+    const was = this.pureStep;
+    this.pureStep = true;
+    try {
+      const r = this.stepForward(input, state ?? this.zeroState(input), 0, false);
+      return { output: r.output, state: r.state };
+    } finally {
+      this.pureStep = was;
+    }
+  }
+
   private unrollSteps(xs: Activity[], state: Tensor[]): Activity[] {
     return xs.map((x, t) => {
       const r = this.stepForward(x, state, t, false);
