@@ -137,7 +137,8 @@ function argmax(a: ArrayLike<number>): number {
   return best;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+/** A fraction as a percentage with one decimal. */
+export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** The evaluation as Markdown tables: accuracy by K beside the series', then per-letter accuracy. */
 export function formatVoteEvaluation(e: VoteEvaluation): string {

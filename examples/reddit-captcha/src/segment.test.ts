@@ -44,6 +44,16 @@ describe('segmentCaptcha', () => {
     if (s.ok) expect([s.letters[5]!.y0, s.letters[5]!.y1]).toEqual([14, 32]);
   });
 
+  it('with trimExtra, drops the smallest segments while there are too many', () => {
+    const extra = blocks(W, H, [...SIX, [97, 2, 8, 10]]);
+    expect(segmentCaptcha(extra).ok).toBe(false);
+    const s = segmentCaptcha(extra, { ...REDDIT_SEGMENTATION, trimExtra: true });
+    expect(s.ok).toBe(true);
+    if (s.ok) expect(s.letters.map((c) => c.x0)).toEqual(SIX.map(([x]) => x));
+    // Still too few stays a failure.
+    expect(segmentCaptcha(blocks(W, H, SIX.slice(0, 5)), { ...REDDIT_SEGMENTATION, trimExtra: true }).ok).toBe(false);
+  });
+
   it('fails with the reason: too few, too many, out of letter size, an empty image', () => {
     const fail = (rects: Array<[number, number, number, number]>) => {
       const s = segmentCaptcha(blocks(W, H, rects));
