@@ -1,11 +1,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ready, setBackend } from '@captcha-nn/core';
-import { loadCaptchaModel } from '@captcha-nn/train';
+import { type CaptchaModelMetadata, loadCaptchaModel } from '@captcha-nn/train';
 import { type Command, InvalidArgumentError } from 'commander';
 import { evaluateVotes, formatVoteEvaluation, letterReader, pct } from './evaluate';
 import { wholeImageReader } from './wholeImage';
-import { writeLetterFolder } from './letters';
+import { LETTER_SIZE } from './letterImage';
+import { REDDIT_HEIGHT, REDDIT_WIDTH, writeLetterFolder } from './letters';
 import { plotAccuracyByK } from './plot';
 import { REDDIT_SEGMENTATION, type SegmentOptions } from './segment';
 import { changedSettings, tuneSegmentation } from './tune';
@@ -39,6 +40,23 @@ export async function readSegmentation(file: string): Promise<SegmentOptions> {
     (out as unknown as Record<string, unknown>)[k] = v;
   }
   return out;
+}
+
+/**
+ * The models `eval` can vote with: a letter model reading gray
+ * LETTER_SIZE² letters, or a text model reading whole gray 120×50 renders
+ * of `letters` characters. Anything else is an error naming the folder.
+ */
+export function checkReaderModel(m: Pick<CaptchaModelMetadata, 'task' | 'input' | 'length'>, where: string, letters: number): void {
+  const { width, height, channels } = m.input;
+  if (m.task.name === 'classification') {
+    if (width !== LETTER_SIZE || height !== LETTER_SIZE || channels !== 1)
+      throw new Error(`${where}: a letter model for ${width}x${height}x${channels} images; segmented letters are ${LETTER_SIZE}x${LETTER_SIZE}x1 (gray)`);
+  } else if (width !== REDDIT_WIDTH || height !== REDDIT_HEIGHT || channels !== 1 || m.length !== letters) {
+    throw new Error(
+      `${where}: a text model for ${width}x${height}x${channels} images of ${m.length} characters; reddit renders are ${REDDIT_WIDTH}x${REDDIT_HEIGHT}x1 (gray), ${letters} letters`,
+    );
+  }
 }
 
 const SEGMENTATION_OPTION = ['--segmentation <file>', 'segmentation settings (JSON, as tune writes; default: REDDIT_SEGMENTATION)'] as const;
@@ -78,10 +96,8 @@ export function registerRedditCommands(program: Command): Command {
       await (o.backend ? setBackend(o.backend) : ready());
       const m = await loadCaptchaModel(o.model);
       const letters = m.metadata.task.name === 'classification';
-      const { width, height } = m.metadata.input;
       try {
-        if (!letters && (width !== 120 || height !== 50 || m.metadata.length !== 6))
-          throw new Error(`${o.model}: a text model for ${width}x${height} images of ${m.metadata.length} characters; reddit renders are 120x50, 6 letters`);
+        checkReaderModel(m.metadata, o.model, seg.letters);
         const read = letters ? letterReader(m.model, seg) : wholeImageReader(m.model);
         const e = await evaluateVotes(read, m.encoder, o.data, {
           ks: o.renders,
@@ -112,10 +128,11 @@ export function registerRedditCommands(program: Command): Command {
     )
     .requiredOption('-m, --model <dir>', 'a trained letter model (reddit-letter)')
     .requiredOption('-d, --data <dir>', 'held-out renders (captcha-nn generate --generator reddit --renders K --seed <not train, not test>)')
+    .option('-k, --renders <n>', 'renders of each held-out text to read (at most what the folder has)', (v) => Number(v), 20)
     .option('--passes <n>', 'passes over the grid at most (it stops after one that changes nothing)', (v) => Number(v), 2)
     .option('-o, --out <file>', 'write the chosen settings here (JSON, for --segmentation)')
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
-    .action(async (o: { model: string; data: string; passes: number; out?: string; backend?: string }) => {
+    .action(async (o: { model: string; data: string; renders: number; passes: number; out?: string; backend?: string }) => {
       if (!(Number.isInteger(o.passes) && o.passes >= 1)) throw new InvalidArgumentError(`--passes: expected a positive integer, got ${o.passes}`);
       await (o.backend ? setBackend(o.backend) : ready());
       const m = await loadCaptchaModel(o.model);
@@ -129,6 +146,7 @@ export function registerRedditCommands(program: Command): Command {
         );
         const r = await tuneSegmentation(m.model, m.encoder, o.data, {
           maxPasses: o.passes,
+          renders: o.renders,
           onTrial: (t) => process.stdout.write(`${row(t)}\n`),
         });
         process.stdout.write(

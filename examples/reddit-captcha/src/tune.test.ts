@@ -60,7 +60,7 @@ describe('tuneSegmentation on real renders', () => {
       }
     const { model } = buildRedditLetter({ variant: 'compact', numClasses: 27, length: 1, height: 28, width: 28, channels: 1 });
     model.evaluate();
-    const r = await tuneSegmentation(model, new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { grid: { threshold: [230, 255] }, maxPasses: 1 });
+    const r = await tuneSegmentation(model, new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { grid: { threshold: [230, 255] }, maxPasses: 1, renders: 3 });
     expect(r.trials.map((t) => t.options.threshold)).toEqual([230, 255]);
     for (const t of r.trials) {
       const s = await writeLetterFolder(dir, join(root, `letters-${t.options.threshold}`), t.options);

@@ -42,6 +42,8 @@ export interface TuneOptions {
   start?: SegmentOptions;
   /** Passes over the grid; it stops early after a pass that changes nothing (default 2). */
   maxPasses?: number;
+  /** Renders of each held-out text to read (default 1). */
+  renders?: number;
   /** Called after each new setting is scored. */
   onTrial?: (t: TuningTrial) => void;
 }
@@ -99,7 +101,7 @@ export async function coordinateAscent(score: (o: SegmentOptions) => Promise<Tri
  */
 export function tuneSegmentation(model: Module, encoder: LabelEncoder, dataDir: string, opts: TuneOptions = {}): Promise<TuningResult> {
   return coordinateAscent(async (options) => {
-    const e = await evaluateVotes(letterReader(model, options), encoder, dataDir, { ks: [1], positions: options.letters });
+    const e = await evaluateVotes(letterReader(model, options), encoder, dataDir, { ks: [1], renders: opts.renders, positions: options.letters });
     return { captcha: e.byK[0]!.accuracy, letters: e.letterAccuracy, dropRate: e.dropRate };
   }, opts);
 }
