@@ -39,6 +39,8 @@ export interface VoteEvaluationOptions {
   ks: number[];
   /** Letters per captcha (default 6). */
   positions?: number;
+  /** Renders of each text to read, at least the largest K (default: the largest K). */
+  renders?: number;
   /** Called after each text with the figures so far. */
   onText?: (done: number, total: number, sofar: VoteEvaluation) => void;
 }
@@ -76,8 +78,10 @@ export function letterReader(model: Module, seg: SegmentOptions = REDDIT_SEGMENT
 export async function evaluateVotes(read: RenderReader, encoder: LabelEncoder, dataDir: string, opts: VoteEvaluationOptions): Promise<VoteEvaluation> {
   const t0 = performance.now();
   const positions = opts.positions ?? REDDIT_SEGMENTATION.letters;
-  const maxK = Math.max(...opts.ks);
   if (!opts.ks.every((k) => Number.isInteger(k) && k >= 1)) throw new RangeError(`K must be positive integers, got ${opts.ks.join(', ')}`);
+  const maxK = opts.renders ?? Math.max(...opts.ks);
+  if (!(Number.isInteger(maxK) && maxK >= Math.max(...opts.ks)))
+    throw new RangeError(`evaluateVotes: renders per text must be an integer at least the largest K (${Math.max(...opts.ks)}), got ${opts.renders}`);
   const texts = await readRenderFolder(dataDir, maxK);
   const classes = encoder.numClasses;
   const perLetter: Record<string, { seen: number; right: number }> = {};
@@ -137,7 +141,8 @@ function argmax(a: ArrayLike<number>): number {
   return best;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+/** A fraction as a percentage with one decimal. */
+export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** The evaluation as Markdown tables: accuracy by K beside the series', then per-letter accuracy. */
 export function formatVoteEvaluation(e: VoteEvaluation): string {

@@ -28,7 +28,18 @@ export {
 } from './evaluate';
 export { plotAccuracyByK } from './plot';
 export { wholeImageReader } from './wholeImage';
-export { registerRedditCommands } from './cli';
+export { registerRedditCommands, readSegmentation } from './cli';
+export {
+  tuneSegmentation,
+  coordinateAscent,
+  changedSettings,
+  type TrialScore,
+  SEGMENTATION_GRID,
+  type TuningGrid,
+  type TuningTrial,
+  type TuningResult,
+  type TuneOptions,
+} from './tune';
 export { buildRedditLetter };
 
 registerModel('reddit-letter', buildRedditLetter, 'a small CNN reading one segmented letter (examples/reddit-captcha)');

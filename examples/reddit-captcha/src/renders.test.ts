@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { setBackend } from '@captcha-nn/core';
 import { encodePng, fromRGBA, LabelEncoder, RedditCaptchaGenerator } from '@captcha-nn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTinyCaptcha } from '@captcha-nn/train';
+import { checkReaderModel } from './cli';
 import { evaluateVotes, formatVoteEvaluation, letterReader } from './evaluate';
 import { buildRedditLetter } from './index';
 import { writeLetterFolder } from './letters';
 import { readRender, readRenderFolder } from './renders';
+import { wholeImageReader } from './wholeImage';
 
 const root = mkdtempSync(join(tmpdir(), 'reddit-captcha-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -54,6 +57,42 @@ describe('folders of renders', () => {
   });
 });
 
+describe('bad input to letters and eval', () => {
+  it('a folder holding a render of another size is an error naming that file, in letters and in eval, for both routes', async () => {
+    const dir = join(root, 'odd');
+    const gen = writeRenders(dir, 2, 2);
+    writeFileSync(join(dir, `1-1_${gen.text(1)}.png`), encodePng({ data: new Uint8Array(100 * 40), width: 100, height: 40, channels: 1 }));
+    const odd = new RegExp(`1-1_${gen.text(1)}.png: the image is 100x40, expected 120x50`);
+    await expect(writeLetterFolder(dir, join(root, 'odd-letters'))).rejects.toThrow(odd);
+    const { model } = buildRedditLetter({ variant: 'compact', numClasses: 27, length: 1, height: 28, width: 28, channels: 1 });
+    model.evaluate();
+    const enc = new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+    await expect(evaluateVotes(letterReader(model), enc, dir, { ks: [1, 2] })).rejects.toThrow(odd);
+    model.dispose();
+    const text = buildTinyCaptcha({ variant: 'compact', numClasses: 27, length: 6, height: 50, width: 120, channels: 1 }).model;
+    text.evaluate();
+    await expect(evaluateVotes(wholeImageReader(text), enc, dir, { ks: [1, 2] })).rejects.toThrow(odd);
+    text.dispose();
+  });
+
+  it('eval takes only a letter model for 28x28 gray letters or a text model for 120x50 gray renders of 6 letters', () => {
+    const task = { name: 'text' as const, format: 'table' as const };
+    const letter = { task: { name: 'classification' as const }, input: { width: 28, height: 28, channels: 1 }, length: 1 };
+    expect(() => checkReaderModel(letter, 'runs/letter', 6)).not.toThrow();
+    expect(() => checkReaderModel({ task, input: { width: 120, height: 50, channels: 1 }, length: 6 }, 'runs/crnn', 6)).not.toThrow();
+    expect(() => checkReaderModel({ ...letter, input: { width: 32, height: 32, channels: 1 } }, 'runs/l32', 6)).toThrow(
+      /runs\/l32: a letter model for 32x32x1 images; segmented letters are 28x28x1/,
+    );
+    expect(() => checkReaderModel({ task, input: { width: 200, height: 50, channels: 1 }, length: 6 }, 'runs/seed', 6)).toThrow(
+      /runs\/seed: a text model for 200x50x1 images of 6 characters; reddit renders are 120x50x1 \(gray\), 6 letters/,
+    );
+    expect(() => checkReaderModel({ task, input: { width: 120, height: 50, channels: 3 }, length: 6 }, 'runs/rgb', 6)).toThrow(
+      /runs\/rgb: a text model for 120x50x3/,
+    );
+    expect(() => checkReaderModel({ task, input: { width: 120, height: 50, channels: 1 }, length: 5 }, 'runs/five', 6)).toThrow(/of 5 characters/);
+  });
+});
+
 describe('letters and votes end to end', () => {
   it('writes a letter folder and reports the drop rate; eval votes over groups of K renders', async () => {
     const dir = join(root, 'e2e');
@@ -75,6 +114,13 @@ describe('letters and votes end to end', () => {
     expect(formatVoteEvaluation(e)).toContain('| 4 |');
     await expect(evaluateVotes(letterReader(model), new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1, 5] })).rejects.toThrow(
       /fewer than the 5 needed/,
+    );
+    // All four renders read at K = 1: four groups per text; fewer renders than the largest K is an error.
+    const all = await evaluateVotes(letterReader(model), new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1], renders: 4 });
+    expect(all.byK[0]!.groups).toBe(4);
+    expect(all.dropRate).toBeCloseTo(s.dropped / 8, 6);
+    await expect(evaluateVotes(letterReader(model), new LabelEncoder('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), dir, { ks: [1, 4], renders: 2 })).rejects.toThrow(
+      /renders per text must be an integer at least the largest K \(4\), got 2/,
     );
     model.dispose();
   });

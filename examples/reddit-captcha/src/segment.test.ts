@@ -17,9 +17,12 @@ describe('segmentCaptcha', () => {
   });
 
   it('drops dots and specks, and thin lines (the grid)', () => {
-    const noisy = blocks(W, H, [...SIX, [2, 2, 2, 2], [60, 40, 3, 3], [0, 45, 120, 1], [112, 0, 1, 50]]);
-    const s = segmentCaptcha(noisy);
-    expect(s.ok).toBe(true);
+    const noisy = blocks(W, H, [...SIX, [2, 2, 2, 2], [60, 40, 3, 3], [0, 45, 120, 1], [112, 0, 1, 50], [31, 0, 2, 50]]);
+    expect(segmentCaptcha(noisy, { ...REDDIT_SEGMENTATION, minCore: 4 }).ok).toBe(true);
+    // With the tuned minCore of 1 a crossing of one-pixel lines (one core pixel) survives: on real renders the
+    // threshold leaves few such crossings, and tune found 1 no worse there. Lines that do not cross are dropped.
+    expect(segmentCaptcha(noisy).ok).toBe(false);
+    expect(segmentCaptcha(blocks(W, H, [...SIX, [2, 2, 2, 2], [60, 40, 3, 3], [0, 45, 120, 1], [112, 0, 1, 40], [31, 0, 2, 44]])).ok).toBe(true);
   });
 
   it('splits touching letters at their thinnest column', () => {
@@ -38,15 +41,25 @@ describe('segmentCaptcha', () => {
   });
 
   it('merges pieces of one letter stacked over one another', () => {
-    const broken = blocks(W, H, [...SIX.slice(0, 5), [80, 14, 10, 8], [80, 24, 10, 8]]);
+    const broken = blocks(W, H, [...SIX.slice(0, 5), [80, 12, 10, 10], [80, 24, 10, 10]]);
     const s = segmentCaptcha(broken);
     expect(s.ok).toBe(true);
-    if (s.ok) expect([s.letters[5]!.y0, s.letters[5]!.y1]).toEqual([14, 32]);
+    if (s.ok) expect([s.letters[5]!.y0, s.letters[5]!.y1]).toEqual([12, 34]);
+  });
+
+  it('with trimExtra, drops the smallest segments while there are too many', () => {
+    const extra = blocks(W, H, [...SIX, [97, 2, 8, 10]]);
+    expect(segmentCaptcha(extra, { ...REDDIT_SEGMENTATION, trimExtra: false }).ok).toBe(false);
+    const s = segmentCaptcha(extra, { ...REDDIT_SEGMENTATION, trimExtra: true });
+    expect(s.ok).toBe(true);
+    if (s.ok) expect(s.letters.map((c) => c.x0)).toEqual(SIX.map(([x]) => x));
+    // Still too few stays a failure.
+    expect(segmentCaptcha(blocks(W, H, SIX.slice(0, 5)), { ...REDDIT_SEGMENTATION, trimExtra: true }).ok).toBe(false);
   });
 
   it('fails with the reason: too few, too many, out of letter size, an empty image', () => {
     const fail = (rects: Array<[number, number, number, number]>) => {
-      const s = segmentCaptcha(blocks(W, H, rects));
+      const s = segmentCaptcha(blocks(W, H, rects), { ...REDDIT_SEGMENTATION, trimExtra: false });
       return s.ok ? 'ok' : s.reason;
     };
     expect(fail(SIX.slice(0, 5))).toBe('too few segments');

@@ -1,7 +1,8 @@
 /** The `captcha-nn` commander program: train, eval, predict, generate. */
 import { Command } from 'commander';
-// The example packages register their models (cnn, crnn, resnet) and datasets (mnist, fashion-mnist) when imported.
+// The example packages register their models (cnn, crnn, resnet, reddit-letter) and datasets (mnist, fashion-mnist) when imported.
 import '@captcha-nn/example-cnn-captcha';
+import '@captcha-nn/example-reddit-captcha';
 import '@captcha-nn/example-rnn-captcha';
 import '@captcha-nn/example-resnet-mnist';
 import '@captcha-nn/example-seq2seq-captcha';
