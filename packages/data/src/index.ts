@@ -31,6 +31,8 @@ export type { BackgroundSpec, NoiseSpec, GimpySpec } from './simple/effects';
 export { SvgCaptchaGenerator, type SvgCaptchaOptions, type SvgCaptchaNativeOptions } from './svg';
 export { RedditCaptchaGenerator, REDDIT_CHARSET, VERA_BOLD_PATH, type RedditCaptchaOptions } from './reddit/generator';
 export { applySineWarp, drawSineWarp, type SineWarp } from './reddit/sineWarp';
+export { generateThirdParty, thirdPartyProblem, THIRD_PARTY, THIRD_PARTY_GENERATORS, compareAnswers, answerKey, ANSWER_COMPARES } from './thirdParty';
+export type { ThirdPartyGenerator, ThirdPartyInfo, ThirdPartyOptions, AnswerCompare } from './thirdParty';
 export { availableFontFamilies, defaultFonts, registerFont, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
 
 // Labels
