@@ -39,11 +39,11 @@ export { availableFontFamilies, defaultFonts, registerFont, BUNDLED_FONT_FAMILY,
 export { LabelEncoder } from './charset';
 
 // Loading real data
-export { decodeImage, decodeImageFile, readImageFile, type DecodeOptions, type ChannelSelection } from './loader/decode';
+export { decodeImage, decodeImageFile, readImageFile, containBox, type DecodeOptions, type ChannelSelection } from './loader/decode';
 export { inspectImage, sniffImageFormat, ImageDecodeError, DEFAULT_MAX_IMAGE_SIZE } from './loader/imageInfo';
 export type { ImageInfo, ImageFormat, ImageProblem, InspectOptions } from './loader/imageInfo';
 export { labelFromFilename, labelFromRegex, compileLabelRegex, parseLabelLines, parseLabelCsv, type LabelSource } from './loader/labels';
-export { FolderDataset, openFolderDataset, IMAGE_EXTENSIONS, summarizeSkipped, countSkipped, folderFingerprint } from './loader/folder';
+export { FolderDataset, openFolderDataset, oddCharactersError, IMAGE_EXTENSIONS, summarizeSkipped, countSkipped, folderFingerprint } from './loader/folder';
 export type { FolderDatasetOptions, FolderEntry, SkippedFile, SkipKind, FolderFingerprint } from './loader/folder';
 export { parseIdx, encodeIdx, readIdx, maybeGunzip, IdxDataset } from './loader/idx';
 export type { IdxArray, IdxType, IdxData, IdxDatasetOptions } from './loader/idx';
