@@ -43,7 +43,16 @@ export { decodeImage, decodeImageFile, readImageFile, containBox, type DecodeOpt
 export { inspectImage, sniffImageFormat, ImageDecodeError, DEFAULT_MAX_IMAGE_SIZE } from './loader/imageInfo';
 export type { ImageInfo, ImageFormat, ImageProblem, InspectOptions } from './loader/imageInfo';
 export { labelFromFilename, labelFromRegex, compileLabelRegex, parseLabelLines, parseLabelCsv, type LabelSource } from './loader/labels';
-export { FolderDataset, openFolderDataset, oddCharactersError, IMAGE_EXTENSIONS, summarizeSkipped, countSkipped, folderFingerprint } from './loader/folder';
+export {
+  FolderDataset,
+  openFolderDataset,
+  oddCharactersError,
+  expandImagePaths,
+  IMAGE_EXTENSIONS,
+  summarizeSkipped,
+  countSkipped,
+  folderFingerprint,
+} from './loader/folder';
 export type { FolderDatasetOptions, FolderEntry, SkippedFile, SkipKind, FolderFingerprint } from './loader/folder';
 export { parseIdx, encodeIdx, readIdx, maybeGunzip, IdxDataset } from './loader/idx';
 export type { IdxArray, IdxType, IdxData, IdxDatasetOptions } from './loader/idx';

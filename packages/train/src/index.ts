@@ -25,9 +25,10 @@ export type { IdxDataSpec, IdxDatasetEntry } from './idxData';
 
 // Scoring, evaluation and prediction
 export { evaluateModel, taskLoss, textOf, AccuracyMeter } from './metrics';
-export type { EvalResult, Confusion, Decoded, EvaluateOptions } from './metrics';
+export type { EvalResult, Confusion, Decoded, EvaluateOptions, Mistake } from './metrics';
+export { renderMistakes, writeMistakesPng, type MistakeTile } from './mistakes';
 export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
-export { predictFiles, loadImageFor, type Prediction } from './predict';
+export { predictFiles, predictionsCsv, loadImageFor, type Prediction } from './predict';
 
 // Saved models, checkpoints and run outputs
 export { saveCaptchaModel, loadCaptchaModel, resolveModelDir } from './modelio';

@@ -4,7 +4,7 @@
  * which runs a model over a source through its task.
  */
 import type { Activity, Module, Tensor } from '@captcha-nn/core';
-import { batches, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
+import { batches, compareAnswers, type AnswerCompare, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
 import type { Task } from './task';
 
 /** Argmax classes [N·L] and the chosen classes' probabilities [N·L]. */
@@ -41,6 +41,13 @@ export interface EvalResult {
   confusions: Confusion[];
   /** Mean loss, where a criterion was given. */
   loss?: number;
+  /**
+   * With `compare`: whole captchas that pass the site's check (`accuracy`) and that equal the label as written,
+   * case-sensitive (`caseSensitive`), both against the labels as written (before any case folding).
+   */
+  site?: { compare: AnswerCompare; accuracy: number; caseSensitive: number };
+  /** With `mistakes`: the most confident wrong readings (by the site's check, else exact), most confident first. */
+  mistakes?: Mistake[];
   seconds: number;
   imagesPerSecond: number;
 }
@@ -106,6 +113,28 @@ export class AccuracyMeter {
   }
 }
 
+export interface Mistake {
+  /** The source's id of the image: its file name (folders) or index. */
+  id: number | string;
+  /** The label as written. */
+  label: string;
+  text: string;
+  confidence: number;
+}
+
+/** Keeps the `n` most confident mistakes. */
+class MistakeList {
+  readonly items: Mistake[] = [];
+  constructor(private readonly n: number) {}
+  add(m: Mistake): void {
+    if (this.n <= 0) return;
+    if (this.items.length === this.n && m.confidence <= this.items[this.n - 1]!.confidence) return;
+    this.items.push(m);
+    this.items.sort((a, b) => b.confidence - a.confidence);
+    if (this.items.length > this.n) this.items.pop();
+  }
+}
+
 export interface EvaluateOptions {
   batchSize?: number;
   encoder: LabelEncoder;
@@ -117,6 +146,12 @@ export interface EvaluateOptions {
   shouldStop?: () => boolean;
   onBatch?: (done: number, total: number) => void;
   topConfusions?: number;
+  /** Also score whole captchas as a site checks them, and case-sensitively (see EvalResult.site). */
+  compare?: AnswerCompare;
+  /** The label as written of a batch id, where the source folded it (default: the batch's label). */
+  writtenLabel?: (id: number | string) => string | undefined;
+  /** Keep this many of the most confident mistakes (EvalResult.mistakes). */
+  mistakes?: number;
 }
 
 /** The criterion's loss on a batch's output. */
@@ -135,6 +170,9 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
   const meter = o.task.meter(o.encoder);
   let lossSum = 0;
   let lossN = 0;
+  let siteRight = 0;
+  let exactRight = 0;
+  const mistakes = new MistakeList(o.mistakes ?? 0);
   const t0 = performance.now();
   for await (const b of batches(source, { batchSize: o.batchSize ?? 64, shuffle: false, normalize: 'unit' })) {
     try {
@@ -146,6 +184,17 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
         lossN += d.n;
       }
       meter.add(d, b.labels);
+      if (o.compare !== undefined || o.mistakes) {
+        for (let i = 0; i < d.n; i++) {
+          const id = b.ids[i]!;
+          const label = o.writtenLabel?.(id) ?? b.labels[i]!;
+          const { text, confidence } = textOf(d, i, o.encoder);
+          const passes = compareAnswers(text, label, o.compare ?? 'exact');
+          if (passes) siteRight++;
+          if (text === label) exactRight++;
+          if (!passes) mistakes.add({ id, label, text, confidence });
+        }
+      }
       o.onBatch?.(meter.count, source.size);
     } finally {
       b.dispose();
@@ -159,6 +208,10 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
     perPosition: meter.perPosition(),
     confusions: meter.confusions(o.topConfusions ?? 10),
     ...(o.withLoss ? { loss: lossN ? lossSum / lossN : NaN } : {}),
+    ...(o.compare !== undefined
+      ? { site: { compare: o.compare, accuracy: meter.count ? siteRight / meter.count : 0, caseSensitive: meter.count ? exactRight / meter.count : 0 } }
+      : {}),
+    ...(o.mistakes ? { mistakes: mistakes.items } : {}),
     seconds,
     imagesPerSecond: seconds > 0 ? meter.count / seconds : 0,
   };

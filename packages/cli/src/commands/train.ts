@@ -69,9 +69,10 @@ interface TrainCliOptions {
   progress: boolean;
   strict?: boolean;
   verbose?: boolean;
+  case?: 'keep' | 'fold';
 }
 
-const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict'] as const;
+const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict', 'case'] as const;
 const GENERATE_ONLY = ['preset', 'length', 'trainSize', 'valSize', 'fresh'] as const;
 const IDX_ONLY = ['cropPad', 'flip'] as const;
 /** Flags of the other sources that IDX data takes too. */
@@ -102,7 +103,14 @@ export function addTrainCommand(program: Command): Command {
     .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
     .option('--charset <chars>', "label alphabet (default: the labels' characters for --data, SimpleCaptcha's 23 for --generate)")
     .addOption(new Option('--channels <c>', 'pixel format the model sees').choices(['gray', 'rgb']).default('gray'))
-    .option('--size <WxH>', 'image size: generated captchas, or resize folder images to it', parseSize)
+    .option(
+      '--size <WxH>',
+      'image size: generated captchas, or the input for --data (default: its largest width and height; other sizes shrunk if larger, aspect ratio kept, padded, never stretched)',
+      parseSize,
+    )
+    .addOption(
+      new Option('--case <c>', "--data labels: 'keep' as written (default) or 'fold' to lower case (for sites that ignore case)").choices(['keep', 'fold']),
+    )
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data or --val is an error (default: skipped and reported)')
     .option('--val <dir>', 'validation folder (default: --val-split of --data)')
     .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
@@ -302,6 +310,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
           ...(o.size ? { size: o.size } : {}),
           ...(o.charset ? { charset: o.charset } : {}),
           ...(o.strict ? { strict: true } : {}),
+          ...(o.case === 'fold' ? { labelCase: 'fold' as const } : {}),
           channels: o.channels,
           ...(o.augment !== 'none' ? { augment: o.augment } : {}),
         }

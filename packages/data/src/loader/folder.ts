@@ -160,6 +160,35 @@ export async function folderFingerprint(dir: string, opts: { extensions?: string
   return { files: names.length, bytes, hash: h.digest('hex') };
 }
 
+/**
+ * Image files named by `paths`: a file as given; a folder as its image files
+ * (IMAGE_EXTENSIONS, or `extensions`), sorted by name. A path that does not
+ * exist is an error naming it; a folder without images too.
+ */
+export async function expandImagePaths(paths: readonly string[], extensions?: string[]): Promise<string[]> {
+  const exts = normalizeExtensions(extensions);
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir: boolean;
+    try {
+      isDir = (await stat(p)).isDirectory();
+    } catch (e) {
+      throw new Error(`${p}: no such file or folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    const names = (await readdir(p, { withFileTypes: true }))
+      .filter((d) => d.isFile() && exts.includes(extname(d.name).toLowerCase()))
+      .map((d) => d.name)
+      .sort();
+    if (names.length === 0) throw new Error(`${p}: no images (${exts.join(', ')}) in the folder`);
+    out.push(...names.map((n) => join(p, n)));
+  }
+  return out;
+}
+
 function normalizeExtensions(extensions: string[] | undefined): string[] {
   return (extensions ?? IMAGE_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase());
 }
