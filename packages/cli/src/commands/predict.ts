@@ -18,9 +18,9 @@ export function addPredictCommand(program: Command): Command {
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .action(async function (this: Command, paths: string[], o: { model?: string; json?: boolean; csv?: string; batch: number; backend?: string }) {
       if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
-      const images = await expandImagePaths(paths);
       await (o.backend ? setBackend(o.backend) : ready());
       const m = await loadCaptchaModel(o.model!);
+      const images = await expandImagePaths(paths);
       const preds = await predictFiles(m, images, o.batch);
       if (o.csv) {
         await writeFile(o.csv, predictionsCsv(preds));

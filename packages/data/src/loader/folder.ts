@@ -162,18 +162,19 @@ export async function folderFingerprint(dir: string, opts: { extensions?: string
 
 /**
  * Image files named by `paths`: a file as given; a folder as its image files
- * (IMAGE_EXTENSIONS, or `extensions`), sorted by name. A path that does not
- * exist is an error naming it; a folder without images too.
+ * (IMAGE_EXTENSIONS, or `extensions`), sorted by name. A path that cannot
+ * be read is kept as given (its reader reports it); a folder without images
+ * is an error naming it.
  */
 export async function expandImagePaths(paths: readonly string[], extensions?: string[]): Promise<string[]> {
   const exts = normalizeExtensions(extensions);
   const out: string[] = [];
   for (const p of paths) {
-    let isDir: boolean;
+    let isDir = false;
     try {
       isDir = (await stat(p)).isDirectory();
-    } catch (e) {
-      throw new Error(`${p}: no such file or folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    } catch {
+      // Kept as given: the reader reports the missing file, and the others are still read.
     }
     if (!isDir) {
       out.push(p);
