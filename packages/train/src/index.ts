@@ -28,6 +28,7 @@ export { evaluateModel, taskLoss, textOf, AccuracyMeter } from './metrics';
 export type { EvalResult, Confusion, Decoded, EvaluateOptions, Mistake } from './metrics';
 export { renderMistakes, writeMistakesPng, type MistakeTile } from './mistakes';
 export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
+export { applyInitDefaults, initialiseFrom, trunkKeys, TrainableParameters, readInitMetadata, type InitReport } from './init';
 export { predictFiles, predictionsCsv, loadImageFor, type Prediction } from './predict';
 
 // Saved models, checkpoints and run outputs
