@@ -107,7 +107,10 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     const asSeen = async (id: number | string) => (await source.load(typeof id === 'number' ? id : Number.NaN))!.image;
     const tiles = await Promise.all(r.mistakes.map(async (x) => ({ ...x, name: String(x.id), image: await (originalImage ?? asSeen)(x.id) })));
     const how = req.compare && req.compare !== 'exact' ? `, as ${req.compare} checks answers` : '';
-    await writeMistakesPng(req.mistakesPng, tiles, `${tiles.length} most confident mistakes of ${r.count}${how} (${what})`);
+    await writeMistakesPng(req.mistakesPng, tiles, {
+      title: `${tiles.length} most confident mistakes of ${r.count}${how} (${what})`,
+      ...(req.compare ? { compare: req.compare } : {}),
+    });
   }
   return { ...r, source: what, skipped };
 }

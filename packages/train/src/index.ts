@@ -26,7 +26,7 @@ export type { IdxDataSpec, IdxDatasetEntry } from './idxData';
 // Scoring, evaluation and prediction
 export { evaluateModel, taskLoss, textOf, AccuracyMeter } from './metrics';
 export type { EvalResult, Confusion, Decoded, EvaluateOptions, Mistake } from './metrics';
-export { renderMistakes, writeMistakesPng, type MistakeTile } from './mistakes';
+export { renderMistakes, writeMistakesPng, type MistakeTile, type MistakesOptions } from './mistakes';
 export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
 export { applyInitDefaults, initialiseFrom, trunkKeys, TrainableParameters, readInitMetadata, type InitReport } from './init';
 export { predictFiles, predictionsCsv, loadImageFor, type Prediction } from './predict';

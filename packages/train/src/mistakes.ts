@@ -1,7 +1,7 @@
 /** A PNG of the worst mistakes of an evaluation: each image with its label and what the model read. */
 import { writeFile } from 'node:fs/promises';
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
-import { toRGBA, type ImageBuffer } from '@captcha-nn/data';
+import { answerKey, toRGBA, type AnswerCompare, type ImageBuffer } from '@captcha-nn/data';
 
 export interface MistakeTile {
   image: ImageBuffer<Uint8Array>;
@@ -13,12 +13,19 @@ export interface MistakeTile {
   name: string;
 }
 
+export interface MistakesOptions {
+  title?: string;
+  /** How the site compares answers: a character is marked wrong only where this sees a difference (default exact). */
+  compare?: AnswerCompare;
+}
+
 /**
  * Renders tiles in a grid (up to 4 columns): the image at 2x (nearest
  * pixel, so what the model saw stays visible) and under it the label, the
  * reading (wrong characters in red) and the confidence.
  */
-export function renderMistakes(tiles: readonly MistakeTile[], title = 'worst mistakes'): Buffer {
+export function renderMistakes(tiles: readonly MistakeTile[], o: MistakesOptions = {}): Buffer {
+  const title = o.title ?? 'worst mistakes';
   if (tiles.length === 0) throw new Error('renderMistakes: no mistakes to draw (expected at least one)');
   const scale = 2;
   const imgW = Math.max(...tiles.map((t) => t.image.width)) * scale;
@@ -34,11 +41,11 @@ export function renderMistakes(tiles: readonly MistakeTile[], title = 'worst mis
   ctx.fillStyle = '#000';
   ctx.font = 'bold 14px sans-serif';
   ctx.fillText(title, 8, 19);
-  tiles.forEach((t, k) => drawTile(ctx, t, (k % cols) * tileW + 8, Math.floor(k / cols) * tileH + 28, scale));
+  tiles.forEach((t, k) => drawTile(ctx, t, (k % cols) * tileW + 8, Math.floor(k / cols) * tileH + 28, scale, o.compare ?? 'exact'));
   return canvas.toBuffer('image/png');
 }
 
-function drawTile(ctx: SKRSContext2D, t: MistakeTile, x: number, y: number, scale: number): void {
+function drawTile(ctx: SKRSContext2D, t: MistakeTile, x: number, y: number, scale: number, compare: AnswerCompare): void {
   const { width: w, height: h } = t.image;
   const tile = createCanvas(w, h);
   const tctx = tile.getContext('2d');
@@ -59,7 +66,7 @@ function drawTile(ctx: SKRSContext2D, t: MistakeTile, x: number, y: number, scal
   const want = [...t.label];
   const got = [...t.text];
   for (let i = 0; i < got.length; i++) {
-    ctx.fillStyle = got[i] === want[i] ? '#000' : '#d00';
+    ctx.fillStyle = want[i] !== undefined && answerKey(got[i]!, compare) === answerKey(want[i]!, compare) ? '#000' : '#d00';
     ctx.fillText(got[i]!, cx, ty + 16);
     cx += ctx.measureText(got[i]!).width;
   }
@@ -69,10 +76,10 @@ function drawTile(ctx: SKRSContext2D, t: MistakeTile, x: number, y: number, scal
   }
   ctx.fillStyle = '#555';
   ctx.font = '11px sans-serif';
-  ctx.fillText(`${t.confidence.toFixed(3)}  ${t.name.length > 24 ? `…${t.name.slice(-23)}` : t.name}`, x, ty + 31);
+  ctx.fillText(`conf ${t.confidence.toPrecision(2)}  ${t.name.length > 24 ? `…${t.name.slice(-23)}` : t.name}`, x, ty + 31);
 }
 
 /** Writes `renderMistakes(tiles)` to `path`. */
-export async function writeMistakesPng(path: string, tiles: readonly MistakeTile[], title?: string): Promise<void> {
-  await writeFile(path, renderMistakes(tiles, title));
+export async function writeMistakesPng(path: string, tiles: readonly MistakeTile[], o: MistakesOptions = {}): Promise<void> {
+  await writeFile(path, renderMistakes(tiles, o));
 }
