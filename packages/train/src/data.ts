@@ -47,6 +47,8 @@ export interface FolderDataSpec {
   charset?: string;
   /** 'keep' (default): labels as written; 'fold': lower-cased (sites that ignore case). */
   labelCase?: 'keep' | 'fold';
+  /** Without `charset`: this one when it holds every label character (set from an `--init` model). */
+  preferCharset?: string;
   /** Any unreadable, truncated, oversized or unlabelled file is an error (default: skipped and reported). */
   strict?: boolean;
 }
@@ -144,6 +146,7 @@ function folderOptions(spec: FolderDataSpec, channels: ChannelFormat, extra: Par
     ...(spec.size ? { size: spec.size } : {}),
     ...(spec.charset ? { charset: spec.charset } : {}),
     ...(spec.labelCase ? { labelCase: spec.labelCase } : {}),
+    ...(spec.preferCharset !== undefined ? { preferCharset: spec.preferCharset } : {}),
     ...extra,
   };
 }

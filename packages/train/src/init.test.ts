@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '@captcha-nn/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
+import type { FolderDataSpec } from './data';
+import { writeTinyPngs } from './testing';
 import type { TrainOptions } from './options';
 import { train } from './trainer';
 import { TINY_DATA, tempDir, tensorsOf } from './test/helpers';
@@ -98,6 +101,22 @@ describe('train --init: fine-tuning a trained model', () => {
     const after = await checkpointWeights(out);
     for (const k of TRUNK) expect(same(after[k]!, before[k]!), k).toBe(true);
     for (const k of OUTPUT) expect(same(after[k]!, before[k]!), k).toBe(false);
+  });
+
+  it("keeps the init model's charset order for a folder its charset covers; another order means a new output layer", async () => {
+    const folder = join(tmp.dir, 'pngs');
+    await writeTinyPngs(folder, 24, 'f');
+    const logs: string[] = [];
+    const run = (out: string, data: Partial<FolderDataSpec> = {}) =>
+      train({ init: base, data: { kind: 'folder', dir: folder, valSplit: 0, ...data }, epochs: 1, batchSize: 8, seed: '5', workers: 1, backend: 'wasm', out: join(tmp.dir, out) }, { log: (m) => logs.push(m) });
+    await run('folder-kept');
+    // The labels alone would infer "12ab"; the model reads "ab12", and keeps its output layer.
+    expect(logs.join('\n')).toMatch(/copied 6 of 6 weight tensors; same charset, length and input/);
+    expect(JSON.parse(readFileSync(join(tmp.dir, 'folder-kept', 'best', 'model.json'), 'utf8')).metadata.charset).toBe('ab12');
+    logs.length = 0;
+    await run('folder-reordered', { charset: '12ab' });
+    // Same shapes, but class 0 would now mean '1': the output layer starts fresh.
+    expect(logs.join('\n')).toMatch(/copied 4 of 6 weight tensors; new layer.*: module 7: weight \[10x768\], bias \[10\]/);
   });
 
   it('clear errors: --freeze-trunk without --init, another --model than the init model', async () => {

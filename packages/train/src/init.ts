@@ -51,8 +51,13 @@ export async function applyInitDefaults<O extends Partial<TrainOptions>>(o: O): 
 
 function withInitInput(spec: DataSpec, m: CaptchaModelMetadata): DataSpec {
   if (spec.kind === 'idx') return spec;
+  // The init model's charset, so its output layer carries over: as is for generated captchas, and for a folder
+  // whose labels it covers.
+  const charset =
+    spec.charset !== undefined ? {} : spec.kind === 'folder' ? { preferCharset: m.charset } : { charset: m.charset, length: spec.length ?? m.length };
   return {
     ...spec,
+    ...charset,
     ...(spec.size === undefined ? { size: { width: m.input.width, height: m.input.height } } : {}),
     ...(spec.channels === undefined ? { channels: m.preprocessing.channels } : {}),
   };
@@ -65,9 +70,16 @@ export interface InitReport {
   fresh: Array<{ key: string; shape: number[]; was?: number[] }>;
 }
 
-/** Copies every state-dict entry of the init model that `model` has with the same shape. */
-export async function initialiseFrom(model: Module, init: string): Promise<InitReport> {
+/**
+ * Copies every state-dict entry of the init model that `model` has with the
+ * same shape, except the output layer (the last module with parameters) when
+ * the charset or length differ: same-shaped, its classes would mean other
+ * characters.
+ */
+export async function initialiseFrom(model: Module, init: string, want: { charset: string; length: number }): Promise<InitReport> {
   const src = await loadCaptchaModel(init);
+  const sameText = src.metadata.charset === want.charset && src.metadata.length === want.length;
+  const output = new Set(outputKeys(model));
   try {
     const theirs = src.model.stateDict();
     try {
@@ -76,10 +88,13 @@ export async function initialiseFrom(model: Module, init: string): Promise<InitR
       const report: InitReport = { copied: [], fresh: [] };
       for (const [key, shape] of ours) {
         const t = theirs[key];
-        if (t && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) {
+        if (t && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) && (sameText || !output.has(key))) {
           keep[key] = t;
           report.copied.push(key);
-        } else report.fresh.push({ key, shape, ...(t ? { was: t.shape } : {}) });
+        } else {
+          const sameShape = t && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+          report.fresh.push({ key, shape, ...(t && !sameShape ? { was: t.shape } : {}) });
+        }
       }
       model.loadStateDict(keep, { strict: false });
       return report;
@@ -91,18 +106,27 @@ export async function initialiseFrom(model: Module, init: string): Promise<InitR
   }
 }
 
+/** State-dict keys of the output layer: the parameters of the last module that has any. */
+function outputKeys(model: Module): string[] {
+  const named = model.namedParameters();
+  if (named.length === 0) return [];
+  const last = named[named.length - 1]!.key;
+  const prefix = last.slice(0, last.lastIndexOf('.') + 1);
+  return named.map((n) => n.key).filter((k) => k.startsWith(prefix) && !k.slice(prefix.length).includes('.'));
+}
+
 /**
  * The trunk: the parameters copied from the init model, except those of the
  * last module with parameters (the output layer), which always trains.
  * Returned as state-dict keys.
  */
 export function trunkKeys(model: Module, report: InitReport): string[] {
-  const named = model.namedParameters();
-  if (named.length === 0) return [];
-  const last = named[named.length - 1]!.key;
-  const lastModule = last.slice(0, last.lastIndexOf('.') + 1);
   const copied = new Set(report.copied);
-  return named.map((n) => n.key).filter((k) => copied.has(k) && !(k.startsWith(lastModule) && !k.slice(lastModule.length).includes('.')));
+  const output = new Set(outputKeys(model));
+  return model
+    .namedParameters()
+    .map((n) => n.key)
+    .filter((k) => copied.has(k) && !output.has(k));
 }
 
 /**

@@ -153,7 +153,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   if (opts.weightDecay > 0) config.weightDecay = opts.weightDecay;
   const trainable = new TrainableParameters(model);
   if (opts.init !== undefined && !saved) {
-    const r = await initialiseFrom(model, opts.init);
+    const r = await initialiseFrom(model, opts.init, { charset: data.encoder.charset, length: data.maxLength });
     cb.log?.(
       `--init ${opts.init}: copied ${r.copied.length} of ${r.copied.length + r.fresh.length} weight tensors` +
         (r.fresh.length

@@ -25,6 +25,11 @@ export interface FolderDatasetOptions extends Omit<DecodeOptions, 'name'> {
    */
   labelCase?: 'keep' | 'fold';
   /**
+   * Without `charset`: use this one (its characters in its order) when every label character is in it, else the
+   * inferred one. A fine-tuned model keeps its output layer this way (`captcha-nn train --init`).
+   */
+  preferCharset?: string;
+  /**
    * Throw on the first bad file (unreadable, empty, truncated, corrupt, too
    * large, not an image, unlabelled) instead of skipping it. The error names
    * the file.
@@ -427,7 +432,9 @@ export class FolderDataset implements ImageSource {
     const odd = oddCharactersError(root, entries, opts.charset, labelCase);
     if (odd) throw odd;
 
-    const charset = opts.charset ?? LabelEncoder.infer(entries.map((e) => e.label));
+    const inferred = LabelEncoder.infer(entries.map((e) => e.label));
+    const preferred = opts.preferCharset !== undefined && [...inferred].every((c) => opts.preferCharset!.includes(c));
+    const charset = opts.charset ?? (preferred ? opts.preferCharset! : inferred);
     const encoder = new LabelEncoder(charset, { blank: opts.blank });
     let longest = 0;
     for (const e of entries) longest = Math.max(longest, [...e.label].length);
