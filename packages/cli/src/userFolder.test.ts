@@ -133,7 +133,7 @@ describe('a folder of your own captchas', () => {
     const out = join(tmp.dir, 'finetune');
     const r = await run(['train', '--init', model, '--data', folder, '--case', 'fold', '--freeze-trunk', '1', '--epochs', '2', '--workers', '1', '--val-split', '0', '--out', out, '--no-progress']);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
-    expect(r.err).toMatch(/--init .*run\/best: copied 6 of 6 weight tensors; same charset, length and input/);
+    expect(r.err).toMatch(/--init .*run\/best: copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
     expect(r.err).toMatch(/12 images in .*48x16 \(the size option;/);
     expect(r.err).toMatch(/epoch 2: the trunk trains from here/);
     const meta = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { metadata: { model: { name: string }; input: { width: number } } };

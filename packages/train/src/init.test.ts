@@ -52,7 +52,7 @@ describe('train --init: fine-tuning a trained model', () => {
     // Nothing leaks: the init model, the frozen phase's optimizer buffers and the unfreeze.
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(logs.join('\n')).toMatch(
-      /--init .*: copied 4 of 6 weight tensors; new layers \(charset, length or input differ\): module 7: weight \[18x768\] \(was \[10x768\]\), bias \[18\] \(was \[10\]\)/,
+      /--init .*: copied 4 of 6 state tensors \(weights and batch-norm statistics\); new layers \(charset, length or input differ\): module 7: weight \[18x768\] \(was \[10x768\]\), bias \[18\] \(was \[10\]\)/,
     );
     expect(logs.join('\n')).toMatch(/--freeze-trunk 2: 4 trunk tensors not updated for the first 2 epoch\(s\)/);
     expect(logs.join('\n')).toMatch(/epoch 3: the trunk trains from here/);
@@ -87,7 +87,7 @@ describe('train --init: fine-tuning a trained model', () => {
       { init: base, data: TINY_DATA, epochs: 1, batchSize: 8, seed: '3', workers: 1, backend: 'wasm', freezeTrunk: 1, out },
       { log: (m) => logs.push(m) },
     );
-    expect(logs.join('\n')).toMatch(/copied 6 of 6 weight tensors; same charset, length and input/);
+    expect(logs.join('\n')).toMatch(/copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
     const before = await weightsOf(base);
     const after = await checkpointWeights(out);
     for (const k of TRUNK) expect(same(after[k]!, before[k]!), k).toBe(true);
@@ -111,12 +111,12 @@ describe('train --init: fine-tuning a trained model', () => {
       train({ init: base, data: { kind: 'folder', dir: folder, valSplit: 0, ...data }, epochs: 1, batchSize: 8, seed: '5', workers: 1, backend: 'wasm', out: join(tmp.dir, out) }, { log: (m) => logs.push(m) });
     await run('folder-kept');
     // The labels alone would infer "12ab"; the model reads "ab12", and keeps its output layer.
-    expect(logs.join('\n')).toMatch(/copied 6 of 6 weight tensors; same charset, length and input/);
+    expect(logs.join('\n')).toMatch(/copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
     expect(JSON.parse(readFileSync(join(tmp.dir, 'folder-kept', 'best', 'model.json'), 'utf8')).metadata.charset).toBe('ab12');
     logs.length = 0;
     await run('folder-reordered', { charset: '12ab' });
     // Same shapes, but class 0 would now mean '1': the output layer starts fresh.
-    expect(logs.join('\n')).toMatch(/copied 4 of 6 weight tensors; new layer.*: module 7: weight \[10x768\], bias \[10\]/);
+    expect(logs.join('\n')).toMatch(/copied 4 of 6 state tensors \(weights and batch-norm statistics\); new layer.*: module 7: weight \[10x768\], bias \[10\]/);
   });
 
   it('clear errors: --freeze-trunk without --init, another --model than the init model', async () => {

@@ -155,7 +155,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   if (opts.init !== undefined && !saved) {
     const r = await initialiseFrom(model, opts.init, { charset: data.encoder.charset, length: data.maxLength });
     cb.log?.(
-      `--init ${opts.init}: copied ${r.copied.length} of ${r.copied.length + r.fresh.length} weight tensors` +
+      `--init ${opts.init}: copied ${r.copied.length} of ${r.copied.length + r.fresh.length} state tensors (weights and batch-norm statistics)` +
         (r.fresh.length
           ? `; new layer${r.fresh.length > 1 ? 's' : ''} (charset, length or input differ): ${describeKeys(r.fresh)}`
           : '; same charset, length and input'),
