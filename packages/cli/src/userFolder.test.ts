@@ -131,13 +131,34 @@ describe('a folder of your own captchas', () => {
 
   it('fine-tunes a trained model on the folder: --init, its input size, --freeze-trunk', async () => {
     const out = join(tmp.dir, 'finetune');
-    const r = await run(['train', '--init', model, '--data', folder, '--case', 'fold', '--freeze-trunk', '1', '--epochs', '2', '--workers', '1', '--val-split', '0', '--out', out, '--no-progress']);
+    const r = await run([
+      'train',
+      '--init',
+      model,
+      '--data',
+      folder,
+      '--case',
+      'fold',
+      '--freeze-trunk',
+      '1',
+      '--epochs',
+      '2',
+      '--workers',
+      '1',
+      '--val-split',
+      '0',
+      '--out',
+      out,
+      '--no-progress',
+    ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(/--init .*run\/best: copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
     expect(r.err).toMatch(/12 images in .*48x16 \(the size option;/);
     expect(r.err).toMatch(/epoch 2: the trunk trains from here/);
     const meta = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { metadata: { model: { name: string }; input: { width: number } } };
     expect([meta.metadata.model.name, meta.metadata.input.width]).toEqual(['tiny', 48]);
-    expect((await run(['train', '--freeze-trunk', '1', '--model', 'tiny', '--data', folder, '--out', join(tmp.dir, 'x')])).thrown).toMatch(/--freeze-trunk needs --init/);
+    expect((await run(['train', '--freeze-trunk', '1', '--model', 'tiny', '--data', folder, '--out', join(tmp.dir, 'x')])).thrown).toMatch(
+      /--freeze-trunk needs --init/,
+    );
   });
 });

@@ -108,7 +108,19 @@ describe('train --init: fine-tuning a trained model', () => {
     await writeTinyPngs(folder, 24, 'f');
     const logs: string[] = [];
     const run = (out: string, data: Partial<FolderDataSpec> = {}) =>
-      train({ init: base, data: { kind: 'folder', dir: folder, valSplit: 0, ...data }, epochs: 1, batchSize: 8, seed: '5', workers: 1, backend: 'wasm', out: join(tmp.dir, out) }, { log: (m) => logs.push(m) });
+      train(
+        {
+          init: base,
+          data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
+          epochs: 1,
+          batchSize: 8,
+          seed: '5',
+          workers: 1,
+          backend: 'wasm',
+          out: join(tmp.dir, out),
+        },
+        { log: (m) => logs.push(m) },
+      );
     await run('folder-kept');
     // The labels alone would infer "12ab"; the model reads "ab12", and keeps its output layer.
     expect(logs.join('\n')).toMatch(/copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
