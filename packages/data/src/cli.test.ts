@@ -65,6 +65,8 @@ describe('captcha-nn generate', () => {
       const written = await generateThirdParty({ generator: 'gregwar', count: 3, seed: '9', start: 4, out: join(tmp.dir, 'gregwar2') });
       expect(readdirSync(out).sort()).toEqual(written.map((w) => w.file).sort());
     },
+    // Two php processes: seconds on a busy machine.
+    120_000,
   );
 
   it('documents every option in --help', async () => {
