@@ -6,6 +6,7 @@ import { registerGenerateCommand } from './cli';
 import { openFolderDataset } from './loader/folder';
 import { RedditCaptchaGenerator } from './reddit/generator';
 import { simplePreset } from './simple/builder';
+import { generateThirdParty, thirdPartyProblem } from './thirdParty';
 import { tempDir } from './test/helpers';
 
 const tmp = tempDir();
@@ -55,6 +56,19 @@ describe('captcha-nn generate', () => {
     expect(Array.from(first!.image.data.subarray(0, 600))).toEqual(Array.from({ length: 600 }, (_, i) => direct[i * 4]));
   });
 
+  it.skipIf(thirdPartyProblem('gregwar') !== undefined)(
+    `--generator gregwar runs the real library, labels as drawn${thirdPartyProblem('gregwar') ? ` (SKIPPED: ${thirdPartyProblem('gregwar')})` : ''}`,
+    async () => {
+      const out = join(tmp.dir, 'gregwar');
+      const r = await run(['--generator', 'gregwar', '--count', '3', '--seed', '9', '--start', '4', '--out', out, '--no-progress']);
+      expect(r.error).toBeUndefined();
+      const written = await generateThirdParty({ generator: 'gregwar', count: 3, seed: '9', start: 4, out: join(tmp.dir, 'gregwar2') });
+      expect(readdirSync(out).sort()).toEqual(written.map((w) => w.file).sort());
+    },
+    // Two php processes: seconds on a busy machine.
+    120_000,
+  );
+
   it('documents every option in --help', async () => {
     const r = await run(['--help']);
     for (const opt of [
@@ -82,7 +96,8 @@ describe('captcha-nn generate', () => {
       [['--length', 'five', '--out', 'x'], /length like 5 or a range like 4-8/],
       [['--size', '200by50', '--out', 'x'], /WIDTHxHEIGHT/],
       [['--size', '2x2', '--out', 'x'], /8\.\.4096/],
-      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg, reddit/],
+      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg, reddit, gregwar, django/],
+      [['--generator', 'gregwar', '--size', '200x50', '--channels', 'gray', '--out', 'x'], /Gregwar\/Captcha's defaults.*: --size, --channels cannot be set/],
       [['--renders', '3', '--out', 'x'], /--renders applies to --generator reddit only/],
       [['--generator', 'reddit', '--renders', '0', '--out', 'x'], /positive integer/],
       [['--generator', 'reddit', '--size', '200x50', '--length', '5', '--out', 'x'], /120x50, six letters A-Z: --length, --size cannot be set/],

@@ -8,6 +8,7 @@ import { fromRGBA } from './image';
 import { RedditCaptchaGenerator } from './reddit/generator';
 import { simplePreset, SIMPLE_PRESETS, type SimplePreset } from './simple/builder';
 import { SvgCaptchaGenerator } from './svg';
+import { generateThirdParty, THIRD_PARTY, THIRD_PARTY_GENERATORS, type ThirdPartyGenerator } from './thirdParty';
 
 function parseCount(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer, e.g. 10000.');
@@ -49,7 +50,8 @@ function parseCharset(v: string): string {
 }
 
 export interface GenerateOptions {
-  generator: 'simple' | 'svg' | 'reddit';
+  /** Ours (simple, svg, reddit) or a real third-party library (gregwar, django: see thirdParty.ts). */
+  generator: 'simple' | 'svg' | 'reddit' | ThirdPartyGenerator;
   preset: SimplePreset;
   /** Images, or with `renders` texts. */
   count: number;
@@ -67,6 +69,7 @@ export interface GenerateOptions {
 
 /** The generator the CLI options describe. */
 export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'preset' | 'length' | 'size' | 'seed' | 'charset'>): CaptchaGenerator {
+  if (isThirdParty(o.generator)) throw new Error(`generate: ${o.generator} is a third-party library run as a separate process (use runGenerate)`);
   if (o.generator === 'reddit') return new RedditCaptchaGenerator({ seed: o.seed });
   if (o.generator === 'svg') {
     return new SvgCaptchaGenerator({ seed: o.seed, width: o.size?.width ?? 200, height: o.size?.height ?? 50, length: o.length ?? 5, charset: o.charset });
@@ -80,6 +83,7 @@ export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'pre
  * (text = start, start+1, …; render = 0..K-1); returns the number written.
  */
 export async function runGenerate(o: GenerateOptions, log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+  if (isThirdParty(o.generator)) return runThirdParty(o.generator, o, log);
   const gen = generatorFromOptions(o);
   const renders = o.renders ?? 1;
   const total = o.count * renders;
@@ -114,6 +118,24 @@ export async function runGenerate(o: GenerateOptions, log: (s: string) => void =
   return done;
 }
 
+function isThirdParty(g: string): g is ThirdPartyGenerator {
+  return THIRD_PARTY_GENERATORS.includes(g as ThirdPartyGenerator);
+}
+
+/** `generate --generator gregwar|django`: the real library, in one interpreter process. */
+async function runThirdParty(g: ThirdPartyGenerator, o: GenerateOptions, log: (s: string) => void): Promise<number> {
+  const bar = o.progress ? new SingleBar({ format: 'generate |{bar}| {value}/{total} captchas | ETA {eta}s', hideCursor: true }, Presets.shades_classic) : null;
+  bar?.start(o.count, 0);
+  try {
+    await generateThirdParty({ generator: g, count: o.count, seed: o.seed, start: o.start, out: o.out, onImage: (n) => bar?.update(n) });
+  } finally {
+    bar?.stop();
+  }
+  const info = THIRD_PARTY[g];
+  log(`wrote ${o.count} captchas (${info.library}, ${info.size}, ${info.length} characters, seed ${o.seed}) to ${o.out}`);
+  return o.count;
+}
+
 /** Render `i % renders` of text `floor(i / renders)`, as a sample. */
 function generateRender(gen: RedditCaptchaGenerator, i: number, renders: number, format: 'gray' | 'rgb') {
   const { rgba, label } = gen.renderText(Math.floor(i / renders), i % renders);
@@ -127,8 +149,15 @@ function generateRender(gen: RedditCaptchaGenerator, i: number, renders: number,
 export function registerGenerateCommand(program: Command): Command {
   return program
     .command('generate')
-    .description('Write labelled captcha images <index>_<label>.png to a folder.')
-    .addOption(new Option('-g, --generator <name>', 'captcha generator').choices(['simple', 'svg', 'reddit']).default('simple'))
+    .description('Write labelled captcha images <index>_<label>.png (gregwar: .jpg, as it serves them) to a folder.')
+    .addOption(
+      new Option(
+        '-g, --generator <name>',
+        'captcha generator: ours (simple, svg, reddit), or a real library run through php/python3 (gregwar: Gregwar/Captcha, django: django-simple-captcha; Debian packages)',
+      )
+        .choices(['simple', 'svg', 'reddit', ...THIRD_PARTY_GENERATORS])
+        .default('simple'),
+    )
     .addOption(new Option('-p, --preset <name>', 'SimpleCaptcha preset (simple generator only)').choices([...SIMPLE_PRESETS]).default('seed'))
     .option('-n, --count <n>', 'number of captchas (with --renders: of texts)', parseCount, 100)
     .option('--renders <k>', 'reddit only: K renders of each text, under new random warps, as <text>-<render>_<label>.png', parseCount)
@@ -147,6 +176,15 @@ export function registerGenerateCommand(program: Command): Command {
       }
       if (opts.renders !== undefined && opts.generator !== 'reddit') {
         this.error('error: --renders applies to --generator reddit only', { code: 'captcha-nn.rendersNotReddit' });
+      }
+      if (isThirdParty(opts.generator)) {
+        const info = THIRD_PARTY[opts.generator];
+        const fixed = ['preset', 'length', 'size', 'charset', 'channels', 'renders'].filter((k) => this.getOptionValueSource(k) === 'cli');
+        if (fixed.length > 0)
+          this.error(
+            `error: ${opts.generator} draws with ${info.library}'s defaults (${info.length} characters, size ${info.size}, ${info.ext.toUpperCase()}): ${fixed.map((k) => `--${k}`).join(', ')} cannot be set`,
+            { code: 'captcha-nn.thirdPartyFixed' },
+          );
       }
       if (opts.generator === 'reddit') {
         const fixed = ['preset', 'length', 'size', 'charset'].filter((k) => this.getOptionValueSource(k) === 'cli');

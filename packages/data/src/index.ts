@@ -39,17 +39,28 @@ export type { BackgroundSpec, NoiseSpec, GimpySpec } from './simple/effects';
 export { SvgCaptchaGenerator, type SvgCaptchaOptions, type SvgCaptchaNativeOptions } from './svg';
 export { RedditCaptchaGenerator, REDDIT_CHARSET, VERA_BOLD_PATH, type RedditCaptchaOptions } from './reddit/generator';
 export { applySineWarp, drawSineWarp, type SineWarp } from './reddit/sineWarp';
+export { generateThirdParty, thirdPartyProblem, THIRD_PARTY, THIRD_PARTY_GENERATORS, compareAnswers, answerKey, ANSWER_COMPARES } from './thirdParty';
+export type { ThirdPartyGenerator, ThirdPartyInfo, ThirdPartyOptions, AnswerCompare } from './thirdParty';
 export { availableFontFamilies, defaultFonts, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
 
 // Labels
 export { LabelEncoder } from './charset';
 
 // Loading real data
-export { decodeImage, decodeImageFile, readImageFile, type DecodeOptions, type ChannelSelection } from './loader/decode';
+export { decodeImage, decodeImageFile, readImageFile, containBox, type DecodeOptions, type ChannelSelection } from './loader/decode';
 export { inspectImage, sniffImageFormat, ImageDecodeError, DEFAULT_MAX_IMAGE_SIZE } from './loader/imageInfo';
 export type { ImageInfo, ImageFormat, ImageProblem, InspectOptions } from './loader/imageInfo';
 export { labelFromFilename, labelFromRegex, compileLabelRegex, parseLabelLines, parseLabelCsv, type LabelSource } from './loader/labels';
-export { FolderDataset, openFolderDataset, IMAGE_EXTENSIONS, summarizeSkipped, countSkipped, folderFingerprint } from './loader/folder';
+export {
+  FolderDataset,
+  openFolderDataset,
+  oddCharactersError,
+  expandImagePaths,
+  IMAGE_EXTENSIONS,
+  summarizeSkipped,
+  countSkipped,
+  folderFingerprint,
+} from './loader/folder';
 export type { FolderDatasetOptions, FolderEntry, SkippedFile, SkipKind, FolderFingerprint } from './loader/folder';
 export { parseIdx, encodeIdx, readIdx, maybeGunzip, IdxDataset } from './loader/idx';
 export type { IdxArray, IdxType, IdxData, IdxDatasetOptions } from './loader/idx';

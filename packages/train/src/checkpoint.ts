@@ -61,6 +61,8 @@ export interface CheckpointState<O = unknown> {
   scheduleSteps?: number;
   /** The learning rate of the last step taken (the schedule's). */
   learningRate?: number;
+  /** Fine-tuning with a frozen trunk: the state-dict keys the optimizer does not step yet (its buffers cover the others). */
+  frozenKeys?: string[];
   /** The optimizer state's numbers (e.g. Adam's `t`); its tensors are in the file. */
   optimScalars: Record<string, number>;
   /** Wall-clock seconds trained so far. */

@@ -38,9 +38,17 @@ export interface FolderDataSpec {
   /** Validation folder; otherwise `valSplit` of `dir` (default 0.1). */
   val?: string;
   valSplit?: number;
-  /** Resize every image to this size (default: keep the images' own size). */
+  /**
+   * The input size: images of another size are fitted with 'contain' (shrunk by one factor if larger, aspect
+   * ratio kept, centred, padded with white; never stretched or enlarged). Default: the largest width and height
+   * in the folder (a folder of one size keeps it).
+   */
   size?: { width: number; height: number };
   charset?: string;
+  /** 'keep' (default): labels as written; 'fold': lower-cased (sites that ignore case). */
+  labelCase?: 'keep' | 'fold';
+  /** Without `charset`: this one when it holds every label character (set from an `--init` model). */
+  preferCharset?: string;
   /** Any unreadable, truncated, oversized or unlabelled file is an error (default: skipped and reported). */
   strict?: boolean;
 }
@@ -73,8 +81,11 @@ export interface Preprocessing {
   channels: ChannelFormat;
   width: number;
   height: number;
-  /** How other-sized images are fitted to width×height. */
-  fit: 'resize';
+  /**
+   * How other-sized images are fitted to width×height: 'contain' (models since issue #18: aspect ratio kept,
+   * shrunk if larger, centred, padded with white) or 'resize' (older models: stretched to the size).
+   */
+  fit: 'resize' | 'contain';
   /** x / 255. */
   normalize: 'unit';
   matte: 'white';
@@ -137,8 +148,11 @@ function folderOptions(spec: FolderDataSpec, channels: ChannelFormat, extra: Par
     // Every file is checked at open, so the order a checkpoint indexes is the readable files, and all skips are known up front.
     verify: 'structure',
     ...(spec.strict ? { strict: true } : {}),
-    ...(spec.size ? { size: spec.size, fit: 'resize' as const } : {}),
+    fit: 'contain',
+    ...(spec.size ? { size: spec.size } : {}),
     ...(spec.charset ? { charset: spec.charset } : {}),
+    ...(spec.labelCase ? { labelCase: spec.labelCase } : {}),
+    ...(spec.preferCharset !== undefined ? { preferCharset: spec.preferCharset } : {}),
     ...extra,
   };
 }
@@ -208,7 +222,7 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
   if (spec.val) {
     const vs = await openFolderDataset(
       spec.val,
-      folderOptions(spec, channels, { charset: ds.charset, maxLength: ds.maxLength, size: { width: ds.width, height: ds.height }, fit: 'resize' }),
+      folderOptions(spec, channels, { charset: ds.charset, maxLength: ds.maxLength, size: { width: ds.width, height: ds.height }, fit: 'contain' }),
     );
     validation = vs;
     valDesc = `${vs.size} validation images in ${spec.val}`;
@@ -241,13 +255,13 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
     },
     fingerprint: await ds.fingerprint(),
     description:
-      `${ds.size} images in ${spec.dir} (${ds.skippedSummary()}), ${ds.width}x${ds.height}, charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}` +
+      `${ds.size} images in ${spec.dir} (${ds.skippedSummary()}), ${ds.width}x${ds.height} (${ds.sizeFrom}; other sizes fitted with the aspect ratio kept and padded), charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}` +
       (validation instanceof FolderDataset && validation.skipped.length ? ` (${validation.skippedSummary()})` : ''),
   };
 }
 
 function preprocessing(channels: ChannelFormat, width: number, height: number): Preprocessing {
-  return { channels, width, height, fit: 'resize', normalize: 'unit', matte: 'white' };
+  return { channels, width, height, fit: 'contain', normalize: 'unit', matte: 'white' };
 }
 
 /**
@@ -260,7 +274,7 @@ export async function openEvalFolder(
   prep: Preprocessing,
   charset: string,
   maxLength: number,
-  opts: { labels?: LabelSource; strict?: boolean } = {},
+  opts: { labels?: LabelSource; strict?: boolean; labelCase?: 'keep' | 'fold' } = {},
 ): Promise<FolderDataset> {
   return openFolderDataset(dir, {
     labels: opts.labels ?? 'filename',
@@ -268,8 +282,10 @@ export async function openEvalFolder(
     charset,
     maxLength,
     size: { width: prep.width, height: prep.height },
-    fit: 'resize',
+    // As the model was trained: older models recorded 'resize'.
+    fit: prep.fit ?? 'resize',
     verify: 'structure',
+    ...(opts.labelCase ? { labelCase: opts.labelCase } : {}),
     ...(opts.strict ? { strict: true } : {}),
   });
 }

@@ -3,7 +3,7 @@
  * position, the scheduled learning rate, the step (fused over the
  * data-parallel replicas, or forward/backward here), and the running sums.
  */
-import { manualSeed, scheduledRate, type Tensor } from '@captcha-nn/core';
+import { manualSeed, scheduledRate, tf, type Tensor } from '@captcha-nn/core';
 import { batches, createRng, permutation, subset, type Batch } from '@captcha-nn/data';
 import { runProgress } from './clock';
 import type { Decoded } from './metrics';
@@ -36,6 +36,24 @@ function countRight(d: Decoded, y: Tensor, blank: number): { right: number; char
     }
   });
   return { right, chars };
+}
+
+/**
+ * Ends a frozen trunk once the run reaches epoch `freezeTrunk`: the optimizer
+ * then steps every parameter, its buffers and counters restarted (Adam's
+ * bias correction is per run, not per parameter, so the trunk would
+ * otherwise start with a mis-scaled step).
+ */
+function unfreezeWhenDue(run: Run, log?: (message: string) => void): void {
+  if (!run.trainable.frozenKeys || run.epoch < (run.options.freezeTrunk ?? 0)) return;
+  run.trainable.unfreeze();
+  run.optimizer.dispose();
+  // Buffers a checkpoint loaded are not the optimizer's own: free them here.
+  for (const [k, v] of Object.entries(run.optimizer.state)) {
+    if (Array.isArray(v)) for (const t of v) if (t instanceof tf.Tensor && !t.isDisposed) t.dispose();
+    delete run.optimizer.state[k];
+  }
+  log?.(`epoch ${run.epoch + 1}: the trunk trains from here (optimizer state restarted)`);
 }
 
 /** One optimizer step on a batch, at the run's current learning rate. */
@@ -101,9 +119,15 @@ function stepInfo(run: Run, o: StepOutcome, n: number): StepInfo {
  */
 export async function trainEpoch(
   run: Run,
-  cb: { onStep?(info: StepInfo): void; onEpochStart?(epoch: number, epochs: number, batchesDone: number, stepsPerEpoch: number): void; signal?: AbortSignal },
+  cb: {
+    onStep?(info: StepInfo): void;
+    onEpochStart?(epoch: number, epochs: number, batchesDone: number, stepsPerEpoch: number): void;
+    signal?: AbortSignal;
+    log?(message: string): void;
+  },
 ): Promise<EpochEnd> {
   const { options: o } = run;
+  unfreezeWhenDue(run, cb.log);
   cb.onEpochStart?.(run.epoch + 1, o.epochs, run.sums.batches, run.stepsPerEpoch);
   const source = run.data.trainSource(run.epoch);
   if (run.position >= source.size) return 'done';

@@ -1,15 +1,29 @@
 /** Evaluating a saved model on a folder or on generated captchas (the library form of `captcha-nn eval`). */
-import { generatorSource, subset, type ImageSource, type LabelSource, type LengthSpec, type SkippedFile } from '@captcha-nn/data';
+import { join } from 'node:path';
+import {
+  decodeImage,
+  generatorSource,
+  readImageFile,
+  subset,
+  THIRD_PARTY,
+  type AnswerCompare,
+  type ImageBuffer,
+  type ImageSource,
+  type LabelSource,
+  type LengthSpec,
+  type SkippedFile,
+} from '@captcha-nn/data';
 import { makeGenerator, openEvalFolder } from './data';
 import { openIdxSplit, resolveIdxSpec } from './idxData';
 import { evaluateModel, type EvalResult } from './metrics';
+import { writeMistakesPng } from './mistakes';
 import { loadCaptchaModel, type LoadedCaptchaModel } from './modelio';
 import { checkDecodeOptions, type DecodeOptions } from './task';
 
 export interface EvaluateRequest {
   model: string;
   /** A folder of labelled images; `strict`: a bad file is an error instead of skipped and reported. */
-  data?: { dir: string; labels?: LabelSource; strict?: boolean };
+  data?: { dir: string; labels?: LabelSource; strict?: boolean; labelCase?: 'keep' | 'fold' };
   /** The official test split of an IDX dataset (a registered name or a folder); `count`: its first images only. */
   idx?: { dataset?: string; dir?: string; count?: number };
   generate?: { generator: 'simple' | 'svg'; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
@@ -17,6 +31,11 @@ export interface EvaluateRequest {
   top?: number;
   /** How the model's task decodes (a CTC beam width). */
   decode?: DecodeOptions;
+  /** Score whole captchas as a site checks answers too, beside the case-sensitive figure (EvalResult.site). */
+  compare?: AnswerCompare;
+  /** Write a PNG of the most confident mistakes here (`mistakes` of them, default 24). */
+  mistakesPng?: string;
+  mistakes?: number;
 }
 
 /** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
@@ -27,10 +46,20 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
   let source: ImageSource;
   let what: string;
   let skipped: SkippedFile[] = [];
+  let writtenLabel: ((id: number | string) => string | undefined) | undefined;
+  // The image as the user has it, for the mistakes PNG (default: as the model saw it).
+  let originalImage: ((id: number | string) => Promise<ImageBuffer<Uint8Array>>) | undefined;
   if (req.data) {
-    const ds = await openEvalFolder(req.data.dir, meta.preprocessing, meta.charset, meta.length, { labels: req.data.labels, strict: req.data.strict });
+    const ds = await openEvalFolder(req.data.dir, meta.preprocessing, meta.charset, meta.length, {
+      labels: req.data.labels,
+      strict: req.data.strict,
+      labelCase: req.data.labelCase,
+    });
     source = ds;
     skipped = ds.skipped;
+    const written = new Map(ds.entries.filter((e) => e.written !== undefined).map((e) => [e.file, e.written!]));
+    writtenLabel = (id) => written.get(String(id));
+    originalImage = async (id) => decodeImage(await readImageFile(join(ds.dir, String(id))), { channels: 'rgb', name: String(id) });
     what = `${req.data.dir} (${ds.skippedSummary()})`;
   } else if (req.idx) {
     const test = await openIdxSplit({ kind: 'idx', ...req.idx }, 't10k');
@@ -67,9 +96,37 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
   } else {
     throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg');
   }
-  const r = await evaluateModel(m.model, source, { batchSize: req.batchSize ?? 64, encoder, task: m.task, topConfusions: req.top ?? 10, decode: req.decode });
-  return { ...r!, source: what, skipped };
+  const mistakes = req.mistakesPng ? (req.mistakes ?? 24) : req.mistakes;
+  const r = (await evaluateModel(m.model, source, {
+    batchSize: req.batchSize ?? 64,
+    encoder,
+    task: m.task,
+    topConfusions: req.top ?? 10,
+    ...(req.decode ? { decode: req.decode } : {}),
+    ...(req.compare ? { compare: req.compare } : {}),
+    ...(writtenLabel ? { writtenLabel } : {}),
+    ...(mistakes ? { mistakes } : {}),
+  }))!;
+  if (req.mistakesPng) {
+    if (!r.mistakes?.length) throw new Error(`eval: no mistakes to draw in ${req.mistakesPng} (every captcha passed)`);
+    const asSeen = async (id: number | string) => (await source.load(typeof id === 'number' ? id : Number.NaN))!.image;
+    const tiles = await Promise.all(r.mistakes.map(async (x) => ({ ...x, name: String(x.id), image: await (originalImage ?? asSeen)(x.id) })));
+    const how = req.compare && req.compare !== 'exact' ? `, as ${req.compare} checks answers` : '';
+    await writeMistakesPng(req.mistakesPng, tiles, {
+      title: `${tiles.length} most confident mistakes of ${r.count}${how} (${what})`,
+      ...(req.compare ? { compare: req.compare } : {}),
+    });
+  }
+  return { ...r, source: what, skipped };
 }
+
+/** How each compare reads, for the report. */
+const COMPARE_WORDS: Record<AnswerCompare, string> = {
+  exact: 'case-sensitive',
+  lower: 'ignoring case',
+  gregwar: `as ${THIRD_PARTY.gregwar.library} checks: case ignored, 0=o, 1=l`,
+  django: `as ${THIRD_PARTY.django.library} checks: case ignored`,
+};
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
@@ -77,6 +134,7 @@ export function formatEval(r: EvalResult & { source: string; skipped?: SkippedFi
   const lines = [
     `${r.count} captchas from ${r.source}`,
     `whole-captcha accuracy  ${pct(r.captchaAccuracy)}`,
+    ...(r.site ? [`  as the site checks    ${pct(r.site.accuracy)} (${COMPARE_WORDS[r.site.compare]})  |  case-sensitive ${pct(r.site.caseSensitive)}`] : []),
     `per-character accuracy  ${pct(r.charAccuracy)}`,
     `per position            ${r.perPosition.map((a, i) => `${i + 1}: ${pct(a)}`).join('  ')}`,
     `character error rate    ${pct(r.cer)}`,

@@ -28,10 +28,12 @@ export type { IdxDataSpec, IdxDatasetEntry } from './idxData';
 
 // Scoring, evaluation and prediction
 export { evaluateModel, taskLoss, textOf, AccuracyMeter } from './metrics';
-export type { EvalResult, Confusion, Decoded, Reading, LengthAccuracy, EvaluateOptions } from './metrics';
+export type { EvalResult, Confusion, Decoded, Reading, LengthAccuracy, EvaluateOptions, Mistake } from './metrics';
 export { alignEdits, type EditOp } from './editDistance';
+export { renderMistakes, writeMistakesPng, type MistakeTile, type MistakesOptions } from './mistakes';
 export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
-export { predictFiles, loadImageFor, type Prediction } from './predict';
+export { applyInitDefaults, initialiseFrom, trunkKeys, TrainableParameters, readInitMetadata, type InitReport } from './init';
+export { predictFiles, predictionsCsv, loadImageFor, type Prediction } from './predict';
 
 // Saved models, checkpoints and run outputs
 export { saveCaptchaModel, loadCaptchaModel, resolveModelDir } from './modelio';

@@ -5,7 +5,7 @@
  * which runs a model over a source through its task.
  */
 import type { Activity, Module, Tensor } from '@captcha-nn/core';
-import { batches, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
+import { batches, compareAnswers, type AnswerCompare, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
 import { alignEdits } from './editDistance';
 import { disposeInput, trainingInput, type DecodeOptions, type Task } from './task';
 
@@ -60,6 +60,13 @@ export interface EvalResult {
   confusions: Confusion[];
   /** Mean loss, where a criterion was given. */
   loss?: number;
+  /**
+   * With `compare`: whole captchas that pass the site's check (`accuracy`) and that equal the label as written,
+   * case-sensitive (`caseSensitive`), both against the labels as written (before any case folding).
+   */
+  site?: { compare: AnswerCompare; accuracy: number; caseSensitive: number };
+  /** With `mistakes`: the most confident wrong readings (by the site's check, else exact), most confident first. */
+  mistakes?: Mistake[];
   seconds: number;
   imagesPerSecond: number;
 }
@@ -145,6 +152,28 @@ export class AccuracyMeter {
   }
 }
 
+export interface Mistake {
+  /** The source's id of the image: its file name (folders) or index. */
+  id: number | string;
+  /** The label as written. */
+  label: string;
+  text: string;
+  confidence: number;
+}
+
+/** Keeps the `n` most confident mistakes. */
+class MistakeList {
+  readonly items: Mistake[] = [];
+  constructor(private readonly n: number) {}
+  add(m: Mistake): void {
+    if (this.n <= 0) return;
+    if (this.items.length === this.n && m.confidence <= this.items[this.n - 1]!.confidence) return;
+    this.items.push(m);
+    this.items.sort((a, b) => b.confidence - a.confidence);
+    if (this.items.length > this.n) this.items.pop();
+  }
+}
+
 export interface EvaluateOptions {
   batchSize?: number;
   encoder: LabelEncoder;
@@ -158,6 +187,12 @@ export interface EvaluateOptions {
   topConfusions?: number;
   /** How the task decodes (a CTC beam width). */
   decode?: DecodeOptions;
+  /** Also score whole captchas as a site checks them, and case-sensitively (see EvalResult.site). */
+  compare?: AnswerCompare;
+  /** The label as written of a batch id, where the source folded it (default: the batch's label). */
+  writtenLabel?: (id: number | string) => string | undefined;
+  /** Keep this many of the most confident mistakes (EvalResult.mistakes). */
+  mistakes?: number;
 }
 
 /** The criterion's loss on a batch's output. */
@@ -177,6 +212,9 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
   const meter = o.task.meter(o.encoder);
   let lossSum = 0;
   let lossN = 0;
+  let siteRight = 0;
+  let exactRight = 0;
+  const mistakes = new MistakeList(o.mistakes ?? 0);
   const t0 = performance.now();
   for await (const b of batches(source, { batchSize: o.batchSize ?? 64, shuffle: false, normalize: 'unit' })) {
     try {
@@ -194,6 +232,17 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
         lossN += d.length;
       }
       meter.add(d, b.labels);
+      if (o.compare !== undefined || o.mistakes) {
+        for (let i = 0; i < d.length; i++) {
+          const id = b.ids[i]!;
+          const label = o.writtenLabel?.(id) ?? b.labels[i]!;
+          const { text, confidence } = textOf(d[i]!, o.encoder);
+          const passes = compareAnswers(text, label, o.compare ?? 'exact');
+          if (passes) siteRight++;
+          if (text === label) exactRight++;
+          if (!passes) mistakes.add({ id, label, text, confidence });
+        }
+      }
       o.onBatch?.(meter.count, source.size);
     } finally {
       b.dispose();
@@ -209,6 +258,10 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
     byLength: meter.byLength(),
     confusions: meter.confusions(o.topConfusions ?? 10),
     ...(o.withLoss ? { loss: lossN ? lossSum / lossN : NaN } : {}),
+    ...(o.compare !== undefined
+      ? { site: { compare: o.compare, accuracy: meter.count ? siteRight / meter.count : 0, caseSensitive: meter.count ? exactRight / meter.count : 0 } }
+      : {}),
+    ...(o.mistakes ? { mistakes: mistakes.items } : {}),
     seconds,
     imagesPerSecond: seconds > 0 ? meter.count / seconds : 0,
   };

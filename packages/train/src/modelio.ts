@@ -50,16 +50,16 @@ export async function saveCaptchaModel(dir: string, model: Module, metadata: Cap
  * The model folder for `--model PATH`: PATH itself when it holds model.json,
  * else PATH/best (a training run's folder). Errors say what is missing.
  */
-export function resolveModelDir(path: string): string {
+export function resolveModelDir(path: string, flag = '--model'): string {
   const p = resolve(path);
-  if (!existsSync(p)) throw new Error(`--model ${path}: no such file or folder`);
-  if (!statSync(p).isDirectory()) throw new Error(`--model ${path}: not a folder (expected a model folder holding model.json, or a run folder runs/NAME)`);
+  if (!existsSync(p)) throw new Error(`${flag} ${path}: no such file or folder`);
+  if (!statSync(p).isDirectory()) throw new Error(`${flag} ${path}: not a folder (expected a model folder holding model.json, or a run folder runs/NAME)`);
   if (existsSync(join(p, 'model.json'))) return p;
   if (existsSync(join(p, 'best', 'model.json'))) return join(p, 'best');
   const hint = existsSync(join(p, 'checkpoint.safetensors'))
     ? ' (the run has a checkpoint but no best model yet: it is saved after the first epoch with validation)'
     : '';
-  throw new Error(`--model ${path}: no model.json in ${p} or ${join(p, 'best')}${hint}`);
+  throw new Error(`${flag} ${path}: no model.json in ${p} or ${join(p, 'best')}${hint}`);
 }
 
 export interface LoadedCaptchaModel {

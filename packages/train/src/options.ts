@@ -47,6 +47,14 @@ export interface TrainOptions {
    */
   imports?: string[];
   seed: string;
+  /**
+   * Fine-tune: a trained model folder (or run folder) whose weights start the run. Its model, variant and
+   * settings are the run's; entries whose shape differs (the output layer, for another charset or length) start
+   * fresh. The data default to its input size and channels.
+   */
+  init?: string;
+  /** With `init`: for this many first epochs the trunk (every copied parameter but the output layer's) is not updated. */
+  freezeTrunk?: number;
   /** The run folder: checkpoint, best/, metrics.jsonl, curves.png. */
   out: string;
 }
@@ -96,6 +104,9 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   if (!(r.timeLimit >= 0) || !Number.isFinite(r.timeLimit)) throw new Error(`the time limit must be a number of minutes >= 0, got ${r.timeLimit}`);
   if (!(SCHEDULES as readonly string[]).includes(r.schedule)) throw new Error(`unknown schedule '${r.schedule}' (known: ${SCHEDULES.join(', ')})`);
   checkSchedule(scheduleOf(r));
+  if (r.freezeTrunk !== undefined && (!Number.isInteger(r.freezeTrunk) || r.freezeTrunk < 0))
+    throw new Error(`--freeze-trunk must be a whole number of epochs >= 0, got ${r.freezeTrunk}`);
+  if (r.freezeTrunk && r.init === undefined) throw new Error('--freeze-trunk needs --init MODEL_DIR: only copied weights can be frozen');
   if (r.modelOptions !== undefined && !isModelSettings(r.modelOptions))
     throw new Error(`model options must be an object of strings, numbers and booleans, got ${JSON.stringify(r.modelOptions)}`);
   if (r.imports !== undefined && (!Array.isArray(r.imports) || r.imports.some((m) => typeof m !== 'string')))

@@ -120,6 +120,7 @@ export async function saveRunCheckpoint(run: Run, atEpoch = run.epoch): Promise<
     best: run.best,
     scheduleSteps: run.scheduleSteps,
     learningRate: run.learningRate,
+    ...(run.trainable.frozenKeys ? { frozenKeys: run.trainable.frozenKeys } : {}),
     seconds: run.clock.elapsed(),
   });
 }

@@ -17,7 +17,21 @@ export interface Prediction {
 /** An image file prepared as the model's training data was: channels, size, x/255. Errors name the file. */
 export async function loadImageFor(file: string, m: LoadedCaptchaModel): Promise<ImageBuffer<Uint8Array>> {
   const prep = m.metadata.preprocessing;
-  return decodeImage(await readImageFile(file), { channels: prep.channels, size: { width: prep.width, height: prep.height }, fit: 'resize', name: file });
+  return decodeImage(await readImageFile(file), {
+    channels: prep.channels,
+    size: { width: prep.width, height: prep.height },
+    fit: prep.fit ?? 'resize',
+    name: file,
+  });
+}
+
+/** One CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
+const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** Predictions as CSV: a header `file,text,confidence,error`, one row per file (error empty when read). */
+export function predictionsCsv(preds: readonly Prediction[]): string {
+  const rows = preds.map((p) => [p.file, p.text, p.error ? '' : p.confidence.toFixed(6), p.error ?? ''].map(csvField).join(','));
+  return `file,text,confidence,error\n${rows.join('\n')}\n`;
 }
 
 /** Reads every file (library form of `captcha-nn predict`); unreadable files get `error`. */

@@ -15,6 +15,7 @@ import type { EpochRecord } from './curves';
 import { openRunData, type RunData } from './data';
 import type { EvalResult } from './metrics';
 import { mergeResumeOptions, resolveTrainOptions, type TrainOptions } from './options';
+import { applyInitDefaults, describeKeys, initialiseFrom, TrainableParameters, trunkKeys } from './init';
 import { getModelBuilder } from './registry';
 import type { Task } from './task';
 import { trainingWorkers, type WorkerPlan } from './workers';
@@ -35,6 +36,8 @@ export interface Run {
   data: RunData;
   model: Module;
   task: Task;
+  /** What the optimizer steps: the model's parameters, less a frozen trunk. */
+  trainable: TrainableParameters;
   optimizer: Optimizer;
   workers: WorkerPlan;
   /** The data-parallel table, once opened (null: one worker). */
@@ -125,7 +128,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     saved = await readCheckpointState<TrainOptions>(paths.checkpoint);
     opts = resolveTrainOptions({ ...mergeResumeOptions(saved.options, options), out: paths.out });
   } else {
-    opts = resolveTrainOptions(options);
+    opts = resolveTrainOptions(await applyInitDefaults(options));
     if (existsSync(paths.checkpoint))
       throw new Error(`${paths.out} already holds a training run (${CHECKPOINT_FILE}): pass --resume to continue it, or choose another --out`);
   }
@@ -149,7 +152,22 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   const config: Record<string, number> = { learningRate: opts.lr };
   if (opts.optim === 'sgd') config.momentum = opts.momentum ?? 0.9;
   if (opts.weightDecay > 0) config.weightDecay = opts.weightDecay;
-  const optimizer = new Optimizer(model, opts.optim, config);
+  const trainable = new TrainableParameters(model);
+  if (opts.init !== undefined && !saved) {
+    const r = await initialiseFrom(model, opts.init, { charset: data.encoder.charset, length: data.maxLength });
+    cb.log?.(
+      `--init ${opts.init}: copied ${r.copied.length} of ${r.copied.length + r.fresh.length} state tensors (weights and batch-norm statistics)` +
+        (r.fresh.length
+          ? `; new layer${r.fresh.length > 1 ? 's' : ''} (charset, length or input differ): ${describeKeys(r.fresh)}`
+          : '; same charset, length and input'),
+    );
+    if (opts.freezeTrunk) {
+      trainable.freeze(trunkKeys(model, r));
+      cb.log?.(`--freeze-trunk ${opts.freezeTrunk}: ${trainable.frozenKeys!.length} trunk tensors not updated for the first ${opts.freezeTrunk} epoch(s)`);
+    }
+  }
+  if (saved?.frozenKeys) trainable.freeze(saved.frozenKeys);
+  const optimizer = new Optimizer(trainable, opts.optim, config);
 
   await mkdir(paths.out, { recursive: true });
   for (const f of await removeStaleTemporaries(paths)) cb.log?.(`removed ${f}, left by an interrupted write`);
@@ -161,6 +179,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     data,
     model,
     task,
+    trainable,
     optimizer,
     workers,
     dp: null,

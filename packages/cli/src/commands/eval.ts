@@ -1,7 +1,7 @@
 /** `captcha-nn eval`: accuracy of a trained model on a folder or on generated captchas. */
 import { Command, Option } from 'commander';
 import { setBackend, ready } from '@captcha-nn/core';
-import { SIMPLE_PRESETS, type LabelSource, type LengthSpec } from '@captcha-nn/data';
+import { ANSWER_COMPARES, SIMPLE_PRESETS, type AnswerCompare, type LabelSource, type LengthSpec } from '@captcha-nn/data';
 import { evaluateRun, formatEval } from '@captcha-nn/train';
 import { parseLabels, parseLength, parsePositiveInt, parseSize } from '../parse';
 
@@ -25,6 +25,9 @@ interface EvalCliOptions {
   json?: boolean;
   strict?: boolean;
   verbose?: boolean;
+  compare: AnswerCompare;
+  case?: 'keep' | 'fold';
+  mistakes?: string;
 }
 
 export function addEvalCommand(program: Command): Command {
@@ -49,6 +52,21 @@ export function addEvalCommand(program: Command): Command {
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data is an error (default: skipped and reported)')
     .option('--verbose', 'list every skipped file and why')
+    .addOption(
+      new Option(
+        '--compare <how>',
+        'also score whole captchas as a site checks answers, beside the case-sensitive figure: gregwar (case ignored, 0=o, 1=l), django or lower (case ignored), exact',
+      )
+        .choices([...ANSWER_COMPARES])
+        .default('exact'),
+    )
+    .addOption(
+      new Option('--case <c>', "--data labels: 'keep' as written (default) or 'fold' to lower case, for a model trained on folded labels").choices([
+        'keep',
+        'fold',
+      ]),
+    )
+    .option('--mistakes <file.png>', 'write a PNG of the most confident mistakes (image, label, reading) there')
     .option('--json', 'print the results as JSON')
     .action(async function (this: Command, o: EvalCliOptions) {
       const given = (k: string) => this.getOptionValueSource(k) === 'cli';
@@ -67,19 +85,23 @@ export function addEvalCommand(program: Command): Command {
       const genOnly = ['preset', 'length', 'size', 'count', 'seed'].filter(given);
       if (o.data && genOnly.length)
         this.error(`error: ${genOnly.map((k) => `--${k}`).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
-      if (o.generate && (o.labels || o.regex || o.strict))
-        this.error('error: --labels, --regex and --strict apply to --data only', { code: 'captcha-nn.dataOnly' });
+      if (o.generate && (o.labels || o.regex || o.strict || o.case))
+        this.error('error: --labels, --regex, --strict and --case apply to --data only', { code: 'captcha-nn.dataOnly' });
+      if (idx && o.case) this.error('error: --case applies to --data only', { code: 'captcha-nn.dataOnly' });
       if (o.generate === 'svg' && o.preset) this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
       await (o.backend ? setBackend(o.backend) : ready());
       const r = await evaluateRun({
         model: o.model!,
-        ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict } } : {}),
+        ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict, labelCase: o.case } } : {}),
         ...(idx ? { idx: { ...(o.dataset !== undefined ? { dataset: o.dataset } : { dir: o.dataIdx! }), ...(given('count') ? { count: o.count } : {}) } } : {}),
         ...(o.generate ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, count: o.count, seed: o.seed } } : {}),
         batchSize: o.batch,
         top: o.top,
         ...(o.beam !== undefined ? { decode: { beam: o.beam } } : {}),
+        ...(given('compare') ? { compare: o.compare } : {}),
+        ...(o.mistakes ? { mistakesPng: o.mistakes } : {}),
       });
+      if (o.mistakes) process.stderr.write(`the most confident mistakes: ${o.mistakes}\n`);
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatEval(r, { verbose: o.verbose })}\n`);
     });
 }

@@ -33,7 +33,9 @@ interface TrainCliOptions {
   labels?: ReturnType<typeof parseLabels>;
   regex?: string;
   charset?: string;
-  channels: 'gray' | 'rgb';
+  channels?: 'gray' | 'rgb';
+  init?: string;
+  freezeTrunk?: number;
   size?: { width: number; height: number };
   val?: string;
   valSplit?: number;
@@ -69,9 +71,10 @@ interface TrainCliOptions {
   progress: boolean;
   strict?: boolean;
   verbose?: boolean;
+  case?: 'keep' | 'fold';
 }
 
-const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict'] as const;
+const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict', 'case'] as const;
 const GENERATE_ONLY = ['preset', 'length', 'trainSize', 'valSize', 'fresh'] as const;
 const IDX_ONLY = ['cropPad', 'flip'] as const;
 /** Flags of the other sources that IDX data takes too. */
@@ -101,8 +104,20 @@ export function addTrainCommand(program: Command): Command {
     )
     .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
     .option('--charset <chars>', "label alphabet (default: the labels' characters for --data, SimpleCaptcha's 23 for --generate)")
-    .addOption(new Option('--channels <c>', 'pixel format the model sees').choices(['gray', 'rgb']).default('gray'))
-    .option('--size <WxH>', 'image size: generated captchas, or resize folder images to it', parseSize)
+    .addOption(new Option('--channels <c>', "pixel format the model sees (default gray, or the --init model's)").choices(['gray', 'rgb']))
+    .option(
+      '--init <model>',
+      "fine-tune: start from a trained model (a model folder or run folder); its model, variant, input size and channels are the run's, and its output layer is replaced when the charset or length differ",
+    )
+    .option('--freeze-trunk <epochs>', 'with --init: train only the output layer (and new layers) for the first N epochs', parseNonNegativeInt)
+    .option(
+      '--size <WxH>',
+      'image size: generated captchas, or the input for --data (default: its largest width and height; other sizes shrunk if larger, aspect ratio kept, padded, never stretched)',
+      parseSize,
+    )
+    .addOption(
+      new Option('--case <c>', "--data labels: 'keep' as written (default) or 'fold' to lower case (for sites that ignore case)").choices(['keep', 'fold']),
+    )
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data or --val is an error (default: skipped and reported)')
     .option('--val <dir>', 'validation folder (default: --val-split of --data)')
     .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
@@ -182,21 +197,21 @@ export function addTrainCommand(program: Command): Command {
           ...(fromCli('import') ? { imports: o.import } : {}),
         };
       } else {
-        if (!o.model)
+        if (!o.model && !o.init)
           this.error(
             `error: required option '--model <name>' not specified (known: ${listModels()
               .map((m) => m.name)
               .join(', ')})`,
             { code: 'captcha-nn.missingModel' },
           );
-        if (!hasModel(o.model!))
+        if (o.model && !hasModel(o.model))
           this.error(
             `error: unknown model '${o.model}' (known: ${listModels()
               .map((m) => m.name)
               .join(', ')})`,
             { code: 'captcha-nn.unknownModel' },
           );
-        options = { ...cliToTrainOptions(this, o), out: o.out ?? `runs/${o.model}` };
+        options = { ...cliToTrainOptions(this, o), out: o.out ?? `runs/${o.model ?? 'finetune'}` };
         if (options.workers === undefined) {
           const { free, physical } = await freeCores();
           options.workers = free;
@@ -268,7 +283,9 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
   if (!idx && IDX_ONLY.some(given))
     cmd.error(`error: ${IDX_ONLY.filter(given).map(flag).join(', ')} apply to --dataset and --data-idx only`, { code: 'captcha-nn.idxOnly' });
   if (idx) {
-    const wrong = [...FOLDER_ONLY, ...GENERATE_ONLY, 'size', 'charset', 'channels'].filter((k) => given(k) && !(IDX_ALSO as readonly string[]).includes(k));
+    const wrong = [...FOLDER_ONLY, ...GENERATE_ONLY, 'size', 'charset', 'channels', 'init'].filter(
+      (k) => given(k) && !(IDX_ALSO as readonly string[]).includes(k),
+    );
     if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} do not apply to IDX data (--dataset, --data-idx)`, { code: 'captcha-nn.notIdx' });
   } else if (o.data) {
     const wrong = GENERATE_ONLY.filter(given);
@@ -302,7 +319,8 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
           ...(o.size ? { size: o.size } : {}),
           ...(o.charset ? { charset: o.charset } : {}),
           ...(o.strict ? { strict: true } : {}),
-          channels: o.channels,
+          ...(o.case === 'fold' ? { labelCase: 'fold' as const } : {}),
+          ...(o.channels ? { channels: o.channels } : {}),
           ...(o.augment !== 'none' ? { augment: o.augment } : {}),
         }
       : {
@@ -315,7 +333,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
           trainSize: o.trainSize ?? 5000,
           valSize: o.valSize,
           fresh: o.fresh,
-          channels: o.channels,
+          ...(o.channels ? { channels: o.channels } : {}),
           ...(o.augment !== 'none' ? { augment: o.augment } : {}),
         };
   const modelOptions = {
@@ -325,7 +343,8 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
   };
   return {
     model: o.model,
-    variant: o.variant,
+    // --init brings its own variant; a given one must agree.
+    ...(given('variant') || o.init === undefined ? { variant: o.variant } : {}),
     ...(Object.keys(modelOptions).length ? { modelOptions } : {}),
     data,
     epochs: o.epochs,
@@ -340,5 +359,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.import?.length ? { imports: o.import } : {}),
     seed: o.seed,
+    ...(o.init !== undefined ? { init: o.init } : {}),
+    ...(o.freezeTrunk !== undefined ? { freezeTrunk: o.freezeTrunk } : {}),
   };
 }

@@ -11,8 +11,15 @@ export interface DecodeOptions {
   channels?: ChannelSelection;
   /** Target size; required for fit 'resize' / 'pad'. */
   size?: { width: number; height: number };
-  /** 'none' (default): keep the size; 'resize': scale (bilinear) to `size`; 'pad': place top-left on a `size` matte. */
-  fit?: 'none' | 'resize' | 'pad';
+  /**
+   * How an image of another size becomes `size`:
+   * - 'none' (default): keep the image's own size;
+   * - 'contain': never stretched, never enlarged: an image larger than `size` (either side) is shrunk by one factor,
+   *   aspect ratio kept, until it fits; it is then centred on a `size` matte (see `containBox`);
+   * - 'pad': placed top-left on a `size` matte (an image larger than `size` is an error);
+   * - 'resize': scaled (bilinear) to exactly `size`, stretching when the aspect ratio differs.
+   */
+  fit?: 'none' | 'contain' | 'resize' | 'pad';
   /** Colour behind transparent pixels and padding (default white). */
   matte?: RGBA | string;
   /**
@@ -62,6 +69,18 @@ function canvasOf(width: number, height: number) {
 }
 
 /**
+ * Where fit 'contain' draws a `w`x`h` image on a `W`x`H` canvas: shrunk by
+ * min(W/w, H/h, 1) (aspect ratio kept, never enlarged), rounded to whole
+ * pixels, centred (the odd pixel of padding goes right / below).
+ */
+export function containBox(w: number, h: number, W: number, H: number): { x: number; y: number; width: number; height: number } {
+  const s = Math.min(W / w, H / h, 1);
+  const width = Math.min(W, Math.max(1, Math.round(w * s)));
+  const height = Math.min(H, Math.max(1, Math.round(h * s)));
+  return { x: Math.floor((W - width) / 2), y: Math.floor((H - height) / 2), width, height };
+}
+
+/**
  * Decodes PNG, JPEG, GIF (first frame), BMP or WebP bytes with skia and
  * returns the selected channels.
  *
@@ -105,7 +124,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   const w = fit === 'none' ? iw : opts.size!.width;
   const h = fit === 'none' ? ih : opts.size!.height;
   if (fit === 'pad' && (iw > w || ih > h))
-    throw new ImageDecodeError(name, 'too-large', `image is ${iw}x${ih}, larger than the pad size ${w}x${h}; use fit 'resize'`);
+    throw new ImageDecodeError(name, 'too-large', `image is ${iw}x${ih}, larger than the pad size ${w}x${h}; use fit 'contain'`);
   const { ctx } = canvasOf(w, h);
   const keepAlpha = sel === 'rgba' || sel === 'a' || sel === 3;
   ctx.clearRect(0, 0, w, h);
@@ -115,7 +134,10 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     ctx.fillRect(0, 0, w, h);
   }
   if (fit === 'resize') ctx.drawImage(img, 0, 0, w, h);
-  else ctx.drawImage(img, 0, 0);
+  else if (fit === 'contain') {
+    const b = containBox(iw, ih, w, h);
+    ctx.drawImage(img, b.x, b.y, b.width, b.height);
+  } else ctx.drawImage(img, 0, 0);
   const rgba = ctx.getImageData(0, 0, w, h).data;
   const n = w * h;
   const channels = channelCount(sel);

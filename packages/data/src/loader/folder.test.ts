@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromRGBA } from '../image';
 import { createRng } from '../random';
 import { bmp, gif, jpeg, meanAbsDiff, noise, pattern, png, pngHeaderOnly, tempDir } from '../test/helpers';
-import { decodeImage } from './decode';
+import { containBox, decodeImage } from './decode';
 import { folderFingerprint, openFolderDataset, summarizeSkipped } from './folder';
 
 const tmp = tempDir();
@@ -138,7 +138,9 @@ describe('folder datasets', () => {
 
   it('a given charset rejects other characters, naming the file', async () => {
     const dir = folder({ 'ab.png': png(img), '3_aX.png': png(img) });
-    await expect(openFolderDataset(dir, { charset: 'ab' })).rejects.toThrow(/3_aX\.png: label "aX" has the character 'X', which is not in the charset "ab"/);
+    await expect(openFolderDataset(dir, { charset: 'ab' })).rejects.toThrow(
+      /1 character of the labels not in the charset "ab": 'X' in 1 label \(3_aX\.png\) \(fix or remove/,
+    );
   });
 
   it('skips, counts and names corrupt files; strict mode throws naming the file', async () => {
@@ -169,7 +171,7 @@ describe('folder datasets', () => {
     await expect(openFolderDataset(join(tmp.dir, 'does-not-exist'))).rejects.toThrow(/cannot read the folder/);
     const mixed = folder({ 'a.png': png(img), 'b.png': png(pattern(20, 8)) });
     const ds = await openFolderDataset(mixed);
-    await expect(ds.load(1)).rejects.toThrow(/b\.png is 20x8 but the dataset's images are 12x8 \(from a\.png\); pass size and fit/);
+    await expect(ds.load(1)).rejects.toThrow(/b\.png is 20x8 but the dataset's images are 12x8 \(from a\.png\); pass fit: 'contain'/);
     const resized = await openFolderDataset(mixed, { size: { width: 16, height: 8 }, fit: 'resize' });
     expect((await resized.load(1))!.image.width).toBe(16);
   });
@@ -242,7 +244,7 @@ describe('folder datasets', () => {
     // Found lazily (no verify), the same file is skipped with the same kind.
     const lazyPad = await openFolderDataset(dir, { fit: 'pad', size: { width: 16, height: 8 } });
     expect(await lazyPad.load(1)).toBeNull();
-    expect(lazyPad.skipped).toEqual([{ file: 'b.png', kind: 'too-large', reason: "image is 20x8, larger than the pad size 16x8; use fit 'resize'" }]);
+    expect(lazyPad.skipped).toEqual([{ file: 'b.png', kind: 'too-large', reason: "image is 20x8, larger than the pad size 16x8; use fit 'contain'" }]);
   });
 
   it('labels files: a BOM is not a label character; conflicting or duplicate numbers are skipped, not guessed', async () => {
@@ -290,5 +292,84 @@ describe('folder datasets', () => {
     expect(a.files).toBe(2);
     writeFileSync(join(withAns, 'ans.txt'), 'abc\n');
     expect((await (await openFolderDataset(withAns, { labels: { file: 'ans.txt' } })).fingerprint()).hash).not.toBe(a.hash);
+  });
+});
+
+/** A white w x h image with a black square of side `side` at (x, y). */
+function square(w: number, h: number, x: number, y: number, side: number): Buffer {
+  const data = new Uint8Array(w * h * 3).fill(255);
+  for (let j = y; j < y + side; j++) for (let i = x; i < x + side; i++) data.fill(0, (j * w + i) * 3, (j * w + i) * 3 + 3);
+  return png({ data, width: w, height: h, channels: 3 });
+}
+
+/** Bounding box of the dark pixels (< 128) of a gray image. */
+function darkBox(d: { data: Uint8Array; width: number; height: number }) {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -1, -1];
+  for (let y = 0; y < d.height; y++)
+    for (let x = 0; x < d.width; x++)
+      if (d.data[y * d.width + x]! < 128) [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+  return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+describe("fit 'contain': mixed sizes, aspect ratio kept, padded, never stretched", () => {
+  it('containBox shrinks by one factor, never enlarges, and centres', () => {
+    expect(containBox(100, 20, 50, 20)).toEqual({ x: 0, y: 5, width: 50, height: 10 });
+    expect(containBox(10, 10, 50, 20)).toEqual({ x: 20, y: 5, width: 10, height: 10 });
+    expect(containBox(40, 40, 50, 20)).toEqual({ x: 15, y: 0, width: 20, height: 20 });
+  });
+
+  it('a square stays square: shrunk to fit when larger, padded around when smaller', async () => {
+    // 40x40 image, its whole left half black: in a 40x20 box it is shrunk to 20x20 (centred at x 10..29), black x 10..19.
+    const big = await decodeImage(square(40, 40, 0, 0, 20), { fit: 'contain', size: { width: 40, height: 20 } });
+    expect(darkBox(big)).toEqual({ x: 10, y: 0, width: 10, height: 10 });
+    // 'resize' would stretch the same image (the proof that contain is a different policy).
+    expect(darkBox(await decodeImage(square(40, 40, 0, 0, 20), { fit: 'resize', size: { width: 40, height: 20 } })).width).toBe(20);
+    // A smaller image keeps its pixels, centred on white.
+    const small = await decodeImage(square(10, 10, 2, 2, 4), { fit: 'contain', size: { width: 40, height: 20 } });
+    expect(darkBox(small)).toEqual({ x: 17, y: 7, width: 4, height: 4 });
+    expect(small.data[0]).toBe(255);
+  });
+
+  it('a folder of mixed sizes opens at the largest width and height, or at a given size', async () => {
+    const dir = folder({ 'a_x.png': square(30, 10, 0, 0, 4), 'b_y.png': square(20, 16, 0, 0, 4), 'c_z.png': square(30, 10, 0, 0, 4) });
+    await expect(openFolderDataset(dir, { verify: 'structure' })).rejects.toThrow(/pass fit: 'contain' to load mixed sizes/);
+    const ds = await openFolderDataset(dir, { verify: 'structure', fit: 'contain' });
+    expect([ds.width, ds.height, ds.sizeFrom]).toEqual([30, 16, 'the largest width and height in the folder']);
+    const b = (await ds.load(1))!;
+    expect([b.image.width, b.image.height]).toEqual([30, 16]);
+    expect(darkBox(b.image)).toEqual({ x: 5, y: 0, width: 4, height: 4 });
+    const given = await openFolderDataset(dir, { fit: 'contain', size: { width: 15, height: 16 } });
+    expect(darkBox((await given.load(0))!.image)).toEqual({ x: 0, y: 5, width: 2, height: 2 });
+    await expect(openFolderDataset(dir, { fit: 'contain' })).rejects.toThrow(/needs verify 'structure' or 'decode'/);
+  });
+});
+
+describe('labels: case and odd characters', () => {
+  it("labelCase 'fold' lower-cases labels and keeps them as written", async () => {
+    const dir = folder({ '1_AbC.png': png(img), '2_xyz.png': png(img) });
+    const ds = await openFolderDataset(dir, { labelCase: 'fold' });
+    expect(ds.entries).toEqual([
+      { file: '1_AbC.png', label: 'abc', written: 'AbC' },
+      { file: '2_xyz.png', label: 'xyz' },
+    ]);
+    expect(ds.charset).toBe('abcxyz');
+    expect((await ds.load(0))!.label).toBe('abc');
+    expect((await openFolderDataset(dir)).charset).toBe('ACbxyz');
+  });
+
+  it('lists every odd character with counts and files', async () => {
+    const dir = folder({
+      '1_a b.png': png(img),
+      '2_c\u00e9.png': png(img),
+      '3_ok.png': png(img),
+      '4_x y.png': png(img),
+      'ans.csv': 'file,label\n1.png,ab\t\n',
+    });
+    await expect(openFolderDataset(dir)).rejects.toThrow(
+      /1 character of the labels that are whitespace or control characters: U\+0020 in 2 labels \(1_a b\.png, 4_x y\.png\)/,
+    );
+    await expect(openFolderDataset(dir, { charset: 'abcokxy ' })).rejects.toThrow(
+      /1 character of the labels not in the charset "abcokxy ": U\+00E9 '\u00e9' in 1 label \(2_c\u00e9\.png\)/,
+    );
   });
 });

@@ -14,8 +14,21 @@ export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp
 export interface FolderDatasetOptions extends Omit<DecodeOptions, 'name'> {
   /** Default 'filename'. */
   labels?: LabelSource;
-  /** Given charset: a label with another character is an error naming the file. Default: inferred from the labels. */
+  /**
+   * Given charset: labels with other characters are an error listing every such character and files using it.
+   * Default: inferred from the labels (whitespace and control characters are still an error).
+   */
   charset?: string;
+  /**
+   * 'keep' (default): labels as written; 'fold': lower-cased (for sites that ignore case, such as
+   * Gregwar/Captcha and django-simple-captcha). `entries[i].written` keeps the label as written.
+   */
+  labelCase?: 'keep' | 'fold';
+  /**
+   * Without `charset`: use this one (its characters in its order) when every label character is in it, else the
+   * inferred one. A fine-tuned model keeps its output layer this way (`captcha-nn train --init`).
+   */
+  preferCharset?: string;
   /**
    * Throw on the first bad file (unreadable, empty, truncated, corrupt, too
    * large, not an image, unlabelled) instead of skipping it. The error names
@@ -104,7 +117,7 @@ function commonSize(root: string, sizes: Array<{ width: number; height: number; 
   const named = odd.slice(0, 3).map((s) => `${join(root, s.file)} is ${s.width}x${s.height}`);
   throw new Error(
     `${named.join('; ')}${odd.length > 3 ? ` (and ${odd.length - 3} more)` : ''}, but ${main![1].n} of the ${sizes.length} images are ${main![0]}` +
-      ` (${others.length + 1} sizes in all); pass size and fit: 'resize' or 'pad' to load mixed sizes`,
+      ` (${others.length + 1} sizes in all); pass fit: 'contain' to load mixed sizes (aspect ratio kept, padded)`,
   );
 }
 
@@ -152,6 +165,36 @@ export async function folderFingerprint(dir: string, opts: { extensions?: string
   return { files: names.length, bytes, hash: h.digest('hex') };
 }
 
+/**
+ * Image files named by `paths`: a file as given; a folder as its image files
+ * (IMAGE_EXTENSIONS, or `extensions`), sorted by name. A path that cannot
+ * be read is kept as given (its reader reports it); a folder without images
+ * is an error naming it.
+ */
+export async function expandImagePaths(paths: readonly string[], extensions?: string[]): Promise<string[]> {
+  const exts = normalizeExtensions(extensions);
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir = false;
+    try {
+      isDir = (await stat(p)).isDirectory();
+    } catch {
+      // Kept as given: the reader reports the missing file, and the others are still read.
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    const names = (await readdir(p, { withFileTypes: true }))
+      .filter((d) => d.isFile() && exts.includes(extname(d.name).toLowerCase()))
+      .map((d) => d.name)
+      .sort();
+    if (names.length === 0) throw new Error(`${p}: no images (${exts.join(', ')}) in the folder`);
+    out.push(...names.map((n) => join(p, n)));
+  }
+  return out;
+}
+
 function normalizeExtensions(extensions: string[] | undefined): string[] {
   return (extensions ?? IMAGE_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase());
 }
@@ -175,7 +218,45 @@ const problemOf = (e: unknown): { kind: SkipKind; reason: string } =>
 
 export interface FolderEntry {
   file: string;
+  /** The label the dataset uses (lower-cased with labelCase 'fold'). */
   label: string;
+  /** The label as written (file name, CSV or labels file), where it differs from `label`. */
+  written?: string;
+}
+
+/** Characters that cannot be meant as captcha text: whitespace and control characters. */
+const ODD_CHAR = /[\s\p{Cc}\p{Cf}]/u;
+
+/**
+ * An error listing every character of the labels outside `charset` (or, with
+ * no charset, every whitespace or control character), with how many labels
+ * use it and up to two files; undefined when there are none.
+ */
+export function oddCharactersError(root: string, entries: readonly FolderEntry[], charset: string | undefined, labelCase: 'keep' | 'fold'): Error | undefined {
+  const allowed = charset === undefined ? undefined : new Set(charset);
+  const found = new Map<string, { n: number; files: string[] }>();
+  for (const e of entries) {
+    const seen = new Set<string>();
+    for (const c of e.label) {
+      if (seen.has(c) || (allowed ? allowed.has(c) : !ODD_CHAR.test(c))) continue;
+      seen.add(c);
+      const f = found.get(c) ?? found.set(c, { n: 0, files: [] }).get(c)!;
+      f.n++;
+      if (f.files.length < 2) f.files.push(e.file);
+    }
+  }
+  if (found.size === 0) return undefined;
+  const show = (c: string) =>
+    /^[\x21-\x7e]$/.test(c) ? `'${c}'` : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}${ODD_CHAR.test(c) ? '' : ` '${c}'`}`;
+  const list = [...found.entries()]
+    .sort((a, b) => b[1].n - a[1].n)
+    .map(([c, f]) => `${show(c)} in ${f.n} label${f.n === 1 ? '' : 's'} (${f.files.join(', ')}${f.n > f.files.length ? ', ...' : ''})`);
+  const what = allowed ? `not in the charset "${charset}"` : 'that are whitespace or control characters';
+  const caseHint =
+    allowed && labelCase === 'keep' && [...found.keys()].every((c) => allowed.has(c.toLowerCase())) ? '; --case fold lower-cases the labels' : '';
+  return new Error(
+    `${root}: ${found.size} character${found.size === 1 ? '' : 's'} of the labels ${what}: ${list.join('; ')}${caseHint} (fix or remove those labels, or give a charset that has them)`,
+  );
 }
 
 /**
@@ -338,15 +419,25 @@ export class FolderDataset implements ImageSource {
       }
     }
     if (entries.length === 0) throw new Error(`no labels found for the ${images.length} images in ${root} (labels from ${how})`);
+    const labelCase = opts.labelCase ?? 'keep';
+    if (labelCase !== 'keep' && labelCase !== 'fold') throw new Error(`labelCase must be 'keep' or 'fold', got ${JSON.stringify(labelCase)}`);
+    if (labelCase === 'fold')
+      for (const e of entries) {
+        const lower = e.label.toLowerCase();
+        if (lower !== e.label) {
+          e.written = e.label;
+          e.label = lower;
+        }
+      }
+    const odd = oddCharactersError(root, entries, opts.charset, labelCase);
+    if (odd) throw odd;
 
-    const charset = opts.charset ?? LabelEncoder.infer(entries.map((e) => e.label));
+    const inferred = LabelEncoder.infer(entries.map((e) => e.label));
+    const preferred = opts.preferCharset !== undefined && [...inferred].every((c) => opts.preferCharset!.includes(c));
+    const charset = opts.charset ?? (preferred ? opts.preferCharset! : inferred);
     const encoder = new LabelEncoder(charset, { blank: opts.blank });
     let longest = 0;
-    for (const e of entries) {
-      const bad = encoder.invalidChar(e.label);
-      if (bad !== undefined) throw new Error(`${join(root, e.file)}: label "${e.label}" has the character '${bad}', which is not in the charset "${charset}"`);
-      longest = Math.max(longest, [...e.label].length);
-    }
+    for (const e of entries) longest = Math.max(longest, [...e.label].length);
     const maxLength = opts.maxLength ?? longest;
     if (maxLength < longest) {
       const e = entries.find((x) => [...x.label].length > maxLength)!;
@@ -360,7 +451,10 @@ export class FolderDataset implements ImageSource {
     let sizeFrom: string;
     let good: FolderEntry[] = [];
     const decodeOpts = { ...opts, maxImageSize };
-    if (fit !== 'none') {
+    // fit 'contain' without a size: the largest width and height in the folder, so no image is shrunk.
+    const envelope = fit === 'contain' && !opts.size;
+    if (envelope && verify === 'none') throw new Error(`fit 'contain' without a size needs verify 'structure' or 'decode' (to find the largest image)`);
+    if (fit !== 'none' && !envelope) {
       if (!opts.size) throw new Error(`fit '${fit}' needs size { width, height }`);
       ({ width, height } = opts.size);
       sizeFrom = 'the size option';
@@ -390,7 +484,7 @@ export class FolderDataset implements ImageSource {
             new ImageDecodeError(
               join(root, e.file),
               'too-large',
-              `image is ${r.width}x${r.height}, larger than the pad size ${width}x${height}; use fit 'resize'`,
+              `image is ${r.width}x${r.height}, larger than the pad size ${width}x${height}; use fit 'contain'`,
             ),
           );
         sizes.push({ width: r.width, height: r.height, file: e.file });
@@ -399,6 +493,11 @@ export class FolderDataset implements ImageSource {
       const first = fit === 'none' ? commonSize(root, sizes) : undefined;
       if (good.length === 0) throw new Error(`none of the ${entries.length} labelled images in ${root} is readable (${summarizeSkipped(skipped, candidates)})`);
       if (fit === 'none') ({ width, height, file: sizeFrom } = first!);
+      if (envelope) {
+        width = Math.max(...sizes.map((z) => z.width));
+        height = Math.max(...sizes.map((z) => z.height));
+        sizeFrom = 'the largest width and height in the folder';
+      }
     } else if (fit !== 'none') {
       good = entries;
     } else {
@@ -420,7 +519,8 @@ export class FolderDataset implements ImageSource {
       ({ width, height } = found);
       sizeFrom = found.file;
     }
-    return new FolderDataset(root, good, encoder, maxLength, width!, height!, channelCount(opts.channels), sizeFrom!, decodeOpts, skipped, candidates, verify, {
+    const loadOpts = envelope ? { ...decodeOpts, size: { width: width!, height: height! } } : decodeOpts;
+    return new FolderDataset(root, good, encoder, maxLength, width!, height!, channelCount(opts.channels), sizeFrom!, loadOpts, skipped, candidates, verify, {
       extensions: exts,
       include,
     });
@@ -442,7 +542,7 @@ export class FolderDataset implements ImageSource {
     if (image.width !== this.width || image.height !== this.height) {
       throw new Error(
         `${path} is ${image.width}x${image.height} but the dataset's images are ${this.width}x${this.height} (from ${this.sizeFrom}); ` +
-          `pass size and fit: 'resize' or 'pad' to load mixed sizes`,
+          `pass fit: 'contain' to load mixed sizes (aspect ratio kept, padded)`,
       );
     }
     return { image, label: e.label, file: e.file, index: i };

@@ -1,0 +1,179 @@
+/**
+ * Real third-party captcha libraries as test data: Gregwar/Captcha (PHP) and
+ * django-simple-captcha (Python), run through Debian's `php` and `python3`
+ * with the small driver scripts in packages/data/scripts. They are dev tools
+ * and test data, never dependencies: where one is missing the error names the
+ * Debian packages to install.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export type ThirdPartyGenerator = 'gregwar' | 'django';
+export const THIRD_PARTY_GENERATORS: readonly ThirdPartyGenerator[] = ['gregwar', 'django'];
+
+export interface ThirdPartyInfo {
+  /** The library, as its users know it. */
+  library: string;
+  /** Characters its default phrase builder draws from (labels are as drawn, case kept). */
+  charset: string;
+  /** Characters per captcha (defaults). */
+  length: number;
+  /** 'WxH', or 'varies' where the library sizes the image to the text. */
+  size: string;
+  /** Extension of the files it serves. */
+  ext: 'jpg' | 'png';
+  /** Debian packages that provide the interpreter and the library. */
+  packages: string[];
+  /** How the site compares answers (see `compareAnswers`). */
+  compare: 'gregwar' | 'django';
+}
+
+/** Defaults read from the libraries' sources (Debian 12: php-gregwar-captcha 1.1.9, python3-django-captcha 0.5.17). */
+export const THIRD_PARTY: Record<ThirdPartyGenerator, ThirdPartyInfo> = {
+  gregwar: {
+    library: 'Gregwar/Captcha',
+    // PhraseBuilder's default: no 'o' and no '0'.
+    charset: 'abcdefghijklmnpqrstuvwxyz123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    length: 5,
+    size: '150x40',
+    ext: 'jpg',
+    packages: ['php-cli', 'php-gregwar-captcha'],
+    compare: 'gregwar',
+  },
+  django: {
+    library: 'django-simple-captcha',
+    // random_char_challenge: lower-case letters, shown upper-case (the challenge is what is drawn).
+    charset: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    length: 4,
+    size: 'varies',
+    ext: 'png',
+    packages: ['python3-django-captcha'],
+    compare: 'django',
+  },
+};
+
+const SCRIPT: Record<ThirdPartyGenerator, string> = { gregwar: 'gregwar.php', django: 'django_captcha.py' };
+
+/** The driver script: packages/data/scripts (one level above both src/ and dist/). */
+function scriptPath(g: ThirdPartyGenerator): string {
+  return fileURLToPath(new URL(`../scripts/${SCRIPT[g]}`, import.meta.url));
+}
+
+/**
+ * CAPTCHA_NN_PHP / CAPTCHA_NN_PYTHON when set; else Debian's interpreter (the
+ * library is installed for it; a pyenv `python3` first on PATH would not see
+ * it), else PATH's.
+ */
+function interpreter(g: ThirdPartyGenerator): string {
+  const [env, debian, name] = g === 'gregwar' ? ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'] : ['CAPTCHA_NN_PYTHON', '/usr/bin/python3', 'python3'];
+  return process.env[env] || (existsSync(debian) ? debian : name);
+}
+
+function installHint(g: ThirdPartyGenerator): string {
+  return `apt-get install ${THIRD_PARTY[g].packages.join(' ')}`;
+}
+
+/**
+ * Why `g` cannot run here (interpreter or library missing), naming the Debian
+ * packages to install; undefined when it can. Runs the interpreter once.
+ */
+export function thirdPartyProblem(g: ThirdPartyGenerator): string | undefined {
+  checkGenerator(g);
+  const probe =
+    g === 'gregwar'
+      ? ['-r', "exit(is_readable('/usr/share/php/Gregwar/Captcha/autoload.php') && function_exists('imagettftext') ? 0 : 3);"]
+      : ['-c', "import django, PIL, importlib.util; assert importlib.util.find_spec('captcha.views')"];
+  const r = spawnSync(interpreter(g), probe, { stdio: 'ignore' });
+  const lib = THIRD_PARTY[g].library;
+  if (r.error) return `${lib} needs ${interpreter(g)}, which cannot run (${(r.error as NodeJS.ErrnoException).code}): ${installHint(g)}`;
+  if (r.status !== 0) return `${lib} is not installed for ${interpreter(g)}: ${installHint(g)}`;
+  return undefined;
+}
+
+function checkGenerator(g: string): asserts g is ThirdPartyGenerator {
+  if (!THIRD_PARTY_GENERATORS.includes(g as ThirdPartyGenerator))
+    throw new Error(`generate: unknown third-party generator ${JSON.stringify(g)} (expected ${THIRD_PARTY_GENERATORS.join(' or ')})`);
+}
+
+export interface ThirdPartyOptions {
+  generator: ThirdPartyGenerator;
+  count: number;
+  seed: string;
+  out: string;
+  /** First image index (default 0): image i depends only on the seed and i. */
+  start?: number;
+  /** Called with the number written so far, after each image. */
+  onImage?: (done: number) => void;
+}
+
+/**
+ * Draws `count` captchas with the real library into `out` as
+ * `<index>_<label>.<jpg|png>` (the folder loader's file-name labels; labels
+ * as drawn, case kept), in one interpreter process; returns the files and
+ * labels in index order. Seeded: the same seed and index give the same bytes.
+ */
+export async function generateThirdParty(o: ThirdPartyOptions): Promise<Array<{ file: string; label: string }>> {
+  checkGenerator(o.generator);
+  const g = o.generator;
+  if (!Number.isInteger(o.count) || o.count < 1) throw new Error(`generate: count must be a positive integer, got ${o.count}`);
+  const start = o.start ?? 0;
+  const problem = thirdPartyProblem(g);
+  if (problem) throw new Error(`generate: ${problem}`);
+  await mkdir(o.out, { recursive: true });
+  const child = spawn(interpreter(g), [scriptPath(g), o.seed, String(start), String(o.count), o.out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const written: Array<{ file: string; label: string }> = [];
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  for await (const line of createInterface({ input: child.stdout })) {
+    const [file, label] = line.split('\t');
+    if (file && label) {
+      written.push({ file, label });
+      o.onImage?.(written.length);
+    }
+  }
+  const code = await exited;
+  if (code !== 0 || written.length !== o.count)
+    throw new Error(
+      `generate: ${THIRD_PARTY[g].library} stopped after ${written.length} of ${o.count} images (exit ${code}): ${stderr.trim() || 'no message'}`,
+    );
+  return written;
+}
+
+/**
+ * Whether an answer passes a site's check of `label`:
+ * - 'exact': the same string (case-sensitive);
+ * - 'lower': the same once both are lower-cased;
+ * - 'gregwar': Gregwar's PhraseBuilder::comparePhrases, both lower-cased with 0→o and 1→l;
+ * - 'django': django-simple-captcha lower-cases the answer and compares it to the lower-cased
+ *   response, so the same as 'lower'.
+ */
+export type AnswerCompare = 'exact' | 'lower' | 'gregwar' | 'django';
+export const ANSWER_COMPARES: readonly AnswerCompare[] = ['exact', 'lower', 'gregwar', 'django'];
+
+/** The form a site compares (see AnswerCompare); two answers pass when their forms are equal. */
+export function answerKey(s: string, how: AnswerCompare): string {
+  switch (how) {
+    case 'exact':
+      return s;
+    case 'lower':
+    case 'django':
+      return s.toLowerCase();
+    case 'gregwar':
+      // strtr(strtolower($str), '01', 'ol')
+      return s.toLowerCase().replace(/[01]/g, (c) => (c === '0' ? 'o' : 'l'));
+    default:
+      throw new Error(`compare must be one of ${ANSWER_COMPARES.join(', ')}, got ${JSON.stringify(how)}`);
+  }
+}
+
+/** Whether `answer` passes the site's check of `label` (see AnswerCompare). */
+export function compareAnswers(answer: string, label: string, how: AnswerCompare): boolean {
+  return answerKey(answer, how) === answerKey(label, how);
+}

@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '@captcha-nn/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpointState } from './checkpoint';
+import type { FolderDataSpec } from './data';
+import { writeTinyPngs } from './testing';
+import type { TrainOptions } from './options';
+import { train } from './trainer';
+import { TINY_DATA, tempDir, tensorsOf } from './test/helpers';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+
+const base = join(tmp.dir, 'base');
+// The tiny model: convolutions 0 and 3 (the trunk), Linear 7 (the output layer).
+const TRUNK = ['0.weight', '0.bias', '3.weight', '3.bias'];
+const OUTPUT = ['7.weight', '7.bias'];
+
+beforeAll(async () => {
+  await train({ model: 'tiny', data: TINY_DATA, epochs: 1, batchSize: 8, seed: '1', workers: 1, backend: 'wasm', out: base });
+}, 120_000);
+
+const weightsOf = async (dir: string) => tensorsOf(join(dir, 'best', 'weights.safetensors'));
+const checkpointWeights = async (dir: string) =>
+  Object.fromEntries(
+    Object.entries(await tensorsOf(join(dir, 'checkpoint.safetensors'))).flatMap(([k, v]) => (k.startsWith('model/') ? [[k.slice(6), v]] : [])),
+  );
+const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((x, i) => Object.is(x, b[i]));
+
+/** Fine-tuning on a new charset and length: "abc12", three characters. */
+const fineTune = (out: string, extra: Partial<TrainOptions> = {}): Partial<TrainOptions> & { out: string } => ({
+  init: base,
+  data: { ...TINY_DATA, charset: 'abc12', length: 3 },
+  epochs: 3,
+  batchSize: 8,
+  seed: '2',
+  workers: 1,
+  backend: 'wasm',
+  freezeTrunk: 2,
+  out: join(tmp.dir, out),
+  ...extra,
+});
+
+describe('train --init: fine-tuning a trained model', () => {
+  it('replaces the output layer for another charset and length, keeps the trunk bit-identical while frozen, trains it after; resume stays exact', async () => {
+    const before = await weightsOf(base);
+    const logs: string[] = [];
+    const tensorsBefore = tf.memory().numTensors;
+    const whole = await train(fineTune('whole'), { log: (m) => logs.push(m) });
+    expect(whole.status).toBe('completed');
+    // Nothing leaks: the init model, the frozen phase's optimizer buffers and the unfreeze.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(logs.join('\n')).toMatch(
+      /--init .*: copied 4 of 6 state tensors \(weights and batch-norm statistics\); new layers \(charset, length or input differ\): module 7: weight \[18x768\] \(was \[10x768\]\), bias \[18\] \(was \[10\]\)/,
+    );
+    expect(logs.join('\n')).toMatch(/--freeze-trunk 2: 4 trunk tensors not updated for the first 2 epoch\(s\)/);
+    expect(logs.join('\n')).toMatch(/epoch 3: the trunk trains from here/);
+
+    // The same run stopped after each epoch and resumed: exactly the same tensors, and a look at the weights in between.
+    const part = fineTune('parts', { epochs: 1 });
+    await train(part);
+    const afterOne = await checkpointWeights(part.out);
+    for (const k of TRUNK) expect(same(afterOne[k]!, before[k]!), `${k} frozen in epoch 1`).toBe(true);
+    // Three positions of five characters and the blank.
+    expect(afterOne['7.bias']!.length).toBe(18);
+    expect((await readCheckpointState(join(part.out, 'checkpoint.safetensors'))).frozenKeys).toEqual(TRUNK);
+    await train({ out: part.out, resume: true, epochs: 2 });
+    const afterTwo = await checkpointWeights(part.out);
+    for (const k of TRUNK) expect(same(afterTwo[k]!, before[k]!), `${k} frozen in epoch 2`).toBe(true);
+    expect(same(afterTwo['7.weight']!, afterOne['7.weight']!)).toBe(false);
+    await train({ out: part.out, resume: true, epochs: 3 });
+    const afterThree = await checkpointWeights(part.out);
+    for (const k of TRUNK) expect(same(afterThree[k]!, before[k]!), `${k} trains in epoch 3`).toBe(false);
+    expect((await readCheckpointState(join(part.out, 'checkpoint.safetensors'))).frozenKeys).toBeUndefined();
+
+    const a = await tensorsOf(join(whole.out, 'checkpoint.safetensors'));
+    const b = await tensorsOf(join(part.out, 'checkpoint.safetensors'));
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    for (const k of Object.keys(a)) expect(same(a[k]!, b[k]!), k).toBe(true);
+  });
+
+  it('with the same charset and length copies everything; a frozen trunk still lets the output layer train', async () => {
+    const logs: string[] = [];
+    const out = join(tmp.dir, 'same');
+    await train(
+      { init: base, data: TINY_DATA, epochs: 1, batchSize: 8, seed: '3', workers: 1, backend: 'wasm', freezeTrunk: 1, out },
+      { log: (m) => logs.push(m) },
+    );
+    expect(logs.join('\n')).toMatch(/copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
+    const before = await weightsOf(base);
+    const after = await checkpointWeights(out);
+    for (const k of TRUNK) expect(same(after[k]!, before[k]!), k).toBe(true);
+    for (const k of OUTPUT) expect(same(after[k]!, before[k]!), k).toBe(false);
+  });
+
+  it('with 2 data-parallel workers (the fused step computes every gradient) the frozen trunk stays bit-identical too', async () => {
+    const out = join(tmp.dir, 'dp');
+    await train({ init: base, data: TINY_DATA, epochs: 1, batchSize: 8, seed: '4', workers: 2, backend: 'wasm', freezeTrunk: 1, out });
+    const before = await weightsOf(base);
+    const after = await checkpointWeights(out);
+    for (const k of TRUNK) expect(same(after[k]!, before[k]!), k).toBe(true);
+    for (const k of OUTPUT) expect(same(after[k]!, before[k]!), k).toBe(false);
+  });
+
+  it("keeps the init model's charset order for a folder its charset covers; another order means a new output layer", async () => {
+    const folder = join(tmp.dir, 'pngs');
+    await writeTinyPngs(folder, 24, 'f');
+    const logs: string[] = [];
+    const run = (out: string, data: Partial<FolderDataSpec> = {}) =>
+      train(
+        {
+          init: base,
+          data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
+          epochs: 1,
+          batchSize: 8,
+          seed: '5',
+          workers: 1,
+          backend: 'wasm',
+          out: join(tmp.dir, out),
+        },
+        { log: (m) => logs.push(m) },
+      );
+    await run('folder-kept');
+    // The labels alone would infer "12ab"; the model reads "ab12", and keeps its output layer.
+    expect(logs.join('\n')).toMatch(/copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
+    expect(JSON.parse(readFileSync(join(tmp.dir, 'folder-kept', 'best', 'model.json'), 'utf8')).metadata.charset).toBe('ab12');
+    logs.length = 0;
+    await run('folder-reordered', { charset: '12ab' });
+    // Same shapes, but class 0 would now mean '1': the output layer starts fresh.
+    expect(logs.join('\n')).toMatch(/copied 4 of 6 state tensors \(weights and batch-norm statistics\); new layer.*: module 7: weight \[10x768\], bias \[10\]/);
+  });
+
+  it('clear errors: --freeze-trunk without --init, another --model than the init model', async () => {
+    await expect(train({ model: 'tiny', data: TINY_DATA, freezeTrunk: 1, out: join(tmp.dir, 'e1') })).rejects.toThrow(/--freeze-trunk needs --init MODEL_DIR/);
+    await expect(train({ init: base, model: 'cnn', data: TINY_DATA, out: join(tmp.dir, 'e2') })).rejects.toThrow(/--model cnn \(it is a tiny\) cannot differ/);
+    await expect(train({ init: join(tmp.dir, 'nothing'), data: TINY_DATA, out: join(tmp.dir, 'e3') })).rejects.toThrow(
+      /--init .*nothing: no such file or folder/,
+    );
+  });
+});
