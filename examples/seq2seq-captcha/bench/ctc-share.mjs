@@ -56,6 +56,8 @@ for await (const b of batches(generatorSource(gen, { count: (warmup + steps) * N
   if (i++ >= warmup) {
     phases.forEach((p, k) => times[p].push(t[k + 1] - t[k]));
     times['whole step'].push(t[t.length - 1] - t[0]);
+    // One line per step, so a run cut short still says something.
+    process.stderr.write(`step ${i - warmup}: whole ${(t[t.length - 1] - t[0]).toFixed(0)} ms, CTC ${(t[3] - t[1]).toFixed(0)} ms\n`);
   }
   b.dispose();
 }

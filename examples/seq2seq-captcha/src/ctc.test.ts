@@ -159,7 +159,8 @@ describe('ctc through the training stack', () => {
     const beam = await evaluateRun({ model: out, generate, decode: { beam: 8 } }, m);
     expect(beam.captchaAccuracy).toBeGreaterThanOrEqual(greedy.captchaAccuracy);
     m.model.dispose();
-  }, 1_200_000);
+    // 10 epochs of 16 steps: 93 s on a quieter day; epochs of 120 to 250 s at nice 15 beside the main job (load 20).
+  }, 1_800_000);
 
   it('refuses, before training, labels too long for the time steps: generated, and in a folder (naming the file)', async () => {
     // 16 wide: T = 4; up to 3 characters may need 5 steps ("aaa").
