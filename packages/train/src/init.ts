@@ -73,12 +73,14 @@ export interface InitReport {
 /**
  * Copies every state-dict entry of the init model that `model` has with the
  * same shape, except the output layer (the last module with parameters) when
- * the charset or length differ: same-shaped, its classes would mean other
- * characters.
+ * the charset differs, or the length for a fixed-length reader: same-shaped,
+ * its classes would mean other characters.
  */
 export async function initialiseFrom(model: Module, init: string, want: { charset: string; length: number }): Promise<InitReport> {
   const src = await loadCaptchaModel(init);
-  const sameText = src.metadata.charset === want.charset && src.metadata.length === want.length;
+  // Only a fixed-length reader's outputs are positions; a CTC or seq2seq reader's classes mean the same at any length.
+  const lengthMatters = src.task.spec.name === 'text';
+  const sameText = src.metadata.charset === want.charset && (!lengthMatters || src.metadata.length === want.length);
   const output = new Set(outputKeys(model));
   try {
     const theirs = src.model.stateDict();
