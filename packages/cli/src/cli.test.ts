@@ -36,7 +36,11 @@ async function run(args: string[]): Promise<{ err: string; out: string; error?: 
 
 describe('captcha-nn argument errors', () => {
   const cases: Array<[string, string[], RegExp]> = [
-    ['unknown model', ['train', '--model', 'nope', '--generate', 'simple'], /unknown model 'nope' \(known: attention, cnn, crnn, ctc, reddit-letter, resnet, seq2seq, tiny/],
+    [
+      'unknown model',
+      ['train', '--model', 'nope', '--generate', 'simple'],
+      /unknown model 'nope' \(known: attention, cnn, crnn, ctc, reddit-letter, resnet, seq2seq, tiny/,
+    ],
     ['missing model', ['train', '--generate', 'simple'], /required option '--model <name>'/],
     ['missing data', ['train', '--model', 'tiny'], /no training data: pass --data DIR .* or --generate simple\|svg/],
     ['data and generate', ['train', '--model', 'tiny', '--data', 'x', '--generate', 'simple'], /either --data DIR or --generate/],
