@@ -2,37 +2,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { physicalCores } from '@captcha-nn/core';
 import { scheduledRate } from '@captcha-nn/core';
 import { readCheckpointState, type TrainOptions } from '@captcha-nn/train';
 import { writeTinyPngs } from '@captcha-nn/train/testing';
-import { createProgram, main } from './program';
-import { TINY_ARGS, tempDir } from './test/helpers';
+import { main } from './program';
+import { TINY_ARGS, tempDir, runCli } from './test/helpers';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 
 /** Runs the CLI in-process; returns stderr/stdout and the commander error, if any. */
-async function run(args: string[]): Promise<{ err: string; out: string; error?: CommanderError; thrown?: string }> {
-  let err = '';
-  let out = '';
-  const program = createProgram();
-  const quiet = (c: Command) => {
-    c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (out += s) });
-    c.commands.forEach(quiet);
-  };
-  quiet(program);
-  try {
-    await program.parseAsync(['node', 'captcha-nn', ...args]);
-    return { err, out };
-  } catch (e) {
-    if (e instanceof CommanderError) return { err, out, error: e };
-    return { err, out, thrown: (e as Error).message };
-  }
-}
+const run = (args: string[]) => runCli(args);
 
 describe('captcha-nn argument errors', () => {
   const cases: Array<[string, string[], RegExp]> = [

@@ -1,34 +1,12 @@
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointState, type TrainOptions } from '@captcha-nn/train';
-import { createProgram } from './program';
-import { tempDir } from './test/helpers';
+import { tempDir, runCli } from './test/helpers';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
-async function run(args: string[]): Promise<{ err: string; out: string; error?: CommanderError; thrown?: string }> {
-  let err = '';
-  let out = '';
-  const program = createProgram();
-  const quiet = (c: Command) => {
-    c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (out += s) });
-    c.commands.forEach(quiet);
-  };
-  quiet(program);
-  const write = process.stdout.write;
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'captcha-nn', ...args]);
-    return { err, out };
-  } catch (e) {
-    if (e instanceof CommanderError) return { err, out, error: e };
-    return { err, out, thrown: (e as Error).message };
-  } finally {
-    process.stdout.write = write;
-  }
-}
+const run = (args: string[]) => runCli(args, ['stdout']);
 
 describe('IDX datasets on the command line', () => {
   const cases: Array<[string, string[], RegExp]> = [

@@ -4,40 +4,14 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareAnswers, decodeImage, encodePng, fromRGBA, parseLabelCsv, simplePreset } from '@captcha-nn/data';
-import { createProgram } from './program';
-import { TINY_ARGS, tempDir } from './test/helpers';
+import { TINY_ARGS, tempDir, runCli } from './test/helpers';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
-async function run(args: string[]): Promise<{ err: string; out: string; error?: CommanderError; thrown?: string }> {
-  let err = '';
-  let out = '';
-  const program = createProgram();
-  const quiet = (c: Command) => {
-    c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (out += s) });
-    c.commands.forEach(quiet);
-  };
-  quiet(program);
-  const write = process.stdout.write;
-  const writeErr = process.stderr.write;
-  // The commands write their reports to process.stdout / stderr.
-  process.stdout.write = ((s: string) => ((out += s), true)) as never;
-  process.stderr.write = ((s: string) => ((err += s), true)) as never;
-  try {
-    await program.parseAsync(['node', 'captcha-nn', ...args]);
-    return { err, out };
-  } catch (e) {
-    if (e instanceof CommanderError) return { err, out, error: e };
-    return { err, out, thrown: (e as Error).message };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-  }
-}
+const run = (args: string[]) => runCli(args, ['stdout', 'stderr']);
 
 const model = join(tmp.dir, 'run');
 const folder = join(tmp.dir, 'mine');
