@@ -548,11 +548,12 @@ export class FolderDataset implements ImageSource {
     return { image, label: e.label, file: e.file, index: i };
   }
 
-  /** "N images, M skipped: a.png (reason), ..." (up to 20 listed). */
+  /** "N images, M skipped: a.png (reason), ..." (up to 20 listed, by file name: loads finish in any order). */
   summary(): string {
     const head = `${this.entries.length} labelled images in ${this.dir}, ${this.skipped.length} skipped`;
     if (this.skipped.length === 0) return head;
-    const shown = this.skipped.slice(0, 20).map((s) => `  ${s.file}: ${s.reason}`);
+    const byName = [...this.skipped].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const shown = byName.slice(0, 20).map((s) => `  ${s.file}: ${s.reason}`);
     if (this.skipped.length > 20) shown.push(`  ... and ${this.skipped.length - 20} more`);
     return `${head}:\n${shown.join('\n')}`;
   }
