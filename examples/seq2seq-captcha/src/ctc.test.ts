@@ -6,7 +6,7 @@ import { evaluateRun, loadCaptchaModel, makeGenerator, train, type GenerateDataS
 import { TINY_DATA, writeTinyPngs } from '@captcha-nn/train/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCtcCaptcha } from './ctc';
-import { tempDir } from './test/helpers';
+import { tempDir, tinyTextData } from './test/helpers';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -122,18 +122,7 @@ describe('buildCtcCaptcha', () => {
 
 describe('ctc through the training stack', () => {
   // 256 seeded captchas of 2 to 4 characters from 'ab12', 64×24 (T = 16), 10 epochs of 16 steps.
-  const data: GenerateDataSpec & { channels: 'gray' } = {
-    kind: 'generate',
-    generator: 'simple',
-    preset: 'seed',
-    length: [2, 4],
-    size: { width: 64, height: 24 },
-    charset: 'ab12',
-    trainSize: 256,
-    valSize: 64,
-    fresh: false,
-    channels: 'gray',
-  };
+  const data = tinyTextData('seed', [2, 4]);
 
   it('learns to read variable-length captchas; the saved model reads the same; beam search is at least as accurate as greedy', async () => {
     const out = join(tmp.dir, 'learn');

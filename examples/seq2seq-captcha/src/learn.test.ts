@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setBackend, tf, type Tensor } from '@captcha-nn/core';
 import { batches, generatorSource } from '@captcha-nn/data';
-import { evaluateRun, loadCaptchaModel, makeGenerator, train, type EvalResult, type GenerateDataSpec } from '@captcha-nn/train';
+import { evaluateRun, loadCaptchaModel, makeGenerator, train, type EvalResult } from '@captcha-nn/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncoderDecoder } from './index';
+import { tinyTextData } from './test/helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 's2s-learn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,18 +25,7 @@ beforeAll(async () => {
 const TRAINING = 1_800_000;
 
 // 1 to 3 characters of 4, 64×24: small enough for a busy 2-core machine
-const DATA: GenerateDataSpec & { channels: 'gray' } = {
-  kind: 'generate',
-  generator: 'simple',
-  preset: 'variable',
-  length: [1, 3],
-  size: { width: 64, height: 24 },
-  charset: 'ab12',
-  trainSize: 256,
-  valSize: 64,
-  fresh: false,
-  channels: 'gray',
-};
+const DATA = tinyTextData('variable', [1, 3]);
 
 async function trainModel(model: string, epochs: number): Promise<{ out: string; losses: number[]; val: EvalResult }> {
   const losses: number[] = [];
