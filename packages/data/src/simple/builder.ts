@@ -252,7 +252,7 @@ export function simplePreset(name: SimplePreset, opts: PresetOptions = {}): Simp
           .gimp({ type: 'dropShadow', radius: 2, distance: 2, opacity: 0.5 })
           .addNoise({ type: 'curvedLine', width: 2 })
           .addNoise({ type: 'straightLine', thickness: 2 })
-          .gimp({ type: 'ripple', randomPhase: true })
+          .gimp({ type: 'ripple', randomPhase: true, overOriginal: false })
           .gimp({ type: 'shear', scale: 0.35 })
           .gimp({ type: 'fishEye', hColor: '#999', vColor: '#999', spacing: 9 })
           .gimp({ type: 'block', blockSize: 2 })
