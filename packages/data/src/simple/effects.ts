@@ -85,18 +85,24 @@ export function makeBackground(spec: BackgroundSpec, width: number, height: numb
       return out;
     }
     case 'gradiated': {
-      // java.awt.GradientPaint((0,0), from, (w,h), to), acyclic.
+      // java.awt.GradientPaint((0, 0), from, (w, h), to), acyclic, as GradientPaintContext paints it: t from each
+      // pixel's top-left corner, looked up in a 257-entry table of truncated colours.
       const f = parseColor(spec.from ?? '#404040');
       const t = parseColor(spec.to ?? '#ffffff');
+      const table = new Uint8ClampedArray(257 * 3);
+      for (let i = 0; i <= 256; i++) {
+        const rel = Math.fround(i / 256);
+        for (let c = 0; c < 3; c++) table[i * 3 + c] = Math.trunc(f[c]! + (t[c]! - f[c]!) * rel);
+      }
       const d2 = width * width + height * height;
       for (let y = 0; y < height; y++) {
         for (let x = 0; x < width; x++) {
-          let u = ((x + 0.5) * width + (y + 0.5) * height) / d2;
-          if (u > 1) u = 1;
+          const u = (x * width + y * height) / d2;
+          const i = u <= 0 ? 0 : u >= 1 ? 256 : Math.trunc(u * 256);
           const o = (y * width + x) * 4;
-          out[o] = f[0] + (t[0] - f[0]) * u + 0.5;
-          out[o + 1] = f[1] + (t[1] - f[1]) * u + 0.5;
-          out[o + 2] = f[2] + (t[2] - f[2]) * u + 0.5;
+          out[o] = table[i * 3]!;
+          out[o + 1] = table[i * 3 + 1]!;
+          out[o + 2] = table[i * 3 + 2]!;
           out[o + 3] = 255;
         }
       }
@@ -268,11 +274,13 @@ export function straightLineCorners(width: number, y1: number, y2: number, thick
   const scale = thickness / (2 * Math.sqrt(dX * dX + dY * dY));
   const ddx = -scale * dY;
   const ddy = scale * dX;
-  const dx = Math.trunc(ddx + (ddx > 0 ? 0.5 : -0.5));
-  const dy = Math.trunc(ddy + (ddy > 0 ? 0.5 : -0.5));
+  // Java's (int) cast: truncation, and never -0.
+  const dx = Math.trunc(ddx + (ddx > 0 ? 0.5 : -0.5)) | 0;
+  const dy = Math.trunc(ddy + (ddy > 0 ? 0.5 : -0.5)) | 0;
+  const x1 = 0;
   return [
-    [dx, y1 + dy],
-    [-dx, y1 - dy],
+    [x1 + dx, y1 + dy],
+    [x1 - dx, y1 - dy],
     [width - dx, y2 - dy],
     [width + dx, y2 + dy],
   ];
