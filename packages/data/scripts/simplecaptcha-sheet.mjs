@@ -1,11 +1,13 @@
 // A contact sheet of a SimpleCaptcha preset: images 0..N-1 of one seed, 3 columns, each on white
 // (as the loaders flatten transparency) with its label underneath.
-// Usage: npm run build && node scripts/simplecaptcha-sheet.mjs [out=docs/images/simplecaptcha-seed-preset.png] [preset=seed] [count=12]
+// Usage (in packages/data): npm run build && node scripts/simplecaptcha-sheet.mjs [out] [preset=seed] [count=12]
+// (out defaults to the repository's docs/images/simplecaptcha-seed-preset.png)
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createCanvas, ImageData } from '@napi-rs/canvas';
 import { simplePreset } from '../dist/index.js';
 
-const out = process.argv[2] ?? 'docs/images/simplecaptcha-seed-preset.png';
+const out = process.argv[2] ?? fileURLToPath(new URL('../../../docs/images/simplecaptcha-seed-preset.png', import.meta.url));
 const preset = process.argv[3] ?? 'seed';
 const count = Number(process.argv[4] ?? 12);
 const gen = simplePreset(preset, { seed: 'contact-sheet' });
