@@ -392,22 +392,28 @@ function sampleJhlabs(src: Uint8ClampedArray, w: number, h: number, sx: number, 
   const y0 = Math.floor(sy);
   const fx = sx - x0;
   const fy = sy - y0;
-  const at = (x: number, y: number) => {
-    const inside = x >= 0 && x < w && y >= 0 && y < h;
-    const cx = x < 0 ? 0 : x >= w ? w - 1 : x;
-    const cy = y < 0 ? 0 : y >= h ? h - 1 : y;
-    return { i: (cy * w + cx) * 4, inside };
-  };
-  const nw = at(x0, y0);
-  const ne = at(x0 + 1, y0);
-  const sw = at(x0, y0 + 1);
-  const se = at(x0 + 1, y0 + 1);
-  for (let c = 0; c < 4; c++) {
-    const v = (p: { i: number; inside: boolean }) => (c === 3 && !p.inside ? 0 : src[p.i + c]!);
-    const top = (1 - fx) * v(nw) + fx * v(ne);
-    const bottom = (1 - fx) * v(sw) + fx * v(se);
+  const x1 = x0 + 1;
+  const y1 = y0 + 1;
+  const cx0 = x0 < 0 ? 0 : x0 >= w ? w - 1 : x0;
+  const cx1 = x1 < 0 ? 0 : x1 >= w ? w - 1 : x1;
+  const cy0 = y0 < 0 ? 0 : y0 >= h ? h - 1 : y0;
+  const cy1 = y1 < 0 ? 0 : y1 >= h ? h - 1 : y1;
+  const nw = (cy0 * w + cx0) * 4;
+  const ne = (cy0 * w + cx1) * 4;
+  const sw = (cy1 * w + cx0) * 4;
+  const se = (cy1 * w + cx1) * 4;
+  const in0 = y0 >= 0 && y0 < h;
+  const in1 = y1 >= 0 && y1 < h;
+  const inX0 = x0 >= 0 && x0 < w;
+  const inX1 = x1 >= 0 && x1 < w;
+  for (let c = 0; c < 3; c++) {
+    const top = (1 - fx) * src[nw + c]! + fx * src[ne + c]!;
+    const bottom = (1 - fx) * src[sw + c]! + fx * src[se + c]!;
     dst[o + c] = Math.trunc((1 - fy) * top + fy * bottom);
   }
+  const aTop = (1 - fx) * (in0 && inX0 ? src[nw + 3]! : 0) + fx * (in0 && inX1 ? src[ne + 3]! : 0);
+  const aBottom = (1 - fx) * (in1 && inX0 ? src[sw + 3]! : 0) + fx * (in1 && inX1 ? src[se + 3]! : 0);
+  dst[o + 3] = Math.trunc((1 - fy) * aTop + fy * aBottom);
 }
 
 /**
