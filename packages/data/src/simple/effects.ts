@@ -53,7 +53,10 @@ export const squiggles = (o: { color?: string; background?: string; alpha?: numb
 export const curvedLine = (o: { color?: string; width?: number } = {}): NoiseSpec => ({ type: 'curvedLine', ...o });
 /** StraightLineNoiseProducer: a random straight band across, red, 4 px, filled as an aliased quadrilateral. */
 export const straightLine = (o: { color?: string; thickness?: number } = {}): NoiseSpec => ({ type: 'straightLine', ...o });
-/** RippleGimpyRenderer: jhlabs RippleFilter, sine, amplitudes 2.6/1.7, wavelengths 15/5, painted over the unrippled image. */
+/**
+ * RippleGimpyRenderer: jhlabs RippleFilter, sine, amplitudes 2.6/1.7, wavelengths 15/5, its output (grown by the
+ * ZERO edge action, so shifted about 2 px right and 1 px down) painted over the unrippled image.
+ */
 export const ripple = (o: Omit<Extract<GimpySpec, { type: 'ripple' }>, 'type'> = {}): GimpySpec => ({ type: 'ripple', ...o });
 /** FishEyeGimpyRenderer: a grid overlay, then a fish-eye bulge in the middle. */
 export const fishEye = (o: { hColor?: string; vColor?: string; spacing?: number } = {}): GimpySpec => ({ type: 'fishEye', ...o });
@@ -382,45 +385,43 @@ function sampleBilinear(src: Uint8ClampedArray, w: number, h: number, sx: number
 }
 
 /**
- * Bilinear sample as jhlabs TransformFilter does it: each of A, R, G, B
- * interpolated on its own (not premultiplied) and truncated; a neighbour off
- * the image is the nearest edge pixel with zero alpha (RGB_CLAMP, the filter's
- * default edge action).
+ * One output pixel of SimpleCaptcha's bundled jhlabs TransformFilter (the
+ * ImageFilter-based one in lib/imaging.jar), edge action ZERO: a source point
+ * off the image gives transparent black; otherwise the pixel at the truncated
+ * point and its right/lower neighbours (itself on the last column/row) are
+ * interpolated, each of A, R, G, B on its own (not premultiplied), truncated.
  */
-function sampleJhlabs(src: Uint8ClampedArray, w: number, h: number, sx: number, sy: number, dst: Uint8ClampedArray, o: number): void {
-  const x0 = Math.floor(sx);
-  const y0 = Math.floor(sy);
-  const fx = sx - x0;
-  const fy = sy - y0;
-  const x1 = x0 + 1;
-  const y1 = y0 + 1;
-  const cx0 = x0 < 0 ? 0 : x0 >= w ? w - 1 : x0;
-  const cx1 = x1 < 0 ? 0 : x1 >= w ? w - 1 : x1;
-  const cy0 = y0 < 0 ? 0 : y0 >= h ? h - 1 : y0;
-  const cy1 = y1 < 0 ? 0 : y1 >= h ? h - 1 : y1;
-  const nw = (cy0 * w + cx0) * 4;
-  const ne = (cy0 * w + cx1) * 4;
-  const sw = (cy1 * w + cx0) * 4;
-  const se = (cy1 * w + cx1) * 4;
-  const in0 = y0 >= 0 && y0 < h;
-  const in1 = y1 >= 0 && y1 < h;
-  const inX0 = x0 >= 0 && x0 < w;
-  const inX1 = x1 >= 0 && x1 < w;
-  for (let c = 0; c < 3; c++) {
+function sampleJhlabsZero(src: Uint8ClampedArray, w: number, h: number, sx: number, sy: number, dst: Uint8ClampedArray, o: number): void {
+  const x0 = Math.trunc(sx);
+  const y0 = Math.trunc(sy);
+  if (sx < 0 || x0 >= w || sy < 0 || y0 >= h) {
+    dst[o] = 0;
+    dst[o + 1] = 0;
+    dst[o + 2] = 0;
+    dst[o + 3] = 0;
+    return;
+  }
+  const fx = Math.fround(sx - x0);
+  const fy = Math.fround(sy - y0);
+  const nw = (y0 * w + x0) * 4;
+  const ne = nw + (x0 === w - 1 ? 0 : 4);
+  const sw = nw + (y0 === h - 1 ? 0 : w * 4);
+  const se = sw + (ne - nw);
+  for (let c = 0; c < 4; c++) {
     const top = (1 - fx) * src[nw + c]! + fx * src[ne + c]!;
     const bottom = (1 - fx) * src[sw + c]! + fx * src[se + c]!;
     dst[o + c] = Math.trunc((1 - fy) * top + fy * bottom);
   }
-  const aTop = (1 - fx) * (in0 && inX0 ? src[nw + 3]! : 0) + fx * (in0 && inX1 ? src[ne + 3]! : 0);
-  const aBottom = (1 - fx) * (in1 && inX0 ? src[sw + 3]! : 0) + fx * (in1 && inX1 ? src[se + 3]! : 0);
-  dst[o + 3] = Math.trunc((1 - fy) * aTop + fy * aBottom);
 }
 
 /**
- * RippleGimpyRenderer: jhlabs RippleFilter (sine; the pixel at (x, y) is
- * sampled from (x + 2.6·sin(y/15), y + 1.7·sin(x/5)) by default), and, as
- * SimpleCaptcha's ImageUtil.applyFilter draws the filtered image onto the
- * image it came from, the rippled copy is painted over the unrippled one.
+ * RippleGimpyRenderer as SimpleCaptcha 1.2.1 runs it: jhlabs RippleFilter,
+ * sine, edge action ZERO (the default it leaves). With ZERO the filter's output
+ * grows by (int) amplitude on each side, so output pixel (X, Y) is the point
+ * (u, v) = (X − 2, Y − 1) moved to (u + 2.6·sin(v/15), v + 1.7·sin(u/5)); and
+ * ImageUtil.applyFilter draws that output at (0, 0) over the image it came
+ * from. So the rippled copy lands about 2 px right and 1 px down of the
+ * unrippled text, which stays underneath.
  */
 function rippleEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'ripple' }>, rng: Rng): void {
   const { width: w, height: h } = layer;
@@ -433,22 +434,33 @@ function rippleEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'ripple' }>
   const py0 = spec.randomPhase ? rng() * 2 * Math.PI : 0;
   const src = layer.snapshot();
   const dst = layer.pixels();
-  const dx = new Float32Array(h);
-  const dy = new Float32Array(w);
-  // Float32 as in jhlabs (float nx = y / xWavelength; out = x + xAmplitude * (float) sin(nx)).
-  for (let y = 0; y < h; y++) dx[y] = xA * Math.fround(Math.sin(Math.fround(y / xW) + px0));
-  for (let x = 0; x < w; x++) dy[x] = yA * Math.fround(Math.sin(Math.fround(x / yW) + py0));
   if (spec.overOriginal === false) {
+    const dx = new Float32Array(h);
+    const dy = new Float32Array(w);
+    for (let y = 0; y < h; y++) dx[y] = xA * Math.sin(y / xW + px0);
+    for (let x = 0; x < w; x++) dy[x] = yA * Math.sin(x / yW + py0);
     for (let y = 0; y < h; y++) {
       const ox = dx[y]!;
       for (let x = 0; x < w; x++) sampleBilinear(src, w, h, x + ox, y + dy[x]!, dst, (y * w + x) * 4);
     }
     return;
   }
+  // transformSpace with edge action ZERO: r.x -= (int) xAmplitude, r.y -= (int) yAmplitude.
+  const offX = Math.trunc(xA);
+  const offY = Math.trunc(yA);
+  // Float32 as in jhlabs: nx = (float) v / xWavelength, out = u + xAmplitude * (float) sin(nx).
+  const dx = new Float32Array(h);
+  const dy = new Float32Array(w);
+  for (let y = 0; y < h; y++) dx[y] = Math.fround(xA * Math.fround(Math.sin(Math.fround((y - offY) / xW) + px0)));
+  for (let x = 0; x < w; x++) dy[x] = Math.fround(yA * Math.fround(Math.sin(Math.fround((x - offX) / yW) + py0)));
   const rippled = new Uint8ClampedArray(src.length);
   for (let y = 0; y < h; y++) {
+    const v = y - offY;
     const ox = dx[y]!;
-    for (let x = 0; x < w; x++) sampleJhlabs(src, w, h, Math.fround(x + ox), Math.fround(y + dy[x]!), rippled, (y * w + x) * 4);
+    for (let x = 0; x < w; x++) {
+      const u = x - offX;
+      sampleJhlabsZero(src, w, h, Math.fround(u + ox), Math.fround(v + dy[x]!), rippled, (y * w + x) * 4);
+    }
   }
   compositeOver(dst, rippled);
 }

@@ -166,20 +166,41 @@ describe('RippleGimpyRenderer', () => {
     return layer;
   };
 
-  it('samples (x + 2.6 sin(y/15), y + 1.7 sin(x/5)) bilinearly and paints that over the unrippled image', () => {
+  it('samples (u + 2.6 sin(v/15), v + 1.7 sin(u/5)) at (u, v) = (x - 2, y - 1) and paints that over the unrippled image', () => {
     const layer = column();
     applyGimpy(layer, { type: 'ripple' }, createRng('ripple'));
     const px = layer.pixels();
     for (const y of [10, 23, 40]) {
-      const d = 2.6 * Math.sin(y / 15);
-      // Output pixel x samples x + d; its weight on column 100 is 1 - |x + d - 100|.
-      for (let x = 95; x <= 99; x++) {
-        const wgt = Math.max(0, 1 - Math.abs(x + d - 100));
+      const d = 2.6 * Math.sin((y - 1) / 15);
+      // Output pixel x samples x - 2 + d (the ZERO edge action's 2 px margin); its weight on column 100 is
+      // 1 - |x - 2 + d - 100|.
+      for (let x = 95; x <= 104; x++) {
+        if (x === 100) continue;
+        const wgt = Math.max(0, 1 - Math.abs(x - 2 + d - 100));
         expect(Math.abs(alphaAt(px, 200, x, y) - Math.trunc(wgt * 255)), `(${x}, ${y})`).toBeLessThanOrEqual(1);
       }
       // The original column stays under the rippled copy.
       expect(alphaAt(px, 200, 100, y)).toBe(255);
     }
+    // Row 1 samples row 0 of the source with no sideways move: the copy sits exactly 2 px right of the original.
+    expect([99, 100, 101, 102, 103].map((x) => alphaAt(px, 200, x, 1))).toEqual([0, 255, 0, 255, 0]);
+  });
+
+  it('moves rows by 1.7 sin(u/5), and a source point above the image gives transparent (edge action ZERO)', () => {
+    // Only the top row is opaque. Output row 1 samples v = 0 moved to 1.7 sin((x - 2)/5).
+    const layer = new Layer(200, 50);
+    const px = layer.pixels();
+    for (let x = 0; x < 200; x++) px[x * 4 + 3] = 255;
+    applyGimpy(layer, { type: 'ripple' }, createRng('ripple'));
+    let above = 0;
+    for (let x = 2; x < 198; x++) {
+      const sy = 1.7 * Math.sin((x - 2) / 5);
+      // Above the image: ZERO gives transparent (a clamping edge would repeat the opaque top row).
+      if (sy < 0) above++;
+      const want = sy < 0 || sy >= 1 ? 0 : Math.trunc((1 - sy) * 255);
+      expect(Math.abs(alphaAt(px, 200, x, 1) - want), `(${x}, 1)`).toBeLessThanOrEqual(1);
+    }
+    expect(above).toBeGreaterThan(80);
   });
 
   it('replaces the image instead when overOriginal is false (the hard preset)', () => {
