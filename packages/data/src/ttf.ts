@@ -93,8 +93,14 @@ export function readGlyphBoxes(bytes: Uint8Array): GlyphBoxes {
   };
 }
 
-/** Width in pixels of a character's outline box at `px` pixels per em (null when the font has no such glyph). */
+/**
+ * Width in pixels of a character's outline box at `px` pixels per em (null when the font has no such glyph).
+ * Each edge is rounded to 1/64 px first: FreeType (Java's font scaler on Linux) scales unhinted outline points to
+ * 26.6 fixed point before Java takes their box.
+ */
 export function inkWidth(font: GlyphBoxes, px: number, ch: string): number | null {
   const e = font.xExtent(ch);
-  return e ? ((e[1] - e[0]) * px) / font.unitsPerEm : null;
+  if (!e) return null;
+  const to26dot6 = (v: number) => Math.round((v * px * 64) / font.unitsPerEm);
+  return (to26dot6(e[1]) - to26dot6(e[0])) / 64;
 }
