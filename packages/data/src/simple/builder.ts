@@ -214,7 +214,8 @@ export interface PresetOptions {
  * Preset generators.
  * - `seed`: the 2016 recipe, 200×50, per image either (default text, default
  *   [transparent] background, curved-line noise, ripple) or (default text,
- *   gradiated background, straight-line noise, fish-eye).
+ *   gradiated background, straight-line noise, fish-eye); each piece follows
+ *   SimpleCaptcha 1.2.1's code (docs/simplecaptcha-fidelity.md).
  * - `variable`: the seed's two recipes with 4–8 characters, shrunk to fit.
  * - `hard`: every effect: jittered multi-colour text, one of flat /
  *   gradiated / squiggles backgrounds, both noises, drop shadow, ripple,
