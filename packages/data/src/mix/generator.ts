@@ -35,9 +35,6 @@ export interface MixRendered extends RenderedCaptcha {
   source: MixSource;
 }
 
-/** Space the reddit renderer leaves round its text (pixels of its 120). */
-const REDDIT_MARGIN = 4;
-
 /**
  * Captchas from a randomised mix of this package's generators, for
  * pre-training a general model (issue #18). Each sample draws, from its
@@ -60,7 +57,7 @@ export class MixCaptchaGenerator implements CaptchaGenerator {
   readonly seed: string | number;
   readonly fonts: readonly FontSpec[];
   readonly sources: readonly MixSource[];
-  /** Longest text the reddit renderer fits: its widest character times this is at most 116 pixels (0 without reddit). */
+  /** Longest text the reddit renderer fits: its widest character times this is at most its 120 pixels, as reddit's own six letters (0 without reddit). */
   readonly redditMaxLength: number;
   private readonly context: SourceContext;
   private readonly reddit: RedditCaptchaGenerator | null;
@@ -85,7 +82,7 @@ export class MixCaptchaGenerator implements CaptchaGenerator {
         throw new Error(`mix: ${(e as Error).message} (or leave 'reddit' out of sources)`);
       }
       const widest = Math.max(...[...this.charset].map((ch) => this.reddit!.textWidth(ch)));
-      this.redditMaxLength = Math.floor((this.reddit.width - REDDIT_MARGIN) / widest);
+      this.redditMaxLength = Math.floor(this.reddit.width / widest);
     }
     for (let n = this.minLength; n <= this.maxLength; n++) {
       if (this.eligible(n).length === 0)
