@@ -1,4 +1,4 @@
-import { canvasFactory, type CanvasLike, type Context2D } from '../canvas';
+import { canvasFactory, type Context2D } from '../canvas';
 import { cssFont, type FontSpec } from '../fonts';
 import { applySineWarp, drawSineWarp } from '../reddit/sineWarp';
 import { pick, randFloat, randInt, type Rng } from '../random';
@@ -21,22 +21,19 @@ export function fontVariant(rng: Rng, spec: FontSpec): FontSpec {
  * sometimes a sine warp (reddit's). Every draw comes from the given PRNG.
  */
 export class PlainRenderer {
-  private readonly canvas: CanvasLike;
-  private readonly ctx: Context2D;
+  private ctx!: Context2D;
 
   constructor(
     readonly width: number,
     readonly height: number,
-  ) {
-    this.canvas = canvasFactory().createCanvas(width, height);
-    this.ctx = this.canvas.getContext('2d');
-  }
+  ) {}
 
   /** Opaque RGBA pixels of `label` drawn with `fonts`. */
   render(label: string, fonts: readonly FontSpec[], rng: Rng): Uint8ClampedArray {
+    // A fresh canvas each time: skia drew some texts on a reused one differently after other images (a few pixels),
+    // which broke "the same seed and index give the same bytes".
+    this.ctx = canvasFactory().createCanvas(this.width, this.height).getContext('2d');
     const { ctx, width: W, height: H } = this;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.globalAlpha = 1;
     const scheme = drawScheme(rng);
     this.background(scheme, rng);
     this.noise(scheme, rng, randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 120), 0.5);
