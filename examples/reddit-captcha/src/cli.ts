@@ -44,15 +44,20 @@ export async function readSegmentation(file: string): Promise<SegmentOptions> {
 
 /**
  * The models `eval` can vote with: a letter model reading gray
- * LETTER_SIZE² letters, or a text model reading whole gray 120×50 renders
- * of `letters` characters. Anything else is an error naming the folder.
+ * LETTER_SIZE² letters, or a text model (fixed-length or CTC) reading whole
+ * gray 120×50 renders of `letters` characters. Anything else is an error
+ * naming the folder.
  */
 export function checkReaderModel(m: Pick<CaptchaModelMetadata, 'task' | 'input' | 'length'>, where: string, letters: number): void {
   const { width, height, channels } = m.input;
   if (m.task.name === 'classification') {
     if (width !== LETTER_SIZE || height !== LETTER_SIZE || channels !== 1)
       throw new Error(`${where}: a letter model for ${width}x${height}x${channels} images; segmented letters are ${LETTER_SIZE}x${LETTER_SIZE}x1 (gray)`);
-  } else if (width !== REDDIT_WIDTH || height !== REDDIT_HEIGHT || channels !== 1 || m.length !== letters) {
+    return;
+  }
+  if (m.task.name !== 'text' && m.task.name !== 'ctc')
+    throw new Error(`${where}: a ${m.task.name} model; eval votes with letter models (reddit-letter) and whole-image text models (cnn, crnn, ctc)`);
+  if (width !== REDDIT_WIDTH || height !== REDDIT_HEIGHT || channels !== 1 || m.length !== letters) {
     throw new Error(
       `${where}: a text model for ${width}x${height}x${channels} images of ${m.length} characters; reddit renders are ${REDDIT_WIDTH}x${REDDIT_HEIGHT}x1 (gray), ${letters} letters`,
     );
@@ -84,7 +89,7 @@ export function registerRedditCommands(program: Command): Command {
     .description('Whole-captcha accuracy voting over K renders of each text, per-letter accuracy and the drop rate')
     .requiredOption(
       '-m, --model <dir>',
-      'run folder (runs/NAME) or model folder: a letter model (reddit-letter; renders are segmented) or a text model reading whole 120x50 renders (cnn, crnn)',
+      'run folder (runs/NAME) or model folder: a letter model (reddit-letter; renders are segmented) or a text model reading whole 120x50 renders (cnn, crnn, ctc)',
     )
     .requiredOption('-d, --data <dir>', 'folder of renders of texts never trained on, at least max K renders each')
     .option('-k, --renders <list>', 'K values', parseKs, [1, 3, 10, 30, 100])
@@ -98,7 +103,8 @@ export function registerRedditCommands(program: Command): Command {
       const letters = m.metadata.task.name === 'classification';
       try {
         checkReaderModel(m.metadata, o.model, seg.letters);
-        const read = letters ? letterReader(m.model, seg) : wholeImageReader(m.model);
+        const { task } = m.metadata;
+        const read = letters ? letterReader(m.model, seg) : wholeImageReader(m.model, task.name === 'ctc' ? { blank: task.blank } : {});
         const e = await evaluateVotes(read, m.encoder, o.data, {
           ks: o.renders,
           onText: (done, total, sofar) => {

@@ -4,7 +4,7 @@ import { letterLogProbs } from './classify';
 import { lettersOf, REDDIT_HEIGHT, REDDIT_WIDTH } from './letters';
 import { readRender, readRenderFolder } from './renders';
 import { REDDIT_SEGMENTATION, type SegmentOptions } from './segment';
-import { voteText } from './vote';
+import { positionalReading, type RenderReading, voteText } from './vote';
 
 /** The 2016 series' whole-captcha accuracy on reddit's captcha, by renders voted over. */
 export const SERIES_POINTS: ReadonlyArray<{ k: number; accuracy: number }> = [
@@ -45,11 +45,8 @@ export interface VoteEvaluationOptions {
   onText?: (done: number, total: number, sofar: VoteEvaluation) => void;
 }
 
-/**
- * Reads a text's renders: for each, `positions × classes` log-probabilities,
- * or null when the render cannot be read (failed segmentation).
- */
-export type RenderReader = (images: ImageBuffer<Uint8Array>[]) => Array<Float32Array | null>;
+/** Reads a text's renders: a reading of each, or null when it cannot be read (failed segmentation). */
+export type RenderReader = (images: ImageBuffer<Uint8Array>[]) => Array<RenderReading | null>;
 
 /** The series' route: segment each render, classify its letters with a letter model. */
 export function letterReader(model: Module, seg: SegmentOptions = REDDIT_SEGMENTATION): RenderReader {
@@ -65,7 +62,7 @@ export function letterReader(model: Module, seg: SegmentOptions = REDDIT_SEGMENT
       const classes = probs[next]!.length;
       const v = new Float32Array(seg.letters * classes);
       for (let p = 0; p < seg.letters; p++) v.set(probs[next++]!, p * classes);
-      return v;
+      return positionalReading(v, seg.letters, classes);
     });
   };
 }
@@ -97,11 +94,11 @@ export async function evaluateVotes(read: RenderReader, encoder: LabelEncoder, d
         dropped++;
         continue;
       }
-      if (v.length !== positions * classes) throw new Error(`a render gave ${v.length} log-probabilities, expected ${positions}x${classes}`);
+      // A reading of another length (CTC) gets no letter right: positions do not align.
       for (let p = 0; p < positions; p++) {
         const score = (perLetter[truth[p]!] ??= { seen: 0, right: 0 });
         score.seen++;
-        if (argmax(v.subarray(p * classes, (p + 1) * classes)) === encoder.encode(truth[p]!, 1)[0]) score.right++;
+        if (v.ids.length === positions && v.ids[p] === encoder.encode(truth[p]!, 1)[0]) score.right++;
       }
     }
     for (const k of opts.ks) {
@@ -133,12 +130,6 @@ export async function evaluateVotes(read: RenderReader, encoder: LabelEncoder, d
       seconds: (performance.now() - t0) / 1000,
     };
   }
-}
-
-function argmax(a: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
-  return best;
 }
 
 /** A fraction as a percentage with one decimal. */

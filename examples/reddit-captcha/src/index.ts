@@ -15,7 +15,7 @@ export { letterImage, LETTER_SIZE } from './letterImage';
 export { lettersOf, writeLetterFolder, REDDIT_WIDTH, REDDIT_HEIGHT, type LettersSummary } from './letters';
 export { readRenderFolder, readRender, type RenderedText } from './renders';
 export { letterLogProbs } from './classify';
-export { voteText } from './vote';
+export { voteText, positionalReading, ctcReading, type RenderReading } from './vote';
 export {
   evaluateVotes,
   formatVoteEvaluation,

@@ -75,7 +75,7 @@ describe('bad input to letters and eval', () => {
     text.dispose();
   });
 
-  it('eval takes only a letter model for 28x28 gray letters or a text model for 120x50 gray renders of 6 letters', () => {
+  it('eval takes only a letter model for 28x28 gray letters or a text model (fixed-length or CTC) for 120x50 gray renders of 6 letters', () => {
     const task = { name: 'text' as const, format: 'table' as const };
     const letter = { task: { name: 'classification' as const }, input: { width: 28, height: 28, channels: 1 }, length: 1 };
     expect(() => checkReaderModel(letter, 'runs/letter', 6)).not.toThrow();
@@ -90,6 +90,12 @@ describe('bad input to letters and eval', () => {
       /runs\/rgb: a text model for 120x50x3/,
     );
     expect(() => checkReaderModel({ task, input: { width: 120, height: 50, channels: 1 }, length: 5 }, 'runs/five', 6)).toThrow(/of 5 characters/);
+    const ctc = { name: 'ctc' as const, blank: 26 };
+    expect(() => checkReaderModel({ task: ctc, input: { width: 120, height: 50, channels: 1 }, length: 6 }, 'runs/ctc', 6)).not.toThrow();
+    const seq2seq = { task: { name: 'seq2seq' as const, end: 26 }, input: { width: 120, height: 50, channels: 1 }, length: 6 };
+    expect(() => checkReaderModel(seq2seq as never, 'runs/s2s', 6)).toThrow(
+      /runs\/s2s: a seq2seq model; eval votes with letter models \(reddit-letter\) and whole-image text models/,
+    );
   });
 });
 

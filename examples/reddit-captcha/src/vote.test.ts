@@ -1,24 +1,64 @@
+import { ctcLogLikelihood } from '@captcha-nn/core';
 import { describe, expect, it } from 'vitest';
-import { voteText } from './vote';
+import { ctcReading, positionalReading, voteText } from './vote';
 
 const lp = (...p: number[]) => Float32Array.from(p.map(Math.log));
+const pos = (positions: number, classes: number, ...p: number[]) => positionalReading(lp(...p), positions, classes);
 
-describe('voteText', () => {
+describe('voteText over positional readings', () => {
   it('picks, per position, the class with the largest sum of log-probabilities', () => {
     // Two positions, three classes. Position 0: two renders lean to class 1, one is sure of class 2.
-    const renders = [lp(0.3, 0.4, 0.3, 0.1, 0.1, 0.8), lp(0.3, 0.4, 0.3, 0.1, 0.8, 0.1), lp(0.01, 0.01, 0.98, 0.1, 0.1, 0.8)];
+    const renders = [pos(2, 3, 0.3, 0.4, 0.3, 0.1, 0.1, 0.8), pos(2, 3, 0.3, 0.4, 0.3, 0.1, 0.8, 0.1), pos(2, 3, 0.01, 0.01, 0.98, 0.1, 0.1, 0.8)];
     // Sums at position 0: log(.3*.3*.01), log(.4*.4*.01), log(.3*.3*.98): class 2 wins though a majority voted 1.
     expect(Array.from(voteText(renders, 2, 3)!)).toEqual([2, 2]);
     expect(Array.from(voteText(renders.slice(0, 2), 2, 3)!)).toEqual([1, 1]);
+    expect(Array.from(renders[1]!.ids)).toEqual([1, 1]);
+    expect(renders[0]!.logLikelihood([1, 2])).toBeCloseTo(Math.log(0.4 * 0.8), 6);
   });
 
   it('leaves out renders that failed segmentation, and gives no answer when all did', () => {
-    expect(Array.from(voteText([null, lp(0.2, 0.8), null], 1, 2)!)).toEqual([1]);
+    expect(Array.from(voteText([null, pos(1, 2, 0.2, 0.8), null], 1, 2)!)).toEqual([1]);
     expect(voteText([null, null], 1, 2)).toBeNull();
     expect(voteText([], 1, 2)).toBeNull();
   });
 
   it('rejects a render of another shape', () => {
-    expect(() => voteText([lp(0.5, 0.5, 0.5)], 2, 2)).toThrow(/3 log-probabilities, expected 2x2/);
+    expect(() => pos(2, 2, 0.5, 0.5, 0.5)).toThrow(/3 log-probabilities, expected 2x2/);
+    expect(() => voteText([pos(1, 3, 0.2, 0.3, 0.5)], 2, 2)).toThrow(/3 log-probabilities, expected 2x2/);
+  });
+});
+
+describe('voteText over CTC readings', () => {
+  // Three classes, the blank last (2). Four steps each.
+  const steps = (...rows: number[][]) => ctcReading(lp(...rows.flat()), 3, 2);
+  // Reads "0 1" and is sure of it.
+  const sure01 = steps([0.98, 0.01, 0.01], [0.01, 0.01, 0.98], [0.01, 0.98, 0.01], [0.01, 0.01, 0.98]);
+  // Reads "0 0" (blank between), but "0 1" is nearly as likely.
+  const leans00 = () => steps([0.9, 0.05, 0.05], [0.05, 0.05, 0.9], [0.5, 0.45, 0.05], [0.05, 0.05, 0.9]);
+
+  it("reads each render's best path", () => {
+    expect(Array.from(sure01.ids)).toEqual([0, 1]);
+    expect(Array.from(leans00().ids)).toEqual([0, 0]);
+    expect(sure01.logLikelihood([0, 1])).toBeCloseTo(
+      ctcLogLikelihood(lp(0.98, 0.01, 0.01, 0.01, 0.01, 0.98, 0.01, 0.98, 0.01, 0.01, 0.01, 0.98), 3, [0, 1], 2),
+      6,
+    );
+  });
+
+  it('chooses the reading with the largest summed likelihood, not the majority', () => {
+    const renders = [leans00(), leans00(), sure01];
+    // The majority reads "0 0", but the sure render finds it far less likely than the others find "0 1".
+    const total = (ids: number[]) => renders.reduce((a, r) => a + r.logLikelihood(ids), 0);
+    expect(total([0, 1])).toBeGreaterThan(total([0, 0]));
+    expect(Array.from(voteText(renders, 2, 3)!)).toEqual([0, 1]);
+    expect(Array.from(voteText([leans00(), leans00()], 2, 3)!)).toEqual([0, 0]);
+  });
+
+  it('prefers readings of the expected length, and falls back to any when none has it', () => {
+    const one = steps([0.98, 0.01, 0.01], [0.01, 0.01, 0.98], [0.01, 0.01, 0.98], [0.01, 0.01, 0.98]);
+    expect(Array.from(one.ids)).toEqual([0]);
+    // "0" is far more likely than "0 0" to both renders, but a text has two letters.
+    expect(Array.from(voteText([one, one, leans00()], 2, 3)!)).toEqual([0, 0]);
+    expect(Array.from(voteText([one, null], 2, 3)!)).toEqual([0]);
   });
 });

@@ -1,33 +1,48 @@
 import { type Module, type Tensor, tf } from '@captcha-nn/core';
-import { normalizeInto } from '@captcha-nn/data';
+import { type ImageBuffer, normalizeInto } from '@captcha-nn/data';
 import type { RenderReader } from './evaluate';
+import { ctcReading, positionalReading } from './vote';
 
 /**
- * The whole-image route: a text model (`cnn`, `crnn`) reads each whole
- * render; its per-position scores become log-probabilities, so votes sum
- * them over renders as for letters. No render is dropped.
+ * The whole-image route: a text model reads each whole render, and no
+ * render is dropped. A fixed-length model (`cnn`, `crnn`) gives
+ * per-position log-probabilities, summed over renders as for letters; a CTC
+ * model (`ctc`, `blank` given) gives [T, C] log-probabilities, and renders
+ * vote with each text's CTC likelihood.
  */
-export function wholeImageReader(model: Module, batchSize = 64): RenderReader {
+export function wholeImageReader(model: Module, opts: { blank?: number; batchSize?: number } = {}): RenderReader {
+  const { blank, batchSize = 64 } = opts;
   return (images) => {
-    const out: Array<Float32Array | null> = [];
+    const out: ReturnType<RenderReader> = [];
     for (let s = 0; s < images.length; s += batchSize) {
-      const chunk = images.slice(s, s + batchSize);
-      const { width: W, height: H, channels: C } = chunk[0]!;
-      const px = W * H * C;
-      const data = new Float32Array(chunk.length * px);
-      chunk.forEach((im, i) => normalizeInto(im.data, C, 'unit', data, i * px));
-      const x = tf.tensor4d(data, [chunk.length, H, W, C]);
-      try {
-        const y = model.forward(x);
-        const logp = tf.tidy(() => tf.logSoftmax(Array.isArray(y) ? tf.stack(y as Tensor[], 1) : (y as Tensor), -1));
-        const flat = logp.dataSync() as Float32Array;
-        const per = flat.length / chunk.length;
-        for (let i = 0; i < chunk.length; i++) out.push(flat.slice(i * per, (i + 1) * per));
-        logp.dispose();
-      } finally {
-        x.dispose();
+      const logp = logProbsOf(model, images.slice(s, s + batchSize), blank !== undefined);
+      const [n, a, classes] = logp.shape as [number, number, number];
+      const flat = logp.dataSync() as Float32Array;
+      logp.dispose();
+      for (let i = 0; i < n; i++) {
+        const v = flat.slice(i * a * classes, (i + 1) * a * classes);
+        out.push(blank === undefined ? positionalReading(v, a, classes) : ctcReading(v, classes, blank));
       }
     }
     return out;
   };
+}
+
+/** [N, positions or T, C] log-probabilities of a batch of renders (CTC models give [T, N, C]). */
+function logProbsOf(model: Module, chunk: ImageBuffer<Uint8Array>[], timeMajor: boolean): Tensor {
+  const { width: W, height: H, channels: C } = chunk[0]!;
+  const px = W * H * C;
+  const data = new Float32Array(chunk.length * px);
+  chunk.forEach((im, i) => normalizeInto(im.data, C, 'unit', data, i * px));
+  const x = tf.tensor4d(data, [chunk.length, H, W, C]);
+  try {
+    // The module keeps its output (Torch's `output`); it is freed by the module, not here.
+    const y = model.forward(x);
+    return tf.tidy(() => {
+      const scores = Array.isArray(y) ? tf.stack(y as Tensor[], 1) : (y as Tensor);
+      return tf.logSoftmax(timeMajor ? tf.transpose(scores, [1, 0, 2]) : scores, -1);
+    });
+  } finally {
+    x.dispose();
+  }
 }

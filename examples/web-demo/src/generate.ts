@@ -1,8 +1,10 @@
 /**
  * Captchas drawn in the browser by the data package's own generator (the
- * `seed` preset, on OffscreenCanvas), with the fonts Node draws with by
- * default (DejaVu Sans Bold and DejaVu Sans Mono Bold, shipped in public/fonts
- * so every machine draws the same letters).
+ * `seed` preset, on OffscreenCanvas), with DejaVu Sans Bold and DejaVu Sans
+ * Mono Bold (shipped in public/fonts so every machine has them). These were
+ * Node's default fonts until issue #18; Node now prefers Liberation Sans/Mono
+ * Bold (SimpleCaptcha's Arial and Courier metrics), which a browser uses
+ * instead where it has them installed.
  */
 import { loadFont, type SimpleCaptchaGenerator, simplePreset } from '@captcha-nn/data/browser';
 

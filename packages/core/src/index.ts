@@ -93,9 +93,10 @@ export { MSECriterion } from './nn/MSECriterion';
 export { BCECriterion } from './nn/BCECriterion';
 export { CTCCriterion, type CTCTarget, type CTCReduction, type CTCCriterionOptions } from './nn/CTCCriterion';
 
-// CTC decoding: best path and prefix beam search over [T,N,C] log-probabilities
+// CTC decoding: best path and prefix beam search over [T,N,C] log-probabilities; a reading's log-likelihood
 export { ctcGreedy } from './decode/ctcGreedy';
 export { ctcBeamSearch, type CTCBeamSearchOptions } from './decode/ctcBeamSearch';
+export { ctcLogLikelihood } from './decode/ctcLogLikelihood';
 export type { CTCDecodeOptions, CTCDecoded } from './decode/ctcOutput';
 
 // Saving and loading: self-describing models (architecture spec + weights + metadata)

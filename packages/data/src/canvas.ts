@@ -7,6 +7,7 @@
  * drawing modules stay free of Node-only code.
  */
 import type { SKRSContext2D } from '@napi-rs/canvas';
+import type { FontSpec } from './fonts';
 
 /**
  * The 2D context the drawing code uses. Typed as skia's (a type-only import):
@@ -29,6 +30,12 @@ export interface CanvasFactory {
   hasFont(family: string): boolean;
   /** Families known to be drawable, for error messages. */
   families(): string[];
+  /**
+   * Width in pixels of a character's unhinted outline box in `font` at `px`
+   * pixels per em, from the font file, where the factory knows the file;
+   * undefined or null otherwise (callers then measure with the canvas).
+   */
+  inkWidth?(font: FontSpec, px: number, ch: string): number | null;
 }
 
 let current: CanvasFactory | null = null;

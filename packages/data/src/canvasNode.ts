@@ -3,13 +3,14 @@
  * bundled font registered on first use (so a machine without DejaVu still has
  * a font to draw with).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createCanvas, GlobalFonts, ImageData } from '@napi-rs/canvas';
 import type { CanvasFactory } from './canvas';
-import { BUNDLED_FONT_FAMILY } from './fonts';
+import { BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
 import { toRGBA, type ImageBuffer } from './image';
+import { type GlyphBoxes, inkWidth, readGlyphBoxes } from './ttf';
 
 let bundledRegistered = false;
 
@@ -28,11 +29,52 @@ function registerBundledFonts(): void {
   if (existsSync(path)) GlobalFonts.registerFromPath(path, BUNDLED_FONT_FAMILY);
 }
 
-/** Registers a font file under a family name, for use in `fonts` options (Node). */
-export function registerFont(path: string, family: string): void {
+/**
+ * Font files whose outline boxes the word renderer reads (`family|weight`):
+ * Debian's fonts-liberation and fonts-dejavu-core, where installed, and every
+ * file passed to registerFont.
+ */
+const fontFiles = new Map<string, string>(
+  Object.entries({
+    'Liberation Sans|bold': '/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf',
+    'Liberation Mono|bold': '/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf',
+    'DejaVu Sans|bold': '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
+    'DejaVu Sans Mono|bold': '/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf',
+  }),
+);
+const glyphBoxes = new Map<string, GlyphBoxes | null>();
+
+const fontKey = (family: string, weight: FontSpec['weight'] = 'normal') => `${family}|${weight}`;
+
+/**
+ * Registers a font file under a family name, for use in `fonts` options (Node).
+ * `weight` names the file's weight, so a `{ family, weight }` font spec finds its outline boxes.
+ */
+export function registerFont(path: string, family: string, weight: FontSpec['weight'] = 'normal'): void {
   if (!existsSync(path)) throw new Error(`font file not found: ${path}`);
   const key = GlobalFonts.registerFromPath(path, family);
   if (!key) throw new Error(`skia could not load the font ${path}`);
+  fontFiles.set(fontKey(family, weight), path);
+  glyphBoxes.delete(fontKey(family, weight));
+}
+
+/** The outline boxes of a font spec's file, when the file is known and is TrueType; parsed once. */
+function boxesFor(font: FontSpec): GlyphBoxes | null {
+  const key = fontKey(font.family, font.weight);
+  let boxes = glyphBoxes.get(key);
+  if (boxes === undefined) {
+    const path = fontFiles.get(key);
+    boxes = null;
+    if (path && existsSync(path)) {
+      try {
+        boxes = readGlyphBoxes(readFileSync(path));
+      } catch {
+        boxes = null; // not a glyf TrueType font (e.g. CFF): the renderer measures with the canvas instead
+      }
+    }
+    glyphBoxes.set(key, boxes);
+  }
+  return boxes;
 }
 
 export const skiaCanvasFactory: CanvasFactory = {
@@ -45,6 +87,10 @@ export const skiaCanvasFactory: CanvasFactory = {
   families() {
     registerBundledFonts();
     return GlobalFonts.families.map((f) => f.family);
+  },
+  inkWidth(font, px, ch) {
+    const boxes = boxesFor(font);
+    return boxes ? inkWidth(boxes, px, ch) : null;
   },
 };
 

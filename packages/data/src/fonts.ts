@@ -11,14 +11,22 @@ export interface FontSpec {
 export const BUNDLED_FONT_FAMILY = 'Comismsh';
 
 /**
- * Preferred defaults: stand-ins for SimpleCaptcha's bold Arial and Courier
- * (DejaVu Sans / Sans Mono, on most Linux systems and found by skia without
- * any package of ours). Where neither exists, the font bundled with the
- * svg-captcha npm package (always available) is the default.
+ * Preferred defaults, in order of preference, as pairs: SimpleCaptcha's
+ * DefaultWordRenderer draws each character in Arial Bold or Courier Bold
+ * (chosen per character), 40 px. Liberation Sans and Liberation Mono (Debian
+ * fonts-liberation) are metric-compatible with Arial and Courier New, so their
+ * glyph widths, and so the layout, match; DejaVu Sans / Sans Mono Bold are the
+ * next-best stand-ins (most Linux systems have them).
  */
-const PREFERRED: FontSpec[] = [
-  { family: 'DejaVu Sans', weight: 'bold' },
-  { family: 'DejaVu Sans Mono', weight: 'bold' },
+const PREFERRED: FontSpec[][] = [
+  [
+    { family: 'Liberation Sans', weight: 'bold' },
+    { family: 'Liberation Mono', weight: 'bold' },
+  ],
+  [
+    { family: 'DejaVu Sans', weight: 'bold' },
+    { family: 'DejaVu Sans Mono', weight: 'bold' },
+  ],
 ];
 
 /**
@@ -55,15 +63,19 @@ export function availableFontFamilies(): string[] {
 }
 
 /**
- * The default font list: DejaVu Sans Bold and DejaVu Sans Mono Bold where
- * they exist (in that fixed order), else Comismsh (bundled). Output is
- * deterministic for a given machine's font set; pass `fonts` explicitly
- * (e.g. `['Comismsh']`) to pin it across machines.
+ * The default font list: Liberation Sans Bold and Liberation Mono Bold (the
+ * stand-ins for SimpleCaptcha's Arial and Courier) where both exist, else
+ * DejaVu Sans Bold and DejaVu Sans Mono Bold, else whichever single font of
+ * those pairs exists, else Comismsh (bundled). Output is deterministic for a
+ * given machine's font set; pass `fonts` explicitly (e.g. `['Comismsh']`) to
+ * pin it across machines.
  */
 export function defaultFonts(): FontSpec[] {
   const canvas = canvasFactory();
-  const found = PREFERRED.filter((f) => canvas.hasFont(f.family));
-  if (found.length > 0) return found;
+  const pair = PREFERRED.find((p) => p.every((f) => canvas.hasFont(f.family)));
+  if (pair) return pair;
+  const found = PREFERRED.flat().filter((f) => canvas.hasFont(f.family));
+  if (found.length > 0) return found.slice(0, 2);
   return canvas.hasFont(BUNDLED_FONT_FAMILY) ? [{ family: BUNDLED_FONT_FAMILY }] : [];
 }
 

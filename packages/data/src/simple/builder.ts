@@ -214,7 +214,8 @@ export interface PresetOptions {
  * Preset generators.
  * - `seed`: the 2016 recipe, 200×50, per image either (default text, default
  *   [transparent] background, curved-line noise, ripple) or (default text,
- *   gradiated background, straight-line noise, fish-eye).
+ *   gradiated background, straight-line noise, fish-eye); each piece follows
+ *   SimpleCaptcha 1.2.1's code (docs/simplecaptcha-fidelity.md).
  * - `variable`: the seed's two recipes with 4–8 characters, shrunk to fit.
  * - `hard`: every effect: jittered multi-colour text, one of flat /
  *   gradiated / squiggles backgrounds, both noises, drop shadow, ripple,
@@ -252,7 +253,7 @@ export function simplePreset(name: SimplePreset, opts: PresetOptions = {}): Simp
           .gimp({ type: 'dropShadow', radius: 2, distance: 2, opacity: 0.5 })
           .addNoise({ type: 'curvedLine', width: 2 })
           .addNoise({ type: 'straightLine', thickness: 2 })
-          .gimp({ type: 'ripple', randomPhase: true })
+          .gimp({ type: 'ripple', randomPhase: true, overOriginal: false })
           .gimp({ type: 'shear', scale: 0.35 })
           .gimp({ type: 'fishEye', hColor: '#999', vColor: '#999', spacing: 9 })
           .gimp({ type: 'block', blockSize: 2 })

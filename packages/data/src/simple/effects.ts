@@ -23,7 +23,16 @@ export type NoiseSpec = { type: 'curvedLine'; color?: string; width?: number } |
 
 /** Distortions (GimpyRenderer family). */
 export type GimpySpec =
-  | { type: 'ripple'; xAmplitude?: number; yAmplitude?: number; xWavelength?: number; yWavelength?: number; randomPhase?: boolean }
+  | {
+      type: 'ripple';
+      xAmplitude?: number;
+      yAmplitude?: number;
+      xWavelength?: number;
+      yWavelength?: number;
+      randomPhase?: boolean;
+      /** Paint the rippled copy over the unrippled image, as SimpleCaptcha does (default true); false replaces it. */
+      overOriginal?: boolean;
+    }
   | { type: 'fishEye'; hColor?: string; vColor?: string; spacing?: number }
   | { type: 'shear'; color?: string; scale?: number }
   | { type: 'dropShadow'; radius?: number; opacity?: number; distance?: number; angle?: number; color?: string }
@@ -40,11 +49,14 @@ export const squiggles = (o: { color?: string; background?: string; alpha?: numb
   type: 'squiggles',
   ...o,
 });
-/** CurvedLineNoiseProducer: a random cubic curve, black, 3 px. */
+/** CurvedLineNoiseProducer: a random cubic curve, flattened to a polyline of whole-pixel points, black, 3 px. */
 export const curvedLine = (o: { color?: string; width?: number } = {}): NoiseSpec => ({ type: 'curvedLine', ...o });
-/** StraightLineNoiseProducer: a random straight line across, red, 4 px. */
+/** StraightLineNoiseProducer: a random straight band across, red, 4 px, filled as an aliased quadrilateral. */
 export const straightLine = (o: { color?: string; thickness?: number } = {}): NoiseSpec => ({ type: 'straightLine', ...o });
-/** RippleGimpyRenderer: jhlabs RippleFilter, sine, amplitudes 2.6/1.7, wavelengths 15/5. */
+/**
+ * RippleGimpyRenderer: jhlabs RippleFilter, sine, amplitudes 2.6/1.7, wavelengths 15/5, its output (grown by the
+ * ZERO edge action, so shifted about 2 px right and 1 px down) painted over the unrippled image.
+ */
 export const ripple = (o: Omit<Extract<GimpySpec, { type: 'ripple' }>, 'type'> = {}): GimpySpec => ({ type: 'ripple', ...o });
 /** FishEyeGimpyRenderer: a grid overlay, then a fish-eye bulge in the middle. */
 export const fishEye = (o: { hColor?: string; vColor?: string; spacing?: number } = {}): GimpySpec => ({ type: 'fishEye', ...o });
@@ -76,18 +88,24 @@ export function makeBackground(spec: BackgroundSpec, width: number, height: numb
       return out;
     }
     case 'gradiated': {
-      // java.awt.GradientPaint((0,0), from, (w,h), to), acyclic.
+      // java.awt.GradientPaint((0, 0), from, (w, h), to), acyclic, as GradientPaintContext paints it: t from each
+      // pixel's top-left corner, looked up in a 257-entry table of truncated colours.
       const f = parseColor(spec.from ?? '#404040');
       const t = parseColor(spec.to ?? '#ffffff');
+      const table = new Uint8ClampedArray(257 * 3);
+      for (let i = 0; i <= 256; i++) {
+        const rel = Math.fround(i / 256);
+        for (let c = 0; c < 3; c++) table[i * 3 + c] = Math.trunc(f[c]! + (t[c]! - f[c]!) * rel);
+      }
       const d2 = width * width + height * height;
       for (let y = 0; y < height; y++) {
         for (let x = 0; x < width; x++) {
-          let u = ((x + 0.5) * width + (y + 0.5) * height) / d2;
-          if (u > 1) u = 1;
+          const u = (x * width + y * height) / d2;
+          const i = u <= 0 ? 0 : u >= 1 ? 256 : Math.trunc(u * 256);
           const o = (y * width + x) * 4;
-          out[o] = f[0] + (t[0] - f[0]) * u + 0.5;
-          out[o + 1] = f[1] + (t[1] - f[1]) * u + 0.5;
-          out[o + 2] = f[2] + (t[2] - f[2]) * u + 0.5;
+          out[o] = table[i * 3]!;
+          out[o + 1] = table[i * 3 + 1]!;
+          out[o + 2] = table[i * 3 + 2]!;
           out[o + 3] = 255;
         }
       }
@@ -168,33 +186,146 @@ export function drawBorder(px: Uint8ClampedArray, width: number, height: number,
 // ---------------------------------------------------------------- noise
 
 export function applyNoise(layer: Layer, spec: NoiseSpec, rng: Rng): void {
+  if (spec.type === 'curvedLine') curvedLineNoise(layer, spec, rng);
+  else straightLineNoise(layer, spec, rng);
+}
+
+/** A cubic Bézier curve as [x0, y0, cx1, cy1, cx2, cy2, x1, y1]. */
+type Cubic = [number, number, number, number, number, number, number, number];
+
+/** Squared distance from (px, py) to the segment (x1, y1)–(x2, y2) (java.awt.geom.Line2D.ptSegDistSq). */
+function ptSegDistSq(x1: number, y1: number, x2: number, y2: number, px: number, py: number): number {
+  const dx = x2 - x1;
+  const dy = y2 - y1;
+  const len2 = dx * dx + dy * dy;
+  let t = len2 > 0 ? ((px - x1) * dx + (py - y1) * dy) / len2 : 0;
+  t = Math.min(Math.max(t, 0), 1);
+  const ex = x1 + t * dx - px;
+  const ey = y1 + t * dy - py;
+  return ex * ex + ey * ey;
+}
+
+/**
+ * The polyline java.awt.geom.FlatteningPathIterator makes of a cubic: halve it
+ * (de Casteljau) until both control points lie within `flatness` of the chord
+ * or `limit` halvings deep, and keep each piece's end point. Starts with the
+ * curve's first point.
+ */
+export function flattenCubic(c: Cubic, flatness: number, limit = 10): Array<[number, number]> {
+  const out: Array<[number, number]> = [[c[0], c[1]]];
+  const flat2 = flatness * flatness;
+  const visit = (q: Cubic, level: number): void => {
+    const f = Math.max(ptSegDistSq(q[0], q[1], q[6], q[7], q[2], q[3]), ptSegDistSq(q[0], q[1], q[6], q[7], q[4], q[5]));
+    if (level >= limit || f < flat2) {
+      out.push([q[6], q[7]]);
+      return;
+    }
+    const mx1 = (q[0] + q[2]) / 2;
+    const my1 = (q[1] + q[3]) / 2;
+    const mcx = (q[2] + q[4]) / 2;
+    const mcy = (q[3] + q[5]) / 2;
+    const mx2 = (q[4] + q[6]) / 2;
+    const my2 = (q[5] + q[7]) / 2;
+    const ax = (mx1 + mcx) / 2;
+    const ay = (my1 + mcy) / 2;
+    const bx = (mcx + mx2) / 2;
+    const by = (mcy + my2) / 2;
+    const cx = (ax + bx) / 2;
+    const cy = (ay + by) / 2;
+    visit([q[0], q[1], mx1, my1, ax, ay, cx, cy], level + 1);
+    visit([cx, cy, bx, by, mx2, my2, q[6], q[7]], level + 1);
+  };
+  visit(c, 0);
+  return out;
+}
+
+/**
+ * CurvedLineNoiseProducer: a cubic from (10% w, r0·h) with controls
+ * (10% w, r1·h), (25% w, r2·h) to (90% w, r3·h), the r uniform in [0, 1);
+ * flattened with flatness 2, its points truncated to whole pixels, and each
+ * segment drawn as its own antialiased 3 px line with square caps (Java's
+ * BasicStroke default). Java's stroke normalisation moves antialiased lines'
+ * whole-pixel ends to the pixel's quarter point, hence the 0.25.
+ */
+function curvedLineNoise(layer: Layer, spec: Extract<NoiseSpec, { type: 'curvedLine' }>, rng: Rng): void {
   const { width: w, height: h } = layer;
+  const ys = [h * rng(), h * rng(), h * rng(), h * rng()];
+  const pts = flattenCubic([w * 0.1, ys[0]!, w * 0.1, ys[1]!, w * 0.25, ys[2]!, w * 0.9, ys[3]!], 2).map(
+    ([x, y]) => [Math.trunc(x) + 0.25, Math.trunc(y) + 0.25] as const,
+  );
   const ctx = layer.context();
   ctx.save();
-  if (spec.type === 'curvedLine') {
-    // Control points as in CurvedLineNoiseProducer: x fixed at 10%, 10%, 25%, 90%; y random.
-    const y0 = h * rng();
-    const y1 = h * rng();
-    const y2 = h * rng();
-    const y3 = h * rng();
-    ctx.strokeStyle = spec.color ?? 'black';
-    ctx.lineWidth = spec.width ?? 3;
-    ctx.lineCap = 'square';
+  ctx.strokeStyle = spec.color ?? 'black';
+  ctx.lineWidth = spec.width ?? 3;
+  ctx.lineCap = 'square';
+  for (let i = 0; i + 1 < pts.length; i++) {
     ctx.beginPath();
-    ctx.moveTo(w * 0.1, y0);
-    ctx.bezierCurveTo(w * 0.1, y1, w * 0.25, y2, w * 0.9, y3);
-    ctx.stroke();
-  } else {
-    const y1 = randInt(rng, 1, h);
-    const y2 = randInt(rng, 1, h);
-    ctx.strokeStyle = spec.color ?? 'red';
-    ctx.lineWidth = spec.thickness ?? 4;
-    ctx.beginPath();
-    ctx.moveTo(0, y1);
-    ctx.lineTo(w, y2);
+    ctx.moveTo(pts[i]![0], pts[i]![1]);
+    ctx.lineTo(pts[i + 1]![0], pts[i + 1]![1]);
     ctx.stroke();
   }
   ctx.restore();
+}
+
+/**
+ * The corners StraightLineNoiseProducer fills: a band `thickness` wide from
+ * (0, y1) to (width, y2), its half-width offsets rounded half away from zero.
+ */
+export function straightLineCorners(width: number, y1: number, y2: number, thickness: number): Array<[number, number]> {
+  const dX = width;
+  const dY = y2 - y1;
+  const scale = thickness / (2 * Math.sqrt(dX * dX + dY * dY));
+  const ddx = -scale * dY;
+  const ddy = scale * dX;
+  // Java's (int) cast: truncation, and never -0.
+  const dx = Math.trunc(ddx + (ddx > 0 ? 0.5 : -0.5)) | 0;
+  const dy = Math.trunc(ddy + (ddy > 0 ? 0.5 : -0.5)) | 0;
+  const x1 = 0;
+  return [
+    [x1 + dx, y1 + dy],
+    [x1 - dx, y1 - dy],
+    [width - dx, y2 - dy],
+    [width + dx, y2 + dy],
+  ];
+}
+
+/**
+ * Fills a polygon without antialiasing, as java.awt.Graphics.fillPolygon does:
+ * a pixel is painted when its centre lies inside (even-odd rule, left and top
+ * edges in, right and bottom edges out). Writes the colour straight into `px`.
+ */
+export function fillPolygonAliased(px: Uint8ClampedArray, w: number, h: number, pts: ReadonlyArray<readonly [number, number]>, rgba: readonly number[]): void {
+  const xs: number[] = [];
+  for (let y = 0; y < h; y++) {
+    const yc = y + 0.5;
+    xs.length = 0;
+    for (let i = 0; i < pts.length; i++) {
+      const [x0, y0] = pts[i]!;
+      const [x1, y1] = pts[(i + 1) % pts.length]!;
+      if ((y0 <= yc && yc < y1) || (y1 <= yc && yc < y0)) xs.push(x0 + ((yc - y0) * (x1 - x0)) / (y1 - y0));
+    }
+    xs.sort((a, b) => a - b);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const from = Math.max(0, Math.ceil(xs[k]! - 0.5));
+      const to = Math.min(w, Math.ceil(xs[k + 1]! - 0.5));
+      for (let x = from; x < to; x++) {
+        const o = (y * w + x) * 4;
+        px[o] = rgba[0]!;
+        px[o + 1] = rgba[1]!;
+        px[o + 2] = rgba[2]!;
+        px[o + 3] = rgba[3]!;
+      }
+    }
+  }
+}
+
+/** StraightLineNoiseProducer: y1, y2 uniform in 1..height; a red 4 px band from (0, y1) to (width, y2), not antialiased. */
+function straightLineNoise(layer: Layer, spec: Extract<NoiseSpec, { type: 'straightLine' }>, rng: Rng): void {
+  const { width: w, height: h } = layer;
+  const y1 = randInt(rng, 1, h);
+  const y2 = randInt(rng, 1, h);
+  const corners = straightLineCorners(w, y1, y2, spec.thickness ?? 4);
+  fillPolygonAliased(layer.pixels(), w, h, corners, parseColor(spec.color ?? 'red'));
 }
 
 // ---------------------------------------------------------------- gimpy
@@ -253,6 +384,45 @@ function sampleBilinear(src: Uint8ClampedArray, w: number, h: number, sx: number
   dst[o + 3] = a + 0.5;
 }
 
+/**
+ * One output pixel of SimpleCaptcha's bundled jhlabs TransformFilter (the
+ * ImageFilter-based one in lib/imaging.jar), edge action ZERO: a source point
+ * off the image gives transparent black; otherwise the pixel at the truncated
+ * point and its right/lower neighbours (itself on the last column/row) are
+ * interpolated, each of A, R, G, B on its own (not premultiplied), truncated.
+ */
+function sampleJhlabsZero(src: Uint8ClampedArray, w: number, h: number, sx: number, sy: number, dst: Uint8ClampedArray, o: number): void {
+  const x0 = Math.trunc(sx);
+  const y0 = Math.trunc(sy);
+  if (sx < 0 || x0 >= w || sy < 0 || y0 >= h) {
+    dst[o] = 0;
+    dst[o + 1] = 0;
+    dst[o + 2] = 0;
+    dst[o + 3] = 0;
+    return;
+  }
+  const fx = Math.fround(sx - x0);
+  const fy = Math.fround(sy - y0);
+  const nw = (y0 * w + x0) * 4;
+  const ne = nw + (x0 === w - 1 ? 0 : 4);
+  const sw = nw + (y0 === h - 1 ? 0 : w * 4);
+  const se = sw + (ne - nw);
+  for (let c = 0; c < 4; c++) {
+    const top = (1 - fx) * src[nw + c]! + fx * src[ne + c]!;
+    const bottom = (1 - fx) * src[sw + c]! + fx * src[se + c]!;
+    dst[o + c] = Math.trunc((1 - fy) * top + fy * bottom);
+  }
+}
+
+/**
+ * RippleGimpyRenderer as SimpleCaptcha 1.2.1 runs it: jhlabs RippleFilter,
+ * sine, edge action ZERO (the default it leaves). With ZERO the filter's output
+ * grows by (int) amplitude on each side, so output pixel (X, Y) is the point
+ * (u, v) = (X − 2, Y − 1) moved to (u + 2.6·sin(v/15), v + 1.7·sin(u/5)); and
+ * ImageUtil.applyFilter draws that output at (0, 0) over the image it came
+ * from. So the rippled copy lands about 2 px right and 1 px down of the
+ * unrippled text, which stays underneath.
+ */
 function rippleEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'ripple' }>, rng: Rng): void {
   const { width: w, height: h } = layer;
   const xA = spec.xAmplitude ?? 2.6;
@@ -264,14 +434,35 @@ function rippleEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'ripple' }>
   const py0 = spec.randomPhase ? rng() * 2 * Math.PI : 0;
   const src = layer.snapshot();
   const dst = layer.pixels();
+  if (spec.overOriginal === false) {
+    const dx = new Float32Array(h);
+    const dy = new Float32Array(w);
+    for (let y = 0; y < h; y++) dx[y] = xA * Math.sin(y / xW + px0);
+    for (let x = 0; x < w; x++) dy[x] = yA * Math.sin(x / yW + py0);
+    for (let y = 0; y < h; y++) {
+      const ox = dx[y]!;
+      for (let x = 0; x < w; x++) sampleBilinear(src, w, h, x + ox, y + dy[x]!, dst, (y * w + x) * 4);
+    }
+    return;
+  }
+  // transformSpace with edge action ZERO: r.x -= (int) xAmplitude, r.y -= (int) yAmplitude.
+  const offX = Math.trunc(xA);
+  const offY = Math.trunc(yA);
+  // Float32 as in jhlabs: nx = (float) v / xWavelength, out = u + xAmplitude * (float) sin(nx).
   const dx = new Float32Array(h);
   const dy = new Float32Array(w);
-  for (let y = 0; y < h; y++) dx[y] = xA * Math.sin(y / xW + px0);
-  for (let x = 0; x < w; x++) dy[x] = yA * Math.sin(x / yW + py0);
+  for (let y = 0; y < h; y++) dx[y] = Math.fround(xA * Math.fround(Math.sin(Math.fround((y - offY) / xW) + px0)));
+  for (let x = 0; x < w; x++) dy[x] = Math.fround(yA * Math.fround(Math.sin(Math.fround((x - offX) / yW) + py0)));
+  const rippled = new Uint8ClampedArray(src.length);
   for (let y = 0; y < h; y++) {
+    const v = y - offY;
     const ox = dx[y]!;
-    for (let x = 0; x < w; x++) sampleBilinear(src, w, h, x + ox, y + dy[x]!, dst, (y * w + x) * 4);
+    for (let x = 0; x < w; x++) {
+      const u = x - offX;
+      sampleJhlabsZero(src, w, h, Math.fround(u + ox), Math.fround(v + dy[x]!), rippled, (y * w + x) * 4);
+    }
   }
+  compositeOver(dst, rippled);
 }
 
 function fishEyeEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'fishEye' }>, rng: Rng): void {
@@ -325,11 +516,12 @@ function shearEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'shear' }>, 
   const k = spec.scale ?? 1;
   // shearX: each row moves sideways by a sine of its index (java.awt copyArea semantics:
   // the vacated pixels keep their old values, then the gap line is drawn over them).
-  const periodX = randInt(rng, 0, 9);
-  const phaseX = randInt(rng, 0, 4);
+  // ShearGimpyRenderer.shearX: period 5..14, phase 2..6 (of 15 frames).
+  const periodX = randInt(rng, 5, 14);
+  const phaseX = randInt(rng, 2, 6);
   const row = new Uint8ClampedArray(w * 4);
   for (let y = 0; y < h; y++) {
-    const d = periodX === 0 ? 0 : Math.trunc(k * (periodX >> 1) * Math.sin(y / periodX + (2 * Math.PI * phaseX) / frames));
+    const d = Math.trunc(k * (periodX >> 1) * Math.sin(y / periodX + (2 * Math.PI * phaseX) / frames));
     const base = y * w * 4;
     if (d !== 0) {
       row.set(px.subarray(base, base + w * 4));

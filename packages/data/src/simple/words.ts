@@ -1,4 +1,4 @@
-import type { Context2D } from '../canvas';
+import { canvasFactory, type Context2D } from '../canvas';
 import { cssFont, resolveFonts, type FontSpec } from '../fonts';
 import { pick, randFloat, randInt, type Rng } from '../random';
 
@@ -25,14 +25,24 @@ export interface WordRendererOptions {
 
 const widthCache = new Map<string, number>();
 
-function visualWidth(ctx: Context2D, font: string, ch: string): number {
-  const key = `${font}|${ch}`;
+/**
+ * DefaultWordRenderer's advance: the width of the character's visual bounds
+ * (Java's `GlyphVector.getVisualBounds()`, the unhinted outline box), not its
+ * advance width. Read from the font file where the canvas factory knows it;
+ * else measured with the canvas (skia rounds that box out to whole pixels, so
+ * it can be up to a pixel wider).
+ */
+export function visualWidth(ctx: Context2D, spec: FontSpec, px: number, ch: string): number {
+  const key = `${cssFont(spec, px)}|${ch}`;
   let w = widthCache.get(key);
   if (w === undefined) {
-    ctx.font = font;
-    const m = ctx.measureText(ch);
-    w = m.actualBoundingBoxLeft + m.actualBoundingBoxRight;
-    if (!(w > 0)) w = m.width;
+    w = canvasFactory().inkWidth?.(spec, px, ch) ?? undefined;
+    if (w === undefined || w === null) {
+      ctx.font = cssFont(spec, px);
+      const m = ctx.measureText(ch);
+      w = m.actualBoundingBoxLeft + m.actualBoundingBoxRight;
+      if (!(w > 0)) w = m.width;
+    }
     widthCache.set(key, w);
   }
   return w;
@@ -49,8 +59,14 @@ export class WordRenderer {
     for (const s of sizes) if (!(s > 0)) throw new Error(`fontSize must be > 0, got ${JSON.stringify(size)}`);
   }
 
-  /** Draws `word` like DefaultWordRenderer: left to right from 5% in, baseline 25% up, each glyph advanced by its visual width. */
-  render(ctx: Context2D, word: string, width: number, height: number, rng: Rng): void {
+  /**
+   * Draws `word` like DefaultWordRenderer: the first glyph's origin at
+   * x = round(5% of the width), the baseline at height − round(25% of the
+   * height), each later origin moved right by the previous glyph's visual
+   * width truncated to an integer (so glyphs touch or overlap, and side
+   * bearings are not kept). Returns the glyph origins' x positions.
+   */
+  render(ctx: Context2D, word: string, width: number, height: number, rng: Rng): number[] {
     const o = this.options;
     const colors = o.colors && o.colors.length > 0 ? o.colors : ['black'];
     const size = o.fontSize ?? 40;
@@ -67,18 +83,19 @@ export class WordRenderer {
     const x0 = Math.round(width * (o.xOffset ?? 0.05));
     let scale = 1;
     if (o.fit) {
-      const total = plan.reduce((s, p) => s + visualWidth(ctx, cssFont(p.font, p.px), p.ch) + spacing, 0);
+      const total = plan.reduce((s, p) => s + visualWidth(ctx, p.font, p.px, p.ch) + spacing, 0);
       const avail = width - 2 * x0;
       if (total > avail && total > 0) scale = avail / total;
     }
     const yBase = height - Math.round(height * (o.yOffset ?? 0.25));
     let x = x0;
+    const xs: number[] = [];
     ctx.save();
     for (const p of plan) {
+      xs.push(x);
       const px = Math.max(1, Math.round(p.px * scale));
-      const font = cssFont(p.font, px);
-      const w = visualWidth(ctx, font, p.ch);
-      ctx.font = font;
+      const w = visualWidth(ctx, p.font, px, p.ch);
+      ctx.font = cssFont(p.font, px);
       ctx.fillStyle = p.color;
       if (p.rot !== 0) {
         ctx.save();
@@ -92,5 +109,6 @@ export class WordRenderer {
       x += Math.trunc(w) + spacing;
     }
     ctx.restore();
+    return xs;
   }
 }
