@@ -25,7 +25,9 @@ describe('captcha-nn argument errors', () => {
       /unknown model 'nope' \(known: attention, cnn, crnn, ctc, reddit-letter, resnet, seq2seq, tiny/,
     ],
     ['missing model', ['train', '--generate', 'simple'], /required option '--model <name>'/],
-    ['missing data', ['train', '--model', 'tiny'], /no training data: pass --data DIR .* or --generate simple\|svg/],
+    ['missing data', ['train', '--model', 'tiny'], /no training data: pass --data DIR .* or --generate simple\|svg\|mix/],
+    ['preset with mix', ['train', '--model', 'tiny', '--generate', 'mix', '--preset', 'hard'], /--preset applies to --generate simple only/],
+    ['unknown generator', ['train', '--model', 'tiny', '--generate', 'pencil'], /Allowed choices are simple, svg, mix/],
     ['data and generate', ['train', '--model', 'tiny', '--data', 'x', '--generate', 'simple'], /either --data DIR or --generate/],
     [
       'bad number',

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerGenerateCommand } from './cli';
 import { openFolderDataset } from './loader/folder';
+import { MixCaptchaGenerator } from './mix/generator';
 import { RedditCaptchaGenerator } from './reddit/generator';
 import { simplePreset } from './simple/builder';
 import { generateThirdParty, thirdPartyProblem } from './thirdParty';
@@ -40,6 +41,16 @@ describe('captcha-nn generate', () => {
     expect((await run(['--generator', 'svg', '--count', '2', '--length', '4-6', '--size', '160x60', '--out', svgOut, '--no-progress'])).error).toBeUndefined();
     const svgDs = await openFolderDataset(svgOut);
     expect([svgDs.width, svgDs.height]).toEqual([160, 60]);
+  });
+
+  it('--generator mix writes one size, with --length, --charset and --size, matching the generator', async () => {
+    const out = join(tmp.dir, 'mix');
+    const args = ['--generator', 'mix', '--count', '4', '--length', '5-6', '--charset', 'AbC123', '--size', '120x48', '--seed', 'm', '--out', out];
+    expect((await run([...args, '--no-progress'])).error).toBeUndefined();
+    const gen = new MixCaptchaGenerator({ seed: 'm', length: [5, 6], charset: 'AbC123', width: 120, height: 48 });
+    expect(readdirSync(out).sort()).toEqual([0, 1, 2, 3].map((i) => `${i}_${gen.render(i).label}.png`).sort());
+    const ds = await openFolderDataset(out);
+    expect([ds.size, ds.width, ds.height]).toEqual([4, 120, 48]);
   });
 
   it('writes K renders of each reddit text as <text>-<render>_<label>.png', async () => {
@@ -96,7 +107,7 @@ describe('captcha-nn generate', () => {
       [['--length', 'five', '--out', 'x'], /length like 5 or a range like 4-8/],
       [['--size', '200by50', '--out', 'x'], /WIDTHxHEIGHT/],
       [['--size', '2x2', '--out', 'x'], /8\.\.4096/],
-      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg, reddit, gregwar, django/],
+      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg, reddit, mix, gregwar, django/],
       [['--generator', 'gregwar', '--size', '200x50', '--channels', 'gray', '--out', 'x'], /Gregwar\/Captcha's defaults.*: --size, --channels cannot be set/],
       [['--renders', '3', '--out', 'x'], /--renders applies to --generator reddit only/],
       [['--generator', 'reddit', '--renders', '0', '--out', 'x'], /positive integer/],
@@ -106,6 +117,7 @@ describe('captcha-nn generate', () => {
       [['--charset', 'a_b', '--out', 'x'], /cannot appear in file names/],
       [['--count', '3'], /required option '-o, --out <dir>'/],
       [['--generator', 'svg', '--preset', 'hard', '--out', 'x'], /--preset applies to --generator simple only/],
+      [['--generator', 'mix', '--preset', 'hard', '--out', 'x'], /--preset applies to --generator simple only/],
       [['--bogus', '--out', 'x'], /unknown option '--bogus'/],
     ];
     for (const [args, msg] of cases) {

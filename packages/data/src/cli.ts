@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { generateSample, type CaptchaGenerator, type LengthSpec } from './generator';
 import { encodePng } from './canvasNode';
 import { fromRGBA } from './image';
+import { MixCaptchaGenerator } from './mix/generator';
 import { RedditCaptchaGenerator } from './reddit/generator';
 import { simplePreset, SIMPLE_PRESETS, type SimplePreset } from './simple/builder';
 import { SvgCaptchaGenerator } from './svg';
@@ -50,8 +51,8 @@ function parseCharset(v: string): string {
 }
 
 export interface GenerateOptions {
-  /** Ours (simple, svg, reddit) or a real third-party library (gregwar, django: see thirdParty.ts). */
-  generator: 'simple' | 'svg' | 'reddit' | ThirdPartyGenerator;
+  /** Ours (simple, svg, reddit, mix) or a real third-party library (gregwar, django: see thirdParty.ts). */
+  generator: 'simple' | 'svg' | 'reddit' | 'mix' | ThirdPartyGenerator;
   preset: SimplePreset;
   /** Images, or with `renders` texts. */
   count: number;
@@ -71,6 +72,14 @@ export interface GenerateOptions {
 export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'preset' | 'length' | 'size' | 'seed' | 'charset'>): CaptchaGenerator {
   if (isThirdParty(o.generator)) throw new Error(`generate: ${o.generator} is a third-party library run as a separate process (use runGenerate)`);
   if (o.generator === 'reddit') return new RedditCaptchaGenerator({ seed: o.seed });
+  if (o.generator === 'mix') {
+    return new MixCaptchaGenerator({
+      seed: o.seed,
+      ...(o.size ? { width: o.size.width, height: o.size.height } : {}),
+      ...(o.length !== undefined ? { length: o.length } : {}),
+      ...(o.charset ? { charset: o.charset } : {}),
+    });
+  }
   if (o.generator === 'svg') {
     return new SvgCaptchaGenerator({ seed: o.seed, width: o.size?.width ?? 200, height: o.size?.height ?? 50, length: o.length ?? 5, charset: o.charset });
   }
@@ -153,25 +162,25 @@ export function registerGenerateCommand(program: Command): Command {
     .addOption(
       new Option(
         '-g, --generator <name>',
-        'captcha generator: ours (simple, svg, reddit), or a real library run through php/python3 (gregwar: Gregwar/Captcha, django: django-simple-captcha; Debian packages)',
+        'captcha generator: ours (simple, svg, reddit; mix: a random mix of them and a plain canvas style, for pre-training), or a real library run through php/python3 (gregwar: Gregwar/Captcha, django: django-simple-captcha; Debian packages)',
       )
-        .choices(['simple', 'svg', 'reddit', ...THIRD_PARTY_GENERATORS])
+        .choices(['simple', 'svg', 'reddit', 'mix', ...THIRD_PARTY_GENERATORS])
         .default('simple'),
     )
     .addOption(new Option('-p, --preset <name>', 'SimpleCaptcha preset (simple generator only)').choices([...SIMPLE_PRESETS]).default('seed'))
     .option('-n, --count <n>', 'number of captchas (with --renders: of texts)', parseCount, 100)
     .option('--renders <k>', 'reddit only: K renders of each text, under new random warps, as <text>-<render>_<label>.png', parseCount)
-    .option('-l, --length <n|min-max>', "text length, fixed (5) or a range (4-8); default: the preset's", parseLength)
-    .option('-s, --size <WxH>', 'image size in pixels; default 200x50', parseSize)
+    .option('-l, --length <n|min-max>', "text length, fixed (5) or a range (4-8); default: the preset's (mix: 4-8)", parseLength)
+    .option('-s, --size <WxH>', 'image size in pixels; default 200x50 (mix: 160x64)', parseSize)
     .option('--seed <seed>', 'seed: the same seed and options give the same images', '1')
     .option('-o, --out <dir>', 'output folder (created if missing)')
     .option('--start <index>', 'first image index, or with --renders first text index (to extend a set reproducibly)', parseIndex, 0)
-    .option('--charset <chars>', "label alphabet; default SimpleCaptcha's abcdefghkmnprwxy2345678", parseCharset)
+    .option('--charset <chars>', "label alphabet; default SimpleCaptcha's abcdefghkmnprwxy2345678 (mix: 0-9A-Za-z)", parseCharset)
     .addOption(new Option('--channels <c>', 'pixel format written').choices(['gray', 'rgb']).default('rgb'))
     .option('--no-progress', 'no progress bar')
     .action(async function (this: Command, opts: Omit<GenerateOptions, 'out'> & { out?: string }) {
       if (!opts.out) this.error("error: required option '-o, --out <dir>' not specified", { code: 'captcha-nn.missingOut' });
-      if (opts.generator === 'svg' && this.getOptionValueSource('preset') === 'cli') {
+      if ((opts.generator === 'svg' || opts.generator === 'mix') && this.getOptionValueSource('preset') === 'cli') {
         this.error('error: --preset applies to --generator simple only', { code: 'captcha-nn.presetWithSvg' });
       }
       if (opts.renders !== undefined && opts.generator !== 'reddit') {

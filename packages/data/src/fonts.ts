@@ -29,6 +29,34 @@ const PREFERRED: FontSpec[][] = [
   ],
 ];
 
+/**
+ * Font families of Debian font packages, and the package that installs each
+ * (for error messages, and the fonts the mix generator looks for).
+ */
+export const DEBIAN_FONTS: Readonly<Record<string, string>> = {
+  'DejaVu Sans': 'fonts-dejavu-core',
+  'DejaVu Sans Mono': 'fonts-dejavu-core',
+  'DejaVu Serif': 'fonts-dejavu-core',
+  'Liberation Sans': 'fonts-liberation',
+  'Liberation Serif': 'fonts-liberation',
+  'Liberation Mono': 'fonts-liberation',
+  'Bitstream Vera Sans': 'ttf-bitstream-vera',
+  'Bitstream Vera Sans Mono': 'ttf-bitstream-vera',
+  'Bitstream Vera Serif': 'ttf-bitstream-vera',
+};
+
+/** The families of DEBIAN_FONTS the canvas can draw with here, in the table's order. */
+export function installedDebianFonts(): string[] {
+  const canvas = canvasFactory();
+  return Object.keys(DEBIAN_FONTS).filter((f) => canvas.hasFont(f));
+}
+
+/** Why a family cannot be used: its Debian package when known, and what is available. */
+export function missingFontMessage(family: string): string {
+  const pkg = DEBIAN_FONTS[family];
+  return `font family '${family}' is not available (${pkg ? `Debian: apt-get install ${pkg}` : 'register it with registerFont(path, family)'}); available: ${availableFontFamilies().join(', ')}`;
+}
+
 /** Font families the installed canvas factory can draw with here, sorted. */
 export function availableFontFamilies(): string[] {
   return [...new Set(canvasFactory().families())].sort();
@@ -58,7 +86,7 @@ export function resolveFonts(fonts: ReadonlyArray<string | FontSpec> | undefined
   return fonts.map((f) => {
     const spec = typeof f === 'string' ? { family: f } : f;
     if (!canvasFactory().hasFont(spec.family)) {
-      throw new Error(`font family '${spec.family}' is not available; available: ${availableFontFamilies().join(', ')}`);
+      throw new Error(missingFontMessage(spec.family));
     }
     return spec;
   });

@@ -39,9 +39,11 @@ export type { BackgroundSpec, NoiseSpec, GimpySpec } from './simple/effects';
 export { SvgCaptchaGenerator, type SvgCaptchaOptions, type SvgCaptchaNativeOptions } from './svg';
 export { RedditCaptchaGenerator, REDDIT_CHARSET, VERA_BOLD_PATH, type RedditCaptchaOptions } from './reddit/generator';
 export { applySineWarp, drawSineWarp, type SineWarp } from './reddit/sineWarp';
+export { MixCaptchaGenerator, MIX_CHARSET, type MixCaptchaOptions, type MixRendered } from './mix/generator';
+export { MIX_SOURCES, type MixSource } from './mix/sources';
 export { generateThirdParty, thirdPartyProblem, THIRD_PARTY, THIRD_PARTY_GENERATORS, compareAnswers, answerKey, ANSWER_COMPARES } from './thirdParty';
 export type { ThirdPartyGenerator, ThirdPartyInfo, ThirdPartyOptions, AnswerCompare } from './thirdParty';
-export { availableFontFamilies, defaultFonts, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
+export { availableFontFamilies, defaultFonts, installedDebianFonts, DEBIAN_FONTS, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
 
 // Labels
 export { LabelEncoder } from './charset';

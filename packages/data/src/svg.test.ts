@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { produceText } from './generator';
+import { createRng } from './random';
 import { SvgCaptchaGenerator } from './svg';
 import { countDiff } from './test/helpers';
 
@@ -30,6 +32,16 @@ describe('svg-captcha generator', () => {
     expect(g.render(0).label).toMatch(/^[ABC]{6}$/);
     const v = new SvgCaptchaGenerator({ length: [3, 6] });
     expect([v.minLength, v.maxLength]).toEqual([3, 6]);
+  });
+
+  it('renders a given text: renderLabel(label, rng) is render(index) when handed the same text and stream', () => {
+    const g = new SvgCaptchaGenerator({ seed: 4, charset: 'AbC9xyz' });
+    const rng = createRng('svg', 4, 2);
+    const label = produceText(rng, g.charset, 4);
+    const r = g.renderLabel(label, rng);
+    expect(r.label).toBe(g.render(2).label);
+    expect(Buffer.from(r.rgba).equals(Buffer.from(g.render(2).rgba))).toBe(true);
+    expect(g.renderLabel('AbC9', createRng('x')).label).toBe('AbC9');
   });
 
   it('restores Math.random even when svg-captcha throws', () => {

@@ -1,7 +1,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as svgCaptchaModule from 'svg-captcha';
 import { checkCharset, lengthRange, produceText, SIMPLE_CAPTCHA_CHARSET, type CaptchaGenerator, type LengthSpec, type RenderedCaptcha } from './generator';
-import { createRng, withMathRandom } from './random';
+import { createRng, withMathRandom, type Rng } from './random';
 
 // svg-captcha's module.exports is createCaptcha(text, options) → SVG string (its typings omit it).
 type CreateCaptcha = (text: string, options: object) => string;
@@ -80,12 +80,25 @@ export class SvgCaptchaGenerator implements CaptchaGenerator {
   svg(index: number): { svg: string; label: string } {
     const rng = createRng('svg', this.seed, index);
     const label = produceText(rng, this.charset, this.length);
-    const svg = withMathRandom(rng, () => createCaptcha(label, this.native));
-    return { svg, label };
+    return { svg: this.svgOf(label, rng), label };
+  }
+
+  /** svg-captcha's SVG of `label`, its noise, colours and path order drawn from `rng`. */
+  svgOf(label: string, rng: Rng): string {
+    return withMathRandom(rng, () => createCaptcha(label, this.native));
   }
 
   render(index: number): RenderedCaptcha {
     const { svg, label } = this.svg(index);
+    return this.rasterize(svg, label);
+  }
+
+  /** `label` drawn by svg-captcha with the randomness of `rng` (the mix generator draws its own texts). */
+  renderLabel(label: string, rng: Rng): RenderedCaptcha {
+    return this.rasterize(this.svgOf(label, rng), label);
+  }
+
+  private rasterize(svg: string, label: string): RenderedCaptcha {
     const img = new Resvg(svg, { background: this.native.background ? undefined : this.matte, font: { loadSystemFonts: false } }).render();
     if (img.width !== this.width || img.height !== this.height) {
       throw new Error(`resvg produced ${img.width}x${img.height}, expected ${this.width}x${this.height}`);

@@ -26,6 +26,26 @@ describe('openRunData with augment', () => {
   });
 });
 
+describe('openRunData with generated mix captchas', () => {
+  it('reads the mix at one size with its 62-character charset and 4-8 characters, or the size, charset and length given', async () => {
+    const d = await openRunData({ kind: 'generate', generator: 'mix', trainSize: 3, valSize: 2 }, '1');
+    expect(d.description).toMatch(/^generated mix captchas, 160x64, length 4-8, charset "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"/);
+    expect([d.preprocessing.width, d.preprocessing.height, d.maxLength, d.encoder.charset.length]).toEqual([160, 64, 8, 62]);
+    const s = (await d.trainSource(0).load(1))!;
+    expect([s.image.width, s.image.height, s.image.channels]).toEqual([160, 64, 1]);
+    expect(s.label).toMatch(/^[0-9A-Za-z]{4,8}$/);
+    const v = (await d.validation!.load(1))!;
+    expect(v.image.data).not.toEqual(s.image.data);
+    const small = await openRunData(
+      { kind: 'generate', generator: 'mix', size: { width: 96, height: 32 }, charset: 'ab12', length: 3, trainSize: 2, valSize: 0 },
+      '1',
+    );
+    const t = (await small.trainSource(0).load(0))!;
+    expect([t.image.width, t.image.height, small.maxLength]).toEqual([96, 32, 3]);
+    expect(t.label).toMatch(/^[ab12]{3}$/);
+  });
+});
+
 describe('openRunData with an unknown augmentation', () => {
   it('names the known presets', async () => {
     await expect(openRunData({ ...TINY_DATA, augment: 'heavy' as never }, '7')).rejects.toThrow("unknown augmentation 'heavy' (known: none, light, strong)");

@@ -9,6 +9,7 @@ import {
   LabelEncoder,
   augmentSource,
   isAugmentPreset,
+  MixCaptchaGenerator,
   SvgCaptchaGenerator,
   generatorSource,
   openFolderDataset,
@@ -53,10 +54,15 @@ export interface FolderDataSpec {
   strict?: boolean;
 }
 
+/** Generators training and evaluation can draw from on the fly. */
+export const GENERATORS = ['simple', 'svg', 'mix'] as const;
+export type GeneratorName = (typeof GENERATORS)[number];
+
 /** Captchas generated on the fly (nothing written to disk). */
 export interface GenerateDataSpec {
   kind: 'generate';
-  generator: 'simple' | 'svg';
+  /** 'mix': a randomised mix of the data package's generators (MixCaptchaGenerator), 160x64, 4-8 of 0-9A-Za-z by default. */
+  generator: GeneratorName;
   preset?: SimplePreset;
   length?: LengthSpec;
   size?: { width: number; height: number };
@@ -123,6 +129,14 @@ export function dataSpecWithAbsolutePaths(spec: DataSpec): DataSpec {
 
 /** A generator for the spec's settings and a seed. */
 export function makeGenerator(spec: Omit<GenerateDataSpec, 'kind' | 'trainSize' | 'valSize'>, seed: string): CaptchaGenerator {
+  if (spec.generator === 'mix') {
+    return new MixCaptchaGenerator({
+      seed,
+      ...(spec.size ? { width: spec.size.width, height: spec.size.height } : {}),
+      ...(spec.length !== undefined ? { length: spec.length } : {}),
+      ...(spec.charset ? { charset: spec.charset } : {}),
+    });
+  }
   if (spec.generator === 'svg') {
     return new SvgCaptchaGenerator({
       seed,

@@ -13,7 +13,7 @@ import {
   type LengthSpec,
   type SkippedFile,
 } from '@captcha-nn/data';
-import { makeGenerator, openEvalFolder } from './data';
+import { makeGenerator, openEvalFolder, type GeneratorName } from './data';
 import { openIdxSplit, resolveIdxSpec } from './idxData';
 import { evaluateModel, type EvalResult } from './metrics';
 import { writeMistakesPng } from './mistakes';
@@ -26,7 +26,7 @@ export interface EvaluateRequest {
   data?: { dir: string; labels?: LabelSource; strict?: boolean; labelCase?: 'keep' | 'fold' };
   /** The official test split of an IDX dataset (a registered name or a folder); `count`: its first images only. */
   idx?: { dataset?: string; dir?: string; count?: number };
-  generate?: { generator: 'simple' | 'svg'; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
+  generate?: { generator: GeneratorName; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
   batchSize?: number;
   top?: number;
   /** How the model's task decodes (a CTC beam width). */
@@ -82,7 +82,8 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
       {
         generator: g.generator,
         preset: (g.preset ?? 'seed') as never,
-        length: g.length ?? meta.length,
+        // The mix draws 4-8 characters by default: up to what the model reads.
+        length: g.length ?? (g.generator === 'mix' ? [Math.min(4, meta.length), meta.length] : meta.length),
         size: g.size ?? { width: meta.input.width, height: meta.input.height },
         charset: meta.charset,
       },
@@ -94,7 +95,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     source = { ...generatorSource(gen, { count: g.count, format: meta.preprocessing.channels }), maxLength: meta.length };
     what = `${g.count} generated ${g.generator} captchas (seed ${g.seed})`;
   } else {
-    throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg');
+    throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg|mix');
   }
   const mistakes = req.mistakesPng ? (req.mistakes ?? 24) : req.mistakes;
   const r = (await evaluateModel(m.model, source, {

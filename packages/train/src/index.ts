@@ -21,8 +21,8 @@ export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions
 export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings, ModelRegistration } from './registry';
 
 // Data
-export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths } from './data';
-export type { DataSpec, FolderDataSpec, GenerateDataSpec, Preprocessing, RunData, ChannelFormat } from './data';
+export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths, GENERATORS } from './data';
+export type { DataSpec, FolderDataSpec, GenerateDataSpec, GeneratorName, Preprocessing, RunData, ChannelFormat } from './data';
 export { registerIdxDataset, listIdxDatasets, resolveIdxSpec, openIdxSplit, idxSplitFiles } from './idxData';
 export type { IdxDataSpec, IdxDatasetEntry } from './idxData';
 

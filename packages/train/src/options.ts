@@ -94,7 +94,7 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   // Checkpoints written before schedules were named kept 'none'.
   if ((r.schedule as string) === 'none') r.schedule = 'constant';
   if (!r.model) throw new Error('no model: pass --model (cnn, crnn, tiny, …)');
-  if (!r.data) throw new Error('no training data: pass --data DIR or --generate simple|svg');
+  if (!r.data) throw new Error('no training data: pass --data DIR or --generate simple|svg|mix');
   if (r.lr === undefined) r.lr = defaultLearningRate(r.optim);
   if (r.optim === 'sgd' && r.momentum === undefined) r.momentum = 0.9;
   if (!OPTIMIZERS.includes(r.optim)) throw new Error(`unknown optimizer '${r.optim}' (known: ${OPTIMIZERS.join(', ')})`);

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { setBackend, ready } from '@captcha-nn/core';
 import { ANSWER_COMPARES, SIMPLE_PRESETS, type AnswerCompare, type LabelSource, type LengthSpec } from '@captcha-nn/data';
-import { evaluateRun, formatEval } from '@captcha-nn/train';
+import { GENERATORS, evaluateRun, formatEval, type GeneratorName } from '@captcha-nn/train';
 import { parseLabels, parseLength, parsePositiveInt, parseSize } from '../parse';
 
 interface EvalCliOptions {
@@ -10,7 +10,7 @@ interface EvalCliOptions {
   data?: string;
   labels?: LabelSource;
   regex?: string;
-  generate?: 'simple' | 'svg';
+  generate?: GeneratorName;
   dataset?: string;
   dataIdx?: string;
   preset?: string;
@@ -40,7 +40,7 @@ export function addEvalCommand(program: Command): Command {
     .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
     .option('--dataset <name>', 'the official test split of a registered IDX dataset (mnist, fashion-mnist); -n: its first n images')
     .option('--data-idx <dir>', 'the test split (t10k-*) of a folder of IDX files')
-    .addOption(new Option('-g, --generate <generator>', 'evaluate on generated captchas').choices(['simple', 'svg']))
+    .addOption(new Option('-g, --generate <generator>', 'evaluate on generated captchas').choices([...GENERATORS]))
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset (default seed)').choices([...SIMPLE_PRESETS]))
     .option('--length <n|min-max>', "characters per generated captcha (default: the model's)", parseLength)
     .option('--size <WxH>', "generated image size (default: the model's input)", parseSize)
@@ -74,7 +74,7 @@ export function addEvalCommand(program: Command): Command {
       const sources = [o.data && '--data', o.generate && '--generate', o.dataset && '--dataset', o.dataIdx && '--data-idx'].filter(Boolean);
       if (sources.length > 1) this.error(`error: give one source of images, not ${sources.join(' and ')}`, { code: 'captcha-nn.dataAndGenerate' });
       if (sources.length === 0)
-        this.error('error: nothing to evaluate on: pass --data DIR, --generate simple|svg, --dataset NAME or --data-idx DIR', {
+        this.error('error: nothing to evaluate on: pass --data DIR, --generate simple|svg|mix, --dataset NAME or --data-idx DIR', {
           code: 'captcha-nn.missingData',
         });
       const idx = o.dataset !== undefined || o.dataIdx !== undefined;
@@ -88,7 +88,8 @@ export function addEvalCommand(program: Command): Command {
       if (o.generate && (o.labels || o.regex || o.strict || o.case))
         this.error('error: --labels, --regex, --strict and --case apply to --data only', { code: 'captcha-nn.dataOnly' });
       if (idx && o.case) this.error('error: --case applies to --data only', { code: 'captcha-nn.dataOnly' });
-      if (o.generate === 'svg' && o.preset) this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
+      if (o.generate && o.generate !== 'simple' && o.preset)
+        this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
       await (o.backend ? setBackend(o.backend) : ready());
       const r = await evaluateRun({
         model: o.model!,

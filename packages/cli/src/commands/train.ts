@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { freeCores } from '@captcha-nn/core';
 import { AUGMENT_PRESETS, SIMPLE_PRESETS, type AugmentPreset, type LengthSpec } from '@captcha-nn/data';
 import {
+  GENERATORS,
   OPTIMIZERS,
   RESUMABLE_OPTIONS,
   SCHEDULES,
@@ -13,6 +14,7 @@ import {
   progressCallbacks,
   train,
   type DataSpec,
+  type GeneratorName,
   type TrainOptions,
 } from '@captcha-nn/train';
 import {
@@ -39,7 +41,7 @@ interface TrainCliOptions {
   size?: { width: number; height: number };
   val?: string;
   valSplit?: number;
-  generate?: 'simple' | 'svg';
+  generate?: GeneratorName;
   dataset?: string;
   dataIdx?: string;
   cropPad?: number;
@@ -103,7 +105,7 @@ export function addTrainCommand(program: Command): Command {
       parseLabels,
     )
     .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
-    .option('--charset <chars>', "label alphabet (default: the labels' characters for --data, SimpleCaptcha's 23 for --generate)")
+    .option('--charset <chars>', "label alphabet (default: the labels' characters for --data, SimpleCaptcha's 23 for --generate, 0-9A-Za-z for --generate mix)")
     .addOption(new Option('--channels <c>', "pixel format the model sees (default gray, or the --init model's)").choices(['gray', 'rgb']))
     .option(
       '--init <model>',
@@ -121,7 +123,12 @@ export function addTrainCommand(program: Command): Command {
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data or --val is an error (default: skipped and reported)')
     .option('--val <dir>', 'validation folder (default: --val-split of --data)')
     .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
-    .addOption(new Option('-g, --generate <generator>', 'train on captchas generated on the fly, seeded').choices(['simple', 'svg']))
+    .addOption(
+      new Option(
+        '-g, --generate <generator>',
+        'train on captchas generated on the fly, seeded (mix: a random mix of our generators, 160x64, 4-8 of 0-9A-Za-z, for a general pre-trained model)',
+      ).choices([...GENERATORS]),
+    )
     .option('--dataset <name>', 'an IDX dataset the example packages register: mnist, fashion-mnist (validation: its official test split)')
     .option('--data-idx <dir>', 'a folder of IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…; raw or .gz)')
     .option('--crop-pad <n>', "IDX data: shift training images by up to n pixels (pad and crop; default: the dataset's, 2 for mnist)", parseNonNegativeInt)
@@ -134,7 +141,7 @@ export function addTrainCommand(program: Command): Command {
       new Option('--head <h>', 'model setting: the classifier head (resnet: maxpool, the default; gap: global average pooling)').choices(['maxpool', 'gap']),
     )
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
-    .option('--length <n|min-max>', "characters per generated captcha (default: the preset's)", parseLength)
+    .option('--length <n|min-max>', "characters per generated captcha (default: the preset's; mix: 4-8)", parseLength)
     .option('--train-size <n>', 'generated samples per epoch (default 5000)', parsePositiveInt)
     .option('--val-size <n>', 'generated validation samples (seed <seed>:val)', parsePositiveInt, 500)
     .option('--no-fresh', 'reuse the same --train-size generated images every epoch (default: new ones each epoch)')
@@ -270,12 +277,12 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
   const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
   const sources = [o.data && '--data', o.generate && '--generate', o.dataset && '--dataset', o.dataIdx && '--data-idx'].filter(Boolean);
   if (sources.length > 1)
-    cmd.error(`error: give either --data DIR or --generate simple|svg or --dataset NAME or --data-idx DIR, not ${sources.join(' and ')}`, {
+    cmd.error(`error: give either --data DIR or --generate simple|svg|mix or --dataset NAME or --data-idx DIR, not ${sources.join(' and ')}`, {
       code: 'captcha-nn.dataAndGenerate',
     });
   if (sources.length === 0)
     cmd.error(
-      'error: no training data: pass --data DIR (labelled images), --dataset mnist|fashion-mnist or --data-idx DIR (IDX files), or --generate simple|svg (captchas made on the fly)',
+      'error: no training data: pass --data DIR (labelled images), --dataset mnist|fashion-mnist or --data-idx DIR (IDX files), or --generate simple|svg|mix (captchas made on the fly)',
       { code: 'captcha-nn.missingData' },
     );
   if (o.residual && o.plain) cmd.error('error: give either --residual or --plain, not both', { code: 'captcha-nn.residualAndPlain' });
@@ -293,7 +300,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
   } else {
     const wrong = FOLDER_ONLY.filter(given);
     if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} apply to --data only`, { code: 'captcha-nn.dataOnly' });
-    if (o.generate === 'svg' && given('preset')) cmd.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
+    if (o.generate !== 'simple' && given('preset')) cmd.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
   }
   if (o.val && o.valSplit !== undefined) cmd.error('error: give either --val DIR or --val-split F, not both', { code: 'captcha-nn.valAndSplit' });
   if (o.labels && o.regex) cmd.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });

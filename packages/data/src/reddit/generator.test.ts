@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../random';
 import { countDiff } from '../test/helpers';
 import { RedditCaptchaGenerator } from './generator';
 import { applySineWarp } from './sineWarp';
@@ -35,6 +36,14 @@ describe('reddit captcha generator', () => {
     expect(Buffer.from(g.render(4).rgba).equals(Buffer.from(g.renderText(1, 1).rgba))).toBe(true);
     // The text does not depend on how many renders each has.
     expect(new RedditCaptchaGenerator({ seed: 'x' }).render(1).label).toBe(labels[3]);
+  });
+
+  it('renders a given text (renderLabel) and measures it in its font (textWidth)', () => {
+    const g = new RedditCaptchaGenerator({ seed: 1 });
+    expect(Buffer.from(g.renderLabel(g.text(3), createRng('reddit-render', 1, 3, 0)).rgba).equals(Buffer.from(g.render(3).rgba))).toBe(true);
+    expect(g.renderLabel('ab12', createRng('y')).label).toBe('ab12');
+    expect(g.textWidth('WWWW')).toBeGreaterThan(2 * g.textWidth('ii'));
+    expect(g.textWidth('W')).toBeGreaterThan(12);
   });
 
   it('rejects bad options and a missing font', () => {

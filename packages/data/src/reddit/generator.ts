@@ -72,14 +72,27 @@ export class RedditCaptchaGenerator implements CaptchaGenerator {
     if (!Number.isInteger(text) || text < 0 || !Number.isInteger(render) || render < 0) {
       throw new Error(`text and render must be non-negative integers, got ${text}, ${render}`);
     }
-    const label = this.text(text);
-    const gray = this.draw(label, createRng('reddit-render', this.seed, text, render));
+    return this.renderLabel(this.text(text), createRng('reddit-render', this.seed, text, render));
+  }
+
+  /**
+   * `label` drawn in reddit's style with the randomness of `rng` (the mix
+   * generator draws its own texts). A text wider than the image
+   * (`textWidth(label)` over 120) is clipped: check it first.
+   */
+  renderLabel(label: string, rng: Rng): RenderedCaptcha {
+    const gray = this.draw(label, rng);
     const rgba = new Uint8Array(gray.length * 4);
     for (let i = 0; i < gray.length; i++) {
       rgba[i * 4] = rgba[i * 4 + 1] = rgba[i * 4 + 2] = gray[i]!;
       rgba[i * 4 + 3] = 255;
     }
     return { rgba, label };
+  }
+
+  /** Width in pixels of `label` in reddit's font (18 px Vera Sans Bold). */
+  textWidth(label: string): number {
+    return this.ctx.measureText(label).width;
   }
 
   /** The captcha's intensity image (it is white on black, so one channel). */
