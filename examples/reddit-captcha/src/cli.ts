@@ -4,6 +4,7 @@ import { ready, setBackend } from '@captcha-nn/core';
 import { type CaptchaModelMetadata, loadCaptchaModel } from '@captcha-nn/train';
 import { type Command, InvalidArgumentError } from 'commander';
 import { evaluateVotes, formatVoteEvaluation, letterReader, pct } from './evaluate';
+import { writeDenoisedFolder } from './denoiseFolder';
 import { wholeImageReader } from './wholeImage';
 import { LETTER_SIZE } from './letterImage';
 import { REDDIT_HEIGHT, REDDIT_WIDTH, writeLetterFolder } from './letters';
@@ -85,6 +86,17 @@ export function registerRedditCommands(program: Command): Command {
       );
     });
   program
+    .command('denoise')
+    .description("Write every render of a folder denoised (ink 255, the rest 0; the segmentation's threshold), for whole-image models read with eval --denoise")
+    .requiredOption('-d, --data <dir>', 'folder of renders (captcha-nn generate --generator reddit --renders K)')
+    .requiredOption('-o, --out <dir>', 'folder for the denoised renders (same file names)')
+    .option(...SEGMENTATION_OPTION)
+    .action(async (o: { data: string; out: string; segmentation?: string }) => {
+      const { threshold } = o.segmentation ? await readSegmentation(o.segmentation) : REDDIT_SEGMENTATION;
+      const n = await writeDenoisedFolder(o.data, o.out, threshold);
+      process.stdout.write(`${n} renders denoised at threshold ${threshold}, written to ${o.out}\n`);
+    });
+  program
     .command('eval')
     .description('Whole-captcha accuracy voting over K renders of each text, per-letter accuracy and the drop rate')
     .requiredOption(
@@ -96,15 +108,19 @@ export function registerRedditCommands(program: Command): Command {
     .option('-o, --out <dir>', 'write results.json and accuracy-by-k.png here')
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .option(...SEGMENTATION_OPTION)
-    .action(async (o: { model: string; data: string; renders: number[]; out?: string; backend?: string; segmentation?: string }) => {
+    .option('--denoise', 'whole-image models: read each render denoised, as the denoise command writes them (for models trained on denoised renders)')
+    .action(async (o: { model: string; data: string; renders: number[]; out?: string; backend?: string; segmentation?: string; denoise?: boolean }) => {
       const seg = o.segmentation ? await readSegmentation(o.segmentation) : REDDIT_SEGMENTATION;
       await (o.backend ? setBackend(o.backend) : ready());
       const m = await loadCaptchaModel(o.model);
       const letters = m.metadata.task.name === 'classification';
       try {
         checkReaderModel(m.metadata, o.model, seg.letters);
+        if (letters && o.denoise) throw new Error(`${o.model}: --denoise is for whole-image models; a letter model's renders are denoised by segmentation`);
         const { task } = m.metadata;
-        const read = letters ? letterReader(m.model, seg) : wholeImageReader(m.model, task.name === 'ctc' ? { blank: task.blank } : {});
+        const read = letters
+          ? letterReader(m.model, seg)
+          : wholeImageReader(m.model, { ...(task.name === 'ctc' ? { blank: task.blank } : {}), ...(o.denoise ? { denoise: seg.threshold } : {}) });
         const e = await evaluateVotes(read, m.encoder, o.data, {
           ks: o.renders,
           onText: (done, total, sofar) => {
@@ -120,7 +136,10 @@ export function registerRedditCommands(program: Command): Command {
           await writeFile(join(o.out, 'results.json'), `${JSON.stringify(e, null, 2)}\n`);
           await writeFile(
             join(o.out, 'accuracy-by-k.png'),
-            plotAccuracyByK(e.byK, `reddit captcha: ${e.texts} unseen texts, ${letters ? 'letters' : 'whole images'} voted over K renders`),
+            plotAccuracyByK(
+              e.byK,
+              `reddit captcha: ${e.texts} unseen texts, ${letters ? 'letters' : o.denoise ? 'whole denoised images' : 'whole images'} voted over K renders`,
+            ),
           );
         }
       } finally {

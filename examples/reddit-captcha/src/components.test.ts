@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectedComponents } from './components';
-import { denoise } from './denoise';
+import { denoise, inkImage } from './denoise';
 import { imageOf } from './testImages';
 
 const boxes = (rows: string[]) => connectedComponents(denoise(imageOf(rows), 200)).map((c) => [c.x0, c.y0, c.x1, c.y1, c.pixels.length]);
@@ -15,6 +15,14 @@ describe('denoise', () => {
   it('reads gray images only, with a threshold in 0..255', () => {
     expect(() => denoise({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 }, 100)).toThrow(/one-channel/);
     expect(() => denoise(imageOf(['#']), 300)).toThrow(/0\.\.255/);
+  });
+
+  it('inkImage: the same ink as a gray image, 255 on 0, leaving the input alone', () => {
+    const im = imageOf(['#+ ', '+#+']);
+    const ink = inkImage(im, 200);
+    expect(Array.from(ink.data)).toEqual([255, 0, 0, 0, 255, 0]);
+    expect([ink.width, ink.height, ink.channels]).toEqual([3, 2, 1]);
+    expect(Array.from(im.data)).toEqual([255, 150, 0, 150, 255, 150]);
   });
 });
 

@@ -14,3 +14,10 @@ export function denoise(image: ImageBuffer<Uint8Array>, threshold: number): Mask
   for (let i = 0; i < data.length; i++) data[i] = image.data[i]! >= threshold ? 1 : 0;
   return { data, width: image.width, height: image.height };
 }
+
+/** The ink of `image` as a gray image: 255 where denoise finds ink, 0 elsewhere (what whole-image models read). */
+export function inkImage(image: ImageBuffer<Uint8Array>, threshold: number): ImageBuffer<Uint8Array> {
+  const { data, width, height } = denoise(image, threshold);
+  for (let i = 0; i < data.length; i++) data[i] = data[i]! * 255;
+  return { data, width, height, channels: 1 };
+}

@@ -9,7 +9,8 @@ import { registerModel } from '@captcha-nn/train';
 import { buildRedditLetter } from './model';
 
 export { type Component, type Mask, connectedComponents, componentOf, componentWidth, componentHeight } from './components';
-export { denoise } from './denoise';
+export { denoise, inkImage } from './denoise';
+export { writeDenoisedFolder } from './denoiseFolder';
 export { segmentCaptcha, REDDIT_SEGMENTATION, type SegmentOptions, type Segmentation } from './segment';
 export { letterImage, LETTER_SIZE } from './letterImage';
 export { lettersOf, writeLetterFolder, REDDIT_WIDTH, REDDIT_HEIGHT, type LettersSummary } from './letters';

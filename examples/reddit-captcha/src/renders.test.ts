@@ -6,6 +6,8 @@ import { encodePng, fromRGBA, LabelEncoder, RedditCaptchaGenerator } from '@capt
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTinyCaptcha } from '@captcha-nn/train';
 import { checkReaderModel } from './cli';
+import { inkImage } from './denoise';
+import { writeDenoisedFolder } from './denoiseFolder';
 import { evaluateVotes, formatVoteEvaluation, letterReader } from './evaluate';
 import { buildRedditLetter } from './index';
 import { writeLetterFolder } from './letters';
@@ -54,6 +56,31 @@ describe('folders of renders', () => {
     const file = join(root, 'wide.png');
     writeFileSync(file, encodePng({ data: new Uint8Array(160 * 50), width: 160, height: 50, channels: 1 }));
     await expect(readRender(file, 120, 50)).rejects.toThrow(/wide.png: the image is 160x50, expected 120x50/);
+  });
+});
+
+describe('denoised folders', () => {
+  it('writes every render denoised under its own name, and a whole-image reader with denoise reads them alike', async () => {
+    const dir = join(root, 'raw');
+    writeRenders(dir, 2, 2);
+    const out = join(root, 'denoised');
+    expect(await writeDenoisedFolder(dir, out, 230)).toBe(4);
+    const raw = await readRenderFolder(dir, 2);
+    const ink = await readRenderFolder(out, 2);
+    expect(ink.map((t) => t.files.map((f) => f.split('/').pop()))).toEqual(raw.map((t) => t.files.map((f) => f.split('/').pop())));
+    const a = await readRender(raw[1]!.files[1]!, 120, 50);
+    const b = await readRender(ink[1]!.files[1]!, 120, 50);
+    expect(Array.from(b.data)).toEqual(Array.from(inkImage(a, 230).data));
+    expect(b.data.some((v) => v === 255) && b.data.some((v) => v === 0)).toBe(true);
+    // Reading raw renders with denoise gives what reading the denoised folder gives.
+    const text = buildTinyCaptcha({ variant: 'compact', numClasses: 27, length: 6, height: 50, width: 120, channels: 1 }).model;
+    text.evaluate();
+    const [viaOption] = wholeImageReader(text, { denoise: 230 })([a]);
+    const [viaFolder] = wholeImageReader(text)([b]);
+    const [rawRead] = wholeImageReader(text)([a]);
+    expect(Array.from(viaOption!.positional!)).toEqual(Array.from(viaFolder!.positional!));
+    expect(Array.from(rawRead!.positional!)).not.toEqual(Array.from(viaFolder!.positional!));
+    text.dispose();
   });
 });
 

@@ -1,5 +1,6 @@
 import { type Module, type Tensor, tf } from '@captcha-nn/core';
 import { type ImageBuffer, normalizeInto } from '@captcha-nn/data';
+import { inkImage } from './denoise';
 import type { RenderReader } from './evaluate';
 import { ctcReading, positionalReading } from './vote';
 
@@ -8,11 +9,13 @@ import { ctcReading, positionalReading } from './vote';
  * render is dropped. A fixed-length model (`cnn`, `crnn`) gives
  * per-position log-probabilities, summed over renders as for letters; a CTC
  * model (`ctc`, `blank` given) gives [T, C] log-probabilities, and renders
- * vote with each text's CTC likelihood.
+ * vote with each text's CTC likelihood. With `denoise` (a threshold), the
+ * model reads each render's ink (`inkImage`), as it was trained.
  */
-export function wholeImageReader(model: Module, opts: { blank?: number; batchSize?: number } = {}): RenderReader {
-  const { blank, batchSize = 64 } = opts;
-  return (images) => {
+export function wholeImageReader(model: Module, opts: { blank?: number; denoise?: number; batchSize?: number } = {}): RenderReader {
+  const { blank, denoise, batchSize = 64 } = opts;
+  return (renders) => {
+    const images = denoise === undefined ? renders : renders.map((r) => inkImage(r, denoise));
     const out: ReturnType<RenderReader> = [];
     for (let s = 0; s < images.length; s += batchSize) {
       const logp = logProbsOf(model, images.slice(s, s + batchSize), blank !== undefined);
