@@ -48,6 +48,26 @@ describe('pipeline', () => {
     expect(got).toEqual([0, 1, 2, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('gives the event loop a turn per batch, even for a source that never awaits I/O (native memory is freed there)', async () => {
+    await tf.setBackend('cpu');
+    let turns = 0;
+    let pending = true;
+    const tick = () => {
+      turns++;
+      if (pending) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const seen: number[] = [];
+    for await (const b of batches(fakeSource(40), { batchSize: 4, shuffle: false, prefetch: 0 })) {
+      seen.push(turns);
+      b.dispose();
+    }
+    pending = false;
+    // Ten batches: the macrotask queue ran between each (fakeSource's loads resolve as microtasks only).
+    expect(seen).toHaveLength(10);
+    for (let k = 1; k < seen.length; k++) expect(seen[k]!).toBeGreaterThan(seen[k - 1]!);
+  });
+
   it('shuffles with a seed: reproducible per (seed, epoch), different across epochs', async () => {
     const order = async (seed: number, epoch: number) => {
       const ids: number[] = [];

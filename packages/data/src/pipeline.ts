@@ -129,6 +129,9 @@ export interface BatchOptions {
  * out, so a batch is filled from the following items. Dispose each batch
  * (or use tf.tidy) once used.
  */
+/** Resolves after the event loop has run its pending macrotasks (setImmediate in Node, a zero timeout elsewhere). */
+const macrotask = (): Promise<void> => new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
+
 export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGenerator<Batch, void, undefined> {
   const bs = opts.batchSize;
   if (!Number.isInteger(bs) || bs < 1) throw new Error(`batchSize must be a positive integer, got ${bs}`);
@@ -157,6 +160,10 @@ export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGe
         if (s) got.push({ ...s, index: s.index ?? idx[k] });
       }
     }
+    // Give the event loop a turn per batch: skia's and resvg's native memory is
+    // released by finalizers that run there, and generated sources load without
+    // ever awaiting I/O (without this, 1,000 mix images held about 240 MB).
+    await macrotask();
     if (got.length === 0 || (opts.dropRemainder && got.length < bs)) return null;
     const n = got.length;
     const x = new Float32Array(n * pixels);
