@@ -37,7 +37,7 @@ function copyPath(m, x, f) {
   const [n, h, w, cin] = x.shape;
   const cout = f.shape[3];
   own.reset();
-  const tb = own.tileBlock(m, cin, cout);
+  const tb = own.tileBlock(m, n, h, w, cin);
   const xp = own.malloc(x.size * 4);
   const gp = own.malloc(f.size * 4);
   const up = own.malloc(own.filterFloats(m, cin, cout) * 4);
@@ -53,7 +53,7 @@ function copyPath(m, x, f) {
 function inPlace(m, x, f) {
   const [n, h, w, cin] = x.shape;
   const cout = f.shape[3];
-  const tb = shared.tileBlock(m, cin, cout);
+  const tb = shared.tileBlock(m, n, h, w, cin);
   const out = backend.makeOutput([n, h, w, cout], 'float32');
   const up = shared.malloc(shared.filterFloats(m, cin, cout) * 4);
   const sp = shared.malloc(shared.scratchFloats(m, cin, cout, tb) * 4);

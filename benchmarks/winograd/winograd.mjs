@@ -1,4 +1,4 @@
-// Loads winograd.wasm on a given memory, with an allocator for that memory.
+// Loads winograd.wasm (built by packages/core/wasm/build.sh; this copy is the experiment's) on a given memory, with an allocator for that memory.
 // Two ways to use it:
 //   ownHeap():       a memory of its own; inputs are copied in and results out
 //   tfjsHeap(tf):    the wasm backend's own memory and malloc, so tensors are
@@ -26,10 +26,15 @@ export function loadWinograd(memory, malloc, free) {
     f32: () => new Float32Array(memory.buffer),
     /** Transformed filter size in floats: α²·⌈Cout/8⌉·8·⌈Cin/4⌉·4. */
     filterFloats: (m, cin, cout) => (m + 2) ** 2 * (Math.ceil(cout / 8) * 8) * (Math.ceil(cin / 4) * 4),
-    /** Tile block (a multiple of 6) whose V and M stay near 256 KiB. */
-    tileBlock(m, cin, cout) {
-      const perTile = (m + 2) ** 2 * (Math.ceil(cin / 4) * 4 + Math.ceil(cout / 8) * 8) * 4;
-      return Math.max(6, Math.min(96, Math.floor((256 * 1024) / perTile / 6) * 6));
+    /**
+     * Tiles per block, a multiple of 6. Each block streams the whole transformed
+     * filter once, so blocks must be long (≥ 48 tiles) for wide layers; within
+     * that, one V[a] slice (TB × Cin4) stays near 128 KiB so it is reread from L2.
+     */
+    tileBlock(m, n, h, w, cin) {
+      const tiles = n * Math.ceil(h / m) * Math.ceil(w / m);
+      const fit = Math.floor((128 * 1024) / (Math.ceil(cin / 4) * 16) / 6) * 6;
+      return Math.min(Math.ceil(tiles / 6) * 6, Math.max(48, Math.min(192, fit)));
     },
     filter(m, gPtr, cin, cout, uPtr) {
       (m === 2 ? exports.filter_f2 : exports.filter_f4)(gPtr, cin, cout, uPtr);

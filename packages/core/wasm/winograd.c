@@ -163,15 +163,17 @@ static inline void g4(const f4* g, f4* o) {
 #define WINOGRAD(M_, AL, BT, AT, GT)                                                                                      \
   void filter_f##M_(const float* g, int Cin, int Cout, float* U) {                                                     \
     const int Cin4 = (Cin + 3) & ~3, Cout8 = (Cout + 7) & ~7, nb = Cout8 / 8;                                        \
-    for (int i = 0; i < AL * AL * nb * Cin4 * 8; i++) U[i] = 0.f;                                                      \
-    for (int ci = 0; ci < Cin; ci++)                                                                                   \
-      for (int co = 0; co < Cout; co += 4) {                                                                           \
-        const int n = Cout - co < 4 ? Cout - co : 4;                                                                   \
+    /* Every float of U is written once: zeros past Cin and Cout, so U needs no clearing pass. */                    \
+    for (int ci = 0; ci < Cin4; ci++)                                                                                  \
+      for (int co = 0; co < Cout8; co += 4) {                                                                          \
+        const int n = ci >= Cin || co >= Cout ? 0 : Cout - co < 4 ? Cout - co : 4;                                    \
         f4 w[3][3], t[AL][3], col[3], u[AL][AL], o[AL];                                                                \
         for (int kh = 0; kh < 3; kh++)                                                                                 \
           for (int kw = 0; kw < 3; kw++) {                                                                             \
             const float* p = g + ((kh * 3 + kw) * Cin + ci) * Cout + co;                                               \
-            w[kh][kw] = n == 4 ? LD(p) : wasm_f32x4_make(p[0], n > 1 ? p[1] : 0, n > 2 ? p[2] : 0, 0);                 \
+            w[kh][kw] = n == 4   ? LD(p)                                                                               \
+                        : n == 0 ? SPL(0)                                                                              \
+                                 : wasm_f32x4_make(p[0], n > 1 ? p[1] : 0, n > 2 ? p[2] : 0, 0);                        \
           }                                                                                                            \
         for (int kw = 0; kw < 3; kw++) {                                                                               \
           for (int kh = 0; kh < 3; kh++) col[kh] = w[kh][kw];                                                          \
@@ -180,10 +182,7 @@ static inline void g4(const f4* g, f4* o) {
         }                                                                                                              \
         for (int a = 0; a < AL; a++) GT(t[a], u[a]);                                                                   \
         for (int a = 0; a < AL; a++)                                                                                   \
-          for (int b = 0; b < AL; b++) {                                                                               \
-            float* q = U + ((long)(a * AL + b) * nb + co / 8) * Cin4 * 8 + ci * 8 + co % 8;                            \
-            store_lanes(q, u[a][b], n);                                                                                \
-          }                                                                                                            \
+          for (int b = 0; b < AL; b++) ST(U + ((long)(a * AL + b) * nb + co / 8) * Cin4 * 8 + ci * 8 + co % 8, u[a][b]); \
       }                                                                                                                \
   }                                                                                                                    \
                                                                                                                        \
