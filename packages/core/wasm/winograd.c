@@ -1,9 +1,10 @@
 // Winograd F(2×2,3×3) and F(4×4,3×3) forward convolution, NHWC float32,
 // 3×3 kernel, stride 1, padding 1 ('same'), for wasm32 with simd128.
 //
-// No libc, no static data, no stack arrays that survive optimisation: every
-// buffer is passed in by the caller (JS), so this module can also run on a
-// memory it imports.
+// No libc and no static data: every buffer is passed in by the caller
+// (src/backends/wasm/winograd.ts), which runs the module on tfjs-backend-wasm's
+// own memory and points its shadow stack at a block of that heap.
+// Build: ./build.sh (Debian clang and lld), which regenerates winogradBinary.ts.
 //
 // Layouts (all float32):
 //   x  [N, H, W, Cin]            input
