@@ -1,19 +1,22 @@
 #!/usr/bin/env node
-// Winograd F(2×2,3×3) / F(4×4,3×3) (winograd.c, our wasm SIMD kernel) against
-// XNNPACK's tf.conv2d on tfjs-backend-wasm, one thread, 3×3 stride 1 'same',
-// NHWC float32. One interleaved run: every round times each variant once on
-// the same tensors, so a loaded machine slows all of them alike; the ratio is
-// the median of the per-round ratios.
-//   node benchmarks/winograd/bench.mjs [rounds]
-// Variants (each makes a tfjs output tensor from tfjs input tensors, filter
-// transformed on every call, as in training where weights change each step):
-//   xnn    tf.conv2d (XNNPACK)
-//   w2c/w4c  copy path: x.dataSync() → our memory → kernel → tf.tensor(copy)
-//   w2z/w4z  in place: the kernel on the wasm backend's own heap
-import { tf, setBackend } from '@captcha-nn/core';
-import { ownHeap, tfjsHeap } from './winograd.mjs';
+// Winograd (packages/core/src/backends/wasm/winograd.ts, our wasm SIMD
+// kernels) against XNNPACK's direct convolution on tfjs-backend-wasm, one
+// thread, in one interleaved run: every round runs each variant once on the
+// same tensors, so a loaded machine slows all of them alike; ratios are
+// medians of the per-round ratios.
+//   node benchmarks/winograd/bench.mjs [rounds] [conv|step|all]
+// conv: tf.conv2d 3×3 stride 1 'same' on the benchmark models' layer shapes,
+//   setWinograd off (XNNPACK) / f2 / f4 / auto; effective GFLOP/s counts
+//   direct-convolution FLOPs, 2·N·H·W·Cin·Cout·9. The filter is transformed
+//   on every call, as in training.
+// step: one fused training step (fusedBackward + SGD) of the benchmark
+//   models, setWinograd off against auto.
+import { tf, setBackend, setWinograd, optim, fusedBackward, manualSeed } from '@captcha-nn/core';
+import { VGG_SEED, COMPACT, RESNET, buildModel } from '../src/models.mjs';
 
-const SHAPES = [
+const ROUNDS = Number(process.argv[2] ?? 11);
+const PART = process.argv[3] ?? 'all';
+const CONV_SHAPES = [
   ['vgg-seed b8', 8, 50, 200, 64, 64],
   ['vgg-seed b8', 8, 25, 100, 64, 128],
   ['vgg-seed b8', 8, 25, 100, 128, 128],
@@ -22,124 +25,90 @@ const SHAPES = [
   ['vgg-seed b8', 8, 4, 13, 512, 512],
   ['compact b32', 32, 25, 100, 32, 64],
   ['compact b32', 32, 13, 50, 64, 128],
-  ['resnet b32', 32, 28, 28, 16, 16],
-  ['resnet b32', 32, 14, 14, 32, 32],
-  ['resnet b32', 32, 7, 7, 64, 64],
+  ['resnet-mnist b32', 32, 28, 28, 16, 16],
+  ['resnet-mnist b32', 32, 14, 14, 32, 32],
+  ['resnet-mnist b32', 32, 7, 7, 64, 64],
+  ['resnet (bench) b32', 32, 28, 28, 64, 64],
+  ['resnet (bench) b32', 32, 14, 14, 128, 128],
+  ['resnet (bench) b32', 32, 7, 7, 256, 256],
 ];
-const ROUNDS = Number(process.argv[2] ?? 11);
-await setBackend('wasm');
-const own = ownHeap();
-const shared = tfjsHeap(tf);
-const backend = tf.backend();
-const ptr = (t) => backend.dataIdMap.get(t.dataId).memoryOffset;
+const MODES = ['off', 'f2', 'f4', 'auto'];
 
-function copyPath(m, x, f) {
-  const [n, h, w, cin] = x.shape;
-  const cout = f.shape[3];
-  own.reset();
-  const tb = own.tileBlock(m, n, h, w, cin);
-  const xp = own.malloc(x.size * 4);
-  const gp = own.malloc(f.size * 4);
-  const up = own.malloc(own.filterFloats(m, cin, cout) * 4);
-  const yp = own.malloc(n * h * w * cout * 4);
-  const sp = own.malloc(own.scratchFloats(m, cin, cout, tb) * 4);
-  own.f32().set(x.dataSync(), xp / 4);
-  own.f32().set(f.dataSync(), gp / 4);
-  own.filter(m, gp, cin, cout, up);
-  own.conv(m, xp, n, h, w, cin, up, cout, yp, sp, tb);
-  return tf.tensor(own.f32().subarray(yp / 4, yp / 4 + n * h * w * cout), [n, h, w, cout]);
-}
-
-function inPlace(m, x, f) {
-  const [n, h, w, cin] = x.shape;
-  const cout = f.shape[3];
-  const tb = shared.tileBlock(m, n, h, w, cin);
-  const out = backend.makeOutput([n, h, w, cout], 'float32');
-  const up = shared.malloc(shared.filterFloats(m, cin, cout) * 4);
-  const sp = shared.malloc(shared.scratchFloats(m, cin, cout, tb) * 4);
-  shared.filter(m, ptr(f), cin, cout, up);
-  shared.conv(m, ptr(x), n, h, w, cin, up, cout, backend.dataIdMap.get(out.dataId).memoryOffset, sp, tb);
-  shared.free(up);
-  shared.free(sp);
-  return tf.engine().makeTensorFromTensorInfo(out);
-}
-
-const VARIANTS = {
-  xnn: (x, f) => tf.conv2d(x, f, 1, 'same'),
-  w2c: (x, f) => copyPath(2, x, f),
-  w4c: (x, f) => copyPath(4, x, f),
-  w2z: (x, f) => inPlace(2, x, f),
-  w4z: (x, f) => inPlace(4, x, f),
-};
 const median = (a) => {
   const s = [...a].sort((p, q) => p - q);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const ratio = (base, other) => median(base.map((t, i) => t / other[i]));
 
-const rows = [];
-for (const [model, n, h, w, cin, cout] of SHAPES) {
-  const x = tf.randomNormal([n, h, w, cin]);
-  const f = tf.randomNormal([3, 3, cin, cout], 0, Math.sqrt(2 / (9 * cin)));
-  const ref = VARIANTS.xnn(x, f);
-  const refData = ref.dataSync();
-  let scale = 0;
-  for (const v of refData) scale = Math.max(scale, Math.abs(v));
-  const err = {};
-  for (const [name, run] of Object.entries(VARIANTS)) {
-    if (name === 'xnn') continue;
-    const y = run(x, f);
-    const d = y.dataSync();
-    let e = 0;
-    for (let i = 0; i < d.length; i++) e = Math.max(e, Math.abs(d[i] - refData[i]));
-    err[name] = e / scale;
-    y.dispose();
-  }
-  ref.dispose();
-  const times = Object.fromEntries(Object.keys(VARIANTS).map((k) => [k, []]));
-  for (let r = 0; r < ROUNDS + 2; r++) {
-    for (const [name, run] of Object.entries(VARIANTS)) {
+/** Per-round interleaved timings of each variant's fn; fn runs once per mode per round after 2 untimed rounds. */
+function interleave(modes, fn) {
+  const times = Object.fromEntries(modes.map((m) => [m, []]));
+  for (let r = 0; r < ROUNDS + 2; r++)
+    for (const m of modes) {
+      setWinograd(m);
       const t = performance.now();
-      const y = run(x, f);
+      fn();
       const ms = performance.now() - t;
-      y.dispose();
-      if (r >= 2) times[name].push(ms);
+      if (r >= 2) times[m].push(ms);
     }
-  }
-  tf.dispose([x, f]);
-  const gflop = (2 * n * h * w * cin * cout * 9) / 1e9;
-  const row = { model, shape: `${n},${h},${w},${cin}→${cout}` };
-  for (const k of Object.keys(VARIANTS)) {
-    row[`${k} ms`] = median(times[k]);
-    row[`${k} GF/s`] = gflop / (row[`${k} ms`] / 1e3);
-    if (k !== 'xnn') {
-      row[`xnn/${k}`] = median(times.xnn.map((t, i) => t / times[k][i]));
-      row[`${k} err`] = err[k];
-    }
-  }
-  rows.push(row);
-  console.error(JSON.stringify(row));
+  setWinograd('auto');
+  return times;
 }
 
-const fmt = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : v);
-const cols = [
-  'shape',
-  'xnn ms',
-  'xnn GF/s',
-  'w2c ms',
-  'w2c GF/s',
-  'xnn/w2c',
-  'w4c ms',
-  'xnn/w4c',
-  'w2z ms',
-  'w2z GF/s',
-  'xnn/w2z',
-  'w4z ms',
-  'w4z GF/s',
-  'xnn/w4z',
-];
-console.log(`| model | ${cols.join(' | ')} | F(2) err | F(4) err |`);
-console.log(`|${'---|'.repeat(cols.length + 3)}`);
-for (const r of rows)
+await setBackend('wasm');
+console.log(`# Winograd vs XNNPACK, tfjs-backend-wasm 1 thread, ${ROUNDS} interleaved rounds, ${new Date().toISOString().slice(0, 10)}`);
+
+if (PART !== 'step') {
   console.log(
-    `| ${r.model} | ${cols.map((c) => (c.startsWith('xnn/') ? `${fmt(r[c], 2)}×` : fmt(r[c]))).join(' | ')} | ${r['w2z err'].toExponential(1)} | ${r['w4z err'].toExponential(1)} |`,
+    '\n| model | N,H,W,Cin→Cout | XNNPACK ms | GFLOP/s | F(2×2) ms | GFLOP/s | XNN/F2 | F(4×4) ms | GFLOP/s | XNN/F4 | auto: XNN/auto | F2 err | F4 err |',
   );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const [model, n, h, w, cin, cout] of CONV_SHAPES) {
+    const x = tf.randomNormal([n, h, w, cin]).relu();
+    const f = tf.randomNormal([3, 3, cin, cout], 0, Math.sqrt(2 / (9 * cin)));
+    const out = (m) => {
+      setWinograd(m);
+      const y = tf.conv2d(x, f, 1, 'same');
+      const d = y.dataSync();
+      y.dispose();
+      return d;
+    };
+    const ref = out('off');
+    const scale = ref.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+    const err = (m) => out(m).reduce((e, v, i) => Math.max(e, Math.abs(v - ref[i])), 0) / scale;
+    const [e2, e4] = [err('f2'), err('f4')];
+    const t = interleave(MODES, () => tf.conv2d(x, f, 1, 'same').dispose());
+    tf.dispose([x, f]);
+    const gflop = (2 * n * h * w * cin * cout * 9) / 1e9;
+    const col = (m) => `${median(t[m]).toFixed(1)} | ${(gflop / (median(t[m]) / 1e3)).toFixed(1)}`;
+    console.log(
+      `| ${model} | ${n},${h},${w},${cin}→${cout} | ${col('off')} | ${col('f2')} | ${ratio(t.off, t.f2).toFixed(2)}× | ${col('f4')} | ${ratio(t.off, t.f4).toFixed(2)}× | ${ratio(t.off, t.auto).toFixed(2)}× | ${e2.toExponential(1)} | ${e4.toExponential(1)} |`,
+    );
+  }
+}
+
+if (PART !== 'conv') {
+  console.log('\n| model | batch | XNNPACK step ms | auto step ms | XNN/auto |');
+  console.log('|---|---|---|---|---|');
+  for (const [spec, batch] of [
+    [COMPACT, 32],
+    [RESNET, 32],
+    [VGG_SEED, 8],
+  ]) {
+    manualSeed(1);
+    const { model, criterion } = buildModel(spec);
+    const [params, grads] = model.parameters();
+    const x = tf.randomNormal([batch, spec.height, spec.width, spec.channels]);
+    const y = spec.kind === 'resnet' ? tf.randomUniform([batch], 0, spec.classes, 'int32') : tf.randomUniform([batch, spec.chars], 0, spec.classes, 'int32');
+    const state = { learningRate: 0.01, momentum: 0.9, dampening: 0 };
+    const feval = () => {
+      model.zeroGradParameters();
+      return [fusedBackward(model, criterion, x, y), grads];
+    };
+    const t = interleave(['off', 'auto'], () => optim.sgd(feval, params, state, state));
+    optim.disposeOptimState(state);
+    tf.dispose([x, y]);
+    model.dispose();
+    console.log(`| ${spec.name} | ${batch} | ${median(t.off).toFixed(0)} | ${median(t.auto).toFixed(0)} | ${ratio(t.off, t.auto).toFixed(2)}× |`);
+  }
+}

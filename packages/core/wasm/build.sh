@@ -14,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -mmutable-globals -nostdlib -ffreestanding \
   -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,--export=__stack_pointer \
-  -Wl,--export=conv_f2 -Wl,--export=conv_f4 -Wl,--export=filter_f2 -Wl,--export=filter_f4 \
+  -Wl,--export=conv_f2 -Wl,--export=conv_f4 -Wl,--export=filter_f2 -Wl,--export=filter_f4 -Wl,--export=filter_grad_f2 -Wl,--export=filter_grad_f4 \
   -o "$tmp/winograd.wasm" winograd.c
 out=../src/backends/wasm/winogradBinary.ts
 {

@@ -157,11 +157,88 @@ static inline void g4(const f4* g, f4* o) {
   o[4] = SUB(t, u);
   o[5] = g[2];
 }
+// Filter gradient: dY tile m → α (A·dy, the transpose of A^T), and α → 3 (G^T·du).
+static inline void a2(const f4* y, f4* o) {
+  o[0] = y[0];
+  o[1] = ADD(y[0], y[1]);
+  o[2] = SUB(y[0], y[1]);
+  o[3] = SUB(SPL(0), y[1]);
+}
+static inline void gt2(const f4* u, f4* o) {
+  const f4 h = SPL(0.5f), s = MUL(ADD(u[1], u[2]), h);
+  o[0] = ADD(u[0], s);
+  o[1] = MUL(SUB(u[1], u[2]), h);
+  o[2] = ADD(s, u[3]);
+}
+static inline void a4(const f4* y, f4* o) {
+  // columns of A^T: [1,0,0,0] [1,1,1,1] [1,-1,1,-1] [1,2,4,8] [1,-2,4,-8] [0,0,0,1]
+  const f4 e = ADD(y[0], y[2]), f = ADD(y[1], y[3]);
+  const f4 e4 = ADD(y[0], MUL(SPL(4.f), y[2])), f8 = ADD(MUL(SPL(2.f), y[1]), MUL(SPL(8.f), y[3]));
+  o[0] = y[0];
+  o[1] = ADD(e, f);
+  o[2] = SUB(e, f);
+  o[3] = ADD(e4, f8);
+  o[4] = SUB(e4, f8);
+  o[5] = y[3];
+}
+static inline void gt4(const f4* u, f4* o) {
+  // columns of G: [1/4,-1/6,-1/6,1/24,1/24,0] [0,-1/6,1/6,1/12,-1/12,0] [0,-1/6,-1/6,1/6,1/6,1]
+  const f4 s12 = ADD(u[1], u[2]), d12 = SUB(u[1], u[2]), s34 = ADD(u[3], u[4]), d34 = SUB(u[3], u[4]);
+  o[0] = ADD(SUB(MUL(SPL(0.25f), u[0]), MUL(SPL(1.f / 6), s12)), MUL(SPL(1.f / 24), s34));
+  o[1] = ADD(MUL(SPL(-1.f / 6), d12), MUL(SPL(1.f / 12), d34));
+  o[2] = ADD(MUL(SPL(1.f / 6), SUB(s34, s12)), u[5]);
+}
+
+// C[4×8] += A^T·B over T rows: A rows lda apart (4 consecutive floats each), B rows ldb apart (8 each).
+static inline void kernel4x8t(const float* a, int lda, const float* b, int ldb, int T, float* c, int ldc) {
+  f4 c00 = LD(c), c01 = LD(c + 4), c10 = LD(c + ldc), c11 = LD(c + ldc + 4);
+  f4 c20 = LD(c + 2 * ldc), c21 = LD(c + 2 * ldc + 4), c30 = LD(c + 3 * ldc), c31 = LD(c + 3 * ldc + 4);
+  for (int t = 0; t < T; t++) {
+    const f4 b0 = LD(b), b1 = LD(b + 4);
+    f4 v;
+    v = wasm_v128_load32_splat(a);
+    c00 = ADD(c00, MUL(v, b0));
+    c01 = ADD(c01, MUL(v, b1));
+    v = wasm_v128_load32_splat(a + 1);
+    c10 = ADD(c10, MUL(v, b0));
+    c11 = ADD(c11, MUL(v, b1));
+    v = wasm_v128_load32_splat(a + 2);
+    c20 = ADD(c20, MUL(v, b0));
+    c21 = ADD(c21, MUL(v, b1));
+    v = wasm_v128_load32_splat(a + 3);
+    c30 = ADD(c30, MUL(v, b0));
+    c31 = ADD(c31, MUL(v, b1));
+    a += lda;
+    b += ldb;
+  }
+  ST(c, c00);
+  ST(c + 4, c01);
+  ST(c + ldc, c10);
+  ST(c + ldc + 4, c11);
+  ST(c + 2 * ldc, c20);
+  ST(c + 2 * ldc + 4, c21);
+  ST(c + 3 * ldc, c30);
+  ST(c + 3 * ldc + 4, c31);
+}
+
+// dU[a][Cin4×Cout8] += V[a]^T · dM[a] over the nt tiles of one block.
+static void block_gemm_t(int A, int TB, int nt, int Cin4, int Cout8, const float* V, const float* dM, float* dU) {
+  for (int a = 0; a < A; a++) {
+    const float* Va = V + a * TB * Cin4;
+    const float* Ma = dM + a * TB * Cout8;
+    float* Ua = dU + a * Cin4 * Cout8;
+    for (int j = 0; j < Cout8; j += 8)
+      for (int i = 0; i < Cin4; i += 4) kernel4x8t(Va + i, Cin4, Ma + j, Cout8, nt, Ua + i * Cout8 + j, Cout8);
+  }
+}
+
 
 // ------------------------------------------------------------ the two sizes
 // The same code for m = 2 (α = 4) and m = 4 (α = 6), instantiated by macro so
 // that every loop over α has a constant bound and unrolls into registers.
-#define WINOGRAD(M_, AL, BT, AT, GT)                                                                                      \
+// Tiles are numbered n·tH·tW + ty·tW + tx; tile t of a block sits in row t of
+// V[a] (Cin4 floats) and M[a] (Cout8 floats).
+#define WINOGRAD(M_, AL, BT, AT, GT, AA, GTT)                                                                            \
   void filter_f##M_(const float* g, int Cin, int Cout, float* U) {                                                     \
     const int Cin4 = (Cin + 3) & ~3, Cout8 = (Cout + 7) & ~7, nb = Cout8 / 8;                                        \
     /* Every float of U is written once: zeros past Cin and Cout, so U needs no clearing pass. */                    \
@@ -187,6 +264,37 @@ static inline void g4(const f4* g, f4* o) {
       }                                                                                                                \
   }                                                                                                                    \
                                                                                                                        \
+  /* V[a][t] = B^T d B for the input tiles t0.. t0+nt (zero outside the image). */                                    \
+  static void input_tf_##M_(const float* x, int H, int W, int Cin, int t0, int nt, float* V, int TB,                 \
+                            const float* zeros) {                                                                      \
+    const int Cin4 = (Cin + 3) & ~3, tH = (H + M_ - 1) / M_, tW = (W + M_ - 1) / M_;                                  \
+    for (int t = 0; t < nt; t++) {                                                                                     \
+      const int tile = t0 + t, n = tile / (tH * tW), r = tile % (tH * tW);                                            \
+      const int y0 = (r / tW) * M_ - 1, x0 = (r % tW) * M_ - 1;                                                        \
+      const float* src[AL][AL];                                                                                        \
+      for (int i = 0; i < AL; i++)                                                                                     \
+        for (int j = 0; j < AL; j++) {                                                                                 \
+          const int yy = y0 + i, xx = x0 + j;                                                                          \
+          src[i][j] = yy >= 0 && yy < H && xx >= 0 && xx < W ? x + (((long)n * H + yy) * W + xx) * Cin : zeros;        \
+        }                                                                                                              \
+      for (int c = 0; c < Cin4; c += 4) {                                                                              \
+        const int keep = Cin - c;                                                                                      \
+        f4 d[AL][AL], tmp[AL][AL], col[AL], o[AL];                                                                     \
+        for (int i = 0; i < AL; i++)                                                                                   \
+          for (int j = 0; j < AL; j++) d[i][j] = keep >= 4 ? LD(src[i][j] + c) : keep_lanes(LD(src[i][j] + c), keep);   \
+        for (int j = 0; j < AL; j++) {                                                                                 \
+          for (int i = 0; i < AL; i++) col[i] = d[i][j];                                                               \
+          BT(col, o);                                                                                                  \
+          for (int i = 0; i < AL; i++) tmp[i][j] = o[i];                                                               \
+        }                                                                                                              \
+        for (int i = 0; i < AL; i++) {                                                                                 \
+          BT(tmp[i], o);                                                                                               \
+          for (int j = 0; j < AL; j++) ST(V + ((i * AL + j) * TB + t) * Cin4 + c, o[j]);                               \
+        }                                                                                                              \
+      }                                                                                                                \
+    }                                                                                                                  \
+  }                                                                                                                    \
+                                                                                                                       \
   void conv_f##M_(const float* x, int N, int H, int W, int Cin, const float* U, int Cout, float* y, float* scratch,  \
                   int TB, const float* zeros) {                                                                        \
     const int Cin4 = (Cin + 3) & ~3, Cout8 = (Cout + 7) & ~7;                                                         \
@@ -195,32 +303,9 @@ static inline void g4(const f4* g, f4* o) {
     float* Mb = scratch + AL * AL * TB * Cin4;                                                                         \
     for (int t0 = 0; t0 < P; t0 += TB) {                                                                               \
       const int nt = P - t0 < TB ? P - t0 : TB;                                                                        \
-      for (int t = 0; t < nt; t++) {                                                                                   \
-        const int tile = t0 + t, n = tile / (tH * tW), r = tile % (tH * tW);                                          \
-        const int y0 = (r / tW) * M_ - 1, x0 = (r % tW) * M_ - 1;                                                      \
-        const float* src[AL][AL];                                                                                      \
-        for (int i = 0; i < AL; i++)                                                                                   \
-          for (int j = 0; j < AL; j++) {                                                                               \
-            const int yy = y0 + i, xx = x0 + j;                                                                        \
-            src[i][j] = yy >= 0 && yy < H && xx >= 0 && xx < W ? x + (((long)n * H + yy) * W + xx) * Cin : zeros;      \
-          }                                                                                                            \
-        for (int c = 0; c < Cin4; c += 4) {                                                                            \
-          const int keep = Cin - c;                                                                                    \
-          f4 d[AL][AL], tmp[AL][AL], col[AL], o[AL];                                                                   \
-          for (int i = 0; i < AL; i++)                                                                                 \
-            for (int j = 0; j < AL; j++) d[i][j] = keep >= 4 ? LD(src[i][j] + c) : keep_lanes(LD(src[i][j] + c), keep); \
-          for (int j = 0; j < AL; j++) {                                                                               \
-            for (int i = 0; i < AL; i++) col[i] = d[i][j];                                                             \
-            BT(col, o);                                                                                                \
-            for (int i = 0; i < AL; i++) tmp[i][j] = o[i];                                                             \
-          }                                                                                                            \
-          for (int i = 0; i < AL; i++) {                                                                               \
-            BT(tmp[i], o);                                                                                             \
-            for (int j = 0; j < AL; j++) ST(V + ((i * AL + j) * TB + t) * Cin4 + c, o[j]);                             \
-          }                                                                                                            \
-        }                                                                                                              \
-      }                                                                                                                \
+      input_tf_##M_(x, H, W, Cin, t0, nt, V, TB, zeros);                                                               \
       block_gemm(AL * AL, TB, Cin4, Cout8, V, U, Mb);                                                                  \
+      /* y tile = A^T M A, cut at the image's edge. */                                                                 \
       for (int t = 0; t < nt; t++) {                                                                                   \
         const int tile = t0 + t, n = tile / (tH * tW), r = tile % (tH * tW);                                          \
         const int y0 = (r / tW) * M_, x0 = (r % tW) * M_;                                                              \
@@ -243,7 +328,64 @@ static inline void g4(const f4* g, f4* o) {
         }                                                                                                              \
       }                                                                                                                \
     }                                                                                                                  \
+  }                                                                                                                    \
+                                                                                                                       \
+  /* dW = conv2d's filter gradient from x and dy [N, H, W, Cout]: dU[a] = Σ_tiles V[a]^T (A dY A^T)[a],             \
+     then dW = G^T dU G. scratch: α²·TB·(Cin4 + Cout8) floats; dU: α²·Cin4·Cout8 floats. */                          \
+  void filter_grad_f##M_(const float* x, const float* dy, int N, int H, int W, int Cin, int Cout, float* dW,          \
+                         float* scratch, int TB, const float* zeros, float* dU) {                                     \
+    const int Cin4 = (Cin + 3) & ~3, Cout8 = (Cout + 7) & ~7;                                                         \
+    const int tH = (H + M_ - 1) / M_, tW = (W + M_ - 1) / M_, P = N * tH * tW;                                        \
+    float* V = scratch;                                                                                                \
+    float* Mb = scratch + AL * AL * TB * Cin4;                                                                         \
+    for (int i = 0; i < AL * AL * Cin4 * Cout8; i++) dU[i] = 0.f;                                                      \
+    for (int t0 = 0; t0 < P; t0 += TB) {                                                                               \
+      const int nt = P - t0 < TB ? P - t0 : TB;                                                                        \
+      input_tf_##M_(x, H, W, Cin, t0, nt, V, TB, zeros);                                                               \
+      /* dM[a][t] = A dY A^T, dY zero past the image's edge and in the channel padding. */                            \
+      for (int t = 0; t < nt; t++) {                                                                                   \
+        const int tile = t0 + t, n = tile / (tH * tW), r = tile % (tH * tW);                                          \
+        const int y0 = (r / tW) * M_, x0 = (r % tW) * M_;                                                              \
+        const int mh = H - y0 < M_ ? H - y0 : M_, mw = W - x0 < M_ ? W - x0 : M_;                                      \
+        for (int c = 0; c < Cout8; c += 4) {                                                                           \
+          const int keep = Cout - c;                                                                                   \
+          f4 d[M_][M_], tmp[AL][M_], col[M_], o[AL];                                                                   \
+          for (int i = 0; i < M_; i++)                                                                                 \
+            for (int j = 0; j < M_; j++) {                                                                             \
+              const float* p = dy + (((long)n * H + y0 + i) * W + x0 + j) * Cout + c;                                  \
+              d[i][j] = i >= mh || j >= mw || keep <= 0 ? SPL(0) : keep >= 4 ? LD(p) : keep_lanes(LD(p), keep);        \
+            }                                                                                                          \
+          for (int j = 0; j < M_; j++) {                                                                               \
+            for (int i = 0; i < M_; i++) col[i] = d[i][j];                                                             \
+            AA(col, o);                                                                                                \
+            for (int i = 0; i < AL; i++) tmp[i][j] = o[i];                                                             \
+          }                                                                                                            \
+          for (int i = 0; i < AL; i++) {                                                                               \
+            AA(tmp[i], o);                                                                                             \
+            for (int j = 0; j < AL; j++) ST(Mb + ((i * AL + j) * TB + t) * Cout8 + c, o[j]);                           \
+          }                                                                                                            \
+        }                                                                                                              \
+      }                                                                                                                \
+      block_gemm_t(AL * AL, TB, nt, Cin4, Cout8, V, Mb, dU);                                                           \
+    }                                                                                                                  \
+    /* dW[kh][kw][ci][co] = (G^T dU[ci][co] G)[kh][kw] */                                                              \
+    for (int ci = 0; ci < Cin; ci++)                                                                                   \
+      for (int co = 0; co < Cout; co += 4) {                                                                           \
+        const int keep = Cout - co;                                                                                    \
+        f4 u[AL][AL], tmp[3][AL], col[AL], o[3];                                                                       \
+        for (int a = 0; a < AL; a++)                                                                                   \
+          for (int b = 0; b < AL; b++) u[a][b] = LD(dU + ((a * AL + b) * Cin4 + ci) * Cout8 + co);                     \
+        for (int b = 0; b < AL; b++) {                                                                                 \
+          for (int a = 0; a < AL; a++) col[a] = u[a][b];                                                               \
+          GTT(col, o);                                                                                                 \
+          for (int k = 0; k < 3; k++) tmp[k][b] = o[k];                                                                \
+        }                                                                                                              \
+        for (int kh = 0; kh < 3; kh++) {                                                                               \
+          GTT(tmp[kh], o);                                                                                             \
+          for (int kw = 0; kw < 3; kw++) store_lanes(dW + ((kh * 3 + kw) * Cin + ci) * Cout + co, o[kw], keep);         \
+        }                                                                                                              \
+      }                                                                                                                \
   }
 
-WINOGRAD(2, 4, bt2, at2, g2)
-WINOGRAD(4, 6, bt4, at4, g4)
+WINOGRAD(2, 4, bt2, at2, g2, a2, gt2)
+WINOGRAD(4, 6, bt4, at4, g4, a4, gt4)

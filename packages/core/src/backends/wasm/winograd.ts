@@ -41,7 +41,7 @@ export function getWinograd(): WinogradMode {
 }
 
 /** How many convolutions each path ran (tests check that a layer took the path meant for it). */
-export const winogradCalls = { f2: 0, f4: 0 };
+export const winogradCalls = { f2: 0, f4: 0, filterGradF2: 0, filterGradF4: 0 };
 
 /** Largest input width the zero row covers. */
 const MAX_CIN = 4096;
@@ -70,12 +70,28 @@ interface Kernels {
     conv_f4: ConvFn;
     filter_f2: FilterFn;
     filter_f4: FilterFn;
+    filter_grad_f2: FilterGradFn;
+    filter_grad_f4: FilterGradFn;
     __stack_pointer: WebAssembly.Global;
   };
   zeros: number;
 }
 type ConvFn = (x: number, n: number, h: number, w: number, cin: number, u: number, cout: number, y: number, scratch: number, tb: number, zeros: number) => void;
 type FilterFn = (g: number, cin: number, cout: number, u: number) => void;
+type FilterGradFn = (
+  x: number,
+  dy: number,
+  n: number,
+  h: number,
+  w: number,
+  cin: number,
+  cout: number,
+  dw: number,
+  scratch: number,
+  tb: number,
+  zeros: number,
+  du: number,
+) => void;
 interface Heap {
   _malloc(bytes: number): number;
   _free(ptr: number): void;
@@ -192,6 +208,47 @@ export function winogradConv2d(backend: BackendWasm, x: TensorInfo, filter: Tens
 }
 
 /**
+ * conv2d's filter gradient for the same convolution (3×3, stride 1, padding
+ * 1): dW [3, 3, cin, cout] from x [n, h, w, cin] and dy [n, h, w, cout],
+ * summing the Winograd-domain products of the input tiles and of dy's tiles
+ * over every tile, then transforming back; null when the kernels are not
+ * available.
+ */
+export function winogradFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, m: 2 | 4): TensorInfo | null {
+  const k = kernelsFor(backend);
+  if (!k) return null;
+  const [n, h, w, cin] = x.shape;
+  const cout = dy.shape[3];
+  const heap = backend.wasm as unknown as Heap;
+  const a2 = (m + 2) ** 2;
+  const cin4 = Math.ceil(cin / 4) * 4;
+  const cout8 = Math.ceil(cout / 8) * 8;
+  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), cin);
+  const out = backend.makeOutput([3, 3, cin, cout], 'float32');
+  const du = heap._malloc(a2 * cin4 * cout8 * 4);
+  const scratch = heap._malloc(a2 * tb * (cin4 + cout8) * 4);
+  const e = k.exports;
+  (m === 2 ? e.filter_grad_f2 : e.filter_grad_f4)(
+    offsetOf(backend, x),
+    offsetOf(backend, dy),
+    n,
+    h,
+    w,
+    cin,
+    cout,
+    offsetOf(backend, out),
+    scratch,
+    tb,
+    k.zeros,
+    du,
+  );
+  heap._free(du);
+  heap._free(scratch);
+  winogradCalls[m === 2 ? 'filterGradF2' : 'filterGradF4']++;
+  return out;
+}
+
+/**
  * Winograd for a convolution that qualifies (3×3 filter, stride 1, dilation
  * 1, padding 1 on every side, float32) when the shape's choice is not
  * XNNPACK; null otherwise.
@@ -211,4 +268,20 @@ export function tryWinograd(
   const [n, h, w, cin] = x.shape;
   const m = winogradTile(n, h, w, cin, cout);
   return m === 0 ? null : winogradConv2d(backend, x, filter, m);
+}
+
+/** Winograd for the filter gradient of a qualifying convolution (as tryWinograd), or null. */
+export function tryWinogradFilterGrad(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: number[],
+  strides: [number, number],
+  pads: { top: number; bottom: number; left: number; right: number },
+): TensorInfo | null {
+  if (filterShape[0] !== 3 || filterShape[1] !== 3 || x.shape.length !== 4 || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
+  if (strides[0] !== 1 || strides[1] !== 1 || pads.top !== 1 || pads.bottom !== 1 || pads.left !== 1 || pads.right !== 1) return null;
+  const [n, h, w, cin] = x.shape;
+  const m = winogradTile(n, h, w, cin, filterShape[3]);
+  return m === 0 ? null : winogradFilterGrad(backend, x, dy, m);
 }
