@@ -149,6 +149,13 @@ describe('what Winograd leaves to XNNPACK', () => {
       expect(winogradCalls.f4 + winogradCalls.filterGradF4 - before).toBe(0);
     });
 
+  test("'auto': F(4×4) forward and input gradient, F(2×2) filter gradient, once there are 64 tiles of 4×4", async () => {
+    const before = [winogradCalls.f2, winogradCalls.f4, winogradCalls.filterGradF2, winogradCalls.filterGradF4];
+    await relErrors({ x: [4, 16, 13, 16] }, 16, 'auto');
+    const after = [winogradCalls.f2, winogradCalls.f4, winogradCalls.filterGradF2, winogradCalls.filterGradF4];
+    expect(after.map((v, i) => v - before[i])).toEqual([0, 3, 1, 0]);
+  });
+
   test("'off' keeps XNNPACK; 'auto' leaves a 1-channel first layer to it and takes Winograd for a wide one", async () => {
     const calls = () => winogradCalls.f2 + winogradCalls.f4 + winogradCalls.filterGradF2 + winogradCalls.filterGradF4;
     let before = calls();
