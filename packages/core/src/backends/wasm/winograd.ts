@@ -50,7 +50,7 @@ export function getWinograd(): WinogradMode {
   return mode;
 }
 
-/** How many convolutions each path ran (tests check that a layer took the path meant for it). */
+/** How many convolutions (f2, f4) and filter gradients each Winograd size ran in this process: a check that layers take it. */
 export const winogradCalls = { f2: 0, f4: 0, filterGradF2: 0, filterGradF4: 0 };
 
 /** Largest input width the zero row covers. */
