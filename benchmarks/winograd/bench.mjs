@@ -5,10 +5,12 @@
 // same tensors, so a loaded machine slows all of them alike; ratios are
 // medians of the per-round ratios.
 //   node benchmarks/winograd/bench.mjs [rounds] [conv|step|all]
-// conv: tf.conv2d 3×3 stride 1 'same' on the benchmark models' layer shapes,
-//   setWinograd off (XNNPACK) / f2 / f4 / auto; effective GFLOP/s counts
-//   direct-convolution FLOPs, 2·N·H·W·Cin·Cout·9. The filter is transformed
-//   on every call, as in training.
+// conv: tf.conv2d 3×3 stride 1 pad 1 and its filter gradient (the input
+//   gradient is the forward kernel again) on the benchmark models' layer
+//   shapes, setWinograd off (XNNPACK) / f2 / f4 / auto; effective GFLOP/s
+//   counts direct-convolution FLOPs, 2·N·H·W·Cin·Cout·9. The filter is
+//   transformed on every call, as in training. Errors: max |Winograd − XNNPACK|
+//   over max |XNNPACK|, inputs after a ReLU, He-initialised filter.
 // step: one fused training step (fusedBackward + SGD) of the benchmark
 //   models, setWinograd off against auto.
 import { tf, setBackend, setWinograd, optim, fusedBackward, manualSeed } from '@captcha-nn/core';
@@ -60,30 +62,43 @@ console.log(`# Winograd vs XNNPACK, tfjs-backend-wasm 1 thread, ${ROUNDS} interl
 
 if (PART !== 'step') {
   console.log(
-    '\n| model | N,H,W,Cin→Cout | XNNPACK ms | GFLOP/s | F(2×2) ms | GFLOP/s | XNN/F2 | F(4×4) ms | GFLOP/s | XNN/F4 | auto: XNN/auto | F2 err | F4 err |',
+    '\n| model | N,H,W,Cin→Cout | op | XNNPACK ms | GFLOP/s | F(2×2) ms | GFLOP/s | XNN/F2 | F(4×4) ms | GFLOP/s | XNN/F4 | XNN/auto | F2 err | F4 err |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [model, n, h, w, cin, cout] of CONV_SHAPES) {
     const x = tf.randomNormal([n, h, w, cin]).relu();
     const f = tf.randomNormal([3, 3, cin, cout], 0, Math.sqrt(2 / (9 * cin)));
-    const out = (m) => {
-      setWinograd(m);
-      const y = tf.conv2d(x, f, 1, 'same');
-      const d = y.dataSync();
-      y.dispose();
-      return d;
+    const dy = tf.randomNormal([n, h, w, cout]);
+    const pad = [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ];
+    const ops = {
+      forward: () => tf.conv2d(x, f, 1, pad),
+      'filter grad': () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad, dataFormat: 'NHWC', filterShape: f.shape }),
     };
-    const ref = out('off');
-    const scale = ref.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
-    const err = (m) => out(m).reduce((e, v, i) => Math.max(e, Math.abs(v - ref[i])), 0) / scale;
-    const [e2, e4] = [err('f2'), err('f4')];
-    const t = interleave(MODES, () => tf.conv2d(x, f, 1, 'same').dispose());
-    tf.dispose([x, f]);
-    const gflop = (2 * n * h * w * cin * cout * 9) / 1e9;
-    const col = (m) => `${median(t[m]).toFixed(1)} | ${(gflop / (median(t[m]) / 1e3)).toFixed(1)}`;
-    console.log(
-      `| ${model} | ${n},${h},${w},${cin}→${cout} | ${col('off')} | ${col('f2')} | ${ratio(t.off, t.f2).toFixed(2)}× | ${col('f4')} | ${ratio(t.off, t.f4).toFixed(2)}× | ${ratio(t.off, t.auto).toFixed(2)}× | ${e2.toExponential(1)} | ${e4.toExponential(1)} |`,
-    );
+    for (const [op, run] of Object.entries(ops)) {
+      const out = (m) => {
+        setWinograd(m);
+        const y = run();
+        const d = y.dataSync();
+        y.dispose();
+        return d;
+      };
+      const ref = out('off');
+      const scale = ref.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+      const err = (m) => out(m).reduce((e, v, i) => Math.max(e, Math.abs(v - ref[i])), 0) / scale;
+      const [e2, e4] = [err('f2'), err('f4')];
+      const t = interleave(MODES, () => run().dispose());
+      const gflop = (2 * n * h * w * cin * cout * 9) / 1e9;
+      const col = (m) => `${median(t[m]).toFixed(1)} | ${(gflop / (median(t[m]) / 1e3)).toFixed(1)}`;
+      console.log(
+        `| ${model} | ${n},${h},${w},${cin}→${cout} | ${op} | ${col('off')} | ${col('f2')} | ${ratio(t.off, t.f2).toFixed(2)}× | ${col('f4')} | ${ratio(t.off, t.f4).toFixed(2)}× | ${ratio(t.off, t.auto).toFixed(2)}× | ${e2.toExponential(1)} | ${e4.toExponential(1)} |`,
+      );
+    }
+    tf.dispose([x, f, dy]);
   }
 }
 
