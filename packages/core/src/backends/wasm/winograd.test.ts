@@ -77,6 +77,7 @@ const shapes: [number, number, number, number, number][] = [
   [1, 1, 1, 5, 9],
   [2, 13, 10, 20, 9],
   [1, 30, 30, 8, 8], // more tiles than one block
+  [2, 40, 30, 5, 6], // F(4×4) too: 160 tiles, the last block partly filled
   [2, 3, 50, 9, 12],
 ];
 

@@ -182,13 +182,19 @@ function kernelsFor(backend: BackendWasm): Kernels | null {
 }
 
 /**
- * Tiles per block, a multiple of 6 (the GEMM micro-kernel's rows). Each block
- * reads the whole transformed filter once, so blocks stay ≥ 48 tiles for wide
- * layers; within that, one V[a] slice (tb × Cin) stays near 128 KiB, in L2.
+ * Tiles per block, a multiple of 6 (the GEMM micro-kernel's rows). A block's
+ * transformed tiles (V, M: α²·tb·(Cin + Cout) floats) should stay in cache
+ * between the transforms and the GEMMs, while every block rereads the whole
+ * transformed filter (α²·Cin·Cout floats), and the filter gradient also
+ * rewrites its sums. Measured (docs/results.md) on the benchmark layers:
+ * forward 24 tiles, or all of them in one block when there are at most 120
+ * (the 512-channel layers, whose 37 MB filter transform is then read once);
+ * filter gradient 48.
  */
-function tileBlock(tiles: number, cin: number): number {
-  const fit = Math.floor((128 * 1024) / (Math.ceil(cin / 4) * 16) / 6) * 6;
-  return Math.min(Math.ceil(tiles / 6) * 6, Math.max(48, Math.min(192, fit)));
+function tileBlock(tiles: number, filterGrad: boolean): number {
+  const all = Math.ceil(tiles / 6) * 6;
+  if (filterGrad) return Math.min(48, all);
+  return all <= 120 ? all : 24;
 }
 
 const offsetOf = (backend: BackendWasm, t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
@@ -207,7 +213,7 @@ export function winogradConv2d(backend: BackendWasm, x: TensorInfo, filter: Tens
   const a2 = (m + 2) ** 2;
   const cin4 = Math.ceil(cin / 4) * 4;
   const cout8 = Math.ceil(cout / 8) * 8;
-  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), cin);
+  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), false);
   const out = backend.makeOutput([n, h, w, cout], 'float32');
   const u = heap._malloc(a2 * cin4 * cout8 * 4);
   const scratch = heap._malloc(a2 * tb * (cin4 + cout8) * 4);
@@ -236,7 +242,7 @@ export function winogradFilterGrad(backend: BackendWasm, x: TensorInfo, dy: Tens
   const a2 = (m + 2) ** 2;
   const cin4 = Math.ceil(cin / 4) * 4;
   const cout8 = Math.ceil(cout / 8) * 8;
-  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), cin);
+  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), true);
   const out = backend.makeOutput([3, 3, cin, cout], 'float32');
   const du = heap._malloc(a2 * cin4 * cout8 * 4);
   const scratch = heap._malloc(a2 * tb * (cin4 + cout8) * 4);
