@@ -1,5 +1,7 @@
-// Winograd F(2×2,3×3) and F(4×4,3×3) forward convolution, NHWC float32,
-// 3×3 kernel, stride 1, padding 1 ('same'), for wasm32 with simd128.
+// Winograd F(2×2,3×3) and F(4×4,3×3) convolution, NHWC float32, 3×3 kernel,
+// stride 1, padding 1 ('same'), for wasm32 with simd128: the forward (which
+// also serves the input gradient, a convolution of dy with the flipped
+// filter) and the filter gradient.
 //
 // No libc and no static data: every buffer is passed in by the caller
 // (src/backends/wasm/winograd.ts), which runs the module on tfjs-backend-wasm's
@@ -17,7 +19,9 @@
 //
 // One call walks the tiles in blocks of TB (a multiple of 6): input
 // transform of the block into V[A][TB][Cin4], A GEMMs M[a] = V[a]·U[a],
-// output transform of M into y, so V and M stay in cache.
+// output transform of M into y, so V and M stay in cache. The filter
+// gradient transforms dy's tiles into M instead and accumulates
+// dU[a] += V[a]^T·M[a] over the blocks.
 #include <wasm_simd128.h>
 
 typedef v128_t f4;
