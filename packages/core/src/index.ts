@@ -9,6 +9,8 @@ export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank } f
 
 // Backends: wasm by default; await ready() or setBackend() before training.
 export { setBackend, ready, setWasmPaths, BackendError, BACKEND_NAMES, type BackendName } from './backend';
+// How wasm runs 3×3 stride-1 convolutions: Winograd by shape (default) or XNNPACK.
+export { setWinograd, getWinograd, winogradCalls, type WinogradMode } from './backends/wasm/winograd';
 
 // Activities, errors, randomness
 export type { Activity } from './util/activity';

@@ -24,7 +24,7 @@ beforeAll(async () => {
   const result = await build({
     stdin: {
       contents: `
-        import { Sequential, Linear, ReLU, tf, setBackend } from '@captcha-nn/core';
+        import { Sequential, Linear, ReLU, tf, setBackend, setWinograd, winogradCalls } from '@captcha-nn/core';
         window.run = async (backend) => {
           const used = await setBackend(backend);
           const m = new Sequential(new Linear(3, 2), new ReLU());
@@ -32,6 +32,23 @@ beforeAll(async () => {
           const y = m.forward(x);
           m.backward(x, tf.onesLike(y));
           return { backend: used, shape: y.shape, grads: m.parameters()[1].length };
+        };
+        // A main thread may not compile the Winograd module synchronously: the first 3×3
+        // convolutions stay on XNNPACK while it compiles, later ones take it.
+        window.winograd = async () => {
+          await setBackend('wasm');
+          const x = tf.randomNormal([2, 16, 16, 16], 0, 1, 'float32', 1);
+          const f = tf.randomNormal([3, 3, 16, 16], 0, 0.1, 'float32', 2);
+          let y;
+          for (let i = 0; i < 100 && winogradCalls.f2 + winogradCalls.f4 === 0; i++) {
+            y?.dispose();
+            y = tf.conv2d(x, f, 1, 'same');
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          setWinograd('off');
+          const d = tf.max(tf.abs(y.sub(tf.conv2d(x, f, 1, 'same')))).dataSync()[0];
+          setWinograd('auto');
+          return { calls: winogradCalls.f2 + winogradCalls.f4, close: d < 1e-4 };
         };`,
       resolveDir: fileURLToPath(new URL('.', import.meta.url)),
       loader: 'js',
@@ -75,6 +92,7 @@ describe('a browser bundle of the package', () => {
       const run = (b: string) => page.evaluate((name) => (window as unknown as { run: (n: string) => unknown }).run(name), b);
       expect(await run('cpu')).toEqual({ backend: 'cpu', shape: [4, 2], grads: 2 });
       expect(await run('wasm')).toEqual({ backend: 'wasm', shape: [4, 2], grads: 2 });
+      expect(await page.evaluate(() => (window as unknown as { winograd: () => unknown }).winograd())).toEqual({ calls: 1, close: true });
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

@@ -60,6 +60,22 @@ describe('the built package', () => {
     }
   });
 
+  it('runs 3×3 convolutions on the Winograd kernels embedded in the package, from ESM and CommonJS', () => {
+    const conv = `await setBackend('wasm');
+       const x = tf.randomNormal([2, 16, 16, 16], 0, 1, 'float32', 1);
+       const f = tf.randomNormal([3, 3, 16, 16], 0, 0.1, 'float32', 2);
+       const y = tf.conv2d(x, f, 1, 'same');
+       setWinograd('off');
+       const d = tf.max(tf.abs(y.sub(tf.conv2d(x, f, 1, 'same')))).dataSync()[0];
+       console.log(JSON.stringify({ calls: winogradCalls.f2 + winogradCalls.f4, close: d < 1e-4 }));`;
+    const esm = runNode(['--input-type=module', '-e', `import { tf, setBackend, setWinograd, winogradCalls } from '@captcha-nn/core'; ${conv}`]);
+    const cjs = runNode(['-e', `const { tf, setBackend, setWinograd, winogradCalls } = require('@captcha-nn/core'); (async () => { ${conv} })();`]);
+    expect([esm, cjs]).toEqual([
+      { calls: 1, close: true },
+      { calls: 1, close: true },
+    ]);
+  });
+
   it('registers gradients and chained ops in the package entry', () => {
     const r = runNode([
       '--input-type=module',

@@ -6,9 +6,11 @@
  * is one XNNPACK convolution once the batch is made the channel axis:
  * conv(x as [c, H, W, n], dy as filter [oH, oW, n, o], stride 1, dilation s)
  * gives [c, kH, kW, o]; a transpose makes it [kH, kW, c, o].
+ * 3×3 stride-1 pad-1 layers take Winograd instead where winograd.ts chooses it.
  */
 import { backend_util, Conv2DBackpropFilter, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, conv2dExplicit, disposeInfos, transpose } from './kernel_utils';
+import { tryWinogradFilterGrad } from './winograd';
 
 function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -34,6 +36,8 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
     'channelsLast',
   );
   const { inHeight, inWidth, filterHeight: kH, filterWidth: kW, strideHeight: sH, strideWidth: sW } = info;
+  const fast = tryWinogradFilterGrad(backend, x, dy, filterShape, [sH, sW], info.padInfo);
+  if (fast) return fast;
   const [, oH, oW] = dy.shape;
   const top = info.padInfo.top;
   const left = info.padInfo.left;

@@ -7,6 +7,7 @@
  */
 import { backend_util, getKernel, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { tryWinograd } from './winograd';
 
 export type { BackendWasm };
 
@@ -85,9 +86,10 @@ export function cropHW(backend: BackendWasm, x: TensorInfo, top: number, bottom:
 }
 
 /**
- * XNNPACK 2-D convolution, NHWC, with per-side padding that may be negative
- * (a negative pad crops the input first). Output size is whatever the pads
- * give; callers choose pads so that it is exact.
+ * 2-D convolution, NHWC, with per-side padding that may be negative (a
+ * negative pad crops the input first): Winograd for 3×3 stride-1 pad-1 shapes
+ * where winograd.ts chooses it, XNNPACK otherwise. Output size is whatever
+ * the pads give; callers choose pads so that it is exact.
  */
 export function conv2dExplicit(
   backend: BackendWasm,
@@ -97,6 +99,8 @@ export function conv2dExplicit(
   dilations: [number, number],
   pads: { top: number; bottom: number; left: number; right: number },
 ): TensorInfo {
+  const fast = tryWinograd(backend, x, filter, strides, dilations, pads);
+  if (fast) return fast;
   const crop = cropHW(backend, x, Math.max(0, -pads.top), Math.max(0, -pads.bottom), Math.max(0, -pads.left), Math.max(0, -pads.right));
   const pad = [
     [0, 0],

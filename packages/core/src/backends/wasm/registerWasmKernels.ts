@@ -10,6 +10,7 @@ import { avgPoolGradConfig } from './AvgPoolGrad';
 import { batchMatMulConfig } from './BatchMatMul';
 import { batchNormTrainConfig } from './BatchNormTrain';
 import { batchNormTrainGradConfig } from './BatchNormTrainGrad';
+import { conv2DConfig } from './Conv2D';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter';
@@ -34,6 +35,7 @@ export const addedWasmKernels: KernelConfig[] = [
 
 /** Stock wasm kernels we replace with faster ones. */
 export const replacedWasmKernels: KernelConfig[] = [
+  conv2DConfig,
   conv2DBackpropInputConfig,
   batchMatMulConfig,
   fusedMatMulConfig,

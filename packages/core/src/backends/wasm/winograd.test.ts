@@ -1,0 +1,199 @@
+/**
+ * Winograd convolution on wasm against the cpu backend's conv2d: forward,
+ * input gradient and filter gradient, both tile sizes, shapes that do not tile evenly, channel
+ * counts off the kernel's 4/8 blocking, batch 1 and more; and the layers it
+ * must leave to XNNPACK.
+ */
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { tf } from '../../tf';
+import type { Tensor, Tensor4D } from '../../tf';
+import { maxAbsDiff } from '../../nn/testing';
+import { SpatialConvolution } from '../../nn/SpatialConvolution';
+import { setWinograd, winogradCalls, type WinogradMode } from './winograd';
+
+let seed = 2024;
+function rand(n: number, scale = 1, relu = false): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const v = (seed / 2147483648 - 0.5) * 2 * scale;
+    a[i] = relu ? Math.max(0, v) : v;
+  }
+  return a;
+}
+
+type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+interface Case {
+  x: [number, number, number, number];
+  k?: number;
+  stride?: number;
+  pad?: Pad;
+}
+
+/** conv2d output and its input and filter gradients (under a fixed cotangent) on `backend`. */
+async function convAndGrad(backend: string, c: Case, x: Float32Array, f: Float32Array): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const cin = c.x[3];
+  const k = c.k ?? 3;
+  return tf.tidy(() => {
+    const xt = tf.tensor(x, c.x) as Tensor4D;
+    const ft = tf.tensor(f, [k, k, cin, f.length / (k * k * cin)]) as Tensor4D;
+    const conv = (t: Tensor, g: Tensor) => tf.conv2d(t as Tensor4D, g as Tensor4D, c.stride ?? 1, c.pad ?? 'same');
+    const y = conv(xt, ft);
+    const r = tf.sin(tf.range(0, y.size)).reshape(y.shape);
+    const [dx, df] = tf.grads((t: Tensor, g: Tensor) => conv(t, g).mul(r).sum())([xt, ft]);
+    return [y, dx, df].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+/**
+ * Max |wasm − reference| of output, input gradient and filter gradient, each
+ * relative to the reference's largest magnitude. The reference is the cpu
+ * backend, or (`vsXnnpack`, for shapes too big for it) wasm's XNNPACK path.
+ */
+async function relErrors(c: Case, cout: number, mode: WinogradMode, scale = 1, vsXnnpack = false): Promise<number[]> {
+  const [n, h, w, cin] = c.x;
+  const k = c.k ?? 3;
+  const x = rand(n * h * w * cin, 1, true);
+  const f = rand(k * k * cin * cout, scale);
+  setWinograd('off');
+  const ref = await convAndGrad(vsXnnpack ? 'wasm' : 'cpu', c, x, f);
+  setWinograd(mode);
+  const got = await convAndGrad('wasm', c, x, f);
+  return got.map((g, i) => maxAbsDiff(g, ref[i]) / ref[i].reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+}
+
+afterEach(() => setWinograd('auto'));
+afterAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+const shapes: [number, number, number, number, number][] = [
+  // n, h, w, cin, cout
+  [1, 4, 4, 4, 8],
+  [2, 5, 7, 3, 5],
+  [1, 9, 11, 17, 13],
+  [3, 6, 6, 8, 16],
+  [1, 1, 1, 5, 9],
+  [2, 13, 10, 20, 9],
+  [1, 30, 30, 8, 8], // more tiles than one block
+  [2, 40, 30, 5, 6], // F(4×4) too: 160 tiles, the last block partly filled
+  [2, 3, 50, 9, 12],
+];
+
+describe('Winograd conv2d on wasm matches the cpu backend within 1e-4 of the output scale', () => {
+  for (const mode of ['f2', 'f4'] as const)
+    for (const [n, h, w, cin, cout] of shapes)
+      test(`${mode} [${n},${h},${w},${cin}] → ${cout}: forward, input and filter gradients`, async () => {
+        const grad = mode === 'f2' ? 'filterGradF2' : 'filterGradF4';
+        const before = [winogradCalls[mode], winogradCalls[grad]];
+        const [ey, edx, edw] = await relErrors({ x: [n, h, w, cin] }, cout, mode);
+        expect(ey).toBeLessThan(1e-4);
+        expect(edx).toBeLessThan(1e-4);
+        expect(edw).toBeLessThan(1e-4);
+        // Two forwards (y, and tf.grads' own) and the input gradient (a 3×3 conv of dy) took Winograd, and the filter gradient.
+        expect([winogradCalls[mode] - before[0], winogradCalls[grad] - before[1]]).toEqual([3, 1]);
+      });
+
+  test('explicit padding 1 on every side takes Winograd too', async () => {
+    const before = winogradCalls.f4;
+    const [ey] = await relErrors(
+      {
+        x: [2, 7, 9, 12],
+        pad: [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+      },
+      10,
+      'f4',
+    );
+    expect(ey).toBeLessThan(1e-4);
+    expect(winogradCalls.f4 - before).toBe(3);
+  });
+
+  test('F(4×4) keeps float32 error within 1e-4 at VGG widths and He-initialised weights', async () => {
+    // 256 → 256 channels, inputs as after a ReLU, weights of std √(2/fan-in): the seed VGG's third
+    // stage at batch 8 (too slow for the cpu backend; XNNPACK agrees with it to about 1e-6).
+    const errors = await relErrors({ x: [8, 13, 50, 256] }, 256, 'f4', Math.sqrt(6 / (9 * 256)), true);
+    for (const e of errors) expect(e).toBeLessThan(1e-4);
+  });
+});
+
+describe('what Winograd leaves to XNNPACK', () => {
+  const others: [string, Case, number][] = [
+    ['stride 2', { x: [2, 9, 9, 8], stride: 2 }, 8],
+    ['5×5 filter', { x: [1, 9, 9, 8], k: 5 }, 8],
+    ['valid padding', { x: [1, 9, 9, 8], pad: 'valid' }, 8],
+    [
+      'padding 2',
+      {
+        x: [1, 9, 9, 8],
+        pad: [
+          [0, 0],
+          [2, 2],
+          [2, 2],
+          [0, 0],
+        ],
+      },
+      8,
+    ],
+  ];
+  for (const [name, c, cout] of others)
+    test(`${name}: XNNPACK, still right`, async () => {
+      const before = winogradCalls.f4 + winogradCalls.filterGradF4;
+      const errors = await relErrors(c, cout, 'f4');
+      for (const e of errors) expect(e).toBeLessThan(1e-4);
+      // The input gradient of a padding-2 3×3 conv is a padding-0 conv, of stride 2 a strided one: none qualify.
+      expect(winogradCalls.f4 + winogradCalls.filterGradF4 - before).toBe(0);
+    });
+
+  test("'auto': F(4×4) forward and input gradient, F(2×2) filter gradient, once there are 64 tiles of 4×4", async () => {
+    const before = [winogradCalls.f2, winogradCalls.f4, winogradCalls.filterGradF2, winogradCalls.filterGradF4];
+    await relErrors({ x: [4, 16, 13, 16] }, 16, 'auto');
+    const after = [winogradCalls.f2, winogradCalls.f4, winogradCalls.filterGradF2, winogradCalls.filterGradF4];
+    expect(after.map((v, i) => v - before[i])).toEqual([0, 3, 1, 0]);
+  });
+
+  test("'off' keeps XNNPACK; 'auto' leaves a 1-channel first layer to it and takes Winograd for a wide one", async () => {
+    const calls = () => winogradCalls.f2 + winogradCalls.f4 + winogradCalls.filterGradF2 + winogradCalls.filterGradF4;
+    let before = calls();
+    await relErrors({ x: [2, 8, 8, 16] }, 16, 'off');
+    expect(calls() - before).toBe(0);
+    before = calls();
+    await relErrors({ x: [2, 8, 8, 1] }, 16, 'auto');
+    expect(calls() - before).toBe(0);
+    before = calls();
+    await relErrors({ x: [2, 8, 8, 16] }, 16, 'auto');
+    expect(calls() - before).toBe(4);
+  });
+
+  test('an unknown mode is refused by name', () => {
+    expect(() => setWinograd('f6' as WinogradMode)).toThrow(/setWinograd: unknown mode 'f6'/);
+  });
+});
+
+test('SpatialConvolution training steps on Winograd leak no tensors', async () => {
+  await tf.setBackend('wasm');
+  setWinograd('f4');
+  const conv = new SpatialConvolution(16, 24, 3, 3, 1, 1, 1, 1);
+  const x = tf.tensor(rand(2 * 11 * 13 * 16), [2, 11, 13, 16]);
+  const step = () => {
+    const y = conv.forward(x) as Tensor;
+    const g = tf.onesLike(y);
+    conv.backward(x, g);
+    g.dispose();
+  };
+  step();
+  const before = tf.memory();
+  const calls = [winogradCalls.f4, winogradCalls.filterGradF4];
+  for (let i = 0; i < 3; i++) step();
+  const after = tf.memory();
+  expect([winogradCalls.f4 - calls[0], winogradCalls.filterGradF4 - calls[1]]).toEqual([6, 3]);
+  expect(after.numTensors).toBe(before.numTensors);
+  expect(after.numBytes).toBe(before.numBytes);
+  x.dispose();
+  conv.dispose();
+});

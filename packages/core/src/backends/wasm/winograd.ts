@@ -1,0 +1,306 @@
+/**
+ * Winograd convolution for 3×3, stride-1, pad-1 layers on the wasm backend:
+ * our own wasm SIMD kernels (packages/core/wasm/winograd.c, built by
+ * wasm/build.sh into winogradBinary.ts), run on tfjs-backend-wasm's own heap,
+ * so tensors are read and written in place.
+ *
+ * F(m×m, 3×3) computes an m×m output tile from an (m+2)² input tile with
+ * (m+2)² multiplications per channel pair instead of 9m²: 2.25× fewer for
+ * F(2×2), 4× fewer for F(4×4), at the price of small input/output/filter
+ * transforms and, for F(4×4), some float32 rounding (about 1e-5 of the output
+ * scale on the VGG shapes; more for the filter gradient, which therefore
+ * takes F(2×2) unless forced). XNNPACK's direct convolution is already near what
+ * wasm SIMD multiplies per second, so fewer multiplications is where the
+ * speed comes from (docs/results.md, "Winograd").
+ *
+ * The module needs wasm SIMD and a non-shared memory; where either is missing
+ * (the threaded or non-SIMD tfjs builds), or while a browser still compiles
+ * it, convolutions stay on XNNPACK.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { WINOGRAD_WASM_BASE64 } from './winogradBinary';
+
+/** `auto`: per shape (winogradTile); `off`: XNNPACK always; `f2`/`f4`: that size for every eligible layer. */
+export type WinogradMode = 'auto' | 'off' | 'f2' | 'f4';
+const MODES: readonly WinogradMode[] = ['auto', 'off', 'f2', 'f4'];
+let mode: WinogradMode = envMode() ?? 'auto';
+
+/** CAPTCHA_NN_WINOGRAD=off|f2|f4|auto in Node sets the starting mode (an unknown value is refused on import). */
+function envMode(): WinogradMode | undefined {
+  const v = typeof process !== 'undefined' ? process.env?.CAPTCHA_NN_WINOGRAD : undefined;
+  if (!v) return undefined;
+  if (!MODES.includes(v as WinogradMode)) throw new Error(`captcha-nn: unknown CAPTCHA_NN_WINOGRAD '${v}' (expected ${MODES.join(', ')})`);
+  return v as WinogradMode;
+}
+
+/**
+ * Chooses how the wasm backend runs 3×3 stride-1 pad-1 convolutions
+ * (forward, input and filter gradients): `auto` (default, or
+ * CAPTCHA_NN_WINOGRAD) picks Winograd F(4×4) or
+ * F(2×2) or XNNPACK's direct convolution by shape; `off` keeps XNNPACK; `f2`
+ * and `f4` force one Winograd size (for benchmarks and tests).
+ */
+export function setWinograd(m: WinogradMode): void {
+  if (!MODES.includes(m)) throw new Error(`setWinograd: unknown mode '${m}' (expected ${MODES.join(', ')})`);
+  mode = m;
+}
+
+export function getWinograd(): WinogradMode {
+  return mode;
+}
+
+/** How many convolutions (f2, f4) and filter gradients each Winograd size ran in this process: a check that layers take it. */
+export const winogradCalls = { f2: 0, f4: 0, filterGradF2: 0, filterGradF4: 0 };
+
+/** Largest input width the zero row covers. */
+const MAX_CIN = 4096;
+const STACK_BYTES = 64 * 1024;
+
+/**
+ * The tile size for a 3×3 stride-1 pad-1 convolution of x [n, h, w, cin] to
+ * cout channels: 4, 2, or 0 for XNNPACK. From the interleaved measurements in
+ * docs/results.md (benchmarks/winograd/bench.mjs): Winograd loses where few
+ * input channels make the transforms outweigh the GEMMs (the first layer of
+ * an image net), and F(4×4) needs enough tiles to amortise its larger
+ * filter transform. The filter gradient (`filterGrad`) takes F(2×2) in
+ * `auto`: F(4×4)'s sums over every tile lose too many bits (PyTorch parity
+ * of the ResNet fixture's filter gradients failed at 1.2× the 1e-4 bound).
+ */
+export function winogradTile(n: number, h: number, w: number, cin: number, cout: number, filterGrad = false): 0 | 2 | 4 {
+  if (mode === 'off' || cin > MAX_CIN || n * h * w * cin * cout === 0) return 0;
+  if (mode === 'f2') return 2;
+  if (mode === 'f4') return 4;
+  if (cin < 8 || cout < 8) return 0;
+  if (filterGrad) return 2;
+  const tiles4 = n * Math.ceil(h / 4) * Math.ceil(w / 4);
+  return tiles4 >= 64 ? 4 : 2;
+}
+
+interface Kernels {
+  exports: {
+    conv_f2: ConvFn;
+    conv_f4: ConvFn;
+    filter_f2: FilterFn;
+    filter_f4: FilterFn;
+    filter_grad_f2: FilterGradFn;
+    filter_grad_f4: FilterGradFn;
+    __stack_pointer: WebAssembly.Global;
+  };
+  zeros: number;
+}
+type ConvFn = (x: number, n: number, h: number, w: number, cin: number, u: number, cout: number, y: number, scratch: number, tb: number, zeros: number) => void;
+type FilterFn = (g: number, cin: number, cout: number, u: number) => void;
+type FilterGradFn = (
+  x: number,
+  dy: number,
+  n: number,
+  h: number,
+  w: number,
+  cin: number,
+  cout: number,
+  dw: number,
+  scratch: number,
+  tb: number,
+  zeros: number,
+  du: number,
+) => void;
+interface Heap {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  asm?: { memory?: WebAssembly.Memory };
+  wasmMemory?: WebAssembly.Memory;
+}
+
+let compiled: WebAssembly.Module | 'pending' | 'failed' | undefined;
+const instances = new WeakMap<BackendWasm, Kernels | 'pending' | 'failed'>();
+
+function bytes(): Uint8Array {
+  const s = atob(WINOGRAD_WASM_BASE64);
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
+function link(backend: BackendWasm, instance: WebAssembly.Instance): Kernels {
+  const heap = backend.wasm as unknown as Heap;
+  const exports = instance.exports as unknown as Kernels['exports'];
+  // The module's shadow stack (a few spilled locals) and a zero row standing
+  // for the padding pixels, both in blocks of the backend's heap we keep.
+  const stack = heap._malloc(STACK_BYTES);
+  exports.__stack_pointer.value = stack + STACK_BYTES;
+  const zeros = heap._malloc((MAX_CIN + 8) * 4);
+  new Float32Array(memoryOf(backend)!.buffer, zeros, MAX_CIN + 8).fill(0);
+  return { exports, zeros };
+}
+
+function memoryOf(backend: BackendWasm): WebAssembly.Memory | undefined {
+  const heap = backend.wasm as unknown as Heap;
+  const m = heap.asm?.memory ?? heap.wasmMemory;
+  return m instanceof WebAssembly.Memory ? m : undefined;
+}
+
+/**
+ * The kernels instantiated on this backend's memory, or null while they are
+ * not (yet) available. Node compiles synchronously; a browser's main thread
+ * may refuse that for modules over 4 KB, so there the first calls start an
+ * asynchronous compile and stay on XNNPACK until it is done.
+ */
+function kernelsFor(backend: BackendWasm): Kernels | null {
+  const have = instances.get(backend);
+  if (have === 'failed' || have === 'pending') return null;
+  if (have) return have;
+  const memory = memoryOf(backend);
+  if (!memory || compiled === 'failed') {
+    instances.set(backend, 'failed');
+    return null;
+  }
+  const imports = { env: { memory } };
+  try {
+    if (compiled === undefined) compiled = new WebAssembly.Module(bytes() as BufferSource);
+    if (compiled === 'pending') return null;
+    const k = link(backend, new WebAssembly.Instance(compiled, imports));
+    instances.set(backend, k);
+    return k;
+  } catch {
+    // No SIMD, a shared memory, or a main thread that wants async compiles.
+    instances.set(backend, 'pending');
+    const start = compiled instanceof WebAssembly.Module ? Promise.resolve(compiled) : WebAssembly.compile(bytes() as BufferSource);
+    if (compiled === undefined) compiled = 'pending';
+    start
+      .then(async (mod) => {
+        compiled = mod;
+        const instance = await WebAssembly.instantiate(mod, imports);
+        instances.set(backend, link(backend, instance));
+      })
+      .catch(() => {
+        if (!(compiled instanceof WebAssembly.Module)) compiled = 'failed';
+        instances.set(backend, 'failed');
+      });
+    return null;
+  }
+}
+
+/**
+ * Tiles per block, a multiple of 6 (the GEMM micro-kernel's rows). A block's
+ * transformed tiles (V, M: α²·tb·(Cin + Cout) floats) should stay in cache
+ * between the transforms and the GEMMs, while every block rereads the whole
+ * transformed filter (α²·Cin·Cout floats), and the filter gradient also
+ * rewrites its sums. Measured (docs/results.md) on the benchmark layers:
+ * forward 24 tiles, or all of them in one block when there are at most 120
+ * (the 512-channel layers, whose 37 MB filter transform is then read once);
+ * filter gradient 48.
+ */
+function tileBlock(tiles: number, filterGrad: boolean): number {
+  const all = Math.ceil(tiles / 6) * 6;
+  if (filterGrad) return Math.min(48, all);
+  return all <= 120 ? all : 24;
+}
+
+const offsetOf = (backend: BackendWasm, t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+
+/**
+ * y = conv2d(x, filter), 3×3, stride 1, padding 1 on every side, NHWC, with
+ * Winograd F(m×m, 3×3); null when the kernels are not available (the caller
+ * then runs XNNPACK). x [n, h, w, cin] float32, filter [3, 3, cin, cout].
+ */
+export function winogradConv2d(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, m: 2 | 4): TensorInfo | null {
+  const k = kernelsFor(backend);
+  if (!k) return null;
+  const [n, h, w, cin] = x.shape;
+  const cout = filter.shape[3];
+  const heap = backend.wasm as unknown as Heap;
+  const a2 = (m + 2) ** 2;
+  const cin4 = Math.ceil(cin / 4) * 4;
+  const cout8 = Math.ceil(cout / 8) * 8;
+  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), false);
+  const out = backend.makeOutput([n, h, w, cout], 'float32');
+  const u = heap._malloc(a2 * cin4 * cout8 * 4);
+  const scratch = heap._malloc(a2 * tb * (cin4 + cout8) * 4);
+  const e = k.exports;
+  (m === 2 ? e.filter_f2 : e.filter_f4)(offsetOf(backend, filter), cin, cout, u);
+  (m === 2 ? e.conv_f2 : e.conv_f4)(offsetOf(backend, x), n, h, w, cin, u, cout, offsetOf(backend, out), scratch, tb, k.zeros);
+  heap._free(u);
+  heap._free(scratch);
+  winogradCalls[m === 2 ? 'f2' : 'f4']++;
+  return out;
+}
+
+/**
+ * conv2d's filter gradient for the same convolution (3×3, stride 1, padding
+ * 1): dW [3, 3, cin, cout] from x [n, h, w, cin] and dy [n, h, w, cout],
+ * summing the Winograd-domain products of the input tiles and of dy's tiles
+ * over every tile, then transforming back; null when the kernels are not
+ * available.
+ */
+export function winogradFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, m: 2 | 4): TensorInfo | null {
+  const k = kernelsFor(backend);
+  if (!k) return null;
+  const [n, h, w, cin] = x.shape;
+  const cout = dy.shape[3];
+  const heap = backend.wasm as unknown as Heap;
+  const a2 = (m + 2) ** 2;
+  const cin4 = Math.ceil(cin / 4) * 4;
+  const cout8 = Math.ceil(cout / 8) * 8;
+  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), true);
+  const out = backend.makeOutput([3, 3, cin, cout], 'float32');
+  const du = heap._malloc(a2 * cin4 * cout8 * 4);
+  const scratch = heap._malloc(a2 * tb * (cin4 + cout8) * 4);
+  const e = k.exports;
+  (m === 2 ? e.filter_grad_f2 : e.filter_grad_f4)(
+    offsetOf(backend, x),
+    offsetOf(backend, dy),
+    n,
+    h,
+    w,
+    cin,
+    cout,
+    offsetOf(backend, out),
+    scratch,
+    tb,
+    k.zeros,
+    du,
+  );
+  heap._free(du);
+  heap._free(scratch);
+  winogradCalls[m === 2 ? 'filterGradF2' : 'filterGradF4']++;
+  return out;
+}
+
+/**
+ * Winograd for a convolution that qualifies (3×3 filter, stride 1, dilation
+ * 1, padding 1 on every side, float32) when the shape's choice is not
+ * XNNPACK; null otherwise.
+ */
+export function tryWinograd(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  strides: [number, number],
+  dilations: [number, number],
+  pads: { top: number; bottom: number; left: number; right: number },
+): TensorInfo | null {
+  const [kh, kw, , cout] = filter.shape;
+  if (kh !== 3 || kw !== 3 || x.shape.length !== 4 || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  if (strides[0] !== 1 || strides[1] !== 1 || dilations[0] !== 1 || dilations[1] !== 1) return null;
+  if (pads.top !== 1 || pads.bottom !== 1 || pads.left !== 1 || pads.right !== 1) return null;
+  const [n, h, w, cin] = x.shape;
+  const m = winogradTile(n, h, w, cin, cout);
+  return m === 0 ? null : winogradConv2d(backend, x, filter, m);
+}
+
+/** Winograd for the filter gradient of a qualifying convolution (as tryWinograd), or null. */
+export function tryWinogradFilterGrad(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: number[],
+  strides: [number, number],
+  pads: { top: number; bottom: number; left: number; right: number },
+): TensorInfo | null {
+  if (filterShape[0] !== 3 || filterShape[1] !== 3 || x.shape.length !== 4 || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
+  if (strides[0] !== 1 || strides[1] !== 1 || pads.top !== 1 || pads.bottom !== 1 || pads.left !== 1 || pads.right !== 1) return null;
+  const [n, h, w, cin] = x.shape;
+  const m = winogradTile(n, h, w, cin, filterShape[3], true);
+  return m === 0 ? null : winogradFilterGrad(backend, x, dy, m);
+}
