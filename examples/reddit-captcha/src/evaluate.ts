@@ -104,7 +104,7 @@ export async function evaluateVotes(read: RenderReader, encoder: LabelEncoder, d
     for (const k of opts.ks) {
       const c = counts.get(k)!;
       for (let g = 0; g + k <= maxK; g += k) {
-        const answer = voteText(votes.slice(g, g + k), positions, classes);
+        const answer = voteText(votes.slice(g, g + k), positions, classes, encoder.blank);
         if (!answer) c.unanswered++;
         else if (encoder.decode(answer) === t.label) c.right++;
       }

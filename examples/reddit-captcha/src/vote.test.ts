@@ -34,7 +34,7 @@ describe('voteText over CTC readings', () => {
   // Reads "0 1" and is sure of it.
   const sure01 = steps([0.98, 0.01, 0.01], [0.01, 0.01, 0.98], [0.01, 0.98, 0.01], [0.01, 0.01, 0.98]);
   // Reads "0 0" (blank between), but "0 1" is nearly as likely.
-  const leans00 = () => steps([0.9, 0.05, 0.05], [0.05, 0.05, 0.9], [0.5, 0.45, 0.05], [0.05, 0.05, 0.9]);
+  const leans00 = () => steps([0.9, 0.05, 0.05], [0.05, 0.05, 0.9], [0.6, 0.35, 0.05], [0.05, 0.05, 0.9]);
 
   it("reads each render's best path", () => {
     expect(Array.from(sure01.ids)).toEqual([0, 1]);
@@ -54,11 +54,26 @@ describe('voteText over CTC readings', () => {
     expect(Array.from(voteText([leans00(), leans00()], 2, 3)!)).toEqual([0, 0]);
   });
 
+  it("finds a text that is no render's reading by changing one character at a time", () => {
+    // Four classes, blank 3; two steps per character (letter, blank). Render A reads "0 1" but leans to 2 at the
+    // second letter; render B reads "2 2" but leans to 0 at the first. Together "0 2" is the most likely text.
+    const two = (a: number[], b: number[]) => ctcReading(lp(...a, 0.01, 0.01, 0.01, 0.97, ...b, 0.01, 0.01, 0.01, 0.97), 4, 3);
+    const A = two([0.9, 0.03, 0.04, 0.03], [0.03, 0.5, 0.44, 0.03]);
+    const B = two([0.44, 0.03, 0.5, 0.03], [0.03, 0.03, 0.91, 0.03]);
+    expect(Array.from(A.ids)).toEqual([0, 1]);
+    expect(Array.from(B.ids)).toEqual([2, 2]);
+    expect(Array.from(voteText([A, B], 2, 4, 3)!)).toEqual([0, 2]);
+    // The blank is never tried as a letter (its log-likelihood would throw).
+    expect(() => A.logLikelihood([3])).toThrow(/other than the blank 3/);
+  });
+
   it('prefers readings of the expected length, and falls back to any when none has it', () => {
     const one = steps([0.98, 0.01, 0.01], [0.01, 0.01, 0.98], [0.01, 0.01, 0.98], [0.01, 0.01, 0.98]);
     expect(Array.from(one.ids)).toEqual([0]);
-    // "0" is far more likely than "0 0" to both renders, but a text has two letters.
-    expect(Array.from(voteText([one, one, leans00()], 2, 3)!)).toEqual([0, 0]);
+    // "0" is far more likely than any two letters to two of the renders, but a text has two letters.
+    const answer = voteText([one, one, leans00()], 2, 3)!;
+    expect(answer).toHaveLength(2);
+    expect(answer[0]).toBe(0);
     expect(Array.from(voteText([one, null], 2, 3)!)).toEqual([0]);
   });
 });

@@ -67,12 +67,15 @@ export function ctcReading(logProbs: Float32Array, classes: number, blank: numbe
  * Votes over renders of one text: the text with the largest sum of
  * log-likelihoods over the renders (the most probable text if the renders
  * were independent). For positional readings that is, per position, the
- * class with the largest summed log-probability. Otherwise the candidates
- * are the renders' own readings of `positions` characters (all of them if
- * none has that many). Renders that could not be read (null: failed
- * segmentation) are left out; with none left there is no answer.
+ * class with the largest summed log-probability. Otherwise (CTC) the search
+ * starts from the best of the renders' own readings of `positions`
+ * characters (of any length if none has that many) and changes one
+ * character at a time to any class but the blank while the sum grows (a
+ * local maximum; the truth need not be any render's reading). Renders that
+ * could not be read (null: failed segmentation) are left out; with none left
+ * there is no answer.
  */
-export function voteText(renders: ReadonlyArray<RenderReading | null>, positions: number, classes: number): Int32Array | null {
+export function voteText(renders: ReadonlyArray<RenderReading | null>, positions: number, classes: number, blank = classes - 1): Int32Array | null {
   const read = renders.filter((r): r is RenderReading => r !== null);
   if (read.length === 0) return null;
   if (read.every((r) => r.positional)) {
@@ -87,12 +90,31 @@ export function voteText(renders: ReadonlyArray<RenderReading | null>, positions
   const sized = read.filter((r) => r.ids.length === positions);
   const candidates = new Map<string, Int32Array>();
   for (const r of sized.length > 0 ? sized : read) candidates.set(r.ids.join(','), r.ids);
+  const total = (ids: ArrayLike<number>) => read.reduce((sum, r) => sum + r.logLikelihood(ids), 0);
   let best: Int32Array | null = null;
   let bestScore = -Infinity;
   for (const c of candidates.values()) {
-    let s = 0;
-    for (const r of read) s += r.logLikelihood(c);
+    const s = total(c);
     if (best === null || s > bestScore) [best, bestScore] = [c, s];
+  }
+  if (best === null || best.length !== positions) return best;
+  const text = Int32Array.from(best);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let p = 0; p < positions; p++) {
+      const kept = text[p]!;
+      for (let k = 0; k < classes; k++) {
+        if (k === blank || k === kept) continue;
+        text[p] = k;
+        const s = total(text);
+        if (s > bestScore) {
+          bestScore = s;
+          best = Int32Array.from(text);
+          changed = true;
+        }
+      }
+      text[p] = best[p]!;
+    }
   }
   return best;
 }
