@@ -3,9 +3,11 @@
  * 2016 series' route. Each render is denoised by intensity and cut into
  * letters by connected components; a small CNN classifies each letter; the
  * letters' log-probabilities are summed over many renders of the same text.
- * Importing the package registers the letter model as `reddit-letter`.
+ * Importing the package registers the letter model as `reddit-letter` and
+ * the whole-image reader as `reddit-ctc`.
  */
 import { registerModel } from '@captcha-nn/train';
+import { buildRedditCtc } from './ctcModel';
 import { buildRedditLetter } from './model';
 
 export { type Component, type Mask, connectedComponents, componentOf, componentWidth, componentHeight } from './components';
@@ -41,6 +43,7 @@ export {
   type TuningResult,
   type TuneOptions,
 } from './tune';
-export { buildRedditLetter };
+export { buildRedditLetter, buildRedditCtc };
 
 registerModel('reddit-letter', buildRedditLetter, 'a small CNN reading one segmented letter (examples/reddit-captcha)');
+registerModel('reddit-ctc', buildRedditCtc, 'a convolutional CTC reader with no LSTM, for whole renders of few distinct texts (examples/reddit-captcha)');

@@ -4,7 +4,7 @@ import type { ModelOptions } from '@captcha-nn/train';
 import { fitBatch } from '@captcha-nn/train/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { letterLogProbs } from './classify';
-import { buildRedditLetter } from './index';
+import { buildRedditCtc, buildRedditLetter } from './index';
 import { LETTER_SIZE } from './letterImage';
 import { lettersOf } from './letters';
 
@@ -76,5 +76,39 @@ describe('buildRedditLetter', () => {
     const b = { data: new Uint8Array(24 * 28), width: 24, height: 28, channels: 1 };
     expect(() => letterLogProbs(model, [a, b])).toThrow(/unlike sizes/);
     model.dispose();
+  });
+});
+
+describe('buildRedditCtc', () => {
+  it('reads [N,50,120,1] renders into [T=30,N,C] log-probabilities with no recurrence, as a CTC task with the last class blank', () => {
+    const opts: ModelOptions = { variant: 'compact', numClasses: 27, length: 6, height: 50, width: 120, channels: 1 };
+    const { model, task } = buildRedditCtc(opts);
+    expect(task.spec).toEqual({ name: 'ctc', blank: 26, steps: 30 });
+    const x = tf.randomUniform([2, 50, 120, 1]);
+    const out = model.forward(x) as Tensor;
+    expect(out.shape).toEqual([30, 2, 27]);
+    const sums = tf.tidy(() => tf.sum(tf.exp(out), 2));
+    for (const s of sums.dataSync()) expect(s).toBeCloseTo(1, 4);
+    sums.dispose();
+    x.dispose();
+    // A step reads only its columns' neighbourhood: changing the image's right sixth leaves the first steps alone.
+    model.evaluate();
+    const steps = (img: Tensor, from: number, n: number) => {
+      const t = tf.tidy(() => tf.slice(model.forward(img) as Tensor, [from, 0, 0], [n, 1, 27]));
+      const v = Array.from(t.dataSync());
+      t.dispose();
+      return v;
+    };
+    const firstSteps = (img: Tensor) => steps(img, 0, 10);
+    const lastStep = (img: Tensor) => steps(img, 29, 1);
+    const a = tf.randomUniform([1, 50, 120, 1], 0, 1, 'float32', 7);
+    const b = tf.tidy(() => tf.concat([tf.slice(a, [0, 0, 0, 0], [1, 50, 100, 1]), tf.ones([1, 50, 20, 1])], 2));
+    expect(firstSteps(b)).toEqual(firstSteps(a));
+    expect(lastStep(b)).not.toEqual(lastStep(a));
+    a.dispose();
+    b.dispose();
+    const s = model.toString();
+    expect(s).not.toMatch(/LSTM|Sequencer/);
+    expect(s).toContain('nn.SpatialConvolution(128 -> 27, 1x2)');
   });
 });
