@@ -22,7 +22,7 @@ describe('captcha-nn argument errors', () => {
     [
       'unknown model',
       ['train', '--model', 'nope', '--generate', 'simple'],
-      /unknown model 'nope' \(known: attention, cnn, crnn, ctc, reddit-letter, resnet, seq2seq, tiny/,
+      /unknown model 'nope' \(known: attention, cnn, crnn, ctc, reddit-ctc, reddit-letter, resnet, seq2seq, tiny/,
     ],
     ['missing model', ['train', '--generate', 'simple'], /required option '--model <name>'/],
     ['missing data', ['train', '--model', 'tiny'], /no training data: pass --data DIR .* or --generate simple\|svg\|mix/],

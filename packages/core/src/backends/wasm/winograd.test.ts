@@ -116,10 +116,11 @@ describe('Winograd conv2d on wasm matches the cpu backend within 1e-4 of the out
 
   test('F(4×4) keeps float32 error within 1e-4 at VGG widths and He-initialised weights', async () => {
     // 256 → 256 channels, inputs as after a ReLU, weights of std √(2/fan-in): the seed VGG's third
-    // stage at batch 8 (too slow for the cpu backend; XNNPACK agrees with it to about 1e-6).
-    const errors = await relErrors({ x: [8, 13, 50, 256] }, 256, 'f4', Math.sqrt(6 / (9 * 256)), true);
+    // stage at batch 2 (too slow for the cpu backend; XNNPACK agrees with it to about 1e-6). The error
+    // grows with the channels summed, not the batch; batch 8 took over a minute on a loaded CI machine.
+    const errors = await relErrors({ x: [2, 13, 50, 256] }, 256, 'f4', Math.sqrt(6 / (9 * 256)), true);
     for (const e of errors) expect(e).toBeLessThan(1e-4);
-  });
+  }, 180_000);
 });
 
 describe('what Winograd leaves to XNNPACK', () => {
