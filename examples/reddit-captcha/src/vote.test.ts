@@ -1,6 +1,10 @@
-import { ctcLogLikelihood } from '@captcha-nn/core';
-import { describe, expect, it } from 'vitest';
+import { ctcGreedy, ctcLogLikelihood, setBackend, tf } from '@captcha-nn/core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ctcReading, positionalReading, voteText } from './vote';
+
+beforeAll(async () => {
+  await setBackend('wasm');
+});
 
 const lp = (...p: number[]) => Float32Array.from(p.map(Math.log));
 const pos = (positions: number, classes: number, ...p: number[]) => positionalReading(lp(...p), positions, classes);
@@ -30,23 +34,30 @@ describe('voteText over positional readings', () => {
 
 describe('voteText over CTC readings', () => {
   // Three classes, the blank last (2). Four steps each.
-  const steps = (...rows: number[][]) => ctcReading(lp(...rows.flat()), 3, 2);
+  /** A CTC reading of [T, 3] probabilities with its best-path decoding, as wholeImageReader makes them. */
+  const reading = (rows: number[][], classes: number, blank: number) => {
+    const x = tf.tensor3d([rows.map((r) => r.map(Math.log))]);
+    const [d] = ctcGreedy(x, { blank, batchFirst: true });
+    x.dispose();
+    return ctcReading(lp(...rows.flat()), classes, blank, d!.ids);
+  };
+  const steps = (...rows: number[][]) => reading(rows, 3, 2);
   // Reads "0 1" and is sure of it.
-  const sure01 = steps([0.98, 0.01, 0.01], [0.01, 0.01, 0.98], [0.01, 0.98, 0.01], [0.01, 0.01, 0.98]);
+  const sure01 = () => steps([0.98, 0.01, 0.01], [0.01, 0.01, 0.98], [0.01, 0.98, 0.01], [0.01, 0.01, 0.98]);
   // Reads "0 0" (blank between), but "0 1" is nearly as likely.
   const leans00 = () => steps([0.9, 0.05, 0.05], [0.05, 0.05, 0.9], [0.6, 0.35, 0.05], [0.05, 0.05, 0.9]);
 
   it("reads each render's best path", () => {
-    expect(Array.from(sure01.ids)).toEqual([0, 1]);
+    expect(Array.from(sure01().ids)).toEqual([0, 1]);
     expect(Array.from(leans00().ids)).toEqual([0, 0]);
-    expect(sure01.logLikelihood([0, 1])).toBeCloseTo(
+    expect(sure01().logLikelihood([0, 1])).toBeCloseTo(
       ctcLogLikelihood(lp(0.98, 0.01, 0.01, 0.01, 0.01, 0.98, 0.01, 0.98, 0.01, 0.01, 0.01, 0.98), 3, [0, 1], 2),
       6,
     );
   });
 
   it('chooses the reading with the largest summed likelihood, not the majority', () => {
-    const renders = [leans00(), leans00(), sure01];
+    const renders = [leans00(), leans00(), sure01()];
     // The majority reads "0 0", but the sure render finds it far less likely than the others find "0 1".
     const total = (ids: number[]) => renders.reduce((a, r) => a + r.logLikelihood(ids), 0);
     expect(total([0, 1])).toBeGreaterThan(total([0, 0]));
@@ -57,7 +68,7 @@ describe('voteText over CTC readings', () => {
   it("finds a text that is no render's reading by changing one character at a time", () => {
     // Four classes, blank 3; two steps per character (letter, blank). Render A reads "0 1" but leans to 2 at the
     // second letter; render B reads "2 2" but leans to 0 at the first. Together "0 2" is the most likely text.
-    const two = (a: number[], b: number[]) => ctcReading(lp(...a, 0.01, 0.01, 0.01, 0.97, ...b, 0.01, 0.01, 0.01, 0.97), 4, 3);
+    const two = (a: number[], b: number[]) => reading([a, [0.01, 0.01, 0.01, 0.97], b, [0.01, 0.01, 0.01, 0.97]], 4, 3);
     const A = two([0.9, 0.03, 0.04, 0.03], [0.03, 0.5, 0.44, 0.03]);
     const B = two([0.44, 0.03, 0.5, 0.03], [0.03, 0.03, 0.91, 0.03]);
     expect(Array.from(A.ids)).toEqual([0, 1]);

@@ -34,21 +34,13 @@ export function positionalReading(logProbs: Float32Array, positions: number, cla
 }
 
 /**
- * A reading from CTC log-probabilities [T × classes]: its own answer is the
- * best path's (ctcGreedy); a text's log-likelihood sums all its alignments.
- * Scores are kept, since a render is scored against its group's readings
- * once per group size.
+ * A reading from CTC log-probabilities [T × classes] and the render's own
+ * decoding `ids` (ctcGreedy's); a text's log-likelihood sums all its
+ * alignments. Scores are kept, since a render is scored against its
+ * group's readings once per group size.
  */
-export function ctcReading(logProbs: Float32Array, classes: number, blank: number): RenderReading {
-  const T = logProbs.length / classes;
-  if (!Number.isInteger(T)) throw new Error(`ctcReading: ${logProbs.length} log-probabilities are not T x ${classes}`);
-  const ids: number[] = [];
-  let prev = blank;
-  for (let t = 0; t < T; t++) {
-    const k = argmax(logProbs, t * classes, classes);
-    if (k !== blank && k !== prev) ids.push(k);
-    prev = k;
-  }
+export function ctcReading(logProbs: Float32Array, classes: number, blank: number, ids: ArrayLike<number>): RenderReading {
+  if (!Number.isInteger(logProbs.length / classes)) throw new Error(`ctcReading: ${logProbs.length} log-probabilities are not T x ${classes}`);
   const memo = new Map<string, number>();
   return {
     ids: Int32Array.from(ids),

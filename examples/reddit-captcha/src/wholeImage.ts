@@ -1,4 +1,4 @@
-import { type Module, type Tensor, tf } from '@captcha-nn/core';
+import { ctcGreedy, type Module, type Tensor, tf } from '@captcha-nn/core';
 import { type ImageBuffer, normalizeInto } from '@captcha-nn/data';
 import { inkImage } from './denoise';
 import type { RenderReader } from './evaluate';
@@ -21,10 +21,11 @@ export function wholeImageReader(model: Module, opts: { blank?: number; denoise?
       const logp = logProbsOf(model, images.slice(s, s + batchSize), blank !== undefined);
       const [n, a, classes] = logp.shape as [number, number, number];
       const flat = logp.dataSync() as Float32Array;
+      const decoded = blank === undefined ? null : ctcGreedy(logp, { blank, batchFirst: true });
       logp.dispose();
       for (let i = 0; i < n; i++) {
         const v = flat.slice(i * a * classes, (i + 1) * a * classes);
-        out.push(blank === undefined ? positionalReading(v, a, classes) : ctcReading(v, classes, blank));
+        out.push(decoded ? ctcReading(v, classes, blank!, decoded[i]!.ids) : positionalReading(v, a, classes));
       }
     }
     return out;
