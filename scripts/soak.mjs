@@ -1,12 +1,14 @@
 // The soak test: train the compact CNN+RNN for many steps and sample, every few steps, the live
 // tfjs tensors, the wasm heap and the process's RSS. After a warm-up all three must stay flat.
-// Nightly: `node scripts/soak.mjs` (10,000 steps); CI runs a short one (`--steps 300 --batch 8`).
+// Nightly: `node scripts/soak.mjs` (10,000 steps); CI runs a short one (`--steps 300 --batch 8`), and
+// 200 steps of the 34-layer residual net on MNIST (`--model resnet --dataset mnist --depth 34`).
 // Prints one JSON summary; exits 1 when something grew.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tf } from '@captcha-nn/core';
+import '@captcha-nn/example-resnet-mnist';
 import '@captcha-nn/example-rnn-captcha';
 import { train } from '@captcha-nn/train';
 
@@ -15,6 +17,10 @@ const { values: o } = parseArgs({
     steps: { type: 'string', default: '10000' },
     batch: { type: 'string', default: '32' },
     model: { type: 'string', default: 'crnn' },
+    // A registered IDX dataset (mnist, fashion-mnist) instead of generated captchas.
+    dataset: { type: 'string' },
+    // resnet's depth (6N + 10).
+    depth: { type: 'string' },
     every: { type: 'string', default: '25' },
     'rss-slack-mb': { type: 'string', default: '64' },
   },
@@ -32,7 +38,10 @@ try {
   await train(
     {
       model: o.model,
-      data: { kind: 'generate', generator: 'simple', preset: 'seed', trainSize: stepsPerEpoch * batch, valSize: batch },
+      data: o.dataset
+        ? { kind: 'idx', dataset: o.dataset, trainSize: stepsPerEpoch * batch, valSize: batch }
+        : { kind: 'generate', generator: 'simple', preset: 'seed', trainSize: stepsPerEpoch * batch, valSize: batch },
+      ...(o.depth ? { modelOptions: { depth: Number(o.depth) } } : {}),
       epochs: Math.ceil(steps / stepsPerEpoch),
       batchSize: batch,
       workers: 1,
@@ -57,6 +66,7 @@ try {
 const after = samples.slice(Math.max(2, Math.floor(samples.length / 10)));
 const span = (k) => Math.max(...after.map((s) => s[k])) - Math.min(...after.map((s) => s[k]));
 const summary = {
+  model: o.model,
   steps,
   batch,
   seconds: Math.round((performance.now() - t0) / 1000),
