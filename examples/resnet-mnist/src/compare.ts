@@ -48,6 +48,7 @@ export function comparisonPanels(plain: EpochRecord[], residual: EpochRecord[], 
   return [
     {
       title: `${title}: error (%)`,
+      yScale: 'log',
       series: runs.flatMap((r) => [
         { name: `${r.name} train`, color: r.color, dashed: true, points: points(r.records, (e) => errorOf(e.trainCharAccuracy)) },
         { name: `${r.name} test`, color: r.color, points: points(r.records, (e) => errorOf(e.valCaptchaAccuracy)) },

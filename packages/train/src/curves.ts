@@ -31,40 +31,56 @@ export interface Series {
   dashed?: boolean;
 }
 
-/** A chart of series against the epoch; `yRange` fixes the axis (default: from the data, including 0). */
+/**
+ * A chart of series against the epoch; `yRange` fixes the axis (default: from the data, including 0 on a
+ * linear axis). `yScale: 'log'` suits errors that fall by orders of magnitude; it leaves out values ≤ 0.
+ */
 export interface Panel {
   title: string;
   series: Series[];
   yRange?: [number, number];
+  yScale?: 'linear' | 'log';
   legendBottom?: boolean;
 }
 
-function panel(
-  ctx: SKRSContext2D,
-  x0: number,
-  y0: number,
-  w: number,
-  h: number,
-  title: string,
-  series: Series[],
-  yRange?: [number, number],
-  legendBottom = false,
-): void {
+/** The y axis: where a value goes (0 at the bottom, 1 at the top) and the labelled values. Exported for tests. */
+export function yAxis(values: number[], p: Panel): { at: (y: number) => number; ticks: number[]; label: (y: number) => string } {
+  if (p.yScale === 'log') {
+    const pos = values.filter((y) => y > 0);
+    let [lo, hi] = p.yRange ?? [Math.min(...pos), Math.max(...pos)];
+    if (!(lo > 0 && Number.isFinite(hi))) [lo, hi] = [0.1, 1];
+    // Whole decades, so the 1-2-5 ticks below always include the ends.
+    const [a, b] = [Math.floor(Math.log10(lo)), Math.max(Math.ceil(Math.log10(hi)), Math.floor(Math.log10(lo)) + 1)];
+    const ticks: number[] = [];
+    for (let e = a; e <= b; e++) for (const m of e < b ? [1, 2, 5] : [1]) ticks.push(m * 10 ** e);
+    return { at: (y) => (Math.log10(y) - a) / (b - a), ticks, label: (y) => String(Number(y.toPrecision(3))) };
+  }
+  let [yMin, yMax] = p.yRange ?? [Math.min(...values), Math.max(...values)];
+  if (!Number.isFinite(yMin) || !Number.isFinite(yMax)) [yMin, yMax] = [0, 1];
+  if (yMax - yMin < 1e-9) [yMin, yMax] = [yMin - 0.5, yMax + 0.5];
+  if (!p.yRange) yMin = Math.min(0, yMin);
+  return { at: (y) => (y - yMin) / (yMax - yMin), ticks: [0, 1, 2, 3, 4].map((i) => yMin + ((yMax - yMin) * i) / 4), label: (y) => y.toPrecision(3) };
+}
+
+function panel(ctx: SKRSContext2D, x0: number, y0: number, w: number, h: number, p: Panel): void {
+  const { title, legendBottom = false } = p;
+  const shown = ([, y]: [number, number]) => Number.isFinite(y) && (p.yScale !== 'log' || y > 0);
+  const series = p.series.map((s) => ({ ...s, points: s.points.filter(shown) }));
   const pad = { l: 56, r: 12, t: 28, b: 36 };
   const px = x0 + pad.l;
   const py = y0 + pad.t;
   const pw = w - pad.l - pad.r;
   const ph = h - pad.t - pad.b;
-  const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
+  const all = series.flatMap((s) => s.points);
   const xs = all.map(([x]) => x);
   const xMin = Math.min(1, ...xs);
   const xMax = Math.max(xMin + 1, ...xs);
-  let [yMin, yMax] = yRange ?? [Math.min(...all.map(([, y]) => y)), Math.max(...all.map(([, y]) => y))];
-  if (!Number.isFinite(yMin) || !Number.isFinite(yMax)) [yMin, yMax] = [0, 1];
-  if (yMax - yMin < 1e-9) [yMin, yMax] = [yMin - 0.5, yMax + 0.5];
-  if (!yRange) yMin = Math.min(0, yMin);
+  const axis = yAxis(
+    all.map(([, y]) => y),
+    p,
+  );
   const X = (x: number) => px + ((x - xMin) / (xMax - xMin)) * pw;
-  const Y = (y: number) => py + ph - ((y - yMin) / (yMax - yMin)) * ph;
+  const Y = (y: number) => py + ph - axis.at(y) * ph;
 
   ctx.fillStyle = '#222';
   ctx.font = 'bold 14px sans-serif';
@@ -72,14 +88,13 @@ function panel(
   ctx.strokeStyle = '#ddd';
   ctx.lineWidth = 1;
   ctx.font = '11px sans-serif';
-  for (let i = 0; i <= 4; i++) {
-    const v = yMin + ((yMax - yMin) * i) / 4;
+  for (const v of axis.ticks) {
     ctx.beginPath();
     ctx.moveTo(px, Y(v));
     ctx.lineTo(px + pw, Y(v));
     ctx.stroke();
     ctx.fillStyle = '#555';
-    ctx.fillText(v.toPrecision(3), x0 + 4, Y(v) + 4);
+    ctx.fillText(axis.label(v), x0 + 4, Y(v) + 4);
   }
   const ticks = Math.min(10, xMax - xMin);
   for (let i = 0; i <= ticks; i++) {
@@ -91,7 +106,7 @@ function panel(
   ctx.strokeRect(px, py, pw, ph);
   let ly = legendBottom ? py + ph - 10 - 15 * (series.length - 1) : py + 14;
   for (const s of series) {
-    const pts = s.points.filter(([, y]) => Number.isFinite(y));
+    const pts = s.points;
     if (pts.length === 0) continue;
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
@@ -106,7 +121,13 @@ function panel(
       ctx.arc(X(x), Y(y), 2.5, 0, Math.PI * 2);
       ctx.fill();
     }
-    ctx.fillRect(px + pw - 130, ly - 8, 10, 10);
+    // The legend's sample is a short stretch of the line, dashed like it.
+    ctx.setLineDash(s.dashed ? [4, 3] : []);
+    ctx.beginPath();
+    ctx.moveTo(px + pw - 140, ly - 3);
+    ctx.lineTo(px + pw - 120, ly - 3);
+    ctx.stroke();
+    ctx.setLineDash([]);
     ctx.fillStyle = '#222';
     ctx.fillText(s.name, px + pw - 115, ly);
     ly += 15;
@@ -121,7 +142,7 @@ export function renderPanels(panels: Panel[]): Buffer {
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, w * panels.length, H);
-  panels.forEach((p, i) => panel(ctx, i * w, 0, w, H, p.title, p.series, p.yRange, p.legendBottom));
+  panels.forEach((p, i) => panel(ctx, i * w, 0, w, H, p));
   return canvas.toBuffer('image/png');
 }
 
