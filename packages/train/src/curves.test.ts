@@ -24,7 +24,23 @@ describe('curves: the y axis', () => {
     const a = yAxis([0, -1, 0.5, 4], { title: 't', series: [], yScale: 'log' });
     expect(a.at(0.1)).toBe(0);
     expect(a.at(10)).toBe(1);
-    const png = renderPanels([{ title: 'e', yScale: 'log', series: [{ name: 's', color: '#000', points: [[1, 0], [2, 0.5], [3, 4]] }] }]);
+    const png = renderPanels([
+      {
+        title: 'e',
+        yScale: 'log',
+        series: [
+          {
+            name: 's',
+            color: '#000',
+            points: [
+              [1, 0],
+              [2, 0.5],
+              [3, 4],
+            ],
+          },
+        ],
+      },
+    ]);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   });
 });
