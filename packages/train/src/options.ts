@@ -22,6 +22,13 @@ export interface TrainOptions {
   optim: OptimName;
   /** SGD momentum (default 0.9 for sgd). */
   momentum?: number;
+  /**
+   * SGD dampening (default: the momentum, as Torch's optim.sgd). Then the steady step is lr·g; with 0
+   * (PyTorch's default, and fb.resnet.torch's) it is lr·g/(1 − momentum), ten times larger at 0.9.
+   */
+  dampening?: number;
+  /** SGD Nesterov momentum (needs dampening 0). */
+  nesterov?: boolean;
   /** L2 weight decay added to the gradients (the optimizer's weightDecay; default 0). */
   weightDecay: number;
   /**
@@ -97,6 +104,10 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   if (!r.data) throw new Error('no training data: pass --data DIR or --generate simple|svg|mix');
   if (r.lr === undefined) r.lr = defaultLearningRate(r.optim);
   if (r.optim === 'sgd' && r.momentum === undefined) r.momentum = 0.9;
+  if (r.optim !== 'sgd' && (r.dampening !== undefined || r.nesterov)) throw new Error(`dampening and Nesterov momentum apply to sgd only, not ${r.optim}`);
+  if (r.dampening !== undefined && !(r.dampening >= 0 && r.dampening <= 1)) throw new Error(`the dampening must be in [0, 1], got ${r.dampening}`);
+  if (r.nesterov && !(r.momentum! > 0 && r.dampening === 0))
+    throw new Error(`Nesterov momentum needs a momentum > 0 and dampening 0 (got momentum ${r.momentum}, dampening ${r.dampening ?? 'unset: the momentum'})`);
   if (!OPTIMIZERS.includes(r.optim)) throw new Error(`unknown optimizer '${r.optim}' (known: ${OPTIMIZERS.join(', ')})`);
   for (const k of ['epochs', 'batchSize', 'workers'] as const)
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`${k} must be a positive integer, got ${r[k]}`);

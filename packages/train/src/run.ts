@@ -149,8 +149,10 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     ...(opts.modelOptions ? { settings: opts.modelOptions } : {}),
   });
   checkLabels(task, data);
-  const config: Record<string, number> = { learningRate: opts.lr };
+  const config: Record<string, number | boolean> = { learningRate: opts.lr };
   if (opts.optim === 'sgd') config.momentum = opts.momentum ?? 0.9;
+  if (opts.dampening !== undefined) config.dampening = opts.dampening;
+  if (opts.nesterov) config.nesterov = true;
   if (opts.weightDecay > 0) config.weightDecay = opts.weightDecay;
   const trainable = new TrainableParameters(model);
   if (opts.init !== undefined && !saved) {

@@ -61,6 +61,8 @@ interface TrainCliOptions {
   lr?: number;
   optim: TrainOptions['optim'];
   momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
   weightDecay?: number;
   schedule: TrainOptions['schedule'];
   timeLimit?: number;
@@ -155,6 +157,12 @@ export function addTrainCommand(program: Command): Command {
     .option('--lr <rate>', 'learning rate (default: 1e-3 for adam, rmsprop, adagrad; 0.05 for sgd; 1 for adadelta)', parsePositiveNumber)
     .addOption(new Option('--optim <name>', 'optimizer (@captcha-nn/core optim)').choices([...OPTIMIZERS]).default('adam'))
     .option('--momentum <m>', 'momentum for --optim sgd (default 0.9)', parseFraction)
+    .option(
+      '--dampening <d>',
+      "momentum dampening for --optim sgd (default: the momentum, as Torch's optim.sgd; 0 as PyTorch, making the steady step 1/(1 - momentum) times larger)",
+      parseFraction,
+    )
+    .option('--nesterov', 'Nesterov momentum for --optim sgd (needs --dampening 0)')
     .option('--weight-decay <wd>', 'L2 weight decay (default 0)', parseNonNegativeNumber)
     .addOption(
       new Option(
@@ -304,7 +312,13 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
   }
   if (o.val && o.valSplit !== undefined) cmd.error('error: give either --val DIR or --val-split F, not both', { code: 'captcha-nn.valAndSplit' });
   if (o.labels && o.regex) cmd.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
-  if (o.momentum !== undefined && o.optim !== 'sgd') cmd.error('error: --momentum applies to --optim sgd only', { code: 'captcha-nn.momentum' });
+  for (const [flag, v] of [
+    ['--momentum', o.momentum],
+    ['--dampening', o.dampening],
+    ['--nesterov', o.nesterov],
+  ] as const)
+    if (v !== undefined && o.optim !== 'sgd') cmd.error(`error: ${flag} applies to --optim sgd only`, { code: 'captcha-nn.momentum' });
+  if (o.nesterov && o.dampening !== 0) cmd.error('error: --nesterov needs --dampening 0', { code: 'captcha-nn.nesterov' });
 
   const data: DataSpec = idx
     ? {
@@ -359,6 +373,8 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.lr !== undefined ? { lr: o.lr } : {}),
     optim: o.optim,
     ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+    ...(o.dampening !== undefined ? { dampening: o.dampening } : {}),
+    ...(o.nesterov ? { nesterov: true } : {}),
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
     schedule: o.schedule,
     ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
