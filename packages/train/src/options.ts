@@ -104,10 +104,11 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   if (!r.data) throw new Error('no training data: pass --data DIR or --generate simple|svg|mix');
   if (r.lr === undefined) r.lr = defaultLearningRate(r.optim);
   if (r.optim === 'sgd' && r.momentum === undefined) r.momentum = 0.9;
-  if (r.optim !== 'sgd' && (r.dampening !== undefined || r.nesterov)) throw new Error(`dampening and Nesterov momentum apply to sgd only, not ${r.optim}`);
-  if (r.dampening !== undefined && !(r.dampening >= 0 && r.dampening <= 1)) throw new Error(`the dampening must be in [0, 1], got ${r.dampening}`);
+  const sgdOnly = (['momentum', 'dampening', 'nesterov'] as const).filter((k) => r[k] !== undefined);
+  if (r.optim !== 'sgd' && sgdOnly.length) throw new Error(`${sgdOnly.map((k) => `--${k}`).join(', ')} apply to --optim sgd only, not ${r.optim}`);
+  if (r.dampening !== undefined && !(r.dampening >= 0 && r.dampening < 1)) throw new Error(`--dampening must be in [0, 1), got ${r.dampening}`);
   if (r.nesterov && !(r.momentum! > 0 && r.dampening === 0))
-    throw new Error(`Nesterov momentum needs a momentum > 0 and dampening 0 (got momentum ${r.momentum}, dampening ${r.dampening ?? 'unset: the momentum'})`);
+    throw new Error(`--nesterov needs a momentum > 0 and --dampening 0 (got momentum ${r.momentum}, dampening ${r.dampening ?? 'unset: the momentum'})`);
   if (!OPTIMIZERS.includes(r.optim)) throw new Error(`unknown optimizer '${r.optim}' (known: ${OPTIMIZERS.join(', ')})`);
   for (const k of ['epochs', 'batchSize', 'workers'] as const)
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`${k} must be a positive integer, got ${r[k]}`);
