@@ -4,6 +4,7 @@ import { setWasmPaths as tfSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
 import { registerWasmKernels } from './backends/wasm/registerWasmKernels';
 import { registerGradients } from './backends/gradients/registerGradients';
+import { useWasmThreads, wasmThreadsInUse } from './backends/wasm/nodeThreads';
 import { BACKEND_NAMES, BackendError, type BackendName, loadOptional, startTfBackend } from './backends/loaders';
 
 // Our wasm kernels (training needs kernels stock wasm lacks, and faster ones)
@@ -61,6 +62,40 @@ function configureWasmPaths(): void {
 }
 
 /**
+ * Threads for the wasm backend in Node: 1 (default, or
+ * `CAPTCHA_NN_WASM_THREADS`) runs tfjs's single-threaded SIMD build; more
+ * runs its threaded SIMD build with that many threads (XNNPACK's pool, and
+ * our Winograd kernels split their tiles across them). Takes effect at the
+ * next `setBackend('wasm')`, restarting a wasm backend that runs with
+ * another count. In browsers tfjs decides (threads where the page is
+ * cross-origin isolated).
+ */
+export function setWasmThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS)
+    throw new RangeError(`setWasmThreads: threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${threads}`);
+  wasmThreads = threads;
+}
+
+/** The threads the running wasm backend uses (tfjs's count; 1 for the single-threaded build), or the count asked for before it starts. */
+export function getWasmThreads(): number {
+  const inUse = tf.getBackend() === 'wasm' ? wasmThreadsInUse() : -1;
+  return inUse > 0 ? inUse : (wasmThreads ?? envWasmThreads() ?? 1);
+}
+
+/** tfjs's own cap (its emscripten build pre-starts 8 workers). */
+const MAX_WASM_THREADS = 8;
+let wasmThreads: number | undefined;
+
+function envWasmThreads(): number | undefined {
+  const v = typeof process !== 'undefined' ? process.env?.CAPTCHA_NN_WASM_THREADS : undefined;
+  if (!v) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS)
+    throw new BackendError(`captcha-nn: CAPTCHA_NN_WASM_THREADS must be an integer from 1 to ${MAX_WASM_THREADS}, got '${v}'`, 'wasm');
+  return n;
+}
+
+/**
  * Selects and initialises a tfjs backend; with no name, reads
  * `CAPTCHA_NN_BACKEND` and falls back to wasm. Resolves to the backend's name
  * as tfjs knows it (`tensorflow-gpu` runs as tfjs's `tensorflow`).
@@ -94,6 +129,7 @@ export async function ready(): Promise<string> {
 async function start(name: BackendName): Promise<void> {
   if (name === 'wasm') {
     configureWasmPaths();
+    if (isNode) useWasmThreads(wasmThreads ?? envWasmThreads() ?? 1);
     return startTfBackend('wasm');
   }
   if (name === 'cpu') return startTfBackend('cpu');

@@ -299,14 +299,15 @@ static void block_gemm_t(int A, int TB, int nt, int Cin4, int Cout8, const float
     }                                                                                                                  \
   }                                                                                                                    \
                                                                                                                        \
+  /* Output tiles p0.. p1 (a thread's share; 0.. N·tH·tW for all). */                                                 \
   void conv_f##M_(const float* x, int N, int H, int W, int Cin, const float* U, int Cout, float* y, float* scratch,  \
-                  int TB, const float* zeros) {                                                                        \
+                  int TB, const float* zeros, int p0, int p1) {                                                        \
     const int Cin4 = (Cin + 3) & ~3, Cout8 = (Cout + 7) & ~7;                                                         \
-    const int tH = (H + M_ - 1) / M_, tW = (W + M_ - 1) / M_, P = N * tH * tW;                                        \
+    const int tH = (H + M_ - 1) / M_, tW = (W + M_ - 1) / M_;                                                         \
     float* V = scratch;                                                                                                \
     float* Mb = scratch + AL * AL * TB * Cin4;                                                                         \
-    for (int t0 = 0; t0 < P; t0 += TB) {                                                                               \
-      const int nt = P - t0 < TB ? P - t0 : TB;                                                                        \
+    for (int t0 = p0; t0 < p1; t0 += TB) {                                                                             \
+      const int nt = p1 - t0 < TB ? p1 - t0 : TB;                                                                      \
       input_tf_##M_(x, H, W, Cin, t0, nt, V, TB, zeros);                                                               \
       block_gemm(AL * AL, TB, Cin4, Cout8, V, U, Mb);                                                                  \
       /* y tile = A^T M A, cut at the image's edge. */                                                                 \
@@ -334,17 +335,18 @@ static void block_gemm_t(int A, int TB, int nt, int Cin4, int Cout8, const float
     }                                                                                                                  \
   }                                                                                                                    \
                                                                                                                        \
-  /* dW = conv2d's filter gradient from x and dy [N, H, W, Cout]: dU[a] = Σ_tiles V[a]^T (A dY A^T)[a],             \
-     then dW = G^T dU G. scratch: α²·TB·(Cin4 + Cout8) floats; dU: α²·Cin4·Cout8 floats. */                          \
-  void filter_grad_f##M_(const float* x, const float* dy, int N, int H, int W, int Cin, int Cout, float* dW,          \
-                         float* scratch, int TB, const float* zeros, float* dU) {                                     \
+  /* conv2d's filter gradient from x and dy [N, H, W, Cout], in two steps so that threads can share the tiles:      \
+     filter_grad_sum: dU = Σ over tiles p0.. p1 of V[a]^T (A dY A^T)[a] (scratch: α²·TB·(Cin4 + Cout8) floats;       \
+     dU: α²·Cin4·Cout8 floats); filter_grad_out: dW = G^T (Σ of `parts` consecutive dU) G. */                        \
+  void filter_grad_sum_f##M_(const float* x, const float* dy, int N, int H, int W, int Cin, int Cout, float* scratch, \
+                             int TB, const float* zeros, float* dU, int p0, int p1) {                                 \
     const int Cin4 = (Cin + 3) & ~3, Cout8 = (Cout + 7) & ~7;                                                         \
-    const int tH = (H + M_ - 1) / M_, tW = (W + M_ - 1) / M_, P = N * tH * tW;                                        \
+    const int tH = (H + M_ - 1) / M_, tW = (W + M_ - 1) / M_;                                                         \
     float* V = scratch;                                                                                                \
     float* Mb = scratch + AL * AL * TB * Cin4;                                                                         \
     for (int i = 0; i < AL * AL * Cin4 * Cout8; i++) dU[i] = 0.f;                                                      \
-    for (int t0 = 0; t0 < P; t0 += TB) {                                                                               \
-      const int nt = P - t0 < TB ? P - t0 : TB;                                                                        \
+    for (int t0 = p0; t0 < p1; t0 += TB) {                                                                             \
+      const int nt = p1 - t0 < TB ? p1 - t0 : TB;                                                                      \
       input_tf_##M_(x, H, W, Cin, t0, nt, V, TB, zeros);                                                               \
       /* dM[a][t] = A dY A^T, dY zero past the image's edge and in the channel padding. */                            \
       for (int t = 0; t < nt; t++) {                                                                                   \
@@ -372,13 +374,22 @@ static void block_gemm_t(int A, int TB, int nt, int Cin4, int Cout8, const float
       }                                                                                                                \
       block_gemm_t(AL * AL, TB, nt, Cin4, Cout8, V, Mb, dU);                                                           \
     }                                                                                                                  \
+  }                                                                                                                    \
+                                                                                                                       \
+  void filter_grad_out_f##M_(const float* dU, int parts, int Cin, int Cout, float* dW) {                             \
+    const int Cin4 = (Cin + 3) & ~3, Cout8 = (Cout + 7) & ~7;                                                         \
+    const long part = (long)AL * AL * Cin4 * Cout8;                                                                    \
     /* dW[kh][kw][ci][co] = (G^T dU[ci][co] G)[kh][kw] */                                                              \
     for (int ci = 0; ci < Cin; ci++)                                                                                   \
       for (int co = 0; co < Cout; co += 4) {                                                                           \
         const int keep = Cout - co;                                                                                    \
         f4 u[AL][AL], tmp[3][AL], col[AL], o[3];                                                                       \
         for (int a = 0; a < AL; a++)                                                                                   \
-          for (int b = 0; b < AL; b++) u[a][b] = LD(dU + ((a * AL + b) * Cin4 + ci) * Cout8 + co);                     \
+          for (int b = 0; b < AL; b++) {                                                                               \
+            const float* q = dU + ((a * AL + b) * Cin4 + ci) * Cout8 + co;                                             \
+            u[a][b] = LD(q);                                                                                           \
+            for (int k = 1; k < parts; k++) u[a][b] = ADD(u[a][b], LD(q + k * part));                                  \
+          }                                                                                                            \
         for (int b = 0; b < AL; b++) {                                                                                 \
           for (int a = 0; a < AL; a++) col[a] = u[a][b];                                                               \
           GTT(col, o);                                                                                                 \

@@ -10,7 +10,7 @@ const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 function runNode(args: string[]): unknown {
   if (!existsSync(dist)) throw new Error('packages/core/dist is missing: run `npm run build` first');
-  const out = execFileSync(process.execPath, args, { cwd: here, encoding: 'utf8', env: { ...process.env } });
+  const out = execFileSync(process.execPath, args, { cwd: here, encoding: 'utf8', env: { ...process.env }, timeout: 60_000 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -73,6 +73,25 @@ describe('the built package', () => {
     expect([esm, cjs]).toEqual([
       { calls: 1, close: true },
       { calls: 1, close: true },
+    ]);
+  });
+
+  it('runs the threaded wasm build with 2 threads, Winograd shared across them, from ESM and CommonJS, and exits when done', () => {
+    // execFileSync returns only when the process exits: XNNPACK's pool and our helpers must not keep it alive.
+    const conv = `setWasmThreads(2);
+       await setBackend('wasm');
+       const x = tf.randomNormal([4, 24, 24, 16], 0, 1, 'float32', 1);
+       const f = tf.randomNormal([3, 3, 16, 16], 0, 0.1, 'float32', 2);
+       const y = tf.conv2d(x, f, 1, 'same');
+       setWinograd('off');
+       const d = tf.max(tf.abs(y.sub(tf.conv2d(x, f, 1, 'same')))).dataSync()[0];
+       console.log(JSON.stringify({ threads: getWasmThreads(), threaded: winogradCalls.threaded, close: d < 1e-4 }));`;
+    const names = 'tf, setBackend, setWasmThreads, getWasmThreads, setWinograd, winogradCalls';
+    const esm = runNode(['--input-type=module', '-e', `import { ${names} } from '@captcha-nn/core'; ${conv}`]);
+    const cjs = runNode(['-e', `const { ${names} } = require('@captcha-nn/core'); (async () => { ${conv} })();`]);
+    expect([esm, cjs]).toEqual([
+      { threads: 2, threaded: 1, close: true },
+      { threads: 2, threaded: 1, close: true },
     ]);
   });
 

@@ -13,13 +13,16 @@
  * wasm SIMD multiplies per second, so fewer multiplications is where the
  * speed comes from (docs/results.md, "Winograd").
  *
- * The module needs wasm SIMD and a non-shared memory; where either is missing
- * (the threaded or non-SIMD tfjs builds), or while a browser still compiles
- * it, convolutions stay on XNNPACK.
+ * The module needs wasm SIMD; it comes in two builds, for tfjs's
+ * single-threaded heap and for its threaded build's shared one. Where SIMD is
+ * missing, or while a browser still compiles it, convolutions stay on
+ * XNNPACK. With tfjs's threaded build in Node, helper threads
+ * (winogradThreads.ts) take shares of each convolution's tiles.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { WINOGRAD_WASM_BASE64 } from './winogradBinary';
+import { WINOGRAD_SHARED_WASM_BASE64, WINOGRAD_WASM_BASE64 } from './winogradBinary';
+import { type Share, splitTiles, WinogradPool } from './winogradThreads';
 
 /** `auto`: per shape (winogradTile); `off`: XNNPACK always; `f2`/`f4`: that size for every eligible layer. */
 export type WinogradMode = 'auto' | 'off' | 'f2' | 'f4';
@@ -50,8 +53,12 @@ export function getWinograd(): WinogradMode {
   return mode;
 }
 
-/** How many convolutions (f2, f4) and filter gradients each Winograd size ran in this process: a check that layers take it. */
-export const winogradCalls = { f2: 0, f4: 0, filterGradF2: 0, filterGradF4: 0 };
+/**
+ * How many convolutions (f2, f4) and filter gradients each Winograd size ran
+ * in this process, and how many of them shared their tiles with helper
+ * threads (`threaded`): a check that layers take it.
+ */
+export const winogradCalls = { f2: 0, f4: 0, filterGradF2: 0, filterGradF4: 0, threaded: 0 };
 
 /** Largest input width the zero row covers. */
 const MAX_CIN = 4096;
@@ -83,15 +90,33 @@ interface Kernels {
     conv_f4: ConvFn;
     filter_f2: FilterFn;
     filter_f4: FilterFn;
-    filter_grad_f2: FilterGradFn;
-    filter_grad_f4: FilterGradFn;
+    filter_grad_sum_f2: FilterGradSumFn;
+    filter_grad_sum_f4: FilterGradSumFn;
+    filter_grad_out_f2: FilterGradOutFn;
+    filter_grad_out_f4: FilterGradOutFn;
     __stack_pointer: WebAssembly.Global;
   };
   zeros: number;
 }
-type ConvFn = (x: number, n: number, h: number, w: number, cin: number, u: number, cout: number, y: number, scratch: number, tb: number, zeros: number) => void;
+/** Output tiles p0..p1 of y = conv(x, U) (all: 0..n·⌈h/m⌉·⌈w/m⌉). */
+type ConvFn = (
+  x: number,
+  n: number,
+  h: number,
+  w: number,
+  cin: number,
+  u: number,
+  cout: number,
+  y: number,
+  scratch: number,
+  tb: number,
+  zeros: number,
+  p0: number,
+  p1: number,
+) => void;
 type FilterFn = (g: number, cin: number, cout: number, u: number) => void;
-type FilterGradFn = (
+/** du = the Winograd-domain filter gradient summed over tiles p0..p1. */
+type FilterGradSumFn = (
   x: number,
   dy: number,
   n: number,
@@ -99,12 +124,15 @@ type FilterGradFn = (
   w: number,
   cin: number,
   cout: number,
-  dw: number,
   scratch: number,
   tb: number,
   zeros: number,
   du: number,
+  p0: number,
+  p1: number,
 ) => void;
+/** dW from `parts` consecutive du blocks, summed. */
+type FilterGradOutFn = (du: number, parts: number, cin: number, cout: number, dw: number) => void;
 interface Heap {
   _malloc(bytes: number): number;
   _free(ptr: number): void;
@@ -112,11 +140,14 @@ interface Heap {
   wasmMemory?: WebAssembly.Memory;
 }
 
-let compiled: WebAssembly.Module | 'pending' | 'failed' | undefined;
+type Compiled = WebAssembly.Module | 'pending' | 'failed' | undefined;
+/** The compiled builds: [0] for a plain heap, [1] for a shared one. */
+const compiledBuilds: [Compiled, Compiled] = [undefined, undefined];
 const instances = new WeakMap<BackendWasm, Kernels | 'pending' | 'failed'>();
+const pools = new WeakMap<BackendWasm, WinogradPool>();
 
-function bytes(): Uint8Array {
-  const s = atob(WINOGRAD_WASM_BASE64);
+function bytes(shared: boolean): Uint8Array {
+  const s = atob(shared ? WINOGRAD_SHARED_WASM_BASE64 : WINOGRAD_WASM_BASE64);
   const b = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
   return b;
@@ -140,6 +171,20 @@ function memoryOf(backend: BackendWasm): WebAssembly.Memory | undefined {
   return m instanceof WebAssembly.Memory ? m : undefined;
 }
 
+/** The compiled build for a plain (0) or shared (1) heap, compiling it synchronously on first use; null where that fails. */
+function compiledSync(shared: boolean): WebAssembly.Module | null {
+  const i = shared ? 1 : 0;
+  const c = compiledBuilds[i];
+  if (c instanceof WebAssembly.Module) return c;
+  if (c !== undefined) return null;
+  try {
+    compiledBuilds[i] = new WebAssembly.Module(bytes(shared) as BufferSource);
+    return compiledBuilds[i] as WebAssembly.Module;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The kernels instantiated on this backend's memory, or null while they are
  * not (yet) available. Node compiles synchronously; a browser's main thread
@@ -151,34 +196,62 @@ function kernelsFor(backend: BackendWasm): Kernels | null {
   if (have === 'failed' || have === 'pending') return null;
   if (have) return have;
   const memory = memoryOf(backend);
-  if (!memory || compiled === 'failed') {
+  const i = memory?.buffer instanceof SharedArrayBuffer ? 1 : 0;
+  if (!memory || compiledBuilds[i] === 'failed') {
     instances.set(backend, 'failed');
     return null;
   }
   const imports = { env: { memory } };
   try {
-    if (compiled === undefined) compiled = new WebAssembly.Module(bytes() as BufferSource);
-    if (compiled === 'pending') return null;
-    const k = link(backend, new WebAssembly.Instance(compiled, imports));
+    const mod = compiledSync(i === 1);
+    if (!mod) throw new Error('not compiled');
+    const k = link(backend, new WebAssembly.Instance(mod, imports));
     instances.set(backend, k);
     return k;
   } catch {
-    // No SIMD, a shared memory, or a main thread that wants async compiles.
+    // No SIMD, or a main thread that wants async compiles.
     instances.set(backend, 'pending');
-    const start = compiled instanceof WebAssembly.Module ? Promise.resolve(compiled) : WebAssembly.compile(bytes() as BufferSource);
-    if (compiled === undefined) compiled = 'pending';
+    const c = compiledBuilds[i];
+    const start = c instanceof WebAssembly.Module ? Promise.resolve(c) : WebAssembly.compile(bytes(i === 1) as BufferSource);
+    if (c === undefined) compiledBuilds[i] = 'pending';
     start
       .then(async (mod) => {
-        compiled = mod;
+        compiledBuilds[i] = mod;
         const instance = await WebAssembly.instantiate(mod, imports);
         instances.set(backend, link(backend, instance));
       })
       .catch(() => {
-        if (!(compiled instanceof WebAssembly.Module)) compiled = 'failed';
+        if (!(compiledBuilds[i] instanceof WebAssembly.Module)) compiledBuilds[i] = 'failed';
         instances.set(backend, 'failed');
       });
     return null;
   }
+}
+
+/**
+ * Starts `helpers` threads that take shares of every Winograd convolution on
+ * `backend` (tfjs's threaded build, whose heap is shared), given Node's
+ * `Worker`. Resolves false, changing nothing, where the shared build cannot
+ * run (no SIMD, or a heap that is not shared).
+ */
+export async function startWinogradThreads(backend: BackendWasm, helpers: number, Worker: typeof import('node:worker_threads').Worker): Promise<boolean> {
+  const memory = memoryOf(backend);
+  const mod = memory?.buffer instanceof SharedArrayBuffer ? compiledSync(true) : null;
+  if (!memory || !mod || !kernelsFor(backend)) return false;
+  pools.get(backend)?.close();
+  pools.set(backend, await WinogradPool.start(backend, memory, mod, helpers, Worker));
+  return true;
+}
+
+/** Stops the helper threads of `backend`, if any. */
+export function stopWinogradThreads(backend: BackendWasm): void {
+  pools.get(backend)?.close();
+  pools.delete(backend);
+}
+
+/** Threads a Winograd convolution on `backend` runs on (1 without helpers). */
+export function winogradThreads(backend: BackendWasm): number {
+  return pools.get(backend)?.threads ?? 1;
 }
 
 /**
@@ -200,6 +273,46 @@ function tileBlock(tiles: number, filterGrad: boolean): number {
 const offsetOf = (backend: BackendWasm, t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
 
 /**
+ * Runs `kernel` over `tiles` tiles in blocks of `tb`, on the calling thread
+ * and `backend`'s helper threads when it has them and there is more than a
+ * block: each thread gets a contiguous range and a scratch block of
+ * `scratchBytes` (and, with `sumBytes`, a sum block, the blocks consecutive
+ * from the caller's, which is returned). `call(p0, p1, scratch, sum)` runs
+ * the caller's share; `args` are the kernel's shared arguments as the
+ * helpers pass them. Returns the first sum block and the number of shares.
+ */
+function runShared(
+  backend: BackendWasm,
+  kernel: Parameters<WinogradPool['run']>[0],
+  args: number[],
+  tiles: number,
+  tb: number,
+  scratchBytes: number,
+  sumBytes: number,
+  call: (p0: number, p1: number, scratch: number, sum: number) => void,
+): { sum: number; parts: number; free: () => void } {
+  const heap = backend.wasm as unknown as Heap;
+  const pool = pools.get(backend);
+  const ranges = splitTiles(tiles, tb, pool?.threads ?? 1);
+  const scratch = heap._malloc(ranges.length * scratchBytes);
+  const sum = sumBytes ? heap._malloc(ranges.length * sumBytes) : 0;
+  const shares: Share[] = ranges.slice(1).map(([p0, p1], i) => ({ p0, p1, scratch: scratch + (i + 1) * scratchBytes, sum: sum + (i + 1) * sumBytes }));
+  const own = () => call(ranges[0]![0], ranges[0]![1], scratch, sum);
+  if (pool && shares.length) {
+    pool.run(kernel, args, shares, own);
+    winogradCalls.threaded++;
+  } else own();
+  return {
+    sum,
+    parts: ranges.length,
+    free: () => {
+      heap._free(scratch);
+      if (sum) heap._free(sum);
+    },
+  };
+}
+
+/**
  * y = conv2d(x, filter), 3×3, stride 1, padding 1 on every side, NHWC, with
  * Winograd F(m×m, 3×3); null when the kernels are not available (the caller
  * then runs XNNPACK). x [n, h, w, cin] float32, filter [3, 3, cin, cout].
@@ -213,15 +326,21 @@ export function winogradConv2d(backend: BackendWasm, x: TensorInfo, filter: Tens
   const a2 = (m + 2) ** 2;
   const cin4 = Math.ceil(cin / 4) * 4;
   const cout8 = Math.ceil(cout / 8) * 8;
-  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), false);
+  const tiles = n * Math.ceil(h / m) * Math.ceil(w / m);
+  const tb = tileBlock(tiles, false);
   const out = backend.makeOutput([n, h, w, cout], 'float32');
   const u = heap._malloc(a2 * cin4 * cout8 * 4);
-  const scratch = heap._malloc(a2 * tb * (cin4 + cout8) * 4);
   const e = k.exports;
   (m === 2 ? e.filter_f2 : e.filter_f4)(offsetOf(backend, filter), cin, cout, u);
-  (m === 2 ? e.conv_f2 : e.conv_f4)(offsetOf(backend, x), n, h, w, cin, u, cout, offsetOf(backend, out), scratch, tb, k.zeros);
+  const conv = m === 2 ? e.conv_f2 : e.conv_f4;
+  const [xp, yp] = [offsetOf(backend, x), offsetOf(backend, out)];
+  // The helpers' arguments: conv's, with slot 8 (scratch) their own.
+  const args = [xp, n, h, w, cin, u, cout, yp, 0, tb, k.zeros];
+  const run = runShared(backend, m === 2 ? 'conv_f2' : 'conv_f4', args, tiles, tb, a2 * tb * (cin4 + cout8) * 4, 0, (p0, p1, scratch) =>
+    conv(xp, n, h, w, cin, u, cout, yp, scratch, tb, k.zeros, p0, p1),
+  );
+  run.free();
   heap._free(u);
-  heap._free(scratch);
   winogradCalls[m === 2 ? 'f2' : 'f4']++;
   return out;
 }
@@ -230,39 +349,37 @@ export function winogradConv2d(backend: BackendWasm, x: TensorInfo, filter: Tens
  * conv2d's filter gradient for the same convolution (3×3, stride 1, padding
  * 1): dW [3, 3, cin, cout] from x [n, h, w, cin] and dy [n, h, w, cout],
  * summing the Winograd-domain products of the input tiles and of dy's tiles
- * over every tile, then transforming back; null when the kernels are not
- * available.
+ * over every tile (each thread its own range, the sums added at the end),
+ * then transforming back; null when the kernels are not available.
  */
 export function winogradFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, m: 2 | 4): TensorInfo | null {
   const k = kernelsFor(backend);
   if (!k) return null;
   const [n, h, w, cin] = x.shape;
   const cout = dy.shape[3];
-  const heap = backend.wasm as unknown as Heap;
   const a2 = (m + 2) ** 2;
   const cin4 = Math.ceil(cin / 4) * 4;
   const cout8 = Math.ceil(cout / 8) * 8;
-  const tb = tileBlock(n * Math.ceil(h / m) * Math.ceil(w / m), true);
+  const tiles = n * Math.ceil(h / m) * Math.ceil(w / m);
+  const tb = tileBlock(tiles, true);
   const out = backend.makeOutput([3, 3, cin, cout], 'float32');
-  const du = heap._malloc(a2 * cin4 * cout8 * 4);
-  const scratch = heap._malloc(a2 * tb * (cin4 + cout8) * 4);
   const e = k.exports;
-  (m === 2 ? e.filter_grad_f2 : e.filter_grad_f4)(
-    offsetOf(backend, x),
-    offsetOf(backend, dy),
-    n,
-    h,
-    w,
-    cin,
-    cout,
-    offsetOf(backend, out),
-    scratch,
+  const sum = m === 2 ? e.filter_grad_sum_f2 : e.filter_grad_sum_f4;
+  const [xp, dyp] = [offsetOf(backend, x), offsetOf(backend, dy)];
+  // The helpers' arguments: filter_grad_sum's up to zeros, with slot 7 (scratch) their own; each adds its own sum block.
+  const args = [xp, dyp, n, h, w, cin, cout, 0, tb, k.zeros];
+  const run = runShared(
+    backend,
+    m === 2 ? 'filter_grad_sum_f2' : 'filter_grad_sum_f4',
+    args,
+    tiles,
     tb,
-    k.zeros,
-    du,
+    a2 * tb * (cin4 + cout8) * 4,
+    a2 * cin4 * cout8 * 4,
+    (p0, p1, scratch, du) => sum(xp, dyp, n, h, w, cin, cout, scratch, tb, k.zeros, du, p0, p1),
   );
-  heap._free(du);
-  heap._free(scratch);
+  (m === 2 ? e.filter_grad_out_f2 : e.filter_grad_out_f4)(run.sum, run.parts, cin, cout, offsetOf(backend, out));
+  run.free();
   winogradCalls[m === 2 ? 'filterGradF2' : 'filterGradF4']++;
   return out;
 }

@@ -1,0 +1,74 @@
+/**
+ * What the Winograd tests share: seeded inputs, conv2d with its gradients on
+ * a backend, the error of the wasm path against a reference, and the shapes
+ * that exercise the kernels' edges.
+ */
+import { tf } from '../../tf';
+import type { Tensor, Tensor4D } from '../../tf';
+import { maxAbsDiff } from '../../nn/testing';
+import { setWinograd, type WinogradMode } from './winograd';
+
+let seed = 2024;
+export function rand(n: number, scale = 1, relu = false): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const v = (seed / 2147483648 - 0.5) * 2 * scale;
+    a[i] = relu ? Math.max(0, v) : v;
+  }
+  return a;
+}
+
+export type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+export interface Case {
+  x: [number, number, number, number];
+  k?: number;
+  stride?: number;
+  pad?: Pad;
+}
+
+/** conv2d output and its input and filter gradients (under a fixed cotangent) on `backend`. */
+export async function convAndGrad(backend: string, c: Case, x: Float32Array, f: Float32Array): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const cin = c.x[3];
+  const k = c.k ?? 3;
+  return tf.tidy(() => {
+    const xt = tf.tensor(x, c.x) as Tensor4D;
+    const ft = tf.tensor(f, [k, k, cin, f.length / (k * k * cin)]) as Tensor4D;
+    const conv = (t: Tensor, g: Tensor) => tf.conv2d(t as Tensor4D, g as Tensor4D, c.stride ?? 1, c.pad ?? 'same');
+    const y = conv(xt, ft);
+    const r = tf.sin(tf.range(0, y.size)).reshape(y.shape);
+    const [dx, df] = tf.grads((t: Tensor, g: Tensor) => conv(t, g).mul(r).sum())([xt, ft]);
+    return [y, dx, df].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+/**
+ * Max |wasm − reference| of output, input gradient and filter gradient, each
+ * relative to the reference's largest magnitude. The reference is the cpu
+ * backend, or (`vsXnnpack`, for shapes too big for it) wasm's XNNPACK path.
+ */
+export async function relErrors(c: Case, cout: number, mode: WinogradMode, scale = 1, vsXnnpack = false): Promise<number[]> {
+  const [n, h, w, cin] = c.x;
+  const k = c.k ?? 3;
+  const x = rand(n * h * w * cin, 1, true);
+  const f = rand(k * k * cin * cout, scale);
+  setWinograd('off');
+  const ref = await convAndGrad(vsXnnpack ? 'wasm' : 'cpu', c, x, f);
+  setWinograd(mode);
+  const got = await convAndGrad('wasm', c, x, f);
+  return got.map((g, i) => maxAbsDiff(g, ref[i]) / ref[i].reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+}
+
+/** n, h, w, cin, cout */
+export const SHAPES: [number, number, number, number, number][] = [
+  [1, 4, 4, 4, 8],
+  [2, 5, 7, 3, 5],
+  [1, 9, 11, 17, 13],
+  [3, 6, 6, 8, 16],
+  [1, 1, 1, 5, 9],
+  [2, 13, 10, 20, 9],
+  [1, 30, 30, 8, 8], // more tiles than one block
+  [2, 40, 30, 5, 6], // F(4×4) too: 160 tiles, the last block partly filled
+  [2, 3, 50, 9, 12],
+];

@@ -1,0 +1,108 @@
+/**
+ * tfjs's threaded wasm build in Node (nodeThreads.ts), with our Winograd
+ * kernels sharing each convolution's tiles across its threads
+ * (winogradThreads.ts): results against the cpu backend within the
+ * single-threaded bounds, helpers actually used, no leaks, and the refusals.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { getWasmThreads, setBackend, setWasmThreads } from '../../backend';
+import { tf } from '../../tf';
+import type { Tensor } from '../../tf';
+import { SpatialConvolution } from '../../nn/SpatialConvolution';
+import { setWinograd, winogradCalls } from './winograd';
+import { splitTiles } from './winogradThreads';
+import { rand, relErrors, SHAPES } from './winogradTesting';
+
+beforeAll(async () => {
+  setWasmThreads(2);
+  await setBackend('wasm');
+});
+afterEach(() => setWinograd('auto'));
+afterAll(async () => {
+  // Back to the single-threaded build for whatever runs next in this worker.
+  setWasmThreads(1);
+  await setBackend('wasm');
+});
+
+describe('splitTiles', () => {
+  test('splits whole blocks into contiguous, even ranges that cover every tile once', () => {
+    expect(splitTiles(160, 24, 2)).toEqual([
+      [0, 72],
+      [72, 160],
+    ]);
+    expect(splitTiles(100, 24, 3)).toEqual([
+      [0, 24],
+      [24, 72],
+      [72, 100],
+    ]);
+    // Fewer blocks than threads: one range per block.
+    expect(splitTiles(30, 24, 4)).toEqual([
+      [0, 24],
+      [24, 30],
+    ]);
+    expect(splitTiles(5, 24, 2)).toEqual([[0, 5]]);
+  });
+});
+
+describe('the threaded wasm build, 2 threads', () => {
+  test('runs with 2 threads', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    expect(getWasmThreads()).toBe(2);
+  });
+
+  for (const mode of ['f2', 'f4'] as const)
+    for (const [n, h, w, cin, cout] of SHAPES)
+      test(`${mode} [${n},${h},${w},${cin}] → ${cout}: forward, input and filter gradients within 1e-4 of the cpu backend`, async () => {
+        const grad = mode === 'f2' ? 'filterGradF2' : 'filterGradF4';
+        const before = [winogradCalls[mode], winogradCalls[grad]];
+        const [ey, edx, edw] = await relErrors({ x: [n, h, w, cin] }, cout, mode);
+        expect(ey).toBeLessThan(1e-4);
+        expect(edx).toBeLessThan(1e-4);
+        expect(edw).toBeLessThan(1e-4);
+        expect([winogradCalls[mode] - before[0], winogradCalls[grad] - before[1]]).toEqual([3, 1]);
+      });
+
+  test('a convolution with several blocks of tiles shares them with the helper thread', async () => {
+    // [2, 40, 30] at F(2×2): 600 tiles, 25 forward blocks and 13 filter-gradient blocks.
+    const before = winogradCalls.threaded;
+    const [ey, edx, edw] = await relErrors({ x: [2, 40, 30, 5] }, 6, 'f2');
+    expect(Math.max(ey, edx, edw)).toBeLessThan(1e-4);
+    expect(winogradCalls.threaded - before).toBe(4);
+  });
+
+  test('SpatialConvolution training steps leak no tensors', async () => {
+    setWinograd('f4');
+    const conv = new SpatialConvolution(16, 24, 3, 3, 1, 1, 1, 1);
+    const x = tf.tensor(rand(4 * 21 * 23 * 16), [4, 21, 23, 16]);
+    const step = () => {
+      const y = conv.forward(x) as Tensor;
+      const g = tf.onesLike(y);
+      conv.backward(x, g);
+      g.dispose();
+    };
+    step();
+    const before = tf.memory();
+    const threaded = winogradCalls.threaded;
+    for (let i = 0; i < 3; i++) step();
+    expect(winogradCalls.threaded - threaded).toBe(9);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    x.dispose();
+    conv.dispose();
+  });
+
+  test('changing the threads while the backend holds tensors is refused, naming why', async () => {
+    const t = tf.ones([2]);
+    setWasmThreads(3);
+    await expect(setBackend('wasm')).rejects.toThrow(/runs with 2 thread\(s\) and holds \d+ tensor\(s\), which a restart would lose/);
+    t.dispose();
+    setWasmThreads(2);
+    await setBackend('wasm');
+    expect(getWasmThreads()).toBe(2);
+  });
+
+  test('thread counts outside 1..8 are refused by name', () => {
+    expect(() => setWasmThreads(0)).toThrow(/setWasmThreads: threads must be an integer from 1 to 8, got 0/);
+    expect(() => setWasmThreads(1.5)).toThrow(/got 1.5/);
+  });
+});
