@@ -18,6 +18,7 @@ import {
   CrossEntropyCriterion,
   MultiCrossEntropyCriterion,
   MSECriterion,
+  tf,
 } from '@captcha-nn/core';
 import * as core from '@captcha-nn/core';
 
@@ -224,4 +225,25 @@ export function buildModel(spec, variant, options = {}) {
   if (spec.kind === 'resnet') return buildResnet(spec);
   if (spec.kind === 'lstm') return buildLstm(spec, variant, options);
   throw new Error(`unknown model kind ${spec.kind}`);
+}
+
+/** Random inputs and targets, fixed for all steps; layout 'ours' (time-major LSTM) or 'layers'. */
+export function makeBatch(spec, n, layout = 'ours') {
+  return tf.tidy(() => {
+    if (spec.kind === 'convnet')
+      return {
+        x: tf.randomNormal([n, spec.height, spec.width, spec.channels], 0, 1, 'float32', 1),
+        y: tf.randomUniform([n, spec.chars], 0, spec.classes, 'int32', 2),
+      };
+    if (spec.kind === 'resnet')
+      return {
+        x: tf.randomNormal([n, spec.height, spec.width, spec.channels], 0, 1, 'float32', 1),
+        y: tf.randomUniform([n], 0, spec.classes, 'int32', 2),
+      };
+    const shape = (f) => (layout === 'ours' ? [spec.steps, n, f] : [n, spec.steps, f]);
+    return {
+      x: tf.randomNormal(shape(spec.inputSize), 0, 1, 'float32', 1),
+      y: tf.randomNormal(shape(spec.hidden), 0, 1, 'float32', 2),
+    };
+  });
 }

@@ -12,7 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tf, setBackend, optim, fusedBackward, manualSeed, DataParallelTable } from '@captcha-nn/core';
-import { buildModel, forwardMacs, VGG_SEED, COMPACT, RESNET, LSTM } from './models.mjs';
+import { buildModel, forwardMacs, makeBatch, VGG_SEED, COMPACT, RESNET, LSTM } from './models.mjs';
 import { buildLayersModel, layersTrainStep, layersInfer, layersVersion } from './layers-models.mjs';
 import { timeSteps, fmtMs, ratio } from './stats.mjs';
 import { renderTables } from './report.mjs';
@@ -122,27 +122,6 @@ function benchCases(opts) {
   }
   // The seed VGG is by far the slowest: run it last, so that everything else is in.
   return rows.filter((r) => !opts.models || opts.models.includes(r.spec.name)).sort((p, q) => (p.spec === VGG_SEED) - (q.spec === VGG_SEED));
-}
-
-/** Random inputs and targets, fixed for all steps; layout 'ours' (time-major LSTM) or 'layers'. */
-function makeBatch(spec, n, layout = 'ours') {
-  return tf.tidy(() => {
-    if (spec.kind === 'convnet')
-      return {
-        x: tf.randomNormal([n, spec.height, spec.width, spec.channels], 0, 1, 'float32', 1),
-        y: tf.randomUniform([n, spec.chars], 0, spec.classes, 'int32', 2),
-      };
-    if (spec.kind === 'resnet')
-      return {
-        x: tf.randomNormal([n, spec.height, spec.width, spec.channels], 0, 1, 'float32', 1),
-        y: tf.randomUniform([n], 0, spec.classes, 'int32', 2),
-      };
-    const shape = (f) => (layout === 'ours' ? [spec.steps, n, f] : [n, spec.steps, f]);
-    return {
-      x: tf.randomNormal(shape(spec.inputSize), 0, 1, 'float32', 1),
-      y: tf.randomNormal(shape(spec.hidden), 0, 1, 'float32', 2),
-    };
-  });
 }
 
 const MODEL_NAMES = ['compact', 'vgg-seed', 'lstm-T8', 'lstm-T32', 'resnet', 'vgg-tiny', 'compact-tiny', 'lstm-T4', 'resnet-tiny'];

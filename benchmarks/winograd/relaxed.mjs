@@ -39,7 +39,17 @@ const SHAPES = [
   [32, 7, 7, 256, 256],
 ];
 const SRC = new URL('../../packages/core/wasm/winograd.c', import.meta.url);
-const EXPORTS = ['__stack_pointer', 'conv_f2', 'conv_f4', 'filter_f2', 'filter_f4', 'filter_grad_f2', 'filter_grad_f4'];
+const EXPORTS = [
+  '__stack_pointer',
+  'conv_f2',
+  'conv_f4',
+  'filter_f2',
+  'filter_f4',
+  'filter_grad_sum_f2',
+  'filter_grad_sum_f4',
+  'filter_grad_out_f2',
+  'filter_grad_out_f4',
+];
 const OLD_FMA = Buffer.from([0xfd, 0xaf, 0x01]);
 const RELAXED_MADD = Buffer.from([0xfd, 0x85, 0x02]);
 
@@ -106,7 +116,8 @@ for (const [n, h, w, cin, cout] of SHAPES) {
   const cin4 = Math.ceil(cin / 4) * 4;
   const cout8 = Math.ceil(cout / 8) * 8;
   const [nx, ny, ng] = [n * h * w * cin, n * h * w * cout, 9 * cin * cout];
-  const tbF = block(n * Math.ceil(h / m) * Math.ceil(w / m), false);
+  const tiles = (t) => n * Math.ceil(h / t) * Math.ceil(w / t);
+  const tbF = block(tiles(m), false);
   const tbG = block(n * Math.ceil(h / 2) * Math.ceil(w / 2), true);
   let top = 1 << 20;
   const alloc = (floats) => {
@@ -138,9 +149,12 @@ for (const [n, h, w, cin, cout] of SHAPES) {
   }
   const forward = ({ e }) => {
     e[`filter_f${m}`](at.g, cin, cout, at.u);
-    e[`conv_f${m}`](at.x, n, h, w, cin, at.u, cout, at.y, at.scratch, tbF, at.zeros);
+    e[`conv_f${m}`](at.x, n, h, w, cin, at.u, cout, at.y, at.scratch, tbF, at.zeros, 0, tiles(m));
   };
-  const grad = ({ e }) => e.filter_grad_f2(at.x, at.dy, n, h, w, cin, cout, at.dw, at.scratch, tbG, at.zeros, at.du);
+  const grad = ({ e }) => {
+    e.filter_grad_sum_f2(at.x, at.dy, n, h, w, cin, cout, at.scratch, tbG, at.zeros, at.du, 0, tiles(2));
+    e.filter_grad_out_f2(at.du, 1, cin, cout, at.dw);
+  };
   const times = [
     [[], []],
     [[], []],

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Issue #17, part 2: every core inside a step. Compares, on the same model and batch, in one run:
+//   1T   wasm, one thread (tfjs's single-threaded SIMD build; the default);
+//   NT   wasm, N threads (tfjs's threaded SIMD build, XNNPACK's pool and our Winograd kernels' helpers);
+//   DP   DataParallelTable over N single-threaded replicas (what `captcha-nn train --workers N` does).
+// Each configuration lives in its own worker thread with its own tfjs, so only one runs at a time;
+// every round times each of them (in a rotating order) for a few fused training steps, so a busy machine
+// slows them alike. Ratios are medians of per-round ratios against 1T. Batch-1 inference: 1T against NT.
+//   npm run threads -w @captcha-nn/benchmarks -- [--model compact,resnet,vgg-seed] [--batch 32]
+//     [--threads N (default: the physical cores)] [--rounds 7] [--steps 3] [--out FILE]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { physicalCores } from '@captcha-nn/core';
+import { COMPACT, RESNET, VGG_SEED } from './models.mjs';
+import { summary } from './stats.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SPECS = { compact: COMPACT, resnet: RESNET, 'vgg-seed': VGG_SEED };
+
+const { values } = parseArgs({
+  strict: true,
+  options: {
+    model: { type: 'string', default: 'compact,resnet' },
+    batch: { type: 'string', default: '32' },
+    threads: { type: 'string' },
+    rounds: { type: 'string', default: '7' },
+    steps: { type: 'string', default: '3' },
+    out: { type: 'string' },
+  },
+});
+const int = (v, name, min) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`threads.mjs: --${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+};
+const models = values.model.split(',').map((m) => {
+  if (!SPECS[m]) throw new Error(`threads.mjs: unknown --model '${m}' (${Object.keys(SPECS).join(', ')})`);
+  return m;
+});
+const batch = int(values.batch, 'batch', 1);
+const threads = values.threads === undefined ? await physicalCores() : int(values.threads, 'threads', 2);
+const rounds = int(values.rounds, 'rounds', 1);
+const steps = int(values.steps, 'steps', 1);
+if (threads < 2) throw new Error('threads.mjs: one physical core here; pass --threads 2 or more to compare');
+
+function start(spec, config) {
+  const w = new Worker(join(here, 'threads-worker.mjs'), { workerData: { spec, batch, ...config } });
+  const replies = [];
+  const waiting = [];
+  w.on('message', (m) => (waiting.length ? waiting.shift()(m) : replies.push(m)));
+  w.on('error', (e) => {
+    console.error(`threads.mjs: worker ${JSON.stringify(config)} failed: ${e.stack ?? e}`);
+    process.exit(1);
+  });
+  const next = () => (replies.length ? Promise.resolve(replies.shift()) : new Promise((r) => waiting.push(r)));
+  return {
+    ready: next(),
+    ask: (op, n) => {
+      w.postMessage({ op, n });
+      return next();
+    },
+    exit: () => w.postMessage({ op: 'exit' }),
+  };
+}
+
+const median = (a) => summary(a).median;
+const results = [];
+console.log(
+  `${os.cpus()[0]?.model}, ${os.cpus().length} CPUs; Node ${process.version}; ${rounds} rounds of ${steps} steps; load ${os.loadavg()[0].toFixed(1)}`,
+);
+for (const name of models) {
+  const spec = SPECS[name];
+  const configs = [
+    { label: '1T', threads: 1 },
+    { label: `${threads}T`, threads },
+    { label: `DP ${threads}×1T`, threads: 1, replicas: threads },
+  ];
+  const workers = configs.map((c) => start(spec, c));
+  const started = await Promise.all(workers.map((w) => w.ready));
+  // Warm-up: one call of each, untimed.
+  for (const w of workers) await w.ask('train', 1);
+  const train = configs.map(() => []);
+  const infer = [[], []];
+  const leaked = { train: configs.map(() => 0), infer: [0, 0] };
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < configs.length; k++) {
+      const i = (k + r) % configs.length;
+      const { times, tensorsGained } = await workers[i].ask('train', steps);
+      train[i].push(median(times));
+      // The first round's gains are a call's first outputs (kept by the modules, replaced after): not counted.
+      if (r > 0) leaked.train[i] += tensorsGained;
+    }
+    for (const i of r % 2 ? [1, 0] : [0, 1]) {
+      const { times, tensorsGained } = await workers[i].ask('infer', 10);
+      infer[i].push(median(times));
+      if (r > 0) leaked.infer[i] += tensorsGained;
+    }
+  }
+  for (const w of workers) w.exit();
+  const row = {
+    model: name,
+    batch,
+    threadsInUse: started.map((s) => s.threads),
+    train: configs.map((c, i) => ({ config: c.label, ...summary(train[i]), samplesPerSecond: (1000 * batch) / median(train[i]) })),
+    trainSpeedup: configs.map((_, i) => median(train[0].map((t, r) => t / train[i][r]))),
+    infer: [0, 1].map((i) => ({ config: configs[i].label, ...summary(infer[i]) })),
+    inferSpeedup: median(infer[0].map((t, r) => t / infer[1][r])),
+    tensorsLeaked: leaked,
+  };
+  results.push(row);
+  console.log(`\n${name}, batch ${batch} (threads in use: ${row.threadsInUse.join(', ')}; tensors gained after round 1: ${JSON.stringify(leaked)})`);
+  console.log('| configuration | fused step, median ms | samples/s | speed-up over 1T (median of rounds) |');
+  console.log('| --- | --- | --- | --- |');
+  row.train.forEach((t, i) => console.log(`| ${t.config} | ${t.median.toFixed(1)} | ${t.samplesPerSecond.toFixed(0)} | ${row.trainSpeedup[i].toFixed(2)}× |`));
+  console.log(
+    `| batch-1 inference 1T / ${threads}T | ${row.infer[0].median.toFixed(2)} / ${row.infer[1].median.toFixed(2)} ms | | ${row.inferSpeedup.toFixed(2)}× |`,
+  );
+}
+const out = values.out ?? join(here, '..', 'results', `${new Date().toISOString().slice(0, 10)}-${os.hostname()}-threads.json`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify({ date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cpus: os.cpus().length, node: process.version, rounds, steps, threads, results }, null, 2)}\n`,
+);
+console.log(`\nwrote ${out}`);
