@@ -95,6 +95,25 @@ describe('the built package', () => {
     ]);
   });
 
+  it('falls back to one thread, saying so once, where the threaded build cannot start (here: no writable temp folder)', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { tf, setBackend, setWasmThreads, getWasmThreads } from '@captcha-nn/core';
+         setWasmThreads(2);
+         await setBackend('wasm');
+         const y = tf.conv2d(tf.ones([1, 8, 8, 8]), tf.ones([3, 3, 8, 8]), 1, 'same');
+         console.log(JSON.stringify({ threads: getWasmThreads(), centre: y.dataSync()[(4 * 8 + 4) * 8] }));`,
+      ],
+      { cwd: here, encoding: 'utf8', env: { ...process.env, TMPDIR: '/nonexistent-captcha-nn-tmp' }, timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ threads: 1, centre: 72 });
+    expect(r.stderr.match(/wasm threads are not available here \(.*nonexistent-captcha-nn-tmp.*\); running on one thread/g)).toHaveLength(1);
+  });
+
   it('registers gradients and chained ops in the package entry', () => {
     const r = runNode([
       '--input-type=module',

@@ -119,6 +119,18 @@ async function startThreaded(threads: number): Promise<BackendWasmType> {
 }
 
 type WasmFactory = () => Promise<BackendWasmType> | BackendWasmType;
+let warned = false;
+
+/** The threaded build, or where this Node cannot start it, the single-threaded one, saying so once. */
+async function startThreadedOr(threads: number, single: WasmFactory): Promise<BackendWasmType> {
+  try {
+    return await startThreaded(threads);
+  } catch (e) {
+    if (!warned) console.warn(`captcha-nn: wasm threads are not available here (${e instanceof Error ? e.message : String(e)}); running on one thread`);
+    warned = true;
+    return single();
+  }
+}
 let singleThreaded: WasmFactory | undefined;
 let registered = 1;
 
@@ -139,7 +151,8 @@ export function useWasmThreads(threads: number): void {
     );
   if (running) stopWinogradThreads(running as BackendWasmType);
   tf.removeBackend('wasm');
-  tf.registerBackend('wasm', threads > 1 ? () => startThreaded(threads) : singleThreaded, WASM_PRIORITY);
+  const single = singleThreaded;
+  tf.registerBackend('wasm', threads > 1 ? () => startThreadedOr(threads, single) : single, WASM_PRIORITY);
   registered = threads;
 }
 
