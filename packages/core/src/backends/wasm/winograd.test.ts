@@ -9,7 +9,7 @@ import { tf } from '../../tf';
 import type { Tensor } from '../../tf';
 import { SpatialConvolution } from '../../nn/SpatialConvolution';
 import { setWinograd, winogradCalls, type WinogradMode } from './winograd';
-import { type Case, rand, relErrors, SHAPES } from './winogradTesting';
+import { type Case, rand, relErrors, testShapesAgainstCpu } from './winogradTesting';
 
 afterEach(() => setWinograd('auto'));
 afterAll(async () => {
@@ -17,18 +17,7 @@ afterAll(async () => {
 });
 
 describe('Winograd conv2d on wasm matches the cpu backend within 1e-4 of the output scale', () => {
-  for (const mode of ['f2', 'f4'] as const)
-    for (const [n, h, w, cin, cout] of SHAPES)
-      test(`${mode} [${n},${h},${w},${cin}] → ${cout}: forward, input and filter gradients`, async () => {
-        const grad = mode === 'f2' ? 'filterGradF2' : 'filterGradF4';
-        const before = [winogradCalls[mode], winogradCalls[grad]];
-        const [ey, edx, edw] = await relErrors({ x: [n, h, w, cin] }, cout, mode);
-        expect(ey).toBeLessThan(1e-4);
-        expect(edx).toBeLessThan(1e-4);
-        expect(edw).toBeLessThan(1e-4);
-        // Two forwards (y, and tf.grads' own) and the input gradient (a 3×3 conv of dy) took Winograd, and the filter gradient.
-        expect([winogradCalls[mode] - before[0], winogradCalls[grad] - before[1]]).toEqual([3, 1]);
-      });
+  testShapesAgainstCpu();
 
   test('explicit padding 1 on every side takes Winograd too', async () => {
     const before = winogradCalls.f4;

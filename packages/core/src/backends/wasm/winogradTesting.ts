@@ -3,10 +3,11 @@
  * a backend, the error of the wasm path against a reference, and the shapes
  * that exercise the kernels' edges.
  */
+import { expect, test } from 'vitest';
 import { tf } from '../../tf';
 import type { Tensor, Tensor4D } from '../../tf';
 import { maxAbsDiff } from '../../nn/testing';
-import { setWinograd, type WinogradMode } from './winograd';
+import { setWinograd, winogradCalls, type WinogradMode } from './winograd';
 
 let seed = 2024;
 export function rand(n: number, scale = 1, relu = false): Float32Array {
@@ -72,3 +73,19 @@ export const SHAPES: [number, number, number, number, number][] = [
   [2, 40, 30, 5, 6], // F(4×4) too: 160 tiles, the last block partly filled
   [2, 3, 50, 9, 12],
 ];
+
+/** Tests, for both tile sizes and every shape of SHAPES: output, input and filter gradients within 1e-4 of the cpu backend, on Winograd. */
+export function testShapesAgainstCpu(): void {
+  for (const mode of ['f2', 'f4'] as const)
+    for (const [n, h, w, cin, cout] of SHAPES)
+      test(`${mode} [${n},${h},${w},${cin}] → ${cout}: forward, input and filter gradients`, async () => {
+        const grad = mode === 'f2' ? 'filterGradF2' : 'filterGradF4';
+        const before = [winogradCalls[mode], winogradCalls[grad]];
+        const [ey, edx, edw] = await relErrors({ x: [n, h, w, cin] }, cout, mode);
+        expect(ey).toBeLessThan(1e-4);
+        expect(edx).toBeLessThan(1e-4);
+        expect(edw).toBeLessThan(1e-4);
+        // Two forwards (y, and tf.grads' own) and the input gradient (a 3×3 conv of dy) took Winograd, and the filter gradient.
+        expect([winogradCalls[mode] - before[0], winogradCalls[grad] - before[1]]).toEqual([3, 1]);
+      });
+}

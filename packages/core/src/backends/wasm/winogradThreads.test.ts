@@ -11,7 +11,7 @@ import type { Tensor } from '../../tf';
 import { SpatialConvolution } from '../../nn/SpatialConvolution';
 import { setWinograd, winogradCalls } from './winograd';
 import { splitTiles } from './winogradThreads';
-import { rand, relErrors, SHAPES } from './winogradTesting';
+import { rand, relErrors, testShapesAgainstCpu } from './winogradTesting';
 
 beforeAll(async () => {
   setWasmThreads(2);
@@ -50,17 +50,7 @@ describe('the threaded wasm build, 2 threads', () => {
     expect(getWasmThreads()).toBe(2);
   });
 
-  for (const mode of ['f2', 'f4'] as const)
-    for (const [n, h, w, cin, cout] of SHAPES)
-      test(`${mode} [${n},${h},${w},${cin}] → ${cout}: forward, input and filter gradients within 1e-4 of the cpu backend`, async () => {
-        const grad = mode === 'f2' ? 'filterGradF2' : 'filterGradF4';
-        const before = [winogradCalls[mode], winogradCalls[grad]];
-        const [ey, edx, edw] = await relErrors({ x: [n, h, w, cin] }, cout, mode);
-        expect(ey).toBeLessThan(1e-4);
-        expect(edx).toBeLessThan(1e-4);
-        expect(edw).toBeLessThan(1e-4);
-        expect([winogradCalls[mode] - before[0], winogradCalls[grad] - before[1]]).toEqual([3, 1]);
-      });
+  testShapesAgainstCpu();
 
   test('a convolution with several blocks of tiles shares them with the helper thread', async () => {
     // [2, 40, 30] at F(2×2): 600 tiles, 25 forward blocks and 13 filter-gradient blocks.
