@@ -6,6 +6,7 @@
 import { expect, test } from 'vitest';
 import { tf } from '../../tf';
 import type { Tensor, Tensor4D } from '../../tf';
+import { SpatialConvolution } from '../../nn/SpatialConvolution';
 import { maxAbsDiff } from '../../nn/testing';
 import { setWinograd, winogradCalls, type WinogradMode } from './winograd';
 
@@ -88,4 +89,30 @@ export function testShapesAgainstCpu(): void {
         // Two forwards (y, and tf.grads' own) and the input gradient (a 3×3 conv of dy) took Winograd, and the filter gradient.
         expect([winogradCalls[mode] - before[0], winogradCalls[grad] - before[1]]).toEqual([3, 1]);
       });
+}
+
+/**
+ * Three training steps (forward, backward) of a 16→24 SpatialConvolution on
+ * x of `xShape`, forced to F(4×4), after one warm-up: returns how much
+ * `counter()` grew and the tensors and bytes gained (both 0 without leaks).
+ */
+export function trainingSteps(xShape: [number, number, number, number], counter: () => number): { counted: number; tensors: number; bytes: number } {
+  setWinograd('f4');
+  const conv = new SpatialConvolution(16, 24, 3, 3, 1, 1, 1, 1);
+  const x = tf.tensor(rand(xShape.reduce((a, b) => a * b)), xShape);
+  const step = () => {
+    const y = conv.forward(x) as Tensor;
+    const g = tf.onesLike(y);
+    conv.backward(x, g);
+    g.dispose();
+  };
+  step();
+  const before = tf.memory();
+  const c0 = counter();
+  for (let i = 0; i < 3; i++) step();
+  const after = tf.memory();
+  const r = { counted: counter() - c0, tensors: after.numTensors - before.numTensors, bytes: after.numBytes - before.numBytes };
+  x.dispose();
+  conv.dispose();
+  return r;
 }
