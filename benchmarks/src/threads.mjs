@@ -5,7 +5,8 @@
 //   DP   DataParallelTable over N single-threaded replicas (what `captcha-nn train --workers N` does).
 // Each configuration lives in its own worker thread with its own tfjs, so only one runs at a time;
 // every round times each of them (in a rotating order) for a few fused training steps, so a busy machine
-// slows them alike. Ratios are medians of per-round ratios against 1T. Batch-1 inference: 1T against NT.
+// slows them alike. Ratios are medians of per-round ratios against 1T. Inference (batch 1 and the training
+// batch): 1T against NT.
 //   npm run threads -w @captcha-nn/benchmarks -- [--model compact,resnet,vgg-seed] [--batch 32]
 //     [--threads N (default: the physical cores)] [--rounds 7] [--steps 3] [--out FILE]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -59,8 +60,8 @@ function start(spec, config) {
   const next = () => (replies.length ? Promise.resolve(replies.shift()) : new Promise((r) => waiting.push(r)));
   return {
     ready: next(),
-    ask: (op, n) => {
-      w.postMessage({ op, n });
+    ask: (op, n, inferBatch) => {
+      w.postMessage({ op, n, inferBatch });
       return next();
     },
     exit: () => w.postMessage({ op: 'exit' }),
@@ -84,7 +85,9 @@ for (const name of models) {
   // Warm-up: one call of each, untimed.
   for (const w of workers) await w.ask('train', 1);
   const train = configs.map(() => []);
-  const infer = [[], []];
+  // Inference at batch 1 and at the training batch: 1T and NT.
+  const inferBatches = [1, batch];
+  const infer = inferBatches.map(() => [[], []]);
   const leaked = { train: configs.map(() => 0), infer: [0, 0] };
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < configs.length; k++) {
@@ -94,11 +97,12 @@ for (const name of models) {
       // The first round's gains are a call's first outputs (kept by the modules, replaced after): not counted.
       if (r > 0) leaked.train[i] += tensorsGained;
     }
-    for (const i of r % 2 ? [1, 0] : [0, 1]) {
-      const { times, tensorsGained } = await workers[i].ask('infer', 10);
-      infer[i].push(median(times));
-      if (r > 0) leaked.infer[i] += tensorsGained;
-    }
+    for (const [b, size] of inferBatches.entries())
+      for (const i of r % 2 ? [1, 0] : [0, 1]) {
+        const { times, tensorsGained } = await workers[i].ask('infer', size === 1 ? 10 : 3, size);
+        infer[b][i].push(median(times));
+        if (r > 0) leaked.infer[i] += tensorsGained;
+      }
   }
   for (const w of workers) w.exit();
   const row = {
@@ -107,8 +111,11 @@ for (const name of models) {
     threadsInUse: started.map((s) => s.threads),
     train: configs.map((c, i) => ({ config: c.label, ...summary(train[i]), samplesPerSecond: (1000 * batch) / median(train[i]) })),
     trainSpeedup: configs.map((_, i) => median(train[0].map((t, r) => t / train[i][r]))),
-    infer: [0, 1].map((i) => ({ config: configs[i].label, ...summary(infer[i]) })),
-    inferSpeedup: median(infer[0].map((t, r) => t / infer[1][r])),
+    infer: inferBatches.map((size, b) => ({
+      batch: size,
+      times: [0, 1].map((i) => ({ config: configs[i].label, ...summary(infer[b][i]) })),
+      speedup: median(infer[b][0].map((t, r) => t / infer[b][1][r])),
+    })),
     tensorsLeaked: leaked,
   };
   results.push(row);
@@ -116,9 +123,10 @@ for (const name of models) {
   console.log('| configuration | fused step, median ms | samples/s | speed-up over 1T (median of rounds) |');
   console.log('| --- | --- | --- | --- |');
   row.train.forEach((t, i) => console.log(`| ${t.config} | ${t.median.toFixed(1)} | ${t.samplesPerSecond.toFixed(0)} | ${row.trainSpeedup[i].toFixed(2)}× |`));
-  console.log(
-    `| batch-1 inference 1T / ${threads}T | ${row.infer[0].median.toFixed(2)} / ${row.infer[1].median.toFixed(2)} ms | | ${row.inferSpeedup.toFixed(2)}× |`,
-  );
+  for (const f of row.infer)
+    console.log(
+      `| batch-${f.batch} inference, 1T / ${threads}T | ${f.times[0].median.toFixed(2)} / ${f.times[1].median.toFixed(2)} ms | ${((1000 * f.batch) / f.times[0].median).toFixed(0)} / ${((1000 * f.batch) / f.times[1].median).toFixed(0)} | ${f.speedup.toFixed(2)}× |`,
+    );
 }
 const out = values.out ?? join(here, '..', 'results', `${new Date().toISOString().slice(0, 10)}-${os.hostname()}-threads.json`);
 mkdirSync(dirname(out), { recursive: true });
