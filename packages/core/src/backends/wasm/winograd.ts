@@ -165,6 +165,11 @@ function link(backend: BackendWasm, instance: WebAssembly.Instance): Kernels {
   return { exports, zeros };
 }
 
+/** Whether the heap is shared memory (tfjs's threaded build); browsers that are not cross-origin isolated have no SharedArrayBuffer at all. */
+function isShared(memory: WebAssembly.Memory | undefined): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
+}
+
 function memoryOf(backend: BackendWasm): WebAssembly.Memory | undefined {
   const heap = backend.wasm as unknown as Heap;
   const m = heap.asm?.memory ?? heap.wasmMemory;
@@ -196,7 +201,7 @@ function kernelsFor(backend: BackendWasm): Kernels | null {
   if (have === 'failed' || have === 'pending') return null;
   if (have) return have;
   const memory = memoryOf(backend);
-  const i = memory?.buffer instanceof SharedArrayBuffer ? 1 : 0;
+  const i = isShared(memory) ? 1 : 0;
   if (!memory || compiledBuilds[i] === 'failed') {
     instances.set(backend, 'failed');
     return null;
@@ -236,7 +241,7 @@ function kernelsFor(backend: BackendWasm): Kernels | null {
  */
 export async function startWinogradThreads(backend: BackendWasm, helpers: number, Worker: typeof import('node:worker_threads').Worker): Promise<boolean> {
   const memory = memoryOf(backend);
-  const mod = memory?.buffer instanceof SharedArrayBuffer ? compiledSync(true) : null;
+  const mod = isShared(memory) ? compiledSync(true) : null;
   if (!memory || !mod || !kernelsFor(backend)) return false;
   pools.get(backend)?.close();
   pools.set(backend, await WinogradPool.start(backend, memory, mod, helpers, Worker));
