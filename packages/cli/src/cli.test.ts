@@ -58,6 +58,7 @@ describe('captcha-nn argument errors', () => {
     ],
     ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
     ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
+    ['too many threads', ['predict', '--model', 'x', '--threads', '9', 'a.png'], /--threads <n>.*expected 1 to 8 threads/],
   ];
   for (const [name, args, re] of cases) {
     it(name, async () => {
@@ -278,7 +279,12 @@ describe('the captcha-nn binary', () => {
     expect(ev.out).toMatch(/16 captchas from 16 generated simple captchas \(seed eval\)/);
     expect(ev.out).toMatch(/whole-captcha accuracy +\d+\.\d\d%/);
     expect(ev.out).toMatch(/per position +1: .*2: /);
-    expect(ev.out).toMatch(/images\/s/);
+    // eval reads on the wasm threads of the physical cores by default (docs/results.md: 1.78× at batch 32 on 2).
+    const threads = Math.min(8, await physicalCores());
+    expect(ev.out).toMatch(new RegExp(`images/s \\(\\d+\\.\\d+ s; wasm, ${threads} threads?\\)`));
+    const one = await exec([BIN, 'eval', '--model', out, '--generate', 'simple', '--count', '16', '--threads', '1']);
+    expect(one.out).toMatch(/images\/s \(\d+\.\d+ s; wasm, 1 thread\)/);
+    expect(one.out.split('\n').slice(0, 5)).toEqual(ev.out.split('\n').slice(0, 5));
   });
 
   it('ctc: trains on 1 to 3 characters with 2 workers; eval reports CER and accuracy by length (greedy and --beam); predict reads with --beam', async () => {

@@ -7,6 +7,13 @@ export function parsePositiveInt(v: string): number {
   return Number(v);
 }
 
+/** wasm threads: 1 to 8 (tfjs's pool). */
+export function parseThreads(v: string): number {
+  const n = parsePositiveInt(v);
+  if (n > 8) throw new InvalidArgumentError(`expected 1 to 8 threads (tfjs's wasm pool holds at most 8), got '${v}'.`);
+  return n;
+}
+
 export function parseNonNegativeInt(v: string): number {
   if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected an integer >= 0, got '${v}'.`);
   return Number(v);

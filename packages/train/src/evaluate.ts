@@ -140,7 +140,7 @@ export function formatEval(r: EvalResult & { source: string; skipped?: SkippedFi
     `per position            ${r.perPosition.map((a, i) => `${i + 1}: ${pct(a)}`).join('  ')}`,
     `character error rate    ${pct(r.cer)}`,
     ...(r.byLength.length > 1 ? [`by length               ${r.byLength.map((l) => `${l.length}: ${pct(l.accuracy)} of ${l.count}`).join('  ')}`] : []),
-    `speed                   ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(2)} s)`,
+    `speed                   ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(2)} s; ${r.backend}${r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''})`,
   ];
   if (opts.verbose) for (const f of r.skipped ?? []) lines.push(`skipped ${f.file}: ${f.reason}`);
   if (r.confusions.length) {

@@ -4,7 +4,7 @@
  * commonest edits; and `evaluateModel`,
  * which runs a model over a source through its task.
  */
-import type { Activity, Module, Tensor } from '@captcha-nn/core';
+import { getWasmThreads, tf, type Activity, type Module, type Tensor } from '@captcha-nn/core';
 import { batches, compareAnswers, type AnswerCompare, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
 import { alignEdits } from './editDistance';
 import { disposeInput, trainingInput, type DecodeOptions, type Task } from './task';
@@ -69,6 +69,9 @@ export interface EvalResult {
   mistakes?: Mistake[];
   seconds: number;
   imagesPerSecond: number;
+  /** Where it ran: the tfjs backend, and on wasm its threads. */
+  backend: string;
+  threads?: number;
 }
 
 /** Accumulates accuracy over batches. */
@@ -264,5 +267,7 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
     ...(o.mistakes ? { mistakes: mistakes.items } : {}),
     seconds,
     imagesPerSecond: seconds > 0 ? meter.count / seconds : 0,
+    backend: tf.getBackend(),
+    ...(tf.getBackend() === 'wasm' ? { threads: getWasmThreads() } : {}),
   };
 }

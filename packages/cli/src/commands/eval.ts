@@ -1,9 +1,9 @@
 /** `captcha-nn eval`: accuracy of a trained model on a folder or on generated captchas. */
 import { Command, Option } from 'commander';
-import { setBackend, ready } from '@captcha-nn/core';
 import { ANSWER_COMPARES, SIMPLE_PRESETS, type AnswerCompare, type LabelSource, type LengthSpec } from '@captcha-nn/data';
 import { GENERATORS, evaluateRun, formatEval, type GeneratorName } from '@captcha-nn/train';
-import { parseLabels, parseLength, parsePositiveInt, parseSize } from '../parse';
+import { startInferenceBackend } from '../inferenceBackend';
+import { parseLabels, parseLength, parsePositiveInt, parseSize, parseThreads } from '../parse';
 
 interface EvalCliOptions {
   model?: string;
@@ -22,6 +22,7 @@ interface EvalCliOptions {
   top: number;
   beam?: number;
   backend?: string;
+  threads?: number;
   json?: boolean;
   strict?: boolean;
   verbose?: boolean;
@@ -50,6 +51,7 @@ export function addEvalCommand(program: Command): Command {
     .option('--top <n>', 'most common errors to list', parsePositiveInt, 10)
     .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
+    .option('--threads <n>', 'wasm threads (default: the physical cores, or CAPTCHA_NN_WASM_THREADS; 1: one thread)', parseThreads)
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data is an error (default: skipped and reported)')
     .option('--verbose', 'list every skipped file and why')
     .addOption(
@@ -90,7 +92,7 @@ export function addEvalCommand(program: Command): Command {
       if (idx && o.case) this.error('error: --case applies to --data only', { code: 'captcha-nn.dataOnly' });
       if (o.generate && o.generate !== 'simple' && o.preset)
         this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
-      await (o.backend ? setBackend(o.backend) : ready());
+      await startInferenceBackend(o);
       const r = await evaluateRun({
         model: o.model!,
         ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict, labelCase: o.case } } : {}),

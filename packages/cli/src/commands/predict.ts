@@ -1,11 +1,11 @@
 /** `captcha-nn predict`: the text a trained model reads in each image, with its confidence. */
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { ready, setBackend } from '@captcha-nn/core';
 import { expandImagePaths } from '@captcha-nn/data';
 import { loadCaptchaModel, loadImageFor, predictFiles, predictionsCsv } from '@captcha-nn/train';
 import { writeAttentionPictures } from '../attentionPictures';
-import { parsePositiveInt } from '../parse';
+import { startInferenceBackend } from '../inferenceBackend';
+import { parsePositiveInt, parseThreads } from '../parse';
 
 export function addPredictCommand(program: Command): Command {
   return program
@@ -19,13 +19,14 @@ export function addPredictCommand(program: Command): Command {
     .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
     .option('--attention-png <file>', "attention models: also draw where each step looks, as a PNG (several images: <file> with each image's name added)")
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
+    .option('--threads <n>', 'wasm threads (default: the physical cores, or CAPTCHA_NN_WASM_THREADS; 1: one thread)', parseThreads)
     .action(async function (
       this: Command,
       paths: string[],
-      o: { model?: string; json?: boolean; csv?: string; batch: number; beam?: number; attentionPng?: string; backend?: string },
+      o: { model?: string; json?: boolean; csv?: string; batch: number; beam?: number; attentionPng?: string; backend?: string; threads?: number },
     ) {
       if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
-      await (o.backend ? setBackend(o.backend) : ready());
+      await startInferenceBackend(o);
       const m = await loadCaptchaModel(o.model!);
       const images = await expandImagePaths(paths);
       const preds = await predictFiles(m, images, o.batch, o.beam !== undefined ? { beam: o.beam } : undefined);
