@@ -145,7 +145,12 @@ describe('DataParallelTable', () => {
     expect(shardSizes(32, 2)).toEqual([16, 16]);
     expect(shardSizes(7, 2)).toEqual([4, 3]);
     expect(shardSizes(7, 3)).toEqual([3, 2, 2]);
-    expect(shardSizes(2, 4)).toEqual([1, 1]);
+    // No shard of one sample (training-mode batch norm refuses it): small batches use fewer replicas.
+    expect(shardSizes(2, 4)).toEqual([2]);
+    expect(shardSizes(3, 2)).toEqual([3]);
+    expect(shardSizes(5, 2)).toEqual([3, 2]);
+    expect(shardSizes(5, 4)).toEqual([3, 2]);
+    expect(shardSizes(1, 2)).toEqual([1]);
   });
 
   it('counts physical cores from /proc/cpuinfo (hyper-threads once)', async () => {
@@ -185,6 +190,23 @@ describe('DataParallelTable', () => {
       for (const d of diffs) expect(d).toBeLessThan(1e-5);
       for (const [a, b] of losses) expect(b).toBeCloseTo(a, 5);
     }
+  });
+
+  it('a batch-norm net steps through a last partial batch of 3 over 2 replicas, whole on the main thread', async () => {
+    const bnSetup: Setup = {
+      net: () =>
+        new Sequential(
+          new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1),
+          new SpatialBatchNormalization(4),
+          new ReLU(),
+          new View(-1, 8 * 8 * 4),
+          new Linear(8 * 8 * 4, 5),
+        ),
+      criterion: new CrossEntropyCriterion(),
+      batch,
+    };
+    const { diffs } = await compare(2, 3, 1, bnSetup);
+    expect(diffs).toEqual([0]);
   });
 
   it('N = 1 starts no worker and is the fused step', async () => {

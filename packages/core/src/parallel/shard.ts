@@ -9,9 +9,14 @@ import { tf } from '../tf';
 import { type Activity, flattenActivity, isTensor } from '../util/activity';
 import type { Wire, WireDType } from './protocol';
 
-/** `batch` split into at most `parts` contiguous shards, sizes differing by at most one, larger first. */
+/**
+ * `batch` split into at most `parts` contiguous shards, sizes differing by at
+ * most one, larger first, each of at least 2 samples where the batch has
+ * them: batch norm cannot normalise a shard of one in training (a last
+ * partial batch of 3 over 2 replicas stays whole on the main thread).
+ */
 export function shardSizes(batch: number, parts: number): number[] {
-  const n = Math.max(1, Math.min(parts, batch));
+  const n = Math.max(1, Math.min(parts, Math.floor(batch / 2)));
   const base = Math.floor(batch / n);
   return Array.from({ length: n }, (_, i) => base + (i < batch % n ? 1 : 0));
 }
