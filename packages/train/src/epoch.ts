@@ -130,12 +130,13 @@ export async function trainEpoch(
   unfreezeWhenDue(run, cb.log);
   cb.onEpochStart?.(run.epoch + 1, o.epochs, run.sums.batches, run.stepsPerEpoch);
   const source = run.data.trainSource(run.epoch);
-  if (run.position >= source.size) return 'done';
+  const size = epochLength(source.size, o.batchSize);
+  if (run.position >= size) return 'done';
   const order = permutation(source.size, createRng('shuffle', o.seed, run.epoch));
   const from = run.position;
   // A step's time runs from the end of the previous one, so waiting for a batch counts.
   let tLast = run.clock.read();
-  for await (const b of batches(subset(source, order.subarray(from)), { batchSize: o.batchSize, shuffle: false, normalize: 'unit' })) {
+  for await (const b of batches(subset(source, order.subarray(from, size)), { batchSize: o.batchSize, shuffle: false, normalize: 'unit' })) {
     const { rate, last } = nextRate(run);
     run.learningRate = run.optimizer.config.learningRate = rate;
     const n = b.labels.length;
@@ -172,10 +173,19 @@ export async function trainEpoch(
     // (a step that overran the budget is followed by one such step).
     if (last) {
       // The epoch may have ended with this very batch.
-      if (run.position >= source.size) run.position = source.size;
+      if (run.position >= size) run.position = size;
       return 'time-limit';
     }
   }
-  run.position = source.size;
+  run.position = size;
   return 'done';
+}
+
+/**
+ * Images of an epoch's shuffled order that are trained on: all but the last
+ * when it would make a batch of its own, since batch norm cannot normalise
+ * one sample in training (449 images at batch 32, say).
+ */
+export function epochLength(size: number, batchSize: number): number {
+  return size > 1 && size % batchSize === 1 ? size - 1 : size;
 }

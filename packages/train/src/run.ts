@@ -19,6 +19,7 @@ import { applyInitDefaults, describeKeys, initialiseFrom, TrainableParameters, t
 import { getModelBuilder } from './registry';
 import type { Task } from './task';
 import { trainingWorkers, type WorkerPlan } from './workers';
+import { epochLength } from './epoch';
 
 export interface RunPaths {
   out: string;
@@ -173,7 +174,12 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
 
   await mkdir(paths.out, { recursive: true });
   for (const f of await removeStaleTemporaries(paths)) cb.log?.(`removed ${f}, left by an interrupted write`);
-  const stepsPerEpoch = Math.ceil(data.trainSize / opts.batchSize);
+  const used = epochLength(data.trainSize, opts.batchSize);
+  if (used < data.trainSize)
+    cb.log?.(
+      `each epoch leaves out the last image of its shuffled order: ${data.trainSize} images at batch ${opts.batchSize} would end in a batch of one, which batch norm cannot train on`,
+    );
+  const stepsPerEpoch = Math.ceil(used / opts.batchSize);
   const run: Run = {
     options: opts,
     paths,

@@ -22,7 +22,7 @@ import { tf, type Module } from '@captcha-nn/core';
 import type { BestRecord } from './checkpoint';
 import type { EpochRecord } from './curves';
 import type { RunData } from './data';
-import { trainEpoch } from './epoch';
+import { epochLength, trainEpoch } from './epoch';
 import type { EvalResult } from './metrics';
 import type { TrainOptions } from './options';
 import { recordEpoch, saveRunCheckpoint, validate } from './outputs';
@@ -140,7 +140,7 @@ async function runEpochs(run: Run, cb: TrainCallbacks): Promise<TrainResult> {
       return result(run, 'interrupted');
     }
     // A time limit mid-epoch: keep the position and the epoch's sums for --resume.
-    const partial = run.position < run.data.trainSource(run.epoch).size;
+    const partial = run.position < epochLength(run.data.trainSource(run.epoch).size, o.batchSize);
     const { record, isBest } = await recordEpoch(run, val, partial);
     cb.onEpochEnd?.(record, val, isBest);
     if (partial) {
