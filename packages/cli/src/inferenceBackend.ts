@@ -1,7 +1,4 @@
-import { physicalCores, ready, setBackend, setWasmThreads } from '@captcha-nn/core';
-
-/** tfjs's wasm thread pool holds at most 8 threads. */
-export const MAX_THREADS = 8;
+import { MAX_WASM_THREADS, physicalCores, ready, setBackend, setWasmThreads } from '@captcha-nn/core';
 
 /**
  * Starts the backend for a command that only reads images (eval, predict).
@@ -13,6 +10,6 @@ export const MAX_THREADS = 8;
  */
 export async function startInferenceBackend(o: { backend?: string; threads?: number }): Promise<void> {
   if (o.threads !== undefined) setWasmThreads(o.threads);
-  else if (!process.env.CAPTCHA_NN_WASM_THREADS) setWasmThreads(Math.min(MAX_THREADS, await physicalCores()));
+  else if (!process.env.CAPTCHA_NN_WASM_THREADS) setWasmThreads(Math.min(MAX_WASM_THREADS, await physicalCores()));
   await (o.backend ? setBackend(o.backend) : ready());
 }

@@ -1,5 +1,6 @@
 /** Option parsers: they throw commander's InvalidArgumentError with a message saying what was expected. */
 import { InvalidArgumentError } from 'commander';
+import { MAX_WASM_THREADS } from '@captcha-nn/core';
 import { parseLength as dataParseLength, parseSize as dataParseSize, type LabelSource, type LengthSpec } from '@captcha-nn/data';
 
 export function parsePositiveInt(v: string): number {
@@ -7,10 +8,11 @@ export function parsePositiveInt(v: string): number {
   return Number(v);
 }
 
-/** wasm threads: 1 to 8 (tfjs's pool). */
+/** wasm threads: 1 to MAX_WASM_THREADS (tfjs's pool). */
 export function parseThreads(v: string): number {
   const n = parsePositiveInt(v);
-  if (n > 8) throw new InvalidArgumentError(`expected 1 to 8 threads (tfjs's wasm pool holds at most 8), got '${v}'.`);
+  if (n > MAX_WASM_THREADS)
+    throw new InvalidArgumentError(`expected 1 to ${MAX_WASM_THREADS} threads (tfjs's wasm pool holds at most ${MAX_WASM_THREADS}), got '${v}'.`);
   return n;
 }
 

@@ -1,10 +1,10 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { setWasmPaths as tfSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount as wasmThreadsInUse, setWasmPaths as tfSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
 import { registerWasmKernels } from './backends/wasm/registerWasmKernels';
 import { registerGradients } from './backends/gradients/registerGradients';
-import { useWasmThreads, wasmThreadsInUse } from './backends/wasm/nodeThreads';
+import { useWasmThreads } from './backends/wasm/nodeThreads';
 import { BACKEND_NAMES, BackendError, type BackendName, loadOptional, startTfBackend } from './backends/loaders';
 
 // Our wasm kernels (training needs kernels stock wasm lacks, and faster ones)
@@ -71,28 +71,30 @@ function configureWasmPaths(): void {
  * cross-origin isolated).
  */
 export function setWasmThreads(threads: number): void {
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS)
-    throw new RangeError(`setWasmThreads: threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${threads}`);
+  if (!isWasmThreadCount(threads)) throw new RangeError(`setWasmThreads: threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${threads}`);
   wasmThreads = threads;
 }
 
 /** The threads the running wasm backend uses (tfjs's count; 1 for the single-threaded build), or the count asked for before it starts. */
 export function getWasmThreads(): number {
   const inUse = tf.getBackend() === 'wasm' ? wasmThreadsInUse() : -1;
-  return inUse > 0 ? inUse : (wasmThreads ?? envWasmThreads() ?? 1);
+  return inUse > 0 ? inUse : wantedWasmThreads();
 }
 
 /** tfjs's own cap (its emscripten build pre-starts 8 workers). */
-const MAX_WASM_THREADS = 8;
+export const MAX_WASM_THREADS = 8;
 let wasmThreads: number | undefined;
 
-function envWasmThreads(): number | undefined {
+const isWasmThreadCount = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= MAX_WASM_THREADS;
+
+/** setWasmThreads' count, else CAPTCHA_NN_WASM_THREADS's, else 1. */
+function wantedWasmThreads(): number {
+  if (wasmThreads !== undefined) return wasmThreads;
   const v = typeof process !== 'undefined' ? process.env?.CAPTCHA_NN_WASM_THREADS : undefined;
-  if (!v) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS)
+  if (!v) return 1;
+  if (!isWasmThreadCount(Number(v)))
     throw new BackendError(`captcha-nn: CAPTCHA_NN_WASM_THREADS must be an integer from 1 to ${MAX_WASM_THREADS}, got '${v}'`, 'wasm');
-  return n;
+  return Number(v);
 }
 
 /**
@@ -129,7 +131,7 @@ export async function ready(): Promise<string> {
 async function start(name: BackendName): Promise<void> {
   if (name === 'wasm') {
     configureWasmPaths();
-    if (isNode) useWasmThreads(wasmThreads ?? envWasmThreads() ?? 1);
+    if (isNode) useWasmThreads(wantedWasmThreads());
     return startTfBackend('wasm');
   }
   if (name === 'cpu') return startTfBackend('cpu');

@@ -8,7 +8,7 @@ export { tf } from './tf';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank } from './tf';
 
 // Backends: wasm by default; await ready() or setBackend() before training.
-export { setBackend, ready, setWasmPaths, setWasmThreads, getWasmThreads, BackendError, BACKEND_NAMES, type BackendName } from './backend';
+export { setBackend, ready, setWasmPaths, setWasmThreads, getWasmThreads, MAX_WASM_THREADS, BackendError, BACKEND_NAMES, type BackendName } from './backend';
 // How wasm runs 3×3 stride-1 convolutions: Winograd by shape (default) or XNNPACK.
 export { setWinograd, getWinograd, winogradCalls, type WinogradMode } from './backends/wasm/winograd';
 

@@ -105,7 +105,8 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   if (r.lr === undefined) r.lr = defaultLearningRate(r.optim);
   if (r.optim === 'sgd' && r.momentum === undefined) r.momentum = 0.9;
   const sgdOnly = (['momentum', 'dampening', 'nesterov'] as const).filter((k) => r[k] !== undefined);
-  if (r.optim !== 'sgd' && sgdOnly.length) throw new Error(`${sgdOnly.map((k) => `--${k}`).join(', ')} apply to --optim sgd only, not ${r.optim}`);
+  if (r.optim !== 'sgd' && sgdOnly.length)
+    throw new Error(`${sgdOnly.map((k) => `--${k}`).join(', ')} appl${sgdOnly.length > 1 ? 'y' : 'ies'} to --optim sgd only, not ${r.optim}`);
   if (r.dampening !== undefined && !(r.dampening >= 0 && r.dampening < 1)) throw new Error(`--dampening must be in [0, 1), got ${r.dampening}`);
   if (r.nesterov && !(r.momentum! > 0 && r.dampening === 0))
     throw new Error(`--nesterov needs a momentum > 0 and --dampening 0 (got momentum ${r.momentum}, dampening ${r.dampening ?? 'unset: the momentum'})`);

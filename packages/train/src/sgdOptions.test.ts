@@ -24,12 +24,12 @@ const sgdRun = (out: string, extra: Partial<TrainOptions>): Partial<TrainOptions
 describe("train: SGD's dampening and Nesterov momentum", () => {
   it('are checked: sgd only, dampening in [0, 1], Nesterov with dampening 0', () => {
     const o = { model: 'tiny', data: TINY_DATA, out: join(tmp.dir, 'x') };
-    expect(() => resolveTrainOptions({ ...o, optim: 'adam', dampening: 0 })).toThrow(/--dampening apply to --optim sgd only, not adam/);
+    expect(() => resolveTrainOptions({ ...o, optim: 'adam', dampening: 0 })).toThrow(/--dampening applies to --optim sgd only, not adam/);
     expect(() => resolveTrainOptions({ ...o, optim: 'sgd', dampening: 1.5 })).toThrow(/--dampening must be in \[0, 1\), got 1.5/);
     expect(() => resolveTrainOptions({ ...o, optim: 'sgd', nesterov: true })).toThrow(
       /--nesterov needs a momentum > 0 and --dampening 0 \(got momentum 0.9, dampening unset/,
     );
-    expect(() => resolveTrainOptions({ ...o, optim: 'adam', momentum: 0.5 })).toThrow(/--momentum apply to --optim sgd only/);
+    expect(() => resolveTrainOptions({ ...o, optim: 'adam', momentum: 0.5 })).toThrow(/--momentum applies to --optim sgd only/);
     expect(resolveTrainOptions({ ...o, optim: 'sgd', dampening: 0, nesterov: true })).toMatchObject({ momentum: 0.9, dampening: 0, nesterov: true });
   });
 

@@ -46,7 +46,7 @@
  */
 import type { Criterion, Target } from '../nn/Criterion';
 import type { Module } from '../nn/Module';
-import { type NodeFs, type NodeUrl, nodeImport } from '../util/nodeImport';
+import { libraryUrl, type NodeFs, type NodeUrl, nodeImport } from '../util/nodeImport';
 import { tf } from '../tf';
 import { fusedBackward } from '../train/fusedStep';
 import type { Activity } from '../util/activity';
@@ -283,13 +283,6 @@ function sameShapes(a: number[][], b: number[][]): boolean {
   return a.length === b.length && a.every((s, i) => s.length === b[i].length && s.every((d, k) => d === b[i][k]));
 }
 
-/** Where this code was loaded from, as a file URL. */
-function moduleUrl(url: NodeUrl): URL {
-  // CommonJS build: __filename; ESM build and source: import.meta.url.
-  if (typeof __filename === 'string' && __filename) return url.pathToFileURL(__filename);
-  return new URL(import.meta.url);
-}
-
 async function resolveWorkerScript(given: string | URL | undefined): Promise<URL> {
   const url = await nodeImport<NodeUrl>('node:url');
   const fs = await nodeImport<NodeFs>('node:fs/promises');
@@ -303,7 +296,7 @@ async function resolveWorkerScript(given: string | URL | undefined): Promise<URL
     if (!(await exists(u))) throw new Error(`DataParallelTable: workerScript ${u.href} does not exist`);
     return u;
   }
-  const here = moduleUrl(url);
+  const here = libraryUrl(url);
   const file = here.pathname.endsWith('.cjs') ? 'worker.cjs' : 'worker.js';
   const candidates = [
     new URL(`./parallel/${file}`, here), // dist/index.js → dist/parallel/worker.js

@@ -11,3 +11,13 @@ export function nodeImport<T>(specifier: string): Promise<T> {
 export type NodeFs = typeof import('node:fs/promises');
 export type NodePath = typeof import('node:path');
 export type NodeUrl = typeof import('node:url');
+
+/**
+ * Where the library's code was loaded from, as a file URL: `__filename` in
+ * the CommonJS build, `import.meta.url` in the ESM build and in the source
+ * (src/util, as deep as src/parallel and src/backends' own folders).
+ */
+export function libraryUrl(url: NodeUrl): URL {
+  if (typeof __filename === 'string' && __filename) return url.pathToFileURL(__filename);
+  return new URL(import.meta.url);
+}

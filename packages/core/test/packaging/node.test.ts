@@ -114,6 +114,25 @@ describe('the built package', () => {
     expect(r.stderr.match(/wasm threads are not available here \(.*nonexistent-captcha-nn-tmp.*\); running on one thread/g)).toHaveLength(1);
   });
 
+  it('refuses a CAPTCHA_NN_WASM_THREADS that is not 1 to 8, naming it, and takes a good one', () => {
+    const script = `import { setBackend, getWasmThreads } from '@captcha-nn/core';
+       await setBackend('wasm');
+       console.log(JSON.stringify({ threads: getWasmThreads() }));`;
+    const run = (v: string) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: here,
+        encoding: 'utf8',
+        env: { ...process.env, CAPTCHA_NN_WASM_THREADS: v },
+        timeout: 60_000,
+      });
+    const bad = run('9');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/CAPTCHA_NN_WASM_THREADS must be an integer from 1 to 8, got '9'/);
+    const good = run('2');
+    expect(good.status, good.stderr).toBe(0);
+    expect(JSON.parse(good.stdout.trim())).toEqual({ threads: 2 });
+  });
+
   it('registers gradients and chained ops in the package entry', () => {
     const r = runNode([
       '--input-type=module',

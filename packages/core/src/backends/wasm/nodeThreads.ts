@@ -17,9 +17,9 @@
  * is cross-origin isolated.
  */
 import type { BackendWasm as BackendWasmType } from '@tensorflow/tfjs-backend-wasm';
-import { BackendWasm, getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../tf';
-import { type NodeFs, type NodePath, type NodeUrl, nodeImport } from '../../util/nodeImport';
+import { libraryUrl, type NodeFs, type NodePath, type NodeUrl, nodeImport } from '../../util/nodeImport';
 import { startWinogradThreads, stopWinogradThreads } from './winograd';
 
 type NodeOs = typeof import('node:os');
@@ -36,12 +36,6 @@ interface ThreadedModule {
 type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
 
 const WASM_PRIORITY = 2; // tfjs-backend-wasm's own
-
-/** Where this code was loaded from (CommonJS build: __filename; ESM: import.meta.url). */
-function moduleUrl(url: NodeUrl): string {
-  if (typeof __filename === 'string' && __filename) return url.pathToFileURL(__filename).href;
-  return import.meta.url;
-}
 
 /**
  * The pthread worker script, written once per content to the temp folder
@@ -78,7 +72,7 @@ async function startThreaded(threads: number): Promise<BackendWasmType> {
     nodeImport<NodeModule>('node:module'),
     nodeImport<NodeOs & { default?: NodeOs }>('node:os'),
   ]);
-  const require = mod.createRequire(moduleUrl(url));
+  const require = mod.createRequire(libraryUrl(url));
   const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
   const main = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const factory = require(main) as Factory;
@@ -154,9 +148,4 @@ export function useWasmThreads(threads: number): void {
   const single = singleThreaded;
   tf.registerBackend('wasm', threads > 1 ? () => startThreadedOr(threads, single) : single, WASM_PRIORITY);
   registered = threads;
-}
-
-/** The threads tfjs's wasm backend runs XNNPACK with, once it started (-1 before). */
-export function wasmThreadsInUse(): number {
-  return getThreadsCount();
 }
