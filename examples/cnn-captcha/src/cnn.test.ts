@@ -53,6 +53,20 @@ describe('buildCnnCaptcha', () => {
     expect(out.shape).toEqual([2, 5, 24]);
   });
 
+  it("wide: compact's head on a trunk of 32 | 64 | 128,128 | 192,192", () => {
+    const { model } = buildCnnCaptcha({ ...base, variant: 'wide', height: 40, width: 150, channels: 3 });
+    const s = model.toString();
+    expect(s.match(/nn\.SpatialConvolution/g)).toHaveLength(6);
+    expect(s.match(/nn\.SpatialMaxPooling/g)).toHaveLength(4);
+    expect(s).toContain('nn.SpatialConvolution(3 -> 32, 3x3, 1,1, 1,1)');
+    expect(s).toContain('nn.SpatialConvolution(128 -> 192, 3x3, 1,1, 1,1)');
+    expect(s).toContain('nn.SpatialConvolution(192 -> 192, 3x3, 1,1, 1,1)');
+    // 40×150 pooled 4 times (ceil): 3×10×192 features into compact's 256-unit layer.
+    expect(s).toContain('nn.Linear(5760 -> 256)');
+    const out = tf.tidy(() => model.forward(tf.randomUniform([2, 40, 150, 3])) as Tensor);
+    expect(out.shape).toEqual([2, 5, 24]);
+  });
+
   it('toString prints the tree', () => {
     const s = buildCnnCaptcha(base).model.toString();
     expect(s.startsWith('nn.Sequential {')).toBe(true);

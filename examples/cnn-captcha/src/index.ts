@@ -31,8 +31,8 @@ function vggGroups(net: Sequential, nIn: number, groups: number[][], widthPools:
 /**
  * Convolutional features and their flattened size: the trunk of both the CNN
  * and the CNN+RNN example (`seed`: the 2016 VGG groups; `compact`: groups
- * 8 | 16 | 32 | 64 | 128,128 from the full 50×200 input), ending in
- * View(-1, size).
+ * 8 | 16 | 32 | 64 | 128,128 from the full 50×200 input; `wide`: 32 | 64 |
+ * 128,128 | 192,192), ending in View(-1, size).
  *
  * `widthPools`: how many groups halve the width too (default all); the later
  * ones pool the height only, keeping feature columns for models that read
@@ -55,6 +55,10 @@ export function cnnFeatures(
       [512, 512, 512],
       [512, 512, 512],
     ];
+  } else if (opts.variant === 'wide') {
+    // Four groups of 2–4× compact's channels. On real Gregwar captchas compact
+    // was short of capacity, not of data (docs/results.md, issue #18).
+    groups = [[32], [64], [128, 128], [192, 192]];
   } else {
     // Compact: a narrow full-resolution group first. An earlier version
     // average-pooled the input to 25×100 instead; it confused m/n and b/h
@@ -78,12 +82,13 @@ export function cnnFeatures(
  * View → Linear(512) → BN → ReLU → Linear(length·numClasses) →
  * View(length, numClasses), trained as a text task (MultiCrossEntropyCriterion).
  * `compact`: the same design with groups 8 | 16 | 32 | 64 | 128,128 and a
- * 256-unit hidden layer.
+ * 256-unit hidden layer; `wide`: compact's head on groups 32 | 64 | 128,128 |
+ * 192,192.
  */
 export function buildCnnCaptcha(opts: ModelOptions): ModelParts {
   checkModelOptions(opts, 'buildCnnCaptcha');
   const { features, size } = cnnFeatures(opts);
-  const hidden = opts.variant === 'seed' ? 512 : 256;
+  const hidden = opts.variant === 'seed' ? 512 : 256; // wide: compact's head
   const model = new Sequential(
     ...features.modules,
     new Linear(size, hidden),

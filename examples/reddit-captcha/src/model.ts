@@ -3,14 +3,15 @@ import { checkModelOptions, classificationTask, type ModelOptions, type ModelPar
 
 /**
  * The per-letter classifier: three conv 3×3 + BN + ReLU + 2×2 max-pooling
- * stages (8, 16, 32 channels; `seed` 32, 64, 128), then Linear(128) →
+ * stages (8, 16, 32 channels; `seed` and `wide` 32, 64, 128), then Linear(128) →
  * ReLU → Linear(numClasses) → LogSoftMax, trained as a classification task
  * (ClassNLLCriterion) on single segmented letters.
  */
 export function buildRedditLetter(opts: ModelOptions): ModelParts {
   checkModelOptions(opts, 'buildRedditLetter');
   if (opts.length !== 1) throw new RangeError(`buildRedditLetter: reads one letter per image, but the labels are up to ${opts.length} characters long`);
-  const widths = opts.variant === 'seed' ? [32, 64, 128] : [8, 16, 32];
+  // wide: 4× compact's channels, which are the seed's.
+  const widths = opts.variant === 'compact' ? [8, 16, 32] : [32, 64, 128];
   const net = new Sequential();
   let c = opts.channels;
   let h = opts.height;

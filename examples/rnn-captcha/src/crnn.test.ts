@@ -54,6 +54,17 @@ describe('buildCrnnCaptcha', () => {
     expectLogProbTable(model.forward(tf.randomUniform([2, 50, 200, 1])), 5, 2, 24);
   });
 
+  it("wide: compact's head on the wider trunk, 4,521,188 parameters at Gregwar's size", () => {
+    // Gregwar/Captcha: 150×40 in gray, five characters, 36 classes once case is folded (35 and the blank).
+    const { model } = buildCrnnCaptcha({ ...base, variant: 'wide', numClasses: 36, height: 40, width: 150, channels: 1 });
+    const s = model.toString();
+    expect(s).toContain('nn.SpatialConvolution(192 -> 192, 3x3, 1,1, 1,1)');
+    expect(s).toContain('nn.Linear(5760 -> 640)');
+    // The network of docs/results.md's probe ("A wider trunk, same recipe and time").
+    expect(model.parameters()[0].reduce((n, p) => n + p.size, 0)).toBe(4_521_188);
+    expectLogProbTable(model.forward(tf.randomUniform([2, 40, 150, 1])), 5, 2, 36);
+  });
+
   it('toString prints the tree', () => {
     const s = buildCrnnCaptcha(base).model.toString();
     expect(s.startsWith('nn.Sequential {')).toBe(true);

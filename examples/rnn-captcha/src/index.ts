@@ -17,6 +17,8 @@ const SIZES = {
   seed: { step: 512, hidden: 256 },
   // The CNN example's narrow full-resolution trunk (8 | 16 | 32 | 64 | 128,128).
   compact: { step: 128, hidden: 128 },
+  // Compact's head on the wider trunk.
+  wide: { step: 128, hidden: 128 },
 } as const;
 
 /**

@@ -14,6 +14,8 @@ export const SIZES = {
   seed: { hidden: 256, embed: 64 },
   // The CNN example's narrow trunk, sized for CPU training.
   compact: { hidden: 128, embed: 32 },
+  // Compact's sizes on the wider trunk.
+  wide: { hidden: 128, embed: 32 },
 } as const;
 
 /**

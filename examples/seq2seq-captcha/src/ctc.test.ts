@@ -63,6 +63,17 @@ describe('buildCtcCaptcha', () => {
     expect(shape).toEqual([40, 1, 11]);
   });
 
+  it('wide: the wider trunk, 2×128 LSTM units', () => {
+    const { model, task } = buildCtcCaptcha({ ...base, variant: 'wide', width: 160, numClasses: 11 });
+    expect(task.spec).toEqual({ name: 'ctc', blank: 10, steps: 40 });
+    const s = model.toString();
+    expect(s.match(/nn\.SpatialConvolution/g)).toHaveLength(6);
+    // 50 high pooled 4 times (ceil): 4 rows of 192 features per column.
+    expect(s).toContain('nn.FastLSTM(768 -> 128)');
+    const shape = tf.tidy(() => (model.forward(tf.randomUniform([1, 50, 160, 1])) as Tensor).shape);
+    expect(shape).toEqual([40, 1, 11]);
+  });
+
   it('rejects bad options', () => {
     expect(() => buildCtcCaptcha({ ...base, numClasses: 0 })).toThrow(/buildCtcCaptcha: numClasses/);
     expect(() => buildCtcCaptcha({ ...base, variant: 'big' as 'seed' })).toThrow(/variant/);

@@ -10,7 +10,7 @@ import { cnnFeatures } from '@captcha-nn/example-cnn-captcha';
 import { checkModelOptions, ctcTask, registerModel, type ModelOptions, type ModelParts } from '@captcha-nn/train';
 
 /** Hidden units of each LSTM direction (the trunk is the CNN example's for the same variant). */
-const HIDDEN = { seed: 256, compact: 128 } as const;
+const HIDDEN = { seed: 256, compact: 128, wide: 128 } as const;
 
 /** Pooling groups that halve the width too; the later ones halve the height only, so T = ⌈W/4⌉. */
 const WIDTH_HALVINGS = 2;
@@ -19,7 +19,8 @@ const WIDTH_HALVINGS = 2;
  * The CNN + BiLSTM + CTC reader.
  *
  * The CNN example's trunk for the variant (`seed`: VGG 64,64 | 128,128 |
- * 256×3 | 512×3 | 512×3; `compact`: 8 | 16 | 32 | 64 | 128,128), each group
+ * 256×3 | 512×3 | 512×3; `compact`: 8 | 16 | 32 | 64 | 128,128; `wide`:
+ * 32 | 64 | 128,128 | 192,192), each group
  * conv3×3+BN+ReLU units and a ceil-mode max pooling, 2×2 in the first two
  * groups and 1 wide × 2 high after (CRNN's trick: the height shrinks, the
  * columns stay); Transpose to [W', N, H', F] and View as T = W' time steps of

@@ -17,8 +17,8 @@ export { taskFromSpec } from './taskFromSpec';
 export { ctcTask, ctcLabelProblem, ctcStepsNeeded, type CTCTaskOptions } from './ctcTask';
 export { seq2seqTask, previousTokens, stepTargets, decodeSteps, SEQ2SEQ_IGNORE, type Seq2seqSpec } from './seq2seqTask';
 export type { Task, TaskSpec, DecodeOptions } from './task';
-export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha, modelImports } from './registry';
-export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings, ModelRegistration } from './registry';
+export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha, modelImports, VARIANTS } from './registry';
+export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings, ModelRegistration, Variant } from './registry';
 
 // Data
 export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths, GENERATORS } from './data';

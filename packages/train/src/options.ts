@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { SCHEDULES, checkSchedule, methods, type OptimName, type Schedule, type ScheduleName } from '@captcha-nn/core';
 import { dataSpecWithAbsolutePaths, type DataSpec } from './data';
-import type { ModelSettings } from './registry';
+import type { ModelSettings, Variant } from './registry';
 
 export const OPTIMIZERS = Object.keys(methods) as OptimName[];
 export { SCHEDULES };
@@ -11,7 +11,7 @@ export { SCHEDULES };
 export interface TrainOptions {
   /** Registry name: cnn, crnn, tiny, or one added with registerModel. */
   model: string;
-  variant: 'seed' | 'compact';
+  variant: Variant;
   /** The model's own settings, passed to its builder (e.g. resnet's depth, shortcut and head). */
   modelOptions?: ModelSettings;
   data: DataSpec;

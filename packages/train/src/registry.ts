@@ -13,10 +13,17 @@ import { textTask, type Task } from './task';
  */
 export type ModelSettings = Record<string, string | number | boolean>;
 
+/**
+ * The registry's variants: `seed` (the 2016 network), `compact` (sized for CPU
+ * training) and `wide` (compact's head on a trunk with about 4× its channels,
+ * for captchas from other people's generators, where compact is short of capacity).
+ */
+export const VARIANTS = ['seed', 'compact', 'wide'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
 /** The data's shape, as a builder sees it, and the model's own settings. */
 export interface ModelOptions {
-  /** The registry's variants: `seed` (the 2016 network) or `compact` (sized for CPU training). */
-  variant: 'seed' | 'compact';
+  variant: Variant;
   /** Classes per position (LabelEncoder.numClasses: the charset plus the blank). */
   numClasses: number;
   /** Positions the model reads (the longest label). */
@@ -93,7 +100,7 @@ export function checkModelOptions(o: ModelOptions, who: string): void {
     const v = o[k];
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${who}: ${k} must be a positive integer, got ${v}`);
   }
-  if (o.variant !== 'seed' && o.variant !== 'compact') throw new RangeError(`${who}: unknown variant '${String(o.variant)}' (seed | compact)`);
+  if (!(VARIANTS as readonly string[]).includes(o.variant)) throw new RangeError(`${who}: unknown variant '${String(o.variant)}' (${VARIANTS.join(' | ')})`);
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   OPTIMIZERS,
   RESUMABLE_OPTIONS,
   SCHEDULES,
+  VARIANTS,
   hasModel,
   importModules,
   listModels,
@@ -16,6 +17,7 @@ import {
   type DataSpec,
   type GeneratorName,
   type TrainOptions,
+  type Variant,
 } from '@captcha-nn/train';
 import {
   parseFraction,
@@ -30,7 +32,7 @@ import {
 
 interface TrainCliOptions {
   model?: string;
-  variant: 'seed' | 'compact';
+  variant: Variant;
   data?: string;
   labels?: ReturnType<typeof parseLabels>;
   regex?: string;
@@ -99,7 +101,11 @@ export function addTrainCommand(program: Command): Command {
           .join(', ')}, or one added with registerModel)`,
       ),
     )
-    .addOption(new Option('--variant <v>', 'model variant').choices(['seed', 'compact']).default('compact'))
+    .addOption(
+      new Option('--variant <v>', 'model variant: seed (the 2016 network), compact (sized for CPU), wide (a 4x wider trunk, for third-party captchas)')
+        .choices([...VARIANTS])
+        .default('compact'),
+    )
     .option('-d, --data <dir>', 'folder of labelled images (<label>.png, <anything>_<label>.png, or see --labels/--regex)')
     .option(
       '--labels <src>',
