@@ -11,14 +11,15 @@ import { Sequential, Linear, BatchNormalization, ReLU, View, SplitTable, LogSoft
 import { cnnFeatures } from '@captcha-nn/example-cnn-captcha';
 import { checkModelOptions, registerModel, textTask, type ModelOptions, type ModelParts } from '@captcha-nn/train';
 
+// The CNN example's narrow full-resolution trunk (8 | 16 | 32 | 64 | 128,128); `wide` keeps this head on its wider trunk.
+const COMPACT_HEAD = { step: 128, hidden: 128 } as const;
+
 /** Sizes of each variant's head (the trunk is the CNN example's `cnnFeatures` for the same variant). */
 const SIZES = {
   // The seed's VGG trunk; 512 features per step, a 256-unit recurrent layer.
   seed: { step: 512, hidden: 256 },
-  // The CNN example's narrow full-resolution trunk (8 | 16 | 32 | 64 | 128,128).
-  compact: { step: 128, hidden: 128 },
-  // Compact's head on the wider trunk.
-  wide: { step: 128, hidden: 128 },
+  compact: COMPACT_HEAD,
+  wide: COMPACT_HEAD,
 } as const;
 
 /**

@@ -8,14 +8,15 @@ import { cnnFeatures } from '@captcha-nn/example-cnn-captcha';
 import { checkModelOptions, seq2seqTask, type ModelOptions, type ModelParts } from '@captcha-nn/train';
 import { EncoderDecoder, type AttentionModule } from './encoderDecoder';
 
+// The CNN example's narrow trunk, sized for CPU training; `wide` keeps these sizes on its wider trunk.
+const COMPACT_SIZES = { hidden: 128, embed: 32 } as const;
+
 /** Hidden size (encoder, decoder, attention) and character embedding size per variant. */
 export const SIZES = {
   // The seed's VGG trunk and 256-unit LSTMs, as the 2016 series' encoder–decoder.
   seed: { hidden: 256, embed: 64 },
-  // The CNN example's narrow trunk, sized for CPU training.
-  compact: { hidden: 128, embed: 32 },
-  // Compact's sizes on the wider trunk.
-  wide: { hidden: 128, embed: 32 },
+  compact: COMPACT_SIZES,
+  wide: COMPACT_SIZES,
 } as const;
 
 /**
