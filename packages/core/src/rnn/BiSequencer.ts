@@ -9,7 +9,7 @@ import { GRU } from './GRU';
 import { LSTM } from './LSTM';
 import { Recursor } from './Recursor';
 import { givenSpec, Sequencer } from './Sequencer';
-import { reverseSteps, splitSteps, stackSteps } from './sequence';
+import { reverseSteps, StepCache, splitSteps, stackSteps } from './sequence';
 
 /** Torch's `nn.JoinTable(1, 1)` for BiSequencer: concatenates a table along the last dimension. */
 class JoinLast extends Container {
@@ -42,9 +42,7 @@ export class BiSequencer extends Container {
   readonly mergeSeq: Sequencer;
   private stacked: Tensor[] = [];
   private zipped: Activity[] = [];
-  private lastInput: Activity | null = null;
-  private steps: Activity[] = [];
-  private ownedSteps: Tensor[] = [];
+  private readonly stepCache = new StepCache();
 
   constructor(
     readonly forwardModule: Module,
@@ -77,16 +75,6 @@ export class BiSequencer extends Container {
     return this;
   }
 
-  private stepsOf(input: Activity): Activity[] {
-    if (input === this.lastInput) return this.steps;
-    for (const t of this.ownedSteps) t.dispose();
-    const { steps, owned } = splitSteps(input, this.path());
-    this.lastInput = input;
-    this.steps = steps;
-    this.ownedSteps = owned;
-    return steps;
-  }
-
   protected compute(input: Activity): Activity {
     const { steps } = splitSteps(input, this.path(), true);
     const fo = this.fwdSeq.apply(steps) as Activity[];
@@ -96,7 +84,7 @@ export class BiSequencer extends Container {
   }
 
   override updateOutput(input: Activity): Activity {
-    const xs = this.stepsOf(input);
+    const xs = this.stepCache.of(input, this.path());
     const fo = this.fwdSeq.updateOutput(xs) as Activity[];
     const bo = reverseSteps(this.bwdSeq.updateOutput(reverseSteps(xs)) as Activity[]);
     this.zipped = fo.map((f, t) => [f, bo[t]]);
@@ -112,7 +100,7 @@ export class BiSequencer extends Container {
   }
 
   private bwd(input: Activity, gradOutput: Activity, scale: number, mode: 'input' | 'params' | 'both'): Activity {
-    const xs = this.stepsOf(input);
+    const xs = this.stepCache.of(input, this.path());
     const rx = reverseSteps(xs);
     const { steps: gys, owned } = splitSteps(gradOutput, this.path());
     let result: Activity = [];
@@ -214,10 +202,7 @@ export class BiSequencer extends Container {
   override clearState(): this {
     disposeActivity(this.stacked);
     this.stacked = [];
-    for (const t of this.ownedSteps) t.dispose();
-    this.ownedSteps = [];
-    this.steps = [];
-    this.lastInput = null;
+    this.stepCache.clear();
     disposeActivity(this.gradInput);
     this.gradInput = [];
     return super.clearState();

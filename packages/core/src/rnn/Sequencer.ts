@@ -1,4 +1,3 @@
-import type { Tensor } from '@tensorflow/tfjs-core';
 import { type Activity, disposeActivity, isTensor } from '../util/activity';
 import { Container } from '../nn/Container';
 import { type ModuleSpec, specOf } from '../util/moduleSpec';
@@ -6,7 +5,7 @@ import type { Module } from '../nn/Module';
 import { AbstractRecurrent } from './AbstractRecurrent';
 import { Recursor } from './Recursor';
 import { checkRememberMode, type RememberMode, remembers } from './remember';
-import { cloneActivity, splitSteps, stackSteps } from './sequence';
+import { cloneActivity, StepCache, splitSteps, stackSteps } from './sequence';
 import { ModuleError } from '../util/errors';
 
 /**
@@ -29,9 +28,7 @@ export class Sequencer extends Container {
   readonly module: AbstractRecurrent;
   protected override ownsBuffers = true;
   private rememberMode: RememberMode = 'neither';
-  private lastInput: Activity | null = null;
-  private steps: Activity[] = [];
-  private ownedSteps: Tensor[] = [];
+  private readonly stepCache = new StepCache();
 
   constructor(module: Module) {
     super();
@@ -62,17 +59,6 @@ export class Sequencer extends Container {
     return this;
   }
 
-  /** The steps of `input`, reusing the slices made at forward for the same tensor. */
-  private stepsOf(input: Activity): Activity[] {
-    if (input === this.lastInput) return this.steps;
-    for (const t of this.ownedSteps) t.dispose();
-    const { steps, owned } = splitSteps(input, this.path());
-    this.lastInput = input;
-    this.steps = steps;
-    this.ownedSteps = owned;
-    return steps;
-  }
-
   protected compute(input: Activity): Activity {
     const { steps } = splitSteps(input, this.path(), true);
     const out = this.module.unroll(steps);
@@ -80,7 +66,7 @@ export class Sequencer extends Container {
   }
 
   override updateOutput(input: Activity): Activity {
-    const xs = this.stepsOf(input);
+    const xs = this.stepCache.of(input, this.path());
     this.module.maxBPTTstep(Math.max(1, xs.length));
     if (!remembers(this.rememberMode, this.train)) this.module.forget();
     const outs = xs.map((x) => cloneActivity(this.module.updateOutput(x)));
@@ -93,7 +79,7 @@ export class Sequencer extends Container {
   }
 
   private backwardSteps(input: Activity, gradOutput: Activity, step: (x: Activity, gy: Activity) => Activity | void): Activity[] {
-    const xs = this.stepsOf(input);
+    const xs = this.stepCache.of(input, this.path());
     const { steps: gys, owned } = splitSteps(gradOutput, this.path());
     if (gys.length !== xs.length) throw new ModuleError(this.path(), `gradOutput has ${gys.length} steps, input has ${xs.length}`);
     const gis: Activity[] = [];
@@ -141,10 +127,7 @@ export class Sequencer extends Container {
   }
 
   override clearState(): this {
-    for (const t of this.ownedSteps) t.dispose();
-    this.ownedSteps = [];
-    this.steps = [];
-    this.lastInput = null;
+    this.stepCache.clear();
     return super.clearState();
   }
 

@@ -23,6 +23,33 @@ export function splitSteps(a: Activity, path: string, pure = false): { steps: Ac
   return { steps: a, owned: [] };
 }
 
+/**
+ * The steps of the last input, split once at forward and reused by backward
+ * for the same input (the slices of a tensor input are owned and freed here).
+ */
+export class StepCache {
+  private input: Activity | null = null;
+  private steps: Activity[] = [];
+  private owned: Tensor[] = [];
+
+  of(input: Activity, path: string): Activity[] {
+    if (input === this.input) return this.steps;
+    this.clear();
+    const { steps, owned } = splitSteps(input, path);
+    this.input = input;
+    this.steps = steps;
+    this.owned = owned;
+    return steps;
+  }
+
+  clear(): void {
+    for (const t of this.owned) t.dispose();
+    this.owned = [];
+    this.steps = [];
+    this.input = null;
+  }
+}
+
 /** Stacks per-step tensors into one [T, ...] tensor. */
 export function stackSteps(steps: Activity[], path: string): Tensor {
   if (!steps.every(isTensor)) throw new ModuleError(path, 'cannot stack table-valued steps into a tensor');
