@@ -2,8 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ModuleError, ShapeError } from '../util/errors';
-import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../util/moduleSpec';
+import { DimensionTable } from './DimensionTable';
 
 /**
  * Torch's `nn.JoinTable(dimension, nInputDims?)`: concatenates a table of
@@ -17,26 +16,8 @@ import { type ModuleSpec, specOf } from '../util/moduleSpec';
  * Shapes: the tensors must agree except along the joined dimension.
  * gradInput is gradOutput cut back into the inputs' parts.
  */
-export class JoinTable extends Module {
+export class JoinTable extends DimensionTable {
   readonly typeName = 'JoinTable';
-
-  constructor(
-    readonly dimension: number,
-    readonly nInputDims?: number,
-  ) {
-    super();
-  }
-
-  override toSpec(): ModuleSpec {
-    return specOf(this.typeName, [this.dimension, this.nInputDims]);
-  }
-
-  /** The dimension to join along, for inputs of the given rank. */
-  private dim(rank: number): number {
-    if (this.dimension < 0) return rank + this.dimension;
-    if (this.nInputDims !== undefined && rank === this.nInputDims + 1) return this.dimension + 1;
-    return this.dimension;
-  }
 
   protected override checkInput(input: Activity): void {
     const expected = `a table of tensors that agree except along dimension ${this.dimension}`;

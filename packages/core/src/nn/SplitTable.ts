@@ -2,8 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type Activity, describeActivity, isTensor } from '../util/activity';
 import { ModuleError, ShapeError } from '../util/errors';
-import { Module } from './Module';
-import { type ModuleSpec, specOf } from '../util/moduleSpec';
+import { DimensionTable } from './DimensionTable';
 
 /**
  * Torch's `nn.SplitTable(dimension, nInputDims?)`: a tensor becomes the
@@ -16,25 +15,8 @@ import { type ModuleSpec, specOf } from '../util/moduleSpec';
  *
  * gradInput is gradOutput's entries stacked back along the dimension.
  */
-export class SplitTable extends Module {
+export class SplitTable extends DimensionTable {
   readonly typeName = 'SplitTable';
-
-  constructor(
-    readonly dimension: number,
-    readonly nInputDims?: number,
-  ) {
-    super();
-  }
-
-  override toSpec(): ModuleSpec {
-    return specOf(this.typeName, [this.dimension, this.nInputDims]);
-  }
-
-  private dim(rank: number): number {
-    if (this.dimension < 0) return rank + this.dimension;
-    if (this.nInputDims !== undefined && rank === this.nInputDims + 1) return this.dimension + 1;
-    return this.dimension;
-  }
 
   protected override checkInput(input: Activity): void {
     const expected = `a tensor with a dimension ${this.dimension}`;
