@@ -22,7 +22,8 @@ function argmaxRows(t: Tensor): number[] {
   return Array.from(tf.tidy(() => tf.argMax(t, -1)).dataSync());
 }
 
-describe('learning', () => {
+// Learning, not speed: on a loaded 2-core machine a test can take minutes.
+describe('learning', { timeout: 300_000 }, () => {
   it('a Sequencer(FastLSTM) learns to copy its input two steps later', () => {
     manualSeed(1);
     const rng = seedrandom('copy');
