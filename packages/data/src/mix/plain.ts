@@ -2,6 +2,7 @@ import { canvasFactory, type Context2D } from '../canvas';
 import { cssFont, type FontSpec } from '../fonts';
 import { applySineWarp, drawSineWarp } from '../reddit/sineWarp';
 import { pick, randFloat, randInt, type Rng } from '../random';
+import { sampleBilinear } from '../simple/effects';
 import { drawScheme, inkPalette, type ColorScheme } from './colors';
 
 /** A font of the list with a random weight and style where the spec leaves them open. */
@@ -17,8 +18,11 @@ export function fontVariant(rng: Rng, spec: FontSpec): FontSpec {
  * The mix's "plain canvas" style: text in a random installed font on a
  * flat, linear or radial gradient background, with random colours (dark on
  * light or light on dark), dots, lines and arcs behind and over the text,
- * per-character rotation and jitter, a whole-word shear and rotation, and
- * sometimes a sine warp (reddit's). Every draw comes from the given PRNG.
+ * per-character rotation and jitter, a whole-word shear and rotation, letters
+ * from a third of the height to nearly all of it, touching or apart, thin,
+ * heavy or hollow, and sometimes a sine warp (reddit's) or a ripple that bends
+ * strokes inside a letter (as Gregwar/Captcha's). Every draw comes from the
+ * given PRNG.
  */
 export class PlainRenderer {
   private ctx!: Context2D;
@@ -40,7 +44,9 @@ export class PlainRenderer {
     this.text(label, fonts, scheme, rng);
     this.noise(scheme, rng, randInt(rng, 0, 3), randInt(rng, 0, 2), randInt(rng, 0, 80), 1);
     const px = ctx.getImageData(0, 0, W, H).data;
-    if (rng() < 0.5) warp(px, W, H, rng);
+    const distortion = rng();
+    if (distortion < 0.35) return sineWarp(px, W, H, rng);
+    if (distortion < 0.7) return rippleWarp(px, W, H, rng);
     return px;
   }
 
@@ -99,13 +105,15 @@ export class PlainRenderer {
     const perChar = rng() < 0.3;
     const whole = fontVariant(rng, pick(rng, fonts));
     const colors = inkPalette(rng, scheme);
-    let size = Math.round(H * randFloat(rng, 0.5, 0.8));
+    let size = Math.round(H * randFloat(rng, 0.5, 0.95));
     const rotation = randFloat(rng, 0, 25);
     const jitter = H * randFloat(rng, 0, 0.08);
-    const spacing = randFloat(rng, -0.06, 0.15);
+    const spacing = randFloat(rng, -0.12, 0.15);
     const shear = rng() < 0.5 ? randFloat(rng, -0.35, 0.35) : 0;
     const tilt = ((rng() < 0.5 ? randFloat(rng, -8, 8) : 0) * Math.PI) / 180;
     const hollow = rng() < 0.15;
+    // Heavy letters: an outline in the ink around the fill, as django-simple-captcha's bold ones.
+    const heavy = !hollow && rng() < 0.25 ? size * randFloat(rng, 0.03, 0.08) : 0;
     const plan = chars.map((ch) => ({
       ch,
       font: perChar ? fontVariant(rng, pick(rng, fonts)) : whole,
@@ -152,6 +160,11 @@ export class PlainRenderer {
       } else {
         ctx.fillStyle = p.color;
         ctx.fillText(p.ch, -w / 2, 0);
+        if (heavy > 0) {
+          ctx.strokeStyle = p.color;
+          ctx.lineWidth = heavy;
+          ctx.strokeText(p.ch, -w / 2, 0);
+        }
       }
       ctx.restore();
       x += w + spacing * size;
@@ -161,7 +174,7 @@ export class PlainRenderer {
 }
 
 /** Reddit's sine warp (PyCAPTCHA's SineWarp), gentler, on each colour channel with one warp. */
-function warp(px: Uint8ClampedArray, W: number, H: number, rng: Rng): void {
+function sineWarp(px: Uint8ClampedArray, W: number, H: number, rng: Rng): Uint8ClampedArray {
   const w = drawSineWarp(rng, [1, 3.5], [0.04, 0.12]);
   const plane = new Uint8Array(W * H);
   for (let c = 0; c < 3; c++) {
@@ -169,4 +182,35 @@ function warp(px: Uint8ClampedArray, W: number, H: number, rng: Rng): void {
     const out = applySineWarp(plane, W, H, w);
     for (let i = 0; i < out.length; i++) px[i * 4 + c] = out[i]!;
   }
+  return px;
+}
+
+/**
+ * A radial ripple about a random centre (the distance r read at r + a·sin(r/λ))
+ * and a vertical wave along x: strokes bend within a letter. Gregwar/Captcha
+ * draws this at 40 px high (a = 4, λ = 30, a wave of about 1.3 px every 31 px);
+ * here the lengths scale with the height and vary.
+ */
+export function rippleWarp(px: Uint8ClampedArray, W: number, H: number, rng: Rng): Uint8ClampedArray {
+  const u = H / 40;
+  const cx = randFloat(rng, 0, W);
+  const cy = randFloat(rng, 0, H);
+  const a = randFloat(rng, 2, 5) * u;
+  const lambda = randFloat(rng, 20, 40) * u;
+  const b = randFloat(rng, 0.8, 2) * u;
+  const k = randFloat(rng, 0.15, 0.3) / u;
+  const phase = randFloat(rng, 0, 2 * Math.PI);
+  const out = new Uint8ClampedArray(px.length);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const vx = x - cx;
+      const vy = y - cy;
+      const r = Math.hypot(vx, vy);
+      const f = r > 0 ? (r + a * Math.sin(r / lambda)) / r : 1;
+      const sx = cx + vx * f;
+      const sy = cy + vy * f + b * Math.sin(phase + sx * k);
+      sampleBilinear(px, W, H, sx, sy, out, (y * W + x) * 4);
+    }
+  }
+  return out;
 }

@@ -346,7 +346,7 @@ export function applyGimpy(layer: Layer, spec: GimpySpec, rng: Rng): void {
 }
 
 /** Bilinear sample of premultiplied-correct RGBA at (sx, sy), edges clamped, written to dst[o..o+3]. */
-function sampleBilinear(src: Uint8ClampedArray, w: number, h: number, sx: number, sy: number, dst: Uint8ClampedArray, o: number): void {
+export function sampleBilinear(src: Uint8ClampedArray, w: number, h: number, sx: number, sy: number, dst: Uint8ClampedArray, o: number): void {
   let x0 = Math.floor(sx);
   let y0 = Math.floor(sy);
   const fx = sx - x0;
