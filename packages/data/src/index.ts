@@ -56,14 +56,13 @@ export { labelFromFilename, labelFromRegex, compileLabelRegex, parseLabelLines, 
 export {
   FolderDataset,
   openFolderDataset,
-  oddCharactersError,
   expandImagePaths,
   IMAGE_EXTENSIONS,
-  summarizeSkipped,
-  countSkipped,
   folderFingerprint,
 } from './loader/folder';
-export type { FolderDatasetOptions, FolderEntry, SkippedFile, SkipKind, FolderFingerprint } from './loader/folder';
+export type { FolderDatasetOptions, FolderFingerprint } from './loader/folder';
+export { oddCharactersError, type FolderEntry } from './loader/folderLabels';
+export { summarizeSkipped, countSkipped, type SkippedFile, type SkipKind } from './loader/skipped';
 export { parseIdx, encodeIdx, readIdx, maybeGunzip, IdxDataset } from './loader/idx';
 export type { IdxArray, IdxType, IdxData, IdxDatasetOptions } from './loader/idx';
 

@@ -5,7 +5,8 @@ import { fromRGBA } from '../image';
 import { createRng } from '../random';
 import { bmp, gif, jpeg, meanAbsDiff, noise, pattern, png, pngHeaderOnly, tempDir } from '../test/helpers';
 import { containBox, decodeImage } from './decode';
-import { folderFingerprint, openFolderDataset, summarizeSkipped } from './folder';
+import { folderFingerprint, openFolderDataset } from './folder';
+import { summarizeSkipped } from './skipped';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);

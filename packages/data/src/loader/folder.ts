@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, relative, resolve } from 'node:path';
 import { LabelEncoder } from '../charset';
 import type { ImageBuffer, Normalization } from '../image';
 import type { Sample } from '../generator';
 import type { ImageSource } from '../pipeline';
 import { channelCount, checkChannels, decodeImage, readImageFile, type DecodeOptions } from './decode';
-import { checkMaxImageSize, ImageDecodeError, inspectImage, type ImageProblem } from './imageInfo';
-import { compileLabelRegex, labelFromFilename, labelFromRegex, parseLabelCsv, parseLabelLines, type LabelSource } from './labels';
+import { applyLabelCase, type FolderEntry, oddCharactersError, readFolderLabels } from './folderLabels';
+import { checkMaxImageSize, ImageDecodeError, inspectImage } from './imageInfo';
+import type { LabelSource } from './labels';
+import { problemOf, SkipLog, type SkippedFile, summarizeSkipped } from './skipped';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp'];
 
@@ -55,48 +57,6 @@ export interface FolderDatasetOptions extends Omit<DecodeOptions, 'name'> {
   blank?: 'first' | 'last';
   /** Used by `batches` callers that read it; kept here for convenience. */
   normalize?: Normalization;
-}
-
-/** Why a file was skipped: an image problem (see ImageProblem), no label, or listed in the labels file but absent. */
-export type SkipKind = ImageProblem | 'unlabelled' | 'missing';
-
-export interface SkippedFile {
-  /** The name in the folder (or as listed in the labels file). */
-  file: string;
-  /** One line, without the file name. */
-  reason: string;
-  kind: SkipKind;
-}
-
-const SKIP_WORDS: Record<SkipKind, [string, string]> = {
-  empty: ['empty', 'empty'],
-  truncated: ['truncated', 'truncated'],
-  corrupt: ['corrupt', 'corrupt'],
-  'not-an-image': ['not an image', 'not images'],
-  'too-large': ['too large', 'too large'],
-  unreadable: ['unreadable', 'unreadable'],
-  unlabelled: ['unlabelled', 'unlabelled'],
-  missing: ['listed but missing', 'listed but missing'],
-};
-
-/** How many files were skipped for each kind of reason. */
-export function countSkipped(skipped: readonly SkippedFile[]): Partial<Record<SkipKind, number>> {
-  const out: Partial<Record<SkipKind, number>> = {};
-  for (const s of skipped) out[s.kind] = (out[s.kind] ?? 0) + 1;
-  return out;
-}
-
-/**
- * One line for a CLI: "skipped 20 of 120 files: 15 truncated, 5 empty"
- * (kinds by count, most first), or "skipped 0 of 120 files".
- */
-export function summarizeSkipped(skipped: readonly SkippedFile[], total: number): string {
-  const head = `skipped ${skipped.length} of ${total} file${total === 1 ? '' : 's'}`;
-  const counts = Object.entries(countSkipped(skipped)) as [SkipKind, number][];
-  if (counts.length === 0) return head;
-  const order = Object.keys(SKIP_WORDS);
-  counts.sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
-  return `${head}: ${counts.map(([k, n]) => `${n} ${SKIP_WORDS[k][n === 1 ? 0 : 1]}`).join(', ')}`;
 }
 
 /**
@@ -213,50 +173,135 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, 
   return out;
 }
 
-const problemOf = (e: unknown): { kind: SkipKind; reason: string } =>
-  e instanceof ImageDecodeError ? { kind: e.kind, reason: e.problem } : { kind: 'corrupt', reason: (e as Error).message };
-
-export interface FolderEntry {
-  file: string;
-  /** The label the dataset uses (lower-cased with labelCase 'fold'). */
-  label: string;
-  /** The label as written (file name, CSV or labels file), where it differs from `label`. */
-  written?: string;
+/** The image files in `root` with the extensions, sorted by name; none is an error. */
+async function listImages(root: string, exts: string[]): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name);
+  } catch (e) {
+    throw new Error(`cannot read the folder ${root}: ${(e as Error).message}`);
+  }
+  const images = names.filter((n) => exts.includes(extname(n).toLowerCase())).sort();
+  if (images.length === 0) throw new Error(`no images (${exts.join(', ')}) in ${root}`);
+  return images;
 }
 
-/** Characters that cannot be meant as captcha text: whitespace and control characters. */
-const ODD_CHAR = /[\s\p{Cc}\p{Cf}]/u;
+/** The charset (given, preferred when it covers the labels, or inferred) and the label length the targets pad to. */
+function labelEncoding(root: string, entries: readonly FolderEntry[], opts: FolderDatasetOptions): { encoder: LabelEncoder; maxLength: number } {
+  const inferred = LabelEncoder.infer(entries.map((e) => e.label));
+  const preferred = opts.preferCharset !== undefined && [...inferred].every((c) => opts.preferCharset!.includes(c));
+  const charset = opts.charset ?? (preferred ? opts.preferCharset! : inferred);
+  const encoder = new LabelEncoder(charset, { blank: opts.blank });
+  let longest = 0;
+  for (const e of entries) longest = Math.max(longest, [...e.label].length);
+  const maxLength = opts.maxLength ?? longest;
+  if (maxLength < longest) {
+    const e = entries.find((x) => [...x.label].length > maxLength)!;
+    throw new Error(`${join(root, e.file)}: label "${e.label}" is longer than maxLength ${maxLength}`);
+  }
+  return { encoder, maxLength };
+}
+
+type Size = { width: number; height: number };
+
+/** The dataset's image size, where it came from, and the files kept (all of them unless checked at open). */
+interface Sized extends Size {
+  good: FolderEntry[];
+  sizeFrom: string;
+  /** The size is the folder's largest width and height (fit 'contain' without a size), which loads fit to. */
+  fromFolder: boolean;
+}
 
 /**
- * An error listing every character of the labels outside `charset` (or, with
- * no charset, every whitespace or control character), with how many labels
- * use it and up to two files; undefined when there are none.
+ * The image size: `size` with fit 'resize', 'pad' or 'contain'; without a
+ * size, the largest image (fit 'contain') or the one size of all images
+ * (fit 'none'). With `verify`, every file is read now and the bad ones skipped.
  */
-export function oddCharactersError(root: string, entries: readonly FolderEntry[], charset: string | undefined, labelCase: 'keep' | 'fold'): Error | undefined {
-  const allowed = charset === undefined ? undefined : new Set(charset);
-  const found = new Map<string, { n: number; files: string[] }>();
-  for (const e of entries) {
-    const seen = new Set<string>();
-    for (const c of e.label) {
-      if (seen.has(c) || (allowed ? allowed.has(c) : !ODD_CHAR.test(c))) continue;
-      seen.add(c);
-      const f = found.get(c) ?? found.set(c, { n: 0, files: [] }).get(c)!;
-      f.n++;
-      if (f.files.length < 2) f.files.push(e.file);
+async function sizeImages(
+  root: string,
+  entries: FolderEntry[],
+  verify: 'none' | 'structure' | 'decode',
+  opts: FolderDatasetOptions & { maxImageSize: Size },
+  log: SkipLog,
+  candidates: number,
+): Promise<Sized> {
+  const fit = opts.fit ?? 'none';
+  const fromFolder = fit === 'contain' && !opts.size;
+  if (fromFolder && verify === 'none') throw new Error(`fit 'contain' without a size needs verify 'structure' or 'decode' (to find the largest image)`);
+  if (fit !== 'none' && !fromFolder && !opts.size) throw new Error(`fit '${fit}' needs size { width, height }`);
+  const given = fit !== 'none' && !fromFolder ? opts.size : undefined;
+  if (verify !== 'none') return verifyAll(root, entries, verify, given, opts, log, candidates);
+  if (given) return { good: entries, width: given.width, height: given.height, sizeFrom: 'the size option', fromFolder };
+  return firstReadable(root, entries, opts, log, candidates);
+}
+
+/** Reads every file (`verify`): the readable ones are kept, and their sizes give the dataset's. */
+async function verifyAll(
+  root: string,
+  entries: readonly FolderEntry[],
+  verify: 'structure' | 'decode',
+  given: Size | undefined,
+  opts: FolderDatasetOptions & { maxImageSize: Size },
+  log: SkipLog,
+  candidates: number,
+): Promise<Sized> {
+  const fit = opts.fit ?? 'none';
+  const checked = await mapLimit(entries, 8, async (e) => {
+    const path = join(root, e.file);
+    try {
+      const bytes = await readImageFile(path);
+      if (verify === 'decode') {
+        const img = await decodeImage(bytes, { ...opts, fit: 'none', name: path });
+        return { width: img.width, height: img.height };
+      }
+      return inspectImage(bytes, { name: path, maxImageSize: opts.maxImageSize });
+    } catch (err) {
+      return err as Error;
+    }
+  });
+  const sizes: Array<Size & { file: string }> = [];
+  const good: FolderEntry[] = [];
+  entries.forEach((e, k) => {
+    const r = checked[k]!;
+    if (r instanceof Error) return log.skipImage(e.file, r);
+    if (fit === 'pad' && given && (r.width > given.width || r.height > given.height))
+      return log.skipImage(
+        e.file,
+        new ImageDecodeError(
+          join(root, e.file),
+          'too-large',
+          `image is ${r.width}x${r.height}, larger than the pad size ${given.width}x${given.height}; use fit 'contain'`,
+        ),
+      );
+    sizes.push({ width: r.width, height: r.height, file: e.file });
+    good.push(e);
+  });
+  const common = fit === 'none' ? commonSize(root, sizes) : undefined;
+  if (good.length === 0) throw new Error(`none of the ${entries.length} labelled images in ${root} is readable (${summarizeSkipped(log.files, candidates)})`);
+  if (common) return { good, width: common.width, height: common.height, sizeFrom: common.file, fromFolder: false };
+  if (given) return { good, width: given.width, height: given.height, sizeFrom: 'the size option', fromFolder: false };
+  return {
+    good,
+    width: Math.max(...sizes.map((z) => z.width)),
+    height: Math.max(...sizes.map((z) => z.height)),
+    sizeFrom: 'the largest width and height in the folder',
+    fromFolder: true,
+  };
+}
+
+/** fit 'none' without `verify`: the first file that decodes sets the size (the ones before it are skipped). */
+async function firstReadable(root: string, entries: readonly FolderEntry[], opts: DecodeOptions, log: SkipLog, candidates: number): Promise<Sized> {
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k]!;
+    const path = join(root, e.file);
+    try {
+      const img = await decodeImage(await readImageFile(path), { ...opts, fit: 'none', name: path });
+      return { good: entries.slice(k), width: img.width, height: img.height, sizeFrom: e.file, fromFolder: false };
+    } catch (err) {
+      log.skipImage(e.file, err);
     }
   }
-  if (found.size === 0) return undefined;
-  const show = (c: string) =>
-    /^[\x21-\x7e]$/.test(c) ? `'${c}'` : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}${ODD_CHAR.test(c) ? '' : ` '${c}'`}`;
-  const list = [...found.entries()]
-    .sort((a, b) => b[1].n - a[1].n)
-    .map(([c, f]) => `${show(c)} in ${f.n} label${f.n === 1 ? '' : 's'} (${f.files.join(', ')}${f.n > f.files.length ? ', ...' : ''})`);
-  const what = allowed ? `not in the charset "${charset}"` : 'that are whitespace or control characters';
-  const caseHint =
-    allowed && labelCase === 'keep' && [...found.keys()].every((c) => allowed.has(c.toLowerCase())) ? '; --case fold lower-cases the labels' : '';
-  return new Error(
-    `${root}: ${found.size} character${found.size === 1 ? '' : 's'} of the labels ${what}: ${list.join('; ')}${caseHint} (fix or remove those labels, or give a charset that has them)`,
-  );
+  throw new Error(`none of the ${entries.length} labelled images in ${root} could be decoded (${summarizeSkipped(log.files, candidates)})`);
 }
 
 /**
@@ -328,202 +373,37 @@ export class FolderDataset implements ImageSource {
     const verify = opts.verify ?? 'none';
     if (!['none', 'structure', 'decode'].includes(verify)) throw new Error(`verify must be 'none', 'structure' or 'decode', got ${JSON.stringify(verify)}`);
     const exts = normalizeExtensions(opts.extensions);
-    let names: string[];
-    try {
-      names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name);
-    } catch (e) {
-      throw new Error(`cannot read the folder ${root}: ${(e as Error).message}`);
-    }
-    const images = names.filter((n) => exts.includes(extname(n).toLowerCase())).sort();
-    if (images.length === 0) throw new Error(`no images (${exts.join(', ')}) in ${root}`);
-    const skipped: SkippedFile[] = [];
-    const entries: FolderEntry[] = [];
-    const labels = opts.labels ?? 'filename';
-    let candidates = images.length;
-    const include: string[] = [];
-    const skip = (file: string, reason: string, kind: SkipKind) => {
-      if (opts.strict) throw new Error(`${join(root, file)}: ${reason}`);
-      skipped.push({ file, reason, kind });
-    };
-    const skipImage = (file: string, e: unknown) => {
-      if (opts.strict) throw e;
-      skipped.push({ file, ...problemOf(e) });
-    };
-    let how: string;
-    if (labels === 'filename') {
-      how = 'file names (<label>.ext or <anything>_<label>.ext)';
-      for (const f of images) {
-        const l = labelFromFilename(f);
-        if (l === undefined) skip(f, 'no label in the file name', 'unlabelled');
-        else entries.push({ file: f, label: l });
-      }
-    } else if ('regex' in labels) {
-      const re = compileLabelRegex(labels.regex);
-      how = `the regex ${re}`;
-      for (const f of images) {
-        const l = labelFromRegex(f, re);
-        if (l === undefined) skip(f, `the file name does not match ${re}`, 'unlabelled');
-        else entries.push({ file: f, label: l });
-      }
-    } else {
-      const path = resolve(root, labels.file);
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (e) {
-        throw new Error(`cannot read the labels file ${path}: ${(e as Error).message}`);
-      }
-      const labelFile = basename(path);
-      include.push(path);
-      if (labels.format === 'csv') {
-        how = `the CSV ${path}`;
-        const present = new Set(images);
-        const rows = parseLabelCsv(text, path);
-        // A file listed twice with different labels has no trustworthy label: skip it.
-        const labelsOf = new Map<string, Set<string>>();
-        for (const row of rows) (labelsOf.get(row.file) ?? labelsOf.set(row.file, new Set()).get(row.file)!).add(row.label);
-        const done = new Set<string>();
-        for (const row of rows) {
-          if (done.has(row.file)) continue;
-          done.add(row.file);
-          const ls = labelsOf.get(row.file)!;
-          if (!present.has(row.file)) {
-            candidates++;
-            skip(row.file, `listed in ${labelFile} but not an image in the folder`, 'missing');
-          } else if (ls.size > 1)
-            skip(row.file, `listed in ${labelFile} with different labels (${[...ls].map((l) => JSON.stringify(l)).join(', ')})`, 'unlabelled');
-          else if (row.label === '') skip(row.file, `empty label in ${labelFile}`, 'unlabelled');
-          else entries.push({ file: row.file, label: row.label });
-        }
-        for (const f of images) if (!labelsOf.has(f)) skip(f, `not listed in ${labelFile}`, 'unlabelled');
-      } else {
-        const lines = parseLabelLines(text);
-        const numbered = new Map<number, string>();
-        for (const f of images) {
-          const stem = f.slice(0, f.length - extname(f).length);
-          if (/^\d+$/.test(stem)) {
-            const other = numbered.get(Number(stem));
-            if (other !== undefined) skip(f, `has the same number as ${other}, so the line of ${labelFile} for it is ambiguous`, 'unlabelled');
-            else numbered.set(Number(stem), f);
-          } else if (f !== labelFile) skip(f, `not named <number>${extname(f)}, so no line of ${labelFile} labels it`, 'unlabelled');
-        }
-        const first = labels.firstIndex ?? 'auto';
-        if (first !== 0 && first !== 1 && first !== 'auto') throw new Error(`firstIndex must be 0, 1 or 'auto', got ${JSON.stringify(first)}`);
-        const base = first === 'auto' ? (numbered.has(0) ? 0 : 1) : first;
-        how = `${path}, line 1 labelling ${base}.<ext>`;
-        for (const [i, f] of [...numbered.entries()].sort((a, b) => a[0] - b[0])) {
-          const line = lines[i - base];
-          if (line === undefined || line === '') skip(f, `${labelFile} has no label on line ${i - base + 1}`, 'unlabelled');
-          else entries.push({ file: f, label: line });
-        }
-      }
-    }
+    const images = await listImages(root, exts);
+    const log = new SkipLog(root, opts.strict === true);
+    const { entries, how, include, missing } = await readFolderLabels(root, images, opts.labels ?? 'filename', log);
+    const candidates = images.length + missing;
     if (entries.length === 0) throw new Error(`no labels found for the ${images.length} images in ${root} (labels from ${how})`);
-    const labelCase = opts.labelCase ?? 'keep';
-    if (labelCase !== 'keep' && labelCase !== 'fold') throw new Error(`labelCase must be 'keep' or 'fold', got ${JSON.stringify(labelCase)}`);
-    if (labelCase === 'fold')
-      for (const e of entries) {
-        const lower = e.label.toLowerCase();
-        if (lower !== e.label) {
-          e.written = e.label;
-          e.label = lower;
-        }
-      }
+    const labelCase = applyLabelCase(entries, opts.labelCase);
     const odd = oddCharactersError(root, entries, opts.charset, labelCase);
     if (odd) throw odd;
-
-    const inferred = LabelEncoder.infer(entries.map((e) => e.label));
-    const preferred = opts.preferCharset !== undefined && [...inferred].every((c) => opts.preferCharset!.includes(c));
-    const charset = opts.charset ?? (preferred ? opts.preferCharset! : inferred);
-    const encoder = new LabelEncoder(charset, { blank: opts.blank });
-    let longest = 0;
-    for (const e of entries) longest = Math.max(longest, [...e.label].length);
-    const maxLength = opts.maxLength ?? longest;
-    if (maxLength < longest) {
-      const e = entries.find((x) => [...x.label].length > maxLength)!;
-      throw new Error(`${join(root, e.file)}: label "${e.label}" is longer than maxLength ${maxLength}`);
-    }
-
-    // Image size: the target size, or the first readable image's.
-    const fit = opts.fit ?? 'none';
-    let width: number;
-    let height: number;
-    let sizeFrom: string;
-    let good: FolderEntry[] = [];
+    const { encoder, maxLength } = labelEncoding(root, entries, opts);
     const decodeOpts = { ...opts, maxImageSize };
-    // fit 'contain' without a size: the largest width and height in the folder, so no image is shrunk.
-    const envelope = fit === 'contain' && !opts.size;
-    if (envelope && verify === 'none') throw new Error(`fit 'contain' without a size needs verify 'structure' or 'decode' (to find the largest image)`);
-    if (fit !== 'none' && !envelope) {
-      if (!opts.size) throw new Error(`fit '${fit}' needs size { width, height }`);
-      ({ width, height } = opts.size);
-      sizeFrom = 'the size option';
-    }
-    if (verify !== 'none') {
-      // Check every file now: `good` is then exactly the readable files.
-      const checked = await mapLimit(entries, 8, async (e) => {
-        const path = join(root, e.file);
-        try {
-          const bytes = await readImageFile(path);
-          if (verify === 'decode') {
-            const img = await decodeImage(bytes, { ...decodeOpts, fit: 'none', name: path });
-            return { width: img.width, height: img.height };
-          }
-          return inspectImage(bytes, { name: path, maxImageSize });
-        } catch (err) {
-          return err as Error;
-        }
-      });
-      const sizes: Array<{ width: number; height: number; file: string }> = [];
-      entries.forEach((e, k) => {
-        const r = checked[k]!;
-        if (r instanceof Error) return skipImage(e.file, r);
-        if (fit === 'pad' && (r.width > width || r.height > height))
-          return skipImage(
-            e.file,
-            new ImageDecodeError(
-              join(root, e.file),
-              'too-large',
-              `image is ${r.width}x${r.height}, larger than the pad size ${width}x${height}; use fit 'contain'`,
-            ),
-          );
-        sizes.push({ width: r.width, height: r.height, file: e.file });
-        good.push(e);
-      });
-      const first = fit === 'none' ? commonSize(root, sizes) : undefined;
-      if (good.length === 0) throw new Error(`none of the ${entries.length} labelled images in ${root} is readable (${summarizeSkipped(skipped, candidates)})`);
-      if (fit === 'none') ({ width, height, file: sizeFrom } = first!);
-      if (envelope) {
-        width = Math.max(...sizes.map((z) => z.width));
-        height = Math.max(...sizes.map((z) => z.height));
-        sizeFrom = 'the largest width and height in the folder';
-      }
-    } else if (fit !== 'none') {
-      good = entries;
-    } else {
-      let found: { width: number; height: number; file: string } | null = null;
-      let k = 0;
-      for (; k < entries.length && !found; k++) {
-        const e = entries[k]!;
-        const path = join(root, e.file);
-        try {
-          const img = await decodeImage(await readImageFile(path), { ...decodeOpts, fit: 'none', name: path });
-          found = { width: img.width, height: img.height, file: e.file };
-          good.push(e);
-        } catch (err) {
-          skipImage(e.file, err);
-        }
-      }
-      if (!found) throw new Error(`none of the ${entries.length} labelled images in ${root} could be decoded (${summarizeSkipped(skipped, candidates)})`);
-      good.push(...entries.slice(k));
-      ({ width, height } = found);
-      sizeFrom = found.file;
-    }
-    const loadOpts = envelope ? { ...decodeOpts, size: { width: width!, height: height! } } : decodeOpts;
-    return new FolderDataset(root, good, encoder, maxLength, width!, height!, channelCount(opts.channels), sizeFrom!, loadOpts, skipped, candidates, verify, {
-      extensions: exts,
-      include,
-    });
+    const sized = await sizeImages(root, entries, verify, decodeOpts, log, candidates);
+    const { width, height } = sized;
+    const loadOpts = sized.fromFolder ? { ...decodeOpts, size: { width, height } } : decodeOpts;
+    return new FolderDataset(
+      root,
+      sized.good,
+      encoder,
+      maxLength,
+      width,
+      height,
+      channelCount(opts.channels),
+      sized.sizeFrom,
+      loadOpts,
+      log.files,
+      candidates,
+      verify,
+      {
+        extensions: exts,
+        include,
+      },
+    );
   }
 
   /** Decodes item i; null (recorded in `skipped`) when unreadable, unless strict. */
