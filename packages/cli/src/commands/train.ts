@@ -289,6 +289,39 @@ export function addTrainCommand(program: Command): Command {
 /** Checks the data options' combination and builds the trainer's options. */
 export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<TrainOptions> {
   const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+  checkCombination(cmd, o, given);
+  const modelOptions = {
+    ...(o.depth !== undefined ? { depth: o.depth } : {}),
+    ...(o.residual ? { residual: true } : o.plain ? { residual: false } : {}),
+    ...(o.head !== undefined ? { head: o.head } : {}),
+  };
+  return {
+    model: o.model,
+    // --init brings its own variant; a given one must agree.
+    ...(given('variant') || o.init === undefined ? { variant: o.variant } : {}),
+    ...(Object.keys(modelOptions).length ? { modelOptions } : {}),
+    data: dataSpecOf(o, given),
+    epochs: o.epochs,
+    batchSize: o.batch,
+    ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    optim: o.optim,
+    ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+    ...(o.dampening !== undefined ? { dampening: o.dampening } : {}),
+    ...(o.nesterov ? { nesterov: true } : {}),
+    ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    schedule: o.schedule,
+    ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
+    ...(o.backend ? { backend: o.backend } : {}),
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.import?.length ? { imports: o.import } : {}),
+    seed: o.seed,
+    ...(o.init !== undefined ? { init: o.init } : {}),
+    ...(o.freezeTrunk !== undefined ? { freezeTrunk: o.freezeTrunk } : {}),
+  };
+}
+
+/** The data options' combination: one source, and only the flags that apply to it. */
+function checkCombination(cmd: Command, o: TrainCliOptions, given: (k: string) => boolean): void {
   const sources = [o.data && '--data', o.generate && '--generate', o.dataset && '--dataset', o.dataIdx && '--data-idx'].filter(Boolean);
   if (sources.length > 1)
     cmd.error(`error: give either --data DIR or --generate simple|svg|mix or --dataset NAME or --data-idx DIR, not ${sources.join(' and ')}`, {
@@ -325,8 +358,12 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
   ] as const)
     if (v !== undefined && o.optim !== 'sgd') cmd.error(`error: ${flag} applies to --optim sgd only`, { code: 'captcha-nn.momentum' });
   if (o.nesterov && o.dampening !== 0) cmd.error('error: --nesterov needs --dampening 0', { code: 'captcha-nn.nesterov' });
+}
 
-  const data: DataSpec = idx
+/** The trainer's data spec for the one data source given. */
+function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec {
+  const idx = o.dataset !== undefined || o.dataIdx !== undefined;
+  return idx
     ? {
         kind: 'idx',
         ...(o.dataset !== undefined ? { dataset: o.dataset } : { dir: o.dataIdx! }),
@@ -363,32 +400,4 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
           ...(o.channels ? { channels: o.channels } : {}),
           ...(o.augment !== 'none' ? { augment: o.augment } : {}),
         };
-  const modelOptions = {
-    ...(o.depth !== undefined ? { depth: o.depth } : {}),
-    ...(o.residual ? { residual: true } : o.plain ? { residual: false } : {}),
-    ...(o.head !== undefined ? { head: o.head } : {}),
-  };
-  return {
-    model: o.model,
-    // --init brings its own variant; a given one must agree.
-    ...(given('variant') || o.init === undefined ? { variant: o.variant } : {}),
-    ...(Object.keys(modelOptions).length ? { modelOptions } : {}),
-    data,
-    epochs: o.epochs,
-    batchSize: o.batch,
-    ...(o.lr !== undefined ? { lr: o.lr } : {}),
-    optim: o.optim,
-    ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
-    ...(o.dampening !== undefined ? { dampening: o.dampening } : {}),
-    ...(o.nesterov ? { nesterov: true } : {}),
-    ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
-    schedule: o.schedule,
-    ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
-    ...(o.backend ? { backend: o.backend } : {}),
-    ...(o.workers !== undefined ? { workers: o.workers } : {}),
-    ...(o.import?.length ? { imports: o.import } : {}),
-    seed: o.seed,
-    ...(o.init !== undefined ? { init: o.init } : {}),
-    ...(o.freezeTrunk !== undefined ? { freezeTrunk: o.freezeTrunk } : {}),
-  };
 }
