@@ -179,3 +179,25 @@ export function describeKeys(keys: ReadonlyArray<{ key: string; shape: number[];
   }
   return [...byModule].map(([m, w]) => `module ${m}: ${w.join(', ')}`).join('; ');
 }
+
+/** `--init`: copies the trained model's weights that fit, says what it copied, and freezes the trunk if asked. */
+export async function startFromInit(
+  model: Module,
+  trainable: TrainableParameters,
+  opts: TrainOptions,
+  charset: string,
+  length: number,
+  log?: (message: string) => void,
+): Promise<void> {
+  const r = await initialiseFrom(model, opts.init!, { charset, length });
+  log?.(
+    `--init ${opts.init}: copied ${r.copied.length} of ${r.copied.length + r.fresh.length} state tensors (weights and batch-norm statistics)` +
+      (r.fresh.length
+        ? `; new layer${r.fresh.length > 1 ? 's' : ''} (charset, length or input differ): ${describeKeys(r.fresh)}`
+        : '; same charset, length and input'),
+  );
+  if (opts.freezeTrunk) {
+    trainable.freeze(trunkKeys(model, r));
+    log?.(`--freeze-trunk ${opts.freezeTrunk}: ${trainable.frozenKeys!.length} trunk tensors not updated for the first ${opts.freezeTrunk} epoch(s)`);
+  }
+}

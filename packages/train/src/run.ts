@@ -15,7 +15,7 @@ import type { EpochRecord } from './curves';
 import { openRunData, type RunData } from './data';
 import type { EvalResult } from './metrics';
 import { mergeResumeOptions, resolveTrainOptions, type TrainOptions } from './options';
-import { applyInitDefaults, describeKeys, initialiseFrom, TrainableParameters, trunkKeys } from './init';
+import { applyInitDefaults, startFromInit, TrainableParameters } from './init';
 import { getModelBuilder } from './registry';
 import type { Task } from './task';
 import { trainingWorkers, type WorkerPlan } from './workers';
@@ -150,27 +150,10 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     ...(opts.modelOptions ? { settings: opts.modelOptions } : {}),
   });
   checkLabels(task, data);
-  const config: Record<string, number | boolean> = { learningRate: opts.lr };
-  if (opts.optim === 'sgd') config.momentum = opts.momentum ?? 0.9;
-  if (opts.dampening !== undefined) config.dampening = opts.dampening;
-  if (opts.nesterov) config.nesterov = true;
-  if (opts.weightDecay > 0) config.weightDecay = opts.weightDecay;
   const trainable = new TrainableParameters(model);
-  if (opts.init !== undefined && !saved) {
-    const r = await initialiseFrom(model, opts.init, { charset: data.encoder.charset, length: data.maxLength });
-    cb.log?.(
-      `--init ${opts.init}: copied ${r.copied.length} of ${r.copied.length + r.fresh.length} state tensors (weights and batch-norm statistics)` +
-        (r.fresh.length
-          ? `; new layer${r.fresh.length > 1 ? 's' : ''} (charset, length or input differ): ${describeKeys(r.fresh)}`
-          : '; same charset, length and input'),
-    );
-    if (opts.freezeTrunk) {
-      trainable.freeze(trunkKeys(model, r));
-      cb.log?.(`--freeze-trunk ${opts.freezeTrunk}: ${trainable.frozenKeys!.length} trunk tensors not updated for the first ${opts.freezeTrunk} epoch(s)`);
-    }
-  }
+  if (opts.init !== undefined && !saved) await startFromInit(model, trainable, opts, data.encoder.charset, data.maxLength, cb.log);
   if (saved?.frozenKeys) trainable.freeze(saved.frozenKeys);
-  const optimizer = new Optimizer(trainable, opts.optim, config);
+  const optimizer = new Optimizer(trainable, opts.optim, optimizerConfig(opts));
 
   await mkdir(paths.out, { recursive: true });
   for (const f of await removeStaleTemporaries(paths)) cb.log?.(`removed ${f}, left by an interrupted write`);
@@ -210,6 +193,16 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   if (saved) await restore(run, saved, cb.clock);
   else await rm(paths.metrics, { force: true });
   return run;
+}
+
+/** The optimizer's settings from the run's options (momentum and its terms for sgd only). */
+function optimizerConfig(opts: TrainOptions): Record<string, number | boolean> {
+  const config: Record<string, number | boolean> = { learningRate: opts.lr };
+  if (opts.optim === 'sgd') config.momentum = opts.momentum ?? 0.9;
+  if (opts.dampening !== undefined) config.dampening = opts.dampening;
+  if (opts.nesterov) config.nesterov = true;
+  if (opts.weightDecay > 0) config.weightDecay = opts.weightDecay;
+  return config;
 }
 
 /** Before any training: every label must be one the model can learn (CTC: one that fits its time steps); the error names the first that is not. */
