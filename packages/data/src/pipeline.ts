@@ -123,15 +123,50 @@ export interface BatchOptions {
   concurrency?: number;
 }
 
+/** Resolves after the event loop has run its pending macrotasks (setImmediate in Node, a zero timeout elsewhere). */
+const macrotask = (): Promise<void> => new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
+
+/** Samples as one batch of tensors: images [n, H, W, C], padded label indices [n, L] and label lengths. */
+function packBatch(got: readonly Sample<Uint8Array>[], source: ImageSource, normalize: Normalization, end: number): Batch {
+  const { width: W, height: H, channels: C, maxLength: L } = source;
+  const pixels = W * H * C;
+  const n = got.length;
+  const x = new Float32Array(n * pixels);
+  const y = new Int32Array(n * L);
+  const lengths = new Int32Array(n);
+  got.forEach((s, k) => {
+    const im = s.image;
+    if (im.width !== W || im.height !== H || im.channels !== C) {
+      throw new Error(`${s.file ?? `item ${s.index}`}: image is ${im.width}x${im.height}x${im.channels}, expected ${W}x${H}x${C}`);
+    }
+    normalizeInto(im.data, C, normalize, x, k * pixels);
+    source.encoder.encode(s.label, L, y, k * L, s.file);
+    lengths[k] = [...s.label].length;
+  });
+  const xt = tf.tensor4d(x, [n, H, W, C], 'float32');
+  const yt = tf.tensor2d(y, [n, L], 'int32');
+  const lt = tf.tensor1d(lengths, 'int32');
+  return {
+    x: xt,
+    y: yt,
+    lengths: lt,
+    labels: got.map((s) => s.label),
+    ids: got.map((s) => s.file ?? s.index ?? -1),
+    end,
+    dispose: () => {
+      xt.dispose();
+      yt.dispose();
+      lt.dispose();
+    },
+  };
+}
+
 /**
  * Iterates a source as tensor batches, decoding lazily (one batch plus the
  * prefetched ones in memory, never the whole set). Skipped items are left
  * out, so a batch is filled from the following items. Dispose each batch
  * (or use tf.tidy) once used.
  */
-/** Resolves after the event loop has run its pending macrotasks (setImmediate in Node, a zero timeout elsewhere). */
-const macrotask = (): Promise<void> => new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
-
 export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGenerator<Batch, void, undefined> {
   const bs = opts.batchSize;
   if (!Number.isInteger(bs) || bs < 1) throw new Error(`batchSize must be a positive integer, got ${bs}`);
@@ -144,8 +179,6 @@ export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGe
       ? Int32Array.from({ length: source.size }, (_, i) => i)
       : permutation(source.size, createRng('shuffle', opts.seed ?? 0, opts.epoch ?? 0));
   await tf.ready();
-  const { width: W, height: H, channels: C, maxLength: L } = source;
-  const pixels = W * H * C;
   let cursor = 0;
 
   const assemble = async (): Promise<Batch | null> => {
@@ -165,35 +198,7 @@ export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGe
     // ever awaiting I/O (without this, 1,000 mix images held about 240 MB).
     await macrotask();
     if (got.length === 0 || (opts.dropRemainder && got.length < bs)) return null;
-    const n = got.length;
-    const x = new Float32Array(n * pixels);
-    const y = new Int32Array(n * L);
-    const lengths = new Int32Array(n);
-    got.forEach((s, k) => {
-      const im = s.image;
-      if (im.width !== W || im.height !== H || im.channels !== C) {
-        throw new Error(`${s.file ?? `item ${s.index}`}: image is ${im.width}x${im.height}x${im.channels}, expected ${W}x${H}x${C}`);
-      }
-      normalizeInto(im.data, C, normalize, x, k * pixels);
-      source.encoder.encode(s.label, L, y, k * L, s.file);
-      lengths[k] = [...s.label].length;
-    });
-    const xt = tf.tensor4d(x, [n, H, W, C], 'float32');
-    const yt = tf.tensor2d(y, [n, L], 'int32');
-    const lt = tf.tensor1d(lengths, 'int32');
-    return {
-      x: xt,
-      y: yt,
-      lengths: lt,
-      labels: got.map((s) => s.label),
-      ids: got.map((s) => s.file ?? s.index ?? -1),
-      end: cursor,
-      dispose: () => {
-        xt.dispose();
-        yt.dispose();
-        lt.dispose();
-      },
-    };
+    return packBatch(got, source, normalize, cursor);
   };
 
   const queue: Array<Promise<Batch | null>> = [];
