@@ -186,49 +186,58 @@ export async function openRunData(spec: DataSpec, seed: string): Promise<RunData
 }
 
 async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
+  if (spec.kind === 'idx') return openIdxData(spec, seed);
+  if (spec.kind === 'generate') return openGeneratedData(spec, seed);
+  return openFolderData(spec, seed);
+}
+
+async function openIdxData(spec: Extract<DataSpec, { kind: 'idx' }>, seed: string): Promise<RunData> {
+  if ((spec.channels ?? 'gray') !== 'gray') throw new Error('IDX datasets are grayscale: --channels rgb does not apply');
+  const idx = await openIdxRun(spec, seed);
+  const { train } = idx;
+  if (train.channels !== 1) throw new Error(`IDX images with ${train.channels} channels are not supported (grayscale only)`);
+  return {
+    trainSource: idx.trainSource,
+    trainSize: train.size,
+    validation: idx.validation,
+    encoder: train.encoder,
+    maxLength: 1,
+    preprocessing: preprocessing('gray', train.width, train.height),
+    skipped: [],
+    labelsToCheck: () => [],
+    description: idx.description,
+  };
+}
+
+function openGeneratedData(spec: Extract<DataSpec, { kind: 'generate' }>, seed: string): RunData {
   const channels = spec.channels ?? 'gray';
-  if (spec.kind === 'idx') {
-    if (channels !== 'gray') throw new Error('IDX datasets are grayscale: --channels rgb does not apply');
-    const idx = await openIdxRun(spec, seed);
-    const { train } = idx;
-    if (train.channels !== 1) throw new Error(`IDX images with ${train.channels} channels are not supported (grayscale only)`);
-    return {
-      trainSource: idx.trainSource,
-      trainSize: train.size,
-      validation: idx.validation,
-      encoder: train.encoder,
-      maxLength: 1,
-      preprocessing: preprocessing('gray', train.width, train.height),
-      skipped: [],
-      labelsToCheck: () => [],
-      description: idx.description,
-    };
-  }
-  if (spec.kind === 'generate') {
-    const gen = makeGenerator(spec, seed);
-    const valGen = makeGenerator(spec, `${seed}:val`);
-    const format = channels;
-    const fresh = spec.fresh ?? true;
-    const encoder = new LabelEncoder(gen.charset);
-    const validation = spec.valSize > 0 ? generatorSource(valGen, { count: spec.valSize, format }) : null;
-    return {
-      trainSource: (epoch) => generatorSource(gen, { count: spec.trainSize, start: fresh ? epoch * spec.trainSize : 0, format }),
-      trainSize: spec.trainSize,
-      validation,
-      encoder,
-      maxLength: gen.maxLength,
-      preprocessing: preprocessing(channels, gen.width, gen.height),
-      skipped: [],
-      labelsToCheck: () => {
-        const label = [...gen.charset][0]!.repeat(gen.maxLength);
-        return [{ label, where: `generated captchas of up to ${gen.maxLength} characters (the hardest for CTC: "${label}")` }];
-      },
-      description:
-        `generated ${spec.generator}${spec.generator === 'simple' ? ` preset ${spec.preset ?? 'seed'}` : ''} captchas, ${gen.width}x${gen.height}, ` +
-        `length ${gen.minLength === gen.maxLength ? gen.minLength : `${gen.minLength}-${gen.maxLength}`}, charset "${gen.charset}", ` +
-        `${spec.trainSize} ${fresh ? 'new ' : ''}samples per epoch, ${spec.valSize} validation samples`,
-    };
-  }
+  const gen = makeGenerator(spec, seed);
+  const valGen = makeGenerator(spec, `${seed}:val`);
+  const format = channels;
+  const fresh = spec.fresh ?? true;
+  const encoder = new LabelEncoder(gen.charset);
+  const validation = spec.valSize > 0 ? generatorSource(valGen, { count: spec.valSize, format }) : null;
+  return {
+    trainSource: (epoch) => generatorSource(gen, { count: spec.trainSize, start: fresh ? epoch * spec.trainSize : 0, format }),
+    trainSize: spec.trainSize,
+    validation,
+    encoder,
+    maxLength: gen.maxLength,
+    preprocessing: preprocessing(channels, gen.width, gen.height),
+    skipped: [],
+    labelsToCheck: () => {
+      const label = [...gen.charset][0]!.repeat(gen.maxLength);
+      return [{ label, where: `generated captchas of up to ${gen.maxLength} characters (the hardest for CTC: "${label}")` }];
+    },
+    description:
+      `generated ${spec.generator}${spec.generator === 'simple' ? ` preset ${spec.preset ?? 'seed'}` : ''} captchas, ${gen.width}x${gen.height}, ` +
+      `length ${gen.minLength === gen.maxLength ? gen.minLength : `${gen.minLength}-${gen.maxLength}`}, charset "${gen.charset}", ` +
+      `${spec.trainSize} ${fresh ? 'new ' : ''}samples per epoch, ${spec.valSize} validation samples`,
+  };
+}
+
+async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed: string): Promise<RunData> {
+  const channels = spec.channels ?? 'gray';
   const ds = await openFolderDataset(spec.dir, folderOptions(spec, channels));
   let train: ImageSource = ds;
   let validation: ImageSource | null = null;
