@@ -19,7 +19,7 @@ export function fontVariant(rng: Rng, spec: FontSpec): FontSpec {
  * flat, linear or radial gradient background, with random colours (dark on
  * light or light on dark), dots, lines and arcs behind and over the text,
  * per-character rotation and jitter, a whole-word shear and rotation, letters
- * from a third of the height to nearly all of it, touching or apart, thin,
+ * from half the height to nearly all of it, touching or apart, thin,
  * heavy or hollow, and sometimes a sine warp (reddit's) or a ripple that bends
  * strokes inside a letter (as Gregwar/Captcha's). Every draw comes from the
  * given PRNG.
