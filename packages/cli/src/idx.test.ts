@@ -35,13 +35,13 @@ describe('IDX datasets on the command line', () => {
     expect((await run([...base, '--dataset', 'mnist', '--depth', '12', '--out', join(tmp.dir, 'b')])).thrown).toMatch(/6N\+10/);
   });
 
-  it('train --model resnet --depth 10 --plain --dataset mnist records its settings; eval scores the official test split', async () => {
+  it('train --model resnet --depth 10 --plain --width 8 --dataset mnist records its settings; eval scores the official test split', async () => {
     const out = join(tmp.dir, 'plain10');
     const args = ['--dataset', 'mnist', '--train-size', '64', '--val-size', '32', '--batch', '16', '--epochs', '1'];
-    const r = await run(['train', '--model', 'resnet', '--depth', '10', '--plain', ...args, '--workers', '1', '--no-progress', '--out', out]);
+    const r = await run(['train', '--model', 'resnet', '--depth', '10', '--plain', '--width', '8', ...args, '--workers', '1', '--no-progress', '--out', out]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
-    expect(st.options.modelOptions).toEqual({ depth: 10, residual: false });
+    expect(st.options.modelOptions).toEqual({ depth: 10, residual: false, width: 8 });
     expect(st.options.data).toEqual({ kind: 'idx', dataset: 'mnist', trainSize: 64, valSize: 32 });
     expect(st.step).toBe(4);
     const e = await run(['eval', '--model', out, '--dataset', 'mnist', '-n', '20', '--json']);

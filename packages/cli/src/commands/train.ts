@@ -52,6 +52,7 @@ interface TrainCliOptions {
   residual?: boolean;
   plain?: boolean;
   head?: string;
+  width?: number;
   preset?: string;
   length?: LengthSpec;
   trainSize?: number;
@@ -148,6 +149,7 @@ export function addTrainCommand(program: Command): Command {
     .addOption(
       new Option('--head <h>', 'model setting: the classifier head (resnet: maxpool, the default; gap: global average pooling)').choices(['maxpool', 'gap']),
     )
+    .option('--width <n>', 'model setting: channels of the first stage (resnet: 16; the second and third stages have 2× and 4×)', parsePositiveInt)
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
     .option('--length <n|min-max>', "characters per generated captcha (default: the preset's; mix: 4-8)", parseLength)
     .option('--train-size <n>', 'generated samples per epoch (default 5000)', parsePositiveInt)
@@ -294,6 +296,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.depth !== undefined ? { depth: o.depth } : {}),
     ...(o.residual ? { residual: true } : o.plain ? { residual: false } : {}),
     ...(o.head !== undefined ? { head: o.head } : {}),
+    ...(o.width !== undefined ? { width: o.width } : {}),
   };
   return {
     model: o.model,
