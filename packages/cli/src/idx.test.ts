@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointState, type TrainOptions } from '@captcha-nn/train';
@@ -42,6 +43,9 @@ describe('IDX datasets on the command line', () => {
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
     expect(st.options.modelOptions).toEqual({ depth: 10, residual: false, width: 8 });
+    // The width reaches the net: the stem's first convolution has 8 output planes.
+    const saved = JSON.parse(await readFile(join(out, 'best', 'model.json'), 'utf8')) as { spec: { children: Array<{ type: string; args: unknown[] }> } };
+    expect(saved.spec.children[0]).toEqual({ type: 'SpatialConvolution', args: [1, 8, 3, 3, 1, 1, 1, 1] });
     expect(st.options.data).toEqual({ kind: 'idx', dataset: 'mnist', trainSize: 64, valSize: 32 });
     expect(st.step).toBe(4);
     const e = await run(['eval', '--model', out, '--dataset', 'mnist', '-n', '20', '--json']);
