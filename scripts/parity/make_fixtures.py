@@ -342,6 +342,50 @@ def save_tensor(t):
 # ------------------------------------------------------------------- cases
 
 
+RTOL = 1e-4  # the tests' tolerance: |ours - PyTorch| <= RTOL * max(1, |PyTorch|)
+
+
+def float32_ratio(ours, reference):
+    """The worst |a - b| / (RTOL * max(1, |b|)) over the keys both share: 1 is at the tests' tolerance."""
+    worst = 0.0
+    for k, b in reference.items():
+        if k in ours and b.is_floating_point():
+            assert ours[k].dtype == torch.float32, f"{k} was computed in {ours[k].dtype}, not float32"
+            a, b = ours[k].detach().double(), b.detach().double()
+            worst = max(worst, float(((a - b).abs() / (RTOL * b.abs().clamp(min=1))).max()) if b.numel() else 0.0)
+    return worst
+
+
+def as_float32(act):
+    return like(act, lambda t: t.detach().float() if t.is_floating_point() else t)
+
+
+def gradients(m, inputs, grad_output):
+    """Forward and backward: (inputs, output, grad_output, grad_input, parameter gradients by key).
+    grad_output is an activity, or a function of the output that draws one."""
+    inputs = like(inputs, lambda t: t.clone().requires_grad_(t.is_floating_point()))
+    output = m(inputs)
+    if callable(grad_output):
+        grad_output = grad_output(output)
+    xs = [t for t in leaves(inputs) if t.requires_grad]
+    params = list(m.named_parameters())
+    grads = torch.autograd.grad(leaves(output), xs + [p for _, p in params], leaves(grad_output), allow_unused=True)
+    gx = {id(x): g for x, g in zip(xs, grads[: len(xs)])}
+    dtype = next(o.dtype for o in leaves(output) if o.is_floating_point())  # of the zeros for unused or integer inputs
+    grad_input = like(inputs, lambda t: gx.get(id(t)) if gx.get(id(t)) is not None else torch.zeros(t.shape, dtype=dtype))
+    pgrads = {k: g if g is not None else torch.zeros(p.shape, dtype=p.dtype) for (k, p), g in zip(params, grads[len(xs):])}
+    return inputs, output, grad_output, grad_input, pgrads
+
+
+def fused_gradients(m, inputs, criterion, target):
+    """criterion(m(inputs), target) and its parameter gradients by key."""
+    inputs = like(inputs, lambda t: t.detach().clone().requires_grad_(t.is_floating_point()))
+    loss = criterion_fn(criterion)(m(inputs), target)
+    params = list(m.named_parameters())
+    grads = torch.autograd.grad(loss, [p for _, p in params], allow_unused=True)
+    return loss, {k: g if g is not None else torch.zeros(p.shape, dtype=p.dtype) for (k, p), g in zip(params, grads)}
+
+
 def module_case(out_dir, name, spec, inputs, rng, criterion=None, target=None, sgd=None):
     m = build(spec)
     randomize_state(m, rng)
@@ -349,18 +393,12 @@ def module_case(out_dir, name, spec, inputs, rng, criterion=None, target=None, s
     m.train(train)
     state = {k: v.clone() for k, v in m.state_dict().items()}
     fused_model = copy.deepcopy(m)
+    # The same case in float32, as our backends compute it: how far PyTorch itself lands from the float64 answer
+    # tells the tests how much rounding this case amplifies (deep nets with batch norm on small batches do).
+    m32, fused32 = copy.deepcopy(m).float(), copy.deepcopy(m).float()
 
-    inputs = like(inputs, lambda t: t.clone().requires_grad_(t.is_floating_point()))
-    output = m(inputs)
-    grad_output = like(output, lambda t: normal(rng, tuple(t.shape)))
-    xs = [t for t in leaves(inputs) if t.requires_grad]
-    params = list(m.named_parameters())
-    outs = leaves(output)
-    gos = leaves(grad_output)
-    grads = torch.autograd.grad(outs, xs + [p for _, p in params], gos, allow_unused=True)
-    gx = {id(x): g for x, g in zip(xs, grads[: len(xs)])}
-    grad_input = like(inputs, lambda t: gx.get(id(t)) if gx.get(id(t)) is not None else torch.zeros(t.shape))
-
+    inputs, output, grad_output, grad_input, grads = gradients(
+        m, inputs, lambda out: like(out, lambda t: normal(rng, tuple(t.shape))))
     tensors = {}
     structure("input", inputs, tensors)
     structure("grad_output", grad_output, tensors)
@@ -368,29 +406,36 @@ def module_case(out_dir, name, spec, inputs, rng, criterion=None, target=None, s
     structure("grad_input", grad_input, tensors)
     for k, v in state.items():
         tensors["state." + k] = v
-    for (k, p), g in zip(params, grads[len(xs):]):
-        tensors["grad." + k] = g if g is not None else torch.zeros(p.shape)
+    for k, g in grads.items():
+        tensors["grad." + k] = g
     for k, v in m.named_buffers():
         tensors["state_after." + k] = v
     meta = {"kind": "module", "spec": json.dumps(spec), "case": name}
 
+    _, out32, _, gin32, grads32 = gradients(m32, as_float32(inputs), as_float32(grad_output))
+    ours32 = structure("output", out32, {})
+    structure("grad_input", gin32, ours32)
+    ours32.update({"grad." + k: g for k, g in grads32.items()})
+    ours32.update({"state_after." + k: v for k, v in m32.named_buffers()})
+    ratio = float32_ratio(ours32, tensors)
+
     if criterion is not None:
-        crit = criterion_fn(criterion)
-        inputs2 = like(inputs, lambda t: t.detach().clone().requires_grad_(t.is_floating_point()))
-        loss = crit(fused_model(inputs2), target)
-        fparams = list(fused_model.named_parameters())
-        fgrads = torch.autograd.grad(loss, [p for _, p in fparams], allow_unused=True)
-        for (k, p), g in zip(fparams, fgrads):
-            tensors["fused_grad." + k] = g if g is not None else torch.zeros(p.shape)
+        loss, fgrads = fused_gradients(fused_model, inputs, criterion, target)
+        for k, g in fgrads.items():
+            tensors["fused_grad." + k] = g
         tensors["target"] = target
         tensors["loss"] = loss.detach().reshape([])
         meta["criterion"] = json.dumps(criterion)
+        loss32, fgrads32 = fused_gradients(fused32, as_float32(inputs), criterion, target)
+        ratio = max(ratio, float32_ratio({"loss": loss32.reshape([]), **{"fused_grad." + k: g for k, g in fgrads32.items()}},
+                                         tensors))
         if sgd is not None:
             # One step of torch.optim.SGD from fresh state: for a first step it is Torch7's sgd too (the
             # momentum buffer starts as the gradient, so Torch7's dampening does not enter).
-            opt = torch.optim.SGD([p for _, p in fparams], lr=sgd["learningRate"], momentum=sgd.get("momentum", 0),
+            fparams = [p for _, p in fused_model.named_parameters()]
+            opt = torch.optim.SGD(fparams, lr=sgd["learningRate"], momentum=sgd.get("momentum", 0),
                                   weight_decay=sgd.get("weightDecay", 0))
-            for (_, p), g in zip(fparams, fgrads):
+            for p, g in zip(fparams, fgrads.values()):
                 p.grad = g
             with torch.no_grad():
                 opt.step()
@@ -398,6 +443,7 @@ def module_case(out_dir, name, spec, inputs, rng, criterion=None, target=None, s
                 tensors["sgd_after." + k] = v.clone()
             meta["sgd"] = json.dumps(sgd)
 
+    meta["float32_ratio"] = f"{ratio:.4g}"
     write(out_dir, name, tensors, meta)
 
 

@@ -15,7 +15,20 @@ export const FIXTURE_DIR = process.env.CAPTCHA_NN_PARITY_DIR || fileURLToPath(ne
 
 /** Relative tolerance: |a − b| ≤ RTOL·max(1, |b|). */
 export const RTOL = 1e-4;
-const TOLERANCE = { atol: RTOL, rtol: RTOL };
+
+/**
+ * How far past PyTorch's own float32 error ours may land. The fixture script runs each module case in float32 too
+ * and records in `float32_ratio` how many tolerances that lands from its float64 answer. Deep nets with batch norm
+ * on small batches amplify rounding, and on some seeds PyTorch in float32 misses RTOL itself.
+ */
+export const FLOAT32_MARGIN = 4;
+
+/** The tolerance multiplier for a fixture: 1, or FLOAT32_MARGIN times PyTorch's float32 error where that is larger. */
+export function toleranceScale(meta: Record<string, string>): number {
+  const ratio = Number(meta.float32_ratio ?? 0);
+  if (!Number.isFinite(ratio) || ratio < 0) throw new Error(`parity: fixture metadata float32_ratio "${meta.float32_ratio}" is not a ratio`);
+  return Math.max(1, FLOAT32_MARGIN * ratio);
+}
 
 export interface FixtureInfo {
   name: string;
@@ -75,6 +88,14 @@ export class Checker {
   readonly problems: string[] = [];
   /** The largest |error| / tolerance seen among passing comparisons (1 = at the tolerance). */
   static worst = { ratio: 0, abs: 0, where: '' };
+  /** This case's largest |error| in units of the unscaled tolerance RTOL. */
+  worstRatio = 0;
+  private readonly tolerance: { atol: number; rtol: number };
+
+  /** `scale` widens RTOL for a case whose float32 rounding PyTorch shows to be large (toleranceScale). */
+  constructor(readonly scale = 1) {
+    this.tolerance = { atol: RTOL * scale, rtol: RTOL * scale };
+  }
 
   tensor(what: string, actual: Tensor | undefined, expected: Tensor): void {
     if (!actual || !isTensor(actual)) {
@@ -85,7 +106,8 @@ export class Checker {
       this.problems.push(`${what}: shape [${actual.shape}] vs PyTorch's [${expected.shape}]`);
       return;
     }
-    const c = compareClose(actual, expected, TOLERANCE);
+    const c = compareClose(actual, expected, this.tolerance);
+    this.worstRatio = Math.max(this.worstRatio, c.ratio * this.scale);
     if (c.pass && c.ratio > Checker.worst.ratio) Checker.worst = { ratio: c.ratio, abs: c.maxAbs, where: what };
     if (!c.pass)
       this.problems.push(
@@ -103,7 +125,7 @@ export class Checker {
   }
 
   number(what: string, actual: number, expected: number): void {
-    if (!compareClose(actual, expected, TOLERANCE).pass)
+    if (!compareClose(actual, expected, this.tolerance).pass)
       this.problems.push(`${what}: ours ${actual} vs PyTorch ${expected} (|error| ${Math.abs(actual - expected).toExponential(3)})`);
   }
 
@@ -119,6 +141,7 @@ export class Checker {
 
   /** Throws one error listing every problem found. */
   done(name: string): void {
-    if (this.problems.length) throw new Error(`${name} differs from PyTorch:\n  ${this.problems.join('\n  ')}`);
+    const within = this.scale > 1 ? ` (the tolerance here is ${this.scale.toFixed(2)}× RTOL, from PyTorch's own float32 error)` : '';
+    if (this.problems.length) throw new Error(`${name} differs from PyTorch${within}:\n  ${this.problems.join('\n  ')}`);
   }
 }

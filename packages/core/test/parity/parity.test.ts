@@ -12,7 +12,7 @@ import { tf } from '../../src/tf';
 import type { Module } from '../../src/nn/Module';
 import type { Target } from '../../src/nn/Criterion';
 import { criterionFromSpec, lookup, moduleFromSpec, optimMethod, type Spec } from './build';
-import { activity, Checker, FIXTURE_DIR, listFixtures, loadFixture, under } from './fixtures';
+import { activity, Checker, FIXTURE_DIR, listFixtures, loadFixture, toleranceScale, under } from './fixtures';
 
 const fixtures = listFixtures();
 
@@ -62,7 +62,7 @@ describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
       const { T, meta } = loadFixture(fx.path);
       const spec = JSON.parse(meta.spec) as Spec;
       const model = await modelFor(spec, T);
-      const check = new Checker();
+      const check = new Checker(toleranceScale(meta));
       try {
         const input = activity(T, 'input');
         const gradOutput = activity(T, 'grad_output');
@@ -86,6 +86,8 @@ describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
         model.dispose();
         disposeAll(T);
       }
+      if (process.env.CAPTCHA_NN_PARITY_VERBOSE)
+        console.log(`parity: ${fx.name}: ours ${check.worstRatio.toFixed(3)}× RTOL, PyTorch in float32 ${meta.float32_ratio}× RTOL`);
       check.done(fx.name);
     });
 
@@ -95,7 +97,7 @@ describe(`PyTorch parity (${FIXTURE_DIR})`, () => {
         const { T, meta } = loadFixture(fx.path);
         const spec = JSON.parse(meta.spec) as Spec;
         const critSpec = JSON.parse(meta.criterion) as Spec;
-        const check = new Checker();
+        const check = new Checker(toleranceScale(meta));
         const input = activity(T, 'input');
         const target = T.target as Target;
         const expected = under(T, 'fused_grad');
