@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { tf } from '@captcha-nn/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
+import { initialiseFrom } from './init';
+import { loadCaptchaModel } from './modelio';
 import type { FolderDataSpec } from './data';
 import { writeTinyPngs } from './testing';
 import type { TrainOptions } from './options';
@@ -52,7 +54,7 @@ describe('train --init: fine-tuning a trained model', () => {
     // Nothing leaks: the init model, the frozen phase's optimizer buffers and the unfreeze.
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(logs.join('\n')).toMatch(
-      /--init .*: copied 4 of 6 state tensors \(weights and batch-norm statistics\); new layers \(charset, length or input differ\): module 7: weight \[18x768\] \(was \[10x768\]\), bias \[18\] \(was \[10\]\)/,
+      /--init .*: copied 4 of 6 state tensors \(weights and batch-norm statistics\); new layers \(charset \(\d+ → 5 characters\), length \d+ → 3 differ\): module 7: weight \[18x768\] \(was \[10x768\]\), bias \[18\] \(was \[10\]\)/,
     );
     expect(logs.join('\n')).toMatch(/--freeze-trunk 2: 4 trunk tensors not updated for the first 2 epoch\(s\)/);
     expect(logs.join('\n')).toMatch(/epoch 3: the trunk trains from here/);
@@ -129,6 +131,20 @@ describe('train --init: fine-tuning a trained model', () => {
     await run('folder-reordered', { charset: '12ab' });
     // Same shapes, but class 0 would now mean '1': the output layer starts fresh.
     expect(logs.join('\n')).toMatch(/copied 4 of 6 state tensors \(weights and batch-norm statistics\); new layer.*: module 7: weight \[10x768\], bias \[10\]/);
+  });
+
+  it('says what differs from the init model even when every tensor fits (a CTC reader on a larger input)', async () => {
+    const m = await loadCaptchaModel(base);
+    try {
+      const { charset, length, input } = m.metadata;
+      const wider = { width: input.width + 8, height: input.height };
+      const r = await initialiseFrom(m.model, base, { charset, length, input: wider });
+      expect(r.fresh).toEqual([]);
+      expect(r.differs).toEqual([`input ${input.width}x${input.height} → ${wider.width}x${wider.height}`]);
+      expect((await initialiseFrom(m.model, base, { charset, length: length + 1, input })).differs).toEqual([`length ${length} → ${length + 1}`]);
+    } finally {
+      m.model.dispose();
+    }
   });
 
   it('clear errors: --freeze-trunk without --init, another --model than the init model', async () => {

@@ -68,6 +68,8 @@ export interface InitReport {
   copied: string[];
   /** Keys left freshly initialised: absent there, or of another shape (a new charset or length). */
   fresh: Array<{ key: string; shape: number[]; was?: number[] }>;
+  /** What differs between the init model and this run ("input 150x50 → 160x64"), whether or not any tensor changed shape. */
+  differs: string[];
 }
 
 /**
@@ -76,8 +78,20 @@ export interface InitReport {
  * the charset differs, or the length for a fixed-length reader: same-shaped,
  * its classes would mean other characters.
  */
-export async function initialiseFrom(model: Module, init: string, want: { charset: string; length: number }): Promise<InitReport> {
+export async function initialiseFrom(
+  model: Module,
+  init: string,
+  want: { charset: string; length: number; input?: { width: number; height: number } },
+): Promise<InitReport> {
   const src = await loadCaptchaModel(init);
+  const from = src.metadata;
+  const differs = [
+    from.charset !== want.charset && `charset (${from.charset.length} → ${want.charset.length} characters)`,
+    from.length !== want.length && `length ${from.length} → ${want.length}`,
+    want.input &&
+      (from.input.width !== want.input.width || from.input.height !== want.input.height) &&
+      `input ${from.input.width}x${from.input.height} → ${want.input.width}x${want.input.height}`,
+  ].filter((d): d is string => typeof d === 'string');
   // Only a fixed-length reader's outputs are positions; a CTC or seq2seq reader's classes mean the same at any length.
   const lengthMatters = src.task.spec.name === 'text';
   const sameText = src.metadata.charset === want.charset && (!lengthMatters || src.metadata.length === want.length);
@@ -87,7 +101,7 @@ export async function initialiseFrom(model: Module, init: string, want: { charse
     try {
       const ours = model.stateShapes();
       const keep: Record<string, (typeof theirs)[string]> = {};
-      const report: InitReport = { copied: [], fresh: [] };
+      const report: InitReport = { copied: [], fresh: [], differs };
       for (const [key, shape] of ours) {
         const t = theirs[key];
         if (t && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) && (sameText || !output.has(key))) {
@@ -187,14 +201,18 @@ export async function startFromInit(
   opts: TrainOptions,
   charset: string,
   length: number,
+  input: { width: number; height: number },
   log?: (message: string) => void,
 ): Promise<void> {
-  const r = await initialiseFrom(model, opts.init!, { charset, length });
+  const r = await initialiseFrom(model, opts.init!, { charset, length, input });
+  const differ = r.differs.length ? `${r.differs.join(', ')} differ` : 'same charset, length and input';
   log?.(
     `--init ${opts.init}: copied ${r.copied.length} of ${r.copied.length + r.fresh.length} state tensors (weights and batch-norm statistics)` +
       (r.fresh.length
-        ? `; new layer${r.fresh.length > 1 ? 's' : ''} (charset, length or input differ): ${describeKeys(r.fresh)}`
-        : '; same charset, length and input'),
+        ? `; new layer${r.fresh.length > 1 ? 's' : ''} (${differ}): ${describeKeys(r.fresh)}`
+        : r.differs.length
+          ? `; ${differ}, and every tensor fits`
+          : `; ${differ}`),
   );
   if (opts.freezeTrunk) {
     trainable.freeze(trunkKeys(model, r));

@@ -151,7 +151,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   });
   checkLabels(task, data);
   const trainable = new TrainableParameters(model);
-  if (opts.init !== undefined && !saved) await startFromInit(model, trainable, opts, data.encoder.charset, data.maxLength, cb.log);
+  if (opts.init !== undefined && !saved) await startFromInit(model, trainable, opts, data.encoder.charset, data.maxLength, data.preprocessing, cb.log);
   if (saved?.frozenKeys) trainable.freeze(saved.frozenKeys);
   const optimizer = new Optimizer(trainable, opts.optim, optimizerConfig(opts));
 
