@@ -3,3 +3,4 @@
  * @captcha-nn/train (the trainer, evaluation, prediction, the registry).
  */
 export { createProgram, main } from './program';
+export { isPretrainedName, PRETRAINED, pretrainedDir, resolveModelArg, type PretrainedName } from './pretrained';

@@ -4,6 +4,7 @@ import { ANSWER_COMPARES, SIMPLE_PRESETS, type AnswerCompare, type LabelSource, 
 import { GENERATORS, evaluateRun, formatEval, type GeneratorName } from '@captcha-nn/train';
 import { startInferenceBackend } from '../inferenceBackend';
 import { parseLabels, parseLength, parsePositiveInt, parseSize, parseThreads } from '../parse';
+import { resolveModelArg } from '../pretrained';
 
 interface EvalCliOptions {
   model?: string;
@@ -35,7 +36,7 @@ export function addEvalCommand(program: Command): Command {
   return program
     .command('eval')
     .description('Accuracy of a trained model: whole-captcha, per character, per position, by length, character error rate, the most common errors, and speed.')
-    .option('-m, --model <dir>', 'a run folder (runs/NAME, uses its best/) or a model folder holding model.json')
+    .option('-m, --model <dir>', "a run folder (runs/NAME, uses its best/), a model folder holding model.json, or 'general' (the shipped pre-trained reader)")
     .option('-d, --data <dir>', 'folder of labelled images')
     .option('--labels <src>', "'filename' (default), FILE (line i labels <i>.png) or FILE.csv", parseLabels)
     .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
@@ -94,7 +95,7 @@ export function addEvalCommand(program: Command): Command {
         this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
       await startInferenceBackend(o);
       const r = await evaluateRun({
-        model: o.model!,
+        model: resolveModelArg(o.model!, '--model'),
         ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict, labelCase: o.case } } : {}),
         ...(idx ? { idx: { ...(o.dataset !== undefined ? { dataset: o.dataset } : { dir: o.dataIdx! }), ...(given('count') ? { count: o.count } : {}) } } : {}),
         ...(o.generate ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, count: o.count, seed: o.seed } } : {}),

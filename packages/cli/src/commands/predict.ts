@@ -6,13 +6,14 @@ import { loadCaptchaModel, loadImageFor, predictFiles, predictionsCsv } from '@c
 import { writeAttentionPictures } from '../attentionPictures';
 import { startInferenceBackend } from '../inferenceBackend';
 import { parsePositiveInt, parseThreads } from '../parse';
+import { resolveModelArg } from '../pretrained';
 
 export function addPredictCommand(program: Command): Command {
   return program
     .command('predict')
     .description('Read captcha images with a trained model: text and confidence per image.')
     .argument('<images...>', 'image files (PNG, JPEG, GIF, BMP, WebP) or folders of them (their images, sorted by name)')
-    .option('-m, --model <dir>', 'a run folder (runs/NAME, uses its best/) or a model folder holding model.json')
+    .option('-m, --model <dir>', "a run folder (runs/NAME, uses its best/), a model folder holding model.json, or 'general' (the shipped pre-trained reader)")
     .option('--json', 'print JSON: [{ file, text, confidence }]')
     .option('--csv <file>', 'write the readings to a CSV file: file,text,confidence,error')
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
@@ -27,7 +28,7 @@ export function addPredictCommand(program: Command): Command {
     ) {
       if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
       await startInferenceBackend(o);
-      const m = await loadCaptchaModel(o.model!);
+      const m = await loadCaptchaModel(resolveModelArg(o.model!, '--model'));
       const images = await expandImagePaths(paths);
       const preds = await predictFiles(m, images, o.batch, o.beam !== undefined ? { beam: o.beam } : undefined);
       if (o.csv) {

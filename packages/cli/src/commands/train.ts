@@ -29,6 +29,7 @@ import {
   parsePositiveNumber,
   parseSize,
 } from '../parse';
+import { resolveModelArg } from '../pretrained';
 
 interface TrainCliOptions {
   model?: string;
@@ -38,7 +39,8 @@ interface TrainCliOptions {
   regex?: string;
   charset?: string;
   channels?: 'gray' | 'rgb';
-  init?: string;
+  /** false for --no-init. */
+  init?: string | false;
   freezeTrunk?: number;
   size?: { width: number; height: number };
   val?: string;
@@ -118,8 +120,9 @@ export function addTrainCommand(program: Command): Command {
     .addOption(new Option('--channels <c>', "pixel format the model sees (default gray, or the --init model's)").choices(['gray', 'rgb']))
     .option(
       '--init <model>',
-      "fine-tune: start from a trained model (a model folder or run folder); its model, variant, input size and channels are the run's, and its output layer is replaced when the charset or length differ",
+      "fine-tune: start from a trained model (a model folder, a run folder, or 'general', the shipped pre-trained reader: the default for --data without --model); its model, variant, input size and channels are the run's, and its output layer is replaced when the charset or length differ",
     )
+    .option('--no-init', "--data without --model: train from scratch, not from the shipped 'general' model (then --model is required)")
     .option('--freeze-trunk <epochs>', 'with --init: train only the output layer (and new layers) for the first N epochs', parseNonNegativeInt)
     .option(
       '--size <WxH>',
@@ -220,6 +223,12 @@ export function addTrainCommand(program: Command): Command {
           ...(fromCli('import') ? { imports: o.import } : {}),
         };
       } else {
+        if (!o.model && o.init === undefined && o.data) {
+          o.init = 'general';
+          process.stderr.write('--init general: fine-tuning the shipped pre-trained reader (give --model NAME or --no-init to train from scratch)\n');
+        }
+        if (o.init === false) delete o.init;
+        else if (o.init !== undefined) o.init = resolveModelArg(o.init, '--init');
         if (!o.model && !o.init)
           this.error(
             `error: required option '--model <name>' not specified (known: ${listModels()
@@ -301,7 +310,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
   return {
     model: o.model,
     // --init brings its own variant; a given one must agree.
-    ...(given('variant') || o.init === undefined ? { variant: o.variant } : {}),
+    ...(given('variant') || typeof o.init !== 'string' ? { variant: o.variant } : {}),
     ...(Object.keys(modelOptions).length ? { modelOptions } : {}),
     data: dataSpecOf(o, given),
     epochs: o.epochs,
@@ -318,7 +327,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.import?.length ? { imports: o.import } : {}),
     seed: o.seed,
-    ...(o.init !== undefined ? { init: o.init } : {}),
+    ...(typeof o.init === 'string' ? { init: o.init } : {}),
     ...(o.freezeTrunk !== undefined ? { freezeTrunk: o.freezeTrunk } : {}),
   };
 }
