@@ -129,6 +129,8 @@ describe('a folder of your own captchas', () => {
     expect(r.err).toMatch(/--init .*run\/best: copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
     expect(r.err).toMatch(/12 images in .*48x16 \(the size option;/);
     expect(r.err).toMatch(/epoch 2: the trunk trains from here/);
+    // No validation set: the best epoch is the one with the lowest training loss, and the summary says so.
+    expect(r.err).toMatch(/Best model \(epoch \d, the lowest training loss, \d+\.\d{4}; no validation set\)/);
     const meta = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { metadata: { model: { name: string }; input: { width: number } } };
     expect([meta.metadata.model.name, meta.metadata.input.width]).toEqual(['tiny', 48]);
     expect((await run(['train', '--freeze-trunk', '1', '--model', 'tiny', '--data', folder, '--out', join(tmp.dir, 'x')])).thrown).toMatch(

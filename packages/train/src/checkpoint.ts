@@ -28,6 +28,8 @@ export interface BestRecord {
   captchaAccuracy: number;
   charAccuracy: number;
   loss: number | null;
+  /** false when the run has no validation set: the best is the lowest training loss (absent in older checkpoints: true). */
+  validated?: boolean;
 }
 
 export interface CheckpointState<O = unknown> {

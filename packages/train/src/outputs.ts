@@ -98,6 +98,7 @@ export async function recordEpoch(run: Run, val: EvalResult | null, partial: boo
       captchaAccuracy: val?.captchaAccuracy ?? 0,
       charAccuracy: val?.charAccuracy ?? 0,
       loss: val ? (val.loss ?? null) : record.trainLoss,
+      validated: val !== null,
     };
     await saveCaptchaModel(run.paths.best, run.model, bestMetadata(run, record, val));
   }

@@ -14,6 +14,7 @@ import {
   listModels,
   progressCallbacks,
   train,
+  type BestRecord,
   type DataSpec,
   type GeneratorName,
   type TrainOptions,
@@ -277,16 +278,14 @@ export function addTrainCommand(program: Command): Command {
           const b = r.best;
           process.stderr.write(
             `time limit: stopped at step ${r.step}` +
-              (b ? `; best model (epoch ${b.epoch}, val captcha ${(b.captchaAccuracy * 100).toFixed(1)}%) in ${where}/best` : '') +
+              (b ? `; best model (epoch ${b.epoch}, ${describeBest(b)}) in ${where}/best` : '') +
               `. Continue with: captcha-nn train --resume --out ${where} --time-limit MINUTES (the run's total; 0 for none)\n`,
           );
         } else {
           const b = r.best;
           process.stderr.write(
             `done: ${r.epochs} epochs, ${r.step} steps.` +
-              (b
-                ? ` Best model (epoch ${b.epoch}, val captcha ${(b.captchaAccuracy * 100).toFixed(1)}%, per-char ${(b.charAccuracy * 100).toFixed(1)}%) in ${where}/best`
-                : '') +
+              (b ? ` Best model (epoch ${b.epoch}, ${describeBest(b)}) in ${where}/best` : '') +
               `; metrics in ${where}/metrics.jsonl, curves in ${where}/curves.png\n`,
           );
         }
@@ -295,6 +294,12 @@ export function addTrainCommand(program: Command): Command {
         process.off('SIGINT', onSigint);
       }
     });
+}
+
+/** What made the best epoch the best: its validation accuracy, or without a validation set its training loss. */
+function describeBest(b: BestRecord): string {
+  if (b.validated === false) return `the lowest training loss, ${b.loss?.toFixed(4)}; no validation set`;
+  return `val captcha ${(b.captchaAccuracy * 100).toFixed(1)}%, per-char ${(b.charAccuracy * 100).toFixed(1)}%`;
 }
 
 /** Checks the data options' combination and builds the trainer's options. */
