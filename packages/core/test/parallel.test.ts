@@ -23,6 +23,8 @@ import { View } from '../src/nn/View';
 import { type OptimState, disposeOptimState, sgd } from '../src/optim';
 import { coresFromCpuinfo, freeCores, idleCpus, physicalCores } from '../src/parallel/cores';
 import { DataParallelTable, ParallelWorkerError } from '../src/parallel/DataParallelTable';
+import { transferList, type WireTensor } from '../src/parallel/protocol';
+import { copyWire, toWire } from '../src/parallel/replica';
 import { shardSizes } from '../src/parallel/shard';
 import { Sequencer } from '../src/rnn/Sequencer';
 import { SequencerCriterion } from '../src/rnn/SequencerCriterion';
@@ -151,6 +153,30 @@ describe('DataParallelTable', () => {
     expect(shardSizes(5, 2)).toEqual([3, 2]);
     expect(shardSizes(5, 4)).toEqual([3, 2]);
     expect(shardSizes(1, 2)).toEqual([1]);
+  });
+
+  it('transfers each wire tensor once, from a buffer of its own (the backend keeps its copy)', async () => {
+    const a = new Float32Array([1, 2]);
+    const w = (data: WireTensor['data']): WireTensor => ({ tensor: true, shape: [data.length], dtype: 'float32', data });
+    const msg = { kind: 'step', params: [w(a), w(a.subarray(1))], input: [[w(new Float32Array(3))], 7], train: [true], loss: 0.5 };
+    expect(transferList(msg)).toEqual([a.buffer, msg.input[0][0].data.buffer]);
+    expect(transferList({ kind: 'sync', params: [], train: [false] })).toEqual([]);
+
+    // The cpu backend's data() is its own storage: toWire must copy, or the transfer would detach the tensor.
+    const before = tf.getBackend();
+    await tf.setBackend('cpu');
+    try {
+      const t = tf.tensor([1, 2, 3]);
+      const wire = await toWire(t);
+      const [second] = copyWire([wire]);
+      structuredClone(wire, { transfer: transferList(wire) });
+      expect(wire.data.length).toBe(0); // detached: it was transferred, not cloned
+      expect(Array.from(t.dataSync())).toEqual([1, 2, 3]);
+      expect(Array.from(second.data)).toEqual([1, 2, 3]);
+      t.dispose();
+    } finally {
+      await tf.setBackend(before);
+    }
   });
 
   it('counts physical cores from /proc/cpuinfo (hyper-threads once)', async () => {

@@ -25,7 +25,7 @@
  * clipping, a `loadStateDict` between steps all just work), and the replicas
  * hold bit-identical weights by construction, with no optimizer state to
  * replicate and no drift. It costs one copy of the parameters per worker per
- * step, small beside the convolutions.
+ * step (transferred to the worker, not cloned), small beside the convolutions.
  *
  * BatchNorm: each replica normalises with its own shard's statistics, so a
  * model with BatchNormalization in training mode does not compute what one
@@ -53,7 +53,7 @@ import type { Activity } from '../util/activity';
 import { reduceGradients, shardWeights } from './allReduce';
 import { physicalCores } from './cores';
 import type { Reply, WireTensor } from './protocol';
-import { replicaState, toWire } from './replica';
+import { copyWire, replicaState, toWire } from './replica';
 import { batchSizeOf, disposeSlices, readBatch, shardSizes, sliceBatch, wireSlice } from './shard';
 import { WorkerPool } from './WorkerPool';
 
@@ -186,14 +186,17 @@ export class DataParallelTable {
     const criterionSpec = criterion.toSpec();
 
     // Workers first, so that they compute while the main thread does shard 0.
+    // Each worker's message owns (and transfers) its tensors: copies for all but the first, made before any is sent.
+    const copies = sizes.slice(2).map(() => [copyWire(params), copyWire(buffers)] as const);
     const pending: Promise<Reply>[] = [];
     let start = sizes[0];
     for (let k = 1; k < sizes.length; k++) {
+      const [p, b] = k === 1 ? [params, buffers] : copies[k - 2];
       pending.push(
         this.pool.request(k - 1, {
           kind: 'step',
-          params,
-          buffers,
+          params: p,
+          buffers: b,
           train,
           criterion: criterionSpec,
           input: wireSlice(input, data, start, sizes[k]),
@@ -239,7 +242,8 @@ export class DataParallelTable {
       const st = replicaState(this.model);
       const [params, buffers] = await Promise.all([Promise.all(st.params.map(toWire)), Promise.all(st.buffers.map(toWire))]);
       const train = st.modules.map((m) => m.train);
-      await Promise.all(this.pool.workers.map((_, i) => this.pool!.request(i, { kind: 'sync', params, buffers, train })));
+      const messages = this.pool.workers.map((_, i) => (i === 0 ? { params, buffers } : { params: copyWire(params), buffers: copyWire(buffers) }));
+      await Promise.all(messages.map((m, i) => this.pool!.request(i, { kind: 'sync', ...m, train })));
     });
   }
 

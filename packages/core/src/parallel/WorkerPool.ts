@@ -8,7 +8,7 @@
  */
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { nodeImport } from '../util/nodeImport';
-import type { Reply, Request, WorkerInit } from './protocol';
+import { type Reply, type Request, transferList, type WorkerInit } from './protocol';
 
 type WorkerThreads = typeof import('node:worker_threads');
 type ReadyReply = Extract<Reply, { kind: 'ready' }>;
@@ -57,7 +57,8 @@ class WorkerHandle {
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.updateRef();
-      this.worker.postMessage({ ...req, id } as Request);
+      const message = { ...req, id } as Request;
+      this.worker.postMessage(message, transferList(message));
     });
   }
 

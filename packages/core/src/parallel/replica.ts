@@ -44,11 +44,19 @@ export function replicaState(model: Module): ReplicaState {
   return { params, grads, buffers, modules };
 }
 
-/** A tensor's data as a message part, in a buffer of its own (so structured clone copies only it). */
+/**
+ * A tensor's data as a message part, in a buffer of its own that the message
+ * transfers. Always a copy: a backend may hand out its own storage (cpu's
+ * `data()` does), which a transfer would detach.
+ */
 export async function toWire(t: Tensor): Promise<WireTensor> {
   const data = (await t.data()) as WireTensor['data'];
-  const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
-  return { tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data: own };
+  return { tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data: data.slice() };
+}
+
+/** A second message's copy of wire tensors (a transfer gives each buffer to one receiver only). */
+export function copyWire(ws: WireTensor[]): WireTensor[] {
+  return ws.map((w) => ({ ...w, shape: w.shape.slice(), data: w.data.slice() }));
 }
 
 export function fromWire(tf: TfLike, w: WireTensor): Tensor {

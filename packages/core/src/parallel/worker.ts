@@ -21,7 +21,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type * as Core from '../index';
 import type { Criterion } from '../nn/Criterion';
 import type { Module } from '../nn/Module';
-import type { Reply, Request, WireTensor, WorkerInit } from './protocol';
+import { type Reply, type Request, transferList, type WireTensor, type WorkerInit } from './protocol';
 import { activityFromWire, assignAll, type ReplicaState, replicaState, shapesOf, toWire } from './replica';
 
 type CoreLib = typeof Core;
@@ -31,7 +31,7 @@ const port = parentPort;
 const init = workerData as WorkerInit;
 
 function post(reply: Reply): void {
-  port.postMessage(reply);
+  port.postMessage(reply, transferList(reply));
 }
 
 function replyError(id: number | null, e: unknown): void {
