@@ -247,11 +247,22 @@ async function measureLayers(row, backend, opts) {
   return run;
 }
 
+// Debian's PyTorch multiplies matrices (Linear, LSTM) with whatever libblas.so.3 points to: the reference
+// BLAS unless OpenBLAS is installed (libopenblas0-openmp), a 2× difference in its step on the captcha nets.
+// So the run records the BLAS library the reference process loaded.
+const TORCH_PROBE = `import json, torch
+torch.ones(64, 64) @ torch.ones(64, 64)
+try:
+    blas = sorted({l.split()[-1] for l in open('/proc/self/maps') if l.split()[-1].rsplit('/', 1)[-1].startswith('libblas')})
+except OSError:
+    blas = []
+print(json.dumps({'version': torch.__version__, 'blas': blas}))`;
+
 let torchInfo;
 function torchAvailable() {
   if (torchInfo === undefined) {
-    const r = spawnSync(PYTHON, ['-c', 'import torch, sys; print(torch.__version__)'], { encoding: 'utf8' });
-    torchInfo = r.status === 0 ? { version: r.stdout.trim() } : { error: `${PYTHON} -c 'import torch' failed` };
+    const r = spawnSync(PYTHON, ['-c', TORCH_PROBE], { encoding: 'utf8' });
+    torchInfo = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').at(-1)) : { error: `${PYTHON} -c 'import torch' failed` };
   }
   return !torchInfo.error;
 }
@@ -353,7 +364,7 @@ async function main() {
   };
   console.log(
     `captcha-nn benchmarks: ${doc.machine.cpuModel}, ${CPU_COUNT} cores, Node ${process.version}, ` +
-      `tfjs ${tf.version_core}, PyTorch ${hasTorch ? torchInfo.version : `unavailable (${doc.torch.skipped})`}`,
+      `tfjs ${tf.version_core}, PyTorch ${hasTorch ? `${torchInfo.version} (BLAS: ${torchInfo.blas.join(', ') || 'none loaded'})` : `unavailable (${doc.torch.skipped})`}`,
   );
   if (!hasTorch) console.log(`note: PyTorch columns skipped: ${doc.torch.skipped}`);
 

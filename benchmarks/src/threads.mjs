@@ -8,7 +8,9 @@
 // slows them alike. Ratios are medians of per-round ratios against 1T. Inference (batch 1 and the training
 // batch): 1T against NT.
 //   npm run threads -w @captcha-nn/benchmarks -- [--model compact,resnet,vgg-seed] [--batch 32]
-//     [--threads N (default: the physical cores)] [--rounds 7] [--steps 3] [--out FILE]
+//     [--threads N (default: the physical cores)] [--rounds 7] [--steps 3] [--configs 1T,NT,DP] [--out FILE]
+// An idle NT configuration still slows the others (its thread pool stays resident): compact's DP step ran
+// 924 ms beside it and 706 ms without it (docs/results.md). --configs 1T,DP leaves it out (and inference).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     rounds: { type: 'string', default: '7' },
     steps: { type: 'string', default: '3' },
+    configs: { type: 'string', default: '1T,NT,DP' },
     out: { type: 'string' },
   },
 });
@@ -47,6 +50,16 @@ const threads = values.threads === undefined ? await physicalCores() : int(value
 const rounds = int(values.rounds, 'rounds', 1);
 const steps = int(values.steps, 'steps', 1);
 if (threads < 2) throw new Error('threads.mjs: one physical core here; pass --threads 2 or more to compare');
+const CONFIGS = {
+  '1T': { label: '1T', threads: 1 },
+  NT: { label: `${threads}T`, threads },
+  DP: { label: `DP ${threads}×1T`, threads: 1, replicas: threads },
+};
+const configNames = values.configs.split(',');
+for (const c of configNames) if (!CONFIGS[c]) throw new Error(`threads.mjs: unknown --configs entry '${c}' (1T, NT, DP)`);
+if (configNames[0] !== '1T') throw new Error('threads.mjs: --configs must start with 1T (the speed-ups are against it)');
+// Inference compares 1T with NT (DP has no inference of its own).
+const withInference = configNames.includes('NT');
 
 function start(spec, config) {
   const w = new Worker(join(here, 'threads-worker.mjs'), { workerData: { spec, batch, ...config } });
@@ -75,18 +88,15 @@ console.log(
 );
 for (const name of models) {
   const spec = SPECS[name];
-  const configs = [
-    { label: '1T', threads: 1 },
-    { label: `${threads}T`, threads },
-    { label: `DP ${threads}×1T`, threads: 1, replicas: threads },
-  ];
+  const configs = configNames.map((c) => CONFIGS[c]);
+  const nt = configNames.indexOf('NT');
   const workers = configs.map((c) => start(spec, c));
   const started = await Promise.all(workers.map((w) => w.ready));
   // Warm-up: one call of each, untimed.
   for (const w of workers) await w.ask('train', 1);
   const train = configs.map(() => []);
   // Inference at batch 1 and at the training batch: 1T and NT.
-  const inferBatches = [1, batch];
+  const inferBatches = withInference ? [1, batch] : [];
   const infer = inferBatches.map(() => [[], []]);
   const leaked = { train: configs.map(() => 0), infer: [0, 0] };
   for (let r = 0; r < rounds; r++) {
@@ -98,10 +108,11 @@ for (const name of models) {
       if (r > 0) leaked.train[i] += tensorsGained;
     }
     for (const [b, size] of inferBatches.entries())
-      for (const i of r % 2 ? [1, 0] : [0, 1]) {
-        const { times, tensorsGained } = await workers[i].ask('infer', size === 1 ? 10 : 3, size);
-        infer[b][i].push(median(times));
-        if (r > 0) leaked.infer[i] += tensorsGained;
+      for (const j of r % 2 ? [1, 0] : [0, 1]) {
+        // j: 0 = 1T, 1 = NT (configs[nt])
+        const { times, tensorsGained } = await workers[j ? nt : 0].ask('infer', size === 1 ? 10 : 3, size);
+        infer[b][j].push(median(times));
+        if (r > 0) leaked.infer[j] += tensorsGained;
       }
   }
   for (const w of workers) w.exit();
@@ -113,7 +124,7 @@ for (const name of models) {
     trainSpeedup: configs.map((_, i) => median(train[0].map((t, r) => t / train[i][r]))),
     infer: inferBatches.map((size, b) => ({
       batch: size,
-      times: [0, 1].map((i) => ({ config: configs[i].label, ...summary(infer[b][i]) })),
+      times: [0, 1].map((j) => ({ config: configs[j ? nt : 0].label, ...summary(infer[b][j]) })),
       speedup: median(infer[b][0].map((t, r) => t / infer[b][1][r])),
     })),
     tensorsLeaked: leaked,
