@@ -27,8 +27,8 @@ export function isWireTensor(w: unknown): w is WireTensor {
 
 /**
  * The buffers of a message's WireTensors, each once, for `postMessage`'s
- * transfer list. Structured clone copies a large parameter set slowly (about
- * 130 ms for 23 MB, docs/results.md); a transfer moves it in well under a millisecond.
+ * transfer list: structured clone copies a large parameter set slowly
+ * (docs/results.md, issue #17), a transfer hands it over without copying.
  * The sender's arrays are detached afterwards, so every WireTensor must own
  * its buffer and be sent once (`toWire` and `wireSlice` copy for that).
  */
