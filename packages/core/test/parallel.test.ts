@@ -158,8 +158,9 @@ describe('DataParallelTable', () => {
   it('transfers each wire tensor once, from a buffer of its own (the backend keeps its copy)', async () => {
     const a = new Float32Array([1, 2]);
     const w = (data: WireTensor['data']): WireTensor => ({ tensor: true, shape: [data.length], dtype: 'float32', data });
-    const msg = { kind: 'step', params: [w(a), w(a.subarray(1))], input: [[w(new Float32Array(3))], 7], train: [true], loss: 0.5 };
-    expect(transferList(msg)).toEqual([a.buffer, msg.input[0][0].data.buffer]);
+    const nested = new Float32Array(3);
+    const msg = { kind: 'step', params: [w(a), w(a.subarray(1))], input: [[w(nested)], 7], train: [true], loss: 0.5 };
+    expect(transferList(msg)).toEqual([a.buffer, nested.buffer]);
     expect(transferList({ kind: 'sync', params: [], train: [false] })).toEqual([]);
 
     // The cpu backend's data() is its own storage: toWire must copy, or the transfer would detach the tensor.
