@@ -247,9 +247,8 @@ async function measureLayers(row, backend, opts) {
   return run;
 }
 
-// Debian's PyTorch multiplies matrices (Linear, LSTM) with whatever libblas.so.3 points to: the reference
-// BLAS unless OpenBLAS is installed (libopenblas0-openmp), a 2× difference in its step on the captcha nets.
-// So the run records the BLAS library the reference process loaded.
+// Debian's PyTorch multiplies matrices (Linear, LSTM) with whatever libblas.so.3 points to: the slow reference
+// BLAS unless OpenBLAS is installed (libopenblas0-openmp; see README.md). So the run records which one it loaded.
 const TORCH_PROBE = `import json, torch
 torch.ones(64, 64) @ torch.ones(64, 64)
 try:

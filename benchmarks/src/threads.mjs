@@ -9,8 +9,8 @@
 // batch): 1T against NT.
 //   npm run threads -w @captcha-nn/benchmarks -- [--model compact,resnet,vgg-seed] [--batch 32]
 //     [--threads N (default: the physical cores)] [--rounds 7] [--steps 3] [--configs 1T,NT,DP] [--out FILE]
-// An idle NT configuration still slows the others (its thread pool stays resident): compact's DP step ran
-// 924 ms beside it and 706 ms without it (docs/results.md). --configs 1T,DP leaves it out (and inference).
+// An idle NT configuration still slows the others (its thread pool stays resident; docs/results.md, the AMD
+// section of #17): --configs 1T,DP leaves it out, and inference with it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
