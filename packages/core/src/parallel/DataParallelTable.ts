@@ -53,7 +53,7 @@ import type { Activity } from '../util/activity';
 import { reduceGradients, shardWeights } from './allReduce';
 import { physicalCores } from './cores';
 import type { Reply, WireTensor } from './protocol';
-import { copyWire, replicaState, toWire } from './replica';
+import { replicaState, stateWires } from './replica';
 import { batchSizeOf, disposeSlices, readBatch, shardSizes, sliceBatch, wireSlice } from './shard';
 import { WorkerPool } from './WorkerPool';
 
@@ -177,26 +177,18 @@ export class DataParallelTable {
     }
     const weights = shardWeights(criterion, sizes);
     const st = replicaState(this.model);
-    const [params, buffers, data] = await Promise.all([
-      Promise.all(st.params.map(toWire)),
-      Promise.all(st.buffers.map(toWire)),
-      readBatch([input, target] as Target),
-    ]);
+    const [wires, data] = await Promise.all([stateWires(st, sizes.length - 1), readBatch([input, target] as Target)]);
     const train = st.modules.map((m) => m.train);
     const criterionSpec = criterion.toSpec();
 
     // Workers first, so that they compute while the main thread does shard 0.
-    // Each worker's message owns (and transfers) its tensors: copies for all but the first, made before any is sent.
-    const copies = sizes.slice(2).map(() => [copyWire(params), copyWire(buffers)] as const);
     const pending: Promise<Reply>[] = [];
     let start = sizes[0];
     for (let k = 1; k < sizes.length; k++) {
-      const [p, b] = k === 1 ? [params, buffers] : copies[k - 2];
       pending.push(
         this.pool.request(k - 1, {
           kind: 'step',
-          params: p,
-          buffers: b,
+          ...wires[k - 1],
           train,
           criterion: criterionSpec,
           input: wireSlice(input, data, start, sizes[k]),
@@ -240,10 +232,9 @@ export class DataParallelTable {
       await this.ready();
       if (!this.pool) return;
       const st = replicaState(this.model);
-      const [params, buffers] = await Promise.all([Promise.all(st.params.map(toWire)), Promise.all(st.buffers.map(toWire))]);
+      const wires = await stateWires(st, this.pool.size);
       const train = st.modules.map((m) => m.train);
-      const messages = this.pool.workers.map((_, i) => (i === 0 ? { params, buffers } : { params: copyWire(params), buffers: copyWire(buffers) }));
-      await Promise.all(messages.map((m, i) => this.pool!.request(i, { kind: 'sync', ...m, train })));
+      await Promise.all(wires.map((w, i) => this.pool!.request(i, { kind: 'sync', ...w, train })));
     });
   }
 

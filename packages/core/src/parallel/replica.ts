@@ -59,6 +59,16 @@ export function copyWire(ws: WireTensor[]): WireTensor[] {
   return ws.map((w) => ({ ...w, shape: w.shape.slice(), data: w.data.slice() }));
 }
 
+/**
+ * The replica's parameters and buffers for `count` workers' messages: read
+ * once, then copied for each further worker (a transfer gives each buffer to
+ * one receiver only), all before any message is sent.
+ */
+export async function stateWires(st: ReplicaState, count: number): Promise<{ params: WireTensor[]; buffers: WireTensor[] }[]> {
+  const [params, buffers] = await Promise.all([Promise.all(st.params.map(toWire)), Promise.all(st.buffers.map(toWire))]);
+  return Array.from({ length: count }, (_, i) => (i === 0 ? { params, buffers } : { params: copyWire(params), buffers: copyWire(buffers) }));
+}
+
 export function fromWire(tf: TfLike, w: WireTensor): Tensor {
   return tf.tensor(w.data, w.shape, w.dtype);
 }
