@@ -35,6 +35,7 @@ for await (const b of batches(test, { batchSize: 250, shuffle: false, normalize:
   alone += (await a.data())[0];
   flipped += (await f.data())[0];
   n += b.x.shape[0];
-  tf.dispose([a, f, b.x, b.y]);
+  tf.dispose([a, f]);
+  b.dispose();
 }
 console.log(JSON.stringify({ model: o.model, dataset: o.dataset, images: n, accuracy: alone / n, flipTta: flipped / n }));
