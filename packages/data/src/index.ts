@@ -70,6 +70,7 @@ export type { IdxArray, IdxType, IdxData, IdxDatasetOptions } from './loader/idx
 export { batches, splitSource, subset, generatorSource } from './pipeline';
 export type { ImageSource, Batch, BatchOptions } from './pipeline';
 export { cropFlipImage, cropFlipSource, checkCropFlip, type CropFlipOptions } from './cropFlip';
+export { randomEraseImage, randomEraseSource, checkRandomErase, type RandomEraseOptions } from './randomErase';
 export { augmentImage, augmentSource, isAugmentPreset, isIdentityAugment, AUGMENT_PRESETS, type AugmentOptions, type AugmentPreset } from './augment';
 
 // CLI
