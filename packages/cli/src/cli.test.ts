@@ -56,6 +56,7 @@ describe('captcha-nn argument errors', () => {
       ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'],
       /--augment <preset>.*Allowed choices are none, light, strong/,
     ],
+    ['bad erase', ['train', '--model', 'tiny', '--generate', 'simple', '--erase', '1.5'], /--erase <p>.*expected a probability in \[0, 1\]/],
     ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
     ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
     ['too many threads', ['predict', '--model', 'x', '--threads', '9', 'a.png'], /--threads <n>.*expected 1 to 8 threads/],
@@ -132,7 +133,7 @@ describe('captcha-nn argument errors', () => {
     expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);
   });
 
-  it('--augment light is recorded in the run and trains', async () => {
+  it('--augment light and --erase are recorded in the run and train', async () => {
     const out = join(tmp.dir, 'augment');
     const r = await run([
       'train',
@@ -148,6 +149,8 @@ describe('captcha-nn argument errors', () => {
       '1',
       '--augment',
       'light',
+      '--erase',
+      '0.5',
       '--workers',
       '1',
       '--no-progress',
@@ -156,7 +159,7 @@ describe('captcha-nn argument errors', () => {
     ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
-    expect(st.options.data).toMatchObject({ augment: 'light', fresh: false });
+    expect(st.options.data).toMatchObject({ augment: 'light', erase: 0.5, fresh: false });
     expect(st.step).toBe(2);
   });
 

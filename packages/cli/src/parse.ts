@@ -33,6 +33,13 @@ export function parseNonNegativeNumber(v: string): number {
   return n;
 }
 
+/** A probability 0 <= p <= 1. */
+export function parseProbability(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a probability in [0, 1], e.g. 0.5, got '${v}'.`);
+  return n;
+}
+
 /** A fraction 0 <= f < 1 (0: no validation). */
 export function parseFraction(v: string): number {
   const n = Number(v);

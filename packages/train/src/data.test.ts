@@ -26,6 +26,25 @@ describe('openRunData with augment', () => {
   });
 });
 
+describe('openRunData with erase', () => {
+  it('erases a rectangle in training images after any jitter, keeps labels, and never touches validation', async () => {
+    const plain = await openRunData(TINY_DATA, '7');
+    const erased = await openRunData({ ...TINY_DATA, erase: 1 }, '7');
+    expect(erased.description).toMatch(/a random rectangle erased in 100% of them \(--erase 1\)/);
+    const base = await pixels(plain.trainSource(0), 3);
+    const e0 = await pixels(erased.trainSource(0), 3);
+    expect(e0.label).toBe(base.label);
+    const differing = e0.data.filter((v, i) => v !== base.data[i]).length;
+    expect(differing).toBeGreaterThan(0);
+    // At most the largest rectangle (40% of the image, rounded) differs.
+    expect(differing).toBeLessThan(0.45 * base.data.length);
+    expect((await pixels(erased.validation!, 2)).data).toEqual((await pixels(plain.validation!, 2)).data);
+    const both = await openRunData({ ...TINY_DATA, augment: 'light', erase: 0.5 }, '7');
+    expect(both.description).toMatch(/jittered \(--augment light\); a random rectangle erased in 50% of them/);
+    await expect(openRunData({ ...TINY_DATA, erase: 1.5 }, '7')).rejects.toThrow(/random erasing: probability must be in \[0, 1\], got 1.5/);
+  });
+});
+
 describe('openRunData with generated mix captchas', () => {
   it('reads the mix at one size with its 62-character charset and 4-8 characters, or the size, charset and length given', async () => {
     const d = await openRunData({ kind: 'generate', generator: 'mix', trainSize: 3, valSize: 2 }, '1');

@@ -8,6 +8,8 @@ import {
   AUGMENT_PRESETS,
   LabelEncoder,
   augmentSource,
+  checkRandomErase,
+  randomEraseSource,
   isAugmentPreset,
   MixCaptchaGenerator,
   SvgCaptchaGenerator,
@@ -79,6 +81,8 @@ export type DataSpec = (FolderDataSpec | GenerateDataSpec | IdxDataSpec) & {
   channels?: ChannelFormat;
   /** Jitter for the training images (`augmentSource`), new each epoch; default none. Validation images are never jittered. */
   augment?: AugmentPreset;
+  /** Random erasing (`randomEraseSource`) of the training images: the share erased each epoch, after any jitter; default 0. */
+  erase?: number;
 };
 
 /** How an image becomes a model input; saved with the model so `predict` does the same. */
@@ -175,13 +179,19 @@ function folderOptions(spec: FolderDataSpec, channels: ChannelFormat, extra: Par
 export async function openRunData(spec: DataSpec, seed: string): Promise<RunData> {
   const preset: string = spec.augment ?? 'none';
   if (!isAugmentPreset(preset)) throw new Error(`unknown augmentation '${preset}' (known: ${Object.keys(AUGMENT_PRESETS).join(', ')})`);
+  const erase = { probability: spec.erase ?? 0 };
+  checkRandomErase(erase);
   const data = await openUnaugmented(spec, seed);
-  if (preset === 'none') return data;
-  const options = AUGMENT_PRESETS[preset];
+  const jitter = (source: ImageSource, epoch: number) => (preset === 'none' ? source : augmentSource(source, AUGMENT_PRESETS[preset], { seed, epoch }));
+  const notes = [
+    ...(preset === 'none' ? [] : [`training images jittered (--augment ${preset})`]),
+    ...(erase.probability === 0 ? [] : [`a random rectangle erased in ${erase.probability * 100}% of them (--erase ${erase.probability})`]),
+  ];
+  if (notes.length === 0) return data;
   return {
     ...data,
-    trainSource: (epoch) => augmentSource(data.trainSource(epoch), options, { seed, epoch }),
-    description: `${data.description}; training images jittered (--augment ${preset})`,
+    trainSource: (epoch) => randomEraseSource(jitter(data.trainSource(epoch), epoch), erase, { seed, epoch }),
+    description: `${data.description}; ${notes.join('; ')}`,
   };
 }
 

@@ -58,6 +58,8 @@ describe('IDX data specs', () => {
     expect(d.description).toMatch(
       /toy: 40 training images 12x10 \(shifted up to 2 px and mirrored each epoch\); validation on the official test split, 10 images/,
     );
+    expect((await openRunData({ kind: 'idx', dataset: 'toy', crop: 0 }, '1')).description).toMatch(/12x10 \(mirrored each epoch\)/);
+    expect((await openRunData({ kind: 'idx', dataset: 'toy', crop: 0, flip: false }, '1')).description).toMatch(/12x10 \(not augmented\)/);
     const v = await pixels(d.validation!, 4);
     expect(v.label).toBe('4');
     expect(v.data.filter((p) => p === 105)).toHaveLength(24);

@@ -109,7 +109,8 @@ export async function openIdxRun(spec: IdxDataSpec, seed: string): Promise<IdxRu
   checkCropFlip(augment, trainAll.width, trainAll.height);
   const train = firstOf(trainAll, spec.trainSize, 'trainSize');
   const validation = firstOf(testAll, spec.valSize, 'valSize');
-  const jitter = augment.pad > 0 || augment.flip ? `shifted up to ${augment.pad} px${augment.flip ? ' and mirrored' : ''} each epoch` : 'not augmented';
+  const moves = [...(augment.pad > 0 ? [`shifted up to ${augment.pad} px`] : []), ...(augment.flip ? ['mirrored'] : [])];
+  const jitter = moves.length ? `${moves.join(' and ')} each epoch` : 'not augmented';
   return {
     trainSource: (epoch) => cropFlipSource(train, augment, { seed, epoch }),
     train,

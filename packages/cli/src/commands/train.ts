@@ -25,6 +25,7 @@ import {
   parseLabels,
   parseLength,
   parseNonNegativeInt,
+  parseProbability,
   parseNonNegativeNumber,
   parsePositiveInt,
   parsePositiveNumber,
@@ -62,6 +63,7 @@ interface TrainCliOptions {
   valSize: number;
   fresh: boolean;
   augment: AugmentPreset;
+  erase?: number;
   epochs: number;
   batch: number;
   lr?: number;
@@ -163,6 +165,11 @@ export function addTrainCommand(program: Command): Command {
       new Option('--augment <preset>', 'jitter the training images anew each epoch (small affine warps, contrast): light, strong, or none')
         .choices(Object.keys(AUGMENT_PRESETS))
         .default('none'),
+    )
+    .option(
+      '--erase <p>',
+      'random erasing: fill a random rectangle with noise in this share of the training images each epoch (e.g. 0.5; default 0)',
+      parseProbability,
     )
     .option('-e, --epochs <n>', 'epochs', parsePositiveInt, 10)
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
@@ -377,6 +384,11 @@ function checkCombination(cmd: Command, o: TrainCliOptions, given: (k: string) =
   if (o.nesterov && o.dampening !== 0) cmd.error('error: --nesterov needs --dampening 0', { code: 'captcha-nn.nesterov' });
 }
 
+/** The training-image jitter the options ask for, as data spec fields. */
+function jitterOf(o: TrainCliOptions): Pick<DataSpec, 'augment' | 'erase'> {
+  return { ...(o.augment !== 'none' ? { augment: o.augment } : {}), ...(o.erase ? { erase: o.erase } : {}) };
+}
+
 /** The trainer's data spec for the one data source given. */
 function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec {
   const idx = o.dataset !== undefined || o.dataIdx !== undefined;
@@ -388,7 +400,7 @@ function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec
         ...(given('flip') ? { flip: o.flip! } : {}),
         ...(o.trainSize !== undefined ? { trainSize: o.trainSize } : {}),
         ...(given('valSize') ? { valSize: o.valSize } : {}),
-        ...(o.augment !== 'none' ? { augment: o.augment } : {}),
+        ...jitterOf(o),
       }
     : o.data
       ? {
@@ -402,7 +414,7 @@ function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec
           ...(o.strict ? { strict: true } : {}),
           ...(o.case === 'fold' ? { labelCase: 'fold' as const } : {}),
           ...(o.channels ? { channels: o.channels } : {}),
-          ...(o.augment !== 'none' ? { augment: o.augment } : {}),
+          ...jitterOf(o),
         }
       : {
           kind: 'generate',
@@ -415,6 +427,6 @@ function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec
           valSize: o.valSize,
           fresh: o.fresh,
           ...(o.channels ? { channels: o.channels } : {}),
-          ...(o.augment !== 'none' ? { augment: o.augment } : {}),
+          ...jitterOf(o),
         };
 }
