@@ -30,7 +30,7 @@ describe('openRunData with erase', () => {
   it('erases a rectangle in training images after any jitter, keeps labels, and never touches validation', async () => {
     const plain = await openRunData(TINY_DATA, '7');
     const erased = await openRunData({ ...TINY_DATA, erase: 1 }, '7');
-    expect(erased.description).toMatch(/a random rectangle erased in 100% of them \(--erase 1\)/);
+    expect(erased.description).toMatch(/training images randomly erased \(--erase 1: one rectangle in that share of them\)/);
     const base = await pixels(plain.trainSource(0), 3);
     const e0 = await pixels(erased.trainSource(0), 3);
     expect(e0.label).toBe(base.label);
@@ -40,7 +40,7 @@ describe('openRunData with erase', () => {
     expect(differing).toBeLessThan(0.45 * base.data.length);
     expect((await pixels(erased.validation!, 2)).data).toEqual((await pixels(plain.validation!, 2)).data);
     const both = await openRunData({ ...TINY_DATA, augment: 'light', erase: 0.5 }, '7');
-    expect(both.description).toMatch(/jittered \(--augment light\); a random rectangle erased in 50% of them/);
+    expect(both.description).toMatch(/jittered \(--augment light\); training images randomly erased \(--erase 0.5/);
     await expect(openRunData({ ...TINY_DATA, erase: 1.5 }, '7')).rejects.toThrow(/random erasing: probability must be in \[0, 1\], got 1.5/);
   });
 });

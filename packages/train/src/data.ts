@@ -185,7 +185,7 @@ export async function openRunData(spec: DataSpec, seed: string): Promise<RunData
   const jitter = (source: ImageSource, epoch: number) => (preset === 'none' ? source : augmentSource(source, AUGMENT_PRESETS[preset], { seed, epoch }));
   const notes = [
     ...(preset === 'none' ? [] : [`training images jittered (--augment ${preset})`]),
-    ...(erase.probability === 0 ? [] : [`a random rectangle erased in ${erase.probability * 100}% of them (--erase ${erase.probability})`]),
+    ...(erase.probability === 0 ? [] : [`training images randomly erased (--erase ${erase.probability}: one rectangle in that share of them)`]),
   ];
   if (notes.length === 0) return data;
   return {
