@@ -267,8 +267,8 @@ def criterion_fn(spec):
         weights, sa, ii = (a + [None, True, -100][len(a):])[:3]
         return lambda x, y: F.nll_loss(x, y, w(weights), ignore_index=ii, reduction=red(sa))
     if t == "CrossEntropyCriterion":
-        weights, sa = (a + [None, True][len(a):])[:2]
-        return lambda x, y: F.cross_entropy(x, y, w(weights), reduction=red(sa))
+        weights, sa, ls = (a + [None, True, 0.0][len(a):])[:3]
+        return lambda x, y: F.cross_entropy(x, y, w(weights), reduction=red(sa), label_smoothing=ls)
     if t == "MSECriterion":
         sa = a[0] if a else True
         return lambda x, y: F.mse_loss(x, y, reduction=red(sa))
@@ -276,7 +276,8 @@ def criterion_fn(spec):
         weights, sa = (a + [None, True][len(a):])[:2]
         return lambda x, y: F.binary_cross_entropy(x, y, w(weights), reduction=red(sa))
     if t == "MultiCrossEntropyCriterion":
-        return lambda x, y: F.cross_entropy(x.reshape(-1, x.shape[-1]), y.reshape(-1))
+        ls = a[0] if a else 0.0
+        return lambda x, y: F.cross_entropy(x.reshape(-1, x.shape[-1]), y.reshape(-1), label_smoothing=ls)
     raise ValueError("unknown criterion " + t)
 
 
@@ -732,6 +733,15 @@ def criterion_cases(rng):
          lambda: f32(rng.randint(0, 2, (N, C)))),
         ("MultiCrossEntropyCriterion", {"type": "MultiCrossEntropyCriterion"}, lambda: normal(rng, (N, k, C)),
          lambda: torch.from_numpy(rng.randint(0, C, (N, k))).long()),
+        # Label smoothing (PyTorch's, not Torch7's) last, so that adding them left the earlier cases' draws alone.
+        ("MultiCrossEntropyCriterion_smoothing", {"type": "MultiCrossEntropyCriterion", "args": [0.1]},
+         lambda: normal(rng, (N, k, C)), lambda: torch.from_numpy(rng.randint(0, C, (N, k))).long()),
+        ("CrossEntropyCriterion_smoothing", {"type": "CrossEntropyCriterion", "args": [None, True, 0.1]},
+         lambda: normal(rng, (N, C)), cls),
+        ("CrossEntropyCriterion_weights_smoothing", {"type": "CrossEntropyCriterion", "args": [weights, True, 0.3]},
+         lambda: normal(rng, (N, C)), cls),
+        ("CrossEntropyCriterion_weights_sum_smoothing",
+         {"type": "CrossEntropyCriterion", "args": [weights, False, 0.2]}, lambda: normal(rng, (N, C)), cls),
     ]
 
 

@@ -49,17 +49,34 @@ export class ClassNLLCriterion extends Criterion {
     this.checkTargets(t0, c);
     const logp = x.rank === 2 ? x : x.reshape([n, c]);
     const t = t0.reshape([-1]);
-    const kept = tf.notEqual(t, this.ignoreIndex);
-    const safe = tf.where(kept, t, tf.zerosLike(t));
-    const w = (this.weights ? tf.gather(this.weights, safe) : tf.onesLike(safe).cast('float32')).mul(kept.cast('float32'));
+    const { safe, w } = this.targetWeights(t);
     // wasm's OneHot kernel ignores dtype (it writes int32 bits): make int32, then cast.
     const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(safe, c), 'float32')), 1);
     const total = tf.neg(tf.sum(tf.mul(picked, w)));
-    if (!this.sizeAverage) return total;
-    // No counted weight (every target ignored): as THNN, loss 0 and gradient 0, not 0/0.
-    // The divisor becomes 1 there (total is 0); divNoNan would still give a NaN gradient.
+    return this.sizeAverage ? tf.div(total, this.divisor(w)) : total;
+  }
+
+  /**
+   * Each target's weight (0 where it is `ignoreIndex`), which targets are
+   * counted (`kept`, float 1 or 0), and the targets with ignored ones replaced
+   * by class 0 so that they index safely. `t` is [M] int32.
+   */
+  targetWeights(t: Tensor): { safe: Tensor; w: Tensor; kept: Tensor } {
+    const counted = tf.notEqual(t, this.ignoreIndex);
+    const safe = tf.where(counted, t, tf.zerosLike(t));
+    const kept = counted.cast('float32');
+    const w = (this.weights ? tf.gather(this.weights, safe) : tf.onesLike(kept)).mul(kept);
+    return { safe, w, kept };
+  }
+
+  /**
+   * sizeAverage's divisor: the summed target weights. With none counted
+   * (every target ignored) it is 1, so that the loss and gradient are 0 as
+   * THNN's, not 0/0 (divNoNan would still give a NaN gradient).
+   */
+  divisor(w: Tensor): Tensor {
     const sum = tf.sum(w);
-    return tf.div(total, tf.where(tf.equal(sum, 0), tf.onesLike(sum), sum));
+    return tf.where(tf.equal(sum, 0), tf.onesLike(sum), sum);
   }
 
   /**

@@ -4,20 +4,30 @@ import { tf } from '../tf';
 import { CrossEntropyCriterion } from './CrossEntropyCriterion';
 import { expectClose } from './testing';
 
-/** Plain-JS cross-entropy: loss and d loss / d scores. */
-function reference(xs: number[][], ts: number[], w?: number[], sizeAverage = true) {
+/**
+ * Plain-JS cross-entropy against the smoothed target q = (1 − ε)·one-hot + ε/C,
+ * weighted per class as PyTorch's (w[y] on the NLL term, w[c] on each smoothing
+ * term, the mean divided by Σ w[y] of counted rows): loss and d loss / d scores.
+ * A target of -100 is ignored.
+ */
+function reference(xs: number[][], ts: number[], w?: number[], sizeAverage = true, eps = 0) {
   let total = 0;
   let wsum = 0;
   const grads = xs.map((row, n) => {
+    const C = row.length;
+    if (ts[n] === -100) return row.map(() => 0);
     const mx = Math.max(...row);
     const z = row.reduce((a, v) => a + Math.exp(v - mx), 0);
     const p = row.map((v) => Math.exp(v - mx) / z);
-    const wt = w ? w[ts[n]] : 1;
-    total += -Math.log(p[ts[n]]) * wt;
-    wsum += wt;
-    return p.map((pv, c) => (pv - (c === ts[n] ? 1 : 0)) * wt);
+    const wc = (c: number) => (w ? w[c] : 1);
+    // per-class coefficient of −log p_c, and the gradient Σ_c a_c (p − e_c)
+    const a = row.map((_, c) => (1 - eps) * (c === ts[n] ? wc(c) : 0) + (eps / C) * wc(c));
+    total += a.reduce((acc, ac, c) => acc - ac * Math.log(p[c]), 0);
+    wsum += wc(ts[n]);
+    const sa = a.reduce((x, y) => x + y, 0);
+    return p.map((pv, c) => sa * pv - a[c]);
   });
-  const d = sizeAverage ? wsum : 1;
+  const d = sizeAverage ? wsum || 1 : 1;
   return { loss: total / d, grad: grads.flat().map((g) => g / d) };
 }
 
@@ -69,6 +79,34 @@ describe('CrossEntropyCriterion', () => {
     c.dispose();
     x1.dispose();
     x4.dispose();
+  });
+
+  it("smooths labels as PyTorch's label_smoothing: weights, sum, ignored targets, a zero class weight", () => {
+    const w = [0.5, 2, 0, 3];
+    const cases: [number[] | undefined, boolean, number[]][] = [
+      [undefined, true, ts],
+      [w, true, ts],
+      [w, false, ts],
+      [undefined, true, [1, -100, 0]],
+      [w, true, [2, -100, 0]],
+    ];
+    for (const [weights, avg, t] of cases)
+      for (const eps of [0.1, 1]) {
+        const c = new CrossEntropyCriterion(weights, avg, eps);
+        const x = tf.tensor2d(xs);
+        const ref = reference(xs, t, weights, avg, eps);
+        expect(c.forward(x, t)).toBeCloseTo(ref.loss, 5);
+        expectClose(c.backward(x, t) as Tensor, ref.grad, { atol: 1e-6 });
+        c.dispose();
+        x.dispose();
+      }
+  });
+
+  it('keeps labelSmoothing in its spec only when set, and rejects one outside [0, 1]', () => {
+    expect(new CrossEntropyCriterion([1, 2], false).toSpec()).toEqual({ type: 'CrossEntropyCriterion', args: [[1, 2], false] });
+    expect(new CrossEntropyCriterion(undefined, true, 0.1).toSpec()).toEqual({ type: 'CrossEntropyCriterion', args: [null, true, 0.1] });
+    for (const bad of [-0.1, 1.5, Number.NaN])
+      expect(() => new CrossEntropyCriterion(undefined, true, bad)).toThrow(`CrossEntropyCriterion: labelSmoothing must be in [0, 1], got ${bad}`);
   });
 
   it('reports shapes in errors and prints as Torch', () => {

@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf';
+import { CrossEntropyCriterion } from './CrossEntropyCriterion';
 import { MultiCrossEntropyCriterion } from './MultiCrossEntropyCriterion';
 import { expectClose } from './testing';
 
@@ -50,6 +51,22 @@ describe('MultiCrossEntropyCriterion', () => {
     c.dispose();
     x.dispose();
     t.dispose();
+  });
+
+  it('smooths labels per position as CrossEntropyCriterion over [N·k, C], and keeps it in its spec', () => {
+    const eps = 0.2;
+    const c = new MultiCrossEntropyCriterion(eps);
+    const flat = new CrossEntropyCriterion(undefined, true, eps);
+    const x = tf.tensor3d(xs);
+    const x2 = x.reshape([6, 4]);
+    expect(c.forward(x, ts)).toBeCloseTo(flat.forward(x2, ts.flat()), 6);
+    // not the unsmoothed loss
+    expect(Math.abs(c.output - reference().loss)).toBeGreaterThan(0.05);
+    expectClose((c.backward(x, ts) as Tensor).reshape([6, 4]), flat.backward(x2, ts.flat()) as Tensor, { atol: 1e-6 });
+    expect(c.toSpec()).toEqual({ type: 'MultiCrossEntropyCriterion', args: [eps] });
+    expect(new MultiCrossEntropyCriterion().toSpec()).toEqual({ type: 'MultiCrossEntropyCriterion' });
+    expect(() => new MultiCrossEntropyCriterion(2)).toThrow('MultiCrossEntropyCriterion: labelSmoothing must be in [0, 1], got 2');
+    for (const d of [c, flat, x, x2]) d.dispose();
   });
 
   it('names expected and actual shapes, prints as Torch', () => {
