@@ -57,6 +57,11 @@ describe('captcha-nn argument errors', () => {
       /--augment <preset>.*Allowed choices are none, light, strong/,
     ],
     ['bad erase', ['train', '--model', 'tiny', '--generate', 'simple', '--erase', '1.5'], /--erase <p>.*expected a probability in \[0, 1\]/],
+    [
+      'bad label smoothing',
+      ['train', '--model', 'tiny', '--generate', 'simple', '--label-smoothing', '-0.1'],
+      /--label-smoothing <e>.*expected a probability in \[0, 1\]/,
+    ],
     ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
     ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
     ['too many threads', ['predict', '--model', 'x', '--threads', '9', 'a.png'], /--threads <n>.*expected 1 to 8 threads/],
@@ -69,7 +74,7 @@ describe('captcha-nn argument errors', () => {
     });
   }
 
-  it('a model folder without model.json, a missing data folder, a missing checkpoint', async () => {
+  it('a model folder without model.json, a missing data folder, a missing checkpoint, label smoothing on CTC', async () => {
     const empty = join(tmp.dir, 'empty');
     mkdirSync(empty);
     expect((await run(['predict', '--model', empty, 'a.png'])).thrown).toMatch(/no model\.json in .*empty or .*empty\/best/);
@@ -80,6 +85,9 @@ describe('captcha-nn argument errors', () => {
     expect((await run(['train', '--model', 'tiny', '--data', join(tmp.dir, 'nodata'), '--out', join(tmp.dir, 'r1'), '--no-progress'])).thrown).toMatch(
       /cannot read the folder/,
     );
+    const ctc = ['train', '--model', 'ctc', '--generate', 'simple', '--label-smoothing', '0.1', '--out', join(tmp.dir, 'ctc-smooth'), '--no-progress'];
+    expect((await run(ctc)).thrown).toMatch(/--label-smoothing 0.1: applies to classification models .* this model's task is ctc/);
+    expect(existsSync(join(tmp.dir, 'ctc-smooth'))).toBe(false);
   });
 
   it('main() prints thrown errors as one line and sets exit code 1', async () => {
@@ -96,7 +104,7 @@ describe('captcha-nn argument errors', () => {
     process.exitCode = 0;
   });
 
-  it('train --optim adam --lr 0.002 --schedule cosine --weight-decay --workers 2 runs and records its options', async () => {
+  it('train --optim adam --lr 0.002 --schedule cosine --weight-decay --label-smoothing --workers 2 runs and records its options', async () => {
     const out = join(tmp.dir, 'cosine');
     const r = await run([
       'train',
@@ -117,6 +125,8 @@ describe('captcha-nn argument errors', () => {
       'cosine',
       '--weight-decay',
       '1e-4',
+      '--label-smoothing',
+      '0.1',
       '--workers',
       '2',
       '--no-progress',
@@ -127,7 +137,7 @@ describe('captcha-nn argument errors', () => {
     ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
-    expect(st.options).toMatchObject({ optim: 'adam', lr: 0.002, schedule: 'cosine', weightDecay: 1e-4, workers: 2, timeLimit: 0 });
+    expect(st.options).toMatchObject({ optim: 'adam', lr: 0.002, schedule: 'cosine', weightDecay: 1e-4, labelSmoothing: 0.1, workers: 2, timeLimit: 0 });
     expect([st.step, st.scheduleSteps]).toEqual([8, 8]);
     expect(st.learningRate).toBeCloseTo(scheduledRate({ name: 'cosine', lr: 0.002 }, 7 / 8), 12);
     expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);

@@ -12,7 +12,7 @@ export { RunClock, runProgress } from './clock';
 export { importModules } from './run';
 
 // Tasks and the model registry
-export { textTask, classificationTask, checkDecodeOptions, trainingInput, disposeInput } from './task';
+export { textTask, classificationTask, labelSmoothedTask, checkDecodeOptions, trainingInput, disposeInput } from './task';
 export { taskFromSpec } from './taskFromSpec';
 export { ctcTask, ctcLabelProblem, ctcStepsNeeded, type CTCTaskOptions } from './ctcTask';
 export { seq2seqTask, previousTokens, stepTargets, decodeSteps, SEQ2SEQ_IGNORE, type Seq2seqSpec } from './seq2seqTask';

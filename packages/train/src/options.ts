@@ -32,6 +32,11 @@ export interface TrainOptions {
   /** L2 weight decay added to the gradients (the optimizer's weightDecay; default 0). */
   weightDecay: number;
   /**
+   * Label smoothing ε (PyTorch's `CrossEntropyLoss(label_smoothing=ε)`): the training target is (1 − ε)·one-hot + ε/C.
+   * Classification and fixed-length text models; default 0. Validation losses include the term too.
+   */
+  labelSmoothing?: number;
+  /**
    * The learning-rate schedule (core's `scheduledRate`), set before every
    * step from the run's progress: the fraction of the planned steps, or,
    * with `timeLimit`, of the time budget where that is further along.
@@ -114,6 +119,8 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   for (const k of ['epochs', 'batchSize', 'workers'] as const)
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`${k} must be a positive integer, got ${r[k]}`);
   if (!(r.weightDecay >= 0) || !Number.isFinite(r.weightDecay)) throw new Error(`the weight decay must be a number >= 0, got ${r.weightDecay}`);
+  if (r.labelSmoothing !== undefined && !(r.labelSmoothing >= 0 && r.labelSmoothing <= 1))
+    throw new Error(`--label-smoothing must be in [0, 1], got ${r.labelSmoothing}`);
   if (!(r.timeLimit >= 0) || !Number.isFinite(r.timeLimit)) throw new Error(`the time limit must be a number of minutes >= 0, got ${r.timeLimit}`);
   if (!(SCHEDULES as readonly string[]).includes(r.schedule)) throw new Error(`unknown schedule '${r.schedule}' (known: ${SCHEDULES.join(', ')})`);
   checkSchedule(scheduleOf(r));

@@ -17,7 +17,7 @@ import type { EvalResult } from './metrics';
 import { mergeResumeOptions, resolveTrainOptions, type TrainOptions } from './options';
 import { applyInitDefaults, startFromInit, TrainableParameters } from './init';
 import { getModelBuilder } from './registry';
-import type { Task } from './task';
+import { labelSmoothedTask, type Task } from './task';
 import { trainingWorkers, type WorkerPlan } from './workers';
 import { epochLength } from './epoch';
 
@@ -140,7 +140,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   if (workers.note) cb.log?.(workers.note);
   const data = await openRunData(opts.data, opts.seed);
   manualSeed(opts.seed);
-  const { model, task } = await getModelBuilder(opts.model)({
+  const { model, task: builtTask } = await getModelBuilder(opts.model)({
     variant: opts.variant,
     numClasses: data.encoder.numClasses,
     length: data.maxLength,
@@ -149,6 +149,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     channels: data.preprocessing.channels === 'gray' ? 1 : 3,
     ...(opts.modelOptions ? { settings: opts.modelOptions } : {}),
   });
+  const task = labelSmoothedTask(builtTask, opts.labelSmoothing ?? 0);
   checkLabels(task, data);
   const trainable = new TrainableParameters(model);
   if (opts.init !== undefined && !saved) await startFromInit(model, trainable, opts, data.encoder.charset, data.maxLength, data.preprocessing, cb.log);

@@ -8,6 +8,7 @@
  */
 import {
   ClassNLLCriterion,
+  CrossEntropyCriterion,
   MultiCrossEntropyCriterion,
   SequencerCriterion,
   tf,
@@ -153,4 +154,28 @@ export function classificationTask(criterion?: Criterion): Task {
     decode: (out, options) => decodeScores(() => tf.expandDims(out as Tensor, 1), options, spec),
     meter: (encoder) => new AccuracyMeter(encoder),
   };
+}
+
+/**
+ * The task trained with label smoothing ε (PyTorch's `label_smoothing`): a
+ * classification task's ClassNLLCriterion becomes CrossEntropyCriterion
+ * (LogSoftMax of log-probabilities is themselves), a fixed-length text task's
+ * MultiCrossEntropyCriterion gets ε. Other tasks, and registered models with
+ * their own criterion, are refused rather than changed silently. Disposes
+ * the task's criterion when it replaces it; ε = 0 returns the task as it is.
+ */
+export function labelSmoothedTask(task: Task, eps: number): Task {
+  if (eps === 0) return task;
+  const spec = JSON.stringify(task.criterion.toSpec());
+  const isDefault = (c: Criterion) => spec === JSON.stringify(c.toSpec());
+  let criterion: Criterion | undefined;
+  if (task.spec.name === 'classification' && isDefault(new ClassNLLCriterion())) criterion = new CrossEntropyCriterion(undefined, true, eps);
+  if (task.spec.name === 'text' && task.spec.format === 'tensor' && isDefault(new MultiCrossEntropyCriterion()))
+    criterion = new MultiCrossEntropyCriterion(eps);
+  if (!criterion)
+    throw new Error(
+      `--label-smoothing ${eps}: applies to classification models (resnet) and fixed-length text models (cnn) with their default criterion; this model's task is ${task.spec.name} with ${spec}`,
+    );
+  task.criterion.dispose();
+  return { ...task, criterion };
 }

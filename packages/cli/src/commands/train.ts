@@ -72,6 +72,7 @@ interface TrainCliOptions {
   dampening?: number;
   nesterov?: boolean;
   weightDecay?: number;
+  labelSmoothing?: number;
   schedule: TrainOptions['schedule'];
   timeLimit?: number;
   backend?: string;
@@ -183,6 +184,11 @@ export function addTrainCommand(program: Command): Command {
     )
     .option('--nesterov', 'Nesterov momentum for --optim sgd (needs --dampening 0)')
     .option('--weight-decay <wd>', 'L2 weight decay (default 0)', parseNonNegativeNumber)
+    .option(
+      '--label-smoothing <e>',
+      "train against (1 - e) x the label + e spread over all classes, as PyTorch's label_smoothing (classification and cnn models; e.g. 0.1; default 0)",
+      parseProbability,
+    )
     .addOption(
       new Option(
         '--schedule <s>',
@@ -333,6 +339,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.dampening !== undefined ? { dampening: o.dampening } : {}),
     ...(o.nesterov ? { nesterov: true } : {}),
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    ...(o.labelSmoothing ? { labelSmoothing: o.labelSmoothing } : {}),
     schedule: o.schedule,
     ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
     ...(o.backend ? { backend: o.backend } : {}),
