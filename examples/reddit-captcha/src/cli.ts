@@ -112,7 +112,7 @@ export function registerRedditCommands(program: Command): Command {
     .action(async (o: { model: string; data: string; renders: number[]; out?: string; backend?: string; segmentation?: string; denoise?: boolean }) => {
       const seg = o.segmentation ? await readSegmentation(o.segmentation) : REDDIT_SEGMENTATION;
       await (o.backend ? setBackend(o.backend) : ready());
-      const m = await loadCaptchaModel(o.model);
+      const m = await loadCaptchaModel(o.model, { foldBatchNorm: true });
       const letters = m.metadata.task.name === 'classification';
       try {
         checkReaderModel(m.metadata, o.model, seg.letters);
@@ -160,7 +160,7 @@ export function registerRedditCommands(program: Command): Command {
     .action(async (o: { model: string; data: string; renders: number; passes: number; out?: string; backend?: string }) => {
       if (!(Number.isInteger(o.passes) && o.passes >= 1)) throw new InvalidArgumentError(`--passes: expected a positive integer, got ${o.passes}`);
       await (o.backend ? setBackend(o.backend) : ready());
-      const m = await loadCaptchaModel(o.model);
+      const m = await loadCaptchaModel(o.model, { foldBatchNorm: true });
       try {
         if (m.metadata.task.name !== 'classification')
           throw new Error(`${o.model}: tune needs a letter model (reddit-letter), not a ${m.metadata.task.name} model`);

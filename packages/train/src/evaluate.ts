@@ -40,7 +40,7 @@ export interface EvaluateRequest {
 
 /** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
 export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaModel): Promise<EvalResult & { source: string; skipped: SkippedFile[] }> {
-  const m = loaded ?? (await loadCaptchaModel(req.model));
+  const m = loaded ?? (await loadCaptchaModel(req.model, { foldBatchNorm: true }));
   const { metadata: meta, encoder } = m;
   checkDecodeOptions(m.task.spec, req.decode);
   let source: ImageSource;

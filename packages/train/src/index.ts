@@ -37,7 +37,7 @@ export { predictFiles, predictionsCsv, loadImageFor, type Prediction } from './p
 
 // Saved models, checkpoints and run outputs
 export { saveCaptchaModel, loadCaptchaModel, resolveModelDir } from './modelio';
-export type { CaptchaModelMetadata, LoadedCaptchaModel } from './modelio';
+export type { CaptchaModelMetadata, LoadedCaptchaModel, LoadCaptchaModelOptions } from './modelio';
 export { saveCheckpoint, loadCheckpoint, readCheckpointState, CHECKPOINT_FILE } from './checkpoint';
 export type { CheckpointState, BestRecord, EpochSums } from './checkpoint';
 export { renderCurves, renderPanels, writeCurves, type EpochRecord, type Panel, type Series } from './curves';

@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadModel, saveModel, tf, type Module, type Tensor } from '@captcha-nn/core';
+import { foldBatchNorm, loadModel, saveModel, tf, type Module, type Tensor } from '@captcha-nn/core';
 import { LabelEncoder } from '@captcha-nn/data';
 import type { Preprocessing } from './data';
 import type { Task, TaskSpec } from './task';
@@ -71,8 +71,17 @@ export interface LoadedCaptchaModel {
   dir: string;
 }
 
+export interface LoadCaptchaModelOptions {
+  /**
+   * For reading only: fold each convolution's BatchNormalization into it
+   * (core's foldBatchNorm). The same readings, fewer kernels per image; the
+   * model can no longer be trained or saved as the run's.
+   */
+  foldBatchNorm?: boolean;
+}
+
 /** Loads a model folder saved by `train` (or saveCaptchaModel) and checks its metadata. */
-export async function loadCaptchaModel(path: string): Promise<LoadedCaptchaModel> {
+export async function loadCaptchaModel(path: string, options: LoadCaptchaModelOptions = {}): Promise<LoadedCaptchaModel> {
   const dir = resolveModelDir(path);
   const { model, metadata: raw } = await loadModel(dir);
   const m = raw as unknown as CaptchaModelMetadata | undefined;
@@ -84,7 +93,9 @@ export async function loadCaptchaModel(path: string): Promise<LoadedCaptchaModel
     const metadata = { ...m, task: spec };
     model.evaluate();
     checkAgainstModel(metadata, model, dir);
-    return { model, metadata, encoder: new LabelEncoder(m.charset), task: taskFromSpec(spec), dir };
+    const reader = options.foldBatchNorm ? foldBatchNorm(model) : model;
+    if (reader !== model) model.dispose();
+    return { model: reader, metadata, encoder: new LabelEncoder(m.charset), task: taskFromSpec(spec), dir };
   } catch (e) {
     model.dispose();
     throw e;

@@ -28,7 +28,7 @@ export function addPredictCommand(program: Command): Command {
     ) {
       if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
       await startInferenceBackend(o);
-      const m = await loadCaptchaModel(resolveModelArg(o.model!, '--model'));
+      const m = await loadCaptchaModel(resolveModelArg(o.model!, '--model'), { foldBatchNorm: true });
       const images = await expandImagePaths(paths);
       const preds = await predictFiles(m, images, o.batch, o.beam !== undefined ? { beam: o.beam } : undefined);
       if (o.csv) {
