@@ -3,7 +3,7 @@
  * user gives (file, drop, paste) or draws, switch backends, and drive the
  * training worker. Plain DOM: four sections do not need a framework.
  */
-import { decodeModel, loadModel, type Module, type ModuleSpec, tf } from '@captcha-nn/core';
+import { decodeModel, foldBatchNorm, loadModel, type Module, type ModuleSpec, tf } from '@captcha-nn/core';
 import { BACKENDS, type DemoBackend, startBackend, whyUnavailable } from './backends';
 import { loadGeneratorFonts, seedGenerator } from './generate';
 import { drawCurves } from './plot';
@@ -37,8 +37,9 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 async function loadShippedModel(): Promise<void> {
   const loaded = useTrained && trained ? decodeModel({ ...trained, name: 'trained in this page' }) : await loadModel(new URL('model/', base).href);
   model?.dispose();
-  model = loaded.model;
-  model.evaluate();
+  // The page only reads: each convolution's BatchNormalization folded in is one kernel fewer per image.
+  model = foldBatchNorm(loaded.model);
+  loaded.model.dispose();
   meta = checkMeta(loaded.metadata, 'model/model.json');
   spec = loaded.spec;
 }
