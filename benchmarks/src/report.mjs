@@ -42,6 +42,7 @@ export function renderTables(doc) {
         'fused/tfjs-layers',
         `data-parallel/PyTorch ${n}T`,
         'infer ours',
+        'infer ours, BN folded',
         'infer tfjs-layers',
         'infer PyTorch 1T',
       ],
@@ -54,6 +55,7 @@ export function renderTables(doc) {
         fmtRatio(r.ratios.fusedOverLayers),
         fmtRatio(r.ratios.dataParallelOverTorchAll ?? null),
         fmtMs(r.ours?.infer),
+        fmtMs(r.ours?.inferFolded),
         fmtMs(r.layers?.infer),
         fmtMs(r.torch1?.infer),
       ]),
@@ -62,7 +64,7 @@ export function renderTables(doc) {
   const get = (r, k) => k.split('.').reduce((o, p) => o?.[p], r);
   const notes = [
     ...results.flatMap((r) =>
-      ['ours.classic', 'ours.fused', 'ours.infer', 'dataParallel', 'layers.train', 'layers.infer', 'torch1.train', 'torchAll.train']
+      ['ours.classic', 'ours.fused', 'ours.infer', 'ours.inferFolded', 'dataParallel', 'layers.train', 'layers.infer', 'torch1.train', 'torchAll.train']
         .map((k) => [k, get(r, k)])
         .filter(([, m]) => m?.error || m?.skipped)
         .map(([k, m]) => `${name(r)} [${r.backend}] ${k}: ${m.error ?? m.skipped}`),

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { tf, setBackend, optim, fusedBackward, manualSeed, DataParallelTable } from '@captcha-nn/core';
+import { tf, setBackend, optim, fusedBackward, foldBatchNorm, manualSeed, DataParallelTable } from '@captcha-nn/core';
 import { buildModel, forwardMacs, makeBatch, VGG_SEED, COMPACT, RESNET, LSTM } from './models.mjs';
 import { buildLayersModel, layersTrainStep, layersInfer, layersVersion } from './layers-models.mjs';
 import { timeSteps, fmtMs, ratio } from './stats.mjs';
@@ -181,6 +181,21 @@ async function measureOurs(row, backend, opts) {
     );
     tf.dispose([one.x, one.y]);
     model.training();
+    return r;
+  });
+  // As captcha-nn's readers run it (predict, eval, the web demo): BatchNormalization folded into the convolutions.
+  run.inferFolded = await attempt(async () => {
+    const folded = foldBatchNorm(model);
+    const one = makeBatch(spec, 1);
+    const r = await timeSteps(
+      () => {
+        const out = folded.forward(one.x);
+        (Array.isArray(out) ? out[0] : out).dataSync();
+      },
+      { ...opts, steps: Math.max(20, opts.steps), warmup: 3 },
+    );
+    tf.dispose([one.x, one.y]);
+    folded.dispose();
     return r;
   });
   // After an out-of-heap abort the wasm module is broken and freeing throws: record, go on to the references.
