@@ -56,8 +56,8 @@ export { SpatialBatchNormalization } from './nn/SpatialBatchNormalization';
 export { Dropout } from './nn/Dropout';
 export { SpatialDropout } from './nn/SpatialDropout';
 export { LookupTable } from './nn/LookupTable';
-// Inference: convolution-then-BatchNormalization pairs folded into one convolution (PyTorch's fuse_conv_bn_eval)
-export { fuseConvBnEval, foldBatchNorm } from './nn/utils/fusion';
+// Inference: a convolution or Linear and the BatchNormalization after it folded into one layer (PyTorch's fuse_*_bn_eval)
+export { fuseConvBnEval, fuseLinearBnEval, foldBatchNorm } from './nn/utils/fusion';
 
 // Attention: a query attends over keys, giving their weighted sum (encoder–decoder models)
 export { BahdanauAttention } from './nn/BahdanauAttention';

@@ -2,19 +2,22 @@ import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../tf';
 import { manualSeed, random } from '../../util/random';
+import { BatchNormalization } from '../BatchNormalization';
 import { CAddTable } from '../CAddTable';
 import { ConcatTable } from '../ConcatTable';
 import { Identity } from '../Identity';
+import { Linear } from '../Linear';
 import type { Module } from '../Module';
 import { ReLU } from '../ReLU';
 import { Sequential } from '../Sequential';
 import { SpatialBatchNormalization } from '../SpatialBatchNormalization';
 import { SpatialConvolution } from '../SpatialConvolution';
+import { View } from '../View';
 import { expectClose } from '../testing';
-import { foldBatchNorm, fuseConvBnEval } from './fusion';
+import { foldBatchNorm, fuseConvBnEval, fuseLinearBnEval } from './fusion';
 
 /** Running statistics far from 0 and 1, from a few training-mode batches. */
-function warmUp(net: Sequential | SpatialBatchNormalization, shape: number[]): void {
+function warmUp(net: Module, shape: number[]): void {
   for (let s = 0; s < 3; s++) tf.tidy(() => void net.forward(tf.randomNormal(shape, 1.5, 2, 'float32', 40 + s)));
 }
 
@@ -78,12 +81,60 @@ describe('fuseConvBnEval', () => {
   it('names both modules when the plane counts differ', () => {
     const net = new Sequential(new SpatialConvolution(2, 4, 3, 3), new SpatialBatchNormalization(3));
     expect(() => fuseConvBnEval(net.get(0) as SpatialConvolution, net.get(1) as SpatialBatchNormalization)).toThrow(
-      'fuseConvBnEval: Sequential.SpatialBatchNormalization(2) normalises 3 planes, but Sequential.SpatialConvolution(1) gives 4',
+      'fuseConvBnEval: Sequential.SpatialBatchNormalization(2) normalises 3 features, but Sequential.SpatialConvolution(1) gives 4',
+    );
+  });
+});
+
+describe('fuseLinearBnEval', () => {
+  for (const withBias of [true, false])
+    it(`computes bn(linear(x)) in evaluate mode, ${withBias ? 'with' : 'without'} bias, batched or not`, () => {
+      manualSeed(14);
+      const linear = new Linear(6, 4, withBias);
+      const bn = new BatchNormalization(4, 1e-3);
+      (bn.bias as Variable).assign(tf.tensor1d([1, -0.5, 0, 0.25]));
+      const ref = new Sequential(linear, bn);
+      warmUp(ref, [8, 6]);
+      ref.evaluate();
+      const fused = fuseLinearBnEval(linear, bn);
+      const x = tf.randomNormal([5, 6], 0, 1, 'float32', 15);
+      expectClose(fused.forward(x) as Tensor, ref.forward(x) as Tensor, { atol: 1e-5, rtol: 1e-5 });
+      const one = tf.randomNormal([6], 0, 1, 'float32', 16);
+      expectClose(fused.forward(one) as Tensor, ref.forward(one) as Tensor, { atol: 1e-5, rtol: 1e-5 });
+      fused.dispose();
+    });
+
+  it('names both modules when the feature counts differ', () => {
+    const net = new Sequential(new Linear(3, 5), new BatchNormalization(4));
+    expect(() => fuseLinearBnEval(net.get(0) as Linear, net.get(1) as BatchNormalization)).toThrow(
+      'fuseLinearBnEval: Sequential.BatchNormalization(2) normalises 4 features, but Sequential.Linear(1) gives 5',
     );
   });
 });
 
 describe('foldBatchNorm', () => {
+  it("folds a captcha CNN's convolution and Linear pairs, and keeps its evaluate-mode outputs", () => {
+    manualSeed(25);
+    const net = new Sequential(
+      new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1),
+      new SpatialBatchNormalization(4, 1e-3),
+      new ReLU(),
+      new View(-1, 4 * 6 * 10),
+      new Linear(4 * 6 * 10, 8),
+      new BatchNormalization(8, 1e-3),
+      new ReLU(),
+      new Linear(8, 3),
+    );
+    warmUp(net, [6, 6, 10, 1]);
+    net.evaluate();
+    const x = tf.randomNormal([3, 6, 10, 1], 0, 1, 'float32', 26);
+    const folded = foldBatchNorm(net);
+    expect(countOf(folded, BatchNormalization)).toBe(0);
+    expect(countOf(folded, Identity)).toBe(2);
+    expectClose(folded.forward(x) as Tensor, net.forward(x) as Tensor, { atol: 1e-5, rtol: 1e-5 });
+    folded.dispose();
+  });
+
   it('folds every convolution-then-BN pair of a residual net and keeps its evaluate-mode outputs', () => {
     manualSeed(21);
     const net = new Sequential(residualUnit(3, 6, 2), residualUnit(6, 6, 1));

@@ -1,11 +1,26 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import { withoutDrawing } from '../../util/random';
+import { BatchNormalization } from '../BatchNormalization';
 import { Identity } from '../Identity';
+import { Linear } from '../Linear';
 import type { Module } from '../Module';
 import { Sequential } from '../Sequential';
 import { SpatialBatchNormalization } from '../SpatialBatchNormalization';
 import { SpatialConvolution } from '../SpatialConvolution';
+
+/** Evaluate-mode BN as y = x·scale + shift per feature, with `bias` (the layer's) moved through it. */
+function foldedAffine(bn: BatchNormalization, bias: Tensor | undefined): { scale: Tensor; shift: Tensor } {
+  let scale: Tensor = tf.rsqrt(bn.runningVar.add(bn.eps));
+  if (bn.weight) scale = scale.mul(bn.weight);
+  let shift: Tensor = (bias ? bias.sub(bn.runningMean) : bn.runningMean.neg()).mul(scale);
+  if (bn.bias) shift = shift.add(bn.bias);
+  return { scale, shift };
+}
+
+function checkFeatures(who: string, bn: BatchNormalization, layer: Module, features: number): void {
+  if (bn.nOutput !== features) throw new RangeError(`${who}: ${bn.path()} normalises ${bn.nOutput} features, but ${layer.path()} gives ${features}`);
+}
 
 /**
  * PyTorch's `torch.nn.utils.fusion.fuse_conv_bn_eval`: one new
@@ -14,17 +29,29 @@ import { SpatialConvolution } from '../SpatialConvolution';
  * W·s and the bias (b − running_mean)·s + bn.bias. The modules are not changed.
  */
 export function fuseConvBnEval(conv: SpatialConvolution, bn: SpatialBatchNormalization): SpatialConvolution {
-  if (bn.nOutput !== conv.nOutputPlane)
-    throw new RangeError(`fuseConvBnEval: ${bn.path()} normalises ${bn.nOutput} planes, but ${conv.path()} gives ${conv.nOutputPlane}`);
+  checkFeatures('fuseConvBnEval', bn, conv, conv.nOutputPlane);
   const { nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH } = conv;
   const fused = withoutDrawing(() => new SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH));
   tf.tidy(() => {
-    let scale: Tensor = tf.rsqrt(bn.runningVar.add(bn.eps));
-    if (bn.weight) scale = scale.mul(bn.weight);
-    let bias: Tensor = conv.bias ? conv.bias.sub(bn.runningMean).mul(scale) : bn.runningMean.neg().mul(scale);
-    if (bn.bias) bias = bias.add(bn.bias);
+    const { scale, shift } = foldedAffine(bn, conv.bias);
     (fused.weight as tf.Variable).assign(conv.weight.mul(scale)); // HWIO: scale broadcasts over O
-    (fused.bias as tf.Variable).assign(bias);
+    (fused.bias as tf.Variable).assign(shift);
+  });
+  return fused.evaluate();
+}
+
+/**
+ * PyTorch's `torch.nn.utils.fusion.fuse_linear_bn_eval`: one new Linear that
+ * computes `bn(linear(x))` with `bn` (a BatchNormalization) in evaluate mode;
+ * the rows of the weight are scaled as fuseConvBnEval scales the filters.
+ */
+export function fuseLinearBnEval(linear: Linear, bn: BatchNormalization): Linear {
+  checkFeatures('fuseLinearBnEval', bn, linear, linear.outputSize);
+  const fused = withoutDrawing(() => new Linear(linear.inputSize, linear.outputSize));
+  tf.tidy(() => {
+    const { scale, shift } = foldedAffine(bn, linear.bias);
+    (fused.weight as tf.Variable).assign(linear.weight.mul(scale.reshape([-1, 1]))); // [out, in]: a row per feature
+    (fused.bias as tf.Variable).assign(shift);
   });
   return fused.evaluate();
 }
@@ -32,7 +59,8 @@ export function fuseConvBnEval(conv: SpatialConvolution, bn: SpatialBatchNormali
 /**
  * A copy of `model` for inference, in evaluate mode, in which every
  * SpatialBatchNormalization that directly follows a SpatialConvolution in a
- * Sequential is folded into it (`fuseConvBnEval`) and replaced by an
+ * Sequential, and every BatchNormalization that directly follows a Linear, is
+ * folded into it (`fuseConvBnEval`, `fuseLinearBnEval`) and replaced by an
  * Identity, so that indices and printing still match the original. The
  * outputs are the original's in evaluate mode up to rounding, with one
  * kernel fewer per folded pair (what a batch-1 forward pays for). Train the
@@ -44,16 +72,24 @@ export function foldBatchNorm<M extends Module>(model: M): M {
   return copy;
 }
 
+/** The folded layer for a layer and the BN after it, or undefined where the pair does not fold. */
+function fusePair(layer: Module, bn: Module): Module | undefined {
+  if (layer instanceof SpatialConvolution && bn instanceof SpatialBatchNormalization) return fuseConvBnEval(layer, bn);
+  if (layer instanceof Linear && bn instanceof BatchNormalization && !(bn instanceof SpatialBatchNormalization)) return fuseLinearBnEval(layer, bn);
+  return undefined;
+}
+
 function foldIn(module: Module): void {
   if (module instanceof Sequential) {
     const ms = module.modules;
     for (let i = 0; i + 1 < ms.length; i++) {
-      const [conv, bn] = [ms[i], ms[i + 1]];
-      if (!(conv instanceof SpatialConvolution && bn instanceof SpatialBatchNormalization)) continue;
-      ms[i] = fuseConvBnEval(conv, bn);
+      const [layer, bn] = [ms[i], ms[i + 1]];
+      const fused = fusePair(layer, bn);
+      if (!fused) continue;
+      ms[i] = fused;
       ms[i + 1] = new Identity();
       ms[i].parent = ms[i + 1].parent = module;
-      conv.dispose();
+      layer.dispose();
       bn.dispose();
     }
   }
