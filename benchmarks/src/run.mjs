@@ -143,6 +143,20 @@ async function attempt(fn) {
   }
 }
 
+/** Batch-1 forwards of a model in evaluate mode, each read back. */
+async function timeInference(model, spec, opts) {
+  const one = makeBatch(spec, 1);
+  const r = await timeSteps(
+    () => {
+      const out = model.forward(one.x);
+      (Array.isArray(out) ? out[0] : out).dataSync();
+    },
+    { ...opts, steps: Math.max(20, opts.steps), warmup: 3 },
+  );
+  tf.dispose([one.x, one.y]);
+  return r;
+}
+
 /** Ours: the classic Torch loop and the fused step, then batch-1 inference. */
 async function measureOurs(row, backend, opts) {
   const { spec, variant } = row;
@@ -169,35 +183,18 @@ async function measureOurs(row, backend, opts) {
     run[mode] = await attempt(() => timeSteps(() => optim.sgd(feval, params, state, state), opts, numTensors));
     optim.disposeOptimState(state);
   }
-  run.infer = await attempt(async () => {
-    model.evaluate();
-    const one = makeBatch(spec, 1);
-    const r = await timeSteps(
-      () => {
-        const out = model.forward(one.x);
-        (Array.isArray(out) ? out[0] : out).dataSync();
-      },
-      { ...opts, steps: Math.max(20, opts.steps), warmup: 3 },
-    );
-    tf.dispose([one.x, one.y]);
-    model.training();
-    return r;
-  });
-  // As captcha-nn's readers run it (predict, eval, the web demo): BatchNormalization folded into the convolutions.
+  model.evaluate();
+  run.infer = await attempt(() => timeInference(model, spec, opts));
+  // As captcha-nn's readers run it (predict, eval, the web demo): BatchNormalization folded into the layers before it.
   run.inferFolded = await attempt(async () => {
     const folded = foldBatchNorm(model);
-    const one = makeBatch(spec, 1);
-    const r = await timeSteps(
-      () => {
-        const out = folded.forward(one.x);
-        (Array.isArray(out) ? out[0] : out).dataSync();
-      },
-      { ...opts, steps: Math.max(20, opts.steps), warmup: 3 },
-    );
-    tf.dispose([one.x, one.y]);
-    folded.dispose();
-    return r;
+    try {
+      return await timeInference(folded, spec, opts);
+    } finally {
+      folded.dispose();
+    }
   });
+  model.training();
   // After an out-of-heap abort the wasm module is broken and freeing throws: record, go on to the references.
   const freed = await attempt(() => {
     model.dispose?.();
