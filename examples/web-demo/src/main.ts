@@ -37,7 +37,7 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 async function loadShippedModel(): Promise<void> {
   const loaded = useTrained && trained ? decodeModel({ ...trained, name: 'trained in this page' }) : await loadModel(new URL('model/', base).href);
   model?.dispose();
-  // The page only reads: each convolution's BatchNormalization folded in is one kernel fewer per image.
+  // The page only reads: each BatchNormalization folded into the layer before it is one kernel fewer per image.
   model = foldBatchNorm(loaded.model);
   loaded.model.dispose();
   meta = checkMeta(loaded.metadata, 'model/model.json');

@@ -73,9 +73,9 @@ export interface LoadedCaptchaModel {
 
 export interface LoadCaptchaModelOptions {
   /**
-   * For reading only: fold each convolution's BatchNormalization into it
-   * (core's foldBatchNorm). The same readings, fewer kernels per image; the
-   * model can no longer be trained or saved as the run's.
+   * For reading only: fold each BatchNormalization into the convolution or
+   * Linear before it (core's foldBatchNorm). The same readings, fewer kernels
+   * per image; the model can no longer be trained or saved as the run's.
    */
   foldBatchNorm?: boolean;
 }
