@@ -520,6 +520,9 @@ function deepCopy(value: unknown, memo: Map<unknown, unknown>): unknown {
     return v;
   }
   if (value instanceof tf.Tensor) {
+    // State of the last forward that an outer tf.tidy freed (a recurrent step's
+    // records): dead in the original, so the copy keeps the same dead handle.
+    if (value.isDisposed) return value;
     const t = value.clone();
     memo.set(value, t);
     return t;

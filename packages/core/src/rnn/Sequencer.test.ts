@@ -121,6 +121,16 @@ describe('Sequencer', () => {
     // Evaluating in between leaves nothing behind.
     expect(expectFlatSteps(seq, X, G, 1)).toBe(before);
   });
+
+  it('clones after a forward inside tf.tidy, whose step records the tidy freed', () => {
+    manualSeed(12);
+    const seq = new Sequencer(new FastLSTM(3, 4)).evaluate();
+    const X = tf.randomNormal([5, 2, 3]);
+    const y = tf.tidy(() => (seq.forward(X) as Tensor).clone());
+    const copy = seq.clone();
+    expectClose(copy.forward(X) as Tensor, y, { atol: 0 });
+    copy.dispose();
+  });
 });
 
 function gruStep(x: Tensor, h: Tensor, w: Tensor[]): Tensor {
