@@ -38,8 +38,7 @@ async function loadShippedModel(): Promise<void> {
   const loaded = useTrained && trained ? decodeModel({ ...trained, name: 'trained in this page' }) : await loadModel(new URL('model/', base).href);
   model?.dispose();
   // The page only reads: each BatchNormalization folded into the layer before it is one kernel fewer per image.
-  model = foldBatchNorm(loaded.model);
-  loaded.model.dispose();
+  model = foldBatchNorm(loaded.model, { inplace: true });
   meta = checkMeta(loaded.metadata, 'model/model.json');
   spec = loaded.spec;
 }

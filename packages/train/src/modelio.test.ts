@@ -62,7 +62,7 @@ describe('loadCaptchaModel', () => {
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBeLessThan(1e-5);
     const ids = (d: unknown) => (d as { ids: number[] }[]).map((r) => r.ids);
     expect(ids(folded.task.decode(b))).toEqual(ids(plain.task.decode(a)));
-    // The unfolded copy the folded model was made from is freed, and the folded one frees all it holds.
+    // Folding in place leaves nothing behind: disposing the folded model frees all the load made.
     folded.model.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
     plain.model.dispose();

@@ -93,9 +93,8 @@ export async function loadCaptchaModel(path: string, options: LoadCaptchaModelOp
     const metadata = { ...m, task: spec };
     model.evaluate();
     checkAgainstModel(metadata, model, dir);
-    const reader = options.foldBatchNorm ? foldBatchNorm(model) : model;
-    if (reader !== model) model.dispose();
-    return { model: reader, metadata, encoder: new LabelEncoder(m.charset), task: taskFromSpec(spec), dir };
+    if (options.foldBatchNorm) foldBatchNorm(model, { inplace: true });
+    return { model, metadata, encoder: new LabelEncoder(m.charset), task: taskFromSpec(spec), dir };
   } catch (e) {
     model.dispose();
     throw e;

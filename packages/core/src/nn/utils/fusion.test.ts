@@ -158,6 +158,24 @@ describe('foldBatchNorm', () => {
     folded.dispose();
   });
 
+  it('folds the model itself with inplace, freeing the folded modules', () => {
+    manualSeed(33);
+    const net = residualUnit(2, 4, 1);
+    warmUp(net, [3, 5, 5, 2]);
+    net.evaluate();
+    const x = tf.randomNormal([1, 5, 5, 2], 0, 1, 'float32', 34);
+    const before = (net.forward(x) as Tensor).clone();
+    net.clearState();
+    const tensors = tf.memory().numTensors;
+    expect(foldBatchNorm(net, { inplace: true })).toBe(net);
+    expect(countOf(net, SpatialBatchNormalization)).toBe(1);
+    // Three BNs went (7 tensors each: weight, bias, their gradients, and 3 buffers); the folded convolutions
+    // replaced theirs one for one, but for a bias (and its gradient) where the branch's second had none.
+    expect(tf.memory().numTensors).toBe(tensors - 3 * 7 + 2);
+    expectClose(net.forward(x) as Tensor, before, { atol: 1e-5, rtol: 1e-5 });
+    net.dispose();
+  });
+
   it('neither shifts the random stream nor leaks tensors', () => {
     manualSeed(31);
     const net = residualUnit(2, 4, 1);

@@ -65,11 +65,14 @@ export function fuseLinearBnEval(linear: Linear, bn: BatchNormalization): Linear
  * outputs are the original's in evaluate mode up to rounding, with one
  * kernel fewer per folded pair (what a batch-1 forward pays for). Train the
  * original, not the copy: the folded planes no longer normalise over the batch.
+ * With `inplace` (PyTorch's fx `fuse(model, inplace=True)`), `model` itself is
+ * folded and returned: for a model only just loaded to be read, no copy.
  */
-export function foldBatchNorm<M extends Module>(model: M): M {
-  const copy = model.clone().evaluate();
-  foldIn(copy);
-  return copy;
+export function foldBatchNorm<M extends Module>(model: M, options: { inplace?: boolean } = {}): M {
+  const target = options.inplace ? model : model.clone();
+  target.evaluate();
+  foldIn(target);
+  return target;
 }
 
 /** The folded layer for a layer and the BN after it, or undefined where the pair does not fold. */
