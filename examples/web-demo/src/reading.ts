@@ -5,7 +5,7 @@
  * the page and the training worker.
  */
 import { type Activity, type Module, type Tensor, tf } from '@captcha-nn/core';
-import { fromRGBA, LabelEncoder, normalizeInto } from '@captcha-nn/data/browser';
+import { fromRGBA, LabelEncoder, normalizeInto, withPolarity, type Polarity } from '@captcha-nn/data/browser';
 
 /** The part of `best/model.json`'s metadata the page needs (train's CaptchaModelMetadata). */
 export interface CaptchaMeta {
@@ -14,7 +14,7 @@ export interface CaptchaMeta {
   length: number;
   task: { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' };
   input: { height: number; width: number; channels: number };
-  preprocessing: { channels: 'gray' | 'rgb'; width: number; height: number; normalize: 'unit'; matte?: string };
+  preprocessing: { channels: 'gray' | 'rgb'; width: number; height: number; normalize: 'unit'; matte?: string; polarity?: Polarity };
   training?: Record<string, unknown>;
   model?: { name: string; variant: string };
 }
@@ -49,11 +49,15 @@ export function checkMeta(raw: Record<string, unknown>, where: string): CaptchaM
 
 /**
  * RGBA pixels already at the model's input size → the model's input values
- * (channels as trained, transparency over white, x/255) written at `offset`.
+ * (channels as trained, transparency over white, a dark background inverted
+ * when the model was trained so, x/255) written at `offset`.
  */
 export function inputFromRGBA(meta: CaptchaMeta, rgba: Uint8ClampedArray | Uint8Array, out: Float32Array, offset = 0): void {
   const { width, height, channels } = meta.input;
-  const img = fromRGBA(rgba, width, height, meta.preprocessing.channels, meta.preprocessing.matte ?? 'white');
+  const img = withPolarity(
+    fromRGBA(rgba, width, height, meta.preprocessing.channels, meta.preprocessing.matte ?? 'white'),
+    meta.preprocessing.polarity ?? 'keep',
+  );
   normalizeInto(img.data, channels, 'unit', out, offset);
 }
 

@@ -12,6 +12,7 @@ if (!hasCanvasFactory()) setCanvasFactory(offscreenCanvasFactory);
 export { offscreenCanvasFactory, loadFont } from './canvasBrowser';
 export { setCanvasFactory, canvasFactory, type CanvasFactory, type CanvasLike, type Context2D } from './canvas';
 export { fromRGBA, toRGBA, parseColor, normalizeImage, normalizeInto } from './image';
+export { lightenBackground, withPolarity, type Polarity } from './polarity';
 export type { ImageBuffer, PixelFormat, Normalization, RGBA } from './image';
 export { createRng, permutation, type Rng } from './random';
 export { SIMPLE_CAPTCHA_CHARSET, produceText, lengthRange, generateSample } from './generator';

@@ -71,6 +71,7 @@ export { batches, splitSource, subset, generatorSource } from './pipeline';
 export type { ImageSource, Batch, BatchOptions } from './pipeline';
 export { cropFlipImage, cropFlipSource, checkCropFlip, type CropFlipOptions } from './cropFlip';
 export { randomEraseImage, randomEraseSource, checkRandomErase, type RandomEraseOptions } from './randomErase';
+export { hasDarkBackground, lightenBackground, withPolarity, polaritySource, checkPolarity, POLARITIES, type Polarity, type PixelBox } from './polarity';
 export { augmentImage, augmentSource, isAugmentPreset, isIdentityAugment, AUGMENT_PRESETS, type AugmentOptions, type AugmentPreset } from './augment';
 
 // CLI

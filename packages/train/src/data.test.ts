@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { openRunData } from './data';
-import { TINY_DATA } from './test/helpers';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodePng, hasDarkBackground } from '@captcha-nn/data';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openEvalFolder, openRunData, type Preprocessing } from './data';
+import type { LoadedCaptchaModel } from './modelio';
+import { loadImageFor } from './predict';
+import { TINY_DATA } from './testing';
+import { tempDir } from './test/helpers';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
 
 const pixels = async (src: { load(i: number): Promise<{ image: { data: Uint8Array }; label: string } | null> }, i: number) => {
   const s = (await src.load(i))!;
@@ -68,5 +77,74 @@ describe('openRunData with generated mix captchas', () => {
 describe('openRunData with an unknown augmentation', () => {
   it('names the known presets', async () => {
     await expect(openRunData({ ...TINY_DATA, augment: 'heavy' as never }, '7')).rejects.toThrow("unknown augmentation 'heavy' (known: none, light, strong)");
+  });
+});
+
+describe('polarity light', () => {
+  /** Four 24×12 captchas, dark ink on a light grey, as PNGs in one folder and negated in another (as Gregwar/Captcha negates half of its). */
+  function lightAndDark(): { light: string; dark: string; files: string[] } {
+    const light = join(tmp.dir, 'light');
+    const dark = join(tmp.dir, 'dark');
+    mkdirSync(light, { recursive: true });
+    mkdirSync(dark, { recursive: true });
+    const files = ['0_ab.png', '1_b1.png', '2_21.png', '3_a2.png'];
+    files.forEach((f, k) => {
+      const data = new Uint8Array(24 * 12 * 3).fill(230);
+      for (let y = 3; y < 9; y++) for (let x = 3 + 4 * k; x < 8 + 4 * k; x++) data.fill(40 + 10 * k, (y * 24 + x) * 3, (y * 24 + x) * 3 + 3);
+      const img = { data, width: 24, height: 12, channels: 3 };
+      writeFileSync(join(light, f), encodePng(img));
+      writeFileSync(join(dark, f), encodePng({ ...img, data: data.map((v) => 255 - v) }));
+    });
+    return { light, dark, files };
+  }
+
+  it('reads negated captchas as the originals in training, evaluation and prediction, and is saved with the data', async () => {
+    const { light, dark, files } = lightAndDark();
+    const spec = { kind: 'folder' as const, dir: dark, valSplit: 0 };
+    const kept = await openRunData(spec, '1');
+    const lit = await openRunData({ ...spec, polarity: 'light' }, '1');
+    const original = await openRunData({ ...spec, dir: light }, '1');
+    expect(kept.preprocessing.polarity).toBeUndefined();
+    expect(lit.preprocessing.polarity).toBe('light');
+    expect(lit.description).toMatch(/images with a dark background inverted \(--polarity light\)/);
+    for (let i = 0; i < files.length; i++) {
+      const want = await pixels(original.trainSource(0), i);
+      expect(await pixels(lit.trainSource(0), i)).toEqual(want);
+      expect((await pixels(kept.trainSource(0), i)).data).not.toEqual(want.data);
+    }
+    const prep: Preprocessing = lit.preprocessing;
+    const evalSet = await openEvalFolder(dark, prep, original.encoder.charset, original.maxLength);
+    expect(await pixels(evalSet, 0)).toEqual(await pixels(original.trainSource(0), 0));
+    const model = { metadata: { preprocessing: prep } } as LoadedCaptchaModel;
+    const read = await loadImageFor(join(dark, files[0]!), model);
+    expect(Array.from(read.data)).toEqual((await pixels(original.trainSource(0), 0)).data);
+  });
+
+  it('applies to generated captchas, and IDX data refuses it', async () => {
+    // The mix draws light text on a dark background a fifth of the time.
+    const spec = {
+      kind: 'generate' as const,
+      generator: 'mix' as const,
+      size: { width: 64, height: 24 },
+      charset: 'ab12',
+      length: 2,
+      trainSize: 24,
+      valSize: 8,
+      fresh: false,
+    };
+    const darkCount = async (d: Awaited<ReturnType<typeof openRunData>>) => {
+      let n = 0;
+      for (const src of [d.trainSource(0), d.validation!])
+        for (let i = 0; i < src.size; i++) {
+          const { image } = (await src.load(i))!;
+          if (hasDarkBackground(image.data, image.width, 1, { x: 0, y: 0, width: image.width, height: image.height })) n++;
+        }
+      return n;
+    };
+    expect(await darkCount(await openRunData(spec, '3'))).toBeGreaterThan(0);
+    const lit = await openRunData({ ...spec, polarity: 'light' }, '3');
+    expect(await darkCount(lit)).toBe(0);
+    expect(lit.preprocessing.polarity).toBe('light');
+    await expect(openRunData({ kind: 'idx', dir: tmp.dir, polarity: 'light' }, '1')).rejects.toThrow(/--polarity light does not apply/);
   });
 });

@@ -14,6 +14,7 @@ import {
   MixCaptchaGenerator,
   SvgCaptchaGenerator,
   generatorSource,
+  polaritySource,
   openFolderDataset,
   FolderDataset,
   simplePreset,
@@ -26,6 +27,7 @@ import {
   type ImageSource,
   type LabelSource,
   type LengthSpec,
+  type Polarity,
   type SimplePreset,
 } from '@captcha-nn/data';
 import { openIdxRun, type IdxDataSpec } from './idxData';
@@ -79,6 +81,8 @@ export interface GenerateDataSpec {
 
 export type DataSpec = (FolderDataSpec | GenerateDataSpec | IdxDataSpec) & {
   channels?: ChannelFormat;
+  /** 'light': images with a dark background are inverted, in training and when the model reads (default 'keep'). */
+  polarity?: Polarity;
   /** Jitter for the training images (`augmentSource`), new each epoch; default none. Validation images are never jittered. */
   augment?: AugmentPreset;
   /** Random erasing (`randomEraseSource`) of the training images: the share erased each epoch, after any jitter; default 0. */
@@ -99,6 +103,8 @@ export interface Preprocessing {
   /** x / 255. */
   normalize: 'unit';
   matte: 'white';
+  /** 'light': an image with a dark background is inverted (polarity.ts). Absent (older models): 'keep'. */
+  polarity?: Polarity;
 }
 
 /** The data of one run: a training source per epoch, a validation source, labels. */
@@ -159,10 +165,11 @@ export function makeGenerator(spec: Omit<GenerateDataSpec, 'kind' | 'trainSize' 
   });
 }
 
-function folderOptions(spec: FolderDataSpec, channels: ChannelFormat, extra: Partial<FolderDatasetOptions> = {}): FolderDatasetOptions {
+function folderOptions(spec: DataSpec & FolderDataSpec, channels: ChannelFormat, extra: Partial<FolderDatasetOptions> = {}): FolderDatasetOptions {
   return {
     labels: spec.labels ?? 'filename',
     channels,
+    polarity: spec.polarity ?? 'keep',
     // Every file is checked at open, so the order a checkpoint indexes is the readable files, and all skips are known up front.
     verify: 'structure',
     ...(spec.strict ? { strict: true } : {}),
@@ -184,6 +191,7 @@ export async function openRunData(spec: DataSpec, seed: string): Promise<RunData
   const data = await openUnaugmented(spec, seed);
   const jitter = (source: ImageSource, epoch: number) => (preset === 'none' ? source : augmentSource(source, AUGMENT_PRESETS[preset], { seed, epoch }));
   const notes = [
+    ...(spec.polarity === 'light' ? ['images with a dark background inverted (--polarity light)'] : []),
     ...(preset === 'none' ? [] : [`training images jittered (--augment ${preset})`]),
     ...(erase.probability === 0 ? [] : [`training images randomly erased (--erase ${erase.probability}: one rectangle in that share of them)`]),
   ];
@@ -203,6 +211,7 @@ async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
 
 async function openIdxData(spec: Extract<DataSpec, { kind: 'idx' }>, seed: string): Promise<RunData> {
   if ((spec.channels ?? 'gray') !== 'gray') throw new Error('IDX datasets are grayscale: --channels rgb does not apply');
+  if ((spec.polarity ?? 'keep') !== 'keep') throw new Error('IDX datasets keep their polarity: --polarity light does not apply');
   const idx = await openIdxRun(spec, seed);
   const { train } = idx;
   if (train.channels !== 1) throw new Error(`IDX images with ${train.channels} channels are not supported (grayscale only)`);
@@ -224,16 +233,17 @@ function openGeneratedData(spec: Extract<DataSpec, { kind: 'generate' }>, seed: 
   const gen = makeGenerator(spec, seed);
   const valGen = makeGenerator(spec, `${seed}:val`);
   const format = channels;
+  const polarity = spec.polarity ?? 'keep';
   const fresh = spec.fresh ?? true;
   const encoder = new LabelEncoder(gen.charset);
-  const validation = spec.valSize > 0 ? generatorSource(valGen, { count: spec.valSize, format }) : null;
+  const validation = spec.valSize > 0 ? polaritySource(generatorSource(valGen, { count: spec.valSize, format }), polarity) : null;
   return {
-    trainSource: (epoch) => generatorSource(gen, { count: spec.trainSize, start: fresh ? epoch * spec.trainSize : 0, format }),
+    trainSource: (epoch) => polaritySource(generatorSource(gen, { count: spec.trainSize, start: fresh ? epoch * spec.trainSize : 0, format }), polarity),
     trainSize: spec.trainSize,
     validation,
     encoder,
     maxLength: gen.maxLength,
-    preprocessing: preprocessing(channels, gen.width, gen.height),
+    preprocessing: preprocessing(channels, gen.width, gen.height, polarity),
     skipped: [],
     labelsToCheck: () => {
       const label = [...gen.charset][0]!.repeat(gen.maxLength);
@@ -279,7 +289,7 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
     validation,
     encoder: ds.encoder,
     maxLength: ds.maxLength,
-    preprocessing: preprocessing(channels, ds.width, ds.height),
+    preprocessing: preprocessing(channels, ds.width, ds.height, spec.polarity ?? 'keep'),
     skipped,
     labelsToCheck: function* () {
       for (const e of ds.entries) yield { label: e.label, where: join(ds.dir, e.file) };
@@ -293,8 +303,8 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
   };
 }
 
-function preprocessing(channels: ChannelFormat, width: number, height: number): Preprocessing {
-  return { channels, width, height, fit: 'contain', normalize: 'unit', matte: 'white' };
+function preprocessing(channels: ChannelFormat, width: number, height: number, polarity: Polarity = 'keep'): Preprocessing {
+  return { channels, width, height, fit: 'contain', normalize: 'unit', matte: 'white', ...(polarity === 'keep' ? {} : { polarity }) };
 }
 
 /**
@@ -312,6 +322,7 @@ export async function openEvalFolder(
   return openFolderDataset(dir, {
     labels: opts.labels ?? 'filename',
     channels: prep.channels,
+    polarity: prep.polarity ?? 'keep',
     charset,
     maxLength,
     size: { width: prep.width, height: prep.height },

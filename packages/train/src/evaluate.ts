@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   decodeImage,
   generatorSource,
+  polaritySource,
   readImageFile,
   subset,
   THIRD_PARTY,
@@ -92,7 +93,10 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     if (gen.width !== meta.input.width || gen.height !== meta.input.height)
       throw new Error(`--size ${gen.width}x${gen.height} differs from the model's input ${meta.input.width}x${meta.input.height}`);
     if (gen.maxLength > meta.length) throw new Error(`--length up to ${gen.maxLength} is longer than the ${meta.length} characters the model reads`);
-    source = { ...generatorSource(gen, { count: g.count, format: meta.preprocessing.channels }), maxLength: meta.length };
+    source = {
+      ...polaritySource(generatorSource(gen, { count: g.count, format: meta.preprocessing.channels }), meta.preprocessing.polarity ?? 'keep'),
+      maxLength: meta.length,
+    };
     what = `${g.count} generated ${g.generator} captchas (seed ${g.seed})`;
   } else {
     throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg|mix');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
 import { initialiseFrom } from './init';
 import { loadCaptchaModel } from './modelio';
-import type { FolderDataSpec } from './data';
+import type { DataSpec, FolderDataSpec } from './data';
 import { writeTinyPngs } from './testing';
 import type { TrainOptions } from './options';
 import { train } from './trainer';
@@ -131,6 +131,30 @@ describe('train --init: fine-tuning a trained model', () => {
     await run('folder-reordered', { charset: '12ab' });
     // Same shapes, but class 0 would now mean '1': the output layer starts fresh.
     expect(logs.join('\n')).toMatch(/copied 4 of 6 state tensors \(weights and batch-norm statistics\); new layer.*: module 7: weight \[10x768\], bias \[10\]/);
+  });
+
+  it("keeps the init model's polarity unless the run gives its own", async () => {
+    const folder = join(tmp.dir, 'pngs-polarity');
+    await writeTinyPngs(folder, 16, 'p');
+    const run = (out: string, extra: Partial<TrainOptions>, data: Partial<DataSpec & FolderDataSpec> = {}) =>
+      train({
+        data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
+        epochs: 1,
+        batchSize: 8,
+        seed: '6',
+        workers: 1,
+        backend: 'wasm',
+        out: join(tmp.dir, out),
+        ...extra,
+      });
+    const polarityOf = (out: string) => JSON.parse(readFileSync(join(tmp.dir, out, 'best', 'model.json'), 'utf8')).metadata.preprocessing.polarity;
+    await run('polarity-base', { model: 'tiny' }, { polarity: 'light' });
+    expect(polarityOf('polarity-base')).toBe('light');
+    const init = join(tmp.dir, 'polarity-base');
+    await run('polarity-inherited', { init });
+    expect(polarityOf('polarity-inherited')).toBe('light');
+    await run('polarity-kept', { init }, { polarity: 'keep' });
+    expect(polarityOf('polarity-kept')).toBeUndefined();
   });
 
   it('says what differs from the init model even when every tensor fits (a CTC reader on a larger input)', async () => {

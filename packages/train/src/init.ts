@@ -60,6 +60,7 @@ function withInitInput(spec: DataSpec, m: CaptchaModelMetadata): DataSpec {
     ...charset,
     ...(spec.size === undefined ? { size: { width: m.input.width, height: m.input.height } } : {}),
     ...(spec.channels === undefined ? { channels: m.preprocessing.channels } : {}),
+    ...(spec.polarity === undefined && m.preprocessing.polarity ? { polarity: m.preprocessing.polarity } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ export async function loadImageFor(file: string, m: LoadedCaptchaModel): Promise
   const prep = m.metadata.preprocessing;
   return decodeImage(await readImageFile(file), {
     channels: prep.channels,
+    polarity: prep.polarity ?? 'keep',
     size: { width: prep.width, height: prep.height },
     fit: prep.fit ?? 'resize',
     name: file,

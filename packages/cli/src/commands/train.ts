@@ -41,6 +41,7 @@ interface TrainCliOptions {
   regex?: string;
   charset?: string;
   channels?: 'gray' | 'rgb';
+  polarity?: 'keep' | 'light';
   /** false for --no-init. */
   init?: string | false;
   freezeTrunk?: number;
@@ -122,6 +123,12 @@ export function addTrainCommand(program: Command): Command {
     .option('--regex <re>', 'labels from the first capture group of a regex on the file name')
     .option('--charset <chars>', "label alphabet (default: the labels' characters for --data, SimpleCaptcha's 23 for --generate, 0-9A-Za-z for --generate mix)")
     .addOption(new Option('--channels <c>', "pixel format the model sees (default gray, or the --init model's)").choices(['gray', 'rgb']))
+    .addOption(
+      new Option(
+        '--polarity <p>',
+        "light: invert each image whose background (its border) is dark, in training and when the model reads, for schemes that draw both light and dark captchas (default keep, or the --init model's)",
+      ).choices(['keep', 'light']),
+    )
     .option(
       '--init <model>',
       "fine-tune: start from a trained model (a model folder, a run folder, or 'general', the shipped pre-trained reader: the default for --data without --model); its model, variant, input size and channels are the run's, and its output layer is replaced when the charset or length differ",
@@ -368,10 +375,13 @@ function checkCombination(cmd: Command, o: TrainCliOptions, given: (k: string) =
   if (!idx && IDX_ONLY.some(given))
     cmd.error(`error: ${IDX_ONLY.filter(given).map(flag).join(', ')} apply to --dataset and --data-idx only`, { code: 'captcha-nn.idxOnly' });
   if (idx) {
-    const wrong = [...FOLDER_ONLY, ...GENERATE_ONLY, 'size', 'charset', 'channels', 'init'].filter(
+    const wrong = [...FOLDER_ONLY, ...GENERATE_ONLY, 'size', 'charset', 'channels', 'polarity', 'init'].filter(
       (k) => given(k) && !(IDX_ALSO as readonly string[]).includes(k),
     );
-    if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} do not apply to IDX data (--dataset, --data-idx)`, { code: 'captcha-nn.notIdx' });
+    if (wrong.length)
+      cmd.error(`error: ${wrong.map(flag).join(', ')} ${wrong.length === 1 ? 'does' : 'do'} not apply to IDX data (--dataset, --data-idx)`, {
+        code: 'captcha-nn.notIdx',
+      });
   } else if (o.data) {
     const wrong = GENERATE_ONLY.filter(given);
     if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
@@ -421,6 +431,7 @@ function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec
           ...(o.strict ? { strict: true } : {}),
           ...(o.case === 'fold' ? { labelCase: 'fold' as const } : {}),
           ...(o.channels ? { channels: o.channels } : {}),
+          ...(o.polarity ? { polarity: o.polarity } : {}),
           ...jitterOf(o),
         }
       : {
@@ -434,6 +445,7 @@ function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec
           valSize: o.valSize,
           fresh: o.fresh,
           ...(o.channels ? { channels: o.channels } : {}),
+          ...(o.polarity ? { polarity: o.polarity } : {}),
           ...jitterOf(o),
         };
 }

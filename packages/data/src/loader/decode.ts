@@ -1,6 +1,7 @@
 import { createCanvas, loadImage, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { readFile } from 'node:fs/promises';
 import { parseColor, type ImageBuffer, type RGBA } from '../image';
+import { checkPolarity, lightenBackground, type PixelBox, type Polarity } from '../polarity';
 import { checkMaxImageSize, ImageDecodeError, inspectImage } from './imageInfo';
 
 /** Which channels to keep: gray (BT.601 luma), rgb, rgba, or one channel by name or index (the seed used one). */
@@ -22,6 +23,8 @@ export interface DecodeOptions {
   fit?: 'none' | 'contain' | 'resize' | 'pad';
   /** Colour behind transparent pixels and padding (default white). */
   matte?: RGBA | string;
+  /** 'light': an image with a dark background is inverted, its padding not (see polarity.ts). Default 'keep'. */
+  polarity?: Polarity;
   /**
    * Largest image accepted, read from the header before decoding (default
    * 4096x4096, DEFAULT_MAX_IMAGE_SIZE). A bigger one is an ImageDecodeError
@@ -94,6 +97,7 @@ export function containBox(w: number, h: number, W: number, H: number): { x: num
  */
 export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<ImageBuffer<Uint8Array>> {
   const sel = checkChannels(opts.channels ?? 'gray');
+  const polarity = checkPolarity(opts.polarity ?? 'keep');
   const fit = opts.fit ?? 'none';
   const name = opts.name ?? '<image bytes>';
   const max = checkMaxImageSize(opts.maxImageSize);
@@ -127,18 +131,26 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     throw new ImageDecodeError(name, 'too-large', `image is ${iw}x${ih}, larger than the pad size ${w}x${h}; use fit 'contain'`);
   const { ctx } = canvasOf(w, h);
   const keepAlpha = sel === 'rgba' || sel === 'a' || sel === 3;
+  if (keepAlpha && polarity !== 'keep')
+    throw new Error(`polarity '${polarity}' judges the background over the matte, so it needs channels without alpha (got ${sel})`);
   ctx.clearRect(0, 0, w, h);
   if (!keepAlpha) {
     const m = typeof opts.matte === 'string' ? parseColor(opts.matte) : (opts.matte ?? [255, 255, 255, 255]);
     ctx.fillStyle = `rgb(${m[0]},${m[1]},${m[2]})`;
     ctx.fillRect(0, 0, w, h);
   }
+  // Where the image lies on the canvas; the rest is matte.
+  let drawn: PixelBox = { x: 0, y: 0, width: w, height: h };
   if (fit === 'resize') ctx.drawImage(img, 0, 0, w, h);
   else if (fit === 'contain') {
-    const b = containBox(iw, ih, w, h);
-    ctx.drawImage(img, b.x, b.y, b.width, b.height);
-  } else ctx.drawImage(img, 0, 0);
+    drawn = containBox(iw, ih, w, h);
+    ctx.drawImage(img, drawn.x, drawn.y, drawn.width, drawn.height);
+  } else {
+    ctx.drawImage(img, 0, 0);
+    drawn = { x: 0, y: 0, width: iw, height: ih };
+  }
   const rgba = ctx.getImageData(0, 0, w, h).data;
+  if (polarity === 'light') lightenBackground(rgba, w, 4, drawn);
   const n = w * h;
   const channels = channelCount(sel);
   const out = new Uint8Array(n * channels);

@@ -1,0 +1,101 @@
+/**
+ * Image polarity: dark ink on a light background, or light ink on a dark one.
+ *
+ * Some schemes draw both: Gregwar/Captcha negates half its captchas. A
+ * model then needs filters for each polarity, from half the examples of
+ * each. `'light'` inverts every image whose background is dark, so the model
+ * sees one polarity; it is saved with the model, so reading does the same.
+ *
+ * The background is what touches the edge: an image's is dark when the
+ * median luma (BT.601) of its outer ring, BORDER pixels wide, is below
+ * mid-grey. Text rarely reaches the edge, and lines crossing it are thin, so
+ * the median is the background's.
+ */
+import type { ImageBuffer } from './image';
+import { mapImages, type ImageSource } from './pipeline';
+
+/** 'keep': images as they come; 'light': an image with a dark background is inverted. */
+export type Polarity = 'keep' | 'light';
+
+export const POLARITIES: readonly Polarity[] = ['keep', 'light'];
+
+/** Width of the ring whose median luma is the background's. */
+const BORDER = 2;
+
+/** A rectangle of an image, in pixels. */
+export interface PixelBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export function checkPolarity(p: unknown): Polarity {
+  if (!POLARITIES.includes(p as Polarity)) throw new Error(`polarity must be one of ${POLARITIES.join(', ')}; got ${JSON.stringify(p)}`);
+  return p as Polarity;
+}
+
+/**
+ * Whether the background of `box` (default: the whole image) is dark: the
+ * median luma of its outer ring below 128. `data` is interleaved, 1 (gray),
+ * 3 (RGB) or 4 (RGBA; alpha ignored) channels, `width` pixels a row.
+ */
+export function hasDarkBackground(data: Uint8Array | Uint8ClampedArray, width: number, channels: number, box: PixelBox): boolean {
+  const hist = new Uint32Array(256);
+  let n = 0;
+  const luma = channels >= 3 ? (o: number) => Math.round((299 * data[o]! + 587 * data[o + 1]! + 114 * data[o + 2]!) / 1000) : (o: number) => data[o]!;
+  const ring = Math.min(BORDER, Math.ceil(box.width / 2), Math.ceil(box.height / 2));
+  for (let y = box.y; y < box.y + box.height; y++) {
+    const edgeRow = y < box.y + ring || y >= box.y + box.height - ring;
+    for (let x = box.x; x < box.x + box.width; x++) {
+      if (!edgeRow && x >= box.x + ring && x < box.x + box.width - ring) x = box.x + box.width - ring;
+      hist[luma((y * width + x) * channels)]!++;
+      n++;
+    }
+  }
+  // The lower median: below 128 means at least half the ring is darker than mid-grey.
+  let seen = 0;
+  for (let v = 0; v < 256; v++) {
+    seen += hist[v]!;
+    if (seen * 2 >= n) return v < 128;
+  }
+  return false;
+}
+
+/**
+ * Inverts the colour channels (not alpha) of `box` in place when its
+ * background is dark (`hasDarkBackground`); returns whether it did.
+ */
+export function lightenBackground(
+  data: Uint8Array | Uint8ClampedArray,
+  width: number,
+  channels: number,
+  box: PixelBox = { x: 0, y: 0, width, height: data.length / channels / width },
+): boolean {
+  if (!hasDarkBackground(data, width, channels, box)) return false;
+  invertColours(data, width, channels, box);
+  return true;
+}
+
+/** The image with `polarity` applied: the same buffer for 'keep' or a light background, else an inverted copy. */
+export function withPolarity(img: ImageBuffer<Uint8Array>, polarity: Polarity): ImageBuffer<Uint8Array> {
+  const box = { x: 0, y: 0, width: img.width, height: img.height };
+  if (polarity === 'keep' || !hasDarkBackground(img.data, img.width, img.channels, box)) return img;
+  const data = new Uint8Array(img.data);
+  invertColours(data, img.width, img.channels, box);
+  return { ...img, data };
+}
+
+/** The source with `polarity` applied to every image (the source itself for 'keep'). */
+export function polaritySource(source: ImageSource, polarity: Polarity): ImageSource {
+  return polarity === 'keep' ? source : mapImages(source, (image) => withPolarity(image, polarity));
+}
+
+function invertColours(data: Uint8Array | Uint8ClampedArray, width: number, channels: number, box: PixelBox): void {
+  const colour = Math.min(channels, 3);
+  for (let y = box.y; y < box.y + box.height; y++) {
+    for (let o = (y * width + box.x) * channels, end = o + box.width * channels; o < end; o += channels) {
+      for (let c = 0; c < colour; c++) data[o + c] = 255 - data[o + c]!;
+    }
+  }
+}
