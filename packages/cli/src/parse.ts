@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { MAX_WASM_THREADS } from '@captcha-nn/core';
 import { parseLength as dataParseLength, parseSize as dataParseSize, type LabelSource, type LengthSpec } from '@captcha-nn/data';
+import type { DecodeOptions } from '@captcha-nn/train';
 
 export function parsePositiveInt(v: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'.`);
@@ -54,6 +55,20 @@ export function parseLength(v: string): LengthSpec {
 export function parseSize(v: string): { width: number; height: number } {
   return dataParseSize(v);
 }
+
+/** `--text-length 5 | 4-6` as a decoder's { min, max }. */
+export function parseTextLength(v: string): { min: number; max: number } {
+  const l = dataParseLength(v);
+  return typeof l === 'number' ? { min: l, max: l } : { min: l[0], max: l[1] };
+}
+
+/** How `eval` and `predict` decode: `--beam` and `--text-length`, or undefined for the task's default. */
+export function decodeOptionsOf(o: { beam?: number; textLength?: { min: number; max: number } }): DecodeOptions | undefined {
+  if (o.beam === undefined && o.textLength === undefined) return undefined;
+  return { ...(o.beam !== undefined ? { beam: o.beam } : {}), ...(o.textLength ? { length: o.textLength } : {}) };
+}
+
+export const TEXT_LENGTH_HELP = 'CTC models: read only texts of n (or min to max) characters, for a scheme of known length (a beam search; --beam or 10)';
 
 /** `--labels filename | FILE.txt (line i labels <i>.png) | FILE.csv (file,label)`. */
 export function parseLabels(v: string): LabelSource {

@@ -1,6 +1,7 @@
 import { ready, tf } from '@captcha-nn/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ctcLabelProblem, ctcStepsNeeded, ctcTask } from './ctcTask';
+import { checkDecodeOptions } from './task';
 import { taskFromSpec } from './taskFromSpec';
 
 beforeAll(() => ready());
@@ -44,6 +45,21 @@ describe('ctcTask', () => {
     expect(b!.confidence).toBeGreaterThan(g!.confidence);
     expect(b!.probs.map((p) => Number(p.toFixed(6)))).toEqual([0.7, 0.6]);
     expect(() => task.decode(tf.zeros([2, 3]))).toThrow(/ctcTask: expected the model's output to be \[T, N, C\] log-probabilities, got \[2,3\]/);
+    x.dispose();
+  });
+
+  it('with a text length reads the most probable text of that length, by beam search', () => {
+    const task = ctcTask({ blank: 2 });
+    const x = tf.log(tf.transpose(tf.tensor3d([probs]), [1, 0, 2]));
+    // Unconstrained the beam reads "ab"; three characters: the best path's "aab"; four: "abab" or the like, never shorter.
+    expect(task.decode(x, { length: { min: 3, max: 3 } })[0]!.ids).toEqual([0, 0, 1]);
+    expect(task.decode(x, { length: { min: 2, max: 2 } })[0]!.ids).toEqual([0, 1]);
+    expect(task.decode(x, { length: { min: 4, max: 5 } })[0]!.ids.length).toBeGreaterThanOrEqual(4);
+    expect(() => task.decode(x, { length: { min: 6, max: 6 } })).toThrow(/ctcBeamSearch: sample 0 has 5 steps, too few for 6 characters/);
+    expect(() => task.decode(x, { length: { min: 0, max: 2 } })).toThrow(/--text-length must be whole numbers with 1 <= min <= max/);
+    expect(() => checkDecodeOptions({ name: 'text', format: 'tensor' }, { length: { min: 5, max: 5 } })).toThrow(
+      /--text-length: reading a given number of characters applies to CTC models; this model's task is text/,
+    );
     x.dispose();
   });
 

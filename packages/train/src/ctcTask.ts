@@ -5,7 +5,7 @@
  */
 import { CTCCriterion, ctcBeamSearch, ctcGreedy, type Activity, type Tensor } from '@captcha-nn/core';
 import { AccuracyMeter, type Decoded } from './metrics';
-import { checkDecodeOptions, type DecodeOptions, type Task, type TaskSpec } from './task';
+import { checkDecodeOptions, DEFAULT_LENGTH_BEAM, type DecodeOptions, type Task, type TaskSpec } from './task';
 
 export interface CTCTaskOptions {
   /** The blank's class id: the LabelEncoder's (`encoder.blank`, the last class). */
@@ -95,8 +95,9 @@ export function ctcTask(o: CTCTaskOptions): Task {
       const x = output as Tensor;
       if (!(x?.rank === 3))
         throw new Error(`ctcTask: expected the model's output to be [T, N, C] log-probabilities, got ${x?.rank === undefined ? 'a table' : `[${x.shape}]`}`);
-      const beam = options?.beam ?? 1;
-      const read = beam > 1 ? ctcBeamSearch(x, { blank, beamWidth: beam }) : ctcGreedy(x, { blank });
+      const length = options?.length;
+      const beam = options?.beam ?? (length ? DEFAULT_LENGTH_BEAM : 1);
+      const read = beam > 1 || length ? ctcBeamSearch(x, { blank, beamWidth: beam, ...(length ? { length } : {}) }) : ctcGreedy(x, { blank });
       const [T, N, C] = x.shape as [number, number, number];
       const lp = x.dataSync() as Float32Array;
       return read.map((r, n) => ({ ids: r.ids, probs: characterProbs(lp, T, N, C, n, r.ids, blank), confidence: r.confidence }));

@@ -34,7 +34,15 @@ export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'c
 export interface DecodeOptions {
   /** CTC: prefix beam search keeping this many prefixes; 1 or absent: greedy (best path). */
   beam?: number;
+  /**
+   * CTC: read only texts of min..max characters, for a scheme of known length (a beam search, of width `beam`
+   * or DEFAULT_LENGTH_BEAM).
+   */
+  length?: { min: number; max: number };
 }
+
+/** The beam width of a length-constrained CTC reading when no --beam is given. */
+export const DEFAULT_LENGTH_BEAM = 10;
 
 export interface Task {
   readonly spec: TaskSpec;
@@ -64,6 +72,12 @@ export interface Task {
 
 /** Throws unless `options` asks for nothing the task cannot do (beam search is CTC's). */
 export function checkDecodeOptions(spec: TaskSpec, options: DecodeOptions | undefined): void {
+  const length = options?.length;
+  if (length !== undefined) {
+    if (!(Number.isInteger(length.min) && Number.isInteger(length.max) && length.min >= 1 && length.max >= length.min))
+      throw new RangeError(`--text-length must be whole numbers with 1 <= min <= max, got ${JSON.stringify(length)}`);
+    if (spec.name !== 'ctc') throw new Error(`--text-length: reading a given number of characters applies to CTC models; this model's task is ${spec.name}`);
+  }
   const beam = options?.beam;
   if (beam === undefined) return;
   if (!Number.isInteger(beam) || beam < 1) throw new RangeError(`--beam must be a positive integer, got ${beam}`);

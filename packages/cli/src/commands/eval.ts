@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { ANSWER_COMPARES, SIMPLE_PRESETS, type AnswerCompare, type LabelSource, type LengthSpec } from '@captcha-nn/data';
 import { GENERATORS, evaluateRun, formatEval, type GeneratorName } from '@captcha-nn/train';
 import { startInferenceBackend } from '../inferenceBackend';
-import { parseLabels, parseLength, parsePositiveInt, parseSize, parseThreads } from '../parse';
+import { decodeOptionsOf, parseLabels, parseLength, parsePositiveInt, parseSize, parseTextLength, parseThreads, TEXT_LENGTH_HELP } from '../parse';
 import { resolveModelArg } from '../pretrained';
 
 interface EvalCliOptions {
@@ -22,6 +22,7 @@ interface EvalCliOptions {
   batch: number;
   top: number;
   beam?: number;
+  textLength?: { min: number; max: number };
   backend?: string;
   threads?: number;
   json?: boolean;
@@ -51,6 +52,7 @@ export function addEvalCommand(program: Command): Command {
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 64)
     .option('--top <n>', 'most common errors to list', parsePositiveInt, 10)
     .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
+    .option('--text-length <n|min-max>', TEXT_LENGTH_HELP, parseTextLength)
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .option('--threads <n>', 'wasm threads (default: the physical cores, or CAPTCHA_NN_WASM_THREADS; 1: one thread)', parseThreads)
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data is an error (default: skipped and reported)')
@@ -94,6 +96,7 @@ export function addEvalCommand(program: Command): Command {
       if (o.generate && o.generate !== 'simple' && o.preset)
         this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
       await startInferenceBackend(o);
+      const decode = decodeOptionsOf(o);
       const r = await evaluateRun({
         model: resolveModelArg(o.model!, '--model'),
         ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict, labelCase: o.case } } : {}),
@@ -101,7 +104,7 @@ export function addEvalCommand(program: Command): Command {
         ...(o.generate ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, count: o.count, seed: o.seed } } : {}),
         batchSize: o.batch,
         top: o.top,
-        ...(o.beam !== undefined ? { decode: { beam: o.beam } } : {}),
+        ...(decode ? { decode } : {}),
         ...(given('compare') ? { compare: o.compare } : {}),
         ...(o.mistakes ? { mistakesPng: o.mistakes } : {}),
       });

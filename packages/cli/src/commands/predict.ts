@@ -5,7 +5,7 @@ import { expandImagePaths } from '@captcha-nn/data';
 import { loadCaptchaModel, loadImageFor, predictFiles, predictionsCsv } from '@captcha-nn/train';
 import { writeAttentionPictures } from '../attentionPictures';
 import { startInferenceBackend } from '../inferenceBackend';
-import { parsePositiveInt, parseThreads } from '../parse';
+import { decodeOptionsOf, parsePositiveInt, parseTextLength, parseThreads, TEXT_LENGTH_HELP } from '../parse';
 import { resolveModelArg } from '../pretrained';
 
 export function addPredictCommand(program: Command): Command {
@@ -18,19 +18,30 @@ export function addPredictCommand(program: Command): Command {
     .option('--csv <file>', 'write the readings to a CSV file: file,text,confidence,error')
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
     .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
+    .option('--text-length <n|min-max>', TEXT_LENGTH_HELP, parseTextLength)
     .option('--attention-png <file>', "attention models: also draw where each step looks, as a PNG (several images: <file> with each image's name added)")
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .option('--threads <n>', 'wasm threads (default: the physical cores, or CAPTCHA_NN_WASM_THREADS; 1: one thread)', parseThreads)
     .action(async function (
       this: Command,
       paths: string[],
-      o: { model?: string; json?: boolean; csv?: string; batch: number; beam?: number; attentionPng?: string; backend?: string; threads?: number },
+      o: {
+        model?: string;
+        json?: boolean;
+        csv?: string;
+        batch: number;
+        beam?: number;
+        textLength?: { min: number; max: number };
+        attentionPng?: string;
+        backend?: string;
+        threads?: number;
+      },
     ) {
       if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
       await startInferenceBackend(o);
       const m = await loadCaptchaModel(resolveModelArg(o.model!, '--model'), { foldBatchNorm: true });
       const images = await expandImagePaths(paths);
-      const preds = await predictFiles(m, images, o.batch, o.beam !== undefined ? { beam: o.beam } : undefined);
+      const preds = await predictFiles(m, images, o.batch, decodeOptionsOf(o));
       if (o.csv) {
         await writeFile(o.csv, predictionsCsv(preds));
         process.stderr.write(`wrote ${preds.length} readings to ${o.csv}\n`);

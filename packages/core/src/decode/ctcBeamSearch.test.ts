@@ -46,7 +46,7 @@ describe('ctcBeamSearch', () => {
 
   it('with a beam wide enough for every prefix, finds the most probable labelling and its exact probability', () => {
     const before = tf.memory().numTensors;
-    const wide = ctcBeamSearch(x, { beamWidth: 1000 });
+    const wide = ctcBeamSearch(x, { beamWidth: 1000, minProb: 0 });
     expect(tf.memory().numTensors).toBe(before);
     wide.forEach((r, n) => {
       expect(key(r.ids)).toBe(exact[n][0]);
@@ -81,6 +81,14 @@ describe('ctcBeamSearch', () => {
     const one = ctcBeamSearch(peaked, { beamWidth: 1 });
     const greedy = ctcGreedy(peaked);
     expect(one.map((r) => r.ids)).toEqual(greedy.map((r) => r.ids));
+    // Skipping classes below 0.001 (the default) or 0.01 changes no reading here; keeping all (0) is the reference.
+    const all = ctcBeamSearch(peaked, { beamWidth: 8, minProb: 0 });
+    for (const minProb of [undefined, 0.01]) {
+      const pruned = ctcBeamSearch(peaked, { beamWidth: 8, ...(minProb ? { minProb } : {}) });
+      expect(pruned.map((r) => r.ids)).toEqual(all.map((r) => r.ids));
+      // The paths of the skipped classes are missing from the sums, a little of the mass.
+      pruned.forEach((r, n) => expect(Math.abs(r.confidence - all[n]!.confidence)).toBeLessThan(0.02));
+    }
     expect(new Set(greedy.map((r) => r.ids.length)).size).toBeGreaterThan(2); // not trivial labellings
     peaked.dispose();
   });
@@ -88,7 +96,7 @@ describe('ctcBeamSearch', () => {
   it('takes a blank at any id, input lengths, batchFirst and a charset', () => {
     const sub = tf.tidy(() => x.slice([0, 0, 0], [T, 4, C]));
     const bf = sub.transpose([1, 0, 2]);
-    const opts = { blank: 1, inputLengths: [6, 4, 1, 0], beamWidth: 1000, charset: 'xy' };
+    const opts = { blank: 1, inputLengths: [6, 4, 1, 0], beamWidth: 1000, minProb: 0, charset: 'xy' };
     const got = ctcBeamSearch(sub, opts);
     expect(ctcBeamSearch(bf, { ...opts, batchFirst: true })).toEqual(got);
     const data = sub.dataSync() as Float32Array;
@@ -103,9 +111,39 @@ describe('ctcBeamSearch', () => {
     tf.dispose([sub, bf]);
   });
 
+  it('with a length, finds the most probable labelling of that length and its exact probability', () => {
+    const lp = x.dataSync() as Float32Array;
+    for (const length of [
+      { min: 3, max: 3 },
+      { min: 2, max: 4 },
+    ]) {
+      const got = ctcBeamSearch(x, { beamWidth: 1000, minProb: 0, length });
+      let differs = 0;
+      got.forEach((r, n) => {
+        const all = labellings(lp, T, N, C, n, 0);
+        const fits = new Map(
+          [...all].filter(([k]) => {
+            const l = k === '' ? 0 : k.split(',').length;
+            return l >= length.min && l <= length.max;
+          }),
+        );
+        const [best, p] = mostProbable(fits);
+        expect(key(r.ids)).toBe(best);
+        expect(r.confidence).toBeCloseTo(p, 5);
+        if (best !== exact[n][0]) differs++;
+      });
+      expect(differs).toBeGreaterThan(0); // the length changed some readings
+    }
+    // A narrow beam still returns a labelling of the length.
+    for (const r of ctcBeamSearch(x, { beamWidth: 2, length: { min: 4, max: 4 } })) expect(r.ids).toHaveLength(4);
+  });
+
   it('rejects a bad beam width or blank, naming the decoder', () => {
     expect(() => ctcBeamSearch(x, { beamWidth: 0 })).toThrow(/ctcBeamSearch: beamWidth must be a positive integer/);
     expect(() => ctcBeamSearch(x, { blank: 3 })).toThrow(ModuleError);
     expect(() => ctcBeamSearch(x, { blank: 3 })).toThrow(/ctcBeamSearch: blank 3 is out of bounds/);
+    expect(() => ctcBeamSearch(x, { length: { min: 7, max: 7 } })).toThrow(/ctcBeamSearch: sample 0 has 6 steps, too few for 7 characters/);
+    expect(() => ctcBeamSearch(x, { length: { min: 3, max: 2 } })).toThrow(/ctcBeamSearch: length must be whole numbers with 0 <= min <= max/);
+    expect(() => ctcBeamSearch(x, { minProb: 1 })).toThrow(/ctcBeamSearch: minProb must be in \[0, 1\), got 1/);
   });
 });
