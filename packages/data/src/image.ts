@@ -45,6 +45,11 @@ export function parseColor(color: string): RGBA {
   return rgba;
 }
 
+/** BT.601 luma of 8-bit R, G, B, rounded to a whole byte: the gray every loader and check uses. */
+export function luma(r: number, g: number, b: number): number {
+  return Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000);
+}
+
 /**
  * Converts unpremultiplied RGBA bytes to `format`, flattening transparency
  * onto `matte` (white by default) for 'gray' and 'rgb'. Gray is BT.601 luma.
@@ -74,7 +79,7 @@ export function fromRGBA(
       b = (b * a + m[2] * ia + 127) / 255;
     }
     if (channels === 1) {
-      out[i] = (299 * r + 587 * g + 114 * b + 500) / 1000;
+      out[i] = luma(r, g, b);
     } else {
       out[i * 3] = r;
       out[i * 3 + 1] = g;

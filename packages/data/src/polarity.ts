@@ -11,7 +11,7 @@
  * mid-grey. Text rarely reaches the edge, and lines crossing it are thin, so
  * the median is the background's.
  */
-import type { ImageBuffer } from './image';
+import { type ImageBuffer, luma } from './image';
 import { mapImages, type ImageSource } from './pipeline';
 
 /** 'keep': images as they come; 'light': an image with a dark background is inverted. */
@@ -43,13 +43,13 @@ export function checkPolarity(p: unknown): Polarity {
 export function hasDarkBackground(data: Uint8Array | Uint8ClampedArray, width: number, channels: number, box: PixelBox): boolean {
   const hist = new Uint32Array(256);
   let n = 0;
-  const luma = channels >= 3 ? (o: number) => Math.round((299 * data[o]! + 587 * data[o + 1]! + 114 * data[o + 2]!) / 1000) : (o: number) => data[o]!;
+  const grey = channels >= 3 ? (o: number) => luma(data[o]!, data[o + 1]!, data[o + 2]!) : (o: number) => data[o]!;
   const ring = Math.min(BORDER, Math.ceil(box.width / 2), Math.ceil(box.height / 2));
   for (let y = box.y; y < box.y + box.height; y++) {
     const edgeRow = y < box.y + ring || y >= box.y + box.height - ring;
     for (let x = box.x; x < box.x + box.width; x++) {
       if (!edgeRow && x >= box.x + ring && x < box.x + box.width - ring) x = box.x + box.width - ring;
-      hist[luma((y * width + x) * channels)]!++;
+      hist[grey((y * width + x) * channels)]!++;
       n++;
     }
   }

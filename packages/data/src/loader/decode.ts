@@ -1,6 +1,6 @@
 import { createCanvas, loadImage, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { readFile } from 'node:fs/promises';
-import { parseColor, type ImageBuffer, type RGBA } from '../image';
+import { luma, parseColor, type ImageBuffer, type RGBA } from '../image';
 import { checkPolarity, lightenBackground, type PixelBox, type Polarity } from '../polarity';
 import { checkMaxImageSize, ImageDecodeError, inspectImage } from './imageInfo';
 
@@ -162,7 +162,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
       out[i * 3 + 2] = rgba[i * 4 + 2]!;
     }
   } else if (sel === 'gray') {
-    for (let i = 0; i < n; i++) out[i] = (299 * rgba[i * 4]! + 587 * rgba[i * 4 + 1]! + 114 * rgba[i * 4 + 2]! + 500) / 1000;
+    for (let i = 0; i < n; i++) out[i] = luma(rgba[i * 4]!, rgba[i * 4 + 1]!, rgba[i * 4 + 2]!);
   } else {
     const c = typeof sel === 'number' ? sel : CHANNEL_INDEX[sel]!;
     for (let i = 0; i < n; i++) out[i] = rgba[i * 4 + c]!;
