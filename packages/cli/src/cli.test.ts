@@ -62,6 +62,10 @@ describe('captcha-nn argument errors', () => {
       ['train', '--model', 'tiny', '--generate', 'simple', '--label-smoothing', '-0.1'],
       /--label-smoothing <e>.*expected a probability in \[0, 1\]/,
     ],
+    ['fonts without mix', ['train', '--model', 'tiny', '--generate', 'simple', '--fonts', 'DejaVu Sans'], /--fonts applies to --generate mix only/],
+    ['fonts with --data', ['train', '--model', 'tiny', '--data', 'x', '--fonts', 'DejaVu Sans'], /--fonts apply to --generate only/],
+    ['empty font family', ['train', '--model', 'tiny', '--generate', 'mix', '--fonts', 'Lato,'], /--fonts <families>.*a font family is empty/],
+    ['eval fonts without mix', ['eval', '--model', 'x', '--generate', 'simple', '--fonts', 'Lato'], /--fonts applies to --generate mix only/],
     ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
     ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
     ['too many threads', ['predict', '--model', 'x', '--threads', '9', 'a.png'], /--threads <n>.*expected 1 to 8 threads/],
@@ -141,6 +145,34 @@ describe('captcha-nn argument errors', () => {
     expect([st.step, st.scheduleSteps]).toEqual([8, 8]);
     expect(st.learningRate).toBeCloseTo(scheduledRate({ name: 'cosine', lr: 0.002 }, 7 / 8), 12);
     expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);
+  });
+
+  it('--generate mix --fonts trains on those families, recorded in the run', async () => {
+    const out = join(tmp.dir, 'mix-fonts');
+    const mixArgs = ['--generate', 'mix', '--size', '64x24', '--length', '2', '--charset', 'ab12', '--val-size', '4'];
+    const r = await run([
+      'train',
+      '--model',
+      'tiny',
+      ...mixArgs,
+      '--fonts',
+      'DejaVu Sans',
+      '--train-size',
+      '8',
+      '--batch',
+      '4',
+      '--epochs',
+      '1',
+      '--workers',
+      '1',
+      '--no-progress',
+      '--out',
+      out,
+    ]);
+    expect(r.thrown ?? r.error?.message).toBeUndefined();
+    const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
+    expect(st.options.data).toMatchObject({ kind: 'generate', generator: 'mix', fonts: ['DejaVu Sans'] });
+    expect(st.step).toBe(2);
   });
 
   it('--augment light and --erase are recorded in the run and train', async () => {

@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { MAX_WASM_THREADS } from '@captcha-nn/core';
 import { parseLength as dataParseLength, parseSize as dataParseSize, type LabelSource, type LengthSpec } from '@captcha-nn/data';
+export { parseFontList, FONTS_DEFAULT_HELP } from '@captcha-nn/data';
 import type { DecodeOptions } from '@captcha-nn/train';
 
 export function parsePositiveInt(v: string): number {

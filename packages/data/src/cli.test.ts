@@ -53,6 +53,24 @@ describe('captcha-nn generate', () => {
     expect([ds.size, ds.width, ds.height]).toEqual([4, 120, 48]);
   });
 
+  it('--generator mix --fonts draws with those families only', async () => {
+    const out = join(tmp.dir, 'mix-fonts');
+    const families = new MixCaptchaGenerator().fonts.map((f) => f.family).slice(0, 2);
+    const args = ['--generator', 'mix', '--count', '3', '--fonts', families.join(', '), '--seed', 'f', '--out', out, '--no-progress'];
+    expect((await run(args)).error).toBeUndefined();
+    const gen = new MixCaptchaGenerator({ seed: 'f', fonts: families });
+    expect(gen.fonts.map((f) => f.family)).toEqual(families);
+    expect(readdirSync(out).sort()).toEqual([0, 1, 2].map((i) => `${i}_${gen.render(i).label}.png`).sort());
+    const written = await openFolderDataset(out, { channels: 'rgb' });
+    const first = await written.load(written.entries.findIndex((e) => e.file.startsWith('0_')));
+    // The whole image: the text, not only the background, is the one drawn with these fonts.
+    const direct = gen.render(0).rgba;
+    const rgb = Uint8Array.from({ length: (direct.length / 4) * 3 }, (_, i) => direct[Math.floor(i / 3) * 4 + (i % 3)]!);
+    expect(Buffer.compare(Buffer.from(first!.image.data), Buffer.from(rgb))).toBe(0);
+    const withDefaults = new MixCaptchaGenerator({ seed: 'f' }).render(0).rgba;
+    expect(Buffer.compare(Buffer.from(withDefaults), Buffer.from(direct))).not.toBe(0);
+  });
+
   it('writes K renders of each reddit text as <text>-<render>_<label>.png', async () => {
     const out = join(tmp.dir, 'reddit');
     const r = await run(['--generator', 'reddit', '--count', '2', '--renders', '3', '--start', '5', '--seed', 'r', '--out', out, '--no-progress']);
@@ -93,6 +111,7 @@ describe('captcha-nn generate', () => {
       '--out',
       '--start',
       '--charset',
+      '--fonts',
       '--channels',
       '--no-progress',
     ])
@@ -118,6 +137,9 @@ describe('captcha-nn generate', () => {
       [['--count', '3'], /required option '-o, --out <dir>'/],
       [['--generator', 'svg', '--preset', 'hard', '--out', 'x'], /--preset applies to --generator simple only/],
       [['--generator', 'mix', '--preset', 'hard', '--out', 'x'], /--preset applies to --generator simple only/],
+      [['--generator', 'svg', '--fonts', 'DejaVu Sans', '--out', 'x'], /--fonts applies to --generator mix only/],
+      [['--generator', 'mix', '--fonts', 'DejaVu Sans,,Lato', '--out', 'x'], /a font family is empty/],
+      [['--generator', 'mix', '--fonts', 'Lato, Lato', '--out', 'x'], /named twice/],
       [['--bogus', '--out', 'x'], /unknown option '--bogus'/],
     ];
     for (const [args, msg] of cases) {
@@ -125,5 +147,8 @@ describe('captcha-nn generate', () => {
       expect(r.error, args.join(' ')).toBeInstanceOf(CommanderError);
       expect(r.err, args.join(' ')).toMatch(msg);
     }
+    await expect(run(['--generator', 'mix', '--fonts', 'No Such Sans', '--out', join(tmp.dir, 'none')])).rejects.toThrow(
+      /^mix: font family 'No Such Sans' is not available/,
+    );
   });
 });

@@ -50,6 +50,17 @@ function parseCharset(v: string): string {
   return v;
 }
 
+/** What the mix draws with when `--fonts` is not given. */
+export const FONTS_DEFAULT_HELP = 'every family of the Debian font list installed here, docs/data.md';
+
+/** `--fonts`: font families, comma-separated, each named once (the mix checks that each is installed). */
+export function parseFontList(v: string): string[] {
+  const families = v.split(',').map((f) => f.trim());
+  if (families.some((f) => f === '')) throw new InvalidArgumentError('a font family is empty (families are comma-separated, e.g. "Lato,DejaVu Sans").');
+  if (new Set(families).size !== families.length) throw new InvalidArgumentError('a font family is named twice.');
+  return families;
+}
+
 export interface GenerateOptions {
   /** Ours (simple, svg, reddit, mix) or a real third-party library (gregwar, django: see thirdParty.ts). */
   generator: 'simple' | 'svg' | 'reddit' | 'mix' | ThirdPartyGenerator;
@@ -64,12 +75,14 @@ export interface GenerateOptions {
   out: string;
   start: number;
   charset?: string;
+  /** mix only: the font families it draws with (default: those of DEBIAN_FONTS installed). */
+  fonts?: string[];
   channels: 'gray' | 'rgb';
   progress: boolean;
 }
 
 /** The generator the CLI options describe. */
-export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'preset' | 'length' | 'size' | 'seed' | 'charset'>): CaptchaGenerator {
+export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'preset' | 'length' | 'size' | 'seed' | 'charset' | 'fonts'>): CaptchaGenerator {
   if (isThirdParty(o.generator)) throw new Error(`generate: ${o.generator} is a third-party library run as a separate process (use runGenerate)`);
   if (o.generator === 'reddit') return new RedditCaptchaGenerator({ seed: o.seed });
   if (o.generator === 'mix') {
@@ -78,6 +91,7 @@ export function generatorFromOptions(o: Pick<GenerateOptions, 'generator' | 'pre
       ...(o.size ? { width: o.size.width, height: o.size.height } : {}),
       ...(o.length !== undefined ? { length: o.length } : {}),
       ...(o.charset ? { charset: o.charset } : {}),
+      ...(o.fonts ? { fonts: o.fonts } : {}),
     });
   }
   if (o.generator === 'svg') {
@@ -176,6 +190,7 @@ export function registerGenerateCommand(program: Command): Command {
     .option('-o, --out <dir>', 'output folder (created if missing)')
     .option('--start <index>', 'first image index, or with --renders first text index (to extend a set reproducibly)', parseIndex, 0)
     .option('--charset <chars>', "label alphabet; default SimpleCaptcha's abcdefghkmnprwxy2345678 (mix: 0-9A-Za-z)", parseCharset)
+    .option('--fonts <families>', `mix only: font families to draw with, comma-separated (default: ${FONTS_DEFAULT_HELP})`, parseFontList)
     .addOption(new Option('--channels <c>', 'pixel format written').choices(['gray', 'rgb']).default('rgb'))
     .option('--no-progress', 'no progress bar')
     .action(async function (this: Command, opts: Omit<GenerateOptions, 'out'> & { out?: string }) {
@@ -183,6 +198,7 @@ export function registerGenerateCommand(program: Command): Command {
       if ((opts.generator === 'svg' || opts.generator === 'mix') && this.getOptionValueSource('preset') === 'cli') {
         this.error('error: --preset applies to --generator simple only', { code: 'captcha-nn.presetWithSvg' });
       }
+      if (opts.fonts && opts.generator !== 'mix') this.error('error: --fonts applies to --generator mix only', { code: 'captcha-nn.fontsNotMix' });
       if (opts.renders !== undefined && opts.generator !== 'reddit') {
         this.error('error: --renders applies to --generator reddit only', { code: 'captcha-nn.rendersNotReddit' });
       }

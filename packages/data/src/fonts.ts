@@ -43,6 +43,23 @@ export const DEBIAN_FONTS: Readonly<Record<string, string>> = {
   'Bitstream Vera Sans': 'ttf-bitstream-vera',
   'Bitstream Vera Sans Mono': 'ttf-bitstream-vera',
   'Bitstream Vera Serif': 'ttf-bitstream-vera',
+  // Gregwar/Captcha's eight fonts come from these packages (php-gregwar-captcha depends on them).
+  Lato: 'fonts-lato',
+  Cantarell: 'fonts-cantarell',
+  Quicksand: 'fonts-quicksand',
+  'Linux Libertine O': 'fonts-linuxlibertine',
+  'Linux Biolinum O': 'fonts-linuxlibertine',
+  'Radis Sans': 'fonts-radisnoir',
+  Summersby: 'fonts-summersby',
+  StayPuft: 'fonts-staypuft',
+  FreeSans: 'fonts-freefont-ttf',
+  FreeSerif: 'fonts-freefont-ttf',
+  FreeMono: 'fonts-freefont-ttf',
+  'Open Sans': 'fonts-open-sans',
+  'Comic Neue': 'fonts-comic-neue',
+  Carlito: 'fonts-crosextra-carlito',
+  Caladea: 'fonts-crosextra-caladea',
+  Inconsolata: 'fonts-inconsolata',
 };
 
 /** The families of DEBIAN_FONTS the canvas can draw with here, in the table's order. */

@@ -75,4 +75,4 @@ export { hasDarkBackground, lightenBackground, withPolarity, polaritySource, che
 export { augmentImage, augmentSource, isAugmentPreset, isIdentityAugment, AUGMENT_PRESETS, type AugmentOptions, type AugmentPreset } from './augment';
 
 // CLI
-export { registerGenerateCommand, runGenerate, parseLength, parseSize, type GenerateOptions } from './cli';
+export { registerGenerateCommand, runGenerate, parseLength, parseSize, parseFontList, FONTS_DEFAULT_HELP, type GenerateOptions } from './cli';

@@ -71,6 +71,8 @@ export interface GenerateDataSpec {
   length?: LengthSpec;
   size?: { width: number; height: number };
   charset?: string;
+  /** mix only: the font families it draws with (default: those of the data package's DEBIAN_FONTS installed). */
+  fonts?: string[];
   /** Samples per epoch. */
   trainSize: number;
   /** Validation samples (from a generator with the seed `<seed>:val`). */
@@ -145,6 +147,7 @@ export function makeGenerator(spec: Omit<GenerateDataSpec, 'kind' | 'trainSize' 
       ...(spec.size ? { width: spec.size.width, height: spec.size.height } : {}),
       ...(spec.length !== undefined ? { length: spec.length } : {}),
       ...(spec.charset ? { charset: spec.charset } : {}),
+      ...(spec.fonts ? { fonts: spec.fonts } : {}),
     });
   }
   if (spec.generator === 'svg') {

@@ -27,7 +27,16 @@ export interface EvaluateRequest {
   data?: { dir: string; labels?: LabelSource; strict?: boolean; labelCase?: 'keep' | 'fold' };
   /** The official test split of an IDX dataset (a registered name or a folder); `count`: its first images only. */
   idx?: { dataset?: string; dir?: string; count?: number };
-  generate?: { generator: GeneratorName; preset?: string; length?: LengthSpec; size?: { width: number; height: number }; count: number; seed: string };
+  generate?: {
+    generator: GeneratorName;
+    preset?: string;
+    length?: LengthSpec;
+    size?: { width: number; height: number };
+    /** mix only: its font families. */
+    fonts?: string[];
+    count: number;
+    seed: string;
+  };
   batchSize?: number;
   top?: number;
   /** How the model's task decodes (a CTC beam width). */
@@ -87,6 +96,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
         length: g.length ?? (g.generator === 'mix' ? [Math.min(4, meta.length), meta.length] : meta.length),
         size: g.size ?? { width: meta.input.width, height: meta.input.height },
         charset: meta.charset,
+        ...(g.fonts ? { fonts: g.fonts } : {}),
       },
       g.seed,
     );

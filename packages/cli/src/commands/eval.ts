@@ -3,7 +3,18 @@ import { Command, Option } from 'commander';
 import { ANSWER_COMPARES, SIMPLE_PRESETS, type AnswerCompare, type LabelSource, type LengthSpec } from '@captcha-nn/data';
 import { GENERATORS, evaluateRun, formatEval, type GeneratorName } from '@captcha-nn/train';
 import { startInferenceBackend } from '../inferenceBackend';
-import { decodeOptionsOf, parseLabels, parseLength, parsePositiveInt, parseSize, parseTextLength, parseThreads, TEXT_LENGTH_HELP } from '../parse';
+import {
+  decodeOptionsOf,
+  FONTS_DEFAULT_HELP,
+  parseFontList,
+  parseLabels,
+  parseLength,
+  parsePositiveInt,
+  parseSize,
+  parseTextLength,
+  parseThreads,
+  TEXT_LENGTH_HELP,
+} from '../parse';
 import { resolveModelArg } from '../pretrained';
 
 interface EvalCliOptions {
@@ -17,6 +28,7 @@ interface EvalCliOptions {
   preset?: string;
   length?: LengthSpec;
   size?: { width: number; height: number };
+  fonts?: string[];
   count: number;
   seed: string;
   batch: number;
@@ -47,6 +59,7 @@ export function addEvalCommand(program: Command): Command {
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset (default seed)').choices([...SIMPLE_PRESETS]))
     .option('--length <n|min-max>', "characters per generated captcha (default: the model's)", parseLength)
     .option('--size <WxH>', "generated image size (default: the model's input)", parseSize)
+    .option('--fonts <families>', `font families --generate mix draws with, comma-separated (default: ${FONTS_DEFAULT_HELP})`, parseFontList)
     .option('-n, --count <n>', 'generated captchas', parsePositiveInt, 1000)
     .option('--seed <seed>', 'seed of the generated captchas (pick one training did not use)', 'eval')
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 64)
@@ -83,11 +96,11 @@ export function addEvalCommand(program: Command): Command {
           code: 'captcha-nn.missingData',
         });
       const idx = o.dataset !== undefined || o.dataIdx !== undefined;
-      const notIdx = ['labels', 'regex', 'strict', 'preset', 'length', 'size', 'seed'].filter(given);
+      const notIdx = ['labels', 'regex', 'strict', 'preset', 'length', 'size', 'fonts', 'seed'].filter(given);
       if (idx && notIdx.length)
         this.error(`error: ${notIdx.map((k) => `--${k}`).join(', ')} do not apply to --dataset or --data-idx`, { code: 'captcha-nn.notIdx' });
       if (o.labels && o.regex) this.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
-      const genOnly = ['preset', 'length', 'size', 'count', 'seed'].filter(given);
+      const genOnly = ['preset', 'length', 'size', 'fonts', 'count', 'seed'].filter(given);
       if (o.data && genOnly.length)
         this.error(`error: ${genOnly.map((k) => `--${k}`).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
       if (o.generate && (o.labels || o.regex || o.strict || o.case))
@@ -95,13 +108,26 @@ export function addEvalCommand(program: Command): Command {
       if (idx && o.case) this.error('error: --case applies to --data only', { code: 'captcha-nn.dataOnly' });
       if (o.generate && o.generate !== 'simple' && o.preset)
         this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
+      if (o.generate && o.generate !== 'mix' && o.fonts) this.error('error: --fonts applies to --generate mix only', { code: 'captcha-nn.fontsNotMix' });
       await startInferenceBackend(o);
       const decode = decodeOptionsOf(o);
       const r = await evaluateRun({
         model: resolveModelArg(o.model!, '--model'),
         ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict, labelCase: o.case } } : {}),
         ...(idx ? { idx: { ...(o.dataset !== undefined ? { dataset: o.dataset } : { dir: o.dataIdx! }), ...(given('count') ? { count: o.count } : {}) } } : {}),
-        ...(o.generate ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, count: o.count, seed: o.seed } } : {}),
+        ...(o.generate
+          ? {
+              generate: {
+                generator: o.generate,
+                preset: o.preset,
+                length: o.length,
+                size: o.size,
+                ...(o.fonts ? { fonts: o.fonts } : {}),
+                count: o.count,
+                seed: o.seed,
+              },
+            }
+          : {}),
         batchSize: o.batch,
         top: o.top,
         ...(decode ? { decode } : {}),

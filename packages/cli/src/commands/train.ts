@@ -30,6 +30,8 @@ import {
   parsePositiveInt,
   parsePositiveNumber,
   parseSize,
+  FONTS_DEFAULT_HELP,
+  parseFontList,
 } from '../parse';
 import { resolveModelArg } from '../pretrained';
 
@@ -60,6 +62,7 @@ interface TrainCliOptions {
   width?: number;
   preset?: string;
   length?: LengthSpec;
+  fonts?: string[];
   trainSize?: number;
   valSize: number;
   fresh: boolean;
@@ -89,7 +92,7 @@ interface TrainCliOptions {
 }
 
 const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict', 'case'] as const;
-const GENERATE_ONLY = ['preset', 'length', 'trainSize', 'valSize', 'fresh'] as const;
+const GENERATE_ONLY = ['preset', 'length', 'fonts', 'trainSize', 'valSize', 'fresh'] as const;
 const IDX_ONLY = ['cropPad', 'flip'] as const;
 /** Flags of the other sources that IDX data takes too. */
 const IDX_ALSO = ['trainSize', 'valSize'] as const;
@@ -166,6 +169,7 @@ export function addTrainCommand(program: Command): Command {
     .option('--width <n>', 'model setting: channels of the first stage (resnet: 16; the second and third stages have 2× and 4×)', parsePositiveInt)
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
     .option('--length <n|min-max>', "characters per generated captcha (default: the preset's; mix: 4-8)", parseLength)
+    .option('--fonts <families>', `font families --generate mix draws with, comma-separated (default: ${FONTS_DEFAULT_HELP})`, parseFontList)
     .option('--train-size <n>', 'generated samples per epoch (default 5000)', parsePositiveInt)
     .option('--val-size <n>', 'generated validation samples (seed <seed>:val)', parsePositiveInt, 500)
     .option('--no-fresh', 'reuse the same --train-size generated images every epoch (default: new ones each epoch)')
@@ -389,6 +393,7 @@ function checkCombination(cmd: Command, o: TrainCliOptions, given: (k: string) =
     const wrong = FOLDER_ONLY.filter(given);
     if (wrong.length) cmd.error(`error: ${wrong.map(flag).join(', ')} apply to --data only`, { code: 'captcha-nn.dataOnly' });
     if (o.generate !== 'simple' && given('preset')) cmd.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
+    if (o.generate !== 'mix' && given('fonts')) cmd.error('error: --fonts applies to --generate mix only', { code: 'captcha-nn.fontsNotMix' });
   }
   if (o.val && o.valSplit !== undefined) cmd.error('error: give either --val DIR or --val-split F, not both', { code: 'captcha-nn.valAndSplit' });
   if (o.labels && o.regex) cmd.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
@@ -441,6 +446,7 @@ function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec
           ...(o.length !== undefined ? { length: o.length } : {}),
           ...(o.size ? { size: o.size } : {}),
           ...(o.charset ? { charset: o.charset } : {}),
+          ...(o.fonts ? { fonts: o.fonts } : {}),
           trainSize: o.trainSize ?? 5000,
           valSize: o.valSize,
           fresh: o.fresh,
