@@ -43,7 +43,7 @@ export const DEBIAN_FONTS: Readonly<Record<string, string>> = {
   'Bitstream Vera Sans': 'ttf-bitstream-vera',
   'Bitstream Vera Sans Mono': 'ttf-bitstream-vera',
   'Bitstream Vera Serif': 'ttf-bitstream-vera',
-  // Gregwar/Captcha's eight fonts come from these packages (php-gregwar-captcha depends on them).
+  // With Vera, these packages hold Gregwar/Captcha's eight fonts (php-gregwar-captcha depends on them).
   Lato: 'fonts-lato',
   Cantarell: 'fonts-cantarell',
   Quicksand: 'fonts-quicksand',
