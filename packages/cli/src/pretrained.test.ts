@@ -58,7 +58,25 @@ describe('the shipped general model', () => {
   });
 
   it('reads captchas from the mix at seeds it never trained on', async () => {
-    const r = await run(['eval', '--model', 'general', '--generate', 'mix', '--count', '64', '--seed', 'pretrained-test', '--json']);
+    // The nine families the mix drew with when the model was trained (docs/results.md), not today's longer list.
+    const fonts = [
+      ...['DejaVu Sans', 'DejaVu Sans Mono', 'DejaVu Serif', 'Liberation Sans', 'Liberation Serif', 'Liberation Mono'],
+      ...['Bitstream Vera Sans', 'Bitstream Vera Sans Mono', 'Bitstream Vera Serif'],
+    ];
+    const r = await run([
+      'eval',
+      '--model',
+      'general',
+      '--generate',
+      'mix',
+      '--fonts',
+      fonts.join(','),
+      '--count',
+      '64',
+      '--seed',
+      'pretrained-test',
+      '--json',
+    ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const ev = JSON.parse(r.out) as { count: number; charAccuracy: number };
     expect(ev.count).toBe(64);
