@@ -96,7 +96,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
         length: g.length ?? (g.generator === 'mix' ? [Math.min(4, meta.length), meta.length] : meta.length),
         size: g.size ?? { width: meta.input.width, height: meta.input.height },
         charset: meta.charset,
-        ...(g.fonts ? { fonts: g.fonts } : {}),
+        fonts: g.fonts,
       },
       g.seed,
     );

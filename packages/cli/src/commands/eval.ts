@@ -116,17 +116,7 @@ export function addEvalCommand(program: Command): Command {
         ...(o.data ? { data: { dir: o.data, labels: o.regex ? { regex: o.regex } : o.labels, strict: o.strict, labelCase: o.case } } : {}),
         ...(idx ? { idx: { ...(o.dataset !== undefined ? { dataset: o.dataset } : { dir: o.dataIdx! }), ...(given('count') ? { count: o.count } : {}) } } : {}),
         ...(o.generate
-          ? {
-              generate: {
-                generator: o.generate,
-                preset: o.preset,
-                length: o.length,
-                size: o.size,
-                ...(o.fonts ? { fonts: o.fonts } : {}),
-                count: o.count,
-                seed: o.seed,
-              },
-            }
+          ? { generate: { generator: o.generate, preset: o.preset, length: o.length, size: o.size, fonts: o.fonts, count: o.count, seed: o.seed } }
           : {}),
         batchSize: o.batch,
         top: o.top,
