@@ -58,7 +58,7 @@ describe('the shipped general model', () => {
   });
 
   it('reads captchas from the mix at seeds it never trained on', async () => {
-    // The nine families the mix drew with when the model was trained (docs/results.md), not today's longer list.
+    // Nine of the 25 families it was trained on, pinned: the mix's default (every family installed) differs between machines.
     const fonts = [
       ...['DejaVu Sans', 'DejaVu Sans Mono', 'DejaVu Serif', 'Liberation Sans', 'Liberation Serif', 'Liberation Mono'],
       ...['Bitstream Vera Sans', 'Bitstream Vera Sans Mono', 'Bitstream Vera Serif'],
