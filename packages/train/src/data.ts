@@ -50,7 +50,7 @@ export interface FolderDataSpec {
    */
   size?: { width: number; height: number };
   charset?: string;
-  /** 'keep' (default): labels as written; 'fold': lower-cased (sites that ignore case). */
+  /** 'keep' (default): labels as written; 'fold': lower-cased (labels written without their case; see the data loader). */
   labelCase?: 'keep' | 'fold';
   /** Without `charset`: this one when it holds every label character (set from an `--init` model). */
   preferCharset?: string;

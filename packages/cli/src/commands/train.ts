@@ -144,7 +144,10 @@ export function addTrainCommand(program: Command): Command {
       parseSize,
     )
     .addOption(
-      new Option('--case <c>', "--data labels: 'keep' as written (default) or 'fold' to lower case (for sites that ignore case)").choices(['keep', 'fold']),
+      new Option(
+        '--case <c>',
+        "--data labels: 'keep' as written (default; best even where the site ignores case: score with eval --compare) or 'fold' to lower case (labels written without case)",
+      ).choices(['keep', 'fold']),
     )
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data or --val is an error (default: skipped and reported)')
     .option('--val <dir>', 'validation folder (default: --val-split of --data)')

@@ -22,8 +22,9 @@ export interface FolderDatasetOptions extends Omit<DecodeOptions, 'name'> {
    */
   charset?: string;
   /**
-   * 'keep' (default): labels as written; 'fold': lower-cased (for sites that ignore case, such as
-   * Gregwar/Captcha and django-simple-captcha). `entries[i].written` keeps the label as written.
+   * 'keep' (default): labels as written; 'fold': lower-cased, for labels written without their case
+   * (a site that ignores case is no reason: a reader trained on the case it sees reads better, docs/results.md).
+   * `entries[i].written` keeps the label as written.
    */
   labelCase?: 'keep' | 'fold';
   /**
