@@ -54,7 +54,7 @@ describe('captcha-nn argument errors', () => {
     [
       'bad augmentation',
       ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'],
-      /--augment <preset>.*Allowed choices are none, light, strong/,
+      /--augment <preset>.*Allowed choices are none, light, strong, horizontal/,
     ],
     ['bad erase', ['train', '--model', 'tiny', '--generate', 'simple', '--erase', '1.5'], /--erase <p>.*expected a probability in \[0, 1\]/],
     [

@@ -3,7 +3,7 @@ import { AUGMENT_PRESETS, augmentImage, augmentSource, type AugmentOptions } fro
 import { LabelEncoder } from './charset';
 import type { ImageBuffer } from './image';
 import type { ImageSource } from './pipeline';
-import type { Rng } from './random';
+import { createRng, type Rng } from './random';
 
 const NONE: AugmentOptions = { ...AUGMENT_PRESETS.none };
 
@@ -82,6 +82,23 @@ describe('augmentImage', () => {
     const mean = (0 + 100 + 200 + 250) / 4;
     expect(Array.from(out.data)).toEqual([0, 100, 200, 250].map((v) => Math.max(0, Math.min(255, Math.round(mean + (v - mean) * 1.5)))));
     expect(out.data[3]).toBe(255);
+  });
+});
+
+describe('AUGMENT_PRESETS.horizontal', () => {
+  // A dark bar on white, right of centre so that a rotation would move it: rows 4–15 hold it.
+  const bar = image(40, 20, 1, (x, y) => (x >= 30 && x <= 33 && y >= 4 && y <= 15 ? 0 : 255));
+  const barRows = (img: ImageBuffer<Uint8Array>) => [...Array(img.height).keys()].filter((y) => [...Array(img.width).keys()].some((x) => at(img, x, y) < 128));
+  const rows4to15 = [...Array(12).keys()].map((i) => i + 4);
+
+  it('moves pixels only along rows: the bar keeps its height and vertical position', () => {
+    for (let s = 0; s < 20; s++) expect(barRows(augmentImage(bar, AUGMENT_PRESETS.horizontal, createRng('rows', s)))).toEqual(rows4to15);
+  });
+
+  it('still jitters along rows, where light also moves the bar up, down or in height', () => {
+    const moved = (o: AugmentOptions) => [...Array(20).keys()].map((s) => augmentImage(bar, o, createRng('rows', s)));
+    expect(moved(AUGMENT_PRESETS.horizontal).some((img) => Array.from(img.data).join() !== Array.from(bar.data).join())).toBe(true);
+    expect(moved(AUGMENT_PRESETS.light).some((img) => barRows(img).join() !== rows4to15.join())).toBe(true);
   });
 });
 

@@ -24,11 +24,17 @@ export interface AugmentOptions {
   contrast: number;
 }
 
-/** Named ranges for `--augment`. `light` keeps characters inside a 50×200 seed-preset captcha. */
+/**
+ * Named ranges for `--augment`. `light` keeps characters inside a 50×200 seed-preset captcha.
+ * `horizontal` is `light` with every move along rows only (x shift, slant, contrast), so each
+ * character keeps its height and vertical position: for schemes that draw every character
+ * upright at one size, where those tell look-alikes apart (svg-captcha's `I` and `l`).
+ */
 export const AUGMENT_PRESETS = {
   none: { rotate: 0, scale: 0, shear: 0, translateX: 0, translateY: 0, contrast: 0 },
   light: { rotate: 3, scale: 0.05, shear: 0.1, translateX: 0.03, translateY: 0.06, contrast: 0.2 },
   strong: { rotate: 6, scale: 0.1, shear: 0.2, translateX: 0.05, translateY: 0.1, contrast: 0.35 },
+  horizontal: { rotate: 0, scale: 0, shear: 0.1, translateX: 0.03, translateY: 0, contrast: 0.2 },
 } as const satisfies Record<string, AugmentOptions>;
 
 export type AugmentPreset = keyof typeof AUGMENT_PRESETS;

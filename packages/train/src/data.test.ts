@@ -76,7 +76,9 @@ describe('openRunData with generated mix captchas', () => {
 
 describe('openRunData with an unknown augmentation', () => {
   it('names the known presets', async () => {
-    await expect(openRunData({ ...TINY_DATA, augment: 'heavy' as never }, '7')).rejects.toThrow("unknown augmentation 'heavy' (known: none, light, strong)");
+    await expect(openRunData({ ...TINY_DATA, augment: 'heavy' as never }, '7')).rejects.toThrow(
+      "unknown augmentation 'heavy' (known: none, light, strong, horizontal)",
+    );
   });
 });
 

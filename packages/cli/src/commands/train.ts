@@ -177,7 +177,10 @@ export function addTrainCommand(program: Command): Command {
     .option('--val-size <n>', 'generated validation samples (seed <seed>:val)', parsePositiveInt, 500)
     .option('--no-fresh', 'reuse the same --train-size generated images every epoch (default: new ones each epoch)')
     .addOption(
-      new Option('--augment <preset>', 'jitter the training images anew each epoch (small affine warps, contrast): light, strong, or none')
+      new Option(
+        '--augment <preset>',
+        'jitter the training images anew each epoch (small affine warps, contrast): light, strong, horizontal (along rows only, for schemes that draw every character upright at one size), or none',
+      )
         .choices(Object.keys(AUGMENT_PRESETS))
         .default('none'),
     )
