@@ -30,11 +30,13 @@ export interface AugmentOptions {
  * character keeps its height and vertical position: for schemes that draw every character
  * upright at one size, where those tell look-alikes apart (svg-captcha's `I` and `l`).
  */
+const LIGHT = { rotate: 3, scale: 0.05, shear: 0.1, translateX: 0.03, translateY: 0.06, contrast: 0.2 } as const;
+
 export const AUGMENT_PRESETS = {
   none: { rotate: 0, scale: 0, shear: 0, translateX: 0, translateY: 0, contrast: 0 },
-  light: { rotate: 3, scale: 0.05, shear: 0.1, translateX: 0.03, translateY: 0.06, contrast: 0.2 },
+  light: LIGHT,
   strong: { rotate: 6, scale: 0.1, shear: 0.2, translateX: 0.05, translateY: 0.1, contrast: 0.35 },
-  horizontal: { rotate: 0, scale: 0, shear: 0.1, translateX: 0.03, translateY: 0, contrast: 0.2 },
+  horizontal: { ...LIGHT, rotate: 0, scale: 0, translateY: 0 },
 } as const satisfies Record<string, AugmentOptions>;
 
 export type AugmentPreset = keyof typeof AUGMENT_PRESETS;
