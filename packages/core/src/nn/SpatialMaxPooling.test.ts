@@ -91,6 +91,10 @@ describe('SpatialMaxPooling', () => {
     { args: [3, 2, 2, 1, 1, 0], ceil: true, input: [2, 6, 7, 2] },
     { args: [3, 3, 2, 2, 1, 1], ceil: true, input: [1, 6, 6, 2] },
     { args: [2, 3, 1, 2, 1, 1], ceil: false, input: [2, 5, 4, 1] },
+    // tfjs's 'same' padding places these windows (the route without a padded copy)…
+    { args: [2, 2, 2, 2, 0, 0], ceil: true, input: [2, 5, 7, 3] },
+    // …and not these (it would pad one before), so they take the padded route.
+    { args: [3, 3, 3, 3, 0, 0], ceil: true, input: [1, 7, 7, 2] },
   ];
   for (const { args, ceil, input } of configs) {
     it(`matches tf autodiff of a selection-matrix max in forward and backward (${args.join(',')}${ceil ? ', ceil' : ''})`, () => {

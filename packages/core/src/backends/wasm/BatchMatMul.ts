@@ -5,7 +5,8 @@
  * operand transposed; otherwise it runs a scalar loop, several times slower
  * (docs/backends.md). Linear's forward is transposeB and its weight
  * gradient transposeA, so we transpose the operand
- * (a memory pass) and run the XNNPACK product. Batched products stay on the
+ * (a memory pass) and run the XNNPACK product; or, where the second operand
+ * is much the larger, the product with the operands swapped. Batched products stay on the
  * stock kernel (its loop is no faster either way).
  */
 import { BatchMatMul, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
@@ -25,6 +26,15 @@ export function matMulExplicitTranspose(
   const transposeB = Boolean(attrs.transposeB);
   const fast = (transposeA || transposeB) && a.dtype === 'float32' && b.dtype === 'float32' && batchOf(a) === 1 && batchOf(b) === 1;
   if (!fast) return runStock(backend, name, inputs, attrs as never);
+  if (name === BatchMatMul && transposeB && !transposeA && packSmallerPays(a, b)) {
+    // a·bᵀ as (b·aᵀ)ᵀ: XNNPACK packs its second operand on every call, so give it the small one
+    // (Linear's forward: a batch of inputs against the weight matrix).
+    const aT = transposeLast2(backend, a);
+    const bx = runStock(backend, name, { a: b, b: aT }, { ...attrs, transposeA: false, transposeB: false } as never);
+    const out = transposeLast2(backend, bx);
+    disposeInfos(backend, aT, bx);
+    return out;
+  }
   const aT = transposeA ? transposeLast2(backend, a) : null;
   const bT = transposeB ? transposeLast2(backend, b) : null;
   const out = runStock(backend, name, { ...inputs, a: aT ?? a, b: bT ?? b }, {
@@ -34,6 +44,16 @@ export function matMulExplicitTranspose(
   } as never);
   disposeInfos(backend, aT, bT);
   return out;
+}
+
+/**
+ * Whether a·bᵀ is cheaper as (b·aᵀ)ᵀ: that transposes and packs a (M×K) and
+ * transposes the M×N product, instead of transposing and packing b (N×K).
+ */
+function packSmallerPays(a: TensorInfo, b: TensorInfo): boolean {
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.shape.length - 2];
+  return m * (2 * k + n) < 2 * n * k;
 }
 
 export const batchMatMulConfig: KernelConfig = {

@@ -25,6 +25,9 @@ function maxPoolGrad(args: {
   const x = f32(backend, input);
   const g = f32(backend, dy);
   const out = f32(backend, dx);
+  // Where 2×2 stride-2 windows tile the input (a ceil-mode edge aside), each
+  // input is in one window: compare the four in place, no per-window scratch.
+  const tiles2x2 = fH === 2 && fW === 2 && sH === 2 && sW === 2 && dH === 1 && dW === 1 && top === 0 && left === 0;
   const best = new Float32Array(C);
   const pos = new Int32Array(C);
   for (let n = 0; n < batchSize; n++) {
@@ -36,6 +39,24 @@ function maxPoolGrad(args: {
       const rMax = Math.min(H, r0 + fH);
       for (let ow = 0; ow < oW; ow++) {
         const c0 = ow * sW - left;
+        const gBase = ((n * oH + oh) * oW + ow) * C;
+        if (tiles2x2 && r0 + 2 <= H && c0 + 2 <= W) {
+          const p00 = xBatch + (r0 * W + c0) * C;
+          const p01 = p00 + C;
+          const p10 = p00 + W * C;
+          const p11 = p10 + C;
+          for (let ch = 0; ch < C; ch++) {
+            // The first maximum in row-major order (strict `>` from −∞, as the general loop).
+            let p = -1;
+            let v = -Infinity;
+            if (x[p00 + ch] > v) v = x[(p = p00 + ch)];
+            if (x[p01 + ch] > v) v = x[(p = p01 + ch)];
+            if (x[p10 + ch] > v) v = x[(p = p10 + ch)];
+            if (x[p11 + ch] > v) p = p11 + ch;
+            if (p >= 0) out[p] += g[gBase + ch];
+          }
+          continue;
+        }
         let cMin = c0;
         while (cMin < 0) cMin += dW;
         const cMax = Math.min(W, c0 + fW);
@@ -53,7 +74,6 @@ function maxPoolGrad(args: {
             }
           }
         }
-        const gBase = ((n * oH + oh) * oW + ow) * C;
         for (let ch = 0; ch < C; ch++) {
           const p = pos[ch];
           if (p >= 0) out[p] += g[gBase + ch];

@@ -181,6 +181,7 @@ describe('MaxPoolGrad / AvgPoolGrad', () => {
   const cases: { name: string; x: Shape; k: number | [number, number]; s: number | [number, number]; pad: Pad }[] = [
     { name: '2x2 stride 2 valid', x: [2, 8, 10, 3], k: 2, s: 2, pad: 'valid' },
     { name: '3x3 stride 2 same, odd', x: [2, 7, 9, 3], k: 3, s: 2, pad: 'same' },
+    { name: '2x2 stride 2 same, odd (ceil mode)', x: [2, 7, 9, 3], k: 2, s: 2, pad: 'same' },
     { name: '3x3 stride 1 same (overlapping)', x: [1, 5, 6, 2], k: 3, s: 1, pad: 'same' },
     // A number pad only with square windows: tfjs-core 4.22 computes the output
     // shape of a number pad from the window's height alone.
@@ -258,6 +259,22 @@ describe('BatchMatMul / _FusedMatMul with transposes', () => {
           tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'relu', transposeA: ta, transposeB: tb }),
         )([t.a, t.b, t.c], t.dy),
       );
+    });
+  }
+  // Linear's forward shape: the kernel swaps the operands (packSmallerPays).
+  for (const [a, b] of [
+    [
+      [3, 40],
+      [50, 40],
+    ],
+    [
+      [1, 3, 40],
+      [1, 50, 40],
+    ],
+  ]) {
+    test(`matMul [${a}]·[${b}]ᵀ, the small operand packed`, async () => {
+      const inputs = { a: rand(a), b: rand(b), dy: rand([...a.slice(0, -1), 50]) };
+      await parity(inputs, (t) => [tf.matMul(t.a, t.b, false, true), ...tf.grads((x: Tensor, y: Tensor) => tf.matMul(x, y, false, true))([t.a, t.b], t.dy)]);
     });
   }
 });
