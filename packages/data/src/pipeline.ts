@@ -184,6 +184,9 @@ export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGe
   const assemble = async (): Promise<Batch | null> => {
     const got: Sample<Uint8Array>[] = [];
     while (got.length < bs && cursor < order.length) {
+      // Decode ahead only in the consumer's idle time: a data-parallel step awaits its
+      // workers' replies, and drawing before it sent them would leave them waiting.
+      await macrotask();
       const take = Math.min(concurrency, bs - got.length, order.length - cursor);
       const idx = Array.from(order.subarray(cursor, cursor + take));
       cursor += take;
@@ -193,10 +196,9 @@ export async function* batches(source: ImageSource, opts: BatchOptions): AsyncGe
         if (s) got.push({ ...s, index: s.index ?? idx[k] });
       }
     }
-    // Give the event loop a turn per batch: skia's and resvg's native memory is
+    // The event loop also takes its turns above: skia's and resvg's native memory is
     // released by finalizers that run there, and generated sources load without
-    // ever awaiting I/O (without this, 1,000 mix images held about 240 MB).
-    await macrotask();
+    // ever awaiting I/O (without them, 1,000 mix images held about 240 MB).
     if (got.length === 0 || (opts.dropRemainder && got.length < bs)) return null;
     return packBatch(got, source, normalize, cursor);
   };
