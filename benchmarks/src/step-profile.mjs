@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Where the main job's training step goes, kernel by kernel: the compact
+// CNN+RNN (`npm start`'s net) on seed-preset captchas, Adam, the fused step,
+// one thread on wasm. Prints the step's median time, the share of its three
+// phases, and tf.profile's kernel times summed by kernel name and by
+// kernel and input shapes. tf.profile counts a customGrad's `forward` as
+// a kernel around the kernels inside it, so the kernel sum can exceed the step.
+//   npm run step-profile -w @captcha-nn/benchmarks -- [--batch 16] [--top 30]
+import { parseArgs } from 'node:util';
+import { tf, setBackend, fusedBackward, Optimizer } from '@captcha-nn/core';
+import { buildCrnnCaptcha } from '@captcha-nn/example-rnn-captcha';
+import { trainingInput } from '@captcha-nn/train';
+import { sampleBatch } from '@captcha-nn/train/testing';
+import { summary, table } from './stats.mjs';
+
+const { values: args } = parseArgs({ options: { batch: { type: 'string', default: '16' }, top: { type: 'string', default: '30' } } });
+const B = Number(args.batch);
+const TOP = Number(args.top);
+
+await setBackend('wasm');
+const b = await sampleBatch(B, 'step-profile');
+const [, height, width, channels] = b.x.shape;
+const { model, task } = buildCrnnCaptcha({ variant: 'compact', height, width, channels, length: b.y.shape[1], numClasses: 36 });
+const optimizer = new Optimizer(model, 'adam', { learningRate: 0.001 });
+const target = task.target(b.y);
+const input = trainingInput(task, b.x, b.y);
+model.training();
+
+const step = () => {
+  model.zeroGradParameters();
+  optimizer.step(fusedBackward(model, task.criterion, input, target));
+};
+/** Median milliseconds of `f` over `n` runs after 5 untimed ones. */
+const median = (f, n = 15) => {
+  for (let i = 0; i < 5; i++) f();
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    f();
+    times.push(performance.now() - t);
+  }
+  return summary(times).median;
+};
+
+const whole = median(step);
+const forward = median(() => tf.tidy(() => void task.criterion.lossTensor(model.apply(input), target).dataSync()));
+const backward = median(() => {
+  model.zeroGradParameters();
+  fusedBackward(model, task.criterion, input, target);
+});
+const update = median(() => optimizer.step(0));
+const [params] = model.parameters();
+console.log(`compact CNN+RNN, ${params.reduce((s, p) => s + p.size, 0)} parameters, batch ${B}, wasm, one thread`);
+console.log(
+  `step ${whole.toFixed(1)} ms: forward and loss ${forward.toFixed(1)} ms; forward, loss and gradients ${backward.toFixed(1)} ms; ` +
+    `optimizer ${update.toFixed(1)} ms`,
+);
+
+const RUNS = 5;
+const byKernel = new Map();
+const byShape = new Map();
+let kernels = 0;
+const add = (map, key, ms) => {
+  const e = map.get(key) ?? { ms: 0, calls: 0 };
+  e.ms += ms / RUNS;
+  e.calls += 1 / RUNS;
+  map.set(key, e);
+};
+for (let r = 0; r < RUNS; r++) {
+  const info = await tf.profile(step);
+  kernels = info.kernels.length;
+  for (const k of info.kernels) {
+    const ms = await k.kernelTimeMs;
+    const t = typeof ms === 'number' ? ms : 0;
+    add(byKernel, k.name, t);
+    add(byShape, `${k.name} ${JSON.stringify(k.inputShapes)}`, t);
+  }
+}
+const sum = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
+console.log(`${kernels} kernels per step, their times summing to ${sum.toFixed(1)} ms (medians above; means of ${RUNS} profiled steps below)\n`);
+const rows = (map) =>
+  [...map]
+    .sort((x, y) => y[1].ms - x[1].ms)
+    .slice(0, TOP)
+    .map(([name, e]) => [name, e.ms.toFixed(2), `${((100 * e.ms) / sum).toFixed(1)}%`, e.calls.toFixed(0)]);
+console.log(table(['kernel', 'ms', 'share', 'calls'], rows(byKernel)));
+console.log();
+console.log(table(['kernel and input shapes', 'ms', 'share', 'calls'], rows(byShape)));
