@@ -1,7 +1,7 @@
 /**
  * The batch-norm kernels (BatchNormTrain, BatchNormTrainGrad) against a
- * float64 reference, at channel counts that exercise the 4-wide, 2-wide and
- * remainder loops, and through SpatialBatchNormalization against the cpu
+ * float64 reference, at channel counts that take the SIMD loops (multiples of
+ * 4) and the JavaScript ones' 4-wide, 2-wide and remainder loops, and through SpatialBatchNormalization against the cpu
  * backend (which has no kernel, so composes tfjs ops).
  */
 import { afterAll, describe, expect, test } from 'vitest';
@@ -9,6 +9,7 @@ import { SpatialBatchNormalization } from '../../nn/SpatialBatchNormalization';
 import { expectClose } from '../../nn/testing';
 import { tf, type Tensor } from '../../tf';
 import { BatchNormTrain, BatchNormTrainGrad } from '../kernelNames';
+import { channelKernels } from './channelKernels';
 
 let seed = 7;
 function rand(n: number, offset = 0): Float32Array {
@@ -55,6 +56,8 @@ describe('BatchNormTrain / BatchNormTrainGrad on wasm', () => {
     [4, 9, 5],
     [70, 1],
     [2, 2, 3, 130],
+    // The main job's first layer at batch 16: sums over 160,000 rows.
+    [16, 50, 200, 8],
   ])
     test(`[${shape}] matches a float64 reference`, async () => {
       await tf.setBackend('wasm');
@@ -80,6 +83,13 @@ describe('BatchNormTrain / BatchNormTrainGrad on wasm', () => {
       });
       expect(tf.memory().numTensors).toBe(before);
     });
+
+  test('the SIMD loops run where the channels come in fours, the JavaScript ones elsewhere', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as Parameters<typeof channelKernels>[0];
+    expect(channelKernels(backend, 8)).not.toBeNull();
+    expect(channelKernels(backend, 130)).toBeNull();
+  });
 
   test('SpatialBatchNormalization trains the same on wasm (kernels) as on cpu (composed ops)', async () => {
     const x = rand(4 * 5 * 6 * 12, 1);

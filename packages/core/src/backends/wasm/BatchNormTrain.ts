@@ -1,6 +1,7 @@
 /**
  * `BatchNormTrain` for wasm: the batch statistics in two float64 passes
  * (mean, then squared deviations) and y = x·scale + shift in a third, in
+ * wasm SIMD where the channels come in fours (channelKernels.ts), else in
  * JavaScript over the wasm heap (channelLoops.ts). Composed from stock ops the same thing is
  * a transpose-free mean, a broadcast subtract, square and mean, then a
  * broadcast multiply and add: each a full pass, and the broadcast ones slow
@@ -8,6 +9,7 @@
  */
 import { type KernelConfig, type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { BatchNormTrain, type BatchNormTrainAttrs } from '../kernelNames';
+import { channelKernels } from './channelKernels';
 import { addChannelSums, addSquaredDeviations, channelAffine } from './channelLoops';
 import { type BackendWasm, f32 } from './kernel_utils';
 
@@ -26,19 +28,19 @@ function batchNormTrain(args: {
   const meanOut = backend.makeOutput([c], 'float32');
   const varOut = backend.makeOutput([c], 'float32');
   const invOut = backend.makeOutput([c], 'float32');
-  // Views after the last allocation (growing the heap detaches older ones).
-  const xs = f32(backend, x);
-  const ys = f32(backend, y);
-  const w = f32(backend, weight);
-  const b = f32(backend, bias);
-
+  const simd = channelKernels(backend, c);
   const sums = new Float64Array(c);
-  addChannelSums(xs, c, sums);
+  if (simd) simd.sums(x, sums);
+  else addChannelSums(f32(backend, x), c, sums);
   const mean = sums.map((v) => v / m);
   const squares = new Float64Array(c);
-  addSquaredDeviations(xs, c, mean, squares);
+  if (simd) simd.squaredDeviations(x, Float32Array.from(mean), squares);
+  else addSquaredDeviations(f32(backend, x), c, mean, squares);
   const scale = new Float32Array(c);
   const shift = new Float32Array(c);
+  // Views after the last allocation (growing the heap, as the SIMD loops' scratch may, detaches older ones).
+  const w = f32(backend, weight);
+  const b = f32(backend, bias);
   const meanV = f32(backend, meanOut);
   const varV = f32(backend, varOut);
   const invV = f32(backend, invOut);
@@ -51,7 +53,8 @@ function batchNormTrain(args: {
     scale[j] = w[j] * inv;
     shift[j] = b[j] - mean[j] * w[j] * inv;
   }
-  channelAffine(xs, ys, c, scale, shift);
+  if (simd) simd.affine(x, y, scale, shift);
+  else channelAffine(f32(backend, x), f32(backend, y), c, scale, shift);
   return [y, meanOut, varOut, invOut];
 }
 

@@ -1,10 +1,12 @@
 /**
- * `BatchNormTrainGrad` for wasm: both parameter gradients in one float64
- * pass, dx in a second, in JavaScript over the wasm heap (see
+ * `BatchNormTrainGrad` for wasm: both parameter gradients in one pass (float64
+ * sums), dx in a second, in wasm SIMD where the channels come in fours
+ * (channelKernels.ts), else in JavaScript over the wasm heap (see
  * BatchNormTrain.ts for why not composed stock ops).
  */
 import { type KernelConfig, type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { BatchNormTrainGrad } from '../kernelNames';
+import { channelKernels } from './channelKernels';
 import { addGradSums, batchNormInputGrad } from './channelLoops';
 import { type BackendWasm, f32 } from './kernel_utils';
 
@@ -21,20 +23,19 @@ function batchNormTrainGrad(args: {
   const dxOut = backend.makeOutput(x.shape, 'float32');
   const dwOut = backend.makeOutput([c], 'float32');
   const dbOut = backend.makeOutput([c], 'float32');
-  const g = f32(backend, dy);
-  const xs = f32(backend, x);
-  const mu = f32(backend, mean);
-  const inv = f32(backend, invstd);
-  const w = f32(backend, weight);
-  const dx = f32(backend, dxOut);
-
+  const simd = channelKernels(backend, c);
+  const mu = Float32Array.from(f32(backend, mean));
   const db = new Float64Array(c);
   const dw = new Float64Array(c);
-  addGradSums(g, xs, c, mu, db, dw);
+  if (simd) simd.gradSums(dy, x, mu, db, dw);
+  else addGradSums(f32(backend, dy), f32(backend, x), c, mu, db, dw);
   // dweight = Σ dy·x̂ = invstd·Σ dy·(x − mean); dx = k·(dy − (x − mean)·s) − k·db/M.
   const k = new Float32Array(c);
   const a = new Float32Array(c);
   const s = new Float32Array(c);
+  // Views after the last allocation (growing the heap, as the SIMD loops' scratch may, detaches older ones).
+  const inv = f32(backend, invstd);
+  const w = f32(backend, weight);
   const dwV = f32(backend, dwOut);
   const dbV = f32(backend, dbOut);
   for (let j = 0; j < c; j++) {
@@ -45,7 +46,8 @@ function batchNormTrainGrad(args: {
     a[j] = (-k[j] * db[j]) / m;
     s[j] = (dw[j] * inv[j]) / m;
   }
-  batchNormInputGrad(g, xs, dx, c, mu, k, a, s);
+  if (simd) simd.inputGrad(dy, x, dxOut, mu, k, a, s);
+  else batchNormInputGrad(f32(backend, dy), f32(backend, x), f32(backend, dxOut), c, mu, k, a, s);
   return [dxOut, dwOut, dbOut];
 }
 

@@ -291,6 +291,9 @@ describe('Sum / Mean', () => {
     { x: [4, 5, 6, 7], axis: [0, 2] },
     { x: [4, 5, 6, 7], axis: 3 },
     { x: [4, 5, 6, 7], axis: [0, 1, 2, 3] },
+    // Kept sizes in fours take the SIMD sums (channelKernels.ts), over rows in and past a block.
+    { x: [16, 50, 20, 8], axis: [0, 1, 2] },
+    { x: [33, 64], axis: 0 },
   ];
   for (const { x, axis } of cases)
     for (const keepDims of [false, true])

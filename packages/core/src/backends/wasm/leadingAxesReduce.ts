@@ -6,10 +6,12 @@
  * The stock wasm `Sum` and `Mean` first transpose the reduced axes to the
  * end (a strided copy of the whole tensor), then add. Not a product
  * ones[1, M]·x[M, R]: XNNPACK is fast there only while x stays the same
- * (docs/backends.md). Accumulating in float64 also makes the result more
- * accurate than float32 pairwise sums, not less.
+ * (docs/backends.md). Accumulating in float64 (blocks of float32 SIMD lanes
+ * where the kept size is a multiple of 4, channelKernels.ts) also makes the
+ * result more accurate than float32 pairwise sums, not less.
  */
 import { type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { channelKernels } from './channelKernels';
 import { type BackendWasm, captureStock, f32, runStock } from './kernel_utils';
 
 /** How many leading axes `axis` reduces (0, 1, …, k−1, in any order), or 0 when it is not such a prefix of a float32 tensor. */
@@ -32,10 +34,14 @@ export function reduceLeadingAxes(backend: BackendWasm, x: TensorInfo, k: number
   const rest = x.shape.slice(k);
   const r = rest.reduce((p, d) => p * d, 1);
   const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest, 'float32');
-  // Views after the last allocation (growing the heap detaches older ones).
-  const src = f32(backend, x);
   const acc = new Float64Array(r);
-  for (let i = 0, o = 0; i < m; i++, o += r) for (let j = 0; j < r; j++) acc[j] += src[o + j];
+  const simd = channelKernels(backend, r);
+  if (simd) simd.sums(x, acc);
+  else {
+    const src = f32(backend, x);
+    for (let i = 0, o = 0; i < m; i++, o += r) for (let j = 0; j < r; j++) acc[j] += src[o + j];
+  }
+  // Views after the last allocation (growing the heap, as the SIMD loops' scratch may, detaches older ones).
   const dst = f32(backend, out);
   for (let j = 0; j < r; j++) dst[j] = acc[j] * scale;
   return out;

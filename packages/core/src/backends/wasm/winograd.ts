@@ -94,6 +94,12 @@ interface Kernels {
     filter_grad_sum_f4: FilterGradSumFn;
     filter_grad_out_f2: FilterGradOutFn;
     filter_grad_out_f4: FilterGradOutFn;
+    // channels.c, built into the same module (channelKernels.ts).
+    channel_sums: (x: number, rows: number, c: number, acc: number) => void;
+    channel_sq_dev: (x: number, rows: number, c: number, mean: number, acc: number) => void;
+    channel_affine: (x: number, y: number, rows: number, c: number, scale: number, shift: number) => void;
+    bn_grad_sums: (dy: number, x: number, rows: number, c: number, mean: number, db: number, dw: number) => void;
+    bn_input_grad: (dy: number, x: number, dx: number, rows: number, c: number, mean: number, k: number, a: number, s: number) => void;
     __stack_pointer: WebAssembly.Global;
   };
   zeros: number;
@@ -275,7 +281,12 @@ function tileBlock(tiles: number, filterGrad: boolean): number {
   return all <= 120 ? all : 24;
 }
 
-const offsetOf = (backend: BackendWasm, t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+export const offsetOf = (backend: BackendWasm, t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+
+/** The module's exports on `backend`'s heap, or null while they are not instantiated (channelKernels.ts). */
+export function moduleExports(backend: BackendWasm): Kernels['exports'] | null {
+  return kernelsFor(backend)?.exports ?? null;
+}
 
 /**
  * Runs `kernel` over `tiles` tiles in blocks of `tb`, on the calling thread

@@ -1,0 +1,90 @@
+// Per-channel loops of the batch-norm kernels over a channels-last array
+// (rows of c float32 values, c a multiple of 4), for wasm32 with simd128:
+// the SIMD twins of src/backends/wasm/channelLoops.ts, which runs where c is
+// not a multiple of 4 or the module is not instantiated.
+//
+// Sums run in float32 lanes over blocks of BLOCK rows and are added into
+// float64 accumulators per block, so a sum over a million rows keeps the
+// precision of the JavaScript loops' float64 sums. Built into the same
+// module as winograd.c (./build.sh); every buffer is the caller's.
+#include <wasm_simd128.h>
+
+typedef v128_t f4;
+#define BLOCK 64
+
+// acc[j] += Σ x[·, j]
+void channel_sums(const float *x, int rows, int c, double *acc) {
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    const int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int j = 0; j < c; j += 4) {
+      f4 s = wasm_f32x4_splat(0);
+      for (int r = r0; r < r1; r++) s = wasm_f32x4_add(s, wasm_v128_load(x + (long)r * c + j));
+      acc[j] += wasm_f32x4_extract_lane(s, 0);
+      acc[j + 1] += wasm_f32x4_extract_lane(s, 1);
+      acc[j + 2] += wasm_f32x4_extract_lane(s, 2);
+      acc[j + 3] += wasm_f32x4_extract_lane(s, 3);
+    }
+  }
+}
+
+// acc[j] += Σ (x[·, j] − mean[j])²
+void channel_sq_dev(const float *x, int rows, int c, const float *mean, double *acc) {
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    const int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int j = 0; j < c; j += 4) {
+      const f4 m = wasm_v128_load(mean + j);
+      f4 s = wasm_f32x4_splat(0);
+      for (int r = r0; r < r1; r++) {
+        const f4 d = wasm_f32x4_sub(wasm_v128_load(x + (long)r * c + j), m);
+        s = wasm_f32x4_add(s, wasm_f32x4_mul(d, d));
+      }
+      acc[j] += wasm_f32x4_extract_lane(s, 0);
+      acc[j + 1] += wasm_f32x4_extract_lane(s, 1);
+      acc[j + 2] += wasm_f32x4_extract_lane(s, 2);
+      acc[j + 3] += wasm_f32x4_extract_lane(s, 3);
+    }
+  }
+}
+
+// y[·, j] = x[·, j]·scale[j] + shift[j]
+void channel_affine(const float *x, float *y, int rows, int c, const float *scale, const float *shift) {
+  for (long o = 0, end = (long)rows * c; o < end; o += c)
+    for (int j = 0; j < c; j += 4)
+      wasm_v128_store(y + o + j, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(x + o + j), wasm_v128_load(scale + j)), wasm_v128_load(shift + j)));
+}
+
+// db[j] += Σ dy[·, j];  dw[j] += Σ dy[·, j]·(x[·, j] − mean[j])
+void bn_grad_sums(const float *dy, const float *x, int rows, int c, const float *mean, double *db, double *dw) {
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    const int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int j = 0; j < c; j += 4) {
+      const f4 m = wasm_v128_load(mean + j);
+      f4 sb = wasm_f32x4_splat(0);
+      f4 sw = wasm_f32x4_splat(0);
+      for (int r = r0; r < r1; r++) {
+        const long o = (long)r * c + j;
+        const f4 g = wasm_v128_load(dy + o);
+        sb = wasm_f32x4_add(sb, g);
+        sw = wasm_f32x4_add(sw, wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + o), m)));
+      }
+      db[j] += wasm_f32x4_extract_lane(sb, 0);
+      db[j + 1] += wasm_f32x4_extract_lane(sb, 1);
+      db[j + 2] += wasm_f32x4_extract_lane(sb, 2);
+      db[j + 3] += wasm_f32x4_extract_lane(sb, 3);
+      dw[j] += wasm_f32x4_extract_lane(sw, 0);
+      dw[j + 1] += wasm_f32x4_extract_lane(sw, 1);
+      dw[j + 2] += wasm_f32x4_extract_lane(sw, 2);
+      dw[j + 3] += wasm_f32x4_extract_lane(sw, 3);
+    }
+  }
+}
+
+// dx[·, j] = k[j]·(dy[·, j] − (x[·, j] − mean[j])·s[j]) + a[j]
+void bn_input_grad(const float *dy, const float *x, float *dx, int rows, int c, const float *mean, const float *k, const float *a, const float *s) {
+  for (long o = 0, end = (long)rows * c; o < end; o += c)
+    for (int j = 0; j < c; j += 4) {
+      const f4 xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + o + j), wasm_v128_load(mean + j)), wasm_v128_load(s + j));
+      const f4 d = wasm_f32x4_sub(wasm_v128_load(dy + o + j), xh);
+      wasm_v128_store(dx + o + j, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(k + j), d), wasm_v128_load(a + j)));
+    }
+}
