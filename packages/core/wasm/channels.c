@@ -1,7 +1,7 @@
-// Per-channel loops of the batch-norm kernels over a channels-last array
-// (rows of c float32 values, c a multiple of 4), for wasm32 with simd128:
-// the SIMD twins of src/backends/wasm/channelLoops.ts, which runs where c is
-// not a multiple of 4 or the module is not instantiated.
+// Per-channel loops over channels-last arrays (rows of c float32 values, c a
+// multiple of 4), for wasm32 with simd128: batch norm's, the SIMD twins of
+// src/backends/wasm/channelLoops.ts (which runs where c is not a multiple of
+// 4 or the module is not instantiated), and 2×2 max pooling's gradient.
 //
 // Sums run in float32 lanes over blocks of BLOCK rows and are added into
 // float64 accumulators per block, so a sum over a million rows keeps the
@@ -87,4 +87,42 @@ void bn_input_grad(const float *dy, const float *x, float *dx, int rows, int c, 
       const f4 d = wasm_f32x4_sub(wasm_v128_load(dy + o + j), xh);
       wasm_v128_store(dx + o + j, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(k + j), d), wasm_v128_load(a + j)));
     }
+}
+
+// MaxPoolGrad of 2×2 stride-2 windows without padding, NHWC, c a multiple of
+// 4: each window inside x [n, h, w, c] sends dy [n, oh, ow, c] to its first
+// maximum in row-major order (strict > from −∞, so NaN and −∞ never win, as
+// MaxPoolGrad.ts), and writes 0 to its other three inputs. Windows past
+// ⌊h/2⌋ or ⌊w/2⌋ (a ceil-mode edge) are the caller's.
+void maxpool2x2_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow) {
+  const f4 ninf = wasm_f32x4_splat(-__builtin_inff());
+  for (int b = 0; b < n; b++)
+    for (int i = 0; i < h / 2; i++)
+      for (int k = 0; k < w / 2; k++) {
+        const long p00 = (((long)b * h + 2 * i) * w + 2 * k) * c;
+        const long p01 = p00 + c;
+        const long p10 = p00 + (long)w * c;
+        const long p11 = p10 + c;
+        const float *g = dy + (((long)b * oh + i) * ow + k) * c;
+        for (int j = 0; j < c; j += 4) {
+          const f4 a = wasm_v128_load(x + p00 + j), bb = wasm_v128_load(x + p01 + j);
+          const f4 cc = wasm_v128_load(x + p10 + j), d = wasm_v128_load(x + p11 + j);
+          const f4 ma = wasm_f32x4_gt(a, ninf);
+          f4 best = wasm_v128_bitselect(a, ninf, ma);
+          const f4 mb = wasm_f32x4_gt(bb, best);
+          best = wasm_v128_bitselect(bb, best, mb);
+          const f4 mc = wasm_f32x4_gt(cc, best);
+          best = wasm_v128_bitselect(cc, best, mc);
+          const f4 md = wasm_f32x4_gt(d, best);
+          // The last update wins: it is the first maximum.
+          const f4 wc = wasm_v128_andnot(mc, md);
+          const f4 wb = wasm_v128_andnot(wasm_v128_andnot(mb, mc), md);
+          const f4 wa = wasm_v128_andnot(wasm_v128_andnot(wasm_v128_andnot(ma, mb), mc), md);
+          const f4 gv = wasm_v128_load(g + j);
+          wasm_v128_store(dx + p00 + j, wasm_v128_and(gv, wa));
+          wasm_v128_store(dx + p01 + j, wasm_v128_and(gv, wb));
+          wasm_v128_store(dx + p10 + j, wasm_v128_and(gv, wc));
+          wasm_v128_store(dx + p11 + j, wasm_v128_and(gv, md));
+        }
+      }
 }

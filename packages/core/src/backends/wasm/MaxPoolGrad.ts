@@ -1,11 +1,20 @@
 /**
- * `MaxPoolGrad` for wasm as one pass in JavaScript over the wasm heap: each
- * window's gradient goes to its first maximum (row-major, strict `>`), the
- * cpu backend's rule, so ties (all-zero windows after a ReLU) match it. The
- * stock kernel is many times slower than the forward pool (docs/backends.md).
+ * `MaxPoolGrad` for wasm as one pass over the wasm heap: each window's
+ * gradient goes to its first maximum (row-major, strict `>`), the cpu
+ * backend's rule, so ties (all-zero windows after a ReLU) match it. 2×2
+ * stride-2 windows over channels in fours run in wasm SIMD
+ * (channelKernels.ts), the rest in JavaScript. The stock kernel is many
+ * times slower than the forward pool (docs/backends.md).
  */
 import { MaxPoolGrad, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { channelKernels } from './channelKernels';
 import { type BackendWasm, f32, poolInfo, zerosOutput } from './kernel_utils';
+
+/** Whether the windows are 2×2, stride 2, undilated, with no padding before (a ceil-mode edge after is allowed). */
+function tiles2x2Of(info: ReturnType<typeof poolInfo>): boolean {
+  const { strideHeight: sH, strideWidth: sW, effectiveFilterHeight: fH, effectiveFilterWidth: fW, dilationHeight: dH, dilationWidth: dW } = info;
+  return fH === 2 && fW === 2 && sH === 2 && sW === 2 && dH === 1 && dW === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
+}
 
 function maxPoolGrad(args: {
   inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
@@ -22,12 +31,18 @@ function maxPoolGrad(args: {
   const left = info.padInfo.left;
 
   const dx = zerosOutput(backend, input.shape);
+  const simd = tiles2x2Of(info) ? channelKernels(backend, C) : null;
+  simd?.maxPool2x2Grad(input, dy, dx);
+  // Views after the last allocation (growing the heap detaches older ones).
   const x = f32(backend, input);
   const g = f32(backend, dy);
   const out = f32(backend, dx);
   // Where 2×2 stride-2 windows tile the input (a ceil-mode edge aside), each
   // input is in one window: compare the four in place, no per-window scratch.
-  const tiles2x2 = fH === 2 && fW === 2 && sH === 2 && sW === 2 && dH === 1 && dW === 1 && top === 0 && left === 0;
+  const tiles2x2 = tiles2x2Of(info);
+  // The windows the SIMD kernel took: all that lie inside the input.
+  const simdRows = simd ? Math.floor(H / 2) : 0;
+  const simdCols = simd ? Math.floor(W / 2) : 0;
   const best = new Float32Array(C);
   const pos = new Int32Array(C);
   for (let n = 0; n < batchSize; n++) {
@@ -39,6 +54,7 @@ function maxPoolGrad(args: {
       const rMax = Math.min(H, r0 + fH);
       for (let ow = 0; ow < oW; ow++) {
         const c0 = ow * sW - left;
+        if (oh < simdRows && ow < simdCols) continue;
         const gBase = ((n * oH + oh) * oW + ow) * C;
         if (tiles2x2 && r0 + 2 <= H && c0 + 2 <= W) {
           const p00 = xBatch + (r0 * W + c0) * C;

@@ -1,7 +1,7 @@
 /**
- * The batch-norm channel loops in wasm SIMD (channels.c, built into the
- * Winograd module): the same sums and passes as channelLoops.ts, four
- * channels per instruction. Per-channel arrays are copied through a scratch
+ * Channel loops in wasm SIMD (channels.c, built into the Winograd module):
+ * batch norm's sums and passes, as channelLoops.ts, and 2×2 max pooling's
+ * gradient, as MaxPoolGrad.ts, four channels per instruction. Per-channel arrays are copied through a scratch
  * block of the heap; tensors are read and written in place.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
@@ -29,6 +29,8 @@ export interface ChannelKernels {
   gradSums(dy: TensorInfo, x: TensorInfo, mean: Float32Array, db: Float64Array, dw: Float64Array): void;
   /** dx[·, j] = k[j]·(dy[·, j] − (x[·, j] − mean[j])·s[j]) + a[j] */
   inputGrad(dy: TensorInfo, x: TensorInfo, dx: TensorInfo, mean: Float32Array, k: Float32Array, a: Float32Array, s: Float32Array): void;
+  /** dx of 2×2 stride-2 max pooling without padding, for the windows inside x [n, h, w, c] (dy [n, oh, ow, c]). */
+  maxPool2x2Grad(x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void;
 }
 
 /**
@@ -98,5 +100,9 @@ export function channelKernels(backend: BackendWasm, c: number): ChannelKernels 
         [mean, kk, a, s].map((data) => ({ data, f64: false })),
         (e, [pm, pk, pa, ps]) => e.bn_input_grad(at(dy), at(x), at(dx), rowsOf(x), c, pm!, pk!, pa!, ps!),
       ),
+    maxPool2x2Grad: (x, dy, dx) => {
+      const [n, h, w] = x.shape;
+      k.maxpool2x2_grad(at(x), at(dy), at(dx), n!, h!, w!, c, dy.shape[1]!, dy.shape[2]!);
+    },
   };
 }

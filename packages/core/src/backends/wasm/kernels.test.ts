@@ -182,6 +182,9 @@ describe('MaxPoolGrad / AvgPoolGrad', () => {
     { name: '2x2 stride 2 valid', x: [2, 8, 10, 3], k: 2, s: 2, pad: 'valid' },
     { name: '3x3 stride 2 same, odd', x: [2, 7, 9, 3], k: 3, s: 2, pad: 'same' },
     { name: '2x2 stride 2 same, odd (ceil mode)', x: [2, 7, 9, 3], k: 2, s: 2, pad: 'same' },
+    // Channels in fours: the SIMD kernel, and the JavaScript loop for a ceil-mode edge.
+    { name: '2x2 stride 2 valid, 8 channels', x: [2, 8, 10, 8], k: 2, s: 2, pad: 'valid' },
+    { name: '2x2 stride 2 same, odd, 8 channels', x: [2, 7, 9, 8], k: 2, s: 2, pad: 'same' },
     { name: '3x3 stride 1 same (overlapping)', x: [1, 5, 6, 2], k: 3, s: 1, pad: 'same' },
     // A number pad only with square windows: tfjs-core 4.22 computes the output
     // shape of a number pad from the window's height alone.
@@ -277,6 +280,32 @@ describe('BatchMatMul / _FusedMatMul with transposes', () => {
       await parity(inputs, (t) => [tf.matMul(t.a, t.b, false, true), ...tf.grads((x: Tensor, y: Tensor) => tf.matMul(x, y, false, true))([t.a, t.b], t.dy)]);
     });
   }
+});
+
+describe('Add', () => {
+  // A channel vector over a big enough tensor takes the SIMD path (Add.ts); the rest the stock kernel.
+  const cases: [number[], number[]][] = [
+    [[16, 10, 12, 8], [8]],
+    [[8], [16, 32, 8]],
+    [
+      [16, 32, 8],
+      [1, 1, 8],
+    ],
+    [[128, 40], [40]],
+    [[16, 10, 12, 6], [6]],
+    [
+      [16, 10, 12, 8],
+      [16, 10, 12, 8],
+    ],
+  ];
+  for (const [a, b] of cases)
+    test(`[${a}] + [${b}], and its gradients`, async () => {
+      const out = tf.tidy(() => tf.add(tf.zeros(a), tf.zeros(b)).shape);
+      const inputs = { a: rand(a), b: rand(b), dy: rand(out) };
+      // The sum itself is exact; the bias gradient's sum over rows differs in rounding order.
+      await parity(inputs, (t) => [tf.add(t.a, t.b)], 0);
+      await parity(inputs, (t) => tf.grads((x: Tensor, y: Tensor) => tf.add(x, y))([t.a, t.b], t.dy));
+    });
 });
 
 describe('Sum / Mean', () => {

@@ -6,6 +6,7 @@
  * binds the wasm functions we delegate to).
  */
 import { engine, getKernel, registerKernel, unregisterKernel, type KernelBackend, type KernelConfig } from '@tensorflow/tfjs-core';
+import { addConfig } from './Add';
 import { avgPoolGradConfig } from './AvgPoolGrad';
 import { batchMatMulConfig } from './BatchMatMul';
 import { batchNormTrainConfig } from './BatchNormTrain';
@@ -35,6 +36,7 @@ export const addedWasmKernels: KernelConfig[] = [
 
 /** Stock wasm kernels we replace with faster ones. */
 export const replacedWasmKernels: KernelConfig[] = [
+  addConfig,
   conv2DConfig,
   conv2DBackpropInputConfig,
   batchMatMulConfig,

@@ -100,6 +100,7 @@ interface Kernels {
     channel_affine: (x: number, y: number, rows: number, c: number, scale: number, shift: number) => void;
     bn_grad_sums: (dy: number, x: number, rows: number, c: number, mean: number, db: number, dw: number) => void;
     bn_input_grad: (dy: number, x: number, dx: number, rows: number, c: number, mean: number, k: number, a: number, s: number) => void;
+    maxpool2x2_grad: (x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number) => void;
     __stack_pointer: WebAssembly.Global;
   };
   zeros: number;
