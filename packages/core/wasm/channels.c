@@ -1,7 +1,8 @@
 // Per-channel loops over channels-last arrays (rows of c float32 values, c a
 // multiple of 4), for wasm32 with simd128: batch norm's, the SIMD twins of
 // src/backends/wasm/channelLoops.ts (which runs where c is not a multiple of
-// 4 or the module is not instantiated), and 2×2 max pooling's gradient.
+// 4 or the module is not instantiated), 2×2 max pooling's gradient, and
+// the filter gradient of a single-channel image's 3×3 convolution.
 //
 // Sums run in float32 lanes over blocks of BLOCK rows and are added into
 // float64 accumulators per block, so a sum over a million rows keeps the
@@ -125,4 +126,37 @@ void maxpool2x2_grad(const float *x, const float *dy, float *dx, int n, int h, i
           wasm_v128_store(dx + p11 + j, wasm_v128_and(gv, md));
         }
       }
+}
+
+// The filter gradient of a 3×3, stride-1, pad-1 convolution of a
+// single-channel image (a gray input's first layer): x [n, h, w, 1],
+// dy [n, h, w, cout], cout a multiple of 4; dw [3, 3, 1, cout] = Σ over
+// pixels of x's 3×3 neighbourhood (zero outside) times dy. Each image row's
+// sum for one tap and four channels runs in one float32 accumulator, then is
+// added into acc [9·cout] in float64, which the caller zeroes and rounds.
+void conv3x3_c1_filter_grad(const float *x, const float *dy, int n, int h, int w, int cout, double *acc) {
+  for (int b = 0; b < n; b++)
+    for (int y = 0; y < h; y++) {
+      const float *drow = dy + ((long)b * h + y) * w * cout;
+      for (int ky = 0; ky < 3; ky++) {
+        const int yy = y + ky - 1;
+        if (yy < 0 || yy >= h) continue;
+        const float *xrow = x + ((long)b * h + yy) * w;
+        for (int kx = 0; kx < 3; kx++) {
+          // Output columns whose tap xx + kx − 1 falls inside the row.
+          const int x0 = kx == 0 ? 1 : 0;
+          const int x1 = kx == 2 ? w - 1 : w;
+          for (int g = 0; g < cout; g += 4) {
+            f4 s = wasm_f32x4_splat(0);
+            for (int xx = x0; xx < x1; xx++)
+              s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(xrow[xx + kx - 1]), wasm_v128_load(drow + (long)xx * cout + g)));
+            double *a = acc + (ky * 3 + kx) * cout + g;
+            a[0] += wasm_f32x4_extract_lane(s, 0);
+            a[1] += wasm_f32x4_extract_lane(s, 1);
+            a[2] += wasm_f32x4_extract_lane(s, 2);
+            a[3] += wasm_f32x4_extract_lane(s, 3);
+          }
+        }
+      }
+    }
 }

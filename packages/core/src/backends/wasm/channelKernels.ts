@@ -1,7 +1,8 @@
 /**
  * Channel loops in wasm SIMD (channels.c, built into the Winograd module):
- * batch norm's sums and passes, as channelLoops.ts, and 2×2 max pooling's
- * gradient, as MaxPoolGrad.ts, four channels per instruction. Per-channel arrays are copied through a scratch
+ * batch norm's sums and passes, as channelLoops.ts, 2×2 max pooling's
+ * gradient, as MaxPoolGrad.ts, and a gray image's 3×3 filter gradient, four
+ * channels per instruction. Per-channel arrays are copied through a scratch
  * block of the heap; tensors are read and written in place.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
@@ -15,7 +16,7 @@ interface Heap {
   HEAPU8: Uint8Array;
 }
 
-/** Per-channel values passed to a call: read into the scratch block before it, and (`out`) back after it. */
+/** Per-channel values (or per tap and channel) passed to a call: read into the scratch block before it, and (`out`) back after it. */
 type ChannelArray = { data: Float64Array | Float32Array; f64: boolean; out?: boolean };
 
 export interface ChannelKernels {
@@ -31,6 +32,8 @@ export interface ChannelKernels {
   inputGrad(dy: TensorInfo, x: TensorInfo, dx: TensorInfo, mean: Float32Array, k: Float32Array, a: Float32Array, s: Float32Array): void;
   /** dx of 2×2 stride-2 max pooling without padding, for the windows inside x [n, h, w, c] (dy [n, oh, ow, c]). */
   maxPool2x2Grad(x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void;
+  /** acc [3·3·c] += the filter gradient of a 3×3 stride-1 pad-1 convolution of x [n, h, w, 1] to dy [n, h, w, c]. */
+  conv3x3C1FilterGrad(x: TensorInfo, dy: TensorInfo, acc: Float64Array): void;
 }
 
 /**
@@ -46,17 +49,18 @@ export function channelKernels(backend: BackendWasm, c: number): ChannelKernels 
   /** Copies `arrays` into one heap block, runs `call` with their offsets, copies the `out` ones back, frees the block. */
   const withScratch = (arrays: ChannelArray[], call: (e: Exports, ptrs: number[]) => void): void => {
     // float64 arrays first, so that every one is 8-byte aligned.
-    const bytes = arrays.reduce((n, a) => n + c * (a.f64 ? 8 : 4), 0);
+    const bytes = arrays.reduce((n, a) => n + a.data.length * (a.f64 ? 8 : 4), 0);
     const base = heap._malloc(bytes);
     try {
       const ptrs: number[] = [];
       let at = base;
       for (const a of arrays) {
         ptrs.push(at);
-        at += c * (a.f64 ? 8 : 4);
+        at += a.data.length * (a.f64 ? 8 : 4);
       }
       // Views after the allocation: growing the heap detaches older ones.
-      const view = (a: ChannelArray, p: number) => (a.f64 ? new Float64Array(heap.HEAPU8.buffer, p, c) : new Float32Array(heap.HEAPU8.buffer, p, c));
+      const view = (a: ChannelArray, p: number) =>
+        a.f64 ? new Float64Array(heap.HEAPU8.buffer, p, a.data.length) : new Float32Array(heap.HEAPU8.buffer, p, a.data.length);
       arrays.forEach((a, i) => view(a, ptrs[i]!).set(a.data));
       call(k, ptrs);
       arrays.forEach((a, i) => {
@@ -103,6 +107,10 @@ export function channelKernels(backend: BackendWasm, c: number): ChannelKernels 
     maxPool2x2Grad: (x, dy, dx) => {
       const [n, h, w] = x.shape;
       k.maxpool2x2_grad(at(x), at(dy), at(dx), n!, h!, w!, c, dy.shape[1]!, dy.shape[2]!);
+    },
+    conv3x3C1FilterGrad: (x, dy, acc) => {
+      const [n, h, w] = x.shape;
+      withScratch([{ data: acc, f64: true, out: true }], (e, [pa]) => e.conv3x3_c1_filter_grad(at(x), at(dy), n!, h!, w!, c, pa!));
     },
   };
 }

@@ -48,6 +48,10 @@ afterAll(async () => {
 type Pad = 'valid' | 'same' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 const convCases: { name: string; x: Shape; f: Shape; s: number | [number, number]; pad: Pad; d?: number }[] = [
   { name: 'stride 1 same', x: [2, 7, 9, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' },
+  // One gray channel to channels in fours: the SIMD filter gradient (grayFilterGrad); one row, one column too.
+  { name: 'stride 1 same, gray to 8', x: [3, 13, 21, 1], f: [3, 3, 1, 8], s: 1, pad: 'same' },
+  { name: 'stride 1 same, gray to 4, 1x1 image', x: [2, 1, 1, 1], f: [3, 3, 1, 4], s: 1, pad: 'same' },
+  { name: 'stride 1 same, gray to 12, one row', x: [2, 1, 9, 1], f: [3, 3, 1, 12], s: 1, pad: 'same' },
   { name: 'stride 1 valid', x: [2, 7, 9, 3], f: [3, 2, 3, 4], s: 1, pad: 'valid' },
   { name: 'stride 2 valid', x: [2, 9, 8, 3], f: [3, 2, 3, 5], s: 2, pad: 'valid' },
   { name: 'stride 2 same, odd', x: [1, 7, 7, 2], f: [3, 3, 2, 3], s: 2, pad: 'same' },
