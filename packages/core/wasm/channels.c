@@ -2,7 +2,8 @@
 // multiple of 4), for wasm32 with simd128: batch norm's, the SIMD twins of
 // src/backends/wasm/channelLoops.ts (which runs where c is not a multiple of
 // 4 or the module is not instantiated), 2×2 max pooling's gradient, and
-// the filter gradient of a single-channel image's 3×3 convolution.
+// the filter gradient of a single-channel image's 3×3 convolution; and Adam's
+// update, which is elementwise.
 //
 // Sums run in float32 lanes over blocks of BLOCK rows and are added into
 // float64 accumulators per block, so a sum over a million rows keeps the
@@ -159,4 +160,32 @@ void conv3x3_c1_filter_grad(const float *x, const float *dy, int n, int h, int w
         }
       }
     }
+}
+
+// One Adam step of n parameters (Torch's rule, src/optim/adam.ts), written to
+// new buffers as tfjs tensors are immutable, in the composed ops' order and
+// float32 roundings (a1 = 1 − β1 and a2 = 1 − β2 as the caller rounds them):
+// m' = β1·m + a1·g, v' = β2·v + a2·g², x' = x − (m' / (√v' + ε))·step.
+void adam_update(const float *x, const float *m, const float *v, const float *g, int n, float beta1, float a1, float beta2, float a2, float eps,
+                 float step, float *xo, float *mo, float *vo) {
+  const f4 b1v = wasm_f32x4_splat(beta1), a1v = wasm_f32x4_splat(a1);
+  const f4 b2v = wasm_f32x4_splat(beta2), a2v = wasm_f32x4_splat(a2);
+  const f4 e = wasm_f32x4_splat(eps), s = wasm_f32x4_splat(step);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const f4 gi = wasm_v128_load(g + i);
+    const f4 mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), b1v), wasm_f32x4_mul(gi, a1v));
+    const f4 vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), b2v), wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), a2v));
+    wasm_v128_store(mo + i, mi);
+    wasm_v128_store(vo + i, vi);
+    const f4 upd = wasm_f32x4_mul(wasm_f32x4_div(mi, wasm_f32x4_add(wasm_f32x4_sqrt(vi), e)), s);
+    wasm_v128_store(xo + i, wasm_f32x4_sub(wasm_v128_load(x + i), upd));
+  }
+  for (; i < n; i++) {
+    const float mi = m[i] * beta1 + g[i] * a1;
+    const float vi = v[i] * beta2 + (g[i] * g[i]) * a2;
+    mo[i] = mi;
+    vo[i] = vi;
+    xo[i] = x[i] - (mi / (__builtin_sqrtf(vi) + eps)) * step;
+  }
 }

@@ -22,3 +22,18 @@ export interface BatchNormTrainAttrs {
  */
 export const BatchNormTrainGrad = 'CaptchaNNBatchNormTrainGrad';
 export type BatchNormTrainGradInputs = { dy: unknown; x: unknown; mean: unknown; invstd: unknown; weight: unknown };
+
+/**
+ * One Adam step of one parameter (Torch's rule, `optim/adam.ts`), with the
+ * composed ops' order of operations:
+ * m' = β1·m + (1 − β1)·g, v' = β2·v + (1 − β2)·g², x' = x − (m' / (√v' + ε))·stepSize.
+ * Outputs [x', m', v'].
+ */
+export const AdamUpdate = 'CaptchaNNAdamUpdate';
+export type AdamUpdateInputs = { x: unknown; m: unknown; v: unknown; g: unknown };
+export interface AdamUpdateAttrs {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  stepSize: number;
+}

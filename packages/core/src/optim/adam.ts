@@ -1,4 +1,5 @@
-import type { Variable } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, Tensor, Variable } from '@tensorflow/tfjs-core';
+import { AdamUpdate, type AdamUpdateAttrs } from '../backends/kernelNames';
 import { tf } from '../tf';
 import { buffers, counter, evaluate, type FEval, type OptimResult, type OptimState, release, withWeightDecay } from './common';
 
@@ -27,6 +28,7 @@ export type AdamConfig = {
  * Note: Torch adds ε to the *uncorrected* √v, whereas PyTorch's Adam adds it
  * to √v / √(1 − β2ᵗ); we follow Torch, so with equal settings the two
  * differ slightly while √v is of the order of ε. State: `t`, `m`, `v`.
+ * Backends with the `AdamUpdate` kernel (wasm) take each parameter's step in one pass.
  */
 export function adam(feval: FEval, params: Variable[], config: AdamConfig = {}, state: OptimState = config): OptimResult {
   const lr = config.learningRate ?? 1e-3;
@@ -43,9 +45,18 @@ export function adam(feval: FEval, params: Variable[], config: AdamConfig = {}, 
   const clr = lr / (1 + t0 * lrd);
   const t = t0 + 1;
   const stepSize = (clr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+  const fused = tf.getKernel(AdamUpdate, tf.getBackend()) !== undefined;
   tf.tidy(() => {
     params.forEach((x, i) => {
       const g = withWeightDecay(grads[i], x, wd);
+      if (fused && x.dtype === 'float32' && g.dtype === 'float32') {
+        const attrs: AdamUpdateAttrs = { beta1, beta2, epsilon, stepSize };
+        const [x1, m1, v1] = tf.engine().runKernel(AdamUpdate, { x, m: ms[i], v: vs[i], g }, attrs as unknown as NamedAttrMap) as Tensor[];
+        ms[i].assign(m1);
+        vs[i].assign(v1);
+        x.assign(x1);
+        return;
+      }
       ms[i].assign(ms[i].mul(beta1).add(g.mul(1 - beta1)));
       vs[i].assign(vs[i].mul(beta2).add(g.square().mul(1 - beta2)));
       const denom = vs[i].sqrt().add(epsilon);

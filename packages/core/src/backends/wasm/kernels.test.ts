@@ -8,6 +8,8 @@ import { tf } from '../../tf';
 import type { Tensor } from '../../tf';
 import { expectClose } from '../../nn/testing';
 import { spreadFilter } from '../gradients/Conv2D_grad';
+import { adam } from '../../optim/adam';
+import { AdamUpdate } from '../kernelNames';
 
 type Shape = [number, number, number, number] | number[];
 type Inputs = Record<string, { shape: Shape; data: Float32Array }>;
@@ -284,6 +286,30 @@ describe('BatchMatMul / _FusedMatMul with transposes', () => {
       await parity(inputs, (t) => [tf.matMul(t.a, t.b, false, true), ...tf.grads((x: Tensor, y: Tensor) => tf.matMul(x, y, false, true))([t.a, t.b], t.dy)]);
     });
   }
+});
+
+describe('AdamUpdate', () => {
+  // 37·5 parameters: SIMD lanes and a scalar tail. The third gradient is tiny, so that √v is of the order of ε.
+  test('three Adam steps, weight decay on, match the composed ops on cpu', async () => {
+    expect(tf.getKernel(AdamUpdate, 'wasm')).toBeDefined();
+    expect(tf.getKernel(AdamUpdate, 'cpu')).toBeUndefined();
+    const shape = [37, 5];
+    const inputs = { x: rand(shape), g1: rand(shape), g2: rand(shape), g3: { shape, data: rand(shape).data.map((v) => v * 1e-7) } };
+    await parity(
+      inputs,
+      (t) => {
+        const x = tf.variable(t.x.clone());
+        const state: Record<string, unknown> = {};
+        for (const g of [t.g1, t.g2, t.g3]) adam(() => [0, [g.clone()]], [x], { learningRate: 0.01, weightDecay: 0.1 }, state);
+        const bufs = [...(state.m as Tensor[]), ...(state.v as Tensor[])];
+        const out = [x.clone(), ...bufs.map((b) => b.clone())];
+        x.dispose();
+        for (const b of bufs) b.dispose();
+        return out;
+      },
+      1e-6,
+    );
+  });
 });
 
 describe('Add', () => {

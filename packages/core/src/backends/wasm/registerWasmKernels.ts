@@ -6,6 +6,7 @@
  * binds the wasm functions we delegate to).
  */
 import { engine, getKernel, registerKernel, unregisterKernel, type KernelBackend, type KernelConfig } from '@tensorflow/tfjs-core';
+import { adamUpdateConfig } from './AdamUpdate';
 import { addConfig } from './Add';
 import { avgPoolGradConfig } from './AvgPoolGrad';
 import { batchMatMulConfig } from './BatchMatMul';
@@ -26,6 +27,7 @@ import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
 
 /** Kernels the stock wasm backend does not have (ours: kernelNames.ts). */
 export const addedWasmKernels: KernelConfig[] = [
+  adamUpdateConfig,
   batchNormTrainConfig,
   batchNormTrainGradConfig,
   conv2DBackpropFilterConfig,

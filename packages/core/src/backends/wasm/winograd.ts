@@ -102,6 +102,22 @@ interface Kernels {
     bn_input_grad: (dy: number, x: number, dx: number, rows: number, c: number, mean: number, k: number, a: number, s: number) => void;
     maxpool2x2_grad: (x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number) => void;
     conv3x3_c1_filter_grad: (x: number, dy: number, n: number, h: number, w: number, cout: number, acc: number) => void;
+    adam_update: (
+      x: number,
+      m: number,
+      v: number,
+      g: number,
+      n: number,
+      beta1: number,
+      a1: number,
+      beta2: number,
+      a2: number,
+      eps: number,
+      step: number,
+      xo: number,
+      mo: number,
+      vo: number,
+    ) => void;
     __stack_pointer: WebAssembly.Global;
   };
   zeros: number;
