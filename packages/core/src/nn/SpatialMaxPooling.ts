@@ -2,6 +2,14 @@ import type { Tensor4D } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { type PoolAxis, SpatialPooling } from './SpatialPooling';
 
+/** Whether tfjs's 'same' padding (⌈size/d⌉ windows, the smaller half of the padding first) gives `axis`. */
+function isSame(size: number, k: number, d: number, axis: PoolAxis): boolean {
+  const out = Math.ceil(size / d);
+  const total = Math.max(0, (out - 1) * d + k - size);
+  const before = Math.floor(total / 2);
+  return out === axis.out && before === axis.before && total - before === axis.after;
+}
+
 /**
  * Torch's `nn.SpatialMaxPooling(kW, kH, dW = kW, dH = kH, padW = 0, padH = 0)`:
  * the maximum over each kW×kH window, moved by dW, dH. `ceil()` rounds the
@@ -12,14 +20,6 @@ import { type PoolAxis, SpatialPooling } from './SpatialPooling';
  * Padding counts as −∞, so it is never the maximum. The gradient goes to the
  * maximum of each window (tfjs picks the first of equal maxima, as Torch).
  */
-/** Whether tfjs's 'same' padding (⌈size/d⌉ windows, the smaller half of the padding first) gives `axis`. */
-function isSame(size: number, k: number, d: number, axis: PoolAxis): boolean {
-  const out = Math.ceil(size / d);
-  const total = Math.max(0, (out - 1) * d + k - size);
-  const before = Math.floor(total / 2);
-  return out === axis.out && before === axis.before && total - before === axis.after;
-}
-
 export class SpatialMaxPooling extends SpatialPooling {
   readonly typeName = 'SpatialMaxPooling';
 

@@ -30,16 +30,17 @@ function maxPoolGrad(args: {
   const top = info.padInfo.top;
   const left = info.padInfo.left;
 
-  const dx = zerosOutput(backend, input.shape);
-  const simd = tiles2x2Of(info) ? channelKernels(backend, C) : null;
+  // Where 2×2 stride-2 windows tile the input (a ceil-mode edge aside), each
+  // input is in one window: compare the four in place, no per-window scratch.
+  const tiles2x2 = tiles2x2Of(info);
+  const simd = tiles2x2 ? channelKernels(backend, C) : null;
+  // The SIMD kernel writes every input of its windows; where they cover the whole input, nothing is left to zero.
+  const dx = simd && H % 2 === 0 && W % 2 === 0 ? backend.makeOutput(input.shape, 'float32') : zerosOutput(backend, input.shape);
   simd?.maxPool2x2Grad(input, dy, dx);
   // Views after the last allocation (growing the heap detaches older ones).
   const x = f32(backend, input);
   const g = f32(backend, dy);
   const out = f32(backend, dx);
-  // Where 2×2 stride-2 windows tile the input (a ceil-mode edge aside), each
-  // input is in one window: compare the four in place, no per-window scratch.
-  const tiles2x2 = tiles2x2Of(info);
   // The windows the SIMD kernel took: all that lie inside the input.
   const simdRows = simd ? Math.floor(H / 2) : 0;
   const simdCols = simd ? Math.floor(W / 2) : 0;
