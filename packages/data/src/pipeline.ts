@@ -123,8 +123,22 @@ export interface BatchOptions {
   concurrency?: number;
 }
 
-/** Resolves after the event loop has run its pending macrotasks (setImmediate in Node, a zero timeout elsewhere). */
-const macrotask = (): Promise<void> => new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
+/**
+ * Resolves after the event loop has run its pending macrotasks: setImmediate in Node, a
+ * MessageChannel message in browsers (a chain of zero timeouts is clamped to 4 ms each there).
+ */
+function macrotask(): Promise<void> {
+  if (globalThis.setImmediate) return new Promise((resolve) => globalThis.setImmediate(resolve));
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
 
 /** Samples as one batch of tensors: images [n, H, W, C], padded label indices [n, L] and label lengths. */
 function packBatch(got: readonly Sample<Uint8Array>[], source: ImageSource, normalize: Normalization, end: number): Batch {
