@@ -1,7 +1,7 @@
 import { tf } from '@captcha-nn/core';
 import { describe, expect, it } from 'vitest';
 import { captchaStream } from './generator';
-import { batches, generatorSource, splitSource, subset, type ImageSource } from './pipeline';
+import { batches, cachedSource, generatorSource, splitSource, subset, type ImageSource } from './pipeline';
 import { LabelEncoder } from './charset';
 import { simplePreset } from './simple/builder';
 
@@ -107,6 +107,35 @@ describe('pipeline', () => {
     expect([train.size, validation.size]).toEqual([80, 20]);
     expect(() => splitSource(src, { validation: 101 })).toThrow(/validation must be/);
     expect(() => subset(src, [100])).toThrow(/outside/);
+  });
+
+  it('caches a source: each item loaded once, skipped items too, failed loads retried', async () => {
+    const loads: number[] = [];
+    const cached = cachedSource(fakeSource(6, loads));
+    const first = await Promise.all([0, 1, 3, 1].map((i) => cached.load(i)));
+    const again = await Promise.all([1, 0, 3].map((i) => cached.load(i)));
+    expect(loads).toEqual([0, 1, 3]);
+    expect(again[0]).toBe(first[1]);
+    expect(again[1]).toBe(first[0]);
+    expect(again[2]).toBeNull();
+    expect(again[0]!.image.data).toEqual(new Uint8Array([1, 255]));
+
+    let fail = true;
+    const flaky: ImageSource = { ...fakeSource(2), load: async (i) => (fail ? Promise.reject(new Error(`item ${i} failed`)) : fakeSource(2).load(i)) };
+    const c = cachedSource(flaky);
+    await expect(c.load(1)).rejects.toThrow('item 1 failed');
+    fail = false;
+    expect((await c.load(1))!.label).toBe('ab');
+  });
+
+  it('leaves a source larger than its budget uncached', async () => {
+    const loads: number[] = [];
+    const src = fakeSource(6, loads);
+    expect(cachedSource(src, { maxBytes: 11 })).toBe(src); // 6 items of 2 bytes
+    const c = cachedSource(fakeSource(6, loads), { maxBytes: 12 });
+    await c.load(2);
+    await c.load(2);
+    expect(loads).toEqual([2]);
   });
 
   it('drives training from a generator, on the fly', async () => {

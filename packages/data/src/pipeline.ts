@@ -69,6 +69,40 @@ export function mapImages(source: ImageSource, f: (image: ImageBuffer<Uint8Array
   };
 }
 
+/** The most bytes of pixels `cachedSource` keeps by default (256 MiB). */
+export const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
+
+/**
+ * The source with each item loaded once and kept: for a set read again and
+ * again unchanged, such as a run's validation images every epoch. A source
+ * whose pixels would take more than `maxBytes` is returned as it is.
+ * The cached samples are shared: readers must not write to their pixels.
+ */
+export function cachedSource(source: ImageSource, opts: { maxBytes?: number } = {}): ImageSource {
+  const bytes = source.size * source.width * source.height * source.channels;
+  if (bytes > (opts.maxBytes ?? DEFAULT_CACHE_BYTES)) return source;
+  const kept = new Map<number, Promise<Sample<Uint8Array> | null>>();
+  const { size, width, height, channels, encoder, maxLength } = source;
+  return {
+    size,
+    width,
+    height,
+    channels,
+    encoder,
+    maxLength,
+    load: (i: number) => {
+      let p = kept.get(i);
+      if (!p) {
+        p = source.load(i);
+        kept.set(i, p);
+        // A failed load is not kept: the next read tries again and reports its own error.
+        p.catch(() => kept.delete(i));
+      }
+      return p;
+    },
+  };
+}
+
 /** `count` images of a generator (indices start..start+count-1) as a source. */
 export function generatorSource(gen: CaptchaGenerator, opts: { count: number; start?: number; format?: PixelFormat; blank?: 'first' | 'last' }): ImageSource {
   const start = opts.start ?? 0;

@@ -74,6 +74,18 @@ describe('openRunData with generated mix captchas', () => {
   });
 });
 
+describe('openRunData validation images', () => {
+  it('draws generated validation images once for all epochs, and keeps the training images new', async () => {
+    const d = await openRunData({ kind: 'generate', generator: 'simple', preset: 'seed', trainSize: 2, valSize: 2 }, '1');
+    const v1 = await d.validation!.load(1);
+    const v2 = await d.validation!.load(1);
+    expect(v2).toBe(v1);
+    const fresh = await openRunData({ kind: 'generate', generator: 'simple', preset: 'seed', trainSize: 2, valSize: 2 }, '1');
+    expect((await fresh.validation!.load(1))!.image.data).toEqual(v1!.image.data);
+    expect(await d.trainSource(0).load(1)).not.toBe(await d.trainSource(0).load(1));
+  });
+});
+
 describe('openRunData with an unknown augmentation', () => {
   it('names the known presets', async () => {
     await expect(openRunData({ ...TINY_DATA, augment: 'heavy' as never }, '7')).rejects.toThrow(

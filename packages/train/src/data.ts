@@ -8,6 +8,7 @@ import {
   AUGMENT_PRESETS,
   LabelEncoder,
   augmentSource,
+  cachedSource,
   checkRandomErase,
   randomEraseSource,
   isAugmentPreset,
@@ -191,7 +192,9 @@ export async function openRunData(spec: DataSpec, seed: string): Promise<RunData
   if (!isAugmentPreset(preset)) throw new Error(`unknown augmentation '${preset}' (known: ${Object.keys(AUGMENT_PRESETS).join(', ')})`);
   const erase = { probability: spec.erase ?? 0 };
   checkRandomErase(erase);
-  const data = await openUnaugmented(spec, seed);
+  const opened = await openUnaugmented(spec, seed);
+  // Validation reads the same images every epoch: draw or decode them once (IDX images are in memory already).
+  const data = spec.kind === 'idx' || !opened.validation ? opened : { ...opened, validation: cachedSource(opened.validation) };
   const jitter = (source: ImageSource, epoch: number) => (preset === 'none' ? source : augmentSource(source, AUGMENT_PRESETS[preset], { seed, epoch }));
   const notes = [
     ...(spec.polarity === 'light' ? ['images with a dark background inverted (--polarity light)'] : []),
