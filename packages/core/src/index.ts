@@ -13,7 +13,7 @@ export { setBackend, ready, setWasmPaths, setWasmThreads, getWasmThreads, MAX_WA
 export { setWinograd, getWinograd, winogradCalls, type WinogradMode } from './backends/wasm/winograd';
 
 // Activities, errors, randomness
-export type { Activity } from './util/activity';
+export { disposeActivity, type Activity } from './util/activity';
 export { ShapeError, ModuleError, StateDictError } from './util/errors';
 export { manualSeed } from './util/random';
 

@@ -291,6 +291,68 @@ describe('DataParallelTable', () => {
     }
   });
 
+  it("forward: the whole batch's output from the split, with the weights and batch-norm statistics of the latest update", async () => {
+    manualSeed(7);
+    const model = new Sequential(
+      new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1),
+      new SpatialBatchNormalization(4),
+      new ReLU(),
+      new View(-1, 8 * 8 * 4),
+      new Linear(8 * 8 * 4, 5),
+    );
+    const dp = new DataParallelTable(model, { threads: 3, workerScript });
+    const { x, y } = batch(7, 400);
+    try {
+      model.training();
+      model.zeroGradParameters();
+      await dp.backward(new CrossEntropyCriterion(), x, y);
+      model.updateParameters(0.5);
+      model.evaluate();
+      const whole = (model.forward(x) as Tensor).clone();
+      const before = tf.memory().numTensors;
+      const split = (await dp.forward(x)) as Tensor; // 3 | 2 | 2 over three replicas
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(split.shape).toEqual([7, 5]);
+      // Stale weights or running statistics in a worker would differ by far more than rounding.
+      expect(maxAbsDiff(split, whole)).toBeLessThan(1e-5);
+      split.dispose();
+      whole.dispose();
+      const settled = tf.memory().numTensors;
+      // An output joined along a dimension that is not its batch's is refused, naming the shapes; nothing is left behind.
+      await expect(dp.forward(x, { dim: 1 })).rejects.toThrow("shard 0's output [3,5] does not have its 3 samples in dimension 1");
+      expect(tf.memory().numTensors).toBe(settled);
+    } finally {
+      await dp.dispose();
+      x.dispose();
+      y.dispose();
+      model.dispose();
+    }
+  });
+
+  it('forward: a table output is joined entry by entry; one replica forwards the whole batch', async () => {
+    manualSeed(8);
+    const model = tableNet();
+    const { x, y } = tableBatch(6, 500);
+    for (const threads of [2, 1]) {
+      const dp = new DataParallelTable(model, { threads, workerScript });
+      try {
+        const split = (await dp.forward(x)) as Tensor[];
+        const whole = model.forward(x) as Tensor[];
+        expect(split.map((t) => t.shape)).toEqual([
+          [6, 5],
+          [6, 5],
+        ]);
+        split.forEach((t, i) => expect(maxAbsDiff(t, whole[i]!)).toBeLessThan(1e-6));
+        split.forEach((t) => t.dispose());
+      } finally {
+        await dp.dispose();
+      }
+    }
+    x.dispose();
+    (y as Tensor[]).forEach((t) => t.dispose());
+    model.dispose();
+  });
+
   it('does not leak tensors in the main thread over 20 steps', async () => {
     manualSeed(5);
     const model = convNet();

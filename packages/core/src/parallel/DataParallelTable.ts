@@ -49,12 +49,12 @@ import type { Module } from '../nn/Module';
 import { libraryUrl, type NodeFs, type NodeUrl, nodeImport } from '../util/nodeImport';
 import { tf } from '../tf';
 import { fusedBackward } from '../train/fusedStep';
-import type { Activity } from '../util/activity';
+import { type Activity, mapActivity } from '../util/activity';
 import { reduceGradients, shardWeights } from './allReduce';
 import { physicalCores } from './cores';
 import type { Reply, WireTensor } from './protocol';
-import { replicaState, stateWires } from './replica';
-import { batchSizeOf, disposeSlices, readBatch, shardSizes, sliceBatch, wireSlice } from './shard';
+import { activityFromWire, replicaState, stateWires } from './replica';
+import { batchSizeOf, concatShards, disposeSlices, readBatch, shardSizes, sliceBatch, wireSlice } from './shard';
 import { WorkerPool } from './WorkerPool';
 
 export { ParallelWorkerError } from './WorkerPool';
@@ -224,6 +224,58 @@ export class DataParallelTable {
     const loss = weights[0] * mainLoss + replies.reduce((s, r, k) => s + weights[k + 1] * r.loss, 0);
     criterion.output = loss;
     return loss;
+  }
+
+  /**
+   * The model's output for `input` (Torch's `DataParallelTable:forward`): the
+   * batch split over the replicas as `backward` splits it, each shard's output
+   * joined back in order. It runs in the model's mode, so call
+   * `model.evaluate()` first for inference. Sends the model's parameters,
+   * buffers and train flags first, as `backward` does. Resolves to new
+   * tensors, the caller's to dispose; `model.output` holds shard 0's only.
+   * `dim` is the output's batch dimension, along which the shards' outputs
+   * are joined (default 0; 1 for a time-major [T, N, C] output).
+   */
+  forward(input: Activity, options: { dim?: number } = {}): Promise<Activity> {
+    return this.serially(() => this.forwardShards(input, options.dim ?? 0));
+  }
+
+  private async forwardShards(input: Activity, dim: number): Promise<Activity> {
+    await this.ready();
+    const sizes = shardSizes(batchSizeOf(input, input), this.nThreads);
+    if (sizes.length === 1 || !this.pool) return mapActivity(this.model.forward(input), (t) => t.clone());
+    const st = replicaState(this.model);
+    const [wires, data] = await Promise.all([stateWires(st, sizes.length - 1), readBatch(input)]);
+    const train = st.modules.map((m) => m.train);
+    const pending: Promise<Reply>[] = [];
+    let start = sizes[0];
+    for (let k = 1; k < sizes.length; k++) {
+      pending.push(this.pool.request(k - 1, { kind: 'forward', ...wires[k - 1], train, input: wireSlice(input, data, start, sizes[k]) }));
+      start += sizes[k];
+    }
+    let mine: Activity | null = null;
+    let mainError: unknown = null;
+    const x0 = sliceBatch(input, 0, sizes[0]);
+    try {
+      mine = mapActivity(this.model.forward(x0), (t) => t.clone());
+    } catch (e) {
+      mainError = e;
+    } finally {
+      disposeSlices(x0);
+    }
+    const results = await Promise.allSettled(pending);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const theirs = results.flatMap((r) =>
+      r.status === 'fulfilled' ? [activityFromWire(tf, (r.value as Reply & { kind: 'forward' }).output) as Activity] : [],
+    );
+    const parts = [...(mine ? [mine] : []), ...theirs];
+    try {
+      if (mainError) throw mainError;
+      if (failed) throw failed.reason;
+      return concatShards(parts, sizes, dim);
+    } finally {
+      parts.forEach(disposeSlices);
+    }
   }
 
   /** Sends the model's parameters, buffers and train flags to every worker now (`backward` does it each step). */

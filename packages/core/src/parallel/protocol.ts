@@ -73,6 +73,14 @@ export type Request =
       scale: number;
     }
   | {
+      kind: 'forward';
+      id: number;
+      params: WireTensor[];
+      buffers: WireTensor[];
+      train: boolean[];
+      input: Wire;
+    }
+  | {
       kind: 'sync';
       id: number;
       params: WireTensor[];
@@ -85,6 +93,7 @@ export type Request =
 export type Reply =
   | { kind: 'ready'; params: number[][]; buffers: number[][]; modules: number }
   | { kind: 'step'; id: number; loss: number; grads: WireTensor[] }
+  | { kind: 'forward'; id: number; output: Wire }
   | { kind: 'sync'; id: number }
   | { kind: 'state'; id: number; params: WireTensor[]; buffers: WireTensor[] }
   | { kind: 'error'; id: number | null; message: string; stack?: string; name?: string };

@@ -54,6 +54,12 @@ export async function toWire(t: Tensor): Promise<WireTensor> {
   return { tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data: data.slice() };
 }
 
+/** A module's output (a tensor, or a table of them) as a message part: every tensor copied by `toWire`. */
+export async function activityToWire(a: Tensor | unknown[]): Promise<Wire> {
+  if (Array.isArray(a)) return Promise.all(a.map((x) => activityToWire(x as Tensor | unknown[])));
+  return toWire(a);
+}
+
 /** A second message's copy of wire tensors (a transfer gives each buffer to one receiver only). */
 export function copyWire(ws: WireTensor[]): WireTensor[] {
   return ws.map((w) => ({ ...w, shape: w.shape.slice(), data: w.data.slice() }));

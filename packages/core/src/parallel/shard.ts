@@ -88,6 +88,31 @@ export function wireSlice(a: Target, data: BatchData, start: number, size: numbe
   return a as number;
 }
 
+/**
+ * The shards' outputs joined in order along `dim`, their batch dimension: tensors concatenated,
+ * tables entry by entry. Each tensor must have its shard's size (`sizes[k]`) there.
+ */
+export function concatShards(parts: Activity[], sizes: number[], dim = 0): Activity {
+  const first = parts[0];
+  if (isTensor(first)) {
+    parts.forEach((t, k) => {
+      const shape = (t as Tensor).shape;
+      if (shape[dim] !== sizes[k])
+        throw new TypeError(
+          `DataParallelTable.forward: shard ${k}'s output [${shape}] does not have its ${sizes[k]} samples in dimension ${dim} (set the output's batch dimension with { dim })`,
+        );
+    });
+    return tf.concat(parts as Tensor[], dim);
+  }
+  return (first as Activity[]).map((_, i) =>
+    concatShards(
+      parts.map((p) => (p as Activity[])[i]!),
+      sizes,
+      dim,
+    ),
+  );
+}
+
 /** Frees the tensors `sliceBatch` made. */
 export function disposeSlices(a: unknown): void {
   if (isTensor(a)) a.dispose();

@@ -13,7 +13,8 @@
  * Protocol (./protocol.ts): `workerData` carries the spec; the worker answers
  * `ready` with its tensors' shapes, then serves `step` (load the main
  * replica's parameters and buffers, fused forward/backward on the shard,
- * reply with the loss and the scaled gradients), `sync` and `state`, one at a
+ * reply with the loss and the scaled gradients), `forward` (the same state,
+ * then the shard's output), `sync` and `state`, one at a
  * time, in order. Errors come back as `error` replies; the main thread names
  * the worker.
  */
@@ -21,8 +22,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type * as Core from '../index';
 import type { Criterion } from '../nn/Criterion';
 import type { Module } from '../nn/Module';
-import { type Reply, type Request, transferList, type WireTensor, type WorkerInit } from './protocol';
-import { activityFromWire, assignAll, type ReplicaState, replicaState, shapesOf, toWire } from './replica';
+import { type Reply, type Request, transferList, type Wire, type WireTensor, type WorkerInit } from './protocol';
+import { activityFromWire, activityToWire, assignAll, type ReplicaState, replicaState, shapesOf, toWire } from './replica';
 
 type CoreLib = typeof Core;
 
@@ -93,6 +94,18 @@ async function handle(req: Request): Promise<void> {
       }
       const grads = await Promise.all(state.grads.map(toWire));
       post({ kind: 'step', id: req.id, loss, grads });
+      return;
+    }
+    case 'forward': {
+      loadState(req.params, req.buffers, req.train);
+      const input = activityFromWire(tf, req.input) as Core.Activity;
+      let output: Wire;
+      try {
+        output = await activityToWire(model.forward(input));
+      } finally {
+        for (const t of [input].flat(Infinity as 1)) if (t instanceof tf.Tensor) t.dispose();
+      }
+      post({ kind: 'forward', id: req.id, output });
       return;
     }
     case 'sync':
