@@ -83,6 +83,7 @@ export function ctcTask(o: CTCTaskOptions): Task {
   const spec: TaskSpec = { name: 'ctc', blank, ...(steps !== undefined ? { steps } : {}) };
   return {
     spec,
+    outputBatchDim: 1,
     criterion: new CTCCriterion({ blank }),
     target: (y: Tensor) => {
       const [n, length] = y.shape as [number, number];

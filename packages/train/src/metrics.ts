@@ -4,7 +4,7 @@
  * commonest edits; and `evaluateModel`,
  * which runs a model over a source through its task.
  */
-import { getWasmThreads, tf, type Activity, type Module, type Tensor } from '@captcha-nn/core';
+import { disposeActivity, getWasmThreads, tf, type Activity, type Module, type Tensor } from '@captcha-nn/core';
 import { batches, compareAnswers, type AnswerCompare, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
 import { alignEdits } from './editDistance';
 import { disposeInput, trainingInput, type DecodeOptions, type Task } from './task';
@@ -196,6 +196,11 @@ export interface EvaluateOptions {
   writtenLabel?: (id: number | string) => string | undefined;
   /** Keep this many of the most confident mistakes (EvalResult.mistakes). */
   mistakes?: number;
+  /**
+   * Computes the model's output for a batch in its place, such as a DataParallelTable's `forward`
+   * over the training replicas; the output is then this function's, freed after each batch.
+   */
+  forward?: (x: Tensor) => Promise<Activity>;
 }
 
 /** The criterion's loss on a batch's output. */
@@ -220,9 +225,10 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
   const mistakes = new MistakeList(o.mistakes ?? 0);
   const t0 = performance.now();
   for await (const b of batches(source, { batchSize: o.batchSize ?? 64, shuffle: false, normalize: 'unit' })) {
+    let output: Activity | null = null;
     try {
       if (o.shouldStop?.()) return null;
-      const output = model.forward(b.x);
+      output = o.forward ? await o.forward(b.x) : model.forward(b.x);
       const d = o.task.decode(output, o.decode);
       if (o.withLoss) {
         // A model that reads its labels in training (teacher forcing) is scored on that output.
@@ -248,6 +254,7 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
       }
       o.onBatch?.(meter.count, source.size);
     } finally {
+      if (o.forward && output) disposeActivity(output);
       b.dispose();
     }
   }

@@ -4,6 +4,7 @@
  * checkpoint.
  */
 import { appendFile } from 'node:fs/promises';
+import type { Tensor } from '@captcha-nn/core';
 import { basename } from 'node:path';
 import { saveCheckpoint, type BestRecord } from './checkpoint';
 import { writeCurves, type EpochRecord } from './curves';
@@ -25,6 +26,8 @@ export async function validate(
     withLoss: true,
     shouldStop: () => cb.signal?.aborted === true,
     onBatch: cb.onValidation,
+    // The data-parallel replicas read the validation images too (a task that configures the model to decode reads here only).
+    ...(run.dp && !run.task.configureModel ? { forward: (x: Tensor) => run.dp!.forward(x, { dim: run.task.outputBatchDim ?? 0 }) } : {}),
   });
   if (val === null) return 'interrupted';
   run.lastValidation = val;

@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Criterion } from '@captcha-nn/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { DataParallelTable, setBackend, tf, type Criterion, type Tensor } from '@captcha-nn/core';
+import { batches } from '@captcha-nn/data';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { readCheckpointState } from './checkpoint';
-import { registerModel } from './registry';
+import { openRunData } from './data';
+import { evaluateModel } from './metrics';
+import { openDataParallel } from './workers';
+import { buildTinyCaptcha, registerModel } from './registry';
 import { textTask } from './task';
 import { ctcTask } from './ctcTask';
 import type { TrainOptions } from './options';
@@ -40,7 +44,14 @@ describe('--workers (DataParallelTable)', () => {
       const one = await train(base(`w1-${n}`, { workers: 1, ...cfg }));
       let accuracy: number | null | undefined;
       let used = 0;
+      const forward = vi.spyOn(DataParallelTable.prototype, 'forward');
       const many = await train(base(`w${n}`, { workers: n, ...cfg }), { onStart: (s) => (used = s.workers.used), onStep: (s) => (accuracy = s.accuracy) });
+      // Validation (16 images at batch 8) ran over the replicas, and scored as one thread did.
+      expect(forward).toHaveBeenCalledTimes(2);
+      forward.mockRestore();
+      const [v1, vn] = [metricsOf(one.out)[0]!, metricsOf(many.out)[0]!];
+      expect(vn.valCharAccuracy).toBe(v1.valCharAccuracy);
+      expect(Math.abs((vn.valLoss as number) - (v1.valLoss as number))).toBeLessThan(1e-4);
       expect([one.status, many.status, one.step, many.step]).toEqual(['completed', 'completed', 4, 4]);
       expect(used).toBe(n);
       expect(accuracy).toBeNull(); // the fused data-parallel step keeps no outputs
@@ -54,6 +65,46 @@ describe('--workers (DataParallelTable)', () => {
       expect(existsSync(join(many.out, 'best', 'model.json'))).toBe(true);
     });
   }
+});
+
+describe('validation over the data-parallel replicas', () => {
+  it('scores as one thread does, with the weights of the last step, and frees every output', async () => {
+    await setBackend('wasm');
+    const data = await openRunData(TINY_DATA, '5');
+    const { model, task } = buildTinyCaptcha({
+      variant: 'compact',
+      numClasses: data.encoder.numClasses,
+      length: data.maxLength,
+      height: 16,
+      width: 48,
+      channels: 1,
+    });
+    const dp = await openDataParallel(model, { requested: 2, used: 2 });
+    try {
+      // A step the worker computes, then an update it has not seen: its forward must load the new weights.
+      const b = (await batches(data.trainSource(0), { batchSize: 8 }).next()).value!;
+      model.training();
+      model.zeroGradParameters();
+      await dp!.backward(task.criterion, b.x, task.target(b.y) as Tensor);
+      b.dispose();
+      model.updateParameters(0.5);
+      const opts = { batchSize: 7, encoder: data.encoder, task, withLoss: true };
+      const one = (await evaluateModel(model, data.validation!, opts))!;
+      const before = tf.memory().numTensors;
+      const forwards: number[] = [];
+      const split = (await evaluateModel(model, data.validation!, {
+        ...opts,
+        forward: (x) => (forwards.push(x.shape[0]), dp!.forward(x)),
+      }))!;
+      expect(tf.memory().numTensors).toBe(before);
+      expect(forwards).toEqual([7, 7, 2]);
+      expect([split.count, split.captchaAccuracy, split.charAccuracy]).toEqual([one.count, one.captchaAccuracy, one.charAccuracy]);
+      expect(Math.abs(split.loss! - one.loss!)).toBeLessThan(1e-5);
+    } finally {
+      await dp?.dispose();
+      model.dispose();
+    }
+  });
 });
 
 // A model whose criterion class is registered only by an imported file: the workers need `imports`.

@@ -57,6 +57,8 @@ export interface Task {
   target(y: Tensor): Activity | number[][];
   /** Frees what `target` made (never `y` itself). */
   disposeTarget(target: Activity | number[][], y: Tensor): void;
+  /** The batch dimension of the model's output (of each tensor of a table): 0 unless set; CTC's [T, N, C] has it at 1. */
+  readonly outputBatchDim?: number;
   /** Each sample's reading: class ids (no blanks), their probabilities, a confidence. Frees nothing of `output`. */
   decode(output: Activity, options?: DecodeOptions): Decoded;
   /** A fresh accumulator of this task's metrics. */
