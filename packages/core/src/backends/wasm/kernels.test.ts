@@ -338,6 +338,24 @@ describe('Add', () => {
     });
 });
 
+describe('FusedBatchNorm (inference batch norm)', () => {
+  // Channels a multiple of 4 take the SIMD affine pass (FusedBatchNorm.ts); 6 the stock kernel.
+  const cases: [string, number[], boolean][] = [
+    ['[16,10,12,8] with offset and scale', [16, 10, 12, 8], true],
+    ['[16,10,12,8] without', [16, 10, 12, 8], false],
+    ['[32,40] (BatchNormalization)', [32, 40], true],
+    ['[4,5,7,6] (6 channels)', [4, 5, 7, 6], true],
+  ];
+  for (const [name, shape, affine] of cases)
+    test(name, async () => {
+      const c = shape[shape.length - 1]!;
+      const variance = rand([c]);
+      variance.data.forEach((v, i) => (variance.data[i] = v + 0.6));
+      const inputs = { x: rand(shape), mean: rand([c]), variance, offset: rand([c]), scale: rand([c]) };
+      await parity(inputs, (t) => [tf.batchNorm(t.x, t.mean, t.variance, affine ? t.offset : undefined, affine ? t.scale : undefined, 1e-5)], 1e-5);
+    });
+});
+
 describe('Sum / Mean', () => {
   // Leading-axes reductions take the product path; the others must still reach the stock kernel.
   const cases: { x: number[]; axis: number | number[] }[] = [

@@ -17,6 +17,7 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput';
+import { fusedBatchNormConfig } from './FusedBatchNorm';
 import { fusedMatMulConfig } from './_FusedMatMul';
 import { identityConfig } from './Identity';
 import { captureStock } from './kernel_utils';
@@ -43,6 +44,7 @@ export const replacedWasmKernels: KernelConfig[] = [
   conv2DBackpropInputConfig,
   batchMatMulConfig,
   fusedMatMulConfig,
+  fusedBatchNormConfig,
   maxPoolGradConfig,
   avgPoolGradConfig,
   sumConfig,
