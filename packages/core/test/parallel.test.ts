@@ -82,6 +82,16 @@ const convNet = () =>
     new Linear(4 * 4 * 4, 5),
   );
 
+/** The conv net with batch norm after its convolution (running statistics to keep in sync). */
+const bnNet = () =>
+  new Sequential(
+    new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1),
+    new SpatialBatchNormalization(4),
+    new ReLU(),
+    new View(-1, 8 * 8 * 4),
+    new Linear(8 * 8 * 4, 5),
+  );
+
 function batch(n: number, seed: number): { x: Tensor; y: Tensor } {
   return {
     x: tf.randomNormal([n, 8, 8, 1], 0, 1, 'float32', seed),
@@ -221,14 +231,7 @@ describe('DataParallelTable', () => {
 
   it('a batch-norm net steps through a last partial batch of 3 over 2 replicas, whole on the main thread', async () => {
     const bnSetup: Setup = {
-      net: () =>
-        new Sequential(
-          new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1),
-          new SpatialBatchNormalization(4),
-          new ReLU(),
-          new View(-1, 8 * 8 * 4),
-          new Linear(8 * 8 * 4, 5),
-        ),
+      net: bnNet,
       criterion: new CrossEntropyCriterion(),
       batch,
     };
@@ -250,13 +253,7 @@ describe('DataParallelTable', () => {
 
   it('keeps the replicas in sync with the main model (parameters and BatchNorm buffers)', async () => {
     manualSeed(3);
-    const model = new Sequential(
-      new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1),
-      new SpatialBatchNormalization(4),
-      new ReLU(),
-      new View(-1, 8 * 8 * 4),
-      new Linear(8 * 8 * 4, 5),
-    );
+    const model = bnNet();
     const crit = new CrossEntropyCriterion();
     const dp = new DataParallelTable(model, { threads: 3, workerScript });
     const same = async (what: 'params' | 'buffers', vars: Tensor[]) => {
@@ -293,13 +290,7 @@ describe('DataParallelTable', () => {
 
   it("forward: the whole batch's output from the split, with the weights and batch-norm statistics of the latest update", async () => {
     manualSeed(7);
-    const model = new Sequential(
-      new SpatialConvolution(1, 4, 3, 3, 1, 1, 1, 1),
-      new SpatialBatchNormalization(4),
-      new ReLU(),
-      new View(-1, 8 * 8 * 4),
-      new Linear(8 * 8 * 4, 5),
-    );
+    const model = bnNet();
     const dp = new DataParallelTable(model, { threads: 3, workerScript });
     const { x, y } = batch(7, 400);
     try {

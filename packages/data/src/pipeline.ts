@@ -52,21 +52,18 @@ export function splitSource(source: ImageSource, opts: { validation: number; see
   return { validation: subset(source, perm.subarray(0, nVal)), train: subset(source, perm.subarray(nVal)) };
 }
 
+/** `source`'s sizes, shapes and encoder with another `load`. */
+function withLoad(source: ImageSource, load: ImageSource['load']): ImageSource {
+  const { size, width, height, channels, encoder, maxLength } = source;
+  return { size, width, height, channels, encoder, maxLength, load };
+}
+
 /** The source with each loaded image replaced by `f(image, i)` (a seeded per-image transform: augmentation). */
 export function mapImages(source: ImageSource, f: (image: ImageBuffer<Uint8Array>, i: number) => ImageBuffer<Uint8Array>): ImageSource {
-  const { size, width, height, channels, encoder, maxLength } = source;
-  return {
-    size,
-    width,
-    height,
-    channels,
-    encoder,
-    maxLength,
-    load: async (i: number) => {
-      const s = await source.load(i);
-      return s ? { ...s, image: f(s.image, i) } : s;
-    },
-  };
+  return withLoad(source, async (i: number) => {
+    const s = await source.load(i);
+    return s ? { ...s, image: f(s.image, i) } : s;
+  });
 }
 
 /** The most bytes of pixels `cachedSource` keeps by default (256 MiB). */
@@ -82,25 +79,16 @@ export function cachedSource(source: ImageSource, opts: { maxBytes?: number } = 
   const bytes = source.size * source.width * source.height * source.channels;
   if (bytes > (opts.maxBytes ?? DEFAULT_CACHE_BYTES)) return source;
   const kept = new Map<number, Promise<Sample<Uint8Array> | null>>();
-  const { size, width, height, channels, encoder, maxLength } = source;
-  return {
-    size,
-    width,
-    height,
-    channels,
-    encoder,
-    maxLength,
-    load: (i: number) => {
-      let p = kept.get(i);
-      if (!p) {
-        p = source.load(i);
-        kept.set(i, p);
-        // A failed load is not kept: the next read tries again and reports its own error.
-        p.catch(() => kept.delete(i));
-      }
-      return p;
-    },
-  };
+  return withLoad(source, (i: number) => {
+    let p = kept.get(i);
+    if (!p) {
+      p = source.load(i);
+      kept.set(i, p);
+      // A failed load is not kept: the next read tries again and reports its own error.
+      p.catch(() => kept.delete(i));
+    }
+    return p;
+  });
 }
 
 /** `count` images of a generator (indices start..start+count-1) as a source. */
