@@ -52,10 +52,10 @@ import { fusedBackward } from '../train/fusedStep';
 import { type Activity, mapActivity } from '../util/activity';
 import { reduceGradients, shardWeights } from './allReduce';
 import { physicalCores } from './cores';
-import type { Reply, WireTensor } from './protocol';
-import { activityFromWire, replicaState, stateWires } from './replica';
+import type { Reply, Request, Wire, WireTensor } from './protocol';
+import { activityFromWire, type ReplicaState, replicaState, stateWires } from './replica';
 import { batchSizeOf, concatShards, disposeSlices, readBatch, shardSizes, sliceBatch, wireSlice } from './shard';
-import { WorkerPool } from './WorkerPool';
+import { type Unnumbered, WorkerPool } from './WorkerPool';
 
 export { ParallelWorkerError } from './WorkerPool';
 
@@ -176,47 +176,17 @@ export class DataParallelTable {
       return fusedBackward(this.model, criterion, input, target);
     }
     const weights = shardWeights(criterion, sizes);
-    const st = replicaState(this.model);
-    const [wires, data] = await Promise.all([stateWires(st, sizes.length - 1), readBatch([input, target] as Target)]);
-    const train = st.modules.map((m) => m.train);
     const criterionSpec = criterion.toSpec();
-
-    // Workers first, so that they compute while the main thread does shard 0.
-    const pending: Promise<Reply>[] = [];
-    let start = sizes[0];
-    for (let k = 1; k < sizes.length; k++) {
-      pending.push(
-        this.pool.request(k - 1, {
-          kind: 'step',
-          ...wires[k - 1],
-          train,
-          criterion: criterionSpec,
-          input: wireSlice(input, data, start, sizes[k]),
-          target: wireSlice(target, data, start, sizes[k]),
-          scale: weights[k],
-        }),
-      );
-      start += sizes[k];
-    }
-
-    let mainLoss = 0;
-    let mainError: unknown = null;
-    const x0 = sliceBatch(input, 0, sizes[0]);
-    const t0 = sliceBatch(target, 0, sizes[0]);
-    try {
-      mainLoss = fusedBackward(this.model, criterion, x0, t0, weights[0]);
-    } catch (e) {
-      mainError = e;
-    } finally {
-      disposeSlices(x0);
-      disposeSlices(t0);
-    }
-    const results = await Promise.allSettled(pending);
-    if (mainError) throw mainError;
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-
-    const replies = results.map((r) => (r as PromiseFulfilledResult<Reply & { kind: 'step' }>).value);
+    const {
+      st,
+      mine: mainLoss,
+      replies,
+    } = await this.round<number, Reply & { kind: 'step' }>(
+      [input, target] as Target,
+      sizes,
+      (state, shard, k) => ({ kind: 'step', ...state, criterion: criterionSpec, input: shard(input), target: shard(target), scale: weights[k] }),
+      (slice) => fusedBackward(this.model, criterion, slice(input), slice(target), weights[0]),
+    );
     reduceGradients(
       st.grads,
       replies.map((r) => r.grads),
@@ -244,38 +214,74 @@ export class DataParallelTable {
     await this.ready();
     const sizes = shardSizes(batchSizeOf(input, input), this.nThreads);
     if (sizes.length === 1 || !this.pool) return mapActivity(this.model.forward(input), (t) => t.clone());
-    const st = replicaState(this.model);
-    const [wires, data] = await Promise.all([stateWires(st, sizes.length - 1), readBatch(input)]);
-    const train = st.modules.map((m) => m.train);
-    const pending: Promise<Reply>[] = [];
-    let start = sizes[0];
-    for (let k = 1; k < sizes.length; k++) {
-      pending.push(this.pool.request(k - 1, { kind: 'forward', ...wires[k - 1], train, input: wireSlice(input, data, start, sizes[k]) }));
-      start += sizes[k];
-    }
-    let mine: Activity | null = null;
-    let mainError: unknown = null;
-    const x0 = sliceBatch(input, 0, sizes[0]);
-    try {
-      mine = mapActivity(this.model.forward(x0), (t) => t.clone());
-    } catch (e) {
-      mainError = e;
-    } finally {
-      disposeSlices(x0);
-    }
-    const results = await Promise.allSettled(pending);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    const theirs = results.flatMap((r) =>
-      r.status === 'fulfilled' ? [activityFromWire(tf, (r.value as Reply & { kind: 'forward' }).output) as Activity] : [],
+    const { mine, replies } = await this.round<Activity, Reply & { kind: 'forward' }>(
+      input,
+      sizes,
+      (state, shard) => ({ kind: 'forward', ...state, input: shard(input) }),
+      (slice) => mapActivity(this.model.forward(slice(input)), (t) => t.clone()),
+      disposeSlices,
     );
-    const parts = [...(mine ? [mine] : []), ...theirs];
+    const parts = [mine, ...replies.map((r) => activityFromWire(tf, r.output) as Activity)];
     try {
-      if (mainError) throw mainError;
-      if (failed) throw failed.reason;
       return concatShards(parts, sizes, dim);
     } finally {
       parts.forEach(disposeSlices);
     }
+  }
+
+  /**
+   * One round over the replicas: each worker gets the model's parameters,
+   * buffers and train flags with its rows of `batch` (`shard` cuts them from
+   * any part of it), in the message `request` builds; meanwhile `here` runs on
+   * shard 0's rows (`slice`) on this thread. Rejects with this thread's error
+   * first, then a worker's, freeing this thread's result with `discard`.
+   */
+  private async round<T, R extends Reply>(
+    batch: Target,
+    sizes: number[],
+    request: (state: { params: WireTensor[]; buffers: WireTensor[]; train: boolean[] }, shard: (a: Target) => Wire, k: number) => Unnumbered<Request>,
+    here: (slice: <A extends Target>(a: A) => A) => T,
+    discard: (mine: T) => void = () => {},
+  ): Promise<{ st: ReplicaState; mine: T; replies: R[] }> {
+    const pool = this.pool!;
+    const st = replicaState(this.model);
+    const [wires, data] = await Promise.all([stateWires(st, sizes.length - 1), readBatch(batch)]);
+    const train = st.modules.map((m) => m.train);
+    // Workers first, so that they compute while the main thread does shard 0.
+    const pending: Promise<Reply>[] = [];
+    let start = sizes[0];
+    for (let k = 1; k < sizes.length; k++) {
+      const from = start;
+      pending.push(
+        pool.request(
+          k - 1,
+          request({ ...wires[k - 1], train }, (a) => wireSlice(a, data, from, sizes[k]), k),
+        ),
+      );
+      start += sizes[k];
+    }
+    const slices: Target[] = [];
+    let mine: T | undefined;
+    let mainError: unknown = null;
+    try {
+      mine = here((a) => {
+        const s = sliceBatch(a, 0, sizes[0]);
+        slices.push(s);
+        return s;
+      });
+    } catch (e) {
+      mainError = e ?? new Error('DataParallelTable: the main replica failed');
+    } finally {
+      slices.forEach(disposeSlices);
+    }
+    const results = await Promise.allSettled(pending);
+    if (mainError) throw mainError;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      discard(mine as T);
+      throw failed.reason;
+    }
+    return { st, mine: mine as T, replies: results.map((r) => (r as PromiseFulfilledResult<R>).value) };
   }
 
   /** Sends the model's parameters, buffers and train flags to every worker now (`backward` does it each step). */

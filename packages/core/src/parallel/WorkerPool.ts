@@ -14,7 +14,7 @@ type WorkerThreads = typeof import('node:worker_threads');
 type ReadyReply = Extract<Reply, { kind: 'ready' }>;
 type Pending = { resolve: (r: Reply) => void; reject: (e: Error) => void };
 /** Request without its id (the pool numbers them). */
-type Unnumbered<R> = R extends { id: number } ? Omit<R, 'id'> : never;
+export type Unnumbered<R> = R extends { id: number } ? Omit<R, 'id'> : never;
 
 /** A worker thread failed: its error, an exit, or an uncaught exception. `worker` is 1-based. */
 export class ParallelWorkerError extends Error {
