@@ -7,14 +7,8 @@
  * else stays on it.
  */
 import { Add, type KernelConfig, type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { channelKernels } from './channelKernels';
+import { channelKernels, isChannelVector } from './channelKernels';
 import { type BackendWasm, captureStock, runStock } from './kernel_utils';
-
-/** Whether `v` is a vector of `x`'s last axis (leading 1s allowed) that broadcasts over the rest of `x`. */
-function isChannelVector(x: TensorInfo, v: TensorInfo): boolean {
-  const c = x.shape[x.shape.length - 1];
-  return v.shape.length <= x.shape.length && v.shape[v.shape.length - 1] === c && v.shape.slice(0, -1).every((d) => d === 1);
-}
 
 function add(args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: BackendWasm }): TensorInfo {
   const { inputs, backend } = args;
@@ -22,7 +16,7 @@ function add(args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: BackendW
   if (a.dtype === 'float32' && b.dtype === 'float32') {
     const [x, v] = util.sizeFromShape(a.shape) >= util.sizeFromShape(b.shape) ? [a, b] : [b, a];
     const c = x.shape[x.shape.length - 1] ?? 0;
-    if (x.shape.length >= 2 && isChannelVector(x, v)) {
+    if (x.shape.length >= 2 && v.shape.length <= x.shape.length && isChannelVector(v, c)) {
       const simd = channelKernels(backend, c);
       if (simd) {
         const out = backend.makeOutput(x.shape, 'float32');

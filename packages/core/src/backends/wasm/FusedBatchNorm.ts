@@ -7,7 +7,7 @@
  * (docs/results.md); everything else stays on it.
  */
 import { FusedBatchNorm, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { channelKernels } from './channelKernels';
+import { channelKernels, isChannelVector } from './channelKernels';
 import { type BackendWasm, captureStock, runStock } from './kernel_utils';
 
 interface FusedBatchNormInputs {
@@ -18,17 +18,16 @@ interface FusedBatchNormInputs {
   scale?: TensorInfo;
 }
 
-/** Whether `v` is absent or a float vector of `c` values (leading 1s allowed). */
-function isChannelVector(v: TensorInfo | undefined, c: number): boolean {
-  return v === undefined || (v.dtype === 'float32' && v.shape[v.shape.length - 1] === c && v.shape.slice(0, -1).every((d) => d === 1));
-}
-
 function fusedBatchNorm(args: { inputs: FusedBatchNormInputs; backend: BackendWasm; attrs: NamedAttrMap }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, mean, variance, offset, scale } = inputs;
   const c = x.shape[x.shape.length - 1] ?? 0;
   const simd =
-    x.dtype === 'float32' && x.shape.length >= 2 && [mean, variance, offset, scale].every((v) => isChannelVector(v, c)) ? channelKernels(backend, c) : null;
+    x.dtype === 'float32' &&
+    x.shape.length >= 2 &&
+    [mean, variance, offset, scale].every((v) => v === undefined || (v.dtype === 'float32' && isChannelVector(v, c)))
+      ? channelKernels(backend, c)
+      : null;
   if (!simd) return runStock(backend, FusedBatchNorm, inputs as unknown as Record<string, TensorInfo>, attrs);
   const eps = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
   const read = (v: TensorInfo) => backend.typedArrayFromHeap(v) as Float32Array;

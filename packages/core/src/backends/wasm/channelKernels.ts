@@ -36,6 +36,11 @@ export interface ChannelKernels {
   conv3x3C1FilterGrad(x: TensorInfo, dy: TensorInfo, acc: Float64Array): void;
 }
 
+/** Whether `v` holds one value per channel of `c` (leading 1s allowed), so that it broadcasts along a tensor's last axis. */
+export function isChannelVector(v: TensorInfo, c: number): boolean {
+  return v.shape[v.shape.length - 1] === c && v.shape.slice(0, -1).every((d) => d === 1);
+}
+
 /**
  * The SIMD loops for arrays of `c` channels on `backend`, or null where they
  * do not apply (c not a multiple of 4, or the module not instantiated): the
