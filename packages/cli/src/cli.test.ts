@@ -62,6 +62,7 @@ describe('captcha-nn argument errors', () => {
       ['train', '--model', 'tiny', '--generate', 'simple', '--label-smoothing', '-0.1'],
       /--label-smoothing <e>.*expected a probability in \[0, 1\]/,
     ],
+    ['bad ema', ['train', '--model', 'tiny', '--generate', 'simple', '--ema', '1'], /--ema <decay>.*expected a fraction in \[0, 1\)/],
     ['fonts without mix', ['train', '--model', 'tiny', '--generate', 'simple', '--fonts', 'DejaVu Sans'], /--fonts applies to --generate mix only/],
     ['fonts with --data', ['train', '--model', 'tiny', '--data', 'x', '--fonts', 'DejaVu Sans'], /--fonts apply to --generate only/],
     ['empty font family', ['train', '--model', 'tiny', '--generate', 'mix', '--fonts', 'Lato,'], /--fonts <families>.*a font family is empty/],
@@ -108,7 +109,7 @@ describe('captcha-nn argument errors', () => {
     process.exitCode = 0;
   });
 
-  it('train --optim adam --lr 0.002 --schedule cosine --weight-decay --label-smoothing --workers 2 runs and records its options', async () => {
+  it('train --optim adam --lr 0.002 --schedule cosine --weight-decay --label-smoothing --ema --workers 2 runs and records its options', async () => {
     const out = join(tmp.dir, 'cosine');
     const r = await run([
       'train',
@@ -131,6 +132,8 @@ describe('captcha-nn argument errors', () => {
       '1e-4',
       '--label-smoothing',
       '0.1',
+      '--ema',
+      '0.99',
       '--workers',
       '2',
       '--no-progress',
@@ -141,7 +144,16 @@ describe('captcha-nn argument errors', () => {
     ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
-    expect(st.options).toMatchObject({ optim: 'adam', lr: 0.002, schedule: 'cosine', weightDecay: 1e-4, labelSmoothing: 0.1, workers: 2, timeLimit: 0 });
+    expect(st.options).toMatchObject({
+      optim: 'adam',
+      lr: 0.002,
+      schedule: 'cosine',
+      weightDecay: 1e-4,
+      labelSmoothing: 0.1,
+      ema: 0.99,
+      workers: 2,
+      timeLimit: 0,
+    });
     expect([st.step, st.scheduleSteps]).toEqual([8, 8]);
     expect(st.learningRate).toBeCloseTo(scheduledRate({ name: 'cosine', lr: 0.002 }, 7 / 8), 12);
     expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);

@@ -1,13 +1,15 @@
 /**
  * Training checkpoints: one safetensors file (written atomically by the
  * core's saveSafetensors) holding the model's state dict under `model/…`,
- * the optimizer's buffers under `optim/<key>/<i>`, and in its metadata the
+ * the optimizer's buffers under `optim/<key>/<i>`, the weights' moving
+ * average (when the run keeps one) under `ema/…`, and in its metadata the
  * counters, data position and options needed to continue exactly.
  */
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FolderFingerprint } from '@captcha-nn/data';
 import { loadSafetensors, saveSafetensors, tf, type Module, type Optimizer, type Tensor, type Variable } from '@captcha-nn/core';
+import type { ExponentialMovingAverage } from './ema';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const META_KEY = 'captcha-nn.checkpoint';
@@ -78,10 +80,12 @@ export async function saveCheckpoint(
   model: Module,
   optimizer: Optimizer,
   state: Omit<CheckpointState, 'format' | 'version' | 'optimScalars' | 'savedAt'>,
+  ema?: ExponentialMovingAverage | null,
 ): Promise<void> {
   const tensors: Record<string, Tensor> = {};
   const sd = model.stateDict();
   for (const [k, t] of Object.entries(sd)) tensors[`model/${k}`] = t;
+  for (const [k, t] of Object.entries(ema?.state() ?? {})) tensors[`ema/${k}`] = t;
   const optimScalars: Record<string, number> = {};
   for (const [k, v] of Object.entries(optimizer.state)) {
     if (typeof v === 'number') optimScalars[k] = v;
@@ -134,18 +138,21 @@ function parseState<O>(metadata: Record<string, string>, path: string): Checkpoi
 }
 
 /**
- * Loads weights into `model` and buffers and counters into `optimizer.state`
- * (replacing what it held), and returns the state.
+ * Loads weights into `model`, buffers and counters into `optimizer.state`
+ * (replacing what it held) and the weights' average into `ema`, and returns
+ * the state.
  */
-export async function loadCheckpoint<O>(path: string, model: Module, optimizer: Optimizer): Promise<CheckpointState<O>> {
+export async function loadCheckpoint<O>(path: string, model: Module, optimizer: Optimizer, ema?: ExponentialMovingAverage | null): Promise<CheckpointState<O>> {
   if (!existsSync(path)) throw new Error(`no checkpoint at ${path}`);
   const { tensors, metadata } = (await loadSafetensors(path)) as { tensors: Record<string, Tensor>; metadata: Record<string, string> };
   try {
     const state = parseState<O>(metadata, path);
     const sd: Record<string, Tensor> = {};
+    const averaged: Record<string, Tensor> = {};
     const optim = new Map<string, Array<{ i: number; t: Tensor }>>();
     for (const [k, t] of Object.entries(tensors)) {
       if (k.startsWith('model/')) sd[k.slice(6)] = t;
+      else if (k.startsWith('ema/')) averaged[k.slice(4)] = t;
       else if (k.startsWith('optim/')) {
         const m = /^optim\/(.+)\/(\d+)$/.exec(k);
         if (!m) continue;
@@ -154,7 +161,9 @@ export async function loadCheckpoint<O>(path: string, model: Module, optimizer: 
         optim.set(m[1]!, list);
       }
     }
+    if (ema && Object.keys(averaged).length === 0) throw new Error(`${path} holds no moving average of the weights (ema/…), which this run keeps`);
     model.loadStateDict(sd);
+    ema?.load(averaged);
     optimizer.dispose();
     for (const k of Object.keys(optimizer.state)) delete optimizer.state[k];
     for (const [k, v] of Object.entries(state.optimScalars)) optimizer.state[k] = v;

@@ -151,6 +151,7 @@ export async function trainEpoch(
         `the loss is ${outcome.loss} at step ${run.step + 1}: training diverged. Start a new run (another --out) with a lower --lr than ${o.lr}` +
           `${o.schedule === 'constant' ? ' or a decaying --schedule' : ''}; the checkpoint in ${run.paths.out} holds the weights of epoch ${run.epoch}'s start or its last interruption`,
       );
+    run.ema?.update(run.model, run.step + 1);
     const now = run.clock.read();
     const seconds = now - tLast;
     tLast = now;

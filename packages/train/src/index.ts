@@ -10,6 +10,7 @@ export { resolveTrainOptions, mergeResumeOptions, defaultLearningRate, scheduleO
 export type { TrainOptions } from './options';
 export { RunClock, runProgress } from './clock';
 export { importModules } from './run';
+export { ExponentialMovingAverage, emaDecayAt } from './ema';
 
 // Tasks and the model registry
 export { textTask, classificationTask, labelSmoothedTask, checkDecodeOptions, trainingInput, disposeInput } from './task';

@@ -65,6 +65,11 @@ export interface TrainOptions {
    * fresh. The data default to its input size and channels.
    */
   init?: string;
+  /**
+   * Validate and save an exponential moving average of the weights with this decay (e.g. 0.999; see ema.ts)
+   * instead of the weights the optimizer steps. Absent or 0: none.
+   */
+  ema?: number;
   /** With `init`: for this many first epochs the trunk (every copied parameter but the output layer's) is not updated. */
   freezeTrunk?: number;
   /** The run folder: checkpoint, best/, metrics.jsonl, curves.png. */
@@ -121,6 +126,8 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   if (!(r.weightDecay >= 0) || !Number.isFinite(r.weightDecay)) throw new Error(`the weight decay must be a number >= 0, got ${r.weightDecay}`);
   if (r.labelSmoothing !== undefined && !(r.labelSmoothing >= 0 && r.labelSmoothing <= 1))
     throw new Error(`--label-smoothing must be in [0, 1], got ${r.labelSmoothing}`);
+  if (r.ema !== undefined && !(r.ema >= 0 && r.ema < 1)) throw new Error(`--ema must be a decay in [0, 1) (0: none), got ${r.ema}`);
+  if (r.ema === 0) delete r.ema;
   if (!(r.timeLimit >= 0) || !Number.isFinite(r.timeLimit)) throw new Error(`the time limit must be a number of minutes >= 0, got ${r.timeLimit}`);
   if (!(SCHEDULES as readonly string[]).includes(r.schedule)) throw new Error(`unknown schedule '${r.schedule}' (known: ${SCHEDULES.join(', ')})`);
   checkSchedule(scheduleOf(r));

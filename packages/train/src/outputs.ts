@@ -113,18 +113,24 @@ export async function recordEpoch(run: Run, val: EvalResult | null, partial: boo
 
 /** Writes the checkpoint (atomically) with the run's position; `atEpoch` after an epoch's end. */
 export async function saveRunCheckpoint(run: Run, atEpoch = run.epoch): Promise<void> {
-  await saveCheckpoint(run.paths.checkpoint, run.model, run.optimizer, {
-    options: run.options,
-    epoch: atEpoch,
-    position: run.position,
-    ...(run.data.fingerprint ? { dataFingerprint: run.data.fingerprint } : {}),
-    step: run.step,
-    samples: run.samples,
-    epochSums: run.sums,
-    best: run.best,
-    scheduleSteps: run.scheduleSteps,
-    learningRate: run.learningRate,
-    ...(run.trainable.frozenKeys ? { frozenKeys: run.trainable.frozenKeys } : {}),
-    seconds: run.clock.elapsed(),
-  });
+  await saveCheckpoint(
+    run.paths.checkpoint,
+    run.model,
+    run.optimizer,
+    {
+      options: run.options,
+      epoch: atEpoch,
+      position: run.position,
+      ...(run.data.fingerprint ? { dataFingerprint: run.data.fingerprint } : {}),
+      step: run.step,
+      samples: run.samples,
+      epochSums: run.sums,
+      best: run.best,
+      scheduleSteps: run.scheduleSteps,
+      learningRate: run.learningRate,
+      ...(run.trainable.frozenKeys ? { frozenKeys: run.trainable.frozenKeys } : {}),
+      seconds: run.clock.elapsed(),
+    },
+    run.ema,
+  );
 }

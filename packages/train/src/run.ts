@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Optimizer, manualSeed, ready, setBackend, type DataParallelTable, type Module } from '@captcha-nn/core';
 import { CHECKPOINT_FILE, loadCheckpoint, readCheckpointState, type BestRecord, type CheckpointState, type EpochSums } from './checkpoint';
 import { RunClock } from './clock';
+import { ExponentialMovingAverage } from './ema';
 import type { EpochRecord } from './curves';
 import { openRunData, type RunData } from './data';
 import type { EvalResult } from './metrics';
@@ -40,6 +41,8 @@ export interface Run {
   /** What the optimizer steps: the model's parameters, less a frozen trunk. */
   trainable: TrainableParameters;
   optimizer: Optimizer;
+  /** The weights' moving average, which validation and best/ use (`options.ema`; null: none). */
+  ema: ExponentialMovingAverage | null;
   workers: WorkerPlan;
   /** The data-parallel table, once opened (null: one worker). */
   dp: DataParallelTable | null;
@@ -173,6 +176,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     task,
     trainable,
     optimizer,
+    ema: opts.ema ? new ExponentialMovingAverage(opts.ema, model) : null,
     workers,
     dp: null,
     stepsPerEpoch,
@@ -230,7 +234,7 @@ function checkSameData(run: Run, saved: CheckpointState<TrainOptions>): void {
 /** Puts a run where its checkpoint left it: weights, optimizer, counters, data position, metrics. */
 async function restore(run: Run, saved: CheckpointState<TrainOptions>, clock?: () => number): Promise<void> {
   checkSameData(run, saved);
-  const s = await loadCheckpoint<TrainOptions>(run.paths.checkpoint, run.model, run.optimizer);
+  const s = await loadCheckpoint<TrainOptions>(run.paths.checkpoint, run.model, run.optimizer, run.ema);
   run.epoch = s.epoch;
   run.position = s.position ?? (s.batchInEpoch ?? 0) * saved.options.batchSize;
   run.step = run.startStep = s.step;

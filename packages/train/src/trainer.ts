@@ -111,6 +111,7 @@ function startInfo(run: Run): StartInfo {
 async function closeRun(run: Run): Promise<void> {
   await run.dp?.dispose();
   run.optimizer.dispose();
+  run.ema?.dispose();
   for (const v of Object.values(run.optimizer.state)) if (Array.isArray(v)) for (const t of v) if (t instanceof tf.Tensor && !t.isDisposed) t.dispose();
   run.model.dispose();
   run.task.criterion.dispose();
@@ -119,6 +120,8 @@ async function closeRun(run: Run): Promise<void> {
 /** Epochs from the run's position: train, validate, record, checkpoint; stops on the signal or the time limit. */
 async function runEpochs(run: Run, cb: TrainCallbacks): Promise<TrainResult> {
   const o = run.options;
+  // With --ema the average is what is scored and saved as best/; the checkpoint keeps both.
+  const averaged = <T>(fn: () => Promise<T>): Promise<T> => (run.ema ? run.ema.applied(run.model, fn) : fn());
   const checkpoint = async (atEpoch?: number) => {
     await saveRunCheckpoint(run, atEpoch);
     cb.onCheckpoint?.(run.paths.checkpoint, run.step);
@@ -134,14 +137,14 @@ async function runEpochs(run: Run, cb: TrainCallbacks): Promise<TrainResult> {
       await checkpoint();
       return result(run, 'interrupted');
     }
-    const val = await validate(run, cb);
+    const val = await averaged(() => validate(run, cb));
     if (val === 'interrupted') {
       await checkpoint();
       return result(run, 'interrupted');
     }
     // A time limit mid-epoch: keep the position and the epoch's sums for --resume.
     const partial = run.position < epochLength(run.data.trainSource(run.epoch).size, o.batchSize);
-    const { record, isBest } = await recordEpoch(run, val, partial);
+    const { record, isBest } = await averaged(() => recordEpoch(run, val, partial));
     cb.onEpochEnd?.(record, val, isBest);
     if (partial) {
       await checkpoint();

@@ -77,6 +77,7 @@ interface TrainCliOptions {
   nesterov?: boolean;
   weightDecay?: number;
   labelSmoothing?: number;
+  ema?: number;
   schedule: TrainOptions['schedule'];
   timeLimit?: number;
   backend?: string;
@@ -205,6 +206,11 @@ export function addTrainCommand(program: Command): Command {
       '--label-smoothing <e>',
       "train against (1 - e) x the label + e spread over all classes, as PyTorch's label_smoothing (classification and cnn models; e.g. 0.1; default 0)",
       parseProbability,
+    )
+    .option(
+      '--ema <decay>',
+      "validate and save a moving average of the weights with this decay (e.g. 0.999), not the last step's weights; the checkpoint keeps both (default 0: none)",
+      parseFraction,
     )
     .addOption(
       new Option(
@@ -357,6 +363,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.nesterov ? { nesterov: true } : {}),
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
     ...(o.labelSmoothing ? { labelSmoothing: o.labelSmoothing } : {}),
+    ...(o.ema ? { ema: o.ema } : {}),
     schedule: o.schedule,
     ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
     ...(o.backend ? { backend: o.backend } : {}),
