@@ -164,6 +164,16 @@ describe('train with ema', () => {
     loaded.model.dispose();
   });
 
+  it('leaves the steps alone: the trained weights are those of a run without it', async () => {
+    const { ema: _none, ...plain } = options('without');
+    const a = await tensorsOf((await train(plain)).checkpoint);
+    const b = await tensorsOf((await train(options('with'))).checkpoint);
+    const trained = Object.keys(a).filter((k) => k.startsWith('model/'));
+    expect(trained.length).toBeGreaterThan(0);
+    for (const k of trained) expect(Array.from(b[k]!), k).toEqual(Array.from(a[k]!));
+    expect(Object.keys(a).some((k) => k.startsWith('ema/'))).toBe(false);
+  });
+
   it.each([1, 2])('resumes exactly with %i worker(s): the same weights, average and metrics as an uninterrupted run', async (workers) => {
     const whole = await train(options(`whole-w${workers}`, workers));
     const o = options(`parts-w${workers}`, workers);
