@@ -137,14 +137,18 @@ async function runEpochs(run: Run, cb: TrainCallbacks): Promise<TrainResult> {
       await checkpoint();
       return result(run, 'interrupted');
     }
-    const val = await averaged(() => validate(run, cb));
-    if (val === 'interrupted') {
+    // A time limit mid-epoch: keep the position and the epoch's sums for --resume.
+    const partial = run.position < epochLength(run.data.trainSource(run.epoch).size, o.batchSize);
+    // One swap of the average in and out for both the score and best/ (the checkpoint takes the trained weights).
+    const scored = await averaged(async () => {
+      const val = await validate(run, cb);
+      return val === 'interrupted' ? null : { val, ...(await recordEpoch(run, val, partial)) };
+    });
+    if (!scored) {
       await checkpoint();
       return result(run, 'interrupted');
     }
-    // A time limit mid-epoch: keep the position and the epoch's sums for --resume.
-    const partial = run.position < epochLength(run.data.trainSource(run.epoch).size, o.batchSize);
-    const { record, isBest } = await averaged(() => recordEpoch(run, val, partial));
+    const { val, record, isBest } = scored;
     cb.onEpochEnd?.(record, val, isBest);
     if (partial) {
       await checkpoint();
