@@ -9,6 +9,7 @@ import { specOf } from '../src/util/moduleSpec';
 import { ClassNLLCriterion } from '../src/nn/ClassNLLCriterion';
 import type { Criterion } from '../src/nn/Criterion';
 import { CrossEntropyCriterion } from '../src/nn/CrossEntropyCriterion';
+import { Dropout } from '../src/nn/Dropout';
 import { Linear } from '../src/nn/Linear';
 import { LogSoftMax } from '../src/nn/LogSoftMax';
 import { Module } from '../src/nn/Module';
@@ -249,6 +250,35 @@ describe('DataParallelTable', () => {
     expect(await dp.replicaStates()).toEqual([]);
     await dp.dispose();
     dp.model.dispose();
+  });
+
+  it("Dropout in the workers follows the main thread's seed: the same seed steps alike, another seed differently", async () => {
+    const dropNet = () => new Sequential(new View(-1, 64), new Dropout(0.5), new Linear(64, 5));
+    manualSeed(11);
+    const init = dropNet();
+    const run = async (seed: number): Promise<number[]> => {
+      const model = init.clone();
+      const dp = new DataParallelTable(model, { threads: 2, workerScript });
+      try {
+        for (let step = 0; step < 2; step++) {
+          const { x, y } = batch(8, 200 + step);
+          manualSeed(`${seed}:${step}`);
+          model.zeroGradParameters();
+          await dp.backward(new CrossEntropyCriterion(), x, y);
+          model.updateParameters(0.5);
+          tf.dispose([x, y]);
+        }
+        return Array.from(model.parameters()[0][0].dataSync());
+      } finally {
+        await dp.dispose();
+        model.dispose();
+      }
+    };
+    const a = await run(1);
+    expect(await run(1)).toEqual(a);
+    const b = await run(2);
+    expect(b).not.toEqual(a);
+    init.dispose();
   });
 
   it('keeps the replicas in sync with the main model (parameters and BatchNorm buffers)', async () => {

@@ -1,10 +1,11 @@
 import { appendFileSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { saveSafetensors, tf } from '@captcha-nn/core';
+import { Dropout, Sequential, saveSafetensors, tf } from '@captcha-nn/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointState } from './checkpoint';
 import type { FolderDataSpec } from './data';
 import type { TrainOptions } from './options';
+import { buildTinyCaptcha, registerModel } from './registry';
 import { writeTinyPngs } from './testing';
 import { train } from './trainer';
 import { TINY_DATA, metricsOf, tempDir, tensorsOf } from './test/helpers';
@@ -116,6 +117,35 @@ describe.each(matrix)('resume matrix: %s data, %i worker(s)', (data, workers) =>
     expect(st.epoch).toBe(cut === 'mid-epoch' ? 1 : cut === 'last step' ? 0 : 1);
     expect((await train({ out: o.out, resume: true })).status).toBe('completed');
     await expectSameRun(whole, o.out);
+  });
+});
+
+// Dropout's masks in the worker replicas come from the main thread's reseeded stream, so they are replayed on resume too.
+registerModel('tiny-dropout', (o) => {
+  const { model, task } = buildTinyCaptcha(o);
+  const layers = (model as Sequential).modules;
+  return { model: new Sequential(...layers.slice(0, 7), new Dropout(0.3), ...layers.slice(7)), task };
+});
+
+describe('resume with Dropout over 2 workers', () => {
+  it("interrupted mid-epoch and resumed, it ends with the uninterrupted run's tensors", async () => {
+    const options = (out: string): Partial<TrainOptions> & { out: string } => ({
+      model: 'tiny-dropout',
+      data: TINY_DATA,
+      epochs: 2,
+      batchSize: 8,
+      seed: '13',
+      workers: 2,
+      backend: 'wasm',
+      out: join(tmp.dir, out),
+    });
+    const whole = await train(options('dropout-whole'));
+    const o = options('dropout-parts');
+    const ctl = new AbortController();
+    const first = await train(o, { signal: ctl.signal, onStep: (s) => s.step === whole.step / 2 + 1 && ctl.abort() });
+    expect(first.status).toBe('interrupted');
+    expect((await train({ out: o.out, resume: true })).status).toBe('completed');
+    await expectSameRun(whole.out, o.out);
   });
 });
 

@@ -14,9 +14,10 @@
  *
  * With `workers` > 1 each batch is split over a `DataParallelTable` (see
  * workers.ts): the same gradient up to floating point, except for
- * BatchNorm (per-shard statistics) and Dropout (the worker replicas draw
- * their own masks, not reseeded per step), and no training accuracy (the
- * fused step keeps no outputs).
+ * BatchNorm (per-shard statistics) and Dropout (each replica draws its own
+ * shard's masks, from seeds the main thread's reseeded stream gives it, so
+ * resume stays exact), and no training accuracy (the fused step keeps no
+ * outputs).
  */
 import { tf, type Module } from '@captcha-nn/core';
 import type { BestRecord } from './checkpoint';

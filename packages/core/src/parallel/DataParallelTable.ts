@@ -34,8 +34,10 @@
  * and are broadcast to the workers with the parameters, as DDP's
  * `broadcast_buffers` does from rank 0.
  *
- * Randomness (Dropout) differs from a single-thread run: each replica
- * draws its own masks.
+ * Randomness (Dropout): each worker reseeds its random stream every step
+ * with a seed drawn from the main thread's (`manualSeed`), so masks follow
+ * the run's seed and a resumed run draws the same ones. They still differ
+ * from a single-thread run's: each replica draws its own shard's masks.
  *
  * Custom module classes: the workers must be able to build them from the
  * spec, so pass the modules that `registerModule` them: `imports:
@@ -50,6 +52,7 @@ import { libraryUrl, type NodeFs, type NodeUrl, nodeImport } from '../util/nodeI
 import { tf } from '../tf';
 import { fusedBackward } from '../train/fusedStep';
 import { type Activity, mapActivity } from '../util/activity';
+import { nextSeed } from '../util/random';
 import { reduceGradients, shardWeights } from './allReduce';
 import { physicalCores } from './cores';
 import type { Reply, Request, Wire, WireTensor } from './protocol';
@@ -239,7 +242,11 @@ export class DataParallelTable {
   private async round<T, R extends Reply>(
     batch: Target,
     sizes: number[],
-    request: (state: { params: WireTensor[]; buffers: WireTensor[]; train: boolean[] }, shard: (a: Target) => Wire, k: number) => Unnumbered<Request>,
+    request: (
+      state: { params: WireTensor[]; buffers: WireTensor[]; train: boolean[]; seed: number },
+      shard: (a: Target) => Wire,
+      k: number,
+    ) => Unnumbered<Request>,
     here: (slice: <A extends Target>(a: A) => A) => T,
     discard: (mine: T) => void = () => {},
   ): Promise<{ st: ReplicaState; mine: T; replies: R[] }> {
@@ -247,6 +254,7 @@ export class DataParallelTable {
     const st = replicaState(this.model);
     const [wires, data] = await Promise.all([stateWires(st, sizes.length - 1), readBatch(batch)]);
     const train = st.modules.map((m) => m.train);
+    const seeds = sizes.slice(1).map(() => nextSeed());
     // Workers first, so that they compute while the main thread does shard 0.
     const pending: Promise<Reply>[] = [];
     let start = sizes[0];
@@ -255,7 +263,7 @@ export class DataParallelTable {
       pending.push(
         pool.request(
           k - 1,
-          request({ ...wires[k - 1], train }, (a) => wireSlice(a, data, from, sizes[k]), k),
+          request({ ...wires[k - 1], train, seed: seeds[k - 1] }, (a) => wireSlice(a, data, from, sizes[k]), k),
         ),
       );
       start += sizes[k];

@@ -66,6 +66,8 @@ export type Request =
       buffers: WireTensor[];
       /** Every module's `train` flag, depth first. */
       train: boolean[];
+      /** The replica's random stream for this step (`manualSeed`), drawn from the main thread's: Dropout masks follow the run's seed. */
+      seed: number;
       criterion: ModuleSpec;
       input: Wire;
       target: Wire;
@@ -78,6 +80,7 @@ export type Request =
       params: WireTensor[];
       buffers: WireTensor[];
       train: boolean[];
+      seed: number;
       input: Wire;
     }
   | {

@@ -69,19 +69,20 @@ function criterionFor(spec: Core.CriterionSpec): Criterion {
   return c;
 }
 
-function loadState(params: WireTensor[], buffers: WireTensor[], train: boolean[]): void {
+function loadState(params: WireTensor[], buffers: WireTensor[], train: boolean[], seed?: number): void {
   const { tf } = core;
   assignAll(tf, state.params, params, 'parameter');
   assignAll(tf, state.buffers, buffers, 'buffer');
   if (train.length !== state.modules.length) throw new Error(`the model has ${train.length} modules, this replica ${state.modules.length}`);
   state.modules.forEach((m, i) => (m.train = train[i]));
+  if (seed !== undefined) core.manualSeed(seed);
 }
 
 async function handle(req: Request): Promise<void> {
   const { tf } = core;
   switch (req.kind) {
     case 'step': {
-      loadState(req.params, req.buffers, req.train);
+      loadState(req.params, req.buffers, req.train, req.seed);
       model.zeroGradParameters();
       const criterion = criterionFor(req.criterion);
       const input = activityFromWire(tf, req.input) as Core.Tensor | Core.Tensor[];
@@ -97,7 +98,7 @@ async function handle(req: Request): Promise<void> {
       return;
     }
     case 'forward': {
-      loadState(req.params, req.buffers, req.train);
+      loadState(req.params, req.buffers, req.train, req.seed);
       const input = activityFromWire(tf, req.input) as Core.Activity;
       let output: Wire;
       try {
