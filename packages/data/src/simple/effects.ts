@@ -8,6 +8,7 @@ import { canvasFactory } from '../canvas';
 import { parseColor } from '../image';
 import { randInt, type Rng } from '../random';
 import type { Layer } from './layer';
+import { applyFishEyeMap, applyRippleMap, fishEyeMap, rippleMap } from './warpMaps';
 
 // ---------------------------------------------------------------- specs
 
@@ -69,14 +70,27 @@ export const block = (o: { blockSize?: number } = {}): GimpySpec => ({ type: 'bl
 
 // ---------------------------------------------------------------- backgrounds
 
-const squiggleCache = new Map<string, Uint8ClampedArray>();
+/** No background varies from captcha to captcha (not in SimpleCaptcha either): each is drawn once per spec and size. */
+const backgroundCache = new Map<string, Uint8ClampedArray>();
 
-/** Opaque (or, for 'transparent', empty) RGBA background pixels. */
+/** Opaque (or, for 'transparent', empty) RGBA background pixels, the caller's own. */
 export function makeBackground(spec: BackgroundSpec, width: number, height: number): Uint8ClampedArray {
   const out = new Uint8ClampedArray(width * height * 4);
+  if (spec.type === 'transparent') return out;
+  const key = JSON.stringify([spec, width, height]);
+  let px = backgroundCache.get(key);
+  if (!px) {
+    if (backgroundCache.size >= 32) backgroundCache.clear();
+    px = drawBackground(spec, width, height);
+    backgroundCache.set(key, px);
+  }
+  out.set(px);
+  return out;
+}
+
+function drawBackground(spec: Exclude<BackgroundSpec, { type: 'transparent' }>, width: number, height: number): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(width * height * 4);
   switch (spec.type) {
-    case 'transparent':
-      return out;
     case 'flat': {
       const [r, g, b] = parseColor(spec.color ?? 'gray');
       for (let i = 0; i < out.length; i += 4) {
@@ -112,30 +126,22 @@ export function makeBackground(spec: BackgroundSpec, width: number, height: numb
       return out;
     }
     case 'squiggles': {
-      // Not random in SimpleCaptcha either, so it is drawn once per size and cached.
-      const key = JSON.stringify([spec, width, height]);
-      let px = squiggleCache.get(key);
-      if (!px) {
-        const canvas = canvasFactory().createCanvas(width, height);
-        const ctx = canvas.getContext('2d');
-        ctx.fillStyle = spec.background ?? 'black';
-        ctx.fillRect(0, 0, width, height);
-        ctx.strokeStyle = spec.color ?? 'white';
-        ctx.globalAlpha = spec.alpha ?? 0.75;
-        ctx.lineWidth = 2;
-        ctx.lineCap = 'butt';
-        ctx.setLineDash([2, 2]);
-        const delta = spec.spacing ?? 5;
-        for (let xt = 0; xt < 2 * width; xt += delta) {
-          ctx.beginPath();
-          ctx.ellipse(xt - width + width / 2, height / 2, width / 2, height / 2, 0, 0, Math.PI * 2);
-          ctx.stroke();
-        }
-        px = ctx.getImageData(0, 0, width, height).data;
-        squiggleCache.set(key, px);
+      const canvas = canvasFactory().createCanvas(width, height);
+      const ctx = canvas.getContext('2d');
+      ctx.fillStyle = spec.background ?? 'black';
+      ctx.fillRect(0, 0, width, height);
+      ctx.strokeStyle = spec.color ?? 'white';
+      ctx.globalAlpha = spec.alpha ?? 0.75;
+      ctx.lineWidth = 2;
+      ctx.lineCap = 'butt';
+      ctx.setLineDash([2, 2]);
+      const delta = spec.spacing ?? 5;
+      for (let xt = 0; xt < 2 * width; xt += delta) {
+        ctx.beginPath();
+        ctx.ellipse(xt - width + width / 2, height / 2, width / 2, height / 2, 0, 0, Math.PI * 2);
+        ctx.stroke();
       }
-      out.set(px);
-      return out;
+      return ctx.getImageData(0, 0, width, height).data;
     }
   }
 }
@@ -385,36 +391,6 @@ export function sampleBilinear(src: Uint8ClampedArray, w: number, h: number, sx:
 }
 
 /**
- * One output pixel of SimpleCaptcha's bundled jhlabs TransformFilter (the
- * ImageFilter-based one in lib/imaging.jar), edge action ZERO: a source point
- * off the image gives transparent black; otherwise the pixel at the truncated
- * point and its right/lower neighbours (itself on the last column/row) are
- * interpolated, each of A, R, G, B on its own (not premultiplied), truncated.
- */
-function sampleJhlabsZero(src: Uint8ClampedArray, w: number, h: number, sx: number, sy: number, dst: Uint8ClampedArray, o: number): void {
-  const x0 = Math.trunc(sx);
-  const y0 = Math.trunc(sy);
-  if (sx < 0 || x0 >= w || sy < 0 || y0 >= h) {
-    dst[o] = 0;
-    dst[o + 1] = 0;
-    dst[o + 2] = 0;
-    dst[o + 3] = 0;
-    return;
-  }
-  const fx = Math.fround(sx - x0);
-  const fy = Math.fround(sy - y0);
-  const nw = (y0 * w + x0) * 4;
-  const ne = nw + (x0 === w - 1 ? 0 : 4);
-  const sw = nw + (y0 === h - 1 ? 0 : w * 4);
-  const se = sw + (ne - nw);
-  for (let c = 0; c < 4; c++) {
-    const top = (1 - fx) * src[nw + c]! + fx * src[ne + c]!;
-    const bottom = (1 - fx) * src[sw + c]! + fx * src[se + c]!;
-    dst[o + c] = Math.trunc((1 - fy) * top + fy * bottom);
-  }
-}
-
-/**
  * RippleGimpyRenderer as SimpleCaptcha 1.2.1 runs it: jhlabs RippleFilter,
  * sine, edge action ZERO (the default it leaves). With ZERO the filter's output
  * grows by (int) amplitude on each side, so output pixel (X, Y) is the point
@@ -445,23 +421,8 @@ function rippleEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'ripple' }>
     }
     return;
   }
-  // transformSpace with edge action ZERO: r.x -= (int) xAmplitude, r.y -= (int) yAmplitude.
-  const offX = Math.trunc(xA);
-  const offY = Math.trunc(yA);
-  // Float32 as in jhlabs: nx = (float) v / xWavelength, out = u + xAmplitude * (float) sin(nx).
-  const dx = new Float32Array(h);
-  const dy = new Float32Array(w);
-  for (let y = 0; y < h; y++) dx[y] = Math.fround(xA * Math.fround(Math.sin(Math.fround((y - offY) / xW) + px0)));
-  for (let x = 0; x < w; x++) dy[x] = Math.fround(yA * Math.fround(Math.sin(Math.fround((x - offX) / yW) + py0)));
-  const rippled = new Uint8ClampedArray(src.length);
-  for (let y = 0; y < h; y++) {
-    const v = y - offY;
-    const ox = dx[y]!;
-    for (let x = 0; x < w; x++) {
-      const u = x - offX;
-      sampleJhlabsZero(src, w, h, Math.fround(u + ox), Math.fround(v + dy[x]!), rippled, (y * w + x) * 4);
-    }
-  }
+  const rippled = layer.spare();
+  applyRippleMap(rippleMap(w, h, { xA, yA, xW, yW, px0, py0 }), src, rippled);
   compositeOver(dst, rippled);
 }
 
@@ -479,27 +440,7 @@ function fishEyeEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'fishEye' 
   const distance = randInt(rng, Math.floor(w / 4), Math.floor(w / 3));
   const src = layer.snapshot();
   const dst = layer.pixels();
-  const wMid = w >> 1;
-  const hMid = h >> 1;
-  for (let y = 0; y < h; y++) {
-    const ry = y - hMid;
-    for (let x = 0; x < w; x++) {
-      const rx = x - wMid;
-      const d1 = Math.sqrt(rx * rx + ry * ry);
-      if (d1 >= distance || d1 === 0) continue;
-      const s = d1 / distance;
-      const k = ((-0.75 * s * s * s + 1.5 * s * s + 0.25 * s) * distance) / d1;
-      const sx = wMid + Math.trunc(k * rx);
-      const sy = hMid + Math.trunc(k * ry);
-      if (sx < 0 || sx >= w || sy < 0 || sy >= h) continue;
-      const o = (y * w + x) * 4;
-      const i = (sy * w + sx) * 4;
-      dst[o] = src[i]!;
-      dst[o + 1] = src[i + 1]!;
-      dst[o + 2] = src[i + 2]!;
-      dst[o + 3] = src[i + 3]!;
-    }
-  }
+  applyFishEyeMap(fishEyeMap(w, h, distance), src, dst);
 }
 
 function shearEffect(layer: Layer, spec: Extract<GimpySpec, { type: 'shear' }>, rng: Rng): void {

@@ -11,6 +11,7 @@ export class Layer {
   readonly ctx: Context2D;
   private img: ImageData | null = null;
   private scratchBuf: Uint8ClampedArray | null = null;
+  private spareBuf: Uint8ClampedArray | null = null;
 
   constructor(
     readonly width: number,
@@ -41,6 +42,13 @@ export class Layer {
     if (!this.scratchBuf || this.scratchBuf.length !== px.length) this.scratchBuf = new Uint8ClampedArray(px.length);
     this.scratchBuf.set(px);
     return this.scratchBuf;
+  }
+
+  /** A second reusable buffer the size of the pixels, for an effect's output; its contents are left over. */
+  spare(): Uint8ClampedArray {
+    const n = this.width * this.height * 4;
+    if (!this.spareBuf || this.spareBuf.length !== n) this.spareBuf = new Uint8ClampedArray(n);
+    return this.spareBuf;
   }
 
   /** Clears to transparent. */
