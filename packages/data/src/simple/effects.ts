@@ -7,6 +7,7 @@
 import { canvasFactory } from '../canvas';
 import { parseColor } from '../image';
 import { randInt, type Rng } from '../random';
+import { boundedCache } from './boundedCache';
 import type { Layer } from './layer';
 import { applyFishEyeMap, applyRippleMap, fishEyeMap, rippleMap } from './warpMaps';
 
@@ -71,20 +72,13 @@ export const block = (o: { blockSize?: number } = {}): GimpySpec => ({ type: 'bl
 // ---------------------------------------------------------------- backgrounds
 
 /** No background varies from captcha to captcha (not in SimpleCaptcha either): each is drawn once per spec and size. */
-const backgroundCache = new Map<string, Uint8ClampedArray>();
+const backgroundCache = boundedCache<Uint8ClampedArray>();
 
 /** Opaque (or, for 'transparent', empty) RGBA background pixels, the caller's own. */
 export function makeBackground(spec: BackgroundSpec, width: number, height: number): Uint8ClampedArray {
   const out = new Uint8ClampedArray(width * height * 4);
   if (spec.type === 'transparent') return out;
-  const key = JSON.stringify([spec, width, height]);
-  let px = backgroundCache.get(key);
-  if (!px) {
-    if (backgroundCache.size >= 32) backgroundCache.clear();
-    px = drawBackground(spec, width, height);
-    backgroundCache.set(key, px);
-  }
-  out.set(px);
+  out.set(backgroundCache(JSON.stringify([spec, width, height]), () => drawBackground(spec, width, height)));
   return out;
 }
 

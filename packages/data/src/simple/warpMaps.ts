@@ -5,6 +5,7 @@
  * most of their cost. Applying a map gives the same bytes as computing it
  * inline (warpMaps.test.ts checks them against the formulas).
  */
+import { boundedCache } from './boundedCache';
 
 /** Where each output pixel of the ripple samples: four source pixel indices (`nw` −1 when outside) and the weights. */
 export interface RippleMap {
@@ -22,19 +23,8 @@ export interface FishEyeMap {
   from: Int32Array;
 }
 
-const MAX_CACHED = 32;
-const rippleCache = new Map<string, RippleMap>();
-const fishEyeCache = new Map<string, FishEyeMap>();
-
-function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
-  let m = cache.get(key);
-  if (!m) {
-    if (cache.size >= MAX_CACHED) cache.clear();
-    m = make();
-    cache.set(key, m);
-  }
-  return m;
-}
+const rippleCache = boundedCache<RippleMap>();
+const fishEyeCache = boundedCache<FishEyeMap>();
 
 export interface RippleParams {
   xA: number;
@@ -53,7 +43,7 @@ export interface RippleParams {
 export function rippleMap(w: number, h: number, p: RippleParams): RippleMap {
   const make = () => buildRippleMap(w, h, p);
   if (p.px0 !== 0 || p.py0 !== 0) return make();
-  return cached(rippleCache, `${w}x${h}:${p.xA},${p.yA},${p.xW},${p.yW}`, make);
+  return rippleCache(`${w}x${h}:${p.xA},${p.yA},${p.xW},${p.yW}`, make);
 }
 
 function buildRippleMap(w: number, h: number, { xA, yA, xW, yW, px0, py0 }: RippleParams): RippleMap {
@@ -126,7 +116,7 @@ export function applyRippleMap(m: RippleMap, src: Uint8ClampedArray, out: Uint8C
 
 /** FishEyeGimpyRenderer's bulge of radius `distance` about the image's middle: each moved pixel's source. */
 export function fishEyeMap(w: number, h: number, distance: number): FishEyeMap {
-  return cached(fishEyeCache, `${w}x${h}:${distance}`, () => buildFishEyeMap(w, h, distance));
+  return fishEyeCache(`${w}x${h}:${distance}`, () => buildFishEyeMap(w, h, distance));
 }
 
 function buildFishEyeMap(w: number, h: number, distance: number): FishEyeMap {
