@@ -68,6 +68,8 @@ describe('captcha-nn argument errors', () => {
     ['empty font family', ['train', '--model', 'tiny', '--generate', 'mix', '--fonts', 'Lato,'], /--fonts <families>.*a font family is empty/],
     ['eval fonts without mix', ['eval', '--model', 'x', '--generate', 'simple', '--fonts', 'Lato'], /--fonts applies to --generate mix only/],
     ['eval without data', ['eval', '--model', 'x'], /nothing to evaluate on/],
+    ['unknown test-time augmentation', ['eval', '--model', 'x', '--dataset', 'mnist', '--tta', 'rotate'], /--tta <how>.*Allowed choices are flip/],
+    ['predict: unknown test-time augmentation', ['predict', '--model', 'x', '--tta', 'crop', 'a.png'], /--tta <how>.*Allowed choices are flip/],
     ['predict without model', ['predict', 'a.png'], /required option '--model <dir>'/],
     ['too many threads', ['predict', '--model', 'x', '--threads', '9', 'a.png'], /--threads <n>.*expected 1 to 8 threads/],
   ];

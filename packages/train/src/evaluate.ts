@@ -1,5 +1,6 @@
 /** Evaluating a saved model on a folder or on generated captchas (the library form of `captcha-nn eval`). */
 import { join } from 'node:path';
+import type { Tensor } from '@captcha-nn/core';
 import {
   decodeImage,
   generatorSource,
@@ -20,6 +21,7 @@ import { evaluateModel, type EvalResult } from './metrics';
 import { writeMistakesPng } from './mistakes';
 import { loadCaptchaModel, type LoadedCaptchaModel } from './modelio';
 import { checkDecodeOptions, type DecodeOptions } from './task';
+import { checkTta, ttaForward, type TestTimeAugmentation } from './tta';
 
 export interface EvaluateRequest {
   model: string;
@@ -46,6 +48,8 @@ export interface EvaluateRequest {
   /** Write a PNG of the most confident mistakes here (`mistakes` of them, default 24). */
   mistakesPng?: string;
   mistakes?: number;
+  /** Test-time augmentation: `flip` averages each image's mirror in (classifiers only; tta.ts). */
+  tta?: TestTimeAugmentation;
 }
 
 /** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
@@ -53,6 +57,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
   const m = loaded ?? (await loadCaptchaModel(req.model, { foldBatchNorm: true }));
   const { metadata: meta, encoder } = m;
   checkDecodeOptions(m.task.spec, req.decode);
+  checkTta(m.task.spec, req.tta);
   let source: ImageSource;
   let what: string;
   let skipped: SkippedFile[] = [];
@@ -112,6 +117,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg|mix');
   }
   const mistakes = req.mistakesPng ? (req.mistakes ?? 24) : req.mistakes;
+  const augmented = req.tta ? ttaForward(m.model, req.tta) : undefined;
   const r = (await evaluateModel(m.model, source, {
     batchSize: req.batchSize ?? 64,
     encoder,
@@ -121,6 +127,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     ...(req.compare ? { compare: req.compare } : {}),
     ...(writtenLabel ? { writtenLabel } : {}),
     ...(mistakes ? { mistakes } : {}),
+    ...(augmented ? { forward: async (x: Tensor) => augmented(x) } : {}),
   }))!;
   if (req.mistakesPng) {
     if (!r.mistakes?.length) throw new Error(`eval: no mistakes to draw in ${req.mistakesPng} (every captcha passed)`);
@@ -132,7 +139,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
       ...(req.compare ? { compare: req.compare } : {}),
     });
   }
-  return { ...r, source: what, skipped };
+  return { ...r, source: req.tta ? `${what}, each read with its mirror image (--tta ${req.tta})` : what, skipped };
 }
 
 /** How each compare reads, for the report. */

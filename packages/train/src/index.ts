@@ -35,6 +35,7 @@ export { renderMistakes, writeMistakesPng, type MistakeTile, type MistakesOption
 export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
 export { applyInitDefaults, initialiseFrom, trunkKeys, TrainableParameters, readInitMetadata, type InitReport } from './init';
 export { predictFiles, predictionsCsv, loadImageFor, type Prediction } from './predict';
+export { TTA_KINDS, checkTta, ttaForward, type TestTimeAugmentation } from './tta';
 
 // Saved models, checkpoints and run outputs
 export { saveCaptchaModel, loadCaptchaModel, resolveModelDir } from './modelio';

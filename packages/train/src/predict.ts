@@ -4,6 +4,7 @@ import { decodeImage, normalizeInto, readImageFile, type ImageBuffer } from '@ca
 import { textOf } from './metrics';
 import { checkDecodeOptions, type DecodeOptions } from './task';
 import type { LoadedCaptchaModel } from './modelio';
+import { checkTta, ttaForward, type TestTimeAugmentation } from './tta';
 
 export interface Prediction {
   file: string;
@@ -35,9 +36,20 @@ export function predictionsCsv(preds: readonly Prediction[]): string {
   return `file,text,confidence,error\n${rows.join('\n')}\n`;
 }
 
-/** Reads every file (library form of `captcha-nn predict`); unreadable files get `error`. */
-export async function predictFiles(m: LoadedCaptchaModel, files: string[], batchSize = 32, decode?: DecodeOptions): Promise<Prediction[]> {
+/**
+ * Reads every file (library form of `captcha-nn predict`); unreadable files get `error`.
+ * `tta`: test-time augmentation, as `evaluateRun` takes it (tta.ts).
+ */
+export async function predictFiles(
+  m: LoadedCaptchaModel,
+  files: string[],
+  batchSize = 32,
+  decode?: DecodeOptions,
+  tta?: TestTimeAugmentation,
+): Promise<Prediction[]> {
   checkDecodeOptions(m.task.spec, decode);
+  checkTta(m.task.spec, tta);
+  const augmented = tta ? ttaForward(m.model, tta) : undefined;
   m.task.configureModel?.(m.model, decode);
   const { height: H, width: W, channels: C } = m.metadata.input;
   const out: Prediction[] = [];
@@ -60,11 +72,13 @@ export async function predictFiles(m: LoadedCaptchaModel, files: string[], batch
       const data = new Float32Array(good.length * px);
       good.forEach((g, i) => normalizeInto(g.img.data, C, 'unit', data, i * px));
       const x = tf.tensor4d(data, [good.length, H, W, C]);
+      const output = augmented ? augmented(x) : m.model.forward(x);
       try {
-        const d = m.task.decode(m.model.forward(x), decode);
+        const d = m.task.decode(output, decode);
         good.forEach((g, i) => results.set(g.f, { file: g.f, ...textOf(d[i]!, m.encoder) }));
       } finally {
         x.dispose();
+        if (augmented) tf.dispose(output);
       }
     }
     for (const im of images) out.push(results.get(im.f) ?? { file: im.f, text: '', confidence: 0, error: 'error' in im ? im.error : 'not read' });

@@ -1,7 +1,7 @@
 /** `captcha-nn eval`: accuracy of a trained model on a folder or on generated captchas. */
 import { Command, Option } from 'commander';
 import { ANSWER_COMPARES, SIMPLE_PRESETS, type AnswerCompare, type LabelSource, type LengthSpec } from '@captcha-nn/data';
-import { GENERATORS, evaluateRun, formatEval, type GeneratorName } from '@captcha-nn/train';
+import { GENERATORS, TTA_KINDS, evaluateRun, formatEval, type GeneratorName, type TestTimeAugmentation } from '@captcha-nn/train';
 import { startInferenceBackend } from '../inferenceBackend';
 import {
   decodeOptionsOf,
@@ -14,6 +14,7 @@ import {
   parseTextLength,
   parseThreads,
   TEXT_LENGTH_HELP,
+  TTA_HELP,
 } from '../parse';
 import { resolveModelArg } from '../pretrained';
 
@@ -43,6 +44,7 @@ interface EvalCliOptions {
   compare: AnswerCompare;
   case?: 'keep' | 'fold';
   mistakes?: string;
+  tta?: TestTimeAugmentation;
 }
 
 export function addEvalCommand(program: Command): Command {
@@ -66,6 +68,7 @@ export function addEvalCommand(program: Command): Command {
     .option('--top <n>', 'most common errors to list', parsePositiveInt, 10)
     .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
     .option('--text-length <n|min-max>', TEXT_LENGTH_HELP, parseTextLength)
+    .addOption(new Option('--tta <how>', TTA_HELP).choices([...TTA_KINDS]))
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .option('--threads <n>', 'wasm threads (default: the physical cores, or CAPTCHA_NN_WASM_THREADS; 1: one thread)', parseThreads)
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data is an error (default: skipped and reported)')
@@ -123,6 +126,7 @@ export function addEvalCommand(program: Command): Command {
         ...(decode ? { decode } : {}),
         ...(given('compare') ? { compare: o.compare } : {}),
         ...(o.mistakes ? { mistakesPng: o.mistakes } : {}),
+        ...(o.tta ? { tta: o.tta } : {}),
       });
       if (o.mistakes) process.stderr.write(`the most confident mistakes: ${o.mistakes}\n`);
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatEval(r, { verbose: o.verbose })}\n`);

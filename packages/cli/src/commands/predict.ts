@@ -1,11 +1,11 @@
 /** `captcha-nn predict`: the text a trained model reads in each image, with its confidence. */
 import { writeFile } from 'node:fs/promises';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { expandImagePaths } from '@captcha-nn/data';
-import { loadCaptchaModel, loadImageFor, predictFiles, predictionsCsv } from '@captcha-nn/train';
+import { loadCaptchaModel, loadImageFor, predictFiles, predictionsCsv, TTA_KINDS, type TestTimeAugmentation } from '@captcha-nn/train';
 import { writeAttentionPictures } from '../attentionPictures';
 import { startInferenceBackend } from '../inferenceBackend';
-import { decodeOptionsOf, parsePositiveInt, parseTextLength, parseThreads, TEXT_LENGTH_HELP } from '../parse';
+import { decodeOptionsOf, parsePositiveInt, parseTextLength, parseThreads, TEXT_LENGTH_HELP, TTA_HELP } from '../parse';
 import { resolveModelArg } from '../pretrained';
 
 export function addPredictCommand(program: Command): Command {
@@ -19,6 +19,7 @@ export function addPredictCommand(program: Command): Command {
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
     .option('--beam <k>', 'CTC and seq2seq/attention models: beam search keeping k prefixes (default: greedy)', parsePositiveInt)
     .option('--text-length <n|min-max>', TEXT_LENGTH_HELP, parseTextLength)
+    .addOption(new Option('--tta <how>', TTA_HELP).choices([...TTA_KINDS]))
     .option('--attention-png <file>', "attention models: also draw where each step looks, as a PNG (several images: <file> with each image's name added)")
     .option('--backend <name>', 'tfjs backend (default wasm, or CAPTCHA_NN_BACKEND)')
     .option('--threads <n>', 'wasm threads (default: the physical cores, or CAPTCHA_NN_WASM_THREADS; 1: one thread)', parseThreads)
@@ -32,6 +33,7 @@ export function addPredictCommand(program: Command): Command {
         batch: number;
         beam?: number;
         textLength?: { min: number; max: number };
+        tta?: TestTimeAugmentation;
         attentionPng?: string;
         backend?: string;
         threads?: number;
@@ -41,7 +43,7 @@ export function addPredictCommand(program: Command): Command {
       await startInferenceBackend(o);
       const m = await loadCaptchaModel(resolveModelArg(o.model!, '--model'), { foldBatchNorm: true });
       const images = await expandImagePaths(paths);
-      const preds = await predictFiles(m, images, o.batch, decodeOptionsOf(o));
+      const preds = await predictFiles(m, images, o.batch, decodeOptionsOf(o), o.tta);
       if (o.csv) {
         await writeFile(o.csv, predictionsCsv(preds));
         process.stderr.write(`wrote ${preds.length} readings to ${o.csv}\n`);
