@@ -67,7 +67,7 @@ export { parseIdx, encodeIdx, readIdx, maybeGunzip, IdxDataset } from './loader/
 export type { IdxArray, IdxType, IdxData, IdxDatasetOptions } from './loader/idx';
 
 // Pipeline
-export { batches, splitSource, subset, generatorSource, cachedSource, DEFAULT_CACHE_BYTES } from './pipeline';
+export { batches, splitSource, subset, concatSources, generatorSource, cachedSource, DEFAULT_CACHE_BYTES } from './pipeline';
 export type { ImageSource, Batch, BatchOptions } from './pipeline';
 export { cropFlipImage, cropFlipSource, checkCropFlip, type CropFlipOptions } from './cropFlip';
 export { randomEraseImage, randomEraseSource, checkRandomErase, type RandomEraseOptions } from './randomErase';

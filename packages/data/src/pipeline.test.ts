@@ -1,7 +1,7 @@
 import { tf } from '@captcha-nn/core';
 import { describe, expect, it } from 'vitest';
 import { captchaStream } from './generator';
-import { batches, cachedSource, generatorSource, splitSource, subset, type ImageSource } from './pipeline';
+import { batches, cachedSource, concatSources, generatorSource, splitSource, subset, type ImageSource } from './pipeline';
 import { LabelEncoder } from './charset';
 import { simplePreset } from './simple/builder';
 
@@ -107,6 +107,21 @@ describe('pipeline', () => {
     expect([train.size, validation.size]).toEqual([80, 20]);
     expect(() => splitSource(src, { validation: 101 })).toThrow(/validation must be/);
     expect(() => subset(src, [100])).toThrow(/outside/);
+  });
+
+  it('concatenates two sources: the items of the first, then those of the second, indices shifted', async () => {
+    const a: number[] = [];
+    const b: number[] = [];
+    const both = concatSources(fakeSource(3, a), fakeSource(5, b));
+    expect(both.size).toBe(8);
+    const pixels = await Promise.all([0, 2, 3, 7].map(async (i) => (await both.load(i))?.image.data[0]));
+    expect(pixels).toEqual([0, 2, 0, 4]);
+    expect(a).toEqual([0, 2]);
+    expect(b).toEqual([0, 4]);
+    await expect(both.load(8)).rejects.toThrow(/outside 0..7/);
+    const other = { ...fakeSource(2), encoder: new LabelEncoder('abd') };
+    expect(() => concatSources(fakeSource(2), other)).toThrow(/different charsets/);
+    expect(() => concatSources(fakeSource(2), { ...fakeSource(2), width: 3 })).toThrow(/differ in width/);
   });
 
   it('caches a source: each item loaded once, skipped items too, failed loads retried', async () => {

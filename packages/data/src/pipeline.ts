@@ -40,6 +40,22 @@ export function subset(source: ImageSource, indices: ArrayLike<number>): ImageSo
 }
 
 /**
+ * The items of `first`, then those of `second`: one source over two sets of
+ * the same shape, charset and label width (labelled images and pseudo-labelled ones).
+ */
+export function concatSources(first: ImageSource, second: ImageSource): ImageSource {
+  for (const k of ['width', 'height', 'channels', 'maxLength'] as const)
+    if (first[k] !== second[k]) throw new Error(`concatSources: the sources differ in ${k} (${first[k]} and ${second[k]})`);
+  if (first.encoder.charset !== second.encoder.charset || first.encoder.blank !== second.encoder.blank)
+    throw new Error(`concatSources: the sources label with different charsets ("${first.encoder.charset}" and "${second.encoder.charset}")`);
+  const n = first.size;
+  return withLoad({ ...first, size: n + second.size }, (i: number) => {
+    if (!(Number.isInteger(i) && i >= 0 && i < n + second.size)) return Promise.reject(new Error(`index ${i} is outside 0..${n + second.size - 1}`));
+    return i < n ? first.load(i) : second.load(i - n);
+  });
+}
+
+/**
  * Seeded train/validation split: a fraction (0 < validation < 1) or a count
  * of items goes to validation, chosen by a seeded shuffle.
  */

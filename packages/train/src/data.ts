@@ -3,12 +3,14 @@
  * naming the data package reads) or a seeded captcha generator, and the
  * preprocessing that turns them into model inputs.
  */
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import {
   AUGMENT_PRESETS,
   LabelEncoder,
   augmentSource,
   cachedSource,
+  concatSources,
   checkRandomErase,
   randomEraseSource,
   isAugmentPreset,
@@ -57,6 +59,12 @@ export interface FolderDataSpec {
   preferCharset?: string;
   /** Any unreadable, truncated, oversized or unlabelled file is an error (default: skipped and reported). */
   strict?: boolean;
+  /**
+   * Self-training: a folder of unlabelled images of the same scheme. The `--init` model reads them before the run
+   * starts, and those read with a confidence of at least `minConfidence` join the training images, labelled with
+   * the readings (`PseudoLabeller`; saved in the run folder, so a resumed run trains on the same ones).
+   */
+  unlabelled?: { dir: string; minConfidence: number };
 }
 
 /** Generators training and evaluation can draw from on the fly. */
@@ -137,7 +145,12 @@ export interface RunData {
 export function dataSpecWithAbsolutePaths(spec: DataSpec): DataSpec {
   if (spec.kind === 'idx') return spec.dir === undefined ? spec : { ...spec, dir: resolve(spec.dir) };
   if (spec.kind !== 'folder') return spec;
-  return { ...spec, dir: resolve(spec.dir), ...(spec.val ? { val: resolve(spec.val) } : {}) };
+  return {
+    ...spec,
+    dir: resolve(spec.dir),
+    ...(spec.val ? { val: resolve(spec.val) } : {}),
+    ...(spec.unlabelled ? { unlabelled: { ...spec.unlabelled, dir: resolve(spec.unlabelled.dir) } } : {}),
+  };
 }
 
 /** A generator for the spec's settings and a seed. */
@@ -186,13 +199,28 @@ function folderOptions(spec: DataSpec & FolderDataSpec, channels: ChannelFormat,
   };
 }
 
-/** Opens the run's data. The seed fixes generated images, the validation split and the jitter. */
-export async function openRunData(spec: DataSpec, seed: string): Promise<RunData> {
+/** What the labelled folder asks of the readings that label `unlabelled` images: its charset and label lengths. */
+export interface PseudoLabelNeeds {
+  dir: string;
+  minConfidence: number;
+  charset: string;
+  minLength: number;
+  maxLength: number;
+}
+
+/** Labels a folder of unlabelled images (run.ts reads them with the `--init` model); returns the `file,label` CSV's path and a line for the log. */
+export type PseudoLabeller = (needs: PseudoLabelNeeds) => Promise<{ csv: string; description: string }>;
+
+/**
+ * Opens the run's data. The seed fixes generated images, the validation split and the jitter.
+ * `pseudoLabeller` labels a folder spec's `unlabelled` images.
+ */
+export async function openRunData(spec: DataSpec, seed: string, pseudoLabeller?: PseudoLabeller): Promise<RunData> {
   const preset: string = spec.augment ?? 'none';
   if (!isAugmentPreset(preset)) throw new Error(`unknown augmentation '${preset}' (known: ${Object.keys(AUGMENT_PRESETS).join(', ')})`);
   const erase = { probability: spec.erase ?? 0 };
   checkRandomErase(erase);
-  const opened = await openUnaugmented(spec, seed);
+  const opened = await openUnaugmented(spec, seed, pseudoLabeller);
   // Validation reads the same images every epoch: draw or decode them once (IDX images are in memory already).
   const data = spec.kind === 'idx' || !opened.validation ? opened : { ...opened, validation: cachedSource(opened.validation) };
   const jitter = (source: ImageSource, epoch: number) => (preset === 'none' ? source : augmentSource(source, AUGMENT_PRESETS[preset], { seed, epoch }));
@@ -209,10 +237,10 @@ export async function openRunData(spec: DataSpec, seed: string): Promise<RunData
   };
 }
 
-async function openUnaugmented(spec: DataSpec, seed: string): Promise<RunData> {
+async function openUnaugmented(spec: DataSpec, seed: string, pseudoLabeller?: PseudoLabeller): Promise<RunData> {
   if (spec.kind === 'idx') return openIdxData(spec, seed);
   if (spec.kind === 'generate') return openGeneratedData(spec, seed);
-  return openFolderData(spec, seed);
+  return openFolderData(spec, seed, pseudoLabeller);
 }
 
 async function openIdxData(spec: Extract<DataSpec, { kind: 'idx' }>, seed: string): Promise<RunData> {
@@ -262,7 +290,7 @@ function openGeneratedData(spec: Extract<DataSpec, { kind: 'generate' }>, seed: 
   };
 }
 
-async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed: string): Promise<RunData> {
+async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed: string, pseudoLabeller?: PseudoLabeller): Promise<RunData> {
   const channels = spec.channels ?? 'gray';
   const ds = await openFolderDataset(spec.dir, folderOptions(spec, channels));
   let train: ImageSource = ds;
@@ -289,6 +317,11 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
     ...ds.skipped,
     ...(validation instanceof FolderDataset && validation !== ds ? validation.skipped.map((f) => ({ ...f, file: join(spec.val!, f.file) })) : []),
   ];
+  const pool = spec.unlabelled ? await openPseudoLabelled(spec, ds, channels, pseudoLabeller) : null;
+  if (pool) {
+    train = concatSources(train, pool.dataset);
+    skipped.push(...pool.skipped);
+  }
   return {
     trainSource: () => train,
     trainSize: train.size,
@@ -301,12 +334,54 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
       for (const e of ds.entries) yield { label: e.label, where: join(ds.dir, e.file) };
       if (validation instanceof FolderDataset && validation !== ds)
         for (const e of validation.entries) yield { label: e.label, where: join(validation.dir, e.file) };
+      if (pool) for (const e of pool.dataset.entries) yield { label: e.label, where: `${join(pool.dataset.dir, e.file)} (read by the --init model)` };
     },
-    fingerprint: await ds.fingerprint(),
+    fingerprint: pool ? combinedFingerprint(await ds.fingerprint(), await pool.dataset.fingerprint()) : await ds.fingerprint(),
     description:
       `${ds.size} images in ${spec.dir} (${ds.skippedSummary()}), ${ds.width}x${ds.height} (${ds.sizeFrom}; other sizes fitted with the aspect ratio kept and padded), charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}` +
-      (validation instanceof FolderDataset && validation.skipped.length ? ` (${validation.skippedSummary()})` : ''),
+      (validation instanceof FolderDataset && validation.skipped.length ? ` (${validation.skippedSummary()})` : '') +
+      (pool ? `; ${pool.description}` : ''),
   };
+}
+
+/**
+ * The unlabelled folder's images that the pseudo-labeller labels, prepared as the labelled ones (size, charset,
+ * label width), and its unreadable files. The images it leaves unlabelled are not reported as skipped: the
+ * labeller's line counts them.
+ */
+async function openPseudoLabelled(
+  spec: Extract<DataSpec, { kind: 'folder' }>,
+  ds: FolderDataset,
+  channels: ChannelFormat,
+  pseudoLabeller: PseudoLabeller | undefined,
+): Promise<{ dataset: FolderDataset; skipped: SkippedFile[]; description: string }> {
+  const { dir, minConfidence } = spec.unlabelled!;
+  if (!pseudoLabeller) throw new Error(`unlabelled images (${dir}) need a model to read them: train with --init MODEL`);
+  const lengths = ds.entries.map((e) => [...e.label].length);
+  const { csv, description } = await pseudoLabeller({
+    dir,
+    minConfidence,
+    charset: ds.charset,
+    minLength: Math.min(...lengths),
+    maxLength: Math.max(...lengths),
+  });
+  const dataset = await openFolderDataset(
+    dir,
+    folderOptions({ ...spec, labels: { file: csv, format: 'csv' }, strict: false }, channels, {
+      charset: ds.charset,
+      maxLength: ds.maxLength,
+      size: { width: ds.width, height: ds.height },
+      fit: 'contain',
+    }),
+  );
+  const skipped = dataset.skipped.filter((f) => f.kind !== 'unlabelled').map((f) => ({ ...f, file: join(dir, f.file) }));
+  return { dataset, skipped, description };
+}
+
+/** One fingerprint for the labelled and the pseudo-labelled folder (with its labels file): resume checks both. */
+function combinedFingerprint(a: FolderFingerprint, b: FolderFingerprint): FolderFingerprint {
+  const hash = createHash('sha256').update(`${a.hash}\n${b.hash}\n`).digest('hex');
+  return { files: a.files + b.files, bytes: a.bytes + b.bytes, hash };
 }
 
 function preprocessing(channels: ChannelFormat, width: number, height: number, polarity: Polarity = 'keep'): Preprocessing {

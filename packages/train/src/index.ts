@@ -22,7 +22,7 @@ export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions
 export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings, ModelRegistration, Variant } from './registry';
 
 // Data
-export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths, GENERATORS } from './data';
+export { openRunData, makeGenerator, openEvalFolder, dataSpecWithAbsolutePaths, GENERATORS, type PseudoLabeller, type PseudoLabelNeeds } from './data';
 export type { DataSpec, FolderDataSpec, GenerateDataSpec, GeneratorName, Preprocessing, RunData, ChannelFormat } from './data';
 export { registerIdxDataset, listIdxDatasets, resolveIdxSpec, openIdxSplit, idxSplitFiles } from './idxData';
 export type { IdxDataSpec, IdxDatasetEntry } from './idxData';
@@ -36,6 +36,7 @@ export { evaluateRun, formatEval, type EvaluateRequest } from './evaluate';
 export { applyInitDefaults, initialiseFrom, trunkKeys, TrainableParameters, readInitMetadata, type InitReport } from './init';
 export { predictFiles, predictionsCsv, loadImageFor, type Prediction } from './predict';
 export { TTA_KINDS, checkTta, ttaForward, type TestTimeAugmentation } from './tta';
+export { PSEUDO_LABELS_FILE, choosePseudoLabels, pseudoLabeller, type PseudoLabelChoice } from './pseudoLabels';
 
 // Saved models, checkpoints and run outputs
 export { saveCaptchaModel, loadCaptchaModel, resolveModelDir } from './modelio';

@@ -133,6 +133,11 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   checkSchedule(scheduleOf(r));
   if (r.freezeTrunk !== undefined && (!Number.isInteger(r.freezeTrunk) || r.freezeTrunk < 0))
     throw new Error(`--freeze-trunk must be a whole number of epochs >= 0, got ${r.freezeTrunk}`);
+  const unlabelled = r.data.kind === 'folder' ? r.data.unlabelled : undefined;
+  if (unlabelled && r.init === undefined)
+    throw new Error(`--unlabelled ${unlabelled.dir} needs --init MODEL: the model whose confident readings label those images`);
+  if (unlabelled && !(unlabelled.minConfidence >= 0 && unlabelled.minConfidence <= 1))
+    throw new Error(`--min-confidence must be in [0, 1], got ${unlabelled.minConfidence}`);
   if (r.freezeTrunk && r.init === undefined) throw new Error('--freeze-trunk needs --init MODEL_DIR: only copied weights can be frozen');
   if (r.modelOptions !== undefined && !isModelSettings(r.modelOptions))
     throw new Error(`model options must be an object of strings, numbers and booleans, got ${JSON.stringify(r.modelOptions)}`);

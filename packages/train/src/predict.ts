@@ -28,7 +28,7 @@ export async function loadImageFor(file: string, m: LoadedCaptchaModel): Promise
 }
 
 /** One CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
-const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+export const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /** Predictions as CSV: a header `file,text,confidence,error`, one row per file (error empty when read). */
 export function predictionsCsv(preds: readonly Prediction[]): string {

@@ -21,6 +21,7 @@ import { getModelBuilder } from './registry';
 import { labelSmoothedTask, type Task } from './task';
 import { trainingWorkers, type WorkerPlan } from './workers';
 import { epochLength } from './epoch';
+import { pseudoLabeller } from './pseudoLabels';
 
 export interface RunPaths {
   out: string;
@@ -141,7 +142,8 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   const backend = opts.backend ? await setBackend(opts.backend) : await ready();
   const workers = trainingWorkers(opts.workers, opts.batchSize);
   if (workers.note) cb.log?.(workers.note);
-  const data = await openRunData(opts.data, opts.seed);
+  const labeller = opts.init !== undefined ? pseudoLabeller(opts.init, paths.out, { resumed: saved !== null }) : undefined;
+  const data = await openRunData(opts.data, opts.seed, labeller);
   manualSeed(opts.seed);
   const { model, task: builtTask } = await getModelBuilder(opts.model)({
     variant: opts.variant,

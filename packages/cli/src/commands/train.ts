@@ -50,6 +50,8 @@ interface TrainCliOptions {
   size?: { width: number; height: number };
   val?: string;
   valSplit?: number;
+  unlabelled?: string;
+  minConfidence?: number;
   generate?: GeneratorName;
   dataset?: string;
   dataIdx?: string;
@@ -92,7 +94,7 @@ interface TrainCliOptions {
   case?: 'keep' | 'fold';
 }
 
-const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict', 'case'] as const;
+const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict', 'case', 'unlabelled', 'minConfidence'] as const;
 const GENERATE_ONLY = ['preset', 'length', 'fonts', 'trainSize', 'valSize', 'fresh'] as const;
 const IDX_ONLY = ['cropPad', 'flip'] as const;
 /** Flags of the other sources that IDX data takes too. */
@@ -153,6 +155,11 @@ export function addTrainCommand(program: Command): Command {
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data or --val is an error (default: skipped and reported)')
     .option('--val <dir>', 'validation folder (default: --val-split of --data)')
     .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
+    .option(
+      '--unlabelled <dir>',
+      "self-training: a folder of unlabelled images of the same scheme; the --init model reads them first, and those it reads with --min-confidence join --data's images, labelled with its readings (saved as the run's pseudo-labels.csv)",
+    )
+    .option('--min-confidence <p>', 'with --unlabelled: the confidence a reading needs to label its image (default 0.9)', parseProbability)
     .addOption(
       new Option(
         '-g, --generate <generator>',
@@ -408,6 +415,8 @@ function checkCombination(cmd: Command, o: TrainCliOptions, given: (k: string) =
     if (o.generate !== 'simple' && given('preset')) cmd.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
     if (o.generate !== 'mix' && given('fonts')) cmd.error('error: --fonts applies to --generate mix only', { code: 'captcha-nn.fontsNotMix' });
   }
+  if (o.minConfidence !== undefined && !o.unlabelled)
+    cmd.error('error: --min-confidence applies with --unlabelled only', { code: 'captcha-nn.minConfidenceWithoutUnlabelled' });
   if (o.val && o.valSplit !== undefined) cmd.error('error: give either --val DIR or --val-split F, not both', { code: 'captcha-nn.valAndSplit' });
   if (o.labels && o.regex) cmd.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
   for (const [flag, v] of [
@@ -448,6 +457,7 @@ function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec
           ...(o.charset ? { charset: o.charset } : {}),
           ...(o.strict ? { strict: true } : {}),
           ...(o.case === 'fold' ? { labelCase: 'fold' as const } : {}),
+          ...(o.unlabelled ? { unlabelled: { dir: o.unlabelled, minConfidence: o.minConfidence ?? 0.9 } } : {}),
           ...(o.channels ? { channels: o.channels } : {}),
           ...(o.polarity ? { polarity: o.polarity } : {}),
           ...jitterOf(o),
