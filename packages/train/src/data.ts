@@ -37,6 +37,9 @@ import { openIdxRun, type IdxDataSpec } from './idxData';
 
 export type ChannelFormat = 'gray' | 'rgb';
 
+/** How a folder's images of another size meet the input size (see `FolderDataSpec.fit`). */
+export type FolderFit = 'contain' | 'scale';
+
 /** Images from a folder. */
 export interface FolderDataSpec {
   kind: 'folder';
@@ -52,6 +55,11 @@ export interface FolderDataSpec {
    * in the folder (a folder of one size keeps it).
    */
   size?: { width: number; height: number };
+  /**
+   * 'contain' (default): an image larger than `size` is shrunk, never enlarged; 'scale': a smaller one is enlarged
+   * too, until one side fills the size (aspect ratio kept and padded either way). Saved with the model.
+   */
+  fit?: FolderFit;
   charset?: string;
   /** 'keep' (default): labels as written; 'fold': lower-cased (labels written without their case; see the data loader). */
   labelCase?: 'keep' | 'fold';
@@ -108,9 +116,10 @@ export interface Preprocessing {
   height: number;
   /**
    * How other-sized images are fitted to width×height: 'contain' (models since issue #18: aspect ratio kept,
-   * shrunk if larger, centred, padded with white) or 'resize' (older models: stretched to the size).
+   * shrunk if larger, centred, padded with white), 'scale' (as 'contain', smaller images enlarged too) or
+   * 'resize' (older models: stretched to the size).
    */
-  fit: 'resize' | 'contain';
+  fit: 'resize' | FolderFit;
   /** x / 255. */
   normalize: 'unit';
   matte: 'white';
@@ -190,7 +199,7 @@ function folderOptions(spec: DataSpec & FolderDataSpec, channels: ChannelFormat,
     // Every file is checked at open, so the order a checkpoint indexes is the readable files, and all skips are known up front.
     verify: 'structure',
     ...(spec.strict ? { strict: true } : {}),
-    fit: 'contain',
+    fit: spec.fit ?? 'contain',
     ...(spec.size ? { size: spec.size } : {}),
     ...(spec.charset ? { charset: spec.charset } : {}),
     ...(spec.labelCase ? { labelCase: spec.labelCase } : {}),
@@ -299,7 +308,7 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
   if (spec.val) {
     const vs = await openFolderDataset(
       spec.val,
-      folderOptions(spec, channels, { charset: ds.charset, maxLength: ds.maxLength, size: { width: ds.width, height: ds.height }, fit: 'contain' }),
+      folderOptions(spec, channels, { charset: ds.charset, maxLength: ds.maxLength, size: { width: ds.width, height: ds.height } }),
     );
     validation = vs;
     valDesc = `${vs.size} validation images in ${spec.val}`;
@@ -328,7 +337,7 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
     validation,
     encoder: ds.encoder,
     maxLength: ds.maxLength,
-    preprocessing: preprocessing(channels, ds.width, ds.height, spec.polarity ?? 'keep'),
+    preprocessing: preprocessing(channels, ds.width, ds.height, spec.polarity ?? 'keep', spec.fit),
     skipped,
     labelsToCheck: function* () {
       for (const e of ds.entries) yield { label: e.label, where: join(ds.dir, e.file) };
@@ -371,7 +380,6 @@ async function openPseudoLabelled(
       charset: ds.charset,
       maxLength: ds.maxLength,
       size: { width: ds.width, height: ds.height },
-      fit: 'contain',
     }),
   );
   const skipped = dataset.skipped.filter((f) => f.kind !== 'unlabelled').map((f) => ({ ...f, file: join(dir, f.file) }));
@@ -384,8 +392,8 @@ function combinedFingerprint(a: FolderFingerprint, b: FolderFingerprint): Folder
   return { files: a.files + b.files, bytes: a.bytes + b.bytes, hash };
 }
 
-function preprocessing(channels: ChannelFormat, width: number, height: number, polarity: Polarity = 'keep'): Preprocessing {
-  return { channels, width, height, fit: 'contain', normalize: 'unit', matte: 'white', ...(polarity === 'keep' ? {} : { polarity }) };
+function preprocessing(channels: ChannelFormat, width: number, height: number, polarity: Polarity = 'keep', fit: FolderFit = 'contain'): Preprocessing {
+  return { channels, width, height, fit, normalize: 'unit', matte: 'white', ...(polarity === 'keep' ? {} : { polarity }) };
 }
 
 /**

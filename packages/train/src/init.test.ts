@@ -157,6 +157,31 @@ describe('train --init: fine-tuning a trained model', () => {
     expect(polarityOf('polarity-kept')).toBeUndefined();
   });
 
+  it("keeps the init model's fit 'scale' for a folder unless the run gives its own", async () => {
+    const folder = join(tmp.dir, 'pngs-fit');
+    await writeTinyPngs(folder, 16, 's');
+    const run = (out: string, extra: Partial<TrainOptions>, data: Partial<FolderDataSpec> = {}) =>
+      train({
+        data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
+        epochs: 1,
+        batchSize: 8,
+        seed: '6',
+        workers: 1,
+        backend: 'wasm',
+        out: join(tmp.dir, out),
+        ...extra,
+      });
+    const fitOf = (out: string) => JSON.parse(readFileSync(join(tmp.dir, out, 'best', 'model.json'), 'utf8')).metadata.preprocessing.fit;
+    await run('fit-base', { model: 'tiny' }, { fit: 'scale', size: { width: 96, height: 32 } });
+    expect(fitOf('fit-base')).toBe('scale');
+    const init = join(tmp.dir, 'fit-base');
+    await run('fit-inherited', { init });
+    expect(fitOf('fit-inherited')).toBe('scale');
+    await run('fit-contain', { init }, { fit: 'contain' });
+    expect(fitOf('fit-contain')).toBe('contain');
+    expect(fitOf('base')).toBe('contain');
+  });
+
   it('says what differs from the init model even when every tensor fits (a CTC reader on a larger input)', async () => {
     const m = await loadCaptchaModel(base);
     try {

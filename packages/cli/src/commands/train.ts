@@ -48,6 +48,7 @@ interface TrainCliOptions {
   init?: string | false;
   freezeTrunk?: number;
   size?: { width: number; height: number };
+  fit?: 'contain' | 'scale';
   val?: string;
   valSplit?: number;
   unlabelled?: string;
@@ -94,7 +95,7 @@ interface TrainCliOptions {
   case?: 'keep' | 'fold';
 }
 
-const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict', 'case', 'unlabelled', 'minConfidence'] as const;
+const FOLDER_ONLY = ['labels', 'regex', 'val', 'valSplit', 'strict', 'case', 'unlabelled', 'minConfidence', 'fit'] as const;
 const GENERATE_ONLY = ['preset', 'length', 'fonts', 'trainSize', 'valSize', 'fresh'] as const;
 const IDX_ONLY = ['cropPad', 'flip'] as const;
 /** Flags of the other sources that IDX data takes too. */
@@ -145,6 +146,12 @@ export function addTrainCommand(program: Command): Command {
       '--size <WxH>',
       'image size: generated captchas, or the input for --data (default: its largest width and height; other sizes shrunk if larger, aspect ratio kept, padded, never stretched)',
       parseSize,
+    )
+    .addOption(
+      new Option(
+        '--fit <how>',
+        "--data images of another size than the input: contain (default, or the --init model's: shrunk if larger, never enlarged) or scale (enlarged too, until one side fills it); aspect ratio kept and padded either way, and saved with the model",
+      ).choices(['contain', 'scale']),
     )
     .addOption(
       new Option(
@@ -454,6 +461,7 @@ function dataSpecOf(o: TrainCliOptions, given: (k: string) => boolean): DataSpec
           ...(o.val ? { val: o.val } : {}),
           ...(o.valSplit !== undefined ? { valSplit: o.valSplit } : {}),
           ...(o.size ? { size: o.size } : {}),
+          ...(o.fit ? { fit: o.fit } : {}),
           ...(o.charset ? { charset: o.charset } : {}),
           ...(o.strict ? { strict: true } : {}),
           ...(o.case === 'fold' ? { labelCase: 'fold' as const } : {}),

@@ -17,10 +17,12 @@ export interface DecodeOptions {
    * - 'none' (default): keep the image's own size;
    * - 'contain': never stretched, never enlarged: an image larger than `size` (either side) is shrunk by one factor,
    *   aspect ratio kept, until it fits; it is then centred on a `size` matte (see `containBox`);
+   * - 'scale': as 'contain', but a smaller image is enlarged too, until one side fills `size`
+   *   (TensorFlow's `tf.image.resize_with_pad`, with a white matte);
    * - 'pad': placed top-left on a `size` matte (an image larger than `size` is an error);
    * - 'resize': scaled (bilinear) to exactly `size`, stretching when the aspect ratio differs.
    */
-  fit?: 'none' | 'contain' | 'resize' | 'pad';
+  fit?: 'none' | 'contain' | 'scale' | 'resize' | 'pad';
   /** Colour behind transparent pixels and padding (default white). */
   matte?: RGBA | string;
   /** 'light': an image with a dark background is inverted, its padding not (see polarity.ts). Default 'keep'. */
@@ -74,10 +76,11 @@ function canvasOf(width: number, height: number) {
 /**
  * Where fit 'contain' draws a `w`x`h` image on a `W`x`H` canvas: shrunk by
  * min(W/w, H/h, 1) (aspect ratio kept, never enlarged), rounded to whole
- * pixels, centred (the odd pixel of padding goes right / below).
+ * pixels, centred (the odd pixel of padding goes right / below). With
+ * `enlarge` (fit 'scale') the factor is min(W/w, H/h), so a smaller image grows.
  */
-export function containBox(w: number, h: number, W: number, H: number): { x: number; y: number; width: number; height: number } {
-  const s = Math.min(W / w, H / h, 1);
+export function containBox(w: number, h: number, W: number, H: number, enlarge = false): { x: number; y: number; width: number; height: number } {
+  const s = Math.min(W / w, H / h, enlarge ? Number.POSITIVE_INFINITY : 1);
   const width = Math.min(W, Math.max(1, Math.round(w * s)));
   const height = Math.min(H, Math.max(1, Math.round(h * s)));
   return { x: Math.floor((W - width) / 2), y: Math.floor((H - height) / 2), width, height };
@@ -142,8 +145,8 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   // Where the image lies on the canvas; the rest is matte.
   let drawn: PixelBox = { x: 0, y: 0, width: w, height: h };
   if (fit === 'resize') ctx.drawImage(img, 0, 0, w, h);
-  else if (fit === 'contain') {
-    drawn = containBox(iw, ih, w, h);
+  else if (fit === 'contain' || fit === 'scale') {
+    drawn = containBox(iw, ih, w, h, fit === 'scale');
     ctx.drawImage(img, drawn.x, drawn.y, drawn.width, drawn.height);
   } else {
     ctx.drawImage(img, 0, 0);

@@ -331,6 +331,20 @@ describe("fit 'contain': mixed sizes, aspect ratio kept, padded, never stretched
     expect(small.data[0]).toBe(255);
   });
 
+  it("fit 'scale' enlarges a smaller image too, by one factor, until one side fills the box", async () => {
+    expect(containBox(10, 10, 50, 20, true)).toEqual({ x: 15, y: 0, width: 20, height: 20 });
+    expect(containBox(20, 5, 50, 20, true)).toEqual({ x: 0, y: 3, width: 50, height: 13 });
+    expect(containBox(100, 20, 50, 20, true)).toEqual(containBox(100, 20, 50, 20));
+    // The 10x10 image's 4x4 square at (2, 2), doubled: 8x8 at (2·2 + 10, 2·2) on the 40x20 canvas (20x20 image at x 10).
+    const small = await decodeImage(square(10, 10, 2, 2, 4), { fit: 'scale', size: { width: 40, height: 20 } });
+    expect(darkBox(small)).toEqual({ x: 14, y: 4, width: 8, height: 8 });
+    expect(small.data[0]).toBe(255);
+    const dir = folder({ 'a_x.png': square(10, 10, 2, 2, 4), 'b_y.png': square(20, 20, 0, 0, 4) });
+    const ds = await openFolderDataset(dir, { verify: 'structure', fit: 'scale' });
+    expect([ds.width, ds.height]).toEqual([20, 20]);
+    expect(darkBox((await ds.load(0))!.image)).toEqual({ x: 4, y: 4, width: 8, height: 8 });
+  });
+
   it('a folder of mixed sizes opens at the largest width and height, or at a given size', async () => {
     const dir = folder({ 'a_x.png': square(30, 10, 0, 0, 4), 'b_y.png': square(20, 16, 0, 0, 4), 'c_z.png': square(30, 10, 0, 0, 4) });
     await expect(openFolderDataset(dir, { verify: 'structure' })).rejects.toThrow(/pass fit: 'contain' to load mixed sizes/);

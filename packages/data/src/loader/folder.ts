@@ -209,13 +209,13 @@ type Size = { width: number; height: number };
 interface Sized extends Size {
   good: FolderEntry[];
   sizeFrom: string;
-  /** The size is the folder's largest width and height (fit 'contain' without a size), which loads fit to. */
+  /** The size is the folder's largest width and height (fit 'contain' or 'scale' without a size), which loads fit to. */
   fromFolder: boolean;
 }
 
 /**
- * The image size: `size` with fit 'resize', 'pad' or 'contain'; without a
- * size, the largest image (fit 'contain') or the one size of all images
+ * The image size: `size` with fit 'resize', 'pad', 'contain' or 'scale'; without a
+ * size, the largest image (fit 'contain' or 'scale') or the one size of all images
  * (fit 'none'). With `verify`, every file is read now and the bad ones skipped.
  */
 async function sizeImages(
@@ -227,8 +227,8 @@ async function sizeImages(
   candidates: number,
 ): Promise<Sized> {
   const fit = opts.fit ?? 'none';
-  const fromFolder = fit === 'contain' && !opts.size;
-  if (fromFolder && verify === 'none') throw new Error(`fit 'contain' without a size needs verify 'structure' or 'decode' (to find the largest image)`);
+  const fromFolder = (fit === 'contain' || fit === 'scale') && !opts.size;
+  if (fromFolder && verify === 'none') throw new Error(`fit '${fit}' without a size needs verify 'structure' or 'decode' (to find the largest image)`);
   if (fit !== 'none' && !fromFolder && !opts.size) throw new Error(`fit '${fit}' needs size { width, height }`);
   const given = fit !== 'none' && !fromFolder ? opts.size : undefined;
   if (verify !== 'none') return verifyAll(root, entries, verify, given, opts, log, candidates);
