@@ -30,6 +30,23 @@ const checkpointWeights = async (dir: string) =>
   );
 const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((x, i) => Object.is(x, b[i]));
 
+/** One epoch of a small run on a folder of PNGs, into tmp.dir/<out>. */
+const folderRun =
+  (folder: string) =>
+  (out: string, extra: Partial<TrainOptions>, data: Partial<DataSpec & FolderDataSpec> = {}) =>
+    train({
+      data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
+      epochs: 1,
+      batchSize: 8,
+      seed: '6',
+      workers: 1,
+      backend: 'wasm',
+      out: join(tmp.dir, out),
+      ...extra,
+    });
+/** The preprocessing a run's best/ model records. */
+const preprocessingOf = (out: string) => JSON.parse(readFileSync(join(tmp.dir, out, 'best', 'model.json'), 'utf8')).metadata.preprocessing;
+
 /** Fine-tuning on a new charset and length: "abc12", three characters. */
 const fineTune = (out: string, extra: Partial<TrainOptions> = {}): Partial<TrainOptions> & { out: string } => ({
   init: base,
@@ -136,18 +153,8 @@ describe('train --init: fine-tuning a trained model', () => {
   it("keeps the init model's polarity unless the run gives its own", async () => {
     const folder = join(tmp.dir, 'pngs-polarity');
     await writeTinyPngs(folder, 16, 'p');
-    const run = (out: string, extra: Partial<TrainOptions>, data: Partial<DataSpec & FolderDataSpec> = {}) =>
-      train({
-        data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
-        epochs: 1,
-        batchSize: 8,
-        seed: '6',
-        workers: 1,
-        backend: 'wasm',
-        out: join(tmp.dir, out),
-        ...extra,
-      });
-    const polarityOf = (out: string) => JSON.parse(readFileSync(join(tmp.dir, out, 'best', 'model.json'), 'utf8')).metadata.preprocessing.polarity;
+    const run = folderRun(folder);
+    const polarityOf = (out: string) => preprocessingOf(out).polarity;
     await run('polarity-base', { model: 'tiny' }, { polarity: 'light' });
     expect(polarityOf('polarity-base')).toBe('light');
     const init = join(tmp.dir, 'polarity-base');
@@ -160,18 +167,8 @@ describe('train --init: fine-tuning a trained model', () => {
   it("keeps the init model's fit 'scale' for a folder unless the run gives its own", async () => {
     const folder = join(tmp.dir, 'pngs-fit');
     await writeTinyPngs(folder, 16, 's');
-    const run = (out: string, extra: Partial<TrainOptions>, data: Partial<FolderDataSpec> = {}) =>
-      train({
-        data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
-        epochs: 1,
-        batchSize: 8,
-        seed: '6',
-        workers: 1,
-        backend: 'wasm',
-        out: join(tmp.dir, out),
-        ...extra,
-      });
-    const fitOf = (out: string) => JSON.parse(readFileSync(join(tmp.dir, out, 'best', 'model.json'), 'utf8')).metadata.preprocessing.fit;
+    const run = folderRun(folder);
+    const fitOf = (out: string) => preprocessingOf(out).fit;
     await run('fit-base', { model: 'tiny' }, { fit: 'scale', size: { width: 96, height: 32 } });
     expect(fitOf('fit-base')).toBe('scale');
     const init = join(tmp.dir, 'fit-base');
