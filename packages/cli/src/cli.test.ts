@@ -49,13 +49,14 @@ describe('captcha-nn argument errors', () => {
     [
       'resume with other options',
       ['train', '--resume', '--out', 'x', '--lr', '0.1'],
-      /only --epochs, --backend, --workers, --time-limit, --import can be given \(got --lr\)/,
+      /only --epochs, --backend, --workers, --time-limit, --val-every, --import can be given \(got --lr\)/,
     ],
     ['dampening without sgd', ['train', '--model', 'tiny', '--generate', 'simple', '--dampening', '0'], /--dampening applies to --optim sgd only/],
     ['nesterov with dampening', ['train', '--model', 'tiny', '--generate', 'simple', '--optim', 'sgd', '--nesterov'], /--nesterov needs --dampening 0/],
     ['bad schedule', ['train', '--model', 'tiny', '--generate', 'simple', '--schedule', 'linear'], /Allowed choices are constant, step, cosine, onecycle/],
     ['bad time limit', ['train', '--model', 'tiny', '--generate', 'simple', '--time-limit', '-5'], /--time-limit <minutes>.*expected a number >= 0/],
     ['bad workers', ['train', '--model', 'tiny', '--generate', 'simple', '--workers', '0'], /--workers <n>.*expected a positive integer/],
+    ['bad val-every', ['train', '--model', 'tiny', '--generate', 'simple', '--val-every', '0'], /--val-every <n>.*expected a positive integer/],
     [
       'bad augmentation',
       ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'],

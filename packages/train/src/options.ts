@@ -48,6 +48,11 @@ export interface TrainOptions {
    * best model and a checkpoint. The schedule anneals over it. 0: no limit.
    */
   timeLimit: number;
+  /**
+   * Validate every this many epochs (default 1). The last epoch, and the one a time limit or an interrupt ends,
+   * are always validated; only validated epochs compete for best/. Validating costs time that a time limit counts.
+   */
+  valEvery?: number;
   /** tfjs backend (default: CAPTCHA_NN_BACKEND, else wasm). */
   backend?: string;
   /** Data-parallel replicas (DataParallelTable): 1 (default) trains in this thread only. */
@@ -77,7 +82,7 @@ export interface TrainOptions {
 }
 
 /** Options a resumed run may change; the others must match the checkpoint. */
-export const RESUMABLE_OPTIONS = ['epochs', 'backend', 'workers', 'timeLimit', 'imports'] as const;
+export const RESUMABLE_OPTIONS = ['epochs', 'backend', 'workers', 'timeLimit', 'valEvery', 'imports'] as const;
 
 export const DEFAULTS = {
   variant: 'compact',
@@ -123,6 +128,8 @@ export function resolveTrainOptions(o: Partial<TrainOptions> & { out: string }):
   if (!OPTIMIZERS.includes(r.optim)) throw new Error(`unknown optimizer '${r.optim}' (known: ${OPTIMIZERS.join(', ')})`);
   for (const k of ['epochs', 'batchSize', 'workers'] as const)
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`${k} must be a positive integer, got ${r[k]}`);
+  if (r.valEvery !== undefined && !(Number.isInteger(r.valEvery) && r.valEvery >= 1))
+    throw new Error(`--val-every must be a whole number of epochs >= 1, got ${r.valEvery}`);
   if (!(r.weightDecay >= 0) || !Number.isFinite(r.weightDecay)) throw new Error(`the weight decay must be a number >= 0, got ${r.weightDecay}`);
   if (r.labelSmoothing !== undefined && !(r.labelSmoothing >= 0 && r.labelSmoothing <= 1))
     throw new Error(`--label-smoothing must be in [0, 1], got ${r.labelSmoothing}`);

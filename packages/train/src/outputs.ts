@@ -90,10 +90,12 @@ function bestMetadata(run: Run, record: EpochRecord, val: EvalResult | null): Ca
 /**
  * Ends an epoch (or the part a time limit allowed, `partial`): saves best/
  * when it is the best so far, appends to metrics.jsonl and redraws the curves.
+ * An epoch `--val-every` left unscored ('skipped') is recorded but never best.
  */
-export async function recordEpoch(run: Run, val: EvalResult | null, partial: boolean): Promise<{ record: EpochRecord; isBest: boolean }> {
+export async function recordEpoch(run: Run, scored: EvalResult | null | 'skipped', partial: boolean): Promise<{ record: EpochRecord; isBest: boolean }> {
+  const val = scored === 'skipped' ? null : scored;
   const record = epochRecord(run, val, partial);
-  const isBest = isBetter(val, record.trainLoss, run.best);
+  const isBest = scored !== 'skipped' && isBetter(val, record.trainLoss, run.best);
   if (isBest) {
     run.best = {
       epoch: record.epoch,

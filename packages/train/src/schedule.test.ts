@@ -94,6 +94,18 @@ describe('schedules in the trainer', () => {
     expect(st.learningRate).toBe(finalRate(cosine));
   });
 
+  it('a time limit that ends a whole epoch validates it, though --val-every would not', async () => {
+    // 1 s a step on a fake clock, 4 steps an epoch: the 7-second limit stops after step 8 (the first step reads 0 s), the end of epoch 2.
+    let now = 0;
+    const r = await train(base('timed-val-every', { epochs: 10, timeLimit: 7 / 60, valEvery: 5 }), { clock: () => now, onStep: () => (now += 1) });
+    expect([r.status, r.step, r.epochs]).toEqual(['time-limit', 8, 2]);
+    expect(metricsOf(r.out).map((e) => [e.epoch, e.partial ?? false, e.valCaptchaAccuracy !== null])).toEqual([
+      [1, false, false],
+      [2, false, true],
+    ]);
+    expect(r.best?.epoch).toBe(2);
+  });
+
   it('a time limit stops after the step, validates, saves best/ and a checkpoint; with a constant rate --resume without the limit ends as an uninterrupted run', async () => {
     const whole = await train(base('const-whole'));
     const o = base('timed', { timeLimit: 1e-6 });

@@ -130,6 +130,23 @@ describe('train → save → load → predict → eval', () => {
     expect(await tensorsOf(join(parts.out, 'best/weights.safetensors'))).toEqual(await tensorsOf(join(whole.out, 'best/weights.safetensors')));
   });
 
+  it('--val-every 2 validates epochs 2 and 3 (the last) only, picks best/ among them, and trains exactly as validating every epoch', async () => {
+    const every = { ...base('val-every', 3), valEvery: 2 };
+    const r = await train(every);
+    const m = metricsOf(every.out);
+    const validated = m.map((e) => e.valCaptchaAccuracy !== null);
+    expect(validated).toEqual([false, true, true]);
+    expect([2, 3]).toContain(r.best?.epoch);
+    expect(r.best?.validated).toBe(true);
+    const whole = metricsOf(base('whole', 3).out);
+    expect(m.map((e) => e.trainLoss)).toEqual(whole.map((e) => e.trainLoss));
+    expect(m.slice(1)).toEqual(whole.slice(1));
+    const ta = await tensorsOf(join(base('whole', 3).out, 'checkpoint.safetensors'));
+    const tb = await tensorsOf(r.checkpoint);
+    for (const k of Object.keys(ta)) expect(Array.from(tb[k]!), k).toEqual(Array.from(ta[k]!));
+    await expect(train({ ...base('val-every-0', 1), valEvery: 0 })).rejects.toThrow(/--val-every must be a whole number of epochs >= 1, got 0/);
+  });
+
   it('refuses to overwrite a run, and to change the run on --resume', async () => {
     const o = base('whole', 3);
     await expect(train(o)).rejects.toThrow(/already holds a training run.*--resume/);

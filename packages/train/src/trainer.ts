@@ -140,11 +140,15 @@ async function runEpochs(run: Run, cb: TrainCallbacks): Promise<TrainResult> {
     }
     // A time limit mid-epoch: keep the position and the epoch's sums for --resume.
     const partial = run.position < epochLength(run.data.trainSource(run.epoch).size, o.batchSize);
-    // One swap of the average in and out for both the score and best/ (the checkpoint takes the trained weights).
-    const scored = await averaged(async () => {
-      const val = await validate(run, cb);
-      return val === 'interrupted' ? null : { val, ...(await recordEpoch(run, val, partial)) };
-    });
+    const ending = end !== 'done' || partial || cb.signal?.aborted === true || run.epoch + 1 >= o.epochs;
+    const scored =
+      ending || !run.data.validation || (run.epoch + 1) % (o.valEvery ?? 1) === 0
+        ? // One swap of the average in and out for both the score and best/ (the checkpoint takes the trained weights).
+          await averaged(async () => {
+            const val = await validate(run, cb);
+            return val === 'interrupted' ? null : { val, ...(await recordEpoch(run, val, partial)) };
+          })
+        : { val: null, ...(await recordEpoch(run, 'skipped', partial)) };
     if (!scored) {
       await checkpoint();
       return result(run, 'interrupted');

@@ -83,6 +83,7 @@ interface TrainCliOptions {
   ema?: number;
   schedule: TrainOptions['schedule'];
   timeLimit?: number;
+  valEvery?: number;
   backend?: string;
   workers?: number;
   import?: string[];
@@ -239,6 +240,11 @@ export function addTrainCommand(program: Command): Command {
       "stop after the step in which the run's training time reaches this, then validate and save; the schedule anneals over it (0: none)",
       parseNonNegativeNumber,
     )
+    .option(
+      '--val-every <n>',
+      'validate every n epochs (default 1); the last epoch and one a time limit ends are always validated, and only validated epochs can be best/',
+      parsePositiveInt,
+    )
     .option('--backend <name>', 'tfjs backend: wasm (default, or CAPTCHA_NN_BACKEND), cpu, …')
     .option(
       '--workers <n>',
@@ -271,6 +277,7 @@ export function addTrainCommand(program: Command): Command {
           ...(fromCli('backend') ? { backend: o.backend } : {}),
           ...(fromCli('workers') ? { workers: o.workers } : {}),
           ...(fromCli('timeLimit') ? { timeLimit: o.timeLimit } : {}),
+          ...(fromCli('valEvery') ? { valEvery: o.valEvery } : {}),
           ...(fromCli('import') ? { imports: o.import } : {}),
         };
       } else {
@@ -380,6 +387,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.ema ? { ema: o.ema } : {}),
     schedule: o.schedule,
     ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
+    ...(o.valEvery !== undefined ? { valEvery: o.valEvery } : {}),
     ...(o.backend ? { backend: o.backend } : {}),
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.import?.length ? { imports: o.import } : {}),
