@@ -4,6 +4,7 @@
  * training worker. Plain DOM: four sections do not need a framework.
  */
 import { decodeModel, foldBatchNorm, loadModel, type Module, type ModuleSpec, tf } from '@captcha-nn/core';
+import { fitRGBA, fittedBox, type PixelBox } from '@captcha-nn/data/browser';
 import { BACKENDS, type DemoBackend, startBackend, whyUnavailable } from './backends';
 import { loadGeneratorFonts, seedGenerator } from './generate';
 import { drawCurves } from './plot';
@@ -18,7 +19,7 @@ let meta: CaptchaMeta | null = null;
 let spec: ModuleSpec | null = null;
 let backend: DemoBackend = 'wasm';
 let busy: Promise<unknown> = Promise.resolve();
-let lastInput: { rgba: Uint8ClampedArray } | null = null;
+let lastInput: InputImage | null = null;
 let drawn = 0;
 /** The last model saved by the training worker, and whether the solver uses it instead of the shipped one. */
 let trained: { json: Uint8Array; weights: Uint8Array } | null = null;
@@ -43,22 +44,30 @@ async function loadShippedModel(): Promise<void> {
   spec = loaded.spec;
 }
 
-/** An image scaled to the model's input size, as RGBA (the CLI resizes too). */
-async function rgbaAtInputSize(source: ImageBitmapSource): Promise<Uint8ClampedArray> {
-  const { width, height } = meta!.input;
-  const bitmap = await createImageBitmap(source);
-  const ctx = new OffscreenCanvas(width, height).getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0, width, height);
-  bitmap.close();
-  return ctx.getImageData(0, 0, width, height).data;
+/** An image at the model's input size: RGBA, and where the picture lies (the rest is white matte). */
+interface InputImage {
+  rgba: Uint8ClampedArray;
+  box: PixelBox;
 }
 
-async function read(rgbaList: Uint8ClampedArray[]): Promise<{ readings: Reading[]; ms: number }> {
+/** An image fitted to the model's input size as training fitted it (`preprocessing.fit`; older models stretch). */
+async function fitToInput(source: ImageBitmapSource): Promise<InputImage> {
+  const { width, height } = meta!.input;
+  const bitmap = await createImageBitmap(source);
+  const { width: w, height: h } = bitmap;
+  const ctx = new OffscreenCanvas(w, h).getContext('2d')!;
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const fit = meta!.preprocessing.fit ?? 'resize';
+  return { rgba: fitRGBA(ctx.getImageData(0, 0, w, h).data, w, h, width, height, fit), box: fittedBox(w, h, width, height, fit) };
+}
+
+async function read(images: InputImage[]): Promise<{ readings: Reading[]; ms: number }> {
   return serial(async () => {
     const { height: H, width: W, channels: C } = meta!.input;
-    const data = new Float32Array(rgbaList.length * H * W * C);
-    rgbaList.forEach((rgba, i) => inputFromRGBA(meta!, rgba, data, i * H * W * C));
-    const x = tf.tensor4d(data, [rgbaList.length, H, W, C]);
+    const data = new Float32Array(images.length * H * W * C);
+    images.forEach(({ rgba, box }, i) => inputFromRGBA(meta!, rgba, data, i * H * W * C, box));
+    const x = tf.tensor4d(data, [images.length, H, W, C]);
     try {
       const t0 = performance.now();
       const readings = await readBatch(model!, meta!, x);
@@ -97,9 +106,9 @@ function showReading(r: Reading, ms: number): void {
   );
 }
 
-async function solve(rgba: Uint8ClampedArray): Promise<void> {
-  lastInput = { rgba };
-  const { readings, ms } = await read([rgba]);
+async function solve(image: InputImage): Promise<void> {
+  lastInput = image;
+  const { readings, ms } = await read([image]);
   showReading(readings[0]!, ms);
 }
 
@@ -113,7 +122,7 @@ function showImage(url: string, alt: string, caption: string): void {
 async function solveBlob(blob: Blob, name: string): Promise<void> {
   if (!blob.type.startsWith('image/')) throw new Error(`${name} is not an image (${blob.type || 'unknown type'})`);
   showImage(URL.createObjectURL(blob), `The captcha you gave: ${name}`, `Your image: ${name}`);
-  await solve(await rgbaAtInputSize(blob));
+  await solve(await fitToInput(blob));
 }
 
 async function newCaptcha(): Promise<void> {
@@ -126,7 +135,7 @@ async function newCaptcha(): Promise<void> {
   const blob = await canvas.convertToBlob({ type: 'image/png' });
   showImage(URL.createObjectURL(blob), 'A captcha drawn in the page; the model reads it below', `Drawn in the page (true text: ${label})`);
   $('captcha-caption').dataset.label = label;
-  await solve(new Uint8ClampedArray(rgba));
+  await solve({ rgba: new Uint8ClampedArray(rgba), box: { x: 0, y: 0, width, height } });
 }
 
 function report(where: string, e: unknown): void {
@@ -168,7 +177,7 @@ async function switchBackend(name: DemoBackend): Promise<void> {
       await loadShippedModel();
     }
   });
-  if (lastInput) await solve(lastInput.rgba);
+  if (lastInput) await solve(lastInput);
 }
 
 // ---- the shipped captchas
@@ -183,7 +192,7 @@ async function readShipped(): Promise<void> {
   summary.textContent = 'Reading…';
   delete summary.dataset.right;
   const index = (await (await fetch(new URL('captchas/index.json', base))).json()) as ShippedIndex;
-  const images = await Promise.all(index.files.map(async (f) => rgbaAtInputSize(await (await fetch(new URL(`captchas/${f.file}`, base))).blob())));
+  const images = await Promise.all(index.files.map(async (f) => fitToInput(await (await fetch(new URL(`captchas/${f.file}`, base))).blob())));
   const { readings, ms } = await read(images);
   const body = $('shipped-table').querySelector('tbody')!;
   let right = 0;
@@ -225,10 +234,10 @@ const curves = { loss: [] as number[], accuracy: [] as number[], samplesPerSecon
 /** Inference time at batch 1 on the current backend: the median of `n` reads of the first shipped captcha, after one warm-up. */
 async function timeReads(n = 50): Promise<{ median: number; backend: string; n: number }> {
   const index = (await (await fetch(new URL('captchas/index.json', base))).json()) as ShippedIndex;
-  const rgba = await rgbaAtInputSize(await (await fetch(new URL(`captchas/${index.files[0]!.file}`, base))).blob());
-  await read([rgba]);
+  const image = await fitToInput(await (await fetch(new URL(`captchas/${index.files[0]!.file}`, base))).blob());
+  await read([image]);
   const times: number[] = [];
-  for (let i = 0; i < n; i++) times.push((await read([rgba])).ms);
+  for (let i = 0; i < n; i++) times.push((await read([image])).ms);
   times.sort((a, b) => a - b);
   return { median: times[Math.floor(n / 2)]!, backend: tf.getBackend(), n };
 }

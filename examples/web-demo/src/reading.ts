@@ -1,11 +1,11 @@
 /**
  * Reading captchas with a model folder saved by `captcha-nn train`: the
- * metadata's preprocessing (gray, resize, x/255), and decoding its outputs
- * into characters with their probabilities and top-3 alternatives. Used by
- * the page and the training worker.
+ * metadata's preprocessing (channels, fit, polarity, x/255), and decoding
+ * its outputs into characters with their probabilities and top-3
+ * alternatives. Used by the page and the training worker.
  */
 import { type Activity, type Module, type Tensor, tf } from '@captcha-nn/core';
-import { fromRGBA, LabelEncoder, normalizeInto, withPolarity, type Polarity } from '@captcha-nn/data/browser';
+import { type Fit, fromRGBA, LabelEncoder, normalizeInto, type PixelBox, type Polarity, withPolarity } from '@captcha-nn/data/browser';
 
 /** The part of `best/model.json`'s metadata the page needs (train's CaptchaModelMetadata). */
 export interface CaptchaMeta {
@@ -14,7 +14,16 @@ export interface CaptchaMeta {
   length: number;
   task: { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' };
   input: { height: number; width: number; channels: number };
-  preprocessing: { channels: 'gray' | 'rgb'; width: number; height: number; normalize: 'unit'; matte?: string; polarity?: Polarity };
+  preprocessing: {
+    channels: 'gray' | 'rgb';
+    width: number;
+    height: number;
+    /** How other-sized images were fitted in training (absent in older models: 'resize'). */
+    fit?: Fit;
+    normalize: 'unit';
+    matte?: string;
+    polarity?: Polarity;
+  };
   training?: Record<string, unknown>;
   model?: { name: string; variant: string };
 }
@@ -44,19 +53,31 @@ export function checkMeta(raw: Record<string, unknown>, where: string): CaptchaM
   if (m?.kind !== 'captcha-nn-captcha-model') throw new Error(`${where}: no captcha-nn captcha metadata (was it saved by 'captcha-nn train'?)`);
   if (m.task?.name !== 'text') throw new Error(`${where}: the page reads text models; this one is '${String(m.task?.name)}'`);
   if (m.preprocessing.normalize !== 'unit') throw new Error(`${where}: unsupported normalisation '${String(m.preprocessing.normalize)}' (unit)`);
+  const fit = m.preprocessing.fit;
+  if (fit !== undefined && !['resize', 'contain', 'scale'].includes(fit))
+    throw new Error(`${where}: unsupported fit '${String(fit)}' (resize, contain, scale)`);
   return m;
 }
 
 /**
  * RGBA pixels already at the model's input size → the model's input values
  * (channels as trained, transparency over white, a dark background inverted
- * when the model was trained so, x/255) written at `offset`.
+ * when the model was trained so, x/255) written at `offset`. `box` is where
+ * the picture lies when it was fitted onto a matte: only it is judged and
+ * inverted, as in training.
  */
-export function inputFromRGBA(meta: CaptchaMeta, rgba: Uint8ClampedArray | Uint8Array, out: Float32Array, offset = 0): void {
+export function inputFromRGBA(
+  meta: CaptchaMeta,
+  rgba: Uint8ClampedArray | Uint8Array,
+  out: Float32Array,
+  offset = 0,
+  box: PixelBox = { x: 0, y: 0, width: meta.input.width, height: meta.input.height },
+): void {
   const { width, height, channels } = meta.input;
   const img = withPolarity(
     fromRGBA(rgba, width, height, meta.preprocessing.channels, meta.preprocessing.matte ?? 'white'),
     meta.preprocessing.polarity ?? 'keep',
+    box,
   );
   normalizeInto(img.data, channels, 'unit', out, offset);
 }

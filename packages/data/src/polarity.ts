@@ -77,9 +77,15 @@ export function lightenBackground(
   return true;
 }
 
-/** The image with `polarity` applied: the same buffer for 'keep' or a light background, else an inverted copy. */
-export function withPolarity(img: ImageBuffer<Uint8Array>, polarity: Polarity): ImageBuffer<Uint8Array> {
-  const box = { x: 0, y: 0, width: img.width, height: img.height };
+/**
+ * The image with `polarity` applied: the same buffer for 'keep' or a light background, else an inverted copy.
+ * `box` is where the picture lies when it was fitted onto a matte (default: the whole image); only it is judged and inverted.
+ */
+export function withPolarity(
+  img: ImageBuffer<Uint8Array>,
+  polarity: Polarity,
+  box: PixelBox = { x: 0, y: 0, width: img.width, height: img.height },
+): ImageBuffer<Uint8Array> {
   if (polarity === 'keep' || !hasDarkBackground(img.data, img.width, img.channels, box)) return img;
   const data = new Uint8Array(img.data);
   invertColours(data, img.width, img.channels, box);

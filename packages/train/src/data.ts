@@ -23,6 +23,7 @@ import {
   simplePreset,
   splitSource,
   type CaptchaGenerator,
+  type Fit,
   type FolderDatasetOptions,
   type FolderFingerprint,
   type SkippedFile,
@@ -38,7 +39,7 @@ import { openIdxRun, type IdxDataSpec } from './idxData';
 export type ChannelFormat = 'gray' | 'rgb';
 
 /** How a folder's images of another size meet the input size (see `FolderDataSpec.fit`). */
-export type FolderFit = 'contain' | 'scale';
+export type FolderFit = Exclude<Fit, 'resize'>;
 
 /** Images from a folder. */
 export interface FolderDataSpec {
@@ -119,7 +120,7 @@ export interface Preprocessing {
    * shrunk if larger, centred, padded with white), 'scale' (as 'contain', smaller images enlarged too) or
    * 'resize' (older models: stretched to the size).
    */
-  fit: 'resize' | FolderFit;
+  fit: Fit;
   /** x / 255. */
   normalize: 'unit';
   matte: 'white';

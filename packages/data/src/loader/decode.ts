@@ -1,6 +1,7 @@
 import { createCanvas, loadImage, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { readFile } from 'node:fs/promises';
 import { luma, parseColor, type ImageBuffer, type RGBA } from '../image';
+import { fittedBox } from '../fit';
 import { checkPolarity, lightenBackground, type PixelBox, type Polarity } from '../polarity';
 import { checkMaxImageSize, ImageDecodeError, inspectImage } from './imageInfo';
 
@@ -16,7 +17,7 @@ export interface DecodeOptions {
    * How an image of another size becomes `size`:
    * - 'none' (default): keep the image's own size;
    * - 'contain': never stretched, never enlarged: an image larger than `size` (either side) is shrunk by one factor,
-   *   aspect ratio kept, until it fits; it is then centred on a `size` matte (see `containBox`);
+   *   aspect ratio kept, until it fits; it is then centred on a `size` matte (see fit.ts);
    * - 'scale': as 'contain', but a smaller image is enlarged too, until one side fills `size`
    *   (TensorFlow's `tf.image.resize_with_pad`, with a white matte);
    * - 'pad': placed top-left on a `size` matte (an image larger than `size` is an error);
@@ -71,19 +72,6 @@ function canvasOf(width: number, height: number) {
     }
   }
   return c;
-}
-
-/**
- * Where fit 'contain' draws a `w`x`h` image on a `W`x`H` canvas: shrunk by
- * min(W/w, H/h, 1) (aspect ratio kept, never enlarged), rounded to whole
- * pixels, centred (the odd pixel of padding goes right / below). With
- * `enlarge` (fit 'scale') the factor is min(W/w, H/h), so a smaller image grows.
- */
-export function containBox(w: number, h: number, W: number, H: number, enlarge = false): { x: number; y: number; width: number; height: number } {
-  const s = Math.min(W / w, H / h, enlarge ? Number.POSITIVE_INFINITY : 1);
-  const width = Math.min(W, Math.max(1, Math.round(w * s)));
-  const height = Math.min(H, Math.max(1, Math.round(h * s)));
-  return { x: Math.floor((W - width) / 2), y: Math.floor((H - height) / 2), width, height };
 }
 
 /**
@@ -144,9 +132,8 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   }
   // Where the image lies on the canvas; the rest is matte.
   let drawn: PixelBox = { x: 0, y: 0, width: w, height: h };
-  if (fit === 'resize') ctx.drawImage(img, 0, 0, w, h);
-  else if (fit === 'contain' || fit === 'scale') {
-    drawn = containBox(iw, ih, w, h, fit === 'scale');
+  if (fit === 'resize' || fit === 'contain' || fit === 'scale') {
+    drawn = fittedBox(iw, ih, w, h, fit);
     ctx.drawImage(img, drawn.x, drawn.y, drawn.width, drawn.height);
   } else {
     ctx.drawImage(img, 0, 0);

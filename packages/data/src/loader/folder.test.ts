@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromRGBA } from '../image';
 import { createRng } from '../random';
 import { bmp, gif, jpeg, meanAbsDiff, noise, pattern, png, pngHeaderOnly, tempDir } from '../test/helpers';
-import { containBox, decodeImage } from './decode';
+import { containBox } from '../fit';
+import { decodeImage } from './decode';
 import { folderFingerprint, openFolderDataset } from './folder';
 import { summarizeSkipped } from './skipped';
 

@@ -3,7 +3,7 @@ import { canvasFactory } from '../canvas';
 import { checkCharset, lengthRange, type CaptchaGenerator, type LengthSpec, type RenderedCaptcha } from '../generator';
 import { createRng, pick, randInt } from '../random';
 import { RedditCaptchaGenerator } from '../reddit/generator';
-import { containRGBA } from './fit';
+import { fitRGBA } from '../fit';
 import { PlainRenderer } from './plain';
 import { drawPlain, drawReddit, drawSimple, drawSvg, MIX_SOURCES, type Drawn, type MixSource, type SourceContext } from './sources';
 
@@ -103,7 +103,7 @@ export class MixCaptchaGenerator implements CaptchaGenerator {
     const n = this.minLength === this.maxLength ? this.minLength : randInt(rng, this.minLength, this.maxLength);
     const source = pick(rng, this.eligible(n));
     const d = this.draw(source, n, createRng('mix-draw', this.seed, index));
-    return { rgba: containRGBA(d.rgba, d.width, d.height, this.width, this.height), label: d.label, source };
+    return { rgba: fitRGBA(d.rgba, d.width, d.height, this.width, this.height, 'contain'), label: d.label, source };
   }
 
   private draw(source: MixSource, n: number, rng: () => number): Drawn {
