@@ -20,8 +20,9 @@ export function formatDuration(s: number): string {
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 
-export function formatEpoch(r: EpochRecord, epochs: number, v: EvalResult | null, isBest: boolean): string {
-  const val = v ? `  val loss ${v.loss?.toFixed(4) ?? '-'}  val per-char ${pct(v.charAccuracy)}  val captcha ${pct(v.captchaAccuracy)}` : '  (no validation)';
+/** `unscored`: what an epoch without a validation score says (a run with no validation images, or `--val-every`). */
+export function formatEpoch(r: EpochRecord, epochs: number, v: EvalResult | null, isBest: boolean, unscored = 'no validation'): string {
+  const val = v ? `  val loss ${v.loss?.toFixed(4) ?? '-'}  val per-char ${pct(v.charAccuracy)}  val captcha ${pct(v.captchaAccuracy)}` : `  (${unscored})`;
   return (
     `epoch ${r.epoch}/${epochs}  loss ${r.trainLoss.toFixed(4)}  train per-char ${pct(r.trainCharAccuracy)}${val}` +
     `  ${r.samplesPerSecond.toFixed(0)} samples/s  ${formatDuration(r.seconds)}${isBest ? '  * best' : ''}`
@@ -37,6 +38,7 @@ export function progressCallbacks(
   const write = (s: string) => stream.write(`${s}\n`);
   let bar: SingleBar | null = null;
   let epochs = 0;
+  let unscored = 'no validation';
   let lastLog = 0;
   let lastBatch = 0;
   let every = 1;
@@ -60,6 +62,8 @@ export function progressCallbacks(
     },
     onStart: (s) => {
       epochs = s.options.epochs;
+      const every = s.options.valEvery ?? 1;
+      unscored = s.data.validation && every > 1 ? `validated every ${every} epochs` : 'no validation';
       write(`data: ${s.data.description}`);
       if (opts.verbose) for (const f of s.data.skipped) write(`skipped ${f.file}: ${f.reason}`);
       else if (s.data.skipped.length) write(`(--verbose lists the ${s.data.skipped.length} skipped files)`);
@@ -109,7 +113,7 @@ export function progressCallbacks(
     onValidation: () => undefined,
     onEpochEnd: (r, v, isBest) => {
       stopBar();
-      write(formatEpoch(r, epochs, v, isBest));
+      write(formatEpoch(r, epochs, v, isBest, unscored));
     },
     stop: stopBar,
   };

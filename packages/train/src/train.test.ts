@@ -12,6 +12,7 @@ import { textTask } from './task';
 import { loadCaptchaModel } from './modelio';
 import type { TrainOptions } from './options';
 import { writeTinyPngs } from './testing';
+import { progressCallbacks } from './progress';
 import { train } from './trainer';
 import { TINY_DATA, metricsOf, tempDir, tensorsOf } from './test/helpers';
 
@@ -132,7 +133,10 @@ describe('train → save → load → predict → eval', () => {
 
   it('--val-every 2 validates epochs 2 and 3 (the last) only, picks best/ among them, and trains exactly as validating every epoch', async () => {
     const every = { ...base('val-every', 3), valEvery: 2 };
-    const r = await train(every);
+    const lines: string[] = [];
+    const stream = { write: (line: string) => lines.push(line), isTTY: false } as unknown as NodeJS.WriteStream;
+    const r = await train(every, progressCallbacks({ tty: false, stream }));
+    expect(lines.filter((l) => l.startsWith('epoch 1/3  ')).join('')).toMatch(/\(validated every 2 epochs\)/);
     const m = metricsOf(every.out);
     const validated = m.map((e) => e.valCaptchaAccuracy !== null);
     expect(validated).toEqual([false, true, true]);
