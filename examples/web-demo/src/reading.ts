@@ -5,7 +5,7 @@
  * alternatives. Used by the page and the training worker.
  */
 import { type Activity, type Module, type Tensor, tf } from '@captcha-nn/core';
-import { type Fit, fromRGBA, LabelEncoder, normalizeInto, type PixelBox, type Polarity, withPolarity } from '@captcha-nn/data/browser';
+import { FITS, type Fit, fromRGBA, LabelEncoder, normalizeInto, type PixelBox, type Polarity, withPolarity } from '@captcha-nn/data/browser';
 
 /** The part of `best/model.json`'s metadata the page needs (train's CaptchaModelMetadata). */
 export interface CaptchaMeta {
@@ -54,8 +54,7 @@ export function checkMeta(raw: Record<string, unknown>, where: string): CaptchaM
   if (m.task?.name !== 'text') throw new Error(`${where}: the page reads text models; this one is '${String(m.task?.name)}'`);
   if (m.preprocessing.normalize !== 'unit') throw new Error(`${where}: unsupported normalisation '${String(m.preprocessing.normalize)}' (unit)`);
   const fit = m.preprocessing.fit;
-  if (fit !== undefined && !['resize', 'contain', 'scale'].includes(fit))
-    throw new Error(`${where}: unsupported fit '${String(fit)}' (resize, contain, scale)`);
+  if (fit !== undefined && !FITS.includes(fit)) throw new Error(`${where}: unsupported fit '${String(fit)}' (${FITS.join(', ')})`);
   return m;
 }
 

@@ -13,7 +13,7 @@ export { offscreenCanvasFactory, loadFont } from './canvasBrowser';
 export { setCanvasFactory, canvasFactory, type CanvasFactory, type CanvasLike, type Context2D } from './canvas';
 export { fromRGBA, toRGBA, parseColor, normalizeImage, normalizeInto } from './image';
 export { lightenBackground, withPolarity, type Polarity, type PixelBox } from './polarity';
-export { containBox, fittedBox, fitRGBA, type Fit } from './fit';
+export { containBox, fittedBox, fitRGBA, FITS, type Fit } from './fit';
 export type { ImageBuffer, PixelFormat, Normalization, RGBA } from './image';
 export { createRng, permutation, type Rng } from './random';
 export { SIMPLE_CAPTCHA_CHARSET, produceText, lengthRange, generateSample } from './generator';

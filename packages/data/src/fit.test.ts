@@ -34,7 +34,7 @@ describe('fitRGBA: the pixels the browser page reads are the ones training decod
     expect(fittedBox(30, 12, 40, 30, 'resize')).toEqual({ x: 0, y: 0, width: 40, height: 30 });
     expect(fittedBox(30, 12, 40, 30, 'contain')).toEqual({ x: 5, y: 9, width: 30, height: 12 });
     expect(fittedBox(30, 12, 40, 30, 'scale')).toEqual({ x: 0, y: 7, width: 40, height: 16 });
-    expect(() => fittedBox(30, 12, 40, 30, 'stretch' as Fit)).toThrow(/fit must be resize, contain or scale; got "stretch"/);
+    expect(() => fittedBox(30, 12, 40, 30, 'stretch' as Fit)).toThrow(/fit must be one of resize, contain, scale; got "stretch"/);
     expect(() => fitRGBA(rgba, 30, 11, 40, 30)).toThrow(/fitRGBA: expected 1320 RGBA bytes for 30x11, got 1440/);
   });
 

@@ -13,6 +13,8 @@ import { compositeOver, makeBackground } from './simple/effects';
  */
 export type Fit = 'resize' | 'contain' | 'scale';
 
+export const FITS: readonly Fit[] = ['resize', 'contain', 'scale'];
+
 /**
  * Where fit 'contain' draws a `w`x`h` image on a `W`x`H` canvas: shrunk by
  * min(W/w, H/h, 1) (aspect ratio kept, never enlarged), rounded to whole
@@ -29,7 +31,7 @@ export function containBox(w: number, h: number, W: number, H: number, enlarge =
 /** Where `fit` draws a `w`x`h` image on a `W`x`H` canvas; the rest is matte. */
 export function fittedBox(w: number, h: number, W: number, H: number, fit: Fit): PixelBox {
   if (fit === 'resize') return { x: 0, y: 0, width: W, height: H };
-  if (fit !== 'contain' && fit !== 'scale') throw new Error(`fit must be resize, contain or scale; got ${JSON.stringify(fit)}`);
+  if (!FITS.includes(fit)) throw new Error(`fit must be one of ${FITS.join(', ')}; got ${JSON.stringify(fit)}`);
   return containBox(w, h, W, H, fit === 'scale');
 }
 

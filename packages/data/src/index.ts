@@ -50,7 +50,7 @@ export { LabelEncoder } from './charset';
 
 // Loading real data
 export { decodeImage, decodeImageFile, readImageFile, type DecodeOptions, type ChannelSelection } from './loader/decode';
-export { containBox, fittedBox, fitRGBA, type Fit } from './fit';
+export { containBox, fittedBox, fitRGBA, FITS, type Fit } from './fit';
 export { inspectImage, sniffImageFormat, ImageDecodeError, DEFAULT_MAX_IMAGE_SIZE } from './loader/imageInfo';
 export type { ImageInfo, ImageFormat, ImageProblem, InspectOptions } from './loader/imageInfo';
 export { labelFromFilename, labelFromRegex, compileLabelRegex, parseLabelLines, parseLabelCsv, type LabelSource } from './loader/labels';
