@@ -87,12 +87,18 @@ describe('pipeline', () => {
     const loads: number[] = [];
     const it = batches(fakeSource(64, loads), { batchSize: 8, shuffle: false, prefetch: 1 })[Symbol.asyncIterator]();
     const first = await it.next();
-    await new Promise((r) => setTimeout(r, 20));
-    // Batch 1 (items 0..7, 3 skipped so 8 is pulled in) and batch 2 loaded; nothing beyond.
-    expect(Math.max(...loads)).toBeGreaterThanOrEqual(15);
-    expect(Math.max(...loads)).toBeLessThan(24);
-    first.value!.dispose();
-    await it.return(undefined);
+    try {
+      // Batch 1 (items 0..7, 3 skipped so 8 is pulled in) and batch 2 loaded; nothing beyond. Waited for, not timed:
+      // on a busy machine the prefetch can take longer than any fixed pause.
+      const sleep = () => new Promise((r) => setTimeout(r, 10));
+      for (let t = 0; t < 500 && Math.max(...loads) < 15; t++) await sleep();
+      expect(Math.max(...loads)).toBeGreaterThanOrEqual(15);
+      for (let t = 0; t < 5; t++) await sleep();
+      expect(Math.max(...loads)).toBeLessThan(24);
+    } finally {
+      first.value!.dispose();
+      await it.return(undefined);
+    }
   });
 
   it('does not leak tensors', async () => {
