@@ -1,6 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { loadSafetensors, moduleFromSpec, setBackend, tf, type Module, type Tensor } from '@captcha-nn/core';
+import {
+  ConcatTable,
+  loadSafetensors,
+  moduleFromSpec,
+  setBackend,
+  tf,
+  type Module,
+  type Sequential,
+  type SpatialBatchNormalization,
+  type Tensor,
+} from '@captcha-nn/core';
 import type { ModelOptions } from '@captcha-nn/train';
 import { buildResnet, plainUnit, residualUnit, resnetSettings, trunk } from './index';
 
@@ -88,6 +98,49 @@ describe('units', () => {
   });
 });
 
+describe('zeroResidual', () => {
+  it('a unit starts as its shortcut: ReLU(x) through an identity, ReLU(projection) where it downsamples; training moves the weight off 0', () => {
+    const maxDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+    const x = tf.randomNormal([2, 6, 6, 4]);
+    const same = residualUnit(4, 4, 1, true);
+    expect(maxDiff(same.forward(x) as Tensor, tf.relu(x))).toBe(0);
+    // Without it the branch adds something (Torch's batch-norm weights are uniform(0, 1)).
+    const usual = residualUnit(4, 4, 1);
+    expect(maxDiff(usual.forward(x) as Tensor, tf.relu(x))).toBeGreaterThan(0.1);
+    const down = residualUnit(4, 8, 2, true);
+    const projection = (down.get(0) as ConcatTable).get(1) as Sequential;
+    const y = down.forward(x) as Tensor;
+    expect(y.shape).toEqual([2, 3, 3, 8]);
+    expect(maxDiff(y, tf.relu(projection.forward(x) as Tensor))).toBeLessThan(1e-6);
+    // Only the branch's last batch norm starts at 0; its first and the projection's keep Torch's init.
+    const branch = (down.get(0) as ConcatTable).get(0) as Sequential;
+    const weight = (m: Module) => Array.from((m as SpatialBatchNormalization).weight!.dataSync());
+    expect(weight(branch.get(4))).toEqual(new Array(8).fill(0));
+    expect(weight(branch.get(1)).some((w) => w > 0)).toBe(true);
+    expect(weight(projection.get(1)).some((w) => w > 0)).toBe(true);
+    // The weight's gradient is not 0, so the branch learns.
+    same.zeroGradParameters();
+    same.backward(x, tf.onesLike(same.output as Tensor));
+    const grad = ((same.get(0) as ConcatTable).get(0) as Sequential).get(4) as SpatialBatchNormalization;
+    expect(tf.tidy(() => tf.max(tf.abs(grad.gradWeight!)).dataSync()[0]!)).toBeGreaterThan(0);
+    for (const m of [same, usual, down]) m.dispose();
+    x.dispose();
+  });
+
+  it('reaches every residual unit of the built net, and is refused for a plain net', () => {
+    const { model } = buildResnet({ ...MNIST, settings: { depth: 16, zeroResidual: true } });
+    const units = (model.toString().match(/nn\.CAddTable/g) ?? []).length;
+    // Every unit's branch ends in a batch norm of weight 0, and no other weight is 0: 3 stages × (1 + N) units, N = 1 at depth 16.
+    const zeroed = model.namedParameters().filter(({ param }) => param.value.dataSync().every((w) => w === 0) && param.name === 'weight');
+    expect(zeroed.map(({ key }) => key)).toEqual(zeroed.map(({ key }) => key).filter((k) => /\.0\.0\.4\.weight$/.test(k)));
+    expect(zeroed).toHaveLength(units);
+    expect(zeroed).toHaveLength(6);
+    model.dispose();
+    expect(() => resnetSettings({ residual: false, zeroResidual: true })).toThrow(/needs residual units/);
+    expect(() => resnetSettings({ zeroResidual: 1 })).toThrow(/zeroResidual must be true or false/);
+  });
+});
+
 describe('buildResnet', () => {
   const build = (settings: ModelOptions['settings']) => buildResnet({ ...MNIST, settings });
 
@@ -158,7 +211,7 @@ describe('buildResnet', () => {
   });
 
   it('checks its settings', () => {
-    expect(resnetSettings()).toEqual({ depth: 34, residual: true, head: 'maxpool', width: 16 });
+    expect(resnetSettings()).toEqual({ depth: 34, residual: true, head: 'maxpool', width: 16, zeroResidual: false });
     expect(() => resnetSettings({ width: 0 })).toThrow(/width must be a positive integer/);
     expect(() => resnetSettings({ depth: 33 })).toThrow(/6N\+10/);
     expect(() => resnetSettings({ depth: 4 })).toThrow(/6N\+10/);

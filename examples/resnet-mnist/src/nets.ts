@@ -14,7 +14,8 @@
  * A residual unit is ConcatTable(branch, shortcut) → CAddTable → ReLU, the
  * branch conv-BN-ReLU-conv-BN and the shortcut the Identity, or a 1×1
  * convolution with stride 2 and BN where the shape changes. A plain unit is
- * the branch followed by ReLU.
+ * the branch followed by ReLU. Weights start as Torch's modules start them;
+ * `zeroResidual` zeroes each branch's last batch-norm weight.
  */
 import {
   CAddTable,
@@ -27,6 +28,7 @@ import {
   SpatialConvolution,
   SpatialMaxPooling,
   View,
+  tf,
   type Module,
 } from '@captcha-nn/core';
 import { unitsPerStage, type ResnetSettings } from './settings';
@@ -43,13 +45,21 @@ function branch(nIn: number, nOut: number, stride: number): Sequential {
   return new Sequential(conv3(nIn, nOut, stride), new SpatialBatchNormalization(nOut), new ReLU(true), conv3(nOut, nOut), new SpatialBatchNormalization(nOut));
 }
 
-/** ConcatTable(branch, shortcut) → CAddTable → ReLU; the shortcut projects (1×1 conv, stride, BN) when the shape changes. */
-export function residualUnit(nIn: number, nOut: number, stride = 1): Sequential {
+/**
+ * ConcatTable(branch, shortcut) → CAddTable → ReLU; the shortcut projects (1×1 conv, stride, BN) when the shape
+ * changes. With `zeroResidual` the branch's last batch norm starts at weight 0, so the unit starts as its shortcut.
+ */
+export function residualUnit(nIn: number, nOut: number, stride = 1, zeroResidual = false): Sequential {
+  const path = branch(nIn, nOut, stride);
+  if (zeroResidual) {
+    const bn = path.get(path.size() - 1) as SpatialBatchNormalization;
+    tf.tidy(() => (bn.weight as tf.Variable).assign(tf.zeros([nOut])));
+  }
   const shortcut: Module =
     nIn === nOut && stride === 1
       ? new Identity()
       : new Sequential(new SpatialConvolution(nIn, nOut, 1, 1, stride, stride), new SpatialBatchNormalization(nOut));
-  return new Sequential(new ConcatTable(branch(nIn, nOut, stride), shortcut), new CAddTable(), new ReLU(true));
+  return new Sequential(new ConcatTable(path, shortcut), new CAddTable(), new ReLU(true));
 }
 
 /** The residual unit's layers without the shortcut. */
@@ -65,7 +75,7 @@ export function trunkOutput(s: ResnetSettings, height: number, width: number): {
 /** Stem and three stages: [N, H, W, channels] in, [N, ⌈H/4⌉, ⌈W/4⌉, 4·width] out. */
 export function trunk(s: ResnetSettings, channels: number): Sequential {
   const n = unitsPerStage(s.depth);
-  const unit = s.residual ? residualUnit : plainUnit;
+  const unit = (nIn: number, nOut: number, stride = 1) => (s.residual ? residualUnit(nIn, nOut, stride, s.zeroResidual) : plainUnit(nIn, nOut, stride));
   const net = new Sequential();
   let c = channels;
   for (let i = 0; i < 3; i++) {

@@ -12,9 +12,14 @@ export interface ResnetSettings {
   head: Head;
   /** Channels of the stem and first stage; the second and third stages have twice and four times as many. */
   width: number;
+  /**
+   * Start each residual branch's last batch norm at weight 0, so that every unit begins as its shortcut
+   * (Goyal et al. 2017; torchvision's `zero_init_residual`). Residual nets only.
+   */
+  zeroResidual: boolean;
 }
 
-export const RESNET_DEFAULTS: ResnetSettings = { depth: 34, residual: true, head: 'maxpool', width: 16 };
+export const RESNET_DEFAULTS: ResnetSettings = { depth: 34, residual: true, head: 'maxpool', width: 16, zeroResidual: false };
 
 /** Units per stage for a depth of 6N + 10. */
 export function unitsPerStage(depth: number): number {
@@ -34,5 +39,7 @@ export function resnetSettings(given: ModelSettings = {}): ResnetSettings {
   if (typeof s.width !== 'number' || !Number.isInteger(s.width) || s.width < 1)
     throw new RangeError(`resnet: the width must be a positive integer, got ${String(s.width)}`);
   if (s.head !== 'maxpool' && s.head !== 'gap') throw new RangeError(`resnet: the head must be maxpool or gap, got ${String(s.head)}`);
+  if (typeof s.zeroResidual !== 'boolean') throw new RangeError(`resnet: zeroResidual must be true or false, got ${String(s.zeroResidual)}`);
+  if (s.zeroResidual && !s.residual) throw new RangeError('resnet: zeroResidual needs residual units: a plain net whose units start at zero passes nothing on');
   return s;
 }

@@ -34,6 +34,9 @@ describe('IDX datasets on the command line', () => {
     const base = ['train', '--model', 'resnet', '--no-progress', '--workers', '1'];
     expect((await run([...base, '--dataset', 'cifar', '--out', join(tmp.dir, 'a')])).thrown).toMatch(/unknown dataset 'cifar' \(known: fashion-mnist, mnist/);
     expect((await run([...base, '--dataset', 'mnist', '--depth', '12', '--out', join(tmp.dir, 'b')])).thrown).toMatch(/6N\+10/);
+    expect((await run([...base, '--dataset', 'mnist', '--plain', '--zero-residual', '--out', join(tmp.dir, 'c')])).thrown).toMatch(
+      /zeroResidual needs residual units/,
+    );
   });
 
   it('train --model resnet --depth 10 --plain --width 8 --dataset mnist records its settings; eval scores the official test split', async () => {

@@ -63,6 +63,7 @@ interface TrainCliOptions {
   plain?: boolean;
   head?: string;
   width?: number;
+  zeroResidual?: boolean;
   preset?: string;
   length?: LengthSpec;
   fonts?: string[];
@@ -186,6 +187,7 @@ export function addTrainCommand(program: Command): Command {
       new Option('--head <h>', 'model setting: the classifier head (resnet: maxpool, the default; gap: global average pooling)').choices(['maxpool', 'gap']),
     )
     .option('--width <n>', 'model setting: channels of the first stage (resnet: 16; the second and third stages have 2× and 4×)', parsePositiveInt)
+    .option('--zero-residual', "model setting: start each residual branch's last batch norm at weight 0, so units start as their shortcuts (resnet)")
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
     .option('--length <n|min-max>', "characters per generated captcha (default: the preset's; mix: 4-8)", parseLength)
     .option('--fonts <families>', `font families --generate mix draws with, comma-separated (default: ${FONTS_DEFAULT_HELP})`, parseFontList)
@@ -368,6 +370,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.residual ? { residual: true } : o.plain ? { residual: false } : {}),
     ...(o.head !== undefined ? { head: o.head } : {}),
     ...(o.width !== undefined ? { width: o.width } : {}),
+    ...(o.zeroResidual ? { zeroResidual: true } : {}),
   };
   return {
     model: o.model,
