@@ -42,10 +42,14 @@ describe('IDX datasets on the command line', () => {
   it('train --model resnet --depth 10 --plain --width 8 --dataset mnist records its settings; eval scores the official test split', async () => {
     const out = join(tmp.dir, 'plain10');
     const args = ['--dataset', 'mnist', '--train-size', '64', '--val-size', '32', '--batch', '16', '--epochs', '1'];
-    const r = await run(['train', '--model', 'resnet', '--depth', '10', '--plain', '--width', '8', ...args, '--workers', '1', '--no-progress', '--out', out]);
+    const r = await runCli(
+      ['train', '--model', 'resnet', '--depth', '10', '--plain', '--width', '8', ...args, '--workers', '1', '--no-progress', '--out', out],
+      ['stdout', 'stderr'],
+    );
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
     expect(st.options.modelOptions).toEqual({ depth: 10, residual: false, width: 8 });
+    expect(r.err).toMatch(/^model: resnet \(compact; depth 10, residual false, width 8\), [\d,]+ parameters/m);
     // The width reaches the net: the stem's first convolution has 8 output planes.
     const saved = JSON.parse(await readFile(join(out, 'best', 'model.json'), 'utf8')) as { spec: { children: Array<{ type: string; args: unknown[] }> } };
     expect(saved.spec.children[0]).toEqual({ type: 'SpatialConvolution', args: [1, 8, 3, 3, 1, 1, 1, 1] });

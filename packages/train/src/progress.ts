@@ -68,7 +68,7 @@ export function progressCallbacks(
       if (opts.verbose) for (const f of s.data.skipped) write(`skipped ${f.file}: ${f.reason}`);
       else if (s.data.skipped.length) write(`(--verbose lists the ${s.data.skipped.length} skipped files)`);
       write(
-        `model: ${s.options.model} (${s.options.variant}), ${s.model
+        `model: ${s.options.model} (${[s.options.variant, settingsText(s.options.modelOptions)].filter(Boolean).join('; ')}), ${s.model
           .parameters()[0]
           .reduce((a, p) => a + p.size, 0)
           .toLocaleString('en-US')} parameters; ` +
@@ -123,4 +123,11 @@ export function progressCallbacks(
 function sgdTerms(o: TrainOptions): string {
   if (o.optim !== 'sgd') return '';
   return `, momentum ${o.momentum ?? 0.9}, dampening ${o.dampening ?? 'as momentum'}${o.nesterov ? ', Nesterov' : ''}`;
+}
+
+/** A model's own settings as the run was given them (`depth 34`, `head gap`), for its description line. */
+function settingsText(settings: Record<string, unknown> | undefined): string {
+  return Object.entries(settings ?? {})
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(', ');
 }
