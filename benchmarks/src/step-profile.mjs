@@ -1,29 +1,57 @@
 #!/usr/bin/env node
-// Where the main job's training step goes, kernel by kernel: the compact
-// CNN+RNN (`npm start`'s net) on seed-preset captchas, Adam, the fused step,
-// one thread on wasm. Prints the step's median time, the share of its three
-// phases, and tf.profile's kernel times summed by kernel name and by
-// kernel and input shapes. tf.profile counts a customGrad's `forward` as
-// a kernel around the kernels inside it, so the kernel sum can exceed the step.
-//   npm run step-profile -w @captcha-nn/benchmarks -- [--batch 16] [--top 30]
+// Where a training step goes, kernel by kernel, one thread on wasm: the main
+// job's compact CNN+RNN (`--model compact`, the default) on seed-preset
+// captchas with Adam, or examples/resnet-mnist's residual 34 with the
+// global-average-pooling head (`--model resnet34`, issue #14's Fashion-MNIST
+// net) on random 28×28 images with Nesterov SGD; the fused step. Prints the
+// step's median time, the share of its three phases, and tf.profile's kernel
+// times summed by kernel name and by kernel and input shapes. tf.profile
+// counts a customGrad's `forward` as a kernel around the kernels inside it,
+// so the kernel sum can exceed the step.
+//   npm run step-profile -w @captcha-nn/benchmarks -- [--model compact|resnet34] [--batch 16] [--top 30]
 import { parseArgs } from 'node:util';
-import { tf, setBackend, fusedBackward, Optimizer } from '@captcha-nn/core';
+import { tf, setBackend, fusedBackward, manualSeed, Optimizer } from '@captcha-nn/core';
+import { buildResnet } from '@captcha-nn/example-resnet-mnist';
 import { buildCrnnCaptcha } from '@captcha-nn/example-rnn-captcha';
 import { trainingInput } from '@captcha-nn/train';
 import { sampleBatch } from '@captcha-nn/train/testing';
 import { summary, table } from './stats.mjs';
 
-const { values: args } = parseArgs({ options: { batch: { type: 'string', default: '16' }, top: { type: 'string', default: '30' } } });
+const { values: args } = parseArgs({
+  options: { model: { type: 'string', default: 'compact' }, batch: { type: 'string', default: '16' }, top: { type: 'string', default: '30' } },
+});
 const B = Number(args.batch);
 const TOP = Number(args.top);
 
+/** The main job's net and a batch of its captchas. */
+async function compactCase() {
+  const b = await sampleBatch(B, 'step-profile');
+  const [, height, width, channels] = b.x.shape;
+  const { model, task } = buildCrnnCaptcha({ variant: 'compact', height, width, channels, length: b.y.shape[1], numClasses: 36 });
+  const optimizer = new Optimizer(model, 'adam', { learningRate: 0.001 });
+  return { name: 'compact CNN+RNN', model, task, optimizer, input: trainingInput(task, b.x, b.y), target: task.target(b.y) };
+}
+
+/** Issue #14's Fashion-MNIST net (`--depth 34 --head gap`) and its optimizer, on random images. */
+function resnetCase() {
+  manualSeed(1);
+  const { model, task } = buildResnet({
+    variant: 'compact',
+    numClasses: 11,
+    length: 1,
+    height: 28,
+    width: 28,
+    channels: 1,
+    settings: { depth: 34, head: 'gap' },
+  });
+  const optimizer = new Optimizer(model, 'sgd', { learningRate: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 1e-4 });
+  return { name: 'residual 34 (gap head)', model, task, optimizer, input: tf.randomUniform([B, 28, 28, 1]), target: tf.randomUniform([B], 0, 10, 'int32') };
+}
+
+const CASES = { compact: compactCase, resnet34: resnetCase };
+if (!(args.model in CASES)) throw new Error(`step-profile: --model must be one of ${Object.keys(CASES).join(', ')}, got ${args.model}`);
 await setBackend('wasm');
-const b = await sampleBatch(B, 'step-profile');
-const [, height, width, channels] = b.x.shape;
-const { model, task } = buildCrnnCaptcha({ variant: 'compact', height, width, channels, length: b.y.shape[1], numClasses: 36 });
-const optimizer = new Optimizer(model, 'adam', { learningRate: 0.001 });
-const target = task.target(b.y);
-const input = trainingInput(task, b.x, b.y);
+const { name, model, task, optimizer, input, target } = await CASES[args.model]();
 model.training();
 
 const step = () => {
@@ -50,7 +78,7 @@ const backward = median(() => {
 });
 const update = median(() => optimizer.step(0));
 const [params] = model.parameters();
-console.log(`compact CNN+RNN, ${params.reduce((s, p) => s + p.size, 0)} parameters, batch ${B}, wasm, one thread`);
+console.log(`${name}, ${params.reduce((s, p) => s + p.size, 0)} parameters, batch ${B}, wasm, one thread`);
 console.log(
   `step ${whole.toFixed(1)} ms: forward and loss ${forward.toFixed(1)} ms; forward, loss and gradients ${backward.toFixed(1)} ms; ` +
     `optimizer ${update.toFixed(1)} ms`,
