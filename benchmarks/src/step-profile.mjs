@@ -11,7 +11,7 @@
 //   npm run step-profile -w @captcha-nn/benchmarks -- [--model compact|resnet34] [--batch 16] [--top 30]
 import { parseArgs } from 'node:util';
 import { tf, setBackend, fusedBackward, manualSeed, Optimizer } from '@captcha-nn/core';
-import { buildResnet } from '@captcha-nn/example-resnet-mnist';
+import { MNIST_INPUT, buildResnet } from '@captcha-nn/example-resnet-mnist';
 import { buildCrnnCaptcha } from '@captcha-nn/example-rnn-captcha';
 import { trainingInput } from '@captcha-nn/train';
 import { sampleBatch } from '@captcha-nn/train/testing';
@@ -35,15 +35,7 @@ async function compactCase() {
 /** Issue #14's Fashion-MNIST net (`--depth 34 --head gap`) and its optimizer, on random images. */
 function resnetCase() {
   manualSeed(1);
-  const { model, task } = buildResnet({
-    variant: 'compact',
-    numClasses: 11,
-    length: 1,
-    height: 28,
-    width: 28,
-    channels: 1,
-    settings: { depth: 34, head: 'gap' },
-  });
+  const { model, task } = buildResnet({ ...MNIST_INPUT, settings: { depth: 34, head: 'gap' } });
   const optimizer = new Optimizer(model, 'sgd', { learningRate: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 1e-4 });
   return { name: 'residual 34 (gap head)', model, task, optimizer, input: tf.randomUniform([B, 28, 28, 1]), target: tf.randomUniform([B], 0, 10, 'int32') };
 }

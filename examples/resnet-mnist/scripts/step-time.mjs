@@ -4,7 +4,7 @@
 // Prints one JSON line: the median step after a warm-up step, the wasm heap and the process RSS.
 import { parseArgs } from 'node:util';
 import { Optimizer, fusedBackward, manualSeed, setBackend, tf } from '@captcha-nn/core';
-import { buildResnet } from '../dist/index.js';
+import { MNIST_INPUT, buildResnet } from '../dist/index.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -18,15 +18,7 @@ const { values: o } = parseArgs({
 const batch = Number(o.batch);
 await setBackend(o.backend);
 manualSeed(1);
-const { model, task } = buildResnet({
-  variant: 'compact',
-  numClasses: 11,
-  length: 1,
-  height: 28,
-  width: 28,
-  channels: 1,
-  settings: { depth: Number(o.depth), residual: !o.plain },
-});
+const { model, task } = buildResnet({ ...MNIST_INPUT, settings: { depth: Number(o.depth), residual: !o.plain } });
 const optimizer = new Optimizer(model, 'sgd', { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 });
 const x = tf.randomUniform([batch, 28, 28, 1]);
 const y = tf.randomUniform([batch], 0, 10, 'int32');

@@ -15,6 +15,12 @@ export { resnetSettings, unitsPerStage, RESNET_DEFAULTS, type ResnetSettings, ty
 export { mnistDir, fashionMnistDir, FASHION_MNIST_DEBIAN_DIR } from './datasets';
 export { readRun, comparisonPanels, plotComparisons, type RunCurves } from './compare';
 
+/** A 28×28 grey image with one of the ten digits or garments (plus the blank class every classifier carries). */
+export const MNIST_INPUT = { variant: 'compact', numClasses: 11, length: 1, height: 28, width: 28, channels: 1 } as const satisfies Omit<
+  ModelOptions,
+  'settings'
+>;
+
 /**
  * The net for `opts.settings` (depth, residual, head; defaults: 34, residual,
  * maxpool). One label per image: log-probabilities [N, numClasses] and a

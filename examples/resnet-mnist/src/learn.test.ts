@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Optimizer, fusedBackward, manualSeed, setBackend, tf } from '@captcha-nn/core';
 import { batches, subset, type Batch } from '@captcha-nn/data';
 import { openIdxSplit } from '@captcha-nn/train';
-import { buildResnet } from './index';
+import { MNIST_INPUT, buildResnet } from './index';
 
 const IMAGES = 192;
 const BATCH = 32;
@@ -25,7 +25,7 @@ beforeAll(async () => {
 describe('the 10-layer residual net on 192 MNIST digits', () => {
   it('three passes of Adam lower the loss, and the number of tensors stays flat from step to step', () => {
     manualSeed(11);
-    const { model, task } = buildResnet({ variant: 'compact', numClasses: 11, length: 1, height: 28, width: 28, channels: 1, settings: { depth: 10 } });
+    const { model, task } = buildResnet({ ...MNIST_INPUT, settings: { depth: 10 } });
     const optimizer = new Optimizer(model, 'adam', { learningRate: 0.003 });
     const targets = data.map((b) => task.target(b.y));
     const losses: number[] = [];

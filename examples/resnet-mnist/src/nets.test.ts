@@ -12,9 +12,9 @@ import {
   type Tensor,
 } from '@captcha-nn/core';
 import type { ModelOptions } from '@captcha-nn/train';
-import { buildResnet, plainUnit, residualUnit, resnetSettings, trunk } from './index';
+import { MNIST_INPUT, buildResnet, plainUnit, residualUnit, resnetSettings, trunk } from './index';
 
-const MNIST: ModelOptions = { variant: 'compact', numClasses: 11, length: 1, height: 28, width: 28, channels: 1 };
+const MNIST: ModelOptions = MNIST_INPUT;
 
 beforeAll(async () => {
   await setBackend('wasm');
