@@ -52,7 +52,7 @@ function branch(nIn: number, nOut: number, stride: number): Sequential {
 export function residualUnit(nIn: number, nOut: number, stride = 1, zeroResidual = false): Sequential {
   const path = branch(nIn, nOut, stride);
   if (zeroResidual) {
-    const bn = path.get(path.size() - 1) as SpatialBatchNormalization;
+    const bn = path.get(-1) as SpatialBatchNormalization;
     tf.tidy(() => (bn.weight as tf.Variable).assign(tf.zeros([nOut])));
   }
   const shortcut: Module =
