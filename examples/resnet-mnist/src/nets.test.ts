@@ -14,8 +14,6 @@ import {
 import type { ModelOptions } from '@captcha-nn/train';
 import { MNIST_INPUT, buildResnet, plainUnit, residualUnit, resnetSettings, trunk } from './index';
 
-const MNIST: ModelOptions = MNIST_INPUT;
-
 beforeAll(async () => {
   await setBackend('wasm');
 });
@@ -128,7 +126,7 @@ describe('zeroResidual', () => {
   });
 
   it('reaches every residual unit of the built net, and is refused for a plain net', () => {
-    const { model } = buildResnet({ ...MNIST, settings: { depth: 16, zeroResidual: true } });
+    const { model } = buildResnet({ ...MNIST_INPUT, settings: { depth: 16, zeroResidual: true } });
     const units = (model.toString().match(/nn\.CAddTable/g) ?? []).length;
     // Every unit's branch ends in a batch norm of weight 0, and no other weight is 0: 3 stages × (1 + N) units, N = 1 at depth 16.
     const zeroed = model.namedParameters().filter(({ param }) => param.value.dataSync().every((w) => w === 0) && param.name === 'weight');
@@ -142,7 +140,7 @@ describe('zeroResidual', () => {
 });
 
 describe('buildResnet', () => {
-  const build = (settings: ModelOptions['settings']) => buildResnet({ ...MNIST, settings });
+  const build = (settings: ModelOptions['settings']) => buildResnet({ ...MNIST_INPUT, settings });
 
   it.each([
     [16, true],
@@ -201,7 +199,7 @@ describe('buildResnet', () => {
   });
 
   it('captcha labels (several characters) get a text head, so the model trains on any registered data', () => {
-    const { model, task } = buildResnet({ ...MNIST, length: 2, numClasses: 5, height: 16, width: 48, settings: { depth: 10 } });
+    const { model, task } = buildResnet({ ...MNIST_INPUT, length: 2, numClasses: 5, height: 16, width: 48, settings: { depth: 10 } });
     expect(task.spec).toEqual({ name: 'text', format: 'tensor' });
     // 16×48 → 4×12 after the stages → 2×6 pooled.
     expect(model.toString()).toContain('nn.Linear(768 -> 10)');
@@ -229,7 +227,7 @@ describe('the PyTorch parity fixture', () => {
     const { tensors, metadata } = await loadSafetensors(path);
     for (const t of Object.values(tensors)) (t as Tensor).dispose();
     const fromFixture = moduleFromSpec(JSON.parse((metadata as Record<string, string>).spec!));
-    const { model } = buildResnet({ ...MNIST, numClasses: 6, height: 11, width: 9, settings: { depth: 16, width: 2 } });
+    const { model } = buildResnet({ ...MNIST_INPUT, numClasses: 6, height: 11, width: 9, settings: { depth: 16, width: 2 } });
     expect(model.toString()).toBe(fromFixture.toString());
     expect(JSON.parse((metadata as Record<string, string>).criterion!)).toEqual({ type: 'ClassNLLCriterion' });
     model.dispose();
