@@ -26,6 +26,7 @@ export { Container } from './nn/Container';
 export { Sequential } from './nn/Sequential';
 export { Concat } from './nn/Concat';
 export { ConcatTable } from './nn/ConcatTable';
+export { ResidualDrop } from './nn/ResidualDrop';
 export { ParallelTable } from './nn/ParallelTable';
 
 // Table modules

@@ -9,6 +9,7 @@ import { ClassNLLCriterion } from '../nn/ClassNLLCriterion';
 import { CMulTable } from '../nn/CMulTable';
 import { Concat } from '../nn/Concat';
 import { ConcatTable } from '../nn/ConcatTable';
+import { ResidualDrop } from '../nn/ResidualDrop';
 import { Container } from '../nn/Container';
 import { Criterion, type Target } from '../nn/Criterion';
 import { CrossEntropyCriterion } from '../nn/CrossEntropyCriterion';
@@ -130,6 +131,7 @@ const moduleCases: { cls: string; name?: string; make: () => Module; input: () =
   { cls: 'Sequential', make: () => new Sequential(new Linear(4, 3, false), new Tanh(), new Linear(3, 2)), input: () => rand([2, 4], 1) },
   { cls: 'Concat', make: () => new Concat(1, new Linear(4, 3), new Sequential(new Linear(4, 2), new ReLU())), input: () => rand([2, 4], 2) },
   { cls: 'ConcatTable', make: () => new ConcatTable(new Linear(4, 3), new Identity()), input: () => rand([2, 4], 3) },
+  { cls: 'ResidualDrop', make: () => new ResidualDrop(0.25, new Linear(4, 3), new Linear(4, 3)).evaluate(), input: () => rand([2, 4], 24) },
   { cls: 'ParallelTable', make: () => new ParallelTable(new Linear(4, 3), new ReLU(true)), input: () => [rand([2, 4], 4), rand([2, 5], 5)] },
   { cls: 'Identity', make: () => new Identity(), input: () => rand([2, 3], 6) },
   { cls: 'CAddTable', make: () => new CAddTable(true), input: () => [rand([2, 3], 7), rand([2, 3], 8)] },

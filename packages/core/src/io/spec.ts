@@ -54,6 +54,7 @@ import { MultiCrossEntropyCriterion } from '../nn/MultiCrossEntropyCriterion';
 import { NarrowTable } from '../nn/NarrowTable';
 import { ParallelTable } from '../nn/ParallelTable';
 import { ReLU } from '../nn/ReLU';
+import { ResidualDrop } from '../nn/ResidualDrop';
 import { Reshape } from '../nn/Reshape';
 import { SelectTable } from '../nn/SelectTable';
 import { Sequential } from '../nn/Sequential';
@@ -145,6 +146,7 @@ const builtIns: [string, SpecConstructor][] = Object.entries({
   Concat,
   ConcatTable,
   ParallelTable,
+  ResidualDrop,
   Identity,
   CAddTable,
   CMulTable,
