@@ -139,6 +139,25 @@ describe('zeroResidual', () => {
   });
 });
 
+describe('stochasticDepth', () => {
+  it("makes every residual unit a ResidualDrop whose death rate rises linearly to the setting, Huang et al.'s decay", () => {
+    const { model } = buildResnet({ ...MNIST_INPUT, settings: { depth: 16, stochasticDepth: 0.5 } });
+    // 3 stages × (1 + N) units, N = 1 at depth 16: rates l/6 · 0.5 for l = 1..6.
+    const rates = [...model.toString().matchAll(/nn\.ResidualDrop\(([0-9.]+)\)/g)].map((m) => Number(m[1]));
+    expect(rates).toHaveLength(6);
+    rates.forEach((r, i) => expect(r).toBeCloseTo(((i + 1) / 6) * 0.5, 12));
+    expect(model.toString()).not.toContain('nn.CAddTable');
+    // The state dict has the same keys as the net without it, so weights move between the two.
+    const { model: usual } = buildResnet({ ...MNIST_INPUT, settings: { depth: 16 } });
+    expect([...model.stateShapes().entries()]).toEqual([...usual.stateShapes().entries()]);
+    // The spec rebuilds it, as a checkpoint or a data-parallel worker does.
+    expect(moduleFromSpec(JSON.parse(JSON.stringify(model.toSpec()))).toString()).toBe(model.toString());
+    for (const m of [model, usual]) m.dispose();
+    expect(() => resnetSettings({ residual: false, stochasticDepth: 0.5 })).toThrow(/stochasticDepth needs residual units/);
+    expect(() => resnetSettings({ stochasticDepth: 1 })).toThrow(/death rate in \[0, 1\), got 1/);
+  });
+});
+
 describe('buildResnet', () => {
   const build = (settings: ModelOptions['settings']) => buildResnet({ ...MNIST_INPUT, settings });
 
@@ -209,7 +228,7 @@ describe('buildResnet', () => {
   });
 
   it('checks its settings', () => {
-    expect(resnetSettings()).toEqual({ depth: 34, residual: true, head: 'maxpool', width: 16, zeroResidual: false });
+    expect(resnetSettings()).toEqual({ depth: 34, residual: true, head: 'maxpool', width: 16, zeroResidual: false, stochasticDepth: 0 });
     expect(() => resnetSettings({ width: 0 })).toThrow(/width must be a positive integer/);
     expect(() => resnetSettings({ depth: 33 })).toThrow(/6N\+10/);
     expect(() => resnetSettings({ depth: 4 })).toThrow(/6N\+10/);

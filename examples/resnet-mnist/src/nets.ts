@@ -15,13 +15,16 @@
  * branch conv-BN-ReLU-conv-BN and the shortcut the Identity, or a 1×1
  * convolution with stride 2 and BN where the shape changes. A plain unit is
  * the branch followed by ReLU. Weights start as Torch's modules start them;
- * `zeroResidual` zeroes each branch's last batch-norm weight.
+ * `zeroResidual` zeroes each branch's last batch-norm weight. With
+ * `stochasticDepth` a residual unit is ResidualDrop(branch, shortcut) → ReLU,
+ * the l-th of L units dropped with probability l/L · stochasticDepth.
  */
 import {
   CAddTable,
   ConcatTable,
   Identity,
   ReLU,
+  ResidualDrop,
   Sequential,
   SpatialAveragePooling,
   SpatialBatchNormalization,
@@ -48,8 +51,9 @@ function branch(nIn: number, nOut: number, stride: number): Sequential {
 /**
  * ConcatTable(branch, shortcut) → CAddTable → ReLU; the shortcut projects (1×1 conv, stride, BN) when the shape
  * changes. With `zeroResidual` the branch's last batch norm starts at weight 0, so the unit starts as its shortcut.
+ * A `deathRate` above 0 makes it ResidualDrop(branch, shortcut) → ReLU: stochastic depth.
  */
-export function residualUnit(nIn: number, nOut: number, stride = 1, zeroResidual = false): Sequential {
+export function residualUnit(nIn: number, nOut: number, stride = 1, zeroResidual = false, deathRate = 0): Sequential {
   const path = branch(nIn, nOut, stride);
   if (zeroResidual) {
     const bn = path.get(-1) as SpatialBatchNormalization;
@@ -59,6 +63,7 @@ export function residualUnit(nIn: number, nOut: number, stride = 1, zeroResidual
     nIn === nOut && stride === 1
       ? new Identity()
       : new Sequential(new SpatialConvolution(nIn, nOut, 1, 1, stride, stride), new SpatialBatchNormalization(nOut));
+  if (deathRate > 0) return new Sequential(new ResidualDrop(deathRate, path, shortcut), new ReLU(true));
   return new Sequential(new ConcatTable(path, shortcut), new CAddTable(), new ReLU(true));
 }
 
@@ -75,7 +80,13 @@ export function trunkOutput(s: ResnetSettings, height: number, width: number): {
 /** Stem and three stages: [N, H, W, channels] in, [N, ⌈H/4⌉, ⌈W/4⌉, 4·width] out. */
 export function trunk(s: ResnetSettings, channels: number): Sequential {
   const n = unitsPerStage(s.depth);
-  const unit = (nIn: number, nOut: number, stride = 1) => (s.residual ? residualUnit(nIn, nOut, stride, s.zeroResidual) : plainUnit(nIn, nOut, stride));
+  const units = 3 * (n + 1);
+  let l = 0;
+  // Huang et al.'s linear decay: the l-th unit of L dies with probability l/L · p_L.
+  const unit = (nIn: number, nOut: number, stride = 1) => {
+    l += 1;
+    return s.residual ? residualUnit(nIn, nOut, stride, s.zeroResidual, (l / units) * s.stochasticDepth) : plainUnit(nIn, nOut, stride);
+  };
   const net = new Sequential();
   let c = channels;
   for (let i = 0; i < 3; i++) {

@@ -17,9 +17,15 @@ export interface ResnetSettings {
    * (Goyal et al. 2017; torchvision's `zero_init_residual`). Residual nets only.
    */
   zeroResidual: boolean;
+  /**
+   * Stochastic depth (Huang et al. 2016): the last residual unit's death rate p_L; unit l of L is dropped in
+   * training with probability l/L · p_L (their linear decay; 0.5 in the paper), and scaled in evaluation.
+   * 0: off. Residual nets only.
+   */
+  stochasticDepth: number;
 }
 
-export const RESNET_DEFAULTS: ResnetSettings = { depth: 34, residual: true, head: 'maxpool', width: 16, zeroResidual: false };
+export const RESNET_DEFAULTS: ResnetSettings = { depth: 34, residual: true, head: 'maxpool', width: 16, zeroResidual: false, stochasticDepth: 0 };
 
 /** Units per stage for a depth of 6N + 10. */
 export function unitsPerStage(depth: number): number {
@@ -41,5 +47,8 @@ export function resnetSettings(given: ModelSettings = {}): ResnetSettings {
   if (s.head !== 'maxpool' && s.head !== 'gap') throw new RangeError(`resnet: the head must be maxpool or gap, got ${String(s.head)}`);
   if (typeof s.zeroResidual !== 'boolean') throw new RangeError(`resnet: zeroResidual must be true or false, got ${String(s.zeroResidual)}`);
   if (s.zeroResidual && !s.residual) throw new RangeError('resnet: zeroResidual needs residual units: a plain net whose units start at zero passes nothing on');
+  if (typeof s.stochasticDepth !== 'number' || !(s.stochasticDepth >= 0 && s.stochasticDepth < 1))
+    throw new RangeError(`resnet: stochasticDepth must be a death rate in [0, 1), got ${String(s.stochasticDepth)}`);
+  if (s.stochasticDepth > 0 && !s.residual) throw new RangeError('resnet: stochasticDepth needs residual units: a plain unit has no shortcut to fall back on');
   return s;
 }

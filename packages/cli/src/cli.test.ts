@@ -62,6 +62,11 @@ describe('captcha-nn argument errors', () => {
       ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'],
       /--augment <preset>.*Allowed choices are none, light, strong, horizontal/,
     ],
+    [
+      'bad stochastic depth',
+      ['train', '--model', 'resnet', '--dataset', 'mnist', '--stochastic-depth', '1'],
+      /--stochastic-depth <p>.*expected a fraction in \[0, 1\)/,
+    ],
     ['bad erase', ['train', '--model', 'tiny', '--generate', 'simple', '--erase', '1.5'], /--erase <p>.*expected a probability in \[0, 1\]/],
     [
       'bad label smoothing',

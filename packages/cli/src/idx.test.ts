@@ -37,6 +37,29 @@ describe('IDX datasets on the command line', () => {
     expect((await run([...base, '--dataset', 'mnist', '--plain', '--zero-residual', '--out', join(tmp.dir, 'c')])).thrown).toMatch(
       /zeroResidual needs residual units/,
     );
+    expect((await run([...base, '--dataset', 'mnist', '--plain', '--stochastic-depth', '0.5', '--out', join(tmp.dir, 'd')])).thrown).toMatch(
+      /stochasticDepth needs residual units/,
+    );
+  });
+
+  it('train --stochastic-depth trains ResidualDrop units on two data-parallel workers, and the saved model reads', async () => {
+    const out = join(tmp.dir, 'sd10');
+    const args = ['--dataset', 'mnist', '--train-size', '64', '--val-size', '32', '--batch', '16', '--epochs', '1', '--width', '4'];
+    const r = await runCli(
+      ['train', '--model', 'resnet', '--depth', '10', '--stochastic-depth', '0.5', ...args, '--workers', '2', '--no-progress', '--out', out],
+      ['stdout', 'stderr'],
+    );
+    expect(r.thrown ?? r.error?.message).toBeUndefined();
+    const st = await readCheckpointState<TrainOptions>(join(out, 'checkpoint.safetensors'));
+    expect(st.options.modelOptions).toEqual({ depth: 10, stochasticDepth: 0.5, width: 4 });
+    expect(st.step).toBe(4);
+    // Depth 10 has one unit per stage: death rates 1/3, 2/3 and 3/3 of 0.5.
+    const saved = await readFile(join(out, 'best', 'model.json'), 'utf8');
+    const rates = [...saved.replace(/\s+/g, '').matchAll(/"type":"ResidualDrop","args":\[([0-9.]+)\]/g)].map((m) => Number(m[1]).toFixed(4));
+    expect(rates).toEqual(['0.1667', '0.3333', '0.5000']);
+    const e = await run(['eval', '--model', out, '--dataset', 'mnist', '-n', '20', '--json']);
+    expect(e.thrown ?? e.error?.message).toBeUndefined();
+    expect((JSON.parse(e.out) as { count: number }).count).toBe(20);
   });
 
   it('train --model resnet --depth 10 --plain --width 8 --dataset mnist records its settings; eval scores the official test split', async () => {

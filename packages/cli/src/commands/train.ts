@@ -64,6 +64,7 @@ interface TrainCliOptions {
   head?: string;
   width?: number;
   zeroResidual?: boolean;
+  stochasticDepth?: number;
   preset?: string;
   length?: LengthSpec;
   fonts?: string[];
@@ -188,6 +189,11 @@ export function addTrainCommand(program: Command): Command {
     )
     .option('--width <n>', 'model setting: channels of the first stage (resnet: 16; the second and third stages have 2× and 4×)', parsePositiveInt)
     .option('--zero-residual', "model setting: start each residual branch's last batch norm at weight 0, so units start as their shortcuts (resnet)")
+    .option(
+      '--stochastic-depth <p>',
+      "model setting: stochastic depth, the last residual unit's death rate; earlier units' rise to it linearly (resnet; Huang et al. use 0.5; default 0, off)",
+      parseFraction,
+    )
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
     .option('--length <n|min-max>', "characters per generated captcha (default: the preset's; mix: 4-8)", parseLength)
     .option('--fonts <families>', `font families --generate mix draws with, comma-separated (default: ${FONTS_DEFAULT_HELP})`, parseFontList)
@@ -371,6 +377,7 @@ export function cliToTrainOptions(cmd: Command, o: TrainCliOptions): Partial<Tra
     ...(o.head !== undefined ? { head: o.head } : {}),
     ...(o.width !== undefined ? { width: o.width } : {}),
     ...(o.zeroResidual ? { zeroResidual: true } : {}),
+    ...(o.stochasticDepth !== undefined ? { stochasticDepth: o.stochasticDepth } : {}),
   };
   return {
     model: o.model,
