@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import {
   ConcatTable,
+  foldBatchNorm,
   loadSafetensors,
   moduleFromSpec,
   setBackend,
@@ -152,7 +153,14 @@ describe('stochasticDepth', () => {
     expect([...model.stateShapes().entries()]).toEqual([...usual.stateShapes().entries()]);
     // The spec rebuilds it, as a checkpoint or a data-parallel worker does.
     expect(moduleFromSpec(JSON.parse(JSON.stringify(model.toSpec()))).toString()).toBe(model.toString());
-    for (const m of [model, usual]) m.dispose();
+    // Inference folds the batch norms inside its branches, and reads the same as evaluate mode.
+    const x = tf.randomNormal([3, 28, 28, 1]);
+    const folded = foldBatchNorm(model);
+    const [want, got] = [model.evaluate().forward(x) as Tensor, folded.forward(x) as Tensor];
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(want, got))).dataSync()[0]!)).toBeLessThan(1e-4);
+    expect(folded.toString()).toContain('nn.ResidualDrop(0.5)');
+    for (const m of [model, usual, folded]) m.dispose();
+    x.dispose();
     expect(() => resnetSettings({ residual: false, stochasticDepth: 0.5 })).toThrow(/stochasticDepth needs residual units/);
     expect(() => resnetSettings({ stochasticDepth: 1 })).toThrow(/death rate in \[0, 1\), got 1/);
   });
