@@ -191,7 +191,7 @@ export function addTrainCommand(program: Command): Command {
     .option('--zero-residual', "model setting: start each residual branch's last batch norm at weight 0, so units start as their shortcuts (resnet)")
     .option(
       '--stochastic-depth <p>',
-      "model setting: stochastic depth, the last residual unit's death rate; earlier units' rise to it linearly (resnet; Huang et al. use 0.5; default 0, off)",
+      "model setting: stochastic depth, the last residual unit's death rate; earlier units' rates rise to it linearly (resnet; Huang et al. use 0.5; default 0, off)",
       parseFraction,
     )
     .addOption(new Option('--preset <name>', 'SimpleCaptcha preset for --generate simple (default seed)').choices([...SIMPLE_PRESETS]))
