@@ -134,6 +134,15 @@ describe('ResidualDrop', () => {
     const refGx = tf.add((ref.get(0) as ConcatTable).get(0).gradInput as Tensor, (ref.get(0) as ConcatTable).get(1).gradInput as Tensor);
     expectClose(gx, refGx, { atol: 1e-6 });
     m.parameters()[1].forEach((g, i) => expectClose(g, ref.parameters()[1][i], { atol: 1e-6 }));
+    // Torch's split calls give the same, with nothing left over.
+    const gxKept = gx.clone();
+    const gradsKept = m.parameters()[1].map((g) => g.clone());
+    const before = tf.memory().numTensors;
+    m.zeroGradParameters();
+    expectClose(m.updateGradInput(x, dy) as Tensor, gxKept, { atol: 1e-6 });
+    m.accGradParameters(x, dy);
+    m.parameters()[1].forEach((g, i) => expectClose(g, gradsKept[i], { atol: 1e-6 }));
+    expect(tf.memory().numTensors).toBe(before);
     // The fused path's gradient is the same.
     const fused = fusedGrads(m, x, dy);
     expectClose(fused[0], refGx, { atol: 1e-5 });

@@ -41,6 +41,8 @@ export class ResidualDrop extends Container {
   gate = true;
   /** The branch's gradOutput scaled in evaluation, kept until the next backward (a child may pass it through). */
   private scaledGrad: Tensor | null = null;
+  /** The gradOutput `scaledGrad` was made from. */
+  private scaledFrom: Activity | null = null;
 
   constructor(
     public deathRate: number,
@@ -112,8 +114,11 @@ export class ResidualDrop extends Container {
   /** The branch's gradOutput: gradOutput itself in training, scaled in evaluation. */
   private branchGrad(gradOutput: Activity): Activity {
     if (this.train) return gradOutput;
+    // Torch's split calls (updateGradInput, then accGradParameters) pass the same gradOutput: scale it once.
+    if (this.scaledGrad && this.scaledFrom === gradOutput) return this.scaledGrad;
     this.scaledGrad?.dispose();
     this.scaledGrad = tf.tidy(() => (gradOutput as Tensor).mul(1 - this.deathRate));
+    this.scaledFrom = gradOutput;
     return this.scaledGrad;
   }
 
@@ -149,6 +154,7 @@ export class ResidualDrop extends Container {
     disposeActivity(this.gradInput);
     this.scaledGrad?.dispose();
     this.scaledGrad = null;
+    this.scaledFrom = null;
     this.output = [];
     this.gradInput = [];
     return super.clearState();
