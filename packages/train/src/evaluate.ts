@@ -21,7 +21,7 @@ import { evaluateModel, type EvalResult } from './metrics';
 import { writeMistakesPng } from './mistakes';
 import { loadCaptchaModel, type LoadedCaptchaModel } from './modelio';
 import { checkDecodeOptions, type DecodeOptions } from './task';
-import { checkTta, ttaForward, type TestTimeAugmentation } from './tta';
+import { checkTta, TTA_WORDS, ttaForward, type TestTimeAugmentation } from './tta';
 
 export interface EvaluateRequest {
   model: string;
@@ -48,7 +48,7 @@ export interface EvaluateRequest {
   /** Write a PNG of the most confident mistakes here (`mistakes` of them, default 24). */
   mistakesPng?: string;
   mistakes?: number;
-  /** Test-time augmentation: `flip` averages each image's mirror in (classifiers only; tta.ts). */
+  /** Test-time augmentation: `flip` averages each image's mirror in (classifiers only), `shift` copies moved up and down (tta.ts). */
   tta?: TestTimeAugmentation;
 }
 
@@ -139,7 +139,7 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
       ...(req.compare ? { compare: req.compare } : {}),
     });
   }
-  return { ...r, source: req.tta ? `${what}, each read with its mirror image (--tta ${req.tta})` : what, skipped };
+  return { ...r, source: req.tta ? `${what}, each read ${TTA_WORDS[req.tta]} (--tta ${req.tta})` : what, skipped };
 }
 
 /** How each compare reads, for the report. */

@@ -7,9 +7,9 @@ import { evaluateRun } from './evaluate';
 import type { LoadedCaptchaModel } from './modelio';
 import { predictFiles } from './predict';
 import { classificationTask } from './task';
-import { tempDir, tinyClassifierNet } from './test/helpers';
+import { tempDir, tinyClassifierNet, tinyCtcNet, tinyTableNet } from './test/helpers';
 import { writeTinyPngs } from './testing';
-import { checkTta, ttaForward } from './tta';
+import { checkTta, moveRows, shiftRows, ttaForward } from './tta';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -42,14 +42,15 @@ function classifier(width: number, height: number): LoadedCaptchaModel {
   };
 }
 
-/** Records each input the model reads, and the softmax of what it answered, as plain arrays. */
-function record(model: Module): Array<{ x: Float32Array; shape: number[]; p: Float32Array }> {
-  const seen: Array<{ x: Float32Array; shape: number[]; p: Float32Array }> = [];
+/** Records each input the model reads, and the softmax of what it answered (each entry of a table), as plain arrays. */
+function record(model: Module): Array<{ x: Float32Array; shape: number[]; p: Float32Array; tableP: Float32Array[] }> {
+  const seen: Array<{ x: Float32Array; shape: number[]; p: Float32Array; tableP: Float32Array[] }> = [];
   const forward = model.forward.bind(model);
   model.forward = (input: Activity) => {
-    const out = forward(input) as Tensor;
+    const out = forward(input);
     const x = input as Tensor;
-    seen.push({ x: x.dataSync() as Float32Array, shape: x.shape, p: tf.tidy(() => tf.softmax(out, -1).dataSync() as Float32Array) });
+    const ps = (Array.isArray(out) ? (out as Tensor[]) : [out as Tensor]).map((o) => tf.tidy(() => tf.softmax(o, -1).dataSync() as Float32Array));
+    seen.push({ x: x.dataSync() as Float32Array, shape: x.shape, p: ps[0]!, tableP: ps });
     return out;
   };
   return seen;
@@ -83,11 +84,10 @@ describe('flip test-time augmentation', () => {
     expect(Math.max(...p.map((v, i) => Math.abs(v - q[i]!)))).toBeGreaterThan(1e-3);
 
     const read = ttaForward(model, 'flip');
-    const warm = read(x);
-    warm.dispose();
+    tf.dispose(read(x));
     const before = tf.memory().numTensors;
     for (let round = 0; round < 3; round++) {
-      const out = read(x);
+      const out = read(x) as Tensor;
       expect(out.shape).toEqual([3, 10]);
       const got = tf.tidy(() => tf.softmax(out, -1).dataSync() as Float32Array);
       got.forEach((v, i) => expect(v, `probability ${i}`).toBeCloseTo((p[i]! + q[i]!) / 2, 5));
@@ -99,10 +99,11 @@ describe('flip test-time augmentation', () => {
 
   it('is for classifiers only: a mirrored captcha reads backwards', () => {
     expect(() => checkTta({ name: 'classification' }, 'flip')).not.toThrow();
+    expect(() => checkTta({ name: 'seq2seq' } as Parameters<typeof checkTta>[0], 'flip')).toThrow(/--tta flip: .*this model's task is seq2seq/);
     expect(() => checkTta({ name: 'ctc', blank: 10 }, undefined)).not.toThrow();
     expect(() => checkTta({ name: 'ctc', blank: 10 }, 'flip')).toThrow(/--tta flip: .*only a classifier .*this model's task is ctc/);
     expect(() => checkTta({ name: 'text', format: 'tensor' }, 'flip')).toThrow(/this model's task is text/);
-    expect(() => checkTta({ name: 'classification' }, 'rotate' as 'flip')).toThrow(/--tta must be one of flip, got "rotate"/);
+    expect(() => checkTta({ name: 'classification' }, 'rotate' as 'flip')).toThrow(/--tta must be one of flip, shift, got "rotate"/);
   });
 
   it('evaluateRun reads every test image and its mirror, and scores the averaged probabilities', async () => {
@@ -139,6 +140,13 @@ describe('flip test-time augmentation', () => {
     seen.length = 0;
     await evaluateRun({ model: dir, idx: { dir }, batchSize: 4 }, m);
     expect(seen.map((s) => s.shape[0])).toEqual([4, 3]);
+
+    // With --tta shift each batch is read three times: as it is, moved down and moved up by a row (8 rows high).
+    seen.length = 0;
+    const shifted = await evaluateRun({ model: dir, idx: { dir }, tta: 'shift', batchSize: 4 }, m);
+    expect(shifted.source).toMatch(/each read also moved up and down \(--tta shift\)/);
+    expect(seen.map((s) => s.shape[0])).toEqual([4, 4, 4, 3, 3, 3]);
+    expect(Array.from(seen[1]!.x)).toEqual(Array.from(moveByHand(seen[0]!.x, seen[0]!.shape, 1)));
   });
 
   it('predictFiles reads each image and its mirror; a text model refuses', async () => {
@@ -161,5 +169,107 @@ describe('flip test-time augmentation', () => {
     });
     const text = { ...m, task: { ...m.task, spec: { name: 'ctc' as const, blank: 10 } } };
     await expect(predictFiles(text, names, 8, undefined, 'flip')).rejects.toThrow(/this model's task is ctc/);
+  });
+});
+
+/** An NHWC batch moved down by `by` rows (up where negative), the edge row repeated, element by element. */
+function moveByHand(x: Float32Array, [n, h, w, c]: number[], by: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < n!; i++)
+    for (let y = 0; y < h!; y++) {
+      const from = Math.min(h! - 1, Math.max(0, y - by));
+      for (let j = 0; j < w! * c!; j++) out[(i * h! + y) * w! * c! + j] = x[(i * h! + from) * w! * c! + j]!;
+    }
+  return out;
+}
+
+/** The softmax over the last axis of a plain array of rows `n` wide. */
+function softmaxRows(v: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let r = 0; r < v.length; r += n) {
+    const row = v.subarray(r, r + n);
+    const m = Math.max(...row);
+    const e = row.map((z) => Math.exp(z - m));
+    const sum = e.reduce((a, b) => a + b, 0);
+    e.forEach((z, j) => (out[r + j] = z / sum));
+  }
+  return out;
+}
+
+describe('shift test-time augmentation', () => {
+  it('moves images by whole rows, repeating the edge row, and says how far for a height', () => {
+    const x = tf.randomUniform([2, 5, 3, 2], 0, 1, 'float32', 11);
+    const xs = x.dataSync() as Float32Array;
+    for (const by of [1, 2, -1, -3, 0]) {
+      const m = moveRows(x, by);
+      expect(m.shape).toEqual(x.shape);
+      expect(Array.from(m.dataSync()), `by ${by}`).toEqual(Array.from(moveByHand(xs, x.shape, by)));
+      m.dispose();
+    }
+    expect(() => moveRows(x, 5)).toThrow(/moveRows: cannot move 5 rows by 5/);
+    x.dispose();
+    expect([8, 28, 40, 47, 50, 64, 100].map(shiftRows)).toEqual([1, 1, 1, 1, 2, 2, 3]);
+  });
+
+  it("averages a CTC reader's per-frame probabilities over the image moved up and down, and leaks nothing", () => {
+    // 64 rows high, so the copies move by 2; [T, N, C] = [4, 3, 6], time-major.
+    const { model } = tinyCtcNet({ variant: 'compact', numClasses: 6, length: 4, height: 64, width: 16, channels: 1 });
+    model.evaluate();
+    const x = tf.randomUniform([3, 64, 16, 1], 0, 1, 'float32', 5);
+    const xs = x.dataSync() as Float32Array;
+    const read = (v: Float32Array) => {
+      const t = tf.tensor4d(v, [3, 64, 16, 1]);
+      const p = tf.tidy(() => tf.softmax(model.forward(t) as Tensor, -1).dataSync() as Float32Array);
+      t.dispose();
+      return p;
+    };
+    const [p, down, up] = [read(xs), read(moveByHand(xs, x.shape, 2)), read(moveByHand(xs, x.shape, -2))];
+    // The untrained net reads the moved copies differently, so the average is not the image's alone.
+    expect(Math.max(...p.map((v, i) => Math.abs(v - down[i]!)))).toBeGreaterThan(1e-3);
+
+    const shifted = ttaForward(model, 'shift');
+    tf.dispose(shifted(x));
+    const before = tf.memory().numTensors;
+    for (let round = 0; round < 2; round++) {
+      const out = shifted(x) as Tensor;
+      expect(out.shape).toEqual([4, 3, 6]);
+      const got = tf.tidy(() => tf.softmax(out, -1).dataSync() as Float32Array);
+      got.forEach((v, i) => expect(v, `probability ${i}`).toBeCloseTo((p[i]! + down[i]! + up[i]!) / 3, 5));
+      out.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+
+  it("keeps a table-output model's form: each position's probabilities averaged", () => {
+    const model = tinyTableNet({ variant: 'compact', numClasses: 5, length: 3, height: 12, width: 16, channels: 1 });
+    model.evaluate();
+    const seen = record(model);
+    const x = tf.randomUniform([2, 12, 16, 1], 0, 1, 'float32', 9);
+    const out = ttaForward(model, 'shift')(x) as Tensor[];
+    expect(Array.isArray(out)).toBe(true);
+    expect(out.map((t) => t.shape)).toEqual([
+      [2, 5],
+      [2, 5],
+      [2, 5],
+    ]);
+    // record() saw the inputs: the image, then it moved down and up by one row (12 rows high).
+    expect(seen).toHaveLength(3);
+    const xs = x.dataSync() as Float32Array;
+    expect(Array.from(seen[1]!.x)).toEqual(Array.from(moveByHand(xs, x.shape, 1)));
+    expect(Array.from(seen[2]!.x)).toEqual(Array.from(moveByHand(xs, x.shape, -1)));
+    out.forEach((t, pos) => {
+      const got = softmaxRows(t.dataSync() as Float32Array, 5);
+      got.forEach((v, i) =>
+        expect(v, `position ${pos}, ${i}`).toBeCloseTo((seen[0]!.tableP[pos]![i]! + seen[1]!.tableP[pos]![i]! + seen[2]!.tableP[pos]![i]!) / 3, 5),
+      );
+    });
+    tf.dispose([x, ...out]);
+  });
+
+  it('is for every task but seq2seq, whose decoder reads its own output', () => {
+    for (const spec of [{ name: 'classification' }, { name: 'ctc', blank: 3 }, { name: 'text', format: 'table' }] as const)
+      expect(() => checkTta(spec, 'shift')).not.toThrow();
+    expect(() => checkTta({ name: 'seq2seq' } as Parameters<typeof checkTta>[0], 'shift')).toThrow(/--tta shift: a seq2seq decoder/);
   });
 });
