@@ -72,7 +72,7 @@ export function decodeOptionsOf(o: { beam?: number; textLength?: { min: number; 
 export const TEXT_LENGTH_HELP = 'CTC models: read only texts of n (or min to max) characters, for a scheme of known length (a beam search; --beam or 10)';
 
 export const TTA_HELP =
-  "test-time augmentation: 'flip' averages each image's class probabilities with its mirror image's (classifiers trained with --flip); 'shift' averages them with the image's moved up and down by 1/32 of its height (any model but seq2seq; for captchas)";
+  "test-time augmentation: 'flip' averages each image's class probabilities with its mirror image's (classifiers trained with --flip); 'shift' averages a model's probabilities for the image and for it moved up and down by 1/32 of its height (any model but seq2seq; for captchas)";
 
 /** `--labels filename | FILE.txt (line i labels <i>.png) | FILE.csv (file,label)`. */
 export function parseLabels(v: string): LabelSource {
