@@ -60,7 +60,7 @@ describe('captcha-nn argument errors', () => {
     [
       'bad augmentation',
       ['train', '--model', 'tiny', '--generate', 'simple', '--augment', 'heavy'],
-      /--augment <preset>.*Allowed choices are none, light, strong, horizontal, elastic/,
+      /--augment <preset>.*Allowed choices are none, light, strong, horizontal/,
     ],
     [
       'bad stochastic depth',

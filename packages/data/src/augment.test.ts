@@ -27,7 +27,7 @@ const at = (img: ImageBuffer<Uint8Array>, x: number, y: number, ch = 0) => img.d
 
 describe('augmentImage', () => {
   const noisy = image(21, 9, 3, (x, y, ch) => (x * 37 + y * 91 + ch * 53 + ((x * y) % 7) * 11) % 256);
-  const all: AugmentOptions = { rotate: 10, scale: 0.2, shear: 0.3, translateX: 0.1, translateY: 0.1, contrast: 0.5, elastic: 0 };
+  const all: AugmentOptions = { rotate: 10, scale: 0.2, shear: 0.3, translateX: 0.1, translateY: 0.1, contrast: 0.5 };
 
   it('is the identity at the middle of every range, and leaves its input alone', () => {
     const before = noisy.data.slice();
@@ -99,60 +99,6 @@ describe('AUGMENT_PRESETS.horizontal', () => {
     const moved = (o: AugmentOptions) => [...Array(20).keys()].map((s) => augmentImage(bar, o, createRng('rows', s)));
     expect(moved(AUGMENT_PRESETS.horizontal).some((img) => Array.from(img.data).join() !== Array.from(bar.data).join())).toBe(true);
     expect(moved(AUGMENT_PRESETS.light).some((img) => barRows(img).join() !== rows4to15.join())).toBe(true);
-  });
-});
-
-describe('elastic displacement', () => {
-  // Ramps along x and along y: a pixel's value says where it was sampled from.
-  const rampX = image(120, 24, 1, (x) => 2 * x);
-  const rampY = image(24, 120, 1, (_x, y) => 2 * y);
-  const elastic = { ...NONE, elastic: 0.1 };
-
-  it('moves each pixel by at most elastic·height, in x and in y, and does move some', () => {
-    for (let s = 0; s < 10; s++) {
-      // Amplitude 0.1·24 = 2.4 px, so a ramp of 2 per pixel changes by at most 4.8 (+0.5 rounding).
-      const ox = augmentImage(rampX, elastic, createRng('elastic', s));
-      const diffsX = Array.from(ox.data, (v, i) => Math.abs(v - rampX.data[i]!)).filter((_, i) => i % 120 > 2 && i % 120 < 117);
-      expect(Math.max(...diffsX)).toBeLessThanOrEqual(5.3);
-      expect(Math.max(...diffsX)).toBeGreaterThanOrEqual(1);
-      // 0.1·120 = 12 px for the tall image, a ramp of 2 per pixel: at most 24.5 away.
-      const oy = augmentImage(rampY, elastic, createRng('elastic', s));
-      const diffsY = Array.from(oy.data, (v, i) => Math.abs(v - rampY.data[i]!)).filter((_, i) => Math.floor(i / 24) > 12 && Math.floor(i / 24) < 107);
-      expect(Math.max(...diffsY)).toBeLessThanOrEqual(24.5);
-      expect(Math.max(...diffsY)).toBeGreaterThanOrEqual(2);
-    }
-  });
-
-  it('is smooth: neighbouring pixels move by nearly the same amount, so strokes bend and do not tear', () => {
-    // On the x ramp, out(x + 1) − out(x) is 2·(1 + d(dx)/dx); a smooth field keeps it well inside [−2, 6].
-    const steps: number[] = [];
-    for (let s = 0; s < 10; s++) {
-      const out = augmentImage(rampX, elastic, createRng('elastic', s));
-      for (let y = 0; y < 24; y++) for (let x = 3; x < 116; x++) steps.push(at(out, x + 1, y) - at(out, x, y));
-    }
-    expect(Math.min(...steps)).toBeGreaterThanOrEqual(-1);
-    expect(Math.max(...steps)).toBeLessThanOrEqual(5);
-  });
-
-  it('draws its nodes after the seven affine numbers, and only when asked', () => {
-    let calls = 0;
-    const counting: Rng = () => {
-      calls++;
-      return 0.5;
-    };
-    augmentImage(rampX, AUGMENT_PRESETS.light, counting);
-    expect(calls).toBe(7);
-    calls = 0;
-    augmentImage(rampX, AUGMENT_PRESETS.elastic, counting);
-    // A grid spaced 12 px over 120×24: 11 × 3 nodes, two numbers each.
-    expect(calls).toBe(7 + 2 * 11 * 3);
-  });
-
-  it("is the same for the same random numbers, and the preset keeps light's affine ranges", () => {
-    const a = augmentImage(rampX, AUGMENT_PRESETS.elastic, createRng('e', 1));
-    const b = augmentImage(rampX, AUGMENT_PRESETS.elastic, createRng('e', 1));
-    expect(Array.from(a.data)).toEqual(Array.from(b.data));
-    expect({ ...AUGMENT_PRESETS.elastic, elastic: 0 }).toEqual(AUGMENT_PRESETS.light);
   });
 });
 

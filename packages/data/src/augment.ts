@@ -11,14 +11,9 @@ import { createRng, randFloat, type Rng } from './random';
  * scaled by 1 + U(−scale, scale) (x and y separately), sheared by
  * U(−shear, shear), shifted by U(−translateX, translateX)·width and
  * U(−translateY, translateY)·height, and its contrast around the image's
- * mean is multiplied by 1 + U(−contrast, contrast). `elastic` adds a smooth
- * random displacement on top (Simard et al., 2003): each node of a grid spaced
- * half the image's height apart moves by U(−elastic, elastic)·height in x and
- * in y, and the pixels between follow by smoothstep interpolation, so strokes
- * bend and letters swell or shrink locally as in a ripple or fish-eye warp.
- * Pixels come from bilinear sampling; outside the image the nearest edge
- * pixel is used, which continues a captcha's background instead of drawing a
- * border.
+ * mean is multiplied by 1 + U(−contrast, contrast). Pixels come from
+ * bilinear sampling; outside the image the nearest edge pixel is used, which
+ * continues a captcha's background instead of drawing a border.
  */
 export interface AugmentOptions {
   rotate: number;
@@ -27,7 +22,6 @@ export interface AugmentOptions {
   translateX: number;
   translateY: number;
   contrast: number;
-  elastic: number;
 }
 
 /**
@@ -35,17 +29,14 @@ export interface AugmentOptions {
  * `horizontal` is `light` with every move along rows only (x shift, slant, contrast), so each
  * character keeps its height and vertical position: for schemes that draw every character
  * upright at one size, where those tell look-alikes apart (svg-captcha's `I` and `l`).
- * `elastic` is `light` with local bends of up to 4% of the height, for schemes that warp
- * their text (Gregwar's ripple, SimpleCaptcha's fish-eye).
  */
-const LIGHT = { rotate: 3, scale: 0.05, shear: 0.1, translateX: 0.03, translateY: 0.06, contrast: 0.2, elastic: 0 } as const;
+const LIGHT = { rotate: 3, scale: 0.05, shear: 0.1, translateX: 0.03, translateY: 0.06, contrast: 0.2 } as const;
 
 export const AUGMENT_PRESETS = {
-  none: { rotate: 0, scale: 0, shear: 0, translateX: 0, translateY: 0, contrast: 0, elastic: 0 },
+  none: { rotate: 0, scale: 0, shear: 0, translateX: 0, translateY: 0, contrast: 0 },
   light: LIGHT,
-  strong: { rotate: 6, scale: 0.1, shear: 0.2, translateX: 0.05, translateY: 0.1, contrast: 0.35, elastic: 0 },
+  strong: { rotate: 6, scale: 0.1, shear: 0.2, translateX: 0.05, translateY: 0.1, contrast: 0.35 },
   horizontal: { ...LIGHT, rotate: 0, scale: 0, translateY: 0 },
-  elastic: { ...LIGHT, elastic: 0.04 },
 } as const satisfies Record<string, AugmentOptions>;
 
 export type AugmentPreset = keyof typeof AUGMENT_PRESETS;
@@ -72,8 +63,6 @@ export function augmentImage(img: ImageBuffer<Uint8Array>, o: AugmentOptions, rn
   const tx = randFloat(rng, -o.translateX, o.translateX) * w;
   const ty = randFloat(rng, -o.translateY, o.translateY) * h;
   const k = 1 + randFloat(rng, -o.contrast, o.contrast);
-  // Drawn after the seven affine numbers, and only when asked, so the other presets' jitter is unchanged.
-  const field = o.elastic > 0 ? displacementField(w, h, o.elastic * h, rng) : null;
 
   // Forward map about the centre: p' = R·Sh·S·(p − c) + c + t. Sample with its inverse.
   const cos = Math.cos(theta);
@@ -101,11 +90,9 @@ export function augmentImage(img: ImageBuffer<Uint8Array>, o: AugmentOptions, rn
     const qy = y - cy - ty;
     for (let x = 0; x < w; x++) {
       const qx = x - cx - tx;
-      const dx = field ? field.dx[y * w + x]! : 0;
-      const dy = field ? field.dy[y * w + x]! : 0;
       // Source position, clamped to the image: edge pixels continue outwards.
-      const u = Math.min(w - 1, Math.max(0, ia * qx + ib * qy + cx + dx));
-      const v = Math.min(h - 1, Math.max(0, ic * qx + id * qy + cy + dy));
+      const u = Math.min(w - 1, Math.max(0, ia * qx + ib * qy + cx));
+      const v = Math.min(h - 1, Math.max(0, ic * qx + id * qy + cy));
       const x0 = Math.floor(u);
       const y0 = Math.floor(v);
       const x1 = Math.min(w - 1, x0 + 1);
@@ -127,43 +114,6 @@ export function augmentImage(img: ImageBuffer<Uint8Array>, o: AugmentOptions, rn
     }
   }
   return { data: out, width: w, height: h, channels: c };
-}
-
-/**
- * Per-pixel displacements (dx, dy) of at most `amplitude` pixels: random at the nodes of a grid
- * spaced h/2 apart (the last node at or past the far edge), smoothstep-interpolated between them.
- */
-function displacementField(w: number, h: number, amplitude: number, rng: Rng): { dx: Float32Array; dy: Float32Array } {
-  const step = Math.max(1, h / 2);
-  const nx = Math.ceil((w - 1) / step) + 1;
-  const ny = Math.ceil((h - 1) / step) + 1;
-  const nodeX = new Float32Array(nx * ny);
-  const nodeY = new Float32Array(nx * ny);
-  for (let i = 0; i < nx * ny; i++) {
-    nodeX[i] = randFloat(rng, -amplitude, amplitude);
-    nodeY[i] = randFloat(rng, -amplitude, amplitude);
-  }
-  const smooth = (t: number) => t * t * (3 - 2 * t);
-  const dx = new Float32Array(w * h);
-  const dy = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const gy = Math.min(ny - 2, Math.floor(y / step));
-    const ty = smooth(y / step - gy);
-    for (let x = 0; x < w; x++) {
-      const gx = Math.min(nx - 2, Math.floor(x / step));
-      const tx = smooth(x / step - gx);
-      const n00 = gy * nx + gx;
-      const n10 = n00 + nx;
-      const lerp2 = (n: Float32Array) => {
-        const top = n[n00]! + (n[n00 + 1]! - n[n00]!) * tx;
-        const bottom = n[n10]! + (n[n10 + 1]! - n[n10]!) * tx;
-        return top + (bottom - top) * ty;
-      };
-      dx[y * w + x] = lerp2(nodeX);
-      dy[y * w + x] = lerp2(nodeY);
-    }
-  }
-  return { dx, dy };
 }
 
 /**

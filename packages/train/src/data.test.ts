@@ -89,7 +89,7 @@ describe('openRunData validation images', () => {
 describe('openRunData with an unknown augmentation', () => {
   it('names the known presets', async () => {
     await expect(openRunData({ ...TINY_DATA, augment: 'heavy' as never }, '7')).rejects.toThrow(
-      "unknown augmentation 'heavy' (known: none, light, strong, horizontal, elastic)",
+      "unknown augmentation 'heavy' (known: none, light, strong, horizontal)",
     );
   });
 });

@@ -203,7 +203,7 @@ export function addTrainCommand(program: Command): Command {
     .addOption(
       new Option(
         '--augment <preset>',
-        'jitter the training images anew each epoch (small affine warps, contrast): light, strong, horizontal (along rows only, for schemes that draw every character upright at one size), elastic (light plus smooth local bends, for schemes that warp their text), or none',
+        'jitter the training images anew each epoch (small affine warps, contrast): light, strong, horizontal (along rows only, for schemes that draw every character upright at one size), or none',
       )
         .choices(Object.keys(AUGMENT_PRESETS))
         .default('none'),
