@@ -1,5 +1,5 @@
 /** Reading image files with a saved model (the library form of `captcha-nn predict`). */
-import { tf } from '@captcha-nn/core';
+import { tf, type Activity, type Tensor } from '@captcha-nn/core';
 import { decodeImage, normalizeInto, readImageFile, type ImageBuffer } from '@captcha-nn/data';
 import { textOf } from './metrics';
 import { checkDecodeOptions, type DecodeOptions } from './task';
@@ -38,7 +38,9 @@ export function predictionsCsv(preds: readonly Prediction[]): string {
 
 /**
  * Reads every file (library form of `captcha-nn predict`); unreadable files get `error`.
- * `tta`: test-time augmentation, as `evaluateRun` takes it (tta.ts).
+ * `tta`: test-time augmentation, as `evaluateRun` takes it (tta.ts). `forward`
+ * computes the model's output for a batch in its place, such as a
+ * DataParallelTable's `forward` over worker threads; its tensors are disposed here.
  */
 export async function predictFiles(
   m: LoadedCaptchaModel,
@@ -46,10 +48,14 @@ export async function predictFiles(
   batchSize = 32,
   decode?: DecodeOptions,
   tta?: TestTimeAugmentation,
+  forward?: (x: Tensor) => Promise<Activity>,
 ): Promise<Prediction[]> {
   checkDecodeOptions(m.task.spec, decode);
   checkTta(m.task.spec, tta);
-  const augmented = tta ? ttaForward(m.model, tta) : undefined;
+  if (tta && forward) throw new Error('predictFiles: give tta or forward, not both (test-time augmentation reads on this thread)');
+  if (forward && m.task.configureModel)
+    throw new Error(`predictFiles: a ${m.task.spec.name} model is configured to decode on this thread, so it cannot read through forward`);
+  const augmented = tta ? ttaForward(m.model, tta) : forward;
   m.task.configureModel?.(m.model, decode);
   const { height: H, width: W, channels: C } = m.metadata.input;
   const out: Prediction[] = [];
@@ -72,13 +78,14 @@ export async function predictFiles(
       const data = new Float32Array(good.length * px);
       good.forEach((g, i) => normalizeInto(g.img.data, C, 'unit', data, i * px));
       const x = tf.tensor4d(data, [good.length, H, W, C]);
-      const output = augmented ? augmented(x) : m.model.forward(x);
+      let output: Activity | undefined;
       try {
+        output = augmented ? await augmented(x) : m.model.forward(x);
         const d = m.task.decode(output, decode);
         good.forEach((g, i) => results.set(g.f, { file: g.f, ...textOf(d[i]!, m.encoder) }));
       } finally {
         x.dispose();
-        if (augmented) tf.dispose(output);
+        if (augmented && output) tf.dispose(output);
       }
     }
     for (const im of images) out.push(results.get(im.f) ?? { file: im.f, text: '', confidence: 0, error: 'error' in im ? im.error : 'not read' });

@@ -110,6 +110,27 @@ describe('train --unlabelled: self-training on the --init model’s confident re
     await expect(train({ out: join(tmp.dir, 'parts'), resume: true, epochs: 3 })).rejects.toThrow(/pseudo-labels\.csv is missing/);
   }, 120_000);
 
+  it('with 2 workers reads the pool over both threads, to the same labels', async () => {
+    const threshold = 0;
+    const logs: string[] = [];
+    let start: StartInfo | undefined;
+    await train(selfTrain('one-thread', threshold, { epochs: 1 }));
+    await train(selfTrain('two-threads', threshold, { epochs: 1, workers: 2 }), { onStart: (s) => (start = s), log: (m) => logs.push(m) });
+    expect(start!.data.description).toMatch(/read the 24 images in .*pool over 2 threads in/);
+    const one = csvRows('one-thread');
+    const two = csvRows('two-threads');
+    expect(two.map((r) => [r.file, r.label])).toEqual(one.map((r) => [r.file, r.label]));
+    expect(two.length).toBe(readings.filter((r) => !r.error && r.text.length === 2).length);
+    const confidence = (out: string) =>
+      readFileSync(join(tmp.dir, out, PSEUDO_LABELS_FILE), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => Number(l.split(',')[2]));
+    const c1 = confidence('one-thread');
+    confidence('two-threads').forEach((c, i) => expect(c).toBeCloseTo(c1[i]!, 5));
+  }, 120_000);
+
   it('says so when no reading is confident enough, and needs a model to read with', async () => {
     const top = Math.max(...readings.map((r) => r.confidence));
     await expect(train(selfTrain('none', Math.min(1, top + 1e-6)))).rejects.toThrow(/read none of the 24 images in .*pool with a confidence of at least/);

@@ -7,10 +7,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import type { Tensor } from '@captcha-nn/core';
 import { expandImagePaths } from '@captcha-nn/data';
 import type { PseudoLabelNeeds, PseudoLabeller } from './data';
 import { loadCaptchaModel } from './modelio';
 import { csvField, predictFiles, type Prediction } from './predict';
+import { modelImports } from './registry';
+import { openDataParallel, type DataParallelSetup, type WorkerPlan } from './workers';
 
 /** The run folder's file of the readings kept: `file,label,confidence`, files relative to the unlabelled folder. */
 export const PSEUDO_LABELS_FILE = 'pseudo-labels.csv';
@@ -46,7 +49,11 @@ export function choosePseudoLabels(preds: readonly Prediction[], needs: Omit<Pse
  * only texts of the labelled data's lengths. A resumed run (`resumed`) reads
  * the file its first session wrote instead.
  */
-export function pseudoLabeller(modelDir: string, out: string, opts: { resumed: boolean; batchSize?: number }): PseudoLabeller {
+export function pseudoLabeller(
+  modelDir: string,
+  out: string,
+  opts: { resumed: boolean; batchSize?: number; workers?: WorkerPlan; setup?: DataParallelSetup },
+): PseudoLabeller {
   const csv = join(out, PSEUDO_LABELS_FILE);
   return async (needs) => {
     if (opts.resumed) {
@@ -58,10 +65,17 @@ export function pseudoLabeller(modelDir: string, out: string, opts: { resumed: b
     const files = await expandImagePaths([needs.dir]);
     const m = await loadCaptchaModel(modelDir, { foldBatchNorm: true });
     let preds: Prediction[];
+    // The run's worker threads read their share of the pool too (a task that configures the model to decode reads here only).
+    const workers = m.task.configureModel ? undefined : opts.workers;
+    const dp = workers
+      ? await openDataParallel(m.model, workers, { ...opts.setup, imports: [...(opts.setup?.imports ?? []), ...modelImports(m.metadata.model.name)] })
+      : null;
     try {
       const decode = m.task.spec.name === 'ctc' ? { length: { min: needs.minLength, max: needs.maxLength } } : undefined;
-      preds = await predictFiles(m, files, opts.batchSize ?? 64, decode);
+      const forward = dp ? (x: Tensor) => dp.forward(x, { dim: m.task.outputBatchDim ?? 0 }) : undefined;
+      preds = await predictFiles(m, files, opts.batchSize ?? 64, decode, undefined, forward);
     } finally {
+      await dp?.dispose();
       m.model.dispose();
     }
     const choice = choosePseudoLabels(preds, needs);
@@ -84,7 +98,7 @@ export function pseudoLabeller(modelDir: string, out: string, opts: { resumed: b
     return {
       csv,
       description:
-        `self-training: the --init model read the ${files.length} images in ${needs.dir} in ${seconds.toFixed(0)} s; the ${choice.kept.length} read with a confidence of at least ${needs.minConfidence} join the training images, labelled with the readings (${csv})` +
+        `self-training: the --init model read the ${files.length} images in ${needs.dir}${dp ? ` over ${workers!.used} threads` : ''} in ${seconds.toFixed(0)} s; the ${choice.kept.length} read with a confidence of at least ${needs.minConfidence} join the training images, labelled with the readings (${csv})` +
         ` (${choice.unsure} less sure, ${choice.outside} with other characters or lengths${unreadable})`,
     };
   };

@@ -142,7 +142,10 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   const backend = opts.backend ? await setBackend(opts.backend) : await ready();
   const workers = trainingWorkers(opts.workers, opts.batchSize);
   if (workers.note) cb.log?.(workers.note);
-  const labeller = opts.init !== undefined ? pseudoLabeller(opts.init, paths.out, { resumed: saved !== null }) : undefined;
+  const labeller =
+    opts.init !== undefined
+      ? pseudoLabeller(opts.init, paths.out, { resumed: saved !== null, workers, setup: { imports: opts.imports ?? [], backend } })
+      : undefined;
   const data = await openRunData(opts.data, opts.seed, labeller);
   manualSeed(opts.seed);
   const { model, task: builtTask } = await getModelBuilder(opts.model)({

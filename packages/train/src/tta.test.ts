@@ -169,6 +169,8 @@ describe('flip test-time augmentation', () => {
     });
     const text = { ...m, task: { ...m.task, spec: { name: 'ctc' as const, blank: 10 } } };
     await expect(predictFiles(text, names, 8, undefined, 'flip')).rejects.toThrow(/this model's task is ctc/);
+    // Test-time augmentation reads on this thread: a forward in the model's place (worker threads) is refused with it.
+    await expect(predictFiles(m, names, 8, undefined, 'flip', async (x) => m.model.forward(x))).rejects.toThrow(/give tta or forward, not both/);
   });
 });
 
