@@ -112,11 +112,10 @@ describe('train --unlabelled: self-training on the --init model’s confident re
 
   it('with 2 workers reads the pool over both threads, to the same labels', async () => {
     const threshold = 0;
-    const logs: string[] = [];
     let start: StartInfo | undefined;
     await train(selfTrain('one-thread', threshold, { epochs: 1 }));
     const tensorsBefore = tf.memory().numTensors;
-    await train(selfTrain('two-threads', threshold, { epochs: 1, workers: 2 }), { onStart: (s) => (start = s), log: (m) => logs.push(m) });
+    await train(selfTrain('two-threads', threshold, { epochs: 1, workers: 2 }), { onStart: (s) => (start = s) });
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(start!.data.description).toMatch(/read the 24 images in .*pool over 2 threads in/);
     const one = csvRows('one-thread');

@@ -98,7 +98,7 @@ export function pseudoLabeller(
     return {
       csv,
       description:
-        `self-training: the --init model read the ${files.length} images in ${needs.dir}${dp ? ` over ${workers!.used} threads` : ''} in ${seconds.toFixed(0)} s; the ${choice.kept.length} read with a confidence of at least ${needs.minConfidence} join the training images, labelled with the readings (${csv})` +
+        `self-training: the --init model read the ${files.length} images in ${needs.dir}${dp ? ` over ${dp.threads} threads` : ''} in ${seconds.toFixed(0)} s; the ${choice.kept.length} read with a confidence of at least ${needs.minConfidence} join the training images, labelled with the readings (${csv})` +
         ` (${choice.unsure} less sure, ${choice.outside} with other characters or lengths${unreadable})`,
     };
   };
