@@ -97,10 +97,40 @@ describe('a folder of your own captchas', () => {
     ]);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(
-      /12 images in .*60x20 \(the largest width and height in the folder; other sizes fitted with the aspect ratio kept and padded\), charset "12ab"/,
+      /12 images in .*60x20 \(the largest width and height in the folder; other sizes shrunk if larger, aspect ratio kept, and padded\), charset "12ab"/,
     );
     const meta = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { metadata?: { preprocessing: unknown }; preprocessing?: unknown };
     expect(JSON.stringify(meta)).toMatch(/"fit":"contain"/);
+  });
+
+  it('--fit resize stretches the folder to the input instead, says so, and saves it with the model', async () => {
+    const out = join(tmp.dir, 'folder-resize');
+    const r = await run([
+      'train',
+      '--model',
+      'tiny',
+      '--data',
+      folder,
+      '--case',
+      'fold',
+      '--fit',
+      'resize',
+      '--size',
+      '48x24',
+      '--epochs',
+      '1',
+      '--workers',
+      '1',
+      '--val-split',
+      '0',
+      '--out',
+      out,
+      '--no-progress',
+    ]);
+    expect(r.thrown ?? r.error?.message).toBeUndefined();
+    expect(r.err).toMatch(/12 images in .*48x24 \(the size option; other sizes stretched to it, aspect ratio not kept\)/);
+    const meta = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { metadata: { preprocessing: { fit: string } } };
+    expect(meta.metadata.preprocessing.fit).toBe('resize');
   });
 
   it('fine-tunes a trained model on the folder: --init, its input size, --freeze-trunk', async () => {

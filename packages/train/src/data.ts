@@ -39,7 +39,7 @@ import { openIdxRun, type IdxDataSpec } from './idxData';
 export type ChannelFormat = 'gray' | 'rgb';
 
 /** How a folder's images of another size meet the input size (see `FolderDataSpec.fit`). */
-export type FolderFit = Exclude<Fit, 'resize'>;
+export type FolderFit = Fit;
 
 /** Images from a folder. */
 export interface FolderDataSpec {
@@ -58,7 +58,8 @@ export interface FolderDataSpec {
   size?: { width: number; height: number };
   /**
    * 'contain' (default): an image larger than `size` is shrunk, never enlarged; 'scale': a smaller one is enlarged
-   * too, until one side fills the size (aspect ratio kept and padded either way). Saved with the model.
+   * too, until one side fills the size (aspect ratio kept and padded either way); 'resize': each side scaled to the
+   * size, so the aspect ratio is not kept. Saved with the model.
    */
   fit?: FolderFit;
   charset?: string;
@@ -118,7 +119,7 @@ export interface Preprocessing {
   /**
    * How other-sized images are fitted to width×height: 'contain' (models since issue #18: aspect ratio kept,
    * shrunk if larger, centred, padded with white), 'scale' (as 'contain', smaller images enlarged too) or
-   * 'resize' (older models: stretched to the size).
+   * 'resize' (stretched to the size: `--fit resize`, and models from before 'contain').
    */
   fit: Fit;
   /** x / 255. */
@@ -348,7 +349,7 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
     },
     fingerprint: pool ? combinedFingerprint(await ds.fingerprint(), await pool.dataset.fingerprint()) : await ds.fingerprint(),
     description:
-      `${ds.size} images in ${spec.dir} (${ds.skippedSummary()}), ${ds.width}x${ds.height} (${ds.sizeFrom}; other sizes fitted with the aspect ratio kept and padded), charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}` +
+      `${ds.size} images in ${spec.dir} (${ds.skippedSummary()}), ${ds.width}x${ds.height} (${ds.sizeFrom}; other sizes ${FIT_WORDS[spec.fit ?? 'contain']}), charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}` +
       (validation instanceof FolderDataset && validation.skipped.length ? ` (${validation.skippedSummary()})` : '') +
       (pool ? `; ${pool.description}` : ''),
   };
@@ -392,6 +393,13 @@ function combinedFingerprint(a: FolderFingerprint, b: FolderFingerprint): Folder
   const hash = createHash('sha256').update(`${a.hash}\n${b.hash}\n`).digest('hex');
   return { files: a.files + b.files, bytes: a.bytes + b.bytes, hash };
 }
+
+/** How the data line says a folder's other-sized images were fitted. */
+const FIT_WORDS: Record<FolderFit, string> = {
+  contain: 'shrunk if larger, aspect ratio kept, and padded',
+  scale: 'shrunk or enlarged until one side fills it, aspect ratio kept, and padded',
+  resize: 'stretched to it, aspect ratio not kept',
+};
 
 function preprocessing(channels: ChannelFormat, width: number, height: number, polarity: Polarity = 'keep', fit: FolderFit = 'contain'): Preprocessing {
   return { channels, width, height, fit, normalize: 'unit', matte: 'white', ...(polarity === 'keep' ? {} : { polarity }) };

@@ -164,7 +164,7 @@ describe('train --init: fine-tuning a trained model', () => {
     expect(polarityOf('polarity-kept')).toBeUndefined();
   });
 
-  it("keeps the init model's fit 'scale' for a folder unless the run gives its own", async () => {
+  it("keeps the init model's fit ('scale' or 'resize') for a folder unless the run gives its own", async () => {
     const folder = join(tmp.dir, 'pngs-fit');
     await writeTinyPngs(folder, 16, 's');
     const run = folderRun(folder);
@@ -177,6 +177,10 @@ describe('train --init: fine-tuning a trained model', () => {
     await run('fit-contain', { init }, { fit: 'contain' });
     expect(fitOf('fit-contain')).toBe('contain');
     expect(fitOf('base')).toBe('contain');
+    await run('fit-resize', { model: 'tiny' }, { fit: 'resize', size: { width: 96, height: 32 } });
+    expect(fitOf('fit-resize')).toBe('resize');
+    await run('fit-resize-inherited', { init: join(tmp.dir, 'fit-resize') });
+    expect(fitOf('fit-resize-inherited')).toBe('resize');
   });
 
   it('says what differs from the init model even when every tensor fits (a CTC reader on a larger input)', async () => {

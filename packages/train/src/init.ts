@@ -61,8 +61,8 @@ function withInitInput(spec: DataSpec, m: CaptchaModelMetadata): DataSpec {
     ...(spec.size === undefined ? { size: { width: m.input.width, height: m.input.height } } : {}),
     ...(spec.channels === undefined ? { channels: m.preprocessing.channels } : {}),
     ...(spec.polarity === undefined && m.preprocessing.polarity ? { polarity: m.preprocessing.polarity } : {}),
-    // A folder is fitted as the model's images were: a model trained with 'scale' keeps enlarging (older ones stretched, 'resize': not for a folder).
-    ...(spec.kind === 'folder' && spec.fit === undefined && m.preprocessing.fit === 'scale' ? { fit: 'scale' as const } : {}),
+    // A folder is fitted as the model's images were (models from before 'contain' record 'resize', and read stretched too).
+    ...(spec.kind === 'folder' && spec.fit === undefined && m.preprocessing.fit ? { fit: m.preprocessing.fit } : {}),
   };
 }
 

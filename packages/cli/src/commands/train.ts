@@ -48,7 +48,7 @@ interface TrainCliOptions {
   init?: string | false;
   freezeTrunk?: number;
   size?: { width: number; height: number };
-  fit?: 'contain' | 'scale';
+  fit?: 'contain' | 'scale' | 'resize';
   val?: string;
   valSplit?: number;
   unlabelled?: string;
@@ -153,8 +153,8 @@ export function addTrainCommand(program: Command): Command {
     .addOption(
       new Option(
         '--fit <how>',
-        "--data images of another size than the input: contain (default, or the --init model's: shrunk if larger, never enlarged) or scale (enlarged too, until one side fills it); aspect ratio kept and padded either way, and saved with the model",
-      ).choices(['contain', 'scale']),
+        "--data images of another size than the input: contain (default, or the --init model's: shrunk if larger, never enlarged, aspect ratio kept and padded), scale (as contain, and enlarged until one side fills it) or resize (each side stretched to the input, aspect ratio not kept); saved with the model",
+      ).choices(['contain', 'scale', 'resize']),
     )
     .addOption(
       new Option(
