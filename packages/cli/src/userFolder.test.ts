@@ -13,6 +13,32 @@ afterAll(tmp.cleanup);
 
 const run = (args: string[]) => runCli(args, ['stdout', 'stderr']);
 
+/** One epoch of the tiny model on the user's folder, labels folded. */
+const trainTinyOnFolder = (out: string, ...extra: string[]) =>
+  run([
+    'train',
+    '--model',
+    'tiny',
+    '--data',
+    folder,
+    '--case',
+    'fold',
+    ...extra,
+    '--epochs',
+    '1',
+    '--workers',
+    '1',
+    '--val-split',
+    '0',
+    '--out',
+    out,
+    '--no-progress',
+  ]);
+
+/** The fit a run's saved model records. */
+const fitOf = (out: string) =>
+  (JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { metadata: { preprocessing: { fit: string } } }).metadata.preprocessing.fit;
+
 const model = join(tmp.dir, 'run');
 const folder = join(tmp.dir, 'mine');
 
@@ -77,60 +103,20 @@ describe('a folder of your own captchas', () => {
 
   it('trains on the folder as it is: mixed sizes fitted (aspect kept), labels folded', async () => {
     const out = join(tmp.dir, 'folder-run');
-    const r = await run([
-      'train',
-      '--model',
-      'tiny',
-      '--data',
-      folder,
-      '--case',
-      'fold',
-      '--epochs',
-      '1',
-      '--workers',
-      '1',
-      '--val-split',
-      '0',
-      '--out',
-      out,
-      '--no-progress',
-    ]);
+    const r = await trainTinyOnFolder(out);
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(
       /12 images in .*60x20 \(the largest width and height in the folder; other sizes shrunk if larger, aspect ratio kept, and padded\), charset "12ab"/,
     );
-    const meta = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { metadata?: { preprocessing: unknown }; preprocessing?: unknown };
-    expect(JSON.stringify(meta)).toMatch(/"fit":"contain"/);
+    expect(fitOf(out)).toBe('contain');
   });
 
   it('--fit resize stretches the folder to the input instead, says so, and saves it with the model', async () => {
     const out = join(tmp.dir, 'folder-resize');
-    const r = await run([
-      'train',
-      '--model',
-      'tiny',
-      '--data',
-      folder,
-      '--case',
-      'fold',
-      '--fit',
-      'resize',
-      '--size',
-      '48x24',
-      '--epochs',
-      '1',
-      '--workers',
-      '1',
-      '--val-split',
-      '0',
-      '--out',
-      out,
-      '--no-progress',
-    ]);
+    const r = await trainTinyOnFolder(out, '--fit', 'resize', '--size', '48x24');
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(/12 images in .*48x24 \(the size option; other sizes stretched to it, aspect ratio not kept\)/);
-    const meta = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { metadata: { preprocessing: { fit: string } } };
-    expect(meta.metadata.preprocessing.fit).toBe('resize');
+    expect(fitOf(out)).toBe('resize');
   });
 
   it('fine-tunes a trained model on the folder: --init, its input size, --freeze-trunk', async () => {
