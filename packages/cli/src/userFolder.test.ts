@@ -13,27 +13,9 @@ afterAll(tmp.cleanup);
 
 const run = (args: string[]) => runCli(args, ['stdout', 'stderr']);
 
-/** One epoch of the tiny model on the user's folder, labels folded. */
-const trainTinyOnFolder = (out: string, ...extra: string[]) =>
-  run([
-    'train',
-    '--model',
-    'tiny',
-    '--data',
-    folder,
-    '--case',
-    'fold',
-    ...extra,
-    '--epochs',
-    '1',
-    '--workers',
-    '1',
-    '--val-split',
-    '0',
-    '--out',
-    out,
-    '--no-progress',
-  ]);
+/** Trains on the user's folder, labels folded, all of it (no validation), one worker: `from` is the model to start with. */
+const trainOnFolder = (out: string, from: string[], ...extra: string[]) =>
+  run(['train', ...from, '--data', folder, '--case', 'fold', ...extra, '--workers', '1', '--val-split', '0', '--out', out, '--no-progress']);
 
 /** The fit a run's saved model records. */
 const fitOf = (out: string) =>
@@ -103,7 +85,7 @@ describe('a folder of your own captchas', () => {
 
   it('trains on the folder as it is: mixed sizes fitted (aspect kept), labels folded', async () => {
     const out = join(tmp.dir, 'folder-run');
-    const r = await trainTinyOnFolder(out);
+    const r = await trainOnFolder(out, ['--model', 'tiny'], '--epochs', '1');
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(
       /12 images in .*60x20 \(the largest width and height in the folder; other sizes shrunk if larger, aspect ratio kept, and padded\), charset "12ab"/,
@@ -113,7 +95,7 @@ describe('a folder of your own captchas', () => {
 
   it('--fit resize stretches the folder to the input instead, says so, and saves it with the model', async () => {
     const out = join(tmp.dir, 'folder-resize');
-    const r = await trainTinyOnFolder(out, '--fit', 'resize', '--size', '48x24');
+    const r = await trainOnFolder(out, ['--model', 'tiny'], '--fit', 'resize', '--size', '48x24', '--epochs', '1');
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(/12 images in .*48x24 \(the size option; other sizes stretched to it, aspect ratio not kept\)/);
     expect(fitOf(out)).toBe('resize');
@@ -121,26 +103,7 @@ describe('a folder of your own captchas', () => {
 
   it('fine-tunes a trained model on the folder: --init, its input size, --freeze-trunk', async () => {
     const out = join(tmp.dir, 'finetune');
-    const r = await run([
-      'train',
-      '--init',
-      model,
-      '--data',
-      folder,
-      '--case',
-      'fold',
-      '--freeze-trunk',
-      '1',
-      '--epochs',
-      '2',
-      '--workers',
-      '1',
-      '--val-split',
-      '0',
-      '--out',
-      out,
-      '--no-progress',
-    ]);
+    const r = await trainOnFolder(out, ['--init', model], '--freeze-trunk', '1', '--epochs', '2');
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(/--init .*run\/best: copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
     expect(r.err).toMatch(/12 images in .*48x16 \(the size option;/);
