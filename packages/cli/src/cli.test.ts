@@ -42,7 +42,7 @@ describe('captcha-nn argument errors', () => {
     ['generate-only option with --data', ['train', '--model', 'tiny', '--data', 'x', '--train-size', '10'], /--train-size apply to --generate only/],
     ['folder-only option with --generate', ['train', '--model', 'tiny', '--generate', 'simple', '--val', 'x'], /--val apply to --data only/],
     ['fit with --generate', ['train', '--model', 'tiny', '--generate', 'simple', '--fit', 'scale'], /--fit apply to --data only/],
-    ['unknown fit', ['train', '--data', 'x', '--fit', 'stretch'], /--fit <how>.*Allowed choices are contain, scale, resize\./],
+    ['unknown fit', ['train', '--data', 'x', '--fit', 'stretch'], /--fit <how>.*Allowed choices are resize, contain, scale\./],
     ['unlabelled images with --generate', ['train', '--model', 'tiny', '--generate', 'simple', '--unlabelled', 'x'], /--unlabelled apply to --data only/],
     ['min-confidence without unlabelled images', ['train', '--data', 'x', '--min-confidence', '0.8'], /--min-confidence applies with --unlabelled only/],
     ['bad min-confidence', ['train', '--data', 'x', '--unlabelled', 'y', '--min-confidence', '2'], /--min-confidence <p>.*expected a probability in \[0, 1\]/],

@@ -38,9 +38,6 @@ import { openIdxRun, type IdxDataSpec } from './idxData';
 
 export type ChannelFormat = 'gray' | 'rgb';
 
-/** How a folder's images of another size meet the input size (see `FolderDataSpec.fit`). */
-export type FolderFit = Fit;
-
 /** Images from a folder. */
 export interface FolderDataSpec {
   kind: 'folder';
@@ -61,7 +58,7 @@ export interface FolderDataSpec {
    * too, until one side fills the size (aspect ratio kept and padded either way); 'resize': each side scaled to the
    * size, so the aspect ratio is not kept. Saved with the model.
    */
-  fit?: FolderFit;
+  fit?: Fit;
   charset?: string;
   /** 'keep' (default): labels as written; 'fold': lower-cased (labels written without their case; see the data loader). */
   labelCase?: 'keep' | 'fold';
@@ -395,13 +392,13 @@ function combinedFingerprint(a: FolderFingerprint, b: FolderFingerprint): Folder
 }
 
 /** How the data line says a folder's other-sized images were fitted. */
-const FIT_WORDS: Record<FolderFit, string> = {
+const FIT_WORDS: Record<Fit, string> = {
   contain: 'shrunk if larger, aspect ratio kept, and padded',
   scale: 'shrunk or enlarged until one side fills it, aspect ratio kept, and padded',
   resize: 'stretched to it, aspect ratio not kept',
 };
 
-function preprocessing(channels: ChannelFormat, width: number, height: number, polarity: Polarity = 'keep', fit: FolderFit = 'contain'): Preprocessing {
+function preprocessing(channels: ChannelFormat, width: number, height: number, polarity: Polarity = 'keep', fit: Fit = 'contain'): Preprocessing {
   return { channels, width, height, fit, normalize: 'unit', matte: 'white', ...(polarity === 'keep' ? {} : { polarity }) };
 }
 

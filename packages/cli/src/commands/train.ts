@@ -2,7 +2,7 @@
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
 import { freeCores } from '@captcha-nn/core';
-import { AUGMENT_PRESETS, SIMPLE_PRESETS, type AugmentPreset, type LengthSpec } from '@captcha-nn/data';
+import { AUGMENT_PRESETS, FITS, SIMPLE_PRESETS, type AugmentPreset, type Fit, type LengthSpec } from '@captcha-nn/data';
 import {
   GENERATORS,
   OPTIMIZERS,
@@ -48,7 +48,7 @@ interface TrainCliOptions {
   init?: string | false;
   freezeTrunk?: number;
   size?: { width: number; height: number };
-  fit?: 'contain' | 'scale' | 'resize';
+  fit?: Fit;
   val?: string;
   valSplit?: number;
   unlabelled?: string;
@@ -154,7 +154,7 @@ export function addTrainCommand(program: Command): Command {
       new Option(
         '--fit <how>',
         "--data images of another size than the input: contain (default, or the --init model's: shrunk if larger, never enlarged, aspect ratio kept and padded), scale (as contain, and enlarged until one side fills it) or resize (each side stretched to the input, aspect ratio not kept); saved with the model",
-      ).choices(['contain', 'scale', 'resize']),
+      ).choices([...FITS]),
     )
     .addOption(
       new Option(
