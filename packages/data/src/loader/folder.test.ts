@@ -358,6 +358,23 @@ describe("fit 'contain': mixed sizes, aspect ratio kept, padded, never stretched
     expect(darkBox((await given.load(0))!.image)).toEqual({ x: 0, y: 5, width: 2, height: 2 });
     await expect(openFolderDataset(dir, { fit: 'contain' })).rejects.toThrow(/needs verify 'structure' or 'decode'/);
   });
+
+  it("a height with fit 'scale': every image at that height, the width the widest one's there (rounded up)", async () => {
+    // At height 20: 30x10 → 60 wide, 20x16 → 25 wide, 7x3 → 46.7, so 47.
+    const dir = folder({ 'a_x.png': square(30, 10, 0, 0, 4), 'b_y.png': square(20, 16, 0, 0, 4), 'c_z.png': square(7, 3, 0, 0, 1) });
+    const ds = await openFolderDataset(dir, { verify: 'structure', fit: 'scale', height: 20 });
+    expect([ds.width, ds.height, ds.sizeFrom]).toEqual([60, 20, 'the widest image at height 20']);
+    // The widest fills the box; the others fill its height, centred: 20x16 → 25x20 at x 17, its square 5x5.
+    expect(darkBox((await ds.load(0))!.image)).toEqual({ x: 0, y: 0, width: 8, height: 8 });
+    expect(darkBox((await ds.load(1))!.image)).toEqual({ x: 17, y: 0, width: 5, height: 5 });
+    const narrow = await openFolderDataset(folder({ 'c_z.png': square(7, 3, 0, 0, 1) }), { verify: 'structure', fit: 'scale', height: 20 });
+    expect(narrow.width).toBe(47);
+    await expect(openFolderDataset(dir, { verify: 'structure', fit: 'contain', height: 20 })).rejects.toThrow(/height 20 goes with fit 'scale' and no size/);
+    await expect(openFolderDataset(dir, { verify: 'structure', fit: 'scale', height: 20, size: { width: 9, height: 9 } })).rejects.toThrow(
+      /height 20 goes with fit 'scale' and no size \(got fit 'scale' and a size\)/,
+    );
+    await expect(openFolderDataset(dir, { verify: 'structure', fit: 'scale', height: 0 })).rejects.toThrow(/height must be a positive integer/);
+  });
 });
 
 describe('labels: case and odd characters', () => {

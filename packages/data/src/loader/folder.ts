@@ -52,6 +52,11 @@ export interface FolderDatasetOptions extends Omit<DecodeOptions, 'name'> {
   verify?: 'none' | 'structure' | 'decode';
   /** File extensions to read (default png, jpg, jpeg, gif, bmp, webp). */
   extensions?: string[];
+  /**
+   * With fit 'scale' and no `size`: every image is scaled to this height, aspect ratio kept, and the width is
+   * the widest image's at that height (for a reader that takes any width). Default: the largest width and height.
+   */
+  height?: number;
   /** Width of y; default the longest label. */
   maxLength?: number;
   /** Blank/pad class position (see LabelEncoder). */
@@ -228,6 +233,11 @@ async function sizeImages(
 ): Promise<Sized> {
   const fit = opts.fit ?? 'none';
   const fromFolder = (fit === 'contain' || fit === 'scale') && !opts.size;
+  if (opts.height !== undefined) {
+    if (!(Number.isInteger(opts.height) && opts.height > 0)) throw new Error(`height must be a positive integer, got ${JSON.stringify(opts.height)}`);
+    if (fit !== 'scale' || opts.size)
+      throw new Error(`height ${opts.height} goes with fit 'scale' and no size (got fit '${fit}'${opts.size ? ' and a size' : ''})`);
+  }
   if (fromFolder && verify === 'none') throw new Error(`fit '${fit}' without a size needs verify 'structure' or 'decode' (to find the largest image)`);
   if (fit !== 'none' && !fromFolder && !opts.size) throw new Error(`fit '${fit}' needs size { width, height }`);
   const given = fit !== 'none' && !fromFolder ? opts.size : undefined;
@@ -281,6 +291,16 @@ async function verifyAll(
   if (good.length === 0) throw new Error(`none of the ${entries.length} labelled images in ${root} is readable (${summarizeSkipped(log.files, candidates)})`);
   if (common) return { good, width: common.width, height: common.height, sizeFrom: common.file, fromFolder: false };
   if (given) return { good, width: given.width, height: given.height, sizeFrom: 'the size option', fromFolder: false };
+  const h = opts.height;
+  // Rounded up (in integers), so that the widest image fills the height too.
+  if (h !== undefined)
+    return {
+      good,
+      width: Math.max(...sizes.map((z) => Math.floor((z.width * h + z.height - 1) / z.height))),
+      height: h,
+      sizeFrom: `the widest image at height ${h}`,
+      fromFolder: true,
+    };
   return {
     good,
     width: Math.max(...sizes.map((z) => z.width)),
