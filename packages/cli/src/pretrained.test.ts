@@ -90,10 +90,14 @@ describe('the shipped general model', () => {
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(/--init general: fine-tuning the shipped pre-trained reader/);
     expect(r.err).toMatch(/--init .*models\/general\/?: copied \d+ of \d+ state tensors/);
+    // The 150x50 captchas enlarged to its height, 64, in an input of their shape (the CTC reader takes any width).
+    expect(r.err).toMatch(/--init .*: copied 52 of 52 state tensors .*input 160x64 → 192x64 differ, and every tensor fits/);
+    expect(r.err).toMatch(/12 images in .*192x64 \(the widest image at height 64; other sizes shrunk or enlarged until one side fills it/);
     const meta = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as {
-      metadata: { model: { name: string }; input: { width: number; height: number } };
+      metadata: { model: { name: string }; input: { width: number; height: number }; preprocessing: { fit: string } };
     };
-    expect([meta.metadata.model.name, meta.metadata.input.width, meta.metadata.input.height]).toEqual(['ctc', 160, 64]);
+    expect([meta.metadata.model.name, meta.metadata.input.width, meta.metadata.input.height]).toEqual(['ctc', 192, 64]);
+    expect(meta.metadata.preprocessing.fit).toBe('scale');
 
     const scratch = await run(['train', '--no-init', '--data', folder, '--out', join(tmp.dir, 'x')]);
     expect(scratch.error?.message ?? scratch.thrown).toMatch(/required option '--model <name>' not specified/);

@@ -106,7 +106,9 @@ describe('a folder of your own captchas', () => {
     const r = await trainOnFolder(out, ['--init', model], '--freeze-trunk', '1', '--epochs', '2');
     expect(r.thrown ?? r.error?.message).toBeUndefined();
     expect(r.err).toMatch(/--init .*run\/best: copied 6 of 6 state tensors \(weights and batch-norm statistics\); same charset, length and input/);
-    expect(r.err).toMatch(/12 images in .*48x16 \(the size option;/);
+    // The model saw its text fill the input, so smaller images are enlarged to fill it too.
+    expect(r.err).toMatch(/12 images in .*48x16 \(the size option; other sizes shrunk or enlarged until one side fills it/);
+    expect(fitOf(out)).toBe('scale');
     expect(r.err).toMatch(/epoch 2: the trunk trains from here/);
     // No validation set: the best epoch is the one with the lowest training loss, and the summary says so.
     expect(r.err).toMatch(/Best model \(epoch \d, the lowest training loss, \d+\.\d{4}; no validation set\)/);

@@ -54,6 +54,11 @@ export interface FolderDataSpec {
    */
   size?: { width: number; height: number };
   /**
+   * With fit 'scale' and no `size`: the input's height; every image is scaled to it, aspect ratio kept, and the
+   * width is the widest image's at that height (a fine-tune of a CTC reader, which takes any width).
+   */
+  height?: number;
+  /**
    * 'contain' (default): an image larger than `size` is shrunk, never enlarged; 'scale': a smaller one is enlarged
    * too, until one side fills the size (aspect ratio kept and padded either way); 'resize': each side scaled to the
    * size, so the aspect ratio is not kept. Saved with the model.
@@ -199,7 +204,8 @@ function folderOptions(spec: DataSpec & FolderDataSpec, channels: ChannelFormat,
     verify: 'structure',
     ...(spec.strict ? { strict: true } : {}),
     fit: spec.fit ?? 'contain',
-    ...(spec.size ? { size: spec.size } : {}),
+    // A given size (the validation and unlabelled folders take the training folder's) replaces the height.
+    ...((extra.size ?? spec.size) ? { size: extra.size ?? spec.size } : spec.height !== undefined ? { height: spec.height } : {}),
     ...(spec.charset ? { charset: spec.charset } : {}),
     ...(spec.labelCase ? { labelCase: spec.labelCase } : {}),
     ...(spec.preferCharset !== undefined ? { preferCharset: spec.preferCharset } : {}),

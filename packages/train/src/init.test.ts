@@ -9,7 +9,15 @@ import type { DataSpec, FolderDataSpec } from './data';
 import { writeTinyPngs } from './testing';
 import type { TrainOptions } from './options';
 import { train } from './trainer';
-import { TINY_DATA, tempDir, tensorsOf } from './test/helpers';
+import { TINY_DATA, tempDir, tensorsOf, tinyCtcNet } from './test/helpers';
+import { ctcTask } from './ctcTask';
+import { registerModel } from './registry';
+
+// A reader that takes any width (its weights depend on the height only).
+registerModel('test-init-ctc', (o) => {
+  const { model, steps } = tinyCtcNet(o);
+  return { model, task: ctcTask({ blank: o.numClasses - 1, steps }) };
+});
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -33,17 +41,20 @@ const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.leng
 /** One epoch of a small run on a folder of PNGs, into tmp.dir/<out>. */
 const folderRun =
   (folder: string) =>
-  (out: string, extra: Partial<TrainOptions>, data: Partial<DataSpec & FolderDataSpec> = {}) =>
-    train({
-      data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
-      epochs: 1,
-      batchSize: 8,
-      seed: '6',
-      workers: 1,
-      backend: 'wasm',
-      out: join(tmp.dir, out),
-      ...extra,
-    });
+  (out: string, extra: Partial<TrainOptions>, data: Partial<DataSpec & FolderDataSpec> = {}, log?: (line: string) => void) =>
+    train(
+      {
+        data: { kind: 'folder', dir: folder, valSplit: 0, ...data },
+        epochs: 1,
+        batchSize: 8,
+        seed: '6',
+        workers: 1,
+        backend: 'wasm',
+        out: join(tmp.dir, out),
+        ...extra,
+      },
+      log ? { log } : {},
+    );
 /** The preprocessing a run's best/ model records. */
 const preprocessingOf = (out: string) => JSON.parse(readFileSync(join(tmp.dir, out, 'best', 'model.json'), 'utf8')).metadata.preprocessing;
 
@@ -181,6 +192,31 @@ describe('train --init: fine-tuning a trained model', () => {
     expect(fitOf('fit-resize')).toBe('resize');
     await run('fit-resize-inherited', { init: join(tmp.dir, 'fit-resize') });
     expect(fitOf('fit-resize-inherited')).toBe('resize');
+  });
+
+  it("enlarges a folder to fill the height of a model trained with 'contain': a CTC reader at the folder's width there", async () => {
+    const folder = join(tmp.dir, 'pngs-height');
+    await writeTinyPngs(folder, 16, 'h');
+    const run = folderRun(folder);
+    const inputOf = (out: string) => (({ width, height, fit }) => ({ width, height, fit }))(preprocessingOf(out));
+    // 48x16 images, read by models whose 96x32 or 48x32 input they fill only half the height of.
+    await run('contain-tiny', { model: 'tiny' }, { fit: 'contain', size: { width: 96, height: 32 } });
+    await run('contain-ctc', { model: 'test-init-ctc' }, { fit: 'contain', size: { width: 48, height: 32 } });
+    expect(inputOf('contain-ctc')).toEqual({ width: 48, height: 32, fit: 'contain' });
+    // The tiny net's Linear fixes its width, so it keeps its input; the CTC reader takes 48x16 at height 32: 96 wide.
+    await run('filled-tiny', { init: join(tmp.dir, 'contain-tiny') });
+    expect(inputOf('filled-tiny')).toEqual({ width: 96, height: 32, fit: 'scale' });
+    const logs: string[] = [];
+    await run('filled-ctc', { init: join(tmp.dir, 'contain-ctc') }, {}, (l) => logs.push(l));
+    expect(inputOf('filled-ctc')).toEqual({ width: 96, height: 32, fit: 'scale' });
+    const dataLine = JSON.parse(readFileSync(join(tmp.dir, 'filled-ctc', 'best', 'model.json'), 'utf8')).metadata.training.data;
+    expect(dataLine).toMatch(/96x32 \(the widest image at height 32; other sizes shrunk or enlarged until one side fills it/);
+    expect(logs.join('\n')).toMatch(/input 48x32 → 96x32 differ, and every tensor fits/);
+    // A fit or a size given keeps the model's input size, or takes the given one.
+    await run('kept-ctc', { init: join(tmp.dir, 'contain-ctc') }, { fit: 'contain' });
+    expect(inputOf('kept-ctc')).toEqual({ width: 48, height: 32, fit: 'contain' });
+    await run('sized-ctc', { init: join(tmp.dir, 'contain-ctc') }, { size: { width: 64, height: 32 } });
+    expect(inputOf('sized-ctc')).toEqual({ width: 64, height: 32, fit: 'scale' });
   });
 
   it('says what differs from the init model even when every tensor fits (a CTC reader on a larger input)', async () => {

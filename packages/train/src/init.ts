@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HasParameters, Module, Variable } from '@captcha-nn/core';
-import type { DataSpec } from './data';
+import type { DataSpec, FolderDataSpec } from './data';
 import { loadCaptchaModel, resolveModelDir, type CaptchaModelMetadata } from './modelio';
 import type { TrainOptions } from './options';
 
@@ -55,15 +55,29 @@ function withInitInput(spec: DataSpec, m: CaptchaModelMetadata): DataSpec {
   // whose labels it covers.
   const charset =
     spec.charset !== undefined ? {} : spec.kind === 'folder' ? { preferCharset: m.charset } : { charset: m.charset, length: spec.length ?? m.length };
+  const fit = spec.kind === 'folder' ? folderFit(spec, m) : {};
   return {
     ...spec,
     ...charset,
-    ...(spec.size === undefined ? { size: { width: m.input.width, height: m.input.height } } : {}),
+    ...(spec.size === undefined && !('height' in fit) ? { size: { width: m.input.width, height: m.input.height } } : {}),
     ...(spec.channels === undefined ? { channels: m.preprocessing.channels } : {}),
     ...(spec.polarity === undefined && m.preprocessing.polarity ? { polarity: m.preprocessing.polarity } : {}),
-    // A folder is fitted as the model's images were (models from before 'contain' record 'resize', and read stretched too).
-    ...(spec.kind === 'folder' && spec.fit === undefined && m.preprocessing.fit ? { fit: m.preprocessing.fit } : {}),
+    ...fit,
   };
+}
+
+/**
+ * How a fine-tune fits a folder the run gives no fit for. A model fitted with 'scale' or 'resize' carries its fit
+ * (models from before 'contain' record 'resize', and read stretched too). One that saw its text fill the input
+ * (generated captchas, as `general`) or a folder's under 'contain' gets the folder's images enlarged to fill its
+ * height, 'scale' (docs/data.md: 2–6 points on two real schemes); a CTC reader, which takes any width, at the
+ * folder's width at that height unless the run gives a size.
+ */
+function folderFit(spec: FolderDataSpec, m: CaptchaModelMetadata): Pick<FolderDataSpec, 'fit' | 'height'> {
+  if (spec.fit !== undefined) return {};
+  const recorded = m.preprocessing.fit;
+  if (recorded !== 'contain') return recorded ? { fit: recorded } : {};
+  return spec.size === undefined && m.task.name === 'ctc' ? { fit: 'scale', height: m.input.height } : { fit: 'scale' };
 }
 
 export interface InitReport {

@@ -147,13 +147,13 @@ export function addTrainCommand(program: Command): Command {
     .option('--freeze-trunk <epochs>', 'with --init: train only the output layer (and new layers) for the first N epochs', parseNonNegativeInt)
     .option(
       '--size <WxH>',
-      'image size: generated captchas, or the input for --data (default: its largest width and height; other sizes shrunk if larger, aspect ratio kept, padded, never stretched)',
+      "image size: generated captchas, or the input for --data (default: its largest width and height; with --init, the model's input, or for a CTC reader the model's height and the folder's width at that height)",
       parseSize,
     )
     .addOption(
       new Option(
         '--fit <how>',
-        "--data images of another size than the input: contain (default, or the --init model's: shrunk if larger, never enlarged, aspect ratio kept and padded), scale (as contain, and enlarged until one side fills it) or resize (each side stretched to the input, aspect ratio not kept); saved with the model",
+        '--data images of another size than the input: contain (default: shrunk if larger, never enlarged, aspect ratio kept and padded), scale (as contain, and enlarged until one side fills it; the default with --init, unless the model was fitted with resize) or resize (each side stretched to the input, aspect ratio not kept); saved with the model',
       ).choices([...FITS]),
     )
     .addOption(
