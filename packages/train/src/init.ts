@@ -70,7 +70,7 @@ function withInitInput(spec: DataSpec, m: CaptchaModelMetadata): DataSpec {
  * How a fine-tune fits a folder the run gives no fit for. A model fitted with 'scale' or 'resize' carries its fit
  * (models from before 'contain' record 'resize', and read stretched too). One that saw its text fill the input
  * (generated captchas, as `general`) or a folder's under 'contain' gets the folder's images enlarged to fill its
- * height, 'scale' (docs/data.md: 2–6 points on two real schemes); a CTC reader, which takes any width, at the
+ * height, 'scale', which reads small captchas better (docs/data.md); a CTC reader, which takes any width, at the
  * folder's width at that height unless the run gives a size.
  */
 function folderFit(spec: FolderDataSpec, m: CaptchaModelMetadata): Pick<FolderDataSpec, 'fit' | 'height'> {
