@@ -196,6 +196,7 @@ export function makeGenerator(spec: Omit<GenerateDataSpec, 'kind' | 'trainSize' 
 }
 
 function folderOptions(spec: DataSpec & FolderDataSpec, channels: ChannelFormat, extra: Partial<FolderDatasetOptions> = {}): FolderDatasetOptions {
+  const size = extra.size ?? spec.size;
   return {
     labels: spec.labels ?? 'filename',
     channels,
@@ -205,7 +206,7 @@ function folderOptions(spec: DataSpec & FolderDataSpec, channels: ChannelFormat,
     ...(spec.strict ? { strict: true } : {}),
     fit: spec.fit ?? 'contain',
     // A given size (the validation and unlabelled folders take the training folder's) replaces the height.
-    ...((extra.size ?? spec.size) ? { size: extra.size ?? spec.size } : spec.height !== undefined ? { height: spec.height } : {}),
+    ...(size ? { size } : spec.height !== undefined ? { height: spec.height } : {}),
     ...(spec.charset ? { charset: spec.charset } : {}),
     ...(spec.labelCase ? { labelCase: spec.labelCase } : {}),
     ...(spec.preferCharset !== undefined ? { preferCharset: spec.preferCharset } : {}),
