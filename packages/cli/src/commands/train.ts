@@ -17,7 +17,9 @@ import {
   type BestRecord,
   type DataSpec,
   type GeneratorName,
+  type ResumeOptions,
   type TrainOptions,
+  type TrainResult,
   type Variant,
 } from '@captcha-nn/train';
 import {
@@ -266,99 +268,106 @@ export function addTrainCommand(program: Command): Command {
     .option('--no-progress', 'no progress bar (plain log lines)')
     .option('--verbose', 'list every skipped file and why')
     .action(async function (this: Command, o: TrainCliOptions) {
-      const fromCli = (k: string) => this.getOptionValueSource(k) === 'cli';
       await importModules(o.import);
-      let options: Parameters<typeof train>[0];
-      if (o.resume) {
-        if (!o.out) this.error('error: --resume needs --out <dir>, the run folder to continue', { code: 'captcha-nn.resumeWithoutOut' });
-        const allowed = new Set<string>([...RESUMABLE_FLAGS, 'out', 'resume', 'progress', 'verbose']);
-        const extra = this.options.map((opt) => opt.attributeName()).filter((k) => fromCli(k) && !allowed.has(k === 'batch' ? 'batchSize' : k));
-        if (extra.length)
-          this.error(
-            `error: --resume continues the run with the options it was started with; only ${RESUMABLE_FLAGS.map(flag).join(', ')} can be given (got ${extra.map(flag).join(', ')})`,
-            { code: 'captcha-nn.resumeOptions' },
-          );
-        options = {
-          out: o.out!,
-          resume: true,
-          ...(fromCli('epochs') ? { epochs: o.epochs } : {}),
-          ...(fromCli('backend') ? { backend: o.backend } : {}),
-          ...(fromCli('workers') ? { workers: o.workers } : {}),
-          ...(fromCli('timeLimit') ? { timeLimit: o.timeLimit } : {}),
-          ...(fromCli('valEvery') ? { valEvery: o.valEvery } : {}),
-          ...(fromCli('import') ? { imports: o.import } : {}),
-        };
-      } else {
-        if (!o.model && o.init === undefined && o.data) {
-          o.init = 'general';
-          process.stderr.write('--init general: fine-tuning the shipped pre-trained reader (give --model NAME or --no-init to train from scratch)\n');
-        }
-        if (o.init === false) delete o.init;
-        else if (o.init !== undefined) o.init = resolveModelArg(o.init, '--init');
-        if (!o.model && !o.init)
-          this.error(
-            `error: required option '--model <name>' not specified (known: ${listModels()
-              .map((m) => m.name)
-              .join(', ')})`,
-            { code: 'captcha-nn.missingModel' },
-          );
-        if (o.model && !hasModel(o.model))
-          this.error(
-            `error: unknown model '${o.model}' (known: ${listModels()
-              .map((m) => m.name)
-              .join(', ')})`,
-            { code: 'captcha-nn.unknownModel' },
-          );
-        options = { ...cliToTrainOptions(this, o), out: o.out ?? `runs/${o.model ?? 'finetune'}` };
-        if (options.workers === undefined) {
-          const { free, physical } = await freeCores();
-          options.workers = free;
-          if (free < physical) process.stderr.write(`--workers ${free}: other processes keep ${physical - free} of the ${physical} physical cores busy\n`);
-        }
-      }
+      const options = o.resume ? resumeRunOptions(this, o) : await newRunOptions(this, o);
       const progress = progressCallbacks({ tty: o.progress ? undefined : false, verbose: o.verbose });
       const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts === 1) {
-          progress.stop();
-          process.stderr.write('\ninterrupt: saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
-          controller.abort();
-        } else {
-          process.stderr.write('second interrupt: quitting without a checkpoint\n');
-          process.exit(130);
-        }
-      };
+      const onSigint = interruptHandler(progress, controller);
       process.on('SIGINT', onSigint);
       try {
         const r = await train(options, { ...progress, signal: controller.signal });
         progress.stop();
-        const rel = relative(process.cwd(), r.out);
-        const where = rel === '' ? '.' : rel.startsWith('..') ? r.out : rel;
-        if (r.status === 'interrupted') {
-          process.stderr.write(`interrupted at step ${r.step}; checkpoint saved in ${where}. Continue with: captcha-nn train --resume --out ${where}\n`);
-          process.exitCode = 130;
-        } else if (r.status === 'time-limit') {
-          const b = r.best;
-          process.stderr.write(
-            `time limit: stopped at step ${r.step}` +
-              (b ? `; best model (epoch ${b.epoch}, ${describeBest(b)}) in ${where}/best` : '') +
-              `. Continue with: captcha-nn train --resume --out ${where} --time-limit MINUTES (the run's total; 0 for none)\n`,
-          );
-        } else {
-          const b = r.best;
-          process.stderr.write(
-            `done: ${r.epochs} epochs, ${r.step} steps.` +
-              (b ? ` Best model (epoch ${b.epoch}, ${describeBest(b)}) in ${where}/best` : '') +
-              `; metrics in ${where}/metrics.jsonl, curves in ${where}/curves.png\n`,
-          );
-        }
+        reportEnd(r);
       } finally {
         progress.stop();
         process.off('SIGINT', onSigint);
       }
     });
+}
+
+/** `--resume --out DIR`: the run's own options, and only the resumable flags given again. */
+function resumeRunOptions(cmd: Command, o: TrainCliOptions): ResumeOptions {
+  const fromCli = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+  if (!o.out) cmd.error('error: --resume needs --out <dir>, the run folder to continue', { code: 'captcha-nn.resumeWithoutOut' });
+  const allowed = new Set<string>([...RESUMABLE_FLAGS, 'out', 'resume', 'progress', 'verbose']);
+  const extra = cmd.options.map((opt) => opt.attributeName()).filter((k) => fromCli(k) && !allowed.has(k === 'batch' ? 'batchSize' : k));
+  if (extra.length)
+    cmd.error(
+      `error: --resume continues the run with the options it was started with; only ${RESUMABLE_FLAGS.map(flag).join(', ')} can be given (got ${extra.map(flag).join(', ')})`,
+      { code: 'captcha-nn.resumeOptions' },
+    );
+  return {
+    out: o.out!,
+    resume: true,
+    ...(fromCli('epochs') ? { epochs: o.epochs } : {}),
+    ...(fromCli('backend') ? { backend: o.backend } : {}),
+    ...(fromCli('workers') ? { workers: o.workers } : {}),
+    ...(fromCli('timeLimit') ? { timeLimit: o.timeLimit } : {}),
+    ...(fromCli('valEvery') ? { valEvery: o.valEvery } : {}),
+    ...(fromCli('import') ? { imports: o.import } : {}),
+  };
+}
+
+/** A new run: `--init general` for a folder given no model, the model checked, and `--workers` defaulting to the free cores. */
+async function newRunOptions(cmd: Command, o: TrainCliOptions): Promise<Partial<TrainOptions> & { out: string }> {
+  if (!o.model && o.init === undefined && o.data) {
+    o.init = 'general';
+    process.stderr.write('--init general: fine-tuning the shipped pre-trained reader (give --model NAME or --no-init to train from scratch)\n');
+  }
+  if (o.init === false) delete o.init;
+  else if (o.init !== undefined) o.init = resolveModelArg(o.init, '--init');
+  const known = () =>
+    listModels()
+      .map((m) => m.name)
+      .join(', ');
+  if (!o.model && !o.init) cmd.error(`error: required option '--model <name>' not specified (known: ${known()})`, { code: 'captcha-nn.missingModel' });
+  if (o.model && !hasModel(o.model)) cmd.error(`error: unknown model '${o.model}' (known: ${known()})`, { code: 'captcha-nn.unknownModel' });
+  const options = { ...cliToTrainOptions(cmd, o), out: o.out ?? `runs/${o.model ?? 'finetune'}` };
+  if (options.workers === undefined) {
+    const { free, physical } = await freeCores();
+    options.workers = free;
+    if (free < physical) process.stderr.write(`--workers ${free}: other processes keep ${physical - free} of the ${physical} physical cores busy\n`);
+  }
+  return options;
+}
+
+/** Ctrl-C once: save a checkpoint after this step; twice: quit without one. */
+function interruptHandler(progress: { stop(): void }, controller: AbortController): () => void {
+  let interrupts = 0;
+  return () => {
+    interrupts++;
+    if (interrupts === 1) {
+      progress.stop();
+      process.stderr.write('\ninterrupt: saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
+      controller.abort();
+    } else {
+      process.stderr.write('second interrupt: quitting without a checkpoint\n');
+      process.exit(130);
+    }
+  };
+}
+
+/** The run's last line: where its model and checkpoint are, and how to continue it. */
+function reportEnd(r: TrainResult): void {
+  const rel = relative(process.cwd(), r.out);
+  const where = rel === '' ? '.' : rel.startsWith('..') ? r.out : rel;
+  const b = r.best;
+  if (r.status === 'interrupted') {
+    process.stderr.write(`interrupted at step ${r.step}; checkpoint saved in ${where}. Continue with: captcha-nn train --resume --out ${where}\n`);
+    process.exitCode = 130;
+  } else if (r.status === 'time-limit') {
+    process.stderr.write(
+      `time limit: stopped at step ${r.step}` +
+        (b ? `; best model (epoch ${b.epoch}, ${describeBest(b)}) in ${where}/best` : '') +
+        `. Continue with: captcha-nn train --resume --out ${where} --time-limit MINUTES (the run's total; 0 for none)\n`,
+    );
+  } else {
+    process.stderr.write(
+      `done: ${r.epochs} epochs, ${r.step} steps.` +
+        (b ? ` Best model (epoch ${b.epoch}, ${describeBest(b)}) in ${where}/best` : '') +
+        `; metrics in ${where}/metrics.jsonl, curves in ${where}/curves.png\n`,
+    );
+  }
 }
 
 /** What made the best epoch the best: its validation accuracy, or without a validation set its training loss. */
