@@ -19,7 +19,7 @@ import { makeGenerator, openEvalFolder, type GeneratorName } from './data';
 import { openIdxSplit, resolveIdxSpec } from './idxData';
 import { evaluateModel, type EvalResult } from './metrics';
 import { writeMistakesPng } from './mistakes';
-import { loadCaptchaModel, type LoadedCaptchaModel } from './modelio';
+import { loadCaptchaModel, type CaptchaModelMetadata, type LoadedCaptchaModel } from './modelio';
 import { checkDecodeOptions, type DecodeOptions } from './task';
 import { checkTta, TTA_WORDS, ttaForward, type TestTimeAugmentation } from './tta';
 
@@ -55,72 +55,26 @@ export interface EvaluateRequest {
 /** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
 export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaModel): Promise<EvalResult & { source: string; skipped: SkippedFile[] }> {
   const m = loaded ?? (await loadCaptchaModel(req.model, { foldBatchNorm: true }));
-  const { metadata: meta, encoder } = m;
   checkDecodeOptions(m.task.spec, req.decode);
   checkTta(m.task.spec, req.tta);
-  let source: ImageSource;
-  let what: string;
-  let skipped: SkippedFile[] = [];
-  let writtenLabel: ((id: number | string) => string | undefined) | undefined;
-  // The image as the user has it, for the mistakes PNG (default: as the model saw it).
-  let originalImage: ((id: number | string) => Promise<ImageBuffer<Uint8Array>>) | undefined;
-  if (req.data) {
-    const ds = await openEvalFolder(req.data.dir, meta.preprocessing, meta.charset, meta.length, {
-      labels: req.data.labels,
-      strict: req.data.strict,
-      labelCase: req.data.labelCase,
-    });
-    source = ds;
-    skipped = ds.skipped;
-    const written = new Map(ds.entries.filter((e) => e.written !== undefined).map((e) => [e.file, e.written!]));
-    writtenLabel = (id) => written.get(String(id));
-    originalImage = async (id) => decodeImage(await readImageFile(join(ds.dir, String(id))), { channels: 'rgb', name: String(id) });
-    what = `${req.data.dir} (${ds.skippedSummary()})`;
-  } else if (req.idx) {
-    const test = await openIdxSplit({ kind: 'idx', ...req.idx }, 't10k');
-    const { width, height, channels } = meta.input;
-    if (test.width !== width || test.height !== height || test.channels !== channels)
-      throw new Error(`the test images are ${test.width}x${test.height}x${test.channels}, the model reads ${width}x${height}x${channels}`);
-    if (test.encoder.charset !== meta.charset) throw new Error(`the dataset's classes "${test.encoder.charset}" are not the model's "${meta.charset}"`);
-    const n = Math.min(req.idx.count ?? test.size, test.size);
-    source =
-      n < test.size
-        ? subset(
-            test,
-            Int32Array.from({ length: n }, (_, i) => i),
-          )
-        : test;
-    what = `${n < test.size ? `the first ${n} of ` : ''}the official test split of ${resolveIdxSpec({ kind: 'idx', ...req.idx }).name}`;
-  } else if (req.generate) {
-    const g = req.generate;
-    const gen = makeGenerator(
-      {
-        generator: g.generator,
-        preset: (g.preset ?? 'seed') as never,
-        // The mix draws 4-8 characters by default: up to what the model reads.
-        length: g.length ?? (g.generator === 'mix' ? [Math.min(4, meta.length), meta.length] : meta.length),
-        size: g.size ?? { width: meta.input.width, height: meta.input.height },
-        charset: meta.charset,
-        fonts: g.fonts,
-      },
-      g.seed,
-    );
-    if (gen.width !== meta.input.width || gen.height !== meta.input.height)
-      throw new Error(`--size ${gen.width}x${gen.height} differs from the model's input ${meta.input.width}x${meta.input.height}`);
-    if (gen.maxLength > meta.length) throw new Error(`--length up to ${gen.maxLength} is longer than the ${meta.length} characters the model reads`);
-    source = {
-      ...polaritySource(generatorSource(gen, { count: g.count, format: meta.preprocessing.channels }), meta.preprocessing.polarity ?? 'keep'),
-      maxLength: meta.length,
-    };
-    what = `${g.count} generated ${g.generator} captchas (seed ${g.seed})`;
-  } else {
-    throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg|mix');
-  }
+  const {
+    source,
+    what,
+    skipped = [],
+    writtenLabel,
+    originalImage,
+  } = req.data
+    ? await folderEvalSource(req.data, m.metadata)
+    : req.idx
+      ? await idxEvalSource(req.idx, m.metadata)
+      : req.generate
+        ? generatedEvalSource(req.generate, m.metadata)
+        : failNoSource();
   const mistakes = req.mistakesPng ? (req.mistakes ?? 24) : req.mistakes;
   const augmented = req.tta ? ttaForward(m.model, req.tta) : undefined;
   const r = (await evaluateModel(m.model, source, {
     batchSize: req.batchSize ?? 64,
-    encoder,
+    encoder: m.encoder,
     task: m.task,
     topConfusions: req.top ?? 10,
     ...(req.decode ? { decode: req.decode } : {}),
@@ -140,6 +94,84 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
     });
   }
   return { ...r, source: req.tta ? `${what}, each read ${TTA_WORDS[req.tta]} (--tta ${req.tta})` : what, skipped };
+}
+
+/** The images eval reads, described for its report. */
+interface EvalSource {
+  source: ImageSource;
+  what: string;
+  skipped?: SkippedFile[];
+  /** A label as its file wrote it, where reading changed it (case folded). */
+  writtenLabel?: (id: number | string) => string | undefined;
+  /** The image as the user has it, for the mistakes PNG (default: as the model saw it). */
+  originalImage?: (id: number | string) => Promise<ImageBuffer<Uint8Array>>;
+}
+
+function failNoSource(): never {
+  throw new Error('nothing to evaluate on: pass --data DIR, --dataset NAME, --data-idx DIR or --generate simple|svg|mix');
+}
+
+/** A labelled folder, read with the model's preprocessing. */
+async function folderEvalSource(data: NonNullable<EvaluateRequest['data']>, meta: CaptchaModelMetadata): Promise<EvalSource> {
+  const ds = await openEvalFolder(data.dir, meta.preprocessing, meta.charset, meta.length, {
+    labels: data.labels,
+    strict: data.strict,
+    labelCase: data.labelCase,
+  });
+  const written = new Map(ds.entries.filter((e) => e.written !== undefined).map((e) => [e.file, e.written!]));
+  return {
+    source: ds,
+    what: `${data.dir} (${ds.skippedSummary()})`,
+    skipped: ds.skipped,
+    writtenLabel: (id) => written.get(String(id)),
+    originalImage: async (id) => decodeImage(await readImageFile(join(ds.dir, String(id))), { channels: 'rgb', name: String(id) }),
+  };
+}
+
+/** An IDX dataset's official test split, or its first `count` images. */
+async function idxEvalSource(idx: NonNullable<EvaluateRequest['idx']>, meta: CaptchaModelMetadata): Promise<EvalSource> {
+  const test = await openIdxSplit({ kind: 'idx', ...idx }, 't10k');
+  const { width, height, channels } = meta.input;
+  if (test.width !== width || test.height !== height || test.channels !== channels)
+    throw new Error(`the test images are ${test.width}x${test.height}x${test.channels}, the model reads ${width}x${height}x${channels}`);
+  if (test.encoder.charset !== meta.charset) throw new Error(`the dataset's classes "${test.encoder.charset}" are not the model's "${meta.charset}"`);
+  const n = Math.min(idx.count ?? test.size, test.size);
+  return {
+    source:
+      n < test.size
+        ? subset(
+            test,
+            Int32Array.from({ length: n }, (_, i) => i),
+          )
+        : test,
+    what: `${n < test.size ? `the first ${n} of ` : ''}the official test split of ${resolveIdxSpec({ kind: 'idx', ...idx }).name}`,
+  };
+}
+
+/** Captchas drawn on the fly at the model's input size, charset and length. */
+function generatedEvalSource(g: NonNullable<EvaluateRequest['generate']>, meta: CaptchaModelMetadata): EvalSource {
+  const gen = makeGenerator(
+    {
+      generator: g.generator,
+      preset: (g.preset ?? 'seed') as never,
+      // The mix draws 4-8 characters by default: up to what the model reads.
+      length: g.length ?? (g.generator === 'mix' ? [Math.min(4, meta.length), meta.length] : meta.length),
+      size: g.size ?? { width: meta.input.width, height: meta.input.height },
+      charset: meta.charset,
+      fonts: g.fonts,
+    },
+    g.seed,
+  );
+  if (gen.width !== meta.input.width || gen.height !== meta.input.height)
+    throw new Error(`--size ${gen.width}x${gen.height} differs from the model's input ${meta.input.width}x${meta.input.height}`);
+  if (gen.maxLength > meta.length) throw new Error(`--length up to ${gen.maxLength} is longer than the ${meta.length} characters the model reads`);
+  return {
+    source: {
+      ...polaritySource(generatorSource(gen, { count: g.count, format: meta.preprocessing.channels }), meta.preprocessing.polarity ?? 'keep'),
+      maxLength: meta.length,
+    },
+    what: `${g.count} generated ${g.generator} captchas (seed ${g.seed})`,
+  };
 }
 
 /** How each compare reads, for the report. */
