@@ -67,8 +67,17 @@ export function checkReaderModel(m: Pick<CaptchaModelMetadata, 'task' | 'input' 
 
 const SEGMENTATION_OPTION = ['--segmentation <file>', 'segmentation settings (JSON, as tune writes; default: REDDIT_SEGMENTATION)'] as const;
 
-/** `letters`, `eval` and `tune`: the series' route from renders to a letter folder, and from a trained letter model to votes. */
+/** `letters`, `denoise`, `eval` and `tune`: the series' route from renders to a letter folder, and from a trained letter model to votes. */
 export function registerRedditCommands(program: Command): Command {
+  addLettersCommand(program);
+  addDenoiseCommand(program);
+  addVoteEvalCommand(program);
+  addTuneCommand(program);
+  return program;
+}
+
+/** `letters`: segment every render of a folder into letter images. */
+function addLettersCommand(program: Command): void {
   program
     .command('letters')
     .description('Segment every render of a folder (<text>-<render>_<label>.png) and write its letters as <text>-<render>-<position>_<letter>.png')
@@ -85,6 +94,10 @@ export function registerRedditCommands(program: Command): Command {
         `${s.renders} renders, ${s.dropped} dropped (${((100 * s.dropped) / s.renders).toFixed(1)}%${reasons ? `; ${reasons}` : ''}); wrote ${s.letters} letters to ${o.out}\n`,
       );
     });
+}
+
+/** `denoise`: write every render of a folder denoised. */
+function addDenoiseCommand(program: Command): void {
   program
     .command('denoise')
     .description("Write every render of a folder denoised (ink 255, the rest 0; the segmentation's threshold), for whole-image models read with eval --denoise")
@@ -96,6 +109,10 @@ export function registerRedditCommands(program: Command): Command {
       const n = await writeDenoisedFolder(o.data, o.out, threshold);
       process.stdout.write(`${n} renders denoised at threshold ${threshold}, written to ${o.out}\n`);
     });
+}
+
+/** `eval`: whole-captcha accuracy voted over K renders of each text. */
+function addVoteEvalCommand(program: Command): void {
   program
     .command('eval')
     .description('Whole-captcha accuracy voting over K renders of each text, per-letter accuracy and the drop rate')
@@ -146,6 +163,10 @@ export function registerRedditCommands(program: Command): Command {
         m.model.dispose();
       }
     });
+}
+
+/** `tune`: choose the segmentation settings on held-out renders. */
+function addTuneCommand(program: Command): void {
   program
     .command('tune')
     .description(
@@ -184,5 +205,4 @@ export function registerRedditCommands(program: Command): Command {
         m.model.dispose();
       }
     });
-  return program;
 }
