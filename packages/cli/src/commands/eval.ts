@@ -91,27 +91,8 @@ export function addEvalCommand(program: Command): Command {
     .option('--json', 'print the results as JSON')
     .action(async function (this: Command, o: EvalCliOptions) {
       const given = (k: string) => this.getOptionValueSource(k) === 'cli';
-      if (!o.model) this.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
-      const sources = [o.data && '--data', o.generate && '--generate', o.dataset && '--dataset', o.dataIdx && '--data-idx'].filter(Boolean);
-      if (sources.length > 1) this.error(`error: give one source of images, not ${sources.join(' and ')}`, { code: 'captcha-nn.dataAndGenerate' });
-      if (sources.length === 0)
-        this.error('error: nothing to evaluate on: pass --data DIR, --generate simple|svg|mix, --dataset NAME or --data-idx DIR', {
-          code: 'captcha-nn.missingData',
-        });
       const idx = o.dataset !== undefined || o.dataIdx !== undefined;
-      const notIdx = ['labels', 'regex', 'strict', 'preset', 'length', 'size', 'fonts', 'seed'].filter(given);
-      if (idx && notIdx.length)
-        this.error(`error: ${notIdx.map((k) => `--${k}`).join(', ')} do not apply to --dataset or --data-idx`, { code: 'captcha-nn.notIdx' });
-      if (o.labels && o.regex) this.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
-      const genOnly = ['preset', 'length', 'size', 'fonts', 'count', 'seed'].filter(given);
-      if (o.data && genOnly.length)
-        this.error(`error: ${genOnly.map((k) => `--${k}`).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
-      if (o.generate && (o.labels || o.regex || o.strict || o.case))
-        this.error('error: --labels, --regex, --strict and --case apply to --data only', { code: 'captcha-nn.dataOnly' });
-      if (idx && o.case) this.error('error: --case applies to --data only', { code: 'captcha-nn.dataOnly' });
-      if (o.generate && o.generate !== 'simple' && o.preset)
-        this.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
-      if (o.generate && o.generate !== 'mix' && o.fonts) this.error('error: --fonts applies to --generate mix only', { code: 'captcha-nn.fontsNotMix' });
+      checkEvalCombination(this, o, given, idx);
       await startInferenceBackend(o);
       const decode = decodeOptionsOf(o);
       const r = await evaluateRun({
@@ -131,4 +112,26 @@ export function addEvalCommand(program: Command): Command {
       if (o.mistakes) process.stderr.write(`the most confident mistakes: ${o.mistakes}\n`);
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatEval(r, { verbose: o.verbose })}\n`);
     });
+}
+
+/** The model given, one source of images, and only the flags that apply to that source. */
+function checkEvalCombination(cmd: Command, o: EvalCliOptions, given: (k: string) => boolean, idx: boolean): void {
+  if (!o.model) cmd.error("error: required option '--model <dir>' not specified (a run folder such as runs/NAME)", { code: 'captcha-nn.missingModel' });
+  const sources = [o.data && '--data', o.generate && '--generate', o.dataset && '--dataset', o.dataIdx && '--data-idx'].filter(Boolean);
+  if (sources.length > 1) cmd.error(`error: give one source of images, not ${sources.join(' and ')}`, { code: 'captcha-nn.dataAndGenerate' });
+  if (sources.length === 0)
+    cmd.error('error: nothing to evaluate on: pass --data DIR, --generate simple|svg|mix, --dataset NAME or --data-idx DIR', {
+      code: 'captcha-nn.missingData',
+    });
+  const notIdx = ['labels', 'regex', 'strict', 'preset', 'length', 'size', 'fonts', 'seed'].filter(given);
+  if (idx && notIdx.length)
+    cmd.error(`error: ${notIdx.map((k) => `--${k}`).join(', ')} do not apply to --dataset or --data-idx`, { code: 'captcha-nn.notIdx' });
+  if (o.labels && o.regex) cmd.error('error: give either --labels or --regex, not both', { code: 'captcha-nn.labelsAndRegex' });
+  const genOnly = ['preset', 'length', 'size', 'fonts', 'count', 'seed'].filter(given);
+  if (o.data && genOnly.length) cmd.error(`error: ${genOnly.map((k) => `--${k}`).join(', ')} apply to --generate only`, { code: 'captcha-nn.generateOnly' });
+  if (o.generate && (o.labels || o.regex || o.strict || o.case))
+    cmd.error('error: --labels, --regex, --strict and --case apply to --data only', { code: 'captcha-nn.dataOnly' });
+  if (idx && o.case) cmd.error('error: --case applies to --data only', { code: 'captcha-nn.dataOnly' });
+  if (o.generate && o.generate !== 'simple' && o.preset) cmd.error('error: --preset applies to --generate simple only', { code: 'captcha-nn.presetWithSvg' });
+  if (o.generate && o.generate !== 'mix' && o.fonts) cmd.error('error: --fonts applies to --generate mix only', { code: 'captcha-nn.fontsNotMix' });
 }
