@@ -44,7 +44,7 @@ export interface FolderDataSpec {
   dir: string;
   /** Default 'filename' (<label>.png or <anything>_<label>.png). */
   labels?: LabelSource;
-  /** Validation folder; otherwise `valSplit` of `dir` (default 0.1). */
+  /** Validation folder; otherwise `valSplit` of `dir` (default 0.1; a fine-tune on fewer than 1,000 images: 0). */
   val?: string;
   valSplit?: number;
   /**
@@ -106,7 +106,7 @@ export type DataSpec = (FolderDataSpec | GenerateDataSpec | IdxDataSpec) & {
   channels?: ChannelFormat;
   /** 'light': images with a dark background are inverted, in training and when the model reads (default 'keep'). */
   polarity?: Polarity;
-  /** Jitter for the training images (`augmentSource`), new each epoch; default none. Validation images are never jittered. */
+  /** Jitter for the training images (`augmentSource`), new each epoch; default none (a fine-tune on a folder: light). Validation images are never jittered. */
   augment?: AugmentPreset;
   /** Random erasing (`randomEraseSource`) of the training images: the share erased each epoch, after any jitter; default 0. */
   erase?: number;

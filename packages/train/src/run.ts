@@ -16,6 +16,7 @@ import type { EpochRecord } from './curves';
 import { openRunData, type RunData } from './data';
 import type { EvalResult } from './metrics';
 import { mergeResumeOptions, resolveTrainOptions, type TrainOptions } from './options';
+import { fineTuneDefaults } from './fineTuneDefaults';
 import { applyInitDefaults, startFromInit, TrainableParameters } from './init';
 import { getModelBuilder } from './registry';
 import { labelSmoothedTask, type Task } from './task';
@@ -133,7 +134,9 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     saved = await readCheckpointState<TrainOptions>(paths.checkpoint);
     opts = resolveTrainOptions({ ...mergeResumeOptions(saved.options, options), out: paths.out });
   } else {
-    opts = resolveTrainOptions(await applyInitDefaults(options));
+    const fineTune = await fineTuneDefaults(await applyInitDefaults(options));
+    if (fineTune.chosen.length) cb.log?.(`a fine-tune on a folder: ${fineTune.chosen.join(' ')} (the defaults for one; docs/data.md)`);
+    opts = resolveTrainOptions(fineTune.options);
     if (existsSync(paths.checkpoint))
       throw new Error(`${paths.out} already holds a training run (${CHECKPOINT_FILE}): pass --resume to continue it, or choose another --out`);
   }

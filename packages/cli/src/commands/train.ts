@@ -73,9 +73,9 @@ interface TrainCliOptions {
   trainSize?: number;
   valSize: number;
   fresh: boolean;
-  augment: AugmentPreset;
+  augment?: AugmentPreset;
   erase?: number;
-  epochs: number;
+  epochs?: number;
   batch: number;
   lr?: number;
   optim: TrainOptions['optim'];
@@ -85,7 +85,7 @@ interface TrainCliOptions {
   weightDecay?: number;
   labelSmoothing?: number;
   ema?: number;
-  schedule: TrainOptions['schedule'];
+  schedule?: TrainOptions['schedule'];
   timeLimit?: number;
   valEvery?: number;
   backend?: string;
@@ -166,7 +166,7 @@ export function addTrainCommand(program: Command): Command {
     )
     .option('--strict', 'any unreadable, truncated, oversized or unlabelled file in --data or --val is an error (default: skipped and reported)')
     .option('--val <dir>', 'validation folder (default: --val-split of --data)')
-    .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; 0 for none)', parseFraction)
+    .option('--val-split <f>', 'fraction of --data held out for validation (default 0.1; a fine-tune on fewer than 1,000 images: 0, none)', parseFraction)
     .option(
       '--unlabelled <dir>',
       "self-training: a folder of unlabelled images of the same scheme; the --init model reads them first, and those it reads with --min-confidence join --data's images, labelled with its readings (saved as the run's pseudo-labels.csv)",
@@ -205,17 +205,19 @@ export function addTrainCommand(program: Command): Command {
     .addOption(
       new Option(
         '--augment <preset>',
-        'jitter the training images anew each epoch (small affine warps, contrast): light, strong, horizontal (along rows only, for schemes that draw every character upright at one size), or none',
-      )
-        .choices(Object.keys(AUGMENT_PRESETS))
-        .default('none'),
+        'jitter the training images anew each epoch (small affine warps, contrast): light, strong, horizontal (along rows only, for schemes that draw every character upright at one size), or none (default none; a fine-tune on a folder: light)',
+      ).choices(Object.keys(AUGMENT_PRESETS)),
     )
     .option(
       '--erase <p>',
       'random erasing: fill a random rectangle with noise in this share of the training images each epoch (e.g. 0.5; default 0)',
       parseProbability,
     )
-    .option('-e, --epochs <n>', 'epochs', parsePositiveInt, 10)
+    .option(
+      '-e, --epochs <n>',
+      'epochs (default 10; a fine-tune on a folder: about 25,600 images seen, 10 to 50 epochs, unless it self-trains)',
+      parsePositiveInt,
+    )
     .option('-b, --batch <n>', 'batch size', parsePositiveInt, 32)
     .option('--lr <rate>', 'learning rate (default: 1e-3 for adam, rmsprop, adagrad; 0.05 for sgd; 1 for adadelta)', parsePositiveNumber)
     .addOption(new Option('--optim <name>', 'optimizer (@captcha-nn/core optim)').choices([...OPTIMIZERS]).default('adam'))
@@ -240,10 +242,8 @@ export function addTrainCommand(program: Command): Command {
     .addOption(
       new Option(
         '--schedule <s>',
-        'learning rate over the run: constant --lr; step (x0.1 at 50% and 75%); cosine down to 2% of --lr; onecycle (warm-up over 30%, then cosine)',
-      )
-        .choices([...SCHEDULES])
-        .default('constant'),
+        'learning rate over the run: constant --lr (the default; a fine-tune on a folder: cosine); step (x0.1 at 50% and 75%); cosine down to 2% of --lr; onecycle (warm-up over 30%, then cosine)',
+      ).choices([...SCHEDULES]),
     )
     .option(
       '--time-limit <minutes>',
@@ -464,7 +464,7 @@ function checkCombination(cmd: Command, o: TrainCliOptions, given: (k: string) =
 
 /** The training-image jitter the options ask for, as data spec fields. */
 function jitterOf(o: TrainCliOptions): Pick<DataSpec, 'augment' | 'erase'> {
-  return { ...(o.augment !== 'none' ? { augment: o.augment } : {}), ...(o.erase ? { erase: o.erase } : {}) };
+  return { ...(o.augment !== undefined ? { augment: o.augment } : {}), ...(o.erase ? { erase: o.erase } : {}) };
 }
 
 /** The trainer's data spec for the one data source given. */

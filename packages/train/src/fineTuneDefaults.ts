@@ -1,0 +1,52 @@
+/**
+ * What a fine-tune on a folder of labelled captchas trains with unless told
+ * otherwise: the recipe measured on three schemes we do not draw, at 500
+ * labels (docs/data.md, "A fine-tune's defaults").
+ */
+import { folderFingerprint } from '@captcha-nn/data';
+import type { DataSpec, FolderDataSpec } from './data';
+import { DEFAULTS, type TrainOptions } from './options';
+
+/** Images a fine-tune trains on by default: the 500-label recipe's 800 steps of 32 (50 epochs). */
+export const FINE_TUNE_SAMPLES = 25_600;
+/** The most epochs that rule gives; larger folders keep the usual default (10) or more. */
+const MOST_EPOCHS = 50;
+/** With fewer images than this, a fine-tune trains on all of them: a tenth would be too few to choose an epoch by. */
+export const FINE_TUNE_ALL_BELOW = 1000;
+
+/**
+ * A run's options with a fine-tune's defaults filled in, and the flags that
+ * chose them (for the log). Only a run with `init` on a `folder` changes,
+ * and only in what it leaves unset:
+ * - `--augment light` (light affine jitter and contrast);
+ * - `--schedule cosine`;
+ * - `--val-split 0` when the folder holds fewer than 1,000 images and no
+ *   `--val` folder is given;
+ * - `--epochs` for about 25,600 images seen (800 steps of 32), 10 to 50
+ *   epochs, unless the run self-trains (`--unlabelled`), whose epochs grow
+ *   with the readings.
+ */
+export async function fineTuneDefaults<O extends Partial<TrainOptions>>(o: O): Promise<{ options: O; chosen: string[] }> {
+  const spec = o.data;
+  if (o.init === undefined || spec?.kind !== 'folder') return { options: o, chosen: [] };
+  const chosen: string[] = [];
+  const data: FolderDataSpec & DataSpec = { ...spec };
+  if (data.augment === undefined) {
+    data.augment = 'light';
+    chosen.push('--augment light');
+  }
+  if (o.schedule === undefined) chosen.push('--schedule cosine');
+  let images: number | undefined;
+  const count = async () => (images ??= (await folderFingerprint(spec.dir)).files);
+  if (data.val === undefined && data.valSplit === undefined && (await count()) < FINE_TUNE_ALL_BELOW) {
+    data.valSplit = 0;
+    chosen.push('--val-split 0');
+  }
+  let epochs = o.epochs;
+  if (epochs === undefined && data.unlabelled === undefined) {
+    const trained = data.val !== undefined ? await count() : Math.round((await count()) * (1 - (data.valSplit ?? 0.1)));
+    epochs = Math.min(MOST_EPOCHS, Math.max(DEFAULTS.epochs, Math.ceil(FINE_TUNE_SAMPLES / Math.max(1, trained))));
+    if (epochs !== DEFAULTS.epochs) chosen.push(`--epochs ${epochs}`);
+  }
+  return { options: { ...o, data, schedule: o.schedule ?? 'cosine', ...(epochs !== undefined ? { epochs } : {}) }, chosen };
+}
