@@ -40,6 +40,8 @@ const selfTrain = (out: string, minConfidence: number, extra: Partial<TrainOptio
   init: base,
   data: { kind: 'folder', dir: labelled, valSplit: 0, unlabelled: { dir: pool, minConfidence } } satisfies FolderDataSpec,
   epochs: 2,
+  // Constant, not a fine-tune's cosine: one epoch resumed to two must retrace a two-epoch run.
+  schedule: 'constant',
   batchSize: 8,
   seed: '7',
   workers: 1,
