@@ -39,6 +39,9 @@ import { openIdxRun, type IdxDataSpec } from './idxData';
 export type ChannelFormat = 'gray' | 'rgb';
 
 /** Images from a folder. */
+/** The share of a folder held out for validation when neither `val` nor `valSplit` is given. */
+export const DEFAULT_VAL_SPLIT = 0.1;
+
 export interface FolderDataSpec {
   kind: 'folder';
   dir: string;
@@ -319,7 +322,7 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
     validation = vs;
     valDesc = `${vs.size} validation images in ${spec.val}`;
   } else {
-    const split = spec.valSplit ?? 0.1;
+    const split = spec.valSplit ?? DEFAULT_VAL_SPLIT;
     if (split > 0) {
       const s = splitSource(ds, { validation: split, seed });
       if (s.train.size === 0) throw new Error(`--val-split ${split} leaves no training images (${ds.size} in ${spec.dir})`);

@@ -4,15 +4,15 @@
  * labels (docs/data.md, "A fine-tune's defaults").
  */
 import { folderFingerprint } from '@captcha-nn/data';
-import type { DataSpec, FolderDataSpec } from './data';
+import { DEFAULT_VAL_SPLIT, type DataSpec, type FolderDataSpec } from './data';
 import { DEFAULTS, type TrainOptions } from './options';
 
 /** Images a fine-tune trains on by default: the 500-label recipe's 800 steps of 32 (50 epochs). */
-export const FINE_TUNE_SAMPLES = 25_600;
-/** The most epochs that rule gives; larger folders keep the usual default (10) or more. */
+const FINE_TUNE_SAMPLES = 25_600;
+/** The most epochs that rule gives (512 or fewer images trained on); it never gives fewer than the usual 10. */
 const MOST_EPOCHS = 50;
 /** With fewer images than this, a fine-tune trains on all of them: a tenth would be too few to choose an epoch by. */
-export const FINE_TUNE_ALL_BELOW = 1000;
+const FINE_TUNE_ALL_BELOW = 1000;
 
 /**
  * A run's options with a fine-tune's defaults filled in, and the flags that
@@ -44,7 +44,7 @@ export async function fineTuneDefaults<O extends Partial<TrainOptions>>(o: O): P
   }
   let epochs = o.epochs;
   if (epochs === undefined && data.unlabelled === undefined) {
-    const trained = data.val !== undefined ? await count() : Math.round((await count()) * (1 - (data.valSplit ?? 0.1)));
+    const trained = data.val !== undefined ? await count() : Math.round((await count()) * (1 - (data.valSplit ?? DEFAULT_VAL_SPLIT)));
     epochs = Math.min(MOST_EPOCHS, Math.max(DEFAULTS.epochs, Math.ceil(FINE_TUNE_SAMPLES / Math.max(1, trained))));
     if (epochs !== DEFAULTS.epochs) chosen.push(`--epochs ${epochs}`);
   }
