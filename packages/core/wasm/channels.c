@@ -2,7 +2,7 @@
 // multiple of 4), for wasm32 with simd128: batch norm's, the SIMD twins of
 // src/backends/wasm/channelLoops.ts (which runs where c is not a multiple of
 // 4 or the module is not instantiated), 2×2 max pooling's gradient, and
-// the filter gradient of a single-channel image's 3×3 convolution; and Adam's
+// a single-channel image's 3×3 convolution and its filter gradient; and Adam's
 // update, which is elementwise.
 //
 // Sums run in float32 lanes over blocks of BLOCK rows and are added into
@@ -157,6 +157,34 @@ void conv3x3_c1_filter_grad(const float *x, const float *dy, int n, int h, int w
             a[2] += wasm_f32x4_extract_lane(s, 2);
             a[3] += wasm_f32x4_extract_lane(s, 3);
           }
+        }
+      }
+    }
+}
+
+// A 3×3, stride-1, pad-1 convolution of a single-channel image (a gray
+// input's first layer): x [n, h, w, 1], f [3, 3, 1, cout], cout a multiple of
+// 4, y [n, h, w, cout]. XNNPACK's kernel runs one input channel at a fraction
+// of its speed; here each pixel's nine taps (zero outside) are summed in tap
+// order, four channels per instruction.
+void conv3x3_c1(const float *x, const float *f, int n, int h, int w, int cout, float *y) {
+  for (int b = 0; b < n; b++)
+    for (int r = 0; r < h; r++) {
+      const float *img = x + (long)b * h * w;
+      float *out = y + ((long)b * h + r) * w * cout;
+      for (int q = 0; q < w; q++) {
+        float v[9];
+        for (int ky = 0; ky < 3; ky++) {
+          const int yy = r + ky - 1;
+          for (int kx = 0; kx < 3; kx++) {
+            const int xx = q + kx - 1;
+            v[ky * 3 + kx] = yy >= 0 && yy < h && xx >= 0 && xx < w ? img[(long)yy * w + xx] : 0.0f;
+          }
+        }
+        for (int g = 0; g < cout; g += 4) {
+          f4 s = wasm_f32x4_mul(wasm_f32x4_splat(v[0]), wasm_v128_load(f + g));
+          for (int t = 1; t < 9; t++) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(v[t]), wasm_v128_load(f + t * cout + g)));
+          wasm_v128_store(out + (long)q * cout + g, s);
         }
       }
     }

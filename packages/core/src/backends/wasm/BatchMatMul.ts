@@ -11,6 +11,7 @@
  */
 import { BatchMatMul, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, batchOf, captureStock, disposeInfos, runStock, transposeLast2 } from './kernel_utils';
+import { moduleExports, offsetOf } from './winograd';
 
 /**
  * Runs stock kernel `name` with `transposeA/B` materialised when the product
@@ -24,7 +25,12 @@ export function matMulExplicitTranspose(
   const { a, b } = inputs;
   const transposeA = Boolean(attrs.transposeA);
   const transposeB = Boolean(attrs.transposeB);
-  const fast = (transposeA || transposeB) && a.dtype === 'float32' && b.dtype === 'float32' && batchOf(a) === 1 && batchOf(b) === 1;
+  const plain = a.dtype === 'float32' && b.dtype === 'float32' && batchOf(a) === 1 && batchOf(b) === 1;
+  if (plain && !transposeA && !transposeB && name === BatchMatMul) {
+    const short = shortProduct(backend, a, b);
+    if (short) return short;
+  }
+  const fast = (transposeA || transposeB) && plain;
   if (!fast) return runStock(backend, name, inputs, attrs as never);
   if (name === BatchMatMul && transposeB && !transposeA && packSmallerPays(a, b)) {
     // a·bᵀ as (b·aᵀ)ᵀ: XNNPACK packs its second operand on every call, so give it the small one
@@ -43,6 +49,34 @@ export function matMulExplicitTranspose(
     transposeB: false,
   } as never);
   disposeInfos(backend, aT, bT);
+  return out;
+}
+
+/** Rows of a at most this many take gemm.c's product (measured: docs/results.md, "Short products"). */
+export const SHORT_ROWS = 32;
+
+/** The b operands a plain product has seen: XNNPACK keeps them packed from their second product on. */
+const seenB = new WeakSet<object>();
+
+/**
+ * a·b for a short a [m, k] against b [k, n] in wasm SIMD (gemm.c), which
+ * reads b as it is, where XNNPACK packs all of b first and keeps it packed
+ * for as long as the tensor lives. So gemm.c takes a b that no product has
+ * used yet (a weight that changed this training step: XNNPACK's packing
+ * then costs several times the product), and XNNPACK a b used again (an
+ * inference forward's cached weight, once packed, is faster there). Null
+ * where it does not apply.
+ */
+function shortProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo): TensorInfo | null {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.shape.length - 1]!;
+  if (m > SHORT_ROWS || n < 16 || seenB.has(b.dataId)) return null;
+  seenB.add(b.dataId);
+  const e = moduleExports(backend);
+  if (!e) return null;
+  const lead = (a.shape.length >= b.shape.length ? a : b).shape.slice(0, -2);
+  const out = backend.makeOutput([...lead, m, n], 'float32');
+  e.gemm_short_a(offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out), m, k, n);
   return out;
 }
 

@@ -10,7 +10,7 @@
  * and wasm SIMD where the input is one gray channel (grayFilterGrad).
  */
 import { backend_util, Conv2DBackpropFilter, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { channelKernels } from './channelKernels';
+import { channelKernels, isGray3x3Same } from './channelKernels';
 import { type BackendWasm, conv2dExplicit, disposeInfos, f32, transpose } from './kernel_utils';
 import { tryWinogradFilterGrad } from './winograd';
 
@@ -21,26 +21,12 @@ import { tryWinogradFilterGrad } from './winograd';
  * net's step at batch 16). Null where it does not apply.
  */
 function grayFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
-  const { filterHeight, filterWidth, inChannels, outChannels, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo: p } = info;
-  const fits =
-    inChannels === 1 &&
-    filterHeight === 3 &&
-    filterWidth === 3 &&
-    strideHeight === 1 &&
-    strideWidth === 1 &&
-    dilationHeight === 1 &&
-    dilationWidth === 1 &&
-    p.top === 1 &&
-    p.bottom === 1 &&
-    p.left === 1 &&
-    p.right === 1 &&
-    x.dtype === 'float32' &&
-    dy.dtype === 'float32';
-  const simd = fits ? channelKernels(backend, outChannels) : null;
+  const fits = isGray3x3Same(info) && x.dtype === 'float32' && dy.dtype === 'float32';
+  const simd = fits ? channelKernels(backend, info.outChannels) : null;
   if (!simd) return null;
-  const acc = new Float64Array(9 * outChannels);
+  const acc = new Float64Array(9 * info.outChannels);
   simd.conv3x3C1FilterGrad(x, dy, acc);
-  const dw = backend.makeOutput([3, 3, 1, outChannels], 'float32');
+  const dw = backend.makeOutput([3, 3, 1, info.outChannels], 'float32');
   f32(backend, dw).set(acc);
   return dw;
 }

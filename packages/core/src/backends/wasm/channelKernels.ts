@@ -1,11 +1,11 @@
 /**
  * Channel loops in wasm SIMD (channels.c, built into the Winograd module):
  * batch norm's sums and passes, as channelLoops.ts, 2×2 max pooling's
- * gradient, as MaxPoolGrad.ts, and a gray image's 3×3 filter gradient, four
- * channels per instruction. Per-channel arrays are copied through a scratch
+ * gradient, as MaxPoolGrad.ts, and a gray image's 3×3 convolution and its
+ * filter gradient, four channels per instruction. Per-channel arrays are copied through a scratch
  * block of the heap; tensors are read and written in place.
  */
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from './kernel_utils';
 import { moduleExports, offsetOf } from './winograd';
 
@@ -34,6 +34,26 @@ export interface ChannelKernels {
   maxPool2x2Grad(x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void;
   /** acc [3·3·c] += the filter gradient of a 3×3 stride-1 pad-1 convolution of x [n, h, w, 1] to dy [n, h, w, c]. */
   conv3x3C1FilterGrad(x: TensorInfo, dy: TensorInfo, acc: Float64Array): void;
+  /** y [n, h, w, c] = the 3×3 stride-1 pad-1 convolution of x [n, h, w, 1] with filter [3, 3, 1, c]. */
+  conv3x3C1(x: TensorInfo, filter: TensorInfo, y: TensorInfo): void;
+}
+
+/** Whether a convolution is one the gray-image kernels take: one input channel, 3×3, stride 1, padding 1, no dilation. */
+export function isGray3x3Same(info: backend_util.Conv2DInfo): boolean {
+  const { filterHeight, filterWidth, inChannels, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo: p } = info;
+  return (
+    inChannels === 1 &&
+    filterHeight === 3 &&
+    filterWidth === 3 &&
+    strideHeight === 1 &&
+    strideWidth === 1 &&
+    dilationHeight === 1 &&
+    dilationWidth === 1 &&
+    p.top === 1 &&
+    p.bottom === 1 &&
+    p.left === 1 &&
+    p.right === 1
+  );
 }
 
 /** Whether `v` holds one value per channel of `c` (leading 1s allowed), so that it broadcasts along a tensor's last axis. */
@@ -116,6 +136,10 @@ export function channelKernels(backend: BackendWasm, c: number): ChannelKernels 
     conv3x3C1FilterGrad: (x, dy, acc) => {
       const [n, h, w] = x.shape;
       withScratch([{ data: acc, f64: true, out: true }], (e, [pa]) => e.conv3x3_c1_filter_grad(at(x), at(dy), n!, h!, w!, c, pa!));
+    },
+    conv3x3C1: (x, filter, y) => {
+      const [n, h, w] = x.shape;
+      k.conv3x3_c1(at(x), at(filter), n!, h!, w!, c, at(y));
     },
   };
 }

@@ -130,6 +130,20 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput', () => {
     });
   }
 
+  // A gray image's first layer forward (grayConv): rims, one row, one pixel, channels in fours and not.
+  for (const [x, cout] of [
+    [[3, 13, 21, 1], 8],
+    [[2, 1, 9, 1], 12],
+    [[2, 1, 1, 1], 4],
+    [[1, 50, 200, 1], 8],
+    [[2, 5, 6, 1], 6],
+  ] as const) {
+    test(`conv2d forward, gray [${x}] to ${cout}, 3x3 same`, async () => {
+      const inputs = { x: rand([...x]), f: rand([3, 3, 1, cout]) };
+      await parity(inputs, (t) => [tf.conv2d(t.x as tf.Tensor4D, t.f as tf.Tensor4D, 1, 'same')]);
+    });
+  }
+
   test('conv2dTranspose forward and gradients (stride 2, same)', async () => {
     const inputs = { y: rand([2, 4, 5, 4]), f: rand([3, 3, 3, 4]), dx: rand([2, 8, 10, 3]) };
     await parity(inputs, (t) => [
@@ -268,6 +282,34 @@ describe('BatchMatMul / _FusedMatMul with transposes', () => {
           tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'relu', transposeA: ta, transposeB: tb }),
         )([t.a, t.b, t.c], t.dy),
       );
+    });
+  }
+  // A short a against a larger b (Linear's input gradient): gemm.c's product, whole and partial strips of 16 columns and of 4 rows.
+  for (const [a, b] of [
+    [
+      [16, 64],
+      [64, 64],
+    ],
+    [
+      [5, 37],
+      [37, 45],
+    ],
+    [
+      [1, 9],
+      [9, 16],
+    ],
+    [
+      [32, 20],
+      [20, 33],
+    ],
+    [
+      [1, 3, 40],
+      [1, 40, 50],
+    ],
+  ]) {
+    test(`matMul [${a}]·[${b}], a short a`, async () => {
+      const inputs = { a: rand(a), b: rand(b) };
+      await parity(inputs, (t) => [tf.matMul(t.a, t.b)]);
     });
   }
   // Linear's forward shape: the kernel swaps the operands (packSmallerPays).

@@ -102,6 +102,7 @@ interface Kernels {
     bn_input_grad: (dy: number, x: number, dx: number, rows: number, c: number, mean: number, k: number, a: number, s: number) => void;
     maxpool2x2_grad: (x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number) => void;
     conv3x3_c1_filter_grad: (x: number, dy: number, n: number, h: number, w: number, cout: number, acc: number) => void;
+    conv3x3_c1: (x: number, f: number, n: number, h: number, w: number, cout: number, y: number) => void;
     adam_update: (
       x: number,
       m: number,
@@ -118,6 +119,8 @@ interface Kernels {
       mo: number,
       vo: number,
     ) => void;
+    // gemm.c (BatchMatMul.ts).
+    gemm_short_a: (a: number, b: number, c: number, m: number, k: number, n: number) => void;
     __stack_pointer: WebAssembly.Global;
   };
   zeros: number;
