@@ -13,6 +13,11 @@ const FINE_TUNE_SAMPLES = 25_600;
 const MOST_EPOCHS = 50;
 /** With fewer images than this, a fine-tune trains on all of them: a tenth would be too few to choose an epoch by. */
 const FINE_TUNE_ALL_BELOW = 1000;
+/**
+ * Minutes a fine-tune on that few images trains by default: issue #18's budget for a few hundred labels. The
+ * 500-label recipe takes 5–8 of them on the faster of our 2-core machines and would overrun them on the slower.
+ */
+const FEW_LABELS_MINUTES = 10;
 
 /**
  * A run's options with a fine-tune's defaults filled in, and the flags that
@@ -22,6 +27,8 @@ const FINE_TUNE_ALL_BELOW = 1000;
  * - `--schedule cosine`;
  * - `--val-split 0` when the folder holds fewer than 1,000 images and no
  *   `--val` folder is given;
+ * - `--time-limit 10` when it holds fewer than 1,000 images: the schedule
+ *   anneals over whichever of the epochs and the 10 minutes ends first;
  * - `--epochs` for about 25,600 images seen (800 steps of 32), 10 to 50
  *   epochs, unless the run self-trains (`--unlabelled`), whose epochs grow
  *   with the readings.
@@ -36,17 +43,22 @@ export async function fineTuneDefaults<O extends Partial<TrainOptions>>(o: O): P
     chosen.push('--augment light');
   }
   if (o.schedule === undefined) chosen.push('--schedule cosine');
-  let images: number | undefined;
-  const count = async () => (images ??= (await folderFingerprint(spec.dir)).files);
-  if (data.val === undefined && data.valSplit === undefined && (await count()) < FINE_TUNE_ALL_BELOW) {
+  const images = (await folderFingerprint(spec.dir)).files;
+  const few = images < FINE_TUNE_ALL_BELOW;
+  if (data.val === undefined && data.valSplit === undefined && few) {
     data.valSplit = 0;
     chosen.push('--val-split 0');
   }
+  const timeLimit = o.timeLimit ?? (few ? FEW_LABELS_MINUTES : undefined);
+  if (o.timeLimit === undefined && timeLimit !== undefined) chosen.push(`--time-limit ${timeLimit}`);
   let epochs = o.epochs;
   if (epochs === undefined && data.unlabelled === undefined) {
-    const trained = data.val !== undefined ? await count() : Math.round((await count()) * (1 - (data.valSplit ?? DEFAULT_VAL_SPLIT)));
+    const trained = data.val !== undefined ? images : Math.round(images * (1 - (data.valSplit ?? DEFAULT_VAL_SPLIT)));
     epochs = Math.min(MOST_EPOCHS, Math.max(DEFAULTS.epochs, Math.ceil(FINE_TUNE_SAMPLES / Math.max(1, trained))));
     if (epochs !== DEFAULTS.epochs) chosen.push(`--epochs ${epochs}`);
   }
-  return { options: { ...o, data, schedule: o.schedule ?? 'cosine', ...(epochs !== undefined ? { epochs } : {}) }, chosen };
+  return {
+    options: { ...o, data, schedule: o.schedule ?? 'cosine', ...(epochs !== undefined ? { epochs } : {}), ...(timeLimit !== undefined ? { timeLimit } : {}) },
+    chosen,
+  };
 }

@@ -219,7 +219,7 @@ describe('train --init: fine-tuning a trained model', () => {
     expect(inputOf('sized-ctc')).toEqual({ width: 64, height: 32, fit: 'scale' });
   });
 
-  it("fine-tunes a folder with the recipe's defaults (light jitter, cosine, every image) unless told otherwise, and says so", async () => {
+  it("fine-tunes a folder with the recipe's defaults (light jitter, cosine, every image, 10 minutes) unless told otherwise, and says so", async () => {
     const folder = join(tmp.dir, 'pngs-recipe');
     await writeTinyPngs(folder, 16, 'r');
     const run = folderRun(folder);
@@ -227,15 +227,17 @@ describe('train --init: fine-tuning a trained model', () => {
     const logs: string[] = [];
     await run('recipe', { init: base }, { valSplit: undefined }, (l) => logs.push(l));
     const o = await optionsOf('recipe');
-    expect([o.schedule, o.data.augment, (o.data as FolderDataSpec).valSplit]).toEqual(['cosine', 'light', 0]);
-    expect(logs.join('\n')).toMatch(/a fine-tune on a folder: --augment light --schedule cosine --val-split 0 \(the defaults for one; docs\/data.md\)/);
+    expect([o.schedule, o.data.augment, (o.data as FolderDataSpec).valSplit, o.timeLimit]).toEqual(['cosine', 'light', 0, 10]);
+    expect(logs.join('\n')).toMatch(
+      /a fine-tune on a folder: --augment light --schedule cosine --val-split 0 --time-limit 10 \(the defaults for one; docs\/data.md\)/,
+    );
     // Given ones win; a run from scratch keeps the usual defaults.
-    await run('recipe-given', { init: base, schedule: 'constant' }, { valSplit: 0.25, augment: 'none' });
+    await run('recipe-given', { init: base, schedule: 'constant', timeLimit: 0 }, { valSplit: 0.25, augment: 'none' });
     const g = await optionsOf('recipe-given');
-    expect([g.schedule, g.data.augment, (g.data as FolderDataSpec).valSplit]).toEqual(['constant', 'none', 0.25]);
+    expect([g.schedule, g.data.augment, (g.data as FolderDataSpec).valSplit, g.timeLimit]).toEqual(['constant', 'none', 0.25, 0]);
     await run('recipe-scratch', { model: 'tiny' }, { valSplit: undefined });
     const f = await optionsOf('recipe-scratch');
-    expect([f.schedule, f.data.augment, (f.data as FolderDataSpec).valSplit]).toEqual(['constant', undefined, undefined]);
+    expect([f.schedule, f.data.augment, (f.data as FolderDataSpec).valSplit, f.timeLimit]).toEqual(['constant', undefined, undefined, 0]);
   });
 
   it('says what differs from the init model even when every tensor fits (a CTC reader on a larger input)', async () => {
