@@ -22,14 +22,14 @@ async function folderOf(n: number): Promise<string> {
 const fineTune = (data: DataSpec, extra: Partial<TrainOptions> = {}) => fineTuneDefaults<Partial<TrainOptions>>({ init: 'general', data, ...extra });
 
 describe('fineTuneDefaults: a fine-tune on a folder trains as the 500-label recipe unless told otherwise', () => {
-  it('500 images: light jitter, cosine, every image trained on, 50 epochs (at most) within 10 minutes', async () => {
+  it('500 images: light jitter, cosine, every image trained on, 50 epochs (at most) within 9.5 minutes', async () => {
     const dir = await folderOf(500);
     const { options, chosen } = await fineTune({ kind: 'folder', dir });
     expect(options.data).toEqual({ kind: 'folder', dir, augment: 'light', valSplit: 0 });
     expect(options.schedule).toBe('cosine');
     expect(options.epochs).toBe(50);
-    expect(options.timeLimit).toBe(10);
-    expect(chosen).toEqual(['--augment light', '--schedule cosine', '--val-split 0', '--time-limit 10', '--epochs 50']);
+    expect(options.timeLimit).toBe(9.5);
+    expect(chosen).toEqual(['--augment light', '--schedule cosine', '--val-split 0', '--time-limit 9.5', '--epochs 50']);
   });
 
   it('a given --time-limit wins, 0 (none) included; 1,000 images or more get none', async () => {
@@ -37,10 +37,10 @@ describe('fineTuneDefaults: a fine-tune on a folder trains as the 500-label reci
     for (const timeLimit of [0, 25]) {
       const r = await fineTune({ kind: 'folder', dir }, { timeLimit });
       expect(r.options.timeLimit).toBe(timeLimit);
-      expect(r.chosen).not.toContain('--time-limit 10');
+      expect(r.chosen).not.toContain('--time-limit 9.5');
     }
     // With a --val folder the 500 still count as few: the budget is for the labels the user has.
-    expect((await fineTune({ kind: 'folder', dir, val: dir })).options.timeLimit).toBe(10);
+    expect((await fineTune({ kind: 'folder', dir, val: dir })).options.timeLimit).toBe(9.5);
     expect((await fineTune({ kind: 'folder', dir: await folderOf(1000) })).options.timeLimit).toBeUndefined();
   });
 
@@ -70,11 +70,11 @@ describe('fineTuneDefaults: a fine-tune on a folder trains as the 500-label reci
     expect(given.options.data).toEqual({ kind: 'folder', dir, augment: 'none', valSplit: 0.2 });
     expect(given.options.schedule).toBe('constant');
     expect(given.options.epochs).toBe(3);
-    expect(given.chosen).toEqual(['--time-limit 10']);
+    expect(given.chosen).toEqual(['--time-limit 9.5']);
     const selfTraining = await fineTune({ kind: 'folder', dir, unlabelled: { dir, minConfidence: 0.9 } });
     expect(selfTraining.options.epochs).toBeUndefined();
-    expect(selfTraining.options.timeLimit).toBe(10);
-    expect(selfTraining.chosen).toEqual(['--augment light', '--schedule cosine', '--val-split 0', '--time-limit 10']);
+    expect(selfTraining.options.timeLimit).toBe(9.5);
+    expect(selfTraining.chosen).toEqual(['--augment light', '--schedule cosine', '--val-split 0', '--time-limit 9.5']);
   });
 
   it('a run from scratch, or a fine-tune on generated captchas, is left as given', async () => {

@@ -219,7 +219,7 @@ describe('train --init: fine-tuning a trained model', () => {
     expect(inputOf('sized-ctc')).toEqual({ width: 64, height: 32, fit: 'scale' });
   });
 
-  it("fine-tunes a folder with the recipe's defaults (light jitter, cosine, every image, 10 minutes) unless told otherwise, and says so", async () => {
+  it("fine-tunes a folder with the recipe's defaults (light jitter, cosine, every image, 9.5 minutes) unless told otherwise, and says so", async () => {
     const folder = join(tmp.dir, 'pngs-recipe');
     await writeTinyPngs(folder, 16, 'r');
     const run = folderRun(folder);
@@ -227,9 +227,9 @@ describe('train --init: fine-tuning a trained model', () => {
     const logs: string[] = [];
     await run('recipe', { init: base }, { valSplit: undefined }, (l) => logs.push(l));
     const o = await optionsOf('recipe');
-    expect([o.schedule, o.data.augment, (o.data as FolderDataSpec).valSplit, o.timeLimit]).toEqual(['cosine', 'light', 0, 10]);
+    expect([o.schedule, o.data.augment, (o.data as FolderDataSpec).valSplit, o.timeLimit]).toEqual(['cosine', 'light', 0, 9.5]);
     expect(logs.join('\n')).toMatch(
-      /a fine-tune on a folder: --augment light --schedule cosine --val-split 0 --time-limit 10 \(the defaults for one; docs\/data.md\)/,
+      /a fine-tune on a folder: --augment light --schedule cosine --val-split 0 --time-limit 9\.5 \(the defaults for one; docs\/data.md\)/,
     );
     // Given ones win; a run from scratch keeps the usual defaults.
     await run('recipe-given', { init: base, schedule: 'constant', timeLimit: 0 }, { valSplit: 0.25, augment: 'none' });
