@@ -7,7 +7,8 @@
  * gradient transposeA, so we transpose the operand
  * (a memory pass) and run the XNNPACK product; or, where the second operand
  * is much the larger, the product with the operands swapped. Batched products stay on the
- * stock kernel (its loop is no faster either way).
+ * stock kernel (its loop is no faster either way). A plain product of a short a with a b
+ * that no product has used yet runs in wasm SIMD (shortProduct).
  */
 import { BatchMatMul, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, batchOf, captureStock, disposeInfos, runStock, transposeLast2 } from './kernel_utils';
@@ -53,7 +54,7 @@ export function matMulExplicitTranspose(
 }
 
 /** Rows of a at most this many take gemm.c's product (measured: docs/results.md, "Short products"). */
-export const SHORT_ROWS = 32;
+const SHORT_ROWS = 32;
 
 /** The b operands a plain product has seen: XNNPACK keeps them packed from their second product on. */
 const seenB = new WeakSet<object>();

@@ -2,8 +2,9 @@
  * Channel loops in wasm SIMD (channels.c, built into the Winograd module):
  * batch norm's sums and passes, as channelLoops.ts, 2×2 max pooling's
  * gradient, as MaxPoolGrad.ts, and a gray image's 3×3 convolution and its
- * filter gradient, four channels per instruction. Per-channel arrays are copied through a scratch
- * block of the heap; tensors are read and written in place.
+ * filter gradient, four channels per instruction. Per-channel arrays are
+ * copied through a scratch block of the heap; tensors are read and written
+ * in place.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from './kernel_utils';
