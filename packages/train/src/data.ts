@@ -38,10 +38,10 @@ import { openIdxRun, type IdxDataSpec } from './idxData';
 
 export type ChannelFormat = 'gray' | 'rgb';
 
-/** Images from a folder. */
 /** The share of a folder held out for validation when neither `val` nor `valSplit` is given. */
 export const DEFAULT_VAL_SPLIT = 0.1;
 
+/** Images from a folder. */
 export interface FolderDataSpec {
   kind: 'folder';
   dir: string;

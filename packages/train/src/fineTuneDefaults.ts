@@ -50,8 +50,11 @@ export async function fineTuneDefaults<O extends Partial<TrainOptions>>(o: O): P
     data.valSplit = 0;
     chosen.push('--val-split 0');
   }
-  const timeLimit = o.timeLimit ?? (few ? FEW_LABELS_MINUTES : undefined);
-  if (o.timeLimit === undefined && timeLimit !== undefined) chosen.push(`--time-limit ${timeLimit}`);
+  let timeLimit = o.timeLimit;
+  if (timeLimit === undefined && few) {
+    timeLimit = FEW_LABELS_MINUTES;
+    chosen.push(`--time-limit ${timeLimit}`);
+  }
   let epochs = o.epochs;
   if (epochs === undefined && data.unlabelled === undefined) {
     const trained = data.val !== undefined ? images : Math.round(images * (1 - (data.valSplit ?? DEFAULT_VAL_SPLIT)));
