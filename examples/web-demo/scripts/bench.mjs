@@ -6,7 +6,7 @@
 //   npm run build -w @captcha-nn/example-web-demo && node examples/web-demo/scripts/bench.mjs
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -75,6 +75,7 @@ if (!process.argv.includes('--node-only')) {
   } finally {
     await browser.close();
     await server.close();
+    await rm(outDir, { recursive: true, force: true });
   }
 }
 
@@ -96,7 +97,8 @@ const readOnce = () => {
 };
 readOnce();
 const times = Array.from({ length: 50 }, readOnce);
-const run = join(await mkdtemp(join(tmpdir(), 'captcha-nn-web-bench-run-')), 'run');
+const runDir = await mkdtemp(join(tmpdir(), 'captcha-nn-web-bench-run-'));
+const run = join(runDir, 'run');
 const trained = spawnSync(
   process.execPath,
   [
@@ -127,6 +129,7 @@ const trained = spawnSync(
   { encoding: 'utf8' },
 );
 const log = `${trained.stdout}${trained.stderr}`;
+await rm(runDir, { recursive: true, force: true });
 const nodeSpeed = /epoch 1\/1 .* ([\d.]+) samples\/s/.exec(log)?.[1] ?? '?';
 rows.push({
   where: 'Node wasm',

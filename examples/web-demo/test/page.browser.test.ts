@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ let server: PreviewServer;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
+/** Folders this file made under the system temp folder, removed after the suite. */
+const temporary: string[] = [];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -90,6 +92,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
   mkdirSync(artifacts, { recursive: true });
   const outDir = await mkdtemp(join(tmpdir(), 'captcha-nn-web-demo-'));
+  temporary.push(outDir);
   await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   server = await preview({ root, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: await freePort(), strictPort: true } });
   browser = await chromium.launch({
@@ -116,6 +119,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  for (const d of temporary) await rm(d, { recursive: true, force: true });
 });
 
 describe('the web demo in Chromium', () => {
@@ -225,6 +229,7 @@ describe('the web demo in Chromium', () => {
 
   it('saves the trained model to disk; Node loads it with loadModel and reads as the page does', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'captcha-nn-web-demo-saved-'));
+    temporary.push(dir);
     const downloads: Download[] = [];
     page.on('download', (d) => downloads.push(d));
     await page.click('#save-download');

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +17,11 @@ const rootWasmDir = fileURLToPath(new URL('../../../../node_modules/@tensorflow/
 
 let server: Server;
 let url = '';
+let dir = '';
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
-  const dir = await mkdtemp(join(tmpdir(), 'captcha-nn-browser-'));
+  dir = await mkdtemp(join(tmpdir(), 'captcha-nn-browser-'));
   const result = await build({
     stdin: {
       contents: `
@@ -75,7 +76,10 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
 });
 
-afterAll(() => server?.close());
+afterAll(async () => {
+  server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 describe('a browser bundle of the package', () => {
   it('imports, runs forward and backward in Chromium on cpu and wasm', async () => {
