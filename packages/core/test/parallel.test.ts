@@ -175,17 +175,25 @@ describe('DataParallelTable', () => {
     expect(transferList({ kind: 'sync', params: [], train: [false] })).toEqual([]);
 
     // The cpu backend's data() is its own storage: toWire must copy, or the transfer would detach the tensor.
+    // wasm's is a new array each time, sent as it is. A tensor made on cpu is still read from cpu's storage
+    // after a switch to wasm, so what counts is the backend that holds it, not the active one.
     const before = tf.getBackend();
-    await tf.setBackend('cpu');
-    try {
-      const t = tf.tensor([1, 2, 3]);
-      const wire = await toWire(t);
+    const sendAndCheck = async (t: Tensor) => {
+      const wire = await toWire(tf, t);
       const [second] = copyWire([wire]);
       structuredClone(wire, { transfer: transferList(wire) });
       expect(wire.data.length).toBe(0); // detached: it was transferred, not cloned
       expect(Array.from(t.dataSync())).toEqual([1, 2, 3]);
       expect(Array.from(second.data)).toEqual([1, 2, 3]);
       t.dispose();
+    };
+    try {
+      await tf.setBackend('cpu');
+      await sendAndCheck(tf.tensor([1, 2, 3]));
+      const madeOnCpu = tf.tensor([1, 2, 3]);
+      await tf.setBackend('wasm');
+      await sendAndCheck(madeOnCpu);
+      await sendAndCheck(tf.tensor([1, 2, 3]));
     } finally {
       await tf.setBackend(before);
     }

@@ -252,7 +252,7 @@ export class DataParallelTable {
   ): Promise<{ st: ReplicaState; mine: T; replies: R[] }> {
     const pool = this.pool!;
     const st = replicaState(this.model);
-    const [wires, data] = await Promise.all([stateWires(st, sizes.length - 1), readBatch(batch)]);
+    const [wires, data] = await Promise.all([stateWires(tf, st, sizes.length - 1), readBatch(batch)]);
     const train = st.modules.map((m) => m.train);
     const seeds = sizes.slice(1).map(() => nextSeed());
     // Workers first, so that they compute while the main thread does shard 0.
@@ -298,7 +298,7 @@ export class DataParallelTable {
       await this.ready();
       if (!this.pool) return;
       const st = replicaState(this.model);
-      const wires = await stateWires(st, this.pool.size);
+      const wires = await stateWires(tf, st, this.pool.size);
       const train = st.modules.map((m) => m.train);
       await Promise.all(wires.map((w, i) => this.pool!.request(i, { kind: 'sync', ...w, train })));
     });

@@ -30,7 +30,7 @@ export function isWireTensor(w: unknown): w is WireTensor {
  * transfer list: structured clone copies a large parameter set slowly
  * (docs/results.md, issue #17), a transfer hands it over without copying.
  * The sender's arrays are detached afterwards, so every WireTensor must own
- * its buffer and be sent once (`toWire` and `wireSlice` copy for that).
+ * its buffer and be sent once (`toWire` and `wireSlice` see to the first).
  */
 export function transferList(message: unknown): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();

@@ -13,6 +13,11 @@ type TfLike = {
   tidy<T extends Tensor | void>(fn: () => T): T;
 };
 
+/** What `toWire` asks of the library instance: which backend holds a tensor. */
+export type HolderLookup = {
+  engine(): { state: { tensorInfo: WeakMap<object, { backend: unknown }> }; registry: Record<string, unknown> };
+};
+
 export interface ReplicaState {
   /** Trainable tensors, each once (`parameters()`), and their gradient buffers. */
   params: Variable[];
@@ -45,19 +50,31 @@ export function replicaState(model: Module): ReplicaState {
 }
 
 /**
- * A tensor's data as a message part, in a buffer of its own that the message
- * transfers. Always a copy: a backend may hand out its own storage (cpu's
- * `data()` does), which a transfer would detach.
+ * Whether reading `t` gives a new array: wasm's read copies out of its heap,
+ * while cpu's hands out the tensor's own storage, which a transfer would
+ * detach. Asked of the backend that holds `t`, which need not be the active
+ * one (a tensor made before a `setBackend` stays where it was until used).
  */
-export async function toWire(t: Tensor): Promise<WireTensor> {
-  const data = (await t.data()) as WireTensor['data'];
-  return { tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data: data.slice() };
+function readsFresh(tf: HolderLookup, t: Tensor): boolean {
+  const engine = tf.engine();
+  const holder = engine.state.tensorInfo.get(t.dataId)?.backend;
+  return holder !== undefined && holder === engine.registry.wasm;
 }
 
-/** A module's output (a tensor, or a table of them) as a message part: every tensor copied by `toWire`. */
-export async function activityToWire(a: Tensor | unknown[]): Promise<Wire> {
-  if (Array.isArray(a)) return Promise.all(a.map((x) => activityToWire(x as Tensor | unknown[])));
-  return toWire(a);
+/**
+ * A tensor's data as a message part, in a buffer of its own that the message
+ * transfers: the read itself where it is a new array (wasm), else a copy of it.
+ */
+export async function toWire(tf: HolderLookup, t: Tensor): Promise<WireTensor> {
+  const fresh = readsFresh(tf, t);
+  const data = (await t.data()) as WireTensor['data'];
+  return { tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data: fresh ? data : data.slice() };
+}
+
+/** A module's output (a tensor, or a table of them) as a message part: each tensor through `toWire`. */
+export async function activityToWire(tf: HolderLookup, a: Tensor | unknown[]): Promise<Wire> {
+  if (Array.isArray(a)) return Promise.all(a.map((x) => activityToWire(tf, x as Tensor | unknown[])));
+  return toWire(tf, a);
 }
 
 /** A second message's copy of wire tensors (a transfer gives each buffer to one receiver only). */
@@ -70,8 +87,9 @@ export function copyWire(ws: WireTensor[]): WireTensor[] {
  * once, then copied for each further worker (a transfer gives each buffer to
  * one receiver only), all before any message is sent.
  */
-export async function stateWires(st: ReplicaState, count: number): Promise<{ params: WireTensor[]; buffers: WireTensor[] }[]> {
-  const [params, buffers] = await Promise.all([Promise.all(st.params.map(toWire)), Promise.all(st.buffers.map(toWire))]);
+export async function stateWires(tf: HolderLookup, st: ReplicaState, count: number): Promise<{ params: WireTensor[]; buffers: WireTensor[] }[]> {
+  const wires = (ts: Tensor[]) => Promise.all(ts.map((t) => toWire(tf, t)));
+  const [params, buffers] = await Promise.all([wires(st.params), wires(st.buffers)]);
   return Array.from({ length: count }, (_, i) => (i === 0 ? { params, buffers } : { params: copyWire(params), buffers: copyWire(buffers) }));
 }
 

@@ -23,7 +23,7 @@ import type * as Core from '../index';
 import type { Criterion } from '../nn/Criterion';
 import type { Module } from '../nn/Module';
 import { type Reply, type Request, transferList, type Wire, type WireTensor, type WorkerInit } from './protocol';
-import { activityFromWire, activityToWire, assignAll, type ReplicaState, replicaState, shapesOf, toWire } from './replica';
+import { activityFromWire, activityToWire, assignAll, type ReplicaState, replicaState, shapesOf, stateWires, toWire } from './replica';
 
 type CoreLib = typeof Core;
 
@@ -93,7 +93,7 @@ async function handle(req: Request): Promise<void> {
       } finally {
         for (const t of [input, target].flat(Infinity as 1)) if (t instanceof tf.Tensor) t.dispose();
       }
-      const grads = await Promise.all(state.grads.map(toWire));
+      const grads = await Promise.all(state.grads.map((g) => toWire(tf, g)));
       post({ kind: 'step', id: req.id, loss, grads });
       return;
     }
@@ -102,7 +102,7 @@ async function handle(req: Request): Promise<void> {
       const input = activityFromWire(tf, req.input) as Core.Activity;
       let output: Wire;
       try {
-        output = await activityToWire(model.forward(input));
+        output = await activityToWire(tf, model.forward(input));
       } finally {
         for (const t of [input].flat(Infinity as 1)) if (t instanceof tf.Tensor) t.dispose();
       }
@@ -114,7 +114,7 @@ async function handle(req: Request): Promise<void> {
       post({ kind: 'sync', id: req.id });
       return;
     case 'state': {
-      const [params, buffers] = await Promise.all([Promise.all(state.params.map(toWire)), Promise.all(state.buffers.map(toWire))]);
+      const [{ params, buffers }] = await stateWires(tf, state, 1);
       post({ kind: 'state', id: req.id, params, buffers });
       return;
     }
