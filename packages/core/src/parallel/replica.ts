@@ -14,7 +14,7 @@ type TfLike = {
 };
 
 /** What `toWire` asks of the library instance: which backend holds a tensor. */
-export type HolderLookup = {
+type HolderLookup = {
   engine(): { state: { tensorInfo: WeakMap<object, { backend: unknown }> }; registry: Record<string, unknown> };
 };
 
