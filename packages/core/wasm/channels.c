@@ -3,7 +3,7 @@
 // src/backends/wasm/channelLoops.ts (which runs where c is not a multiple of
 // 4 or the module is not instantiated), 2×2 max pooling's gradient, and
 // a single-channel image's 3×3 convolution and its filter gradient; and Adam's
-// update, which is elementwise.
+// update and ReLU's gradient, which are elementwise.
 //
 // Sums run in float32 lanes over blocks of BLOCK rows and are added into
 // float64 accumulators per block, so a sum over a million rows keeps the
@@ -215,5 +215,23 @@ void adam_update(const float *x, const float *m, const float *v, const float *g,
     mo[i] = mi;
     vo[i] = vi;
     xo[i] = x[i] - (mi / (__builtin_sqrtf(vi) + eps)) * step;
+  }
+}
+
+// ReLU's gradient, elementwise: dx = dy·s with s = 1 where x > 0, 0 where not,
+// and NaN where x is NaN; the composed ops' dy·cast(step(x)), so NaN and ±∞ in
+// dy give what they give there (NaN·0 is NaN).
+void relu_grad(const float *dy, const float *x, int n, float *dx) {
+  const f4 one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const f4 xi = wasm_v128_load(x + i);
+    f4 s = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xi, zero));
+    s = wasm_v128_bitselect(xi, s, wasm_f32x4_ne(xi, xi));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), s));
+  }
+  for (; i < n; i++) {
+    const float xi = x[i];
+    dx[i] = dy[i] * (xi != xi ? xi : xi > 0.0f ? 1.0f : 0.0f);
   }
 }

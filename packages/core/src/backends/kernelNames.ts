@@ -37,3 +37,10 @@ export interface AdamUpdateAttrs {
   epsilon: number;
   stepSize: number;
 }
+
+/**
+ * ReLU's gradient: dx = dy·s, s = 1 where x > 0, 0 where not, NaN where x is
+ * NaN (tfjs-core's dy·cast(step(x)) as one pass). float32 only.
+ */
+export const ReluGrad = 'CaptchaNNReluGrad';
+export type ReluGradInputs = { dy: unknown; x: unknown };

@@ -4,6 +4,7 @@
  */
 import { registerGradient } from '@tensorflow/tfjs-core';
 import { conv2DGradConfig } from './Conv2D_grad';
+import { reluGradientConfig } from './Relu_grad';
 
 let registered = false;
 
@@ -11,4 +12,5 @@ export function registerGradients(): void {
   if (registered) return;
   registered = true;
   registerGradient(conv2DGradConfig);
+  registerGradient(reluGradientConfig);
 }

@@ -9,7 +9,8 @@ import type { Tensor } from '../../tf';
 import { expectClose } from '../../nn/testing';
 import { spreadFilter } from '../gradients/Conv2D_grad';
 import { adam } from '../../optim/adam';
-import { AdamUpdate } from '../kernelNames';
+import { AdamUpdate, ReluGrad } from '../kernelNames';
+import { reluGradLoop } from './ReluGrad';
 
 type Shape = [number, number, number, number] | number[];
 type Inputs = Record<string, { shape: Shape; data: Float32Array }>;
@@ -354,6 +355,33 @@ describe('AdamUpdate', () => {
   });
 });
 
+describe('ReluGrad', () => {
+  // Sizes with a scalar tail (not a multiple of 4) and without; a value of x at 0 exactly, where step is 0.
+  test.each([[[37, 5]], [[2, 9, 8, 4]], [[3]], [[1]]])('the gradient of relu, %j, equals the composed ops on cpu bit for bit', async (shape) => {
+    expect(tf.getKernel(ReluGrad, 'wasm')).toBeDefined();
+    expect(tf.getKernel(ReluGrad, 'cpu')).toBeUndefined();
+    const x = rand(shape);
+    x.data[0] = 0;
+    await parity({ x, dy: rand(shape) }, (t) => [tf.grad((x: Tensor) => tf.mul(tf.relu(x), t.dy!))(t.x!)], 0);
+  });
+
+  test('NaN and ±∞ pass as dy·cast(step(x)) passes them, in SIMD lanes, the scalar tail and the JavaScript loop', async () => {
+    const x = [Number.NaN, 1, -1, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2, -2, Number.NaN, 0.5, -0.5];
+    const dy = [1, Number.NaN, Number.NaN, Number.POSITIVE_INFINITY, 3, 4, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 2, 1, 0];
+    // What the composed ops give on cpu: NaN x gives NaN, and 0·±∞ or 0·NaN gives NaN.
+    const want = [Number.NaN, Number.NaN, Number.NaN, Number.NaN, 3, 0, Number.NEGATIVE_INFINITY, Number.NaN, Number.NaN, 1, 0];
+    const inputs = { x: { shape: [11], data: Float32Array.from(x) }, dy: { shape: [11], data: Float32Array.from(dy) } };
+    const f = (t: Record<string, Tensor>) => [tf.grad((x: Tensor) => tf.mul(tf.relu(x), t.dy!))(t.x!)];
+    const [cpu] = await on('cpu', inputs, f);
+    const [wasm] = await on('wasm', inputs, f);
+    const loop = new Float32Array(11);
+    reluGradLoop(inputs.dy.data, inputs.x.data, loop);
+    expect(Array.from(cpu!)).toEqual(want);
+    expect(Array.from(wasm!)).toEqual(want);
+    expect(Array.from(loop)).toEqual(want);
+  });
+});
+
 describe('Add', () => {
   // A channel vector over a big enough tensor takes the SIMD path (Add.ts); the rest the stock kernel.
   const cases: [number[], number[]][] = [
@@ -487,6 +515,7 @@ describe('no leaks', () => {
           ...tf.grads((x: Tensor, w: Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2))([x, w]),
           ...tf.grads((x: Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'))([x]),
           ...tf.grads((x: Tensor) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'))([x]),
+          ...tf.grads((x: Tensor) => tf.relu(x))([x]),
           ...tf.grads((a: Tensor, b: Tensor) => tf.matMul(a, b, false, true))([a, b]),
           ...tf.grads((w: Tensor) => tf.gather(w, tf.tensor1d([1, 1, 0], 'int32')))([a]),
           tf.sum(x, [0, 1, 2]),

@@ -23,6 +23,7 @@ import { identityConfig } from './Identity';
 import { captureStock } from './kernel_utils';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { meanConfig } from './Mean';
+import { reluGradConfig } from './ReluGrad';
 import { sumConfig } from './Sum';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
 
@@ -34,6 +35,7 @@ export const addedWasmKernels: KernelConfig[] = [
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  reluGradConfig,
   unsortedSegmentSumConfig,
 ];
 

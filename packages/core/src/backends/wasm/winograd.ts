@@ -119,6 +119,7 @@ interface Kernels {
       mo: number,
       vo: number,
     ) => void;
+    relu_grad: (dy: number, x: number, n: number, dx: number) => void;
     // gemm.c (BatchMatMul.ts).
     gemm_short_a: (a: number, b: number, c: number, m: number, k: number, n: number) => void;
     __stack_pointer: WebAssembly.Global;
