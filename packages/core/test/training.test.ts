@@ -153,7 +153,13 @@ describe('fusedBackward on an MLP (Linear/Tanh/Linear + CrossEntropyCriterion)',
     fusedBackward(m, crit, b.x, b.t, 0.5);
     const scaled = ref.map((g) => g.mul(1.5));
     expectClose(gs, scaled, { atol: 1e-5 });
-    [...ref, ...scaled, refLoss].forEach((t) => t.dispose());
+    // Zeroed, then written by something else: the buffers are not zeros any more, so it adds to them.
+    m.zeroGradParameters();
+    gs.forEach((g) => g.assign(tf.onesLike(g)));
+    fusedBackward(m, crit, b.x, b.t);
+    const plusOne = ref.map((g) => g.add(1));
+    expectClose(gs, plusOne, { atol: 1e-5 });
+    [...ref, ...scaled, ...plusOne, refLoss].forEach((t) => t.dispose());
     disposeBatches([b]);
     m.dispose();
   });

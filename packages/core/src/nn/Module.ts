@@ -4,6 +4,7 @@ import { type Activity, describeActivity, disposeActivity, flattenActivity, isTe
 import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { checkStateDict, type LoadStateDictOptions } from '../io/stateDict';
 import { ModuleError, ShapeError } from '../util/errors';
+import { zeroGradBuffer } from '../util/gradBuffers';
 
 /** A trainable tensor and the buffer its gradients accumulate into. */
 export interface Parameter {
@@ -211,7 +212,7 @@ export abstract class Module {
 
   zeroGradParameters(): void {
     tf.tidy(() => {
-      for (const g of this.parameters()[1]) g.assign(tf.zerosLike(g));
+      for (const g of this.parameters()[1]) zeroGradBuffer(g);
     });
   }
 

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Criterion, Target } from '../nn/Criterion';
 import type { Module } from '../nn/Module';
 import { tf } from '../tf';
+import { accumulateGrad } from '../util/gradBuffers';
 import type { Activity } from '../util/activity';
 
 /**
@@ -32,7 +33,7 @@ export function fusedBackward(model: Module, criterion: Criterion, input: Activi
     const f = (): Tensor => criterion.lossTensor(model.apply(input), target);
     const { value, grads } = tf.engine().gradients(f, ws, undefined, true);
     grads.forEach((g, i) => {
-      if (g) gs[i].assign(gs[i].add(scale === 1 ? g : g.mul(scale)));
+      if (g) accumulateGrad(gs[i], scale === 1 ? g : g.mul(scale));
     });
     return value;
   });
