@@ -4,7 +4,7 @@ import { type Activity, describeActivity, disposeActivity, flattenActivity, isTe
 import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { checkStateDict, type LoadStateDictOptions } from '../io/stateDict';
 import { ModuleError, ShapeError } from '../util/errors';
-import { zeroGradBuffer } from '../util/gradBuffers';
+import { accumulateGrad, zeroGradBuffer } from '../util/gradBuffers';
 
 /** A trainable tensor and the buffer its gradients accumulate into. */
 export interface Parameter {
@@ -134,10 +134,7 @@ export abstract class Module {
   /** gradients += scale * g, in the order of `this.params`. */
   protected accumulate(grads: Tensor[], scale: number): void {
     tf.tidy(() => {
-      this.params.forEach((p, i) => {
-        const g = grads[i];
-        p.grad.assign(p.grad.add(scale === 1 ? g : g.mul(scale)));
-      });
+      this.params.forEach((p, i) => accumulateGrad(p.grad, grads[i]!, scale));
     });
     for (const g of grads) g.dispose();
   }

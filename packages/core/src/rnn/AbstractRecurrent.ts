@@ -5,6 +5,7 @@ import { Container } from '../nn/Container';
 import type { Module, Parameter } from '../nn/Module';
 import { type ModuleSpec, specOf } from '../util/moduleSpec';
 import { ModuleError } from '../util/errors';
+import { accumulateGrad } from '../util/gradBuffers';
 import { maskShape, zeroMask } from './mask';
 
 /** What one forward step leaves behind for BPTT. All tensors are owned by the record. */
@@ -265,7 +266,7 @@ export abstract class AbstractRecurrent extends Container {
     rec.paramGrads = undefined;
     tf.tidy(() => {
       params.forEach((p, i) => {
-        if (grads[i]) p.grad.assign(p.grad.add(scale === 1 ? grads[i] : grads[i].mul(scale)));
+        if (grads[i]) accumulateGrad(p.grad, grads[i], scale);
       });
     });
     for (const g of grads) g.dispose();

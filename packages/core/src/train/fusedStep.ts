@@ -33,7 +33,7 @@ export function fusedBackward(model: Module, criterion: Criterion, input: Activi
     const f = (): Tensor => criterion.lossTensor(model.apply(input), target);
     const { value, grads } = tf.engine().gradients(f, ws, undefined, true);
     grads.forEach((g, i) => {
-      if (g) accumulateGrad(gs[i], scale === 1 ? g : g.mul(scale));
+      if (g) accumulateGrad(gs[i], g, scale);
     });
     return value;
   });

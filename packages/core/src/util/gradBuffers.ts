@@ -15,11 +15,12 @@ export function zeroGradBuffer(buffer: Variable): void {
 }
 
 /**
- * `buffer += g`. A buffer that still holds its zeros takes `g` itself (the
- * sum would be `g`, but for the sign of a zero), which saves a step one
- * pass over every parameter.
- * Call inside `tf.tidy`.
+ * `buffer += scale·g`, every module's and step's gradient accumulation. A
+ * buffer that still holds its zeros takes the scaled gradient itself (the sum
+ * would be it, but for the sign of a zero), which saves a step one pass over
+ * every parameter. Call inside `tf.tidy`.
  */
-export function accumulateGrad(buffer: Variable, g: Tensor): void {
-  buffer.assign(zeroedTo.get(buffer) === buffer.dataId ? g : buffer.add(g));
+export function accumulateGrad(buffer: Variable, g: Tensor, scale = 1): void {
+  const scaled = scale === 1 ? g : g.mul(scale);
+  buffer.assign(zeroedTo.get(buffer) === buffer.dataId ? scaled : buffer.add(scaled));
 }
