@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -357,7 +357,7 @@ describe('the captcha-nn binary', () => {
     expect(one.out.split('\n').slice(0, 5)).toEqual(ev.out.split('\n').slice(0, 5));
   });
 
-  it('ctc: trains on 1 to 3 characters with 2 workers; eval reports CER and accuracy by length (greedy and --beam); predict reads with --beam and --text-length', async () => {
+  it('ctc: trains on 1 to 3 characters with 2 workers and reads those lengths; eval reports CER and accuracy by length (the default, --beam, --text-length any); predict reads with --beam and --text-length', async () => {
     const out = join(tmp.dir, 'ctc');
     const args = ['--generate', 'simple', '--size', '48x16', '--length', '1-3', '--charset', 'ab12'];
     const tr = await exec([
@@ -382,9 +382,17 @@ describe('the captcha-nn binary', () => {
     ]);
     expect(tr.code, tr.err).toBe(0);
     expect(tr.err).toMatch(/model: ctc \(compact\)/);
-    for (const beam of [[], ['--beam', '4']]) {
-      const ev = await exec([BIN, 'eval', '--model', out, ...args.filter((a) => a !== '--charset' && a !== 'ab12'), '--count', '24', ...beam]);
+    // The model reads the lengths it was trained on by default.
+    expect(JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')).metadata.task.readLength).toEqual({ min: 1, max: 3 });
+    const readings = [
+      [[], 'beam search of 10, 1 to 3 characters, the lengths of its training labels'],
+      [['--beam', '4'], 'beam search of 4, 1 to 3 characters, the lengths of its training labels'],
+      [['--text-length', 'any'], 'greedy, any length'],
+    ] as const;
+    for (const [flags, read] of readings) {
+      const ev = await exec([BIN, 'eval', '--model', out, ...args.filter((a) => a !== '--charset' && a !== 'ab12'), '--count', '24', ...flags]);
       expect(ev.code, ev.err).toBe(0);
+      expect(ev.out.split('\n')[1]).toContain(`read                    ${read}`);
       expect(ev.out).toMatch(/character error rate +\d+\.\d\d%/);
       expect(ev.out).toMatch(/by length +1: \d+\.\d\d% of \d+ +2: .* of \d+ +3: .* of \d+/);
     }
@@ -395,7 +403,11 @@ describe('the captcha-nn binary', () => {
     const pred = await exec([BIN, 'predict', '--model', out, '--beam', '3', '--text-length', '2', file]);
     expect(pred.code, pred.err).toBe(0);
     expect(pred.out).toMatch(new RegExp(`^${file}\t[ab12]{2}\t\\d\\.\\d{4}\n$`));
-    // Four processes, each loading the CLI: took 197 s with the machine at load 21.
+    // By default, one to three characters, as trained (greedy, the barely trained model may read none).
+    const bare = await exec([BIN, 'predict', '--model', out, file]);
+    expect(bare.code, bare.err).toBe(0);
+    expect(bare.out).toMatch(new RegExp(`^${file}\t[ab12]{1,3}\t\\d\\.\\d{4}\n$`));
+    // Six processes, each loading the CLI (four took 197 s with the machine at load 21).
   }, 900_000);
 });
 

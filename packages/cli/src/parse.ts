@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { MAX_WASM_THREADS } from '@captcha-nn/core';
 import { parseLength as dataParseLength, parseSize as dataParseSize, type LabelSource, type LengthSpec } from '@captcha-nn/data';
 export { parseFontList, FONTS_DEFAULT_HELP } from '@captcha-nn/data';
-import type { DecodeOptions } from '@captcha-nn/train';
+import type { DecodeOptions, TextLength } from '@captcha-nn/train';
 
 export function parsePositiveInt(v: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'.`);
@@ -57,19 +57,21 @@ export function parseSize(v: string): { width: number; height: number } {
   return dataParseSize(v);
 }
 
-/** `--text-length 5 | 4-6` as a decoder's { min, max }. */
-export function parseTextLength(v: string): { min: number; max: number } {
+/** `--text-length 5 | 4-6 | any` as a decoder's { min, max }, or 'any'. */
+export function parseTextLength(v: string): TextLength | 'any' {
+  if (v === 'any') return 'any';
   const l = dataParseLength(v);
   return typeof l === 'number' ? { min: l, max: l } : { min: l[0], max: l[1] };
 }
 
-/** How `eval` and `predict` decode: `--beam` and `--text-length`, or undefined for the task's default. */
-export function decodeOptionsOf(o: { beam?: number; textLength?: { min: number; max: number } }): DecodeOptions | undefined {
+/** How `eval` and `predict` decode: `--beam` and `--text-length`, or undefined for the model's default. */
+export function decodeOptionsOf(o: { beam?: number; textLength?: TextLength | 'any' }): DecodeOptions | undefined {
   if (o.beam === undefined && o.textLength === undefined) return undefined;
   return { ...(o.beam !== undefined ? { beam: o.beam } : {}), ...(o.textLength ? { length: o.textLength } : {}) };
 }
 
-export const TEXT_LENGTH_HELP = 'CTC models: read only texts of n (or min to max) characters, for a scheme of known length (a beam search; --beam or 10)';
+export const TEXT_LENGTH_HELP =
+  "CTC models: read only texts of n (or min to max) characters (a beam search; --beam or 10). Default: the lengths of the labels the model was trained on, where its model.json records them; 'any': any length (greedy)";
 
 export const TTA_HELP =
   "test-time augmentation: 'flip' averages each image's class probabilities with its mirror image's (classifiers trained with --flip); 'shift' averages a model's probabilities for the image and for it moved up and down by 1/32 of its height (any model but seq2seq; for captchas)";

@@ -1,6 +1,6 @@
 import { ready, tf } from '@captcha-nn/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ctcLabelProblem, ctcStepsNeeded, ctcTask } from './ctcTask';
+import { ctcLabelProblem, ctcStepsNeeded, ctcTask, describeCtcReading } from './ctcTask';
 import { checkDecodeOptions } from './task';
 import { taskFromSpec } from './taskFromSpec';
 
@@ -16,6 +16,30 @@ const probs = [
 ];
 
 describe('ctcTask', () => {
+  it('with a readLength reads those lengths by default; a length given overrides it, and any reads greedily', () => {
+    const task = ctcTask({ blank: 2, readLength: { min: 2, max: 2 } });
+    const free = ctcTask({ blank: 2 });
+    const x = tf.log(tf.transpose(tf.tensor3d([probs]), [1, 0, 2]));
+    // Greedy reads the best path's "aab"; two characters: "ab".
+    expect(free.decode(x)[0]!.ids).toEqual([0, 0, 1]);
+    expect(task.decode(x)[0]!.ids).toEqual([0, 1]);
+    expect(task.decode(x, { beam: 3 })[0]!.ids).toEqual([0, 1]);
+    expect(task.decode(x, { length: { min: 3, max: 3 } })[0]!.ids).toEqual([0, 0, 1]);
+    expect(task.decode(x, { length: 'any' })).toEqual(free.decode(x));
+    expect(task.spec).toEqual({ name: 'ctc', blank: 2, readLength: { min: 2, max: 2 } });
+    expect(taskFromSpec(task.spec).decode(x)[0]!.ids).toEqual([0, 1]);
+    expect(describeCtcReading(task.spec, undefined)).toBe(
+      'beam search of 10, 2 characters, the lengths of its training labels (--text-length any: any length)',
+    );
+    expect(describeCtcReading(task.spec, { length: 'any' })).toBe('greedy, any length');
+    expect(describeCtcReading(task.spec, { length: { min: 4, max: 6 }, beam: 3 })).toBe('beam search of 3, 4 to 6 characters');
+    expect(describeCtcReading(free.spec, undefined)).toBe('greedy, any length');
+    expect(() => ctcTask({ blank: 2, readLength: { min: 0, max: 3 } })).toThrow(
+      /ctcTask: readLength must be whole numbers with 1 <= min <= max, got \{"min":0,"max":3\}/,
+    );
+    x.dispose();
+  });
+
   it('targets are the labels without the blank padding, as number[][]', () => {
     const task = ctcTask({ blank: 2, steps: 5 });
     const y = tf.tensor2d(

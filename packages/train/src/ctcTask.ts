@@ -5,13 +5,18 @@
  */
 import { CTCCriterion, ctcBeamSearch, ctcGreedy, type Activity, type Tensor } from '@captcha-nn/core';
 import { AccuracyMeter, type Decoded } from './metrics';
-import { checkDecodeOptions, DEFAULT_LENGTH_BEAM, type DecodeOptions, type Task, type TaskSpec } from './task';
+import { checkDecodeOptions, DEFAULT_LENGTH_BEAM, type DecodeOptions, type Task, type TaskSpec, type TextLength } from './task';
 
 export interface CTCTaskOptions {
   /** The blank's class id: the LabelEncoder's (`encoder.blank`, the last class). */
   blank: number;
   /** The model's time steps T, when fixed: labels are checked against it before training. */
   steps?: number;
+  /**
+   * The lengths of the labels the model was trained on: decoding reads only texts of these lengths unless
+   * `DecodeOptions.length` says otherwise. Saved models record it (`bestMetadata`); training validates greedily.
+   */
+  readLength?: TextLength;
 }
 
 /** Steps CTC needs for a label: one per character, plus a blank between each pair of equal neighbours. */
@@ -66,6 +71,22 @@ function characterProbs(lp: Float32Array, T: number, N: number, C: number, n: nu
   return probs;
 }
 
+/** How a CTC task with this spec reads under `options`: the lengths it keeps (none: any) and the beam width (1: greedy). */
+export function ctcReading(spec: TaskSpec, options: DecodeOptions | undefined): { length?: TextLength; beam: number } {
+  const readLength = spec.name === 'ctc' ? spec.readLength : undefined;
+  const length = options?.length === 'any' ? undefined : (options?.length ?? readLength);
+  return { ...(length ? { length } : {}), beam: options?.beam ?? (length ? DEFAULT_LENGTH_BEAM : 1) };
+}
+
+/** How a CTC task reads, in words (eval's report). */
+export function describeCtcReading(spec: TaskSpec, options: DecodeOptions | undefined): string {
+  const { length, beam } = ctcReading(spec, options);
+  const how = beam > 1 ? `beam search of ${beam}` : 'greedy';
+  if (!length) return `${how}, any length`;
+  const n = length.min === length.max ? `${length.min}` : `${length.min} to ${length.max}`;
+  return `${how}, ${n} characters${options?.length === undefined ? ', the lengths of its training labels (--text-length any: any length)' : ''}`;
+}
+
 /**
  * CTC over a model's [T, N, C] log-probabilities: CTCCriterion (mean over
  * the batch of each loss divided by its label length, PyTorch's default)
@@ -77,10 +98,12 @@ function characterProbs(lp: Float32Array, T: number, N: number, C: number, n: nu
  * kept). Each character's probability is its peak in the best alignment.
  */
 export function ctcTask(o: CTCTaskOptions): Task {
-  const { blank, steps } = o;
+  const { blank, steps, readLength } = o;
   if (!Number.isInteger(blank) || blank < 0) throw new RangeError(`ctcTask: blank must be a non-negative integer, got ${blank}`);
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new RangeError(`ctcTask: steps must be a positive integer, got ${steps}`);
-  const spec: TaskSpec = { name: 'ctc', blank, ...(steps !== undefined ? { steps } : {}) };
+  const spec: TaskSpec = { name: 'ctc', blank, ...(steps !== undefined ? { steps } : {}), ...(readLength ? { readLength } : {}) };
+  if (readLength && !(Number.isInteger(readLength.min) && Number.isInteger(readLength.max) && readLength.min >= 1 && readLength.max >= readLength.min))
+    throw new RangeError(`ctcTask: readLength must be whole numbers with 1 <= min <= max, got ${JSON.stringify(readLength)}`);
   return {
     spec,
     outputBatchDim: 1,
@@ -96,8 +119,7 @@ export function ctcTask(o: CTCTaskOptions): Task {
       const x = output as Tensor;
       if (!(x?.rank === 3))
         throw new Error(`ctcTask: expected the model's output to be [T, N, C] log-probabilities, got ${x?.rank === undefined ? 'a table' : `[${x.shape}]`}`);
-      const length = options?.length;
-      const beam = options?.beam ?? (length ? DEFAULT_LENGTH_BEAM : 1);
+      const { length, beam } = ctcReading(spec, options);
       const read = beam > 1 || length ? ctcBeamSearch(x, { blank, beamWidth: beam, ...(length ? { length } : {}) }) : ctcGreedy(x, { blank });
       const [T, N, C] = x.shape as [number, number, number];
       const lp = x.dataSync() as Float32Array;

@@ -59,6 +59,7 @@ describe('openRunData with generated mix captchas', () => {
     const d = await openRunData({ kind: 'generate', generator: 'mix', trainSize: 3, valSize: 2 }, '1');
     expect(d.description).toMatch(/^generated mix captchas, 160x64, length 4-8, charset "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"/);
     expect([d.preprocessing.width, d.preprocessing.height, d.maxLength, d.encoder.charset.length]).toEqual([160, 64, 8, 62]);
+    expect(d.labelLengths).toEqual({ min: 4, max: 8 });
     const s = (await d.trainSource(0).load(1))!;
     expect([s.image.width, s.image.height, s.image.channels]).toEqual([160, 64, 1]);
     expect(s.label).toMatch(/^[0-9A-Za-z]{4,8}$/);
@@ -70,7 +71,26 @@ describe('openRunData with generated mix captchas', () => {
     );
     const t = (await small.trainSource(0).load(0))!;
     expect([t.image.width, t.image.height, small.maxLength]).toEqual([96, 32, 3]);
+    expect(small.labelLengths).toEqual({ min: 3, max: 3 });
     expect(t.label).toMatch(/^[ab12]{3}$/);
+  });
+});
+
+describe('openRunData label lengths', () => {
+  it("are the shortest and longest of a folder's labels and its validation folder's", async () => {
+    const img = encodePng({ width: 8, height: 8, channels: 1, data: new Uint8Array(64).fill(200) });
+    const write = (dir: string, labels: string[]) => {
+      mkdirSync(dir, { recursive: true });
+      labels.forEach((l, i) => writeFileSync(join(dir, `${i}_${l}.png`), img));
+    };
+    const train = join(tmp.dir, 'lengths-train');
+    const val = join(tmp.dir, 'lengths-val');
+    write(train, ['abc', 'abcd', 'ab', 'abc']);
+    write(val, ['a']);
+    const d = await openRunData({ kind: 'folder', dir: train, valSplit: 0 }, '1');
+    expect(d.labelLengths).toEqual({ min: 2, max: 4 });
+    const withVal = await openRunData({ kind: 'folder', dir: train, val: val }, '1');
+    expect(withVal.labelLengths).toEqual({ min: 1, max: 4 });
   });
 });
 

@@ -35,6 +35,7 @@ import {
   type SimplePreset,
 } from '@captcha-nn/data';
 import { openIdxRun, type IdxDataSpec } from './idxData';
+import type { TextLength } from './task';
 
 export type ChannelFormat = 'gray' | 'rgb';
 
@@ -142,6 +143,8 @@ export interface RunData {
   validation: ImageSource | null;
   encoder: LabelEncoder;
   maxLength: number;
+  /** The shortest and longest label trained on: a folder's labels, or what a generator draws. */
+  labelLengths: TextLength;
   preprocessing: Preprocessing;
   /** One line describing the data, for the log. */
   description: string;
@@ -273,6 +276,7 @@ async function openIdxData(spec: Extract<DataSpec, { kind: 'idx' }>, seed: strin
     validation: idx.validation,
     encoder: train.encoder,
     maxLength: 1,
+    labelLengths: { min: 1, max: 1 },
     preprocessing: preprocessing('gray', train.width, train.height),
     skipped: [],
     labelsToCheck: () => [],
@@ -295,6 +299,7 @@ function openGeneratedData(spec: Extract<DataSpec, { kind: 'generate' }>, seed: 
     validation,
     encoder,
     maxLength: gen.maxLength,
+    labelLengths: { min: gen.minLength, max: gen.maxLength },
     preprocessing: preprocessing(channels, gen.width, gen.height, polarity),
     skipped: [],
     labelsToCheck: () => {
@@ -346,6 +351,7 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
     validation,
     encoder: ds.encoder,
     maxLength: ds.maxLength,
+    labelLengths: labelLengthsOf([ds, ...(validation instanceof FolderDataset && validation !== ds ? [validation] : [])]),
     preprocessing: preprocessing(channels, ds.width, ds.height, spec.polarity ?? 'keep', spec.fit),
     skipped,
     labelsToCheck: function* () {
@@ -367,6 +373,19 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
  * label width), and its unreadable files. The images it leaves unlabelled are not reported as skipped: the
  * labeller's line counts them.
  */
+/** The shortest and longest label of the folders' entries (in characters, not UTF-16 units). */
+function labelLengthsOf(folders: FolderDataset[]): TextLength {
+  let min = Number.POSITIVE_INFINITY;
+  let max = 0;
+  for (const f of folders)
+    for (const e of f.entries) {
+      const n = [...e.label].length;
+      if (n < min) min = n;
+      if (n > max) max = n;
+    }
+  return max === 0 ? { min: 1, max: 1 } : { min, max };
+}
+
 async function openPseudoLabelled(
   spec: Extract<DataSpec, { kind: 'folder' }>,
   ds: FolderDataset,
@@ -375,13 +394,13 @@ async function openPseudoLabelled(
 ): Promise<{ dataset: FolderDataset; skipped: SkippedFile[]; description: string }> {
   const { dir, minConfidence } = spec.unlabelled!;
   if (!pseudoLabeller) throw new Error(`unlabelled images (${dir}) need a model to read them: train with --init MODEL`);
-  const lengths = ds.entries.map((e) => [...e.label].length);
+  const lengths = labelLengthsOf([ds]);
   const { csv, description } = await pseudoLabeller({
     dir,
     minConfidence,
     charset: ds.charset,
-    minLength: Math.min(...lengths),
-    maxLength: Math.max(...lengths),
+    minLength: lengths.min,
+    maxLength: lengths.max,
   });
   const dataset = await openFolderDataset(
     dir,

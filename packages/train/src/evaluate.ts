@@ -15,6 +15,7 @@ import {
   type LengthSpec,
   type SkippedFile,
 } from '@captcha-nn/data';
+import { describeCtcReading } from './ctcTask';
 import { makeGenerator, openEvalFolder, type GeneratorName } from './data';
 import { openIdxSplit, resolveIdxSpec } from './idxData';
 import { evaluateModel, type EvalResult } from './metrics';
@@ -41,7 +42,7 @@ export interface EvaluateRequest {
   };
   batchSize?: number;
   top?: number;
-  /** How the model's task decodes (a CTC beam width). */
+  /** How the model's task decodes (a CTC beam width, the text lengths read); absent: the model's default. */
   decode?: DecodeOptions;
   /** Score whole captchas as a site checks answers too, beside the case-sensitive figure (EvalResult.site). */
   compare?: AnswerCompare;
@@ -53,7 +54,10 @@ export interface EvaluateRequest {
 }
 
 /** Opens the model and the images and scores them (library form of `captcha-nn eval`). */
-export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaModel): Promise<EvalResult & { source: string; skipped: SkippedFile[] }> {
+export async function evaluateRun(
+  req: EvaluateRequest,
+  loaded?: LoadedCaptchaModel,
+): Promise<EvalResult & { source: string; reading?: string; skipped: SkippedFile[] }> {
   const m = loaded ?? (await loadCaptchaModel(req.model, { foldBatchNorm: true }));
   checkDecodeOptions(m.task.spec, req.decode);
   checkTta(m.task.spec, req.tta);
@@ -93,7 +97,12 @@ export async function evaluateRun(req: EvaluateRequest, loaded?: LoadedCaptchaMo
       ...(req.compare ? { compare: req.compare } : {}),
     });
   }
-  return { ...r, source: req.tta ? `${what}, each read ${TTA_WORDS[req.tta]} (--tta ${req.tta})` : what, skipped };
+  return {
+    ...r,
+    source: req.tta ? `${what}, each read ${TTA_WORDS[req.tta]} (--tta ${req.tta})` : what,
+    ...(m.task.spec.name === 'ctc' ? { reading: describeCtcReading(m.task.spec, req.decode) } : {}),
+    skipped,
+  };
 }
 
 /** The images eval reads, described for its report. */
@@ -184,9 +193,10 @@ const COMPARE_WORDS: Record<AnswerCompare, string> = {
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
-export function formatEval(r: EvalResult & { source: string; skipped?: SkippedFile[] }, opts: { verbose?: boolean } = {}): string {
+export function formatEval(r: EvalResult & { source: string; reading?: string; skipped?: SkippedFile[] }, opts: { verbose?: boolean } = {}): string {
   const lines = [
     `${r.count} captchas from ${r.source}`,
+    ...(r.reading ? [`read                    ${r.reading}`] : []),
     `whole-captcha accuracy  ${pct(r.captchaAccuracy)}`,
     ...(r.site ? [`  as the site checks    ${pct(r.site.accuracy)} (${COMPARE_WORDS[r.site.compare]})  |  case-sensitive ${pct(r.site.caseSensitive)}`] : []),
     `per-character accuracy  ${pct(r.charAccuracy)}`,

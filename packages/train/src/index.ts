@@ -17,7 +17,7 @@ export { textTask, classificationTask, labelSmoothedTask, checkDecodeOptions, tr
 export { taskFromSpec } from './taskFromSpec';
 export { ctcTask, ctcLabelProblem, ctcStepsNeeded, type CTCTaskOptions } from './ctcTask';
 export { seq2seqTask, previousTokens, stepTargets, decodeSteps, SEQ2SEQ_IGNORE, type Seq2seqSpec } from './seq2seqTask';
-export type { Task, TaskSpec, DecodeOptions } from './task';
+export type { Task, TaskSpec, DecodeOptions, TextLength } from './task';
 export { registerModel, getModelBuilder, listModels, hasModel, checkModelOptions, buildTinyCaptcha, modelImports, VARIANTS } from './registry';
 export type { ModelOptions, ModelParts, ModelBuilder, ModelSettings, ModelRegistration, Variant } from './registry';
 

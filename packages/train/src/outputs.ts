@@ -73,7 +73,8 @@ function bestMetadata(run: Run, record: EpochRecord, val: EvalResult | null): Ca
     charset: data.encoder.charset,
     blank: 'last',
     length: data.maxLength,
-    task: run.task.spec,
+    // A CTC model reads its training labels' lengths by default (ctcTask's readLength).
+    task: run.task.spec.name === 'ctc' ? { ...run.task.spec, readLength: data.labelLengths } : run.task.spec,
     input: { height: prep.height, width: prep.width, channels: prep.channels === 'gray' ? 1 : 3 },
     preprocessing: prep,
     training: {

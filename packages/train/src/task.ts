@@ -25,10 +25,21 @@ import type { Seq2seqSpec } from './seq2seqTask';
  * - `text`, format `tensor`: the model outputs [N, L, C] scores, the criterion takes the [N, L] targets.
  * - `text`, format `table`: the model outputs a table of L [N, C] log-probabilities, the criterion a table of L [N] targets.
  * - `classification`: one label per image; the model outputs [N, C] scores, the criterion takes [N] targets.
- * - `ctc`: the model outputs [T, N, C] log-probabilities (time-major) read with CTC; `blank` is its blank class, `steps` T (ctcTask.ts).
+ * - `ctc`: the model outputs [T, N, C] log-probabilities (time-major) read with CTC; `blank` is its blank class, `steps` T,
+ *   `readLength` the lengths of the labels a saved model was trained on, which it reads by default (ctcTask.ts).
  * - `seq2seq`: a decoder writes the text and an end symbol (seq2seqTask.ts).
  */
-export type TaskSpec = { name: 'text'; format: 'tensor' | 'table' } | { name: 'classification' } | { name: 'ctc'; blank: number; steps?: number } | Seq2seqSpec;
+export type TaskSpec =
+  | { name: 'text'; format: 'tensor' | 'table' }
+  | { name: 'classification' }
+  | { name: 'ctc'; blank: number; steps?: number; readLength?: TextLength }
+  | Seq2seqSpec;
+
+/** Characters in a text, from min to max. */
+export interface TextLength {
+  min: number;
+  max: number;
+}
 
 /** How a task decodes, where it has a choice. */
 export interface DecodeOptions {
@@ -36,9 +47,9 @@ export interface DecodeOptions {
   beam?: number;
   /**
    * CTC: read only texts of min..max characters, for a scheme of known length (a beam search, of width `beam`
-   * or DEFAULT_LENGTH_BEAM).
+   * or DEFAULT_LENGTH_BEAM). Absent: the task's `readLength` where it has one; `'any'`: any length.
    */
-  length?: { min: number; max: number };
+  length?: TextLength | 'any';
 }
 
 /** The beam width of a length-constrained CTC reading when no --beam is given. */
@@ -75,7 +86,7 @@ export interface Task {
 /** Throws unless `options` asks for nothing the task cannot do (beam search is CTC's). */
 export function checkDecodeOptions(spec: TaskSpec, options: DecodeOptions | undefined): void {
   const length = options?.length;
-  if (length !== undefined) {
+  if (length !== undefined && length !== 'any') {
     if (!(Number.isInteger(length.min) && Number.isInteger(length.max) && length.min >= 1 && length.max >= length.min))
       throw new RangeError(`--text-length must be whole numbers with 1 <= min <= max, got ${JSON.stringify(length)}`);
     if (spec.name !== 'ctc') throw new Error(`--text-length: reading a given number of characters applies to CTC models; this model's task is ${spec.name}`);

@@ -1,7 +1,7 @@
 /** `captcha-nn eval`: accuracy of a trained model on a folder or on generated captchas. */
 import { Command, Option } from 'commander';
 import { ANSWER_COMPARES, SIMPLE_PRESETS, type AnswerCompare, type LabelSource, type LengthSpec } from '@captcha-nn/data';
-import { GENERATORS, TTA_KINDS, evaluateRun, formatEval, type GeneratorName, type TestTimeAugmentation } from '@captcha-nn/train';
+import { GENERATORS, TTA_KINDS, evaluateRun, formatEval, type GeneratorName, type TestTimeAugmentation, type TextLength } from '@captcha-nn/train';
 import { startInferenceBackend } from '../inferenceBackend';
 import {
   decodeOptionsOf,
@@ -35,7 +35,7 @@ interface EvalCliOptions {
   batch: number;
   top: number;
   beam?: number;
-  textLength?: { min: number; max: number };
+  textLength?: TextLength | 'any';
   backend?: string;
   threads?: number;
   json?: boolean;

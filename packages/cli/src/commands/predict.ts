@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { expandImagePaths } from '@captcha-nn/data';
-import { loadCaptchaModel, loadImageFor, predictFiles, predictionsCsv, TTA_KINDS, type TestTimeAugmentation } from '@captcha-nn/train';
+import { loadCaptchaModel, loadImageFor, predictFiles, predictionsCsv, TTA_KINDS, type TestTimeAugmentation, type TextLength } from '@captcha-nn/train';
 import { writeAttentionPictures } from '../attentionPictures';
 import { startInferenceBackend } from '../inferenceBackend';
 import { decodeOptionsOf, parsePositiveInt, parseTextLength, parseThreads, TEXT_LENGTH_HELP, TTA_HELP } from '../parse';
@@ -32,7 +32,7 @@ export function addPredictCommand(program: Command): Command {
         csv?: string;
         batch: number;
         beam?: number;
-        textLength?: { min: number; max: number };
+        textLength?: TextLength | 'any';
         tta?: TestTimeAugmentation;
         attentionPng?: string;
         backend?: string;
