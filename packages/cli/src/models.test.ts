@@ -23,7 +23,9 @@ describe('the models the CLI offers', () => {
     it('trains, saves and loads back with identical predictions', async () => {
       const r = await trainAndReload(name, ONE_CHARACTER.has(name) ? { ...DATA, length: 1 } : DATA, join(tmp.dir, name));
       expect(r.steps).toBe(4);
-      expect(r.savedSpec).toEqual(r.spec);
+      // A CTC model also records the lengths it trained on (TINY_DATA's 2, or 1), which it then reads by default.
+      const length = ONE_CHARACTER.has(name) ? 1 : 2;
+      expect(r.savedSpec).toEqual(r.spec.name === 'ctc' ? { ...r.spec, readLength: { min: length, max: length } } : r.spec);
       expect(r.loaded).toEqual(r.trained);
     });
   });

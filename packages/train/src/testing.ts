@@ -17,7 +17,10 @@ export interface RoundTrip {
   /** The trained model's task, and the one its saved metadata names. */
   spec: TaskSpec;
   savedSpec: TaskSpec;
-  /** The best epoch's model on a probe batch, in memory and after loading it back. */
+  /**
+   * The best epoch's model on a probe batch, in memory and after loading it back, both read as the trained
+   * task reads (a saved CTC model would otherwise read its training labels' lengths: ctcTask's readLength).
+   */
   trained: Decoded;
   loaded: Decoded;
 }
@@ -50,7 +53,7 @@ export async function trainAndReload(model: string, data: GenerateDataSpec & { c
     );
     const saved = await loadCaptchaModel(r.out);
     try {
-      return { steps: r.step, spec: task!.spec, savedSpec: saved.metadata.task, trained: trained!, loaded: saved.task.decode(saved.model.forward(x!)) };
+      return { steps: r.step, spec: task!.spec, savedSpec: saved.metadata.task, trained: trained!, loaded: saved.task.decode(saved.model.forward(x!), { length: 'any' }) };
     } finally {
       saved.model.dispose();
     }
