@@ -148,16 +148,20 @@ describe('ctc through the training stack', () => {
     const best = r.best!;
     expect(best.captchaAccuracy).toBeGreaterThan(0.35);
 
-    // The saved best model, on the very validation images (seed '1:val'), reads as in training.
+    // The saved best model, on the very validation images (seed '1:val'), reads as in training (greedily).
     const m = await loadCaptchaModel(out);
-    expect(m.metadata.task).toEqual({ name: 'ctc', blank: 4, steps: 16 });
+    expect(m.metadata.task).toEqual({ name: 'ctc', blank: 4, steps: 16, readLength: { min: 2, max: 4 } });
     const generate = { generator: 'simple' as const, preset: 'seed', length: [2, 4] as const, count: 64, seed: '1:val' };
-    const greedy = await evaluateRun({ model: out, generate }, m);
+    const greedy = await evaluateRun({ model: out, generate, decode: { length: 'any' } }, m);
+    expect(greedy.reading).toBe('greedy, any length');
     expect(greedy.captchaAccuracy).toBe(best.captchaAccuracy);
     expect(greedy.byLength.map((l) => l.length)).toEqual([2, 3, 4]);
     expect(greedy.cer).toBeLessThan(0.35);
-    const beam = await evaluateRun({ model: out, generate, decode: { beam: 8 } }, m);
+    const beam = await evaluateRun({ model: out, generate, decode: { beam: 8, length: 'any' } }, m);
     expect(beam.captchaAccuracy).toBeGreaterThanOrEqual(greedy.captchaAccuracy);
+    // By default it reads the 2 to 4 characters it trained on.
+    const asTrained = await evaluateRun({ model: out, generate }, m);
+    expect(asTrained.reading).toMatch(/^beam search of 10, 2 to 4 characters, the lengths of its training labels/);
     m.model.dispose();
 
     // Fine-tuning on shorter labels keeps the output layer: a CTC reader's classes mean the same at any length.
