@@ -53,7 +53,13 @@ export async function trainAndReload(model: string, data: GenerateDataSpec & { c
     );
     const saved = await loadCaptchaModel(r.out);
     try {
-      return { steps: r.step, spec: task!.spec, savedSpec: saved.metadata.task, trained: trained!, loaded: saved.task.decode(saved.model.forward(x!), { length: 'any' }) };
+      return {
+        steps: r.step,
+        spec: task!.spec,
+        savedSpec: saved.metadata.task,
+        trained: trained!,
+        loaded: saved.task.decode(saved.model.forward(x!), { length: 'any' }),
+      };
     } finally {
       saved.model.dispose();
     }
