@@ -71,7 +71,7 @@ export function decodeOptionsOf(o: { beam?: number; textLength?: TextLength | 'a
 }
 
 export const TEXT_LENGTH_HELP =
-  "CTC models: read only texts of n (or min to max) characters (a beam search; --beam or 10). Default: the lengths of the labels the model was trained on, where its model.json records them; 'any': any length (greedy)";
+  "CTC models: read only texts of n (or min to max) characters (a beam search; --beam or 10). Default: the lengths of the labels the model was trained on, where its model.json records them; 'any': any length (greedily, or --beam's search)";
 
 export const TTA_HELP =
   "test-time augmentation: 'flip' averages each image's class probabilities with its mirror image's (classifiers trained with --flip); 'shift' averages a model's probabilities for the image and for it moved up and down by 1/32 of its height (any model but seq2seq; for captchas)";
