@@ -5,7 +5,7 @@
  */
 import { CTCCriterion, ctcBeamSearch, ctcGreedy, type Activity, type Tensor } from '@captcha-nn/core';
 import { AccuracyMeter, type Decoded } from './metrics';
-import { checkDecodeOptions, DEFAULT_LENGTH_BEAM, type DecodeOptions, type Task, type TaskSpec, type TextLength } from './task';
+import { checkDecodeOptions, DEFAULT_LENGTH_BEAM, isTextLength, type DecodeOptions, type Task, type TaskSpec, type TextLength } from './task';
 
 export interface CTCTaskOptions {
   /** The blank's class id: the LabelEncoder's (`encoder.blank`, the last class). */
@@ -102,7 +102,7 @@ export function ctcTask(o: CTCTaskOptions): Task {
   if (!Number.isInteger(blank) || blank < 0) throw new RangeError(`ctcTask: blank must be a non-negative integer, got ${blank}`);
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new RangeError(`ctcTask: steps must be a positive integer, got ${steps}`);
   const spec: TaskSpec = { name: 'ctc', blank, ...(steps !== undefined ? { steps } : {}), ...(readLength ? { readLength } : {}) };
-  if (readLength && !(Number.isInteger(readLength.min) && Number.isInteger(readLength.max) && readLength.min >= 1 && readLength.max >= readLength.min))
+  if (readLength && !isTextLength(readLength))
     throw new RangeError(`ctcTask: readLength must be whole numbers with 1 <= min <= max, got ${JSON.stringify(readLength)}`);
   return {
     spec,

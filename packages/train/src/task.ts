@@ -52,6 +52,11 @@ export interface DecodeOptions {
   length?: TextLength | 'any';
 }
 
+/** Whole numbers with 1 <= min <= max. */
+export function isTextLength(l: TextLength): boolean {
+  return Number.isInteger(l.min) && Number.isInteger(l.max) && l.min >= 1 && l.max >= l.min;
+}
+
 /** The beam width of a length-constrained CTC reading when no --beam is given. */
 export const DEFAULT_LENGTH_BEAM = 10;
 
@@ -87,8 +92,7 @@ export interface Task {
 export function checkDecodeOptions(spec: TaskSpec, options: DecodeOptions | undefined): void {
   const length = options?.length;
   if (length !== undefined && length !== 'any') {
-    if (!(Number.isInteger(length.min) && Number.isInteger(length.max) && length.min >= 1 && length.max >= length.min))
-      throw new RangeError(`--text-length must be whole numbers with 1 <= min <= max, got ${JSON.stringify(length)}`);
+    if (!isTextLength(length)) throw new RangeError(`--text-length must be whole numbers with 1 <= min <= max, got ${JSON.stringify(length)}`);
     if (spec.name !== 'ctc') throw new Error(`--text-length: reading a given number of characters applies to CTC models; this model's task is ${spec.name}`);
   }
   const beam = options?.beam;
