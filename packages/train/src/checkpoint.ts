@@ -69,8 +69,10 @@ export interface CheckpointState<O = unknown> {
   frozenKeys?: string[];
   /** The optimizer state's numbers (e.g. Adam's `t`); its tensors are in the file. */
   optimScalars: Record<string, number>;
-  /** Wall-clock seconds trained so far. */
+  /** Wall-clock seconds trained so far, `labellingSeconds` included. */
   seconds: number;
+  /** Seconds the `--init` model took to read the unlabelled images before the first step (absent: none). */
+  labellingSeconds?: number;
   savedAt: string;
 }
 

@@ -42,9 +42,12 @@ export class RunClock {
  * fraction of the planned steps, or, with a time limit, the fraction of the
  * budget that will have passed when this step ends, whichever is further.
  * So a run that a slower machine stops on time still ends annealed.
+ * `beforeTraining` seconds of the budget went before the first step (reading
+ * the unlabelled images): the schedule anneals over the rest.
  */
-export function runProgress(step: number, plannedSteps: number, projectedSeconds: number, timeLimitMinutes: number): number {
+export function runProgress(step: number, plannedSteps: number, projectedSeconds: number, timeLimitMinutes: number, beforeTraining = 0): number {
   const byStep = plannedSteps > 0 ? step / plannedSteps : 1;
-  const byTime = timeLimitMinutes > 0 ? projectedSeconds / (timeLimitMinutes * 60) : 0;
+  const left = timeLimitMinutes * 60 - beforeTraining;
+  const byTime = timeLimitMinutes > 0 ? (left > 0 ? (projectedSeconds - beforeTraining) / left : 1) : 0;
   return Math.min(1, Math.max(byStep, byTime));
 }

@@ -158,6 +158,8 @@ export interface RunData {
    * the generator can draw (its longest, one character repeated).
    */
   labelsToCheck(): Iterable<{ label: string; where: string }>;
+  /** Folder data with `unlabelled`: seconds the `--init` model took to read them (0 when a resumed run reads its saved readings). */
+  pseudoLabellingSeconds?: number;
 }
 
 /** The spec with its folders as absolute paths, so that a run resumed from another directory reads the same data. */
@@ -229,8 +231,11 @@ export interface PseudoLabelNeeds {
   maxLength: number;
 }
 
-/** Labels a folder of unlabelled images (run.ts reads them with the `--init` model); returns the `file,label` CSV's path and a line for the log. */
-export type PseudoLabeller = (needs: PseudoLabelNeeds) => Promise<{ csv: string; description: string }>;
+/**
+ * Labels a folder of unlabelled images (run.ts reads them with the `--init` model); returns the `file,label` CSV's
+ * path, a line for the log and the seconds the reading took (0 when it read a saved CSV instead).
+ */
+export type PseudoLabeller = (needs: PseudoLabelNeeds) => Promise<{ csv: string; description: string; seconds: number }>;
 
 /**
  * Opens the run's data. The seed fixes generated images, the validation split and the jitter.
@@ -365,6 +370,7 @@ async function openFolderData(spec: Extract<DataSpec, { kind: 'folder' }>, seed:
       `${ds.size} images in ${spec.dir} (${ds.skippedSummary()}), ${ds.width}x${ds.height} (${ds.sizeFrom}; other sizes ${FIT_WORDS[spec.fit ?? 'contain']}), charset "${ds.charset}", up to ${ds.maxLength} characters; ${valDesc}` +
       (validation instanceof FolderDataset && validation.skipped.length ? ` (${validation.skippedSummary()})` : '') +
       (pool ? `; ${pool.description}` : ''),
+    ...(pool ? { pseudoLabellingSeconds: pool.seconds } : {}),
   };
 }
 
@@ -391,11 +397,11 @@ async function openPseudoLabelled(
   ds: FolderDataset,
   channels: ChannelFormat,
   pseudoLabeller: PseudoLabeller | undefined,
-): Promise<{ dataset: FolderDataset; skipped: SkippedFile[]; description: string }> {
+): Promise<{ dataset: FolderDataset; skipped: SkippedFile[]; description: string; seconds: number }> {
   const { dir, minConfidence } = spec.unlabelled!;
   if (!pseudoLabeller) throw new Error(`unlabelled images (${dir}) need a model to read them: train with --init MODEL`);
   const lengths = labelLengthsOf([ds]);
-  const { csv, description } = await pseudoLabeller({
+  const { csv, description, seconds } = await pseudoLabeller({
     dir,
     minConfidence,
     charset: ds.charset,
@@ -411,7 +417,7 @@ async function openPseudoLabelled(
     }),
   );
   const skipped = dataset.skipped.filter((f) => f.kind !== 'unlabelled').map((f) => ({ ...f, file: join(dir, f.file) }));
-  return { dataset, skipped, description };
+  return { dataset, skipped, description, seconds };
 }
 
 /** One fingerprint for the labelled and the pseudo-labelled folder (with its labels file): resume checks both. */

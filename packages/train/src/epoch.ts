@@ -89,7 +89,7 @@ function nextRate(run: Run): { rate: number; last: boolean } {
   const { timeLimit } = run.options;
   const projected = run.clock.elapsed() + run.clock.stepSeconds;
   const last = timeLimit > 0 && projected >= timeLimit * 60;
-  const p = last ? 1 : runProgress(run.step, run.scheduleSteps, projected, timeLimit);
+  const p = last ? 1 : runProgress(run.step, run.scheduleSteps, projected, timeLimit, run.labellingSeconds);
   return { rate: scheduledRate(scheduleOf(run.options), p), last };
 }
 

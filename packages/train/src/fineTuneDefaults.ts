@@ -14,9 +14,10 @@ const MOST_EPOCHS = 50;
 /** With fewer images than this, a fine-tune trains on all of them: a tenth would be too few to choose an epoch by. */
 const FINE_TUNE_ALL_BELOW = 1000;
 /**
- * Minutes a fine-tune on that few images trains by default: issue #18's budget for a few hundred labels is 10 for
- * the whole command, and start-up, the last step and saving add seconds to the training time. The 500-label recipe
- * takes 5–8 minutes on the faster of our 2-core machines and would overrun the budget on the slower.
+ * Minutes a fine-tune on that few images trains by default (reading `--unlabelled` images included): issue #18's
+ * budget for a few hundred labels is 10 for the whole command, and start-up, the last step and saving add seconds.
+ * The 500-label recipe takes 5–8 minutes on the faster of our 2-core machines and would overrun the budget on the
+ * slower.
  */
 const FEW_LABELS_MINUTES = 9.5;
 

@@ -44,8 +44,10 @@ export interface TrainOptions {
   schedule: ScheduleName;
   /**
    * Stop after the step during which the run's training time (resumed
-   * sessions included) reaches this many minutes, then validate, save the
-   * best model and a checkpoint. The schedule anneals over it. 0: no limit.
+   * sessions included, and the `--init` model's reading of `unlabelled`
+   * images) reaches this many minutes, then validate, save the best model
+   * and a checkpoint. The schedule anneals over it, less that reading.
+   * 0: no limit.
    */
   timeLimit: number;
   /**

@@ -133,6 +133,7 @@ export async function saveRunCheckpoint(run: Run, atEpoch = run.epoch): Promise<
       learningRate: run.learningRate,
       ...(run.trainable.frozenKeys ? { frozenKeys: run.trainable.frozenKeys } : {}),
       seconds: run.clock.elapsed(),
+      ...(run.labellingSeconds ? { labellingSeconds: run.labellingSeconds } : {}),
     },
     run.ema,
   );

@@ -75,7 +75,7 @@ export function progressCallbacks(
           `${s.options.optim} lr ${s.options.lr}${sgdTerms(s.options)}${s.options.schedule === 'constant' ? '' : ` (${s.options.schedule} schedule)`}${s.options.timeLimit ? `, ${s.options.timeLimit} min limit` : ''}${s.options.weightDecay ? `, weight decay ${s.options.weightDecay}` : ''}${s.options.labelSmoothing ? `, label smoothing ${s.options.labelSmoothing}` : ''}${s.options.ema ? `, weights averaged (EMA ${s.options.ema})` : ''}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
       );
       if (s.resumed) write(`resuming at epoch ${s.startEpoch + 1}, step ${s.startStep}`);
-      if (s.options.timeLimit > 0) write(`time limit: ${s.options.timeLimit} min of training (the run's total)`);
+      if (s.options.timeLimit > 0) write(timeLimitLine(s.options.timeLimit, s.labellingSeconds));
     },
     onEpochStart: (e, n, done, steps) => {
       every = Math.max(1, Math.round(steps / 10));
@@ -130,4 +130,13 @@ function settingsText(settings: Record<string, unknown> | undefined): string {
   return Object.entries(settings ?? {})
     .map(([k, v]) => `${k} ${String(v)}`)
     .join(', ');
+}
+
+/** The log's line on the time limit, with what reading the unlabelled images took of it. */
+function timeLimitLine(minutes: number, labellingSeconds: number): string {
+  const line = `time limit: ${minutes} min of training (the run's total)`;
+  if (labellingSeconds <= 0) return line;
+  const read = `reading the unlabelled images took ${labellingSeconds.toFixed(0)} s of it`;
+  if (labellingSeconds >= minutes * 60) return `${line}; ${read}, so the run takes one step and stops (--resume with a larger --time-limit continues)`;
+  return `${line}; ${read}, and the schedule anneals over the rest`;
 }

@@ -1,12 +1,14 @@
 import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from '@captcha-nn/core';
+import { finalRate, scheduledRate, tf } from '@captcha-nn/core';
 import { parseLabelCsv } from '@captcha-nn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FolderDataSpec } from './data';
 import { loadCaptchaModel } from './modelio';
 import type { TrainOptions } from './options';
 import { predictFiles, type Prediction } from './predict';
+import { progressCallbacks } from './progress';
+import { readCheckpointState } from './checkpoint';
 import { choosePseudoLabels, PSEUDO_LABELS_FILE } from './pseudoLabels';
 import { writeTinyPngs } from './testing';
 import { train, type StartInfo } from './trainer';
@@ -98,12 +100,20 @@ describe('train --unlabelled: self-training on the --init model’s confident re
     );
     // The images left unlabelled are the labeller's count, not skipped files.
     expect(start!.data.skipped).toEqual([]);
+    // The reading's time is part of the run's, and the checkpoint keeps it.
+    const state = await readCheckpointState(join(tmp.dir, 'whole', 'checkpoint.safetensors'));
+    expect(start!.labellingSeconds).toBeGreaterThan(0);
+    expect(state.labellingSeconds).toBe(start!.labellingSeconds);
+    expect(state.seconds).toBeGreaterThan(state.labellingSeconds!);
 
     // One epoch, then resumed for the second: the same weights, from the same labels file.
     await train(selfTrain('parts', threshold, { epochs: 1 }));
     const firstCsv = readFileSync(join(tmp.dir, 'parts', PSEUDO_LABELS_FILE), 'utf8');
+    const firstState = await readCheckpointState(join(tmp.dir, 'parts', 'checkpoint.safetensors'));
     await train({ out: join(tmp.dir, 'parts'), resume: true, epochs: 2 });
     expect(readFileSync(join(tmp.dir, 'parts', PSEUDO_LABELS_FILE), 'utf8')).toBe(firstCsv);
+    // The resumed session read no images, and keeps the first session's reading time.
+    expect((await readCheckpointState(join(tmp.dir, 'parts', 'checkpoint.safetensors'))).labellingSeconds).toBe(firstState.labellingSeconds);
     const a = await tensorsOf(join(tmp.dir, 'whole', 'checkpoint.safetensors'));
     const b = await tensorsOf(join(tmp.dir, 'parts', 'checkpoint.safetensors'));
     for (const k of Object.keys(a)) expect(Array.from(b[k]!), k).toEqual(Array.from(a[k]!));
@@ -133,6 +143,54 @@ describe('train --unlabelled: self-training on the --init model’s confident re
     const c1 = confidence('one-thread');
     confidence('two-threads').forEach((c, i) => expect(c).toBeCloseTo(c1[i]!, 5));
   }, 120_000);
+
+  it('a time limit counts reading the pool, and the schedule anneals over the time left', async () => {
+    // A fake clock: the reading takes 30 s (the clock jumps while the labeller, the first to read it after the
+    // fine-tune's log line, is at work) and every step 1 s, against a 40-second limit: 10 steps, from the top rate.
+    let now = 0;
+    let reading = false;
+    const clock = () => {
+      if (!reading) return now;
+      reading = false;
+      const t = now;
+      now += 30;
+      return t;
+    };
+    const lrs: number[] = [];
+    const lines: string[] = [];
+    const stream = { write: (line: string) => lines.push(line), isTTY: false } as unknown as NodeJS.WriteStream;
+    const progress = progressCallbacks({ tty: false, stream });
+    let start: StartInfo | undefined;
+    const r = await train(selfTrain('timed', 0, { schedule: 'cosine', epochs: 50, timeLimit: 40 / 60 }), {
+      clock,
+      log: (m) => {
+        if (m.startsWith('a fine-tune on a folder')) reading = true;
+      },
+      onStart: (s) => {
+        start = s;
+        progress.onStart!(s);
+      },
+      onStep: (s) => {
+        lrs.push(s.learningRate);
+        now += 1;
+      },
+    });
+    expect(start!.labellingSeconds).toBe(30);
+    expect(start!.data.description).toMatch(/read the 24 images in .*pool in 30 s/);
+    expect(lines).toContain(
+      "time limit: 0.6666666666666666 min of training (the run's total); reading the unlabelled images took 30 s of it, and the schedule anneals over the rest\n",
+    );
+    expect(r.status).toBe('time-limit');
+    expect(lrs.length).toBeGreaterThanOrEqual(9);
+    expect(lrs.length).toBeLessThanOrEqual(11);
+    const cosine = { name: 'cosine', lr: start!.options.lr } as const;
+    // Counted against the 40 s but not the schedule's: the first step is at most a tenth into it.
+    expect(lrs[0]).toBeGreaterThanOrEqual(scheduledRate(cosine, 0.1));
+    expect(lrs.at(-1)).toBe(finalRate(cosine));
+    const state = await readCheckpointState(join(r.out, 'checkpoint.safetensors'));
+    expect(state.labellingSeconds).toBe(30);
+    expect(state.seconds).toBeGreaterThanOrEqual(39);
+  }, 60_000);
 
   it('says so when no reading is confident enough, and needs a model to read with', async () => {
     const top = Math.max(...readings.map((r) => r.confidence));

@@ -52,16 +52,28 @@ export function choosePseudoLabels(preds: readonly Prediction[], needs: Omit<Pse
 export function pseudoLabeller(
   modelDir: string,
   out: string,
-  opts: { resumed: boolean; batchSize?: number; workers?: WorkerPlan; setup?: DataParallelSetup },
+  opts: {
+    resumed: boolean;
+    batchSize?: number;
+    workers?: WorkerPlan;
+    setup?: DataParallelSetup;
+    /** Seconds on a monotonic clock (default performance.now): the run's clock, which the reading's time counts on. */
+    clock?: () => number;
+  },
 ): PseudoLabeller {
   const csv = join(out, PSEUDO_LABELS_FILE);
   return async (needs) => {
     if (opts.resumed) {
       if (!existsSync(csv))
         throw new Error(`--resume: ${csv} is missing: the readings that labelled ${needs.dir} when the run started cannot be read again exactly`);
-      return { csv, description: `self-training: the images of ${needs.dir} that ${csv} labels (read by the --init model when the run started)` };
+      return {
+        csv,
+        description: `self-training: the images of ${needs.dir} that ${csv} labels (read by the --init model when the run started)`,
+        seconds: 0,
+      };
     }
-    const started = performance.now();
+    const clock = opts.clock ?? (() => performance.now() / 1000);
+    const started = clock();
     const files = await expandImagePaths([needs.dir]);
     const m = await loadCaptchaModel(modelDir, { foldBatchNorm: true });
     let preds: Prediction[];
@@ -88,7 +100,7 @@ export function pseudoLabeller(
     await mkdir(out, { recursive: true });
     await writeFile(`${csv}.tmp`, `file,label,confidence\n${rows.join('\n')}\n`);
     await rename(`${csv}.tmp`, csv);
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = clock() - started;
     const unreadable = choice.unreadable.length
       ? `, ${choice.unreadable.length} unreadable (${choice.unreadable
           .slice(0, 3)
@@ -97,6 +109,7 @@ export function pseudoLabeller(
       : '';
     return {
       csv,
+      seconds,
       description:
         `self-training: the --init model read the ${files.length} images in ${needs.dir}${dp ? ` over ${dp.threads} threads` : ''} in ${seconds.toFixed(0)} s; the ${choice.kept.length} read with a confidence of at least ${needs.minConfidence} join the training images, labelled with the readings (${csv})` +
         ` (${choice.unsure} less sure, ${choice.outside} with other characters or lengths${unreadable})`,

@@ -54,7 +54,10 @@ export interface Run {
   scheduleSteps: number;
   resumed: boolean;
   startStep: number;
+  /** The run's time, resumed sessions and reading the unlabelled images included: what `timeLimit` bounds. */
   clock: RunClock;
+  /** Seconds the `--init` model took to read the unlabelled images before the first step (0: none). */
+  labellingSeconds: number;
   /** The epoch in progress (0-based). */
   epoch: number;
   /** Items of the epoch's order consumed (see CheckpointState.position). */
@@ -147,7 +150,7 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
   if (workers.note) cb.log?.(workers.note);
   const labeller =
     opts.init !== undefined
-      ? pseudoLabeller(opts.init, paths.out, { resumed: saved !== null, workers, setup: { imports: opts.imports ?? [], backend } })
+      ? pseudoLabeller(opts.init, paths.out, { resumed: saved !== null, workers, setup: { imports: opts.imports ?? [], backend }, clock: cb.clock })
       : undefined;
   const data = await openRunData(opts.data, opts.seed, labeller);
   manualSeed(opts.seed);
@@ -192,7 +195,9 @@ export async function openRun(options: OpenOptions, cb: { log?(message: string):
     scheduleSteps: stepsPerEpoch * opts.epochs,
     resumed: saved !== null,
     startStep: 0,
-    clock: new RunClock(cb.clock, 0),
+    // Reading the unlabelled images is the first part of a self-training run, so the time limit counts it.
+    clock: new RunClock(cb.clock, data.pseudoLabellingSeconds ?? 0),
+    labellingSeconds: data.pseudoLabellingSeconds ?? 0,
     epoch: 0,
     position: 0,
     step: 0,
@@ -252,6 +257,7 @@ async function restore(run: Run, saved: CheckpointState<TrainOptions>, clock?: (
   run.scheduleSteps = s.scheduleSteps ?? run.stepsPerEpoch * saved.options.epochs;
   run.learningRate = s.learningRate ?? run.options.lr;
   run.clock = new RunClock(clock, s.seconds);
+  run.labellingSeconds = s.labellingSeconds ?? 0;
   // Keep the metrics of the epochs the checkpoint covers (a crash may have left a later or torn line).
   run.records = await readEpochRecords(run.paths.metrics, s.epoch);
   await writeFile(run.paths.metrics, run.records.map((r) => `${JSON.stringify(r)}\n`).join(''));

@@ -35,6 +35,15 @@ describe('runProgress', () => {
     expect(runProgress(20, 12, 0, 0)).toBe(1);
     expect(runProgress(0, 12, 600, 1)).toBe(1);
   });
+
+  it('anneals over the time left after reading the unlabelled images', () => {
+    // 30 of a 60-second budget went before the first step: 45 s in is half-way.
+    expect(runProgress(0, 100, 45, 1, 30)).toBe(0.5);
+    expect(runProgress(0, 100, 30, 1, 30)).toBe(0);
+    expect(runProgress(60, 100, 30, 1, 30)).toBe(0.6);
+    // Reading took the whole budget: the first step is at the schedule's end.
+    expect(runProgress(0, 100, 90, 1, 60)).toBe(1);
+  });
 });
 
 describe('schedules in the trainer', () => {

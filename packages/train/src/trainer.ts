@@ -45,6 +45,8 @@ export interface StartInfo {
   startStep: number;
   startEpoch: number;
   resumed: boolean;
+  /** Seconds of the time limit the `--init` model took to read the unlabelled images before the first step (0: none). */
+  labellingSeconds: number;
 }
 
 export interface StepInfo {
@@ -105,8 +107,8 @@ function result(run: Run, status: TrainResult['status']): TrainResult {
 }
 
 function startInfo(run: Run): StartInfo {
-  const { options, data, workers, backend, model, task, stepsPerEpoch, totalSteps, startStep, epoch: startEpoch, resumed } = run;
-  return { options, data, workers, backend, model, task, stepsPerEpoch, totalSteps, startStep, startEpoch, resumed };
+  const { options, data, workers, backend, model, task, stepsPerEpoch, totalSteps, startStep, epoch: startEpoch, resumed, labellingSeconds } = run;
+  return { options, data, workers, backend, model, task, stepsPerEpoch, totalSteps, startStep, startEpoch, resumed, labellingSeconds };
 }
 
 async function closeRun(run: Run): Promise<void> {

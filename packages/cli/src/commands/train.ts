@@ -247,7 +247,7 @@ export function addTrainCommand(program: Command): Command {
     )
     .option(
       '--time-limit <minutes>',
-      "stop after the step in which the run's training time reaches this, then validate and save; the schedule anneals over it (0: none, the default; a fine-tune on a folder of fewer than 1,000 images: 9.5)",
+      "stop after the step in which the run's training time reaches this, then validate and save; with --unlabelled, reading those images counts; the schedule anneals over the rest (0: none, the default; a fine-tune on a folder of fewer than 1,000 images: 9.5)",
       parseNonNegativeNumber,
     )
     .option(
