@@ -1,3 +1,6 @@
+/** Seconds on a monotonic clock: a run's default clock. */
+export const monotonicSeconds = (): number => performance.now() / 1000;
+
 /** A run's training time: seconds of earlier sessions plus this one's, and the pace of its steps. */
 export class RunClock {
   private readonly start: number;
@@ -9,7 +12,7 @@ export class RunClock {
    * @param before seconds trained by earlier sessions of the run (from the checkpoint)
    */
   constructor(
-    private readonly now: () => number = () => performance.now() / 1000,
+    private readonly now: () => number = monotonicSeconds,
     private readonly before = 0,
   ) {
     this.start = now();

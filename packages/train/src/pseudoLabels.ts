@@ -9,6 +9,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Tensor } from '@captcha-nn/core';
 import { expandImagePaths } from '@captcha-nn/data';
+import { monotonicSeconds } from './clock';
 import type { PseudoLabelNeeds, PseudoLabeller } from './data';
 import { loadCaptchaModel } from './modelio';
 import { csvField, predictFiles, type Prediction } from './predict';
@@ -72,7 +73,7 @@ export function pseudoLabeller(
         seconds: 0,
       };
     }
-    const clock = opts.clock ?? (() => performance.now() / 1000);
+    const clock = opts.clock ?? monotonicSeconds;
     const started = clock();
     const files = await expandImagePaths([needs.dir]);
     const m = await loadCaptchaModel(modelDir, { foldBatchNorm: true });
