@@ -135,6 +135,51 @@ void maxpool2x2_grad(const float *x, const float *dy, float *dx, int n, int h, i
 // pixels of x's 3×3 neighbourhood (zero outside) times dy. Each image row's
 // sum for one tap and four channels runs in one float32 accumulator, then is
 // added into acc [9·cout] in float64, which the caller zeroes and rounds.
+// One pass over a row of dy feeds a kernel row's three taps for up to eight
+// channels at once: six independent sums, where one sum at a time waited on
+// its own additions and read dy nine times.
+
+// Adds a tap's four row sums into acc.
+static inline void add_lanes(double *a, f4 s) {
+  a[0] += wasm_f32x4_extract_lane(s, 0);
+  a[1] += wasm_f32x4_extract_lane(s, 1);
+  a[2] += wasm_f32x4_extract_lane(s, 2);
+  a[3] += wasm_f32x4_extract_lane(s, 3);
+}
+
+// Taps kx = 0, 1, 2 of one kernel row, channels g..g+3 (and g+4..g+7 when
+// two): each sum over the columns where the tap falls inside the row, in
+// column order.
+static inline void c1_row_taps(const float *xrow, const float *drow, int w, int cout, int g, int two, double *a) {
+  f4 s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, t0 = s0, t1 = s0, t2 = s0;
+  for (int xx = 0; xx < w; xx++) {
+    const float *d = drow + (long)xx * cout + g;
+    const f4 d0 = wasm_v128_load(d);
+    const f4 d1 = two ? wasm_v128_load(d + 4) : s0;
+    const f4 xc = wasm_f32x4_splat(xrow[xx]);
+    if (xx > 0) {
+      const f4 xl = wasm_f32x4_splat(xrow[xx - 1]);
+      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(xl, d0));
+      if (two) t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(xl, d1));
+    }
+    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(xc, d0));
+    if (two) t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(xc, d1));
+    if (xx < w - 1) {
+      const f4 xr = wasm_f32x4_splat(xrow[xx + 1]);
+      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(xr, d0));
+      if (two) t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(xr, d1));
+    }
+  }
+  add_lanes(a + g, s0);
+  add_lanes(a + cout + g, s1);
+  add_lanes(a + 2 * cout + g, s2);
+  if (two) {
+    add_lanes(a + g + 4, t0);
+    add_lanes(a + cout + g + 4, t1);
+    add_lanes(a + 2 * cout + g + 4, t2);
+  }
+}
+
 void conv3x3_c1_filter_grad(const float *x, const float *dy, int n, int h, int w, int cout, double *acc) {
   for (int b = 0; b < n; b++)
     for (int y = 0; y < h; y++) {
@@ -143,21 +188,10 @@ void conv3x3_c1_filter_grad(const float *x, const float *dy, int n, int h, int w
         const int yy = y + ky - 1;
         if (yy < 0 || yy >= h) continue;
         const float *xrow = x + ((long)b * h + yy) * w;
-        for (int kx = 0; kx < 3; kx++) {
-          // Output columns whose tap xx + kx − 1 falls inside the row.
-          const int x0 = kx == 0 ? 1 : 0;
-          const int x1 = kx == 2 ? w - 1 : w;
-          for (int g = 0; g < cout; g += 4) {
-            f4 s = wasm_f32x4_splat(0);
-            for (int xx = x0; xx < x1; xx++)
-              s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(xrow[xx + kx - 1]), wasm_v128_load(drow + (long)xx * cout + g)));
-            double *a = acc + (ky * 3 + kx) * cout + g;
-            a[0] += wasm_f32x4_extract_lane(s, 0);
-            a[1] += wasm_f32x4_extract_lane(s, 1);
-            a[2] += wasm_f32x4_extract_lane(s, 2);
-            a[3] += wasm_f32x4_extract_lane(s, 3);
-          }
-        }
+        double *a = acc + ky * 3 * cout;
+        int g = 0;
+        for (; g + 8 <= cout; g += 8) c1_row_taps(xrow, drow, w, cout, g, 1, a);
+        if (g < cout) c1_row_taps(xrow, drow, w, cout, g, 0, a);
       }
     }
 }
