@@ -14,6 +14,14 @@
 typedef v128_t f4;
 #define BLOCK 64
 
+// Adds four float32 lane sums into float64 accumulators a[0..3].
+static inline void add_lanes(double *a, f4 s) {
+  a[0] += wasm_f32x4_extract_lane(s, 0);
+  a[1] += wasm_f32x4_extract_lane(s, 1);
+  a[2] += wasm_f32x4_extract_lane(s, 2);
+  a[3] += wasm_f32x4_extract_lane(s, 3);
+}
+
 // acc[j] += Σ x[·, j]
 void channel_sums(const float *x, int rows, int c, double *acc) {
   for (int r0 = 0; r0 < rows; r0 += BLOCK) {
@@ -21,10 +29,7 @@ void channel_sums(const float *x, int rows, int c, double *acc) {
     for (int j = 0; j < c; j += 4) {
       f4 s = wasm_f32x4_splat(0);
       for (int r = r0; r < r1; r++) s = wasm_f32x4_add(s, wasm_v128_load(x + (long)r * c + j));
-      acc[j] += wasm_f32x4_extract_lane(s, 0);
-      acc[j + 1] += wasm_f32x4_extract_lane(s, 1);
-      acc[j + 2] += wasm_f32x4_extract_lane(s, 2);
-      acc[j + 3] += wasm_f32x4_extract_lane(s, 3);
+      add_lanes(acc + j, s);
     }
   }
 }
@@ -40,10 +45,7 @@ void channel_sq_dev(const float *x, int rows, int c, const float *mean, double *
         const f4 d = wasm_f32x4_sub(wasm_v128_load(x + (long)r * c + j), m);
         s = wasm_f32x4_add(s, wasm_f32x4_mul(d, d));
       }
-      acc[j] += wasm_f32x4_extract_lane(s, 0);
-      acc[j + 1] += wasm_f32x4_extract_lane(s, 1);
-      acc[j + 2] += wasm_f32x4_extract_lane(s, 2);
-      acc[j + 3] += wasm_f32x4_extract_lane(s, 3);
+      add_lanes(acc + j, s);
     }
   }
 }
@@ -69,14 +71,8 @@ void bn_grad_sums(const float *dy, const float *x, int rows, int c, const float 
         sb = wasm_f32x4_add(sb, g);
         sw = wasm_f32x4_add(sw, wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + o), m)));
       }
-      db[j] += wasm_f32x4_extract_lane(sb, 0);
-      db[j + 1] += wasm_f32x4_extract_lane(sb, 1);
-      db[j + 2] += wasm_f32x4_extract_lane(sb, 2);
-      db[j + 3] += wasm_f32x4_extract_lane(sb, 3);
-      dw[j] += wasm_f32x4_extract_lane(sw, 0);
-      dw[j + 1] += wasm_f32x4_extract_lane(sw, 1);
-      dw[j + 2] += wasm_f32x4_extract_lane(sw, 2);
-      dw[j + 3] += wasm_f32x4_extract_lane(sw, 3);
+      add_lanes(db + j, sb);
+      add_lanes(dw + j, sw);
     }
   }
 }
@@ -129,24 +125,6 @@ void maxpool2x2_grad(const float *x, const float *dy, float *dx, int n, int h, i
       }
 }
 
-// The filter gradient of a 3×3, stride-1, pad-1 convolution of a
-// single-channel image (a gray input's first layer): x [n, h, w, 1],
-// dy [n, h, w, cout], cout a multiple of 4; dw [3, 3, 1, cout] = Σ over
-// pixels of x's 3×3 neighbourhood (zero outside) times dy. Each image row's
-// sum for one tap and four channels runs in one float32 accumulator, then is
-// added into acc [9·cout] in float64, which the caller zeroes and rounds.
-// One pass over a row of dy feeds a kernel row's three taps for up to eight
-// channels at once: six independent sums, where one sum at a time waited on
-// its own additions and read dy nine times.
-
-// Adds a tap's four row sums into acc.
-static inline void add_lanes(double *a, f4 s) {
-  a[0] += wasm_f32x4_extract_lane(s, 0);
-  a[1] += wasm_f32x4_extract_lane(s, 1);
-  a[2] += wasm_f32x4_extract_lane(s, 2);
-  a[3] += wasm_f32x4_extract_lane(s, 3);
-}
-
 // Taps kx = 0, 1, 2 of one kernel row, channels g..g+3 (and g+4..g+7 when
 // two): each sum over the columns where the tap falls inside the row, in
 // column order.
@@ -180,6 +158,14 @@ static inline void c1_row_taps(const float *xrow, const float *drow, int w, int 
   }
 }
 
+// The filter gradient of a 3×3, stride-1, pad-1 convolution of a
+// single-channel image (a gray input's first layer): x [n, h, w, 1],
+// dy [n, h, w, cout], cout a multiple of 4; dw [3, 3, 1, cout] = Σ over
+// pixels of x's 3×3 neighbourhood (zero outside) times dy. Each image row's
+// sum for one tap and four channels runs in one float32 accumulator, then is
+// added into acc [9·cout] in float64, which the caller zeroes and rounds.
+// One pass over a row of dy feeds a kernel row's three taps for up to eight
+// channels at once: six independent sums.
 void conv3x3_c1_filter_grad(const float *x, const float *dy, int n, int h, int w, int cout, double *acc) {
   for (int b = 0; b < n; b++)
     for (int y = 0; y < h; y++) {
