@@ -408,6 +408,85 @@ describe('Add', () => {
     });
 });
 
+describe('Slice / Unpack / SplitV (copying only what they return)', () => {
+  // Exact: a slice moves numbers. Whole trailing dimensions make one run per outer index; a
+  // partial last dimension one run per row; ranks 1 to 4, sizes of −1, a dimension of 1.
+  const slices: [number[], number[], number[]][] = [
+    [[7], [2], [4]],
+    [
+      [5, 6],
+      [1, 0],
+      [3, 6],
+    ],
+    [
+      [5, 6],
+      [1, 2],
+      [-1, 3],
+    ],
+    [
+      [4, 3, 5],
+      [1, 1, 2],
+      [2, 1, 3],
+    ],
+    [
+      [4, 3, 5],
+      [3, 0, 0],
+      [1, -1, -1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 0, 1, 0],
+      [1, 3, 2, 5],
+    ],
+    [
+      [2, 3, 4, 5],
+      [0, 1, 0, 2],
+      [2, 2, 4, 3],
+    ],
+    [
+      [1, 4, 1],
+      [0, 1, 0],
+      [1, 2, 1],
+    ],
+  ];
+  for (const [shape, begin, size] of slices)
+    test(`[${shape}] from [${begin}] size [${size}], and its gradient`, async () => {
+      const out = tf.tidy(() => tf.slice(tf.zeros(shape), begin, size).shape);
+      const inputs = { x: rand(shape), dy: rand(out) };
+      await parity(inputs, (t) => [tf.slice(t.x, begin, size)], 0);
+      await parity(inputs, (t) => tf.grads((x: Tensor) => tf.slice(x, begin, size))([t.x], t.dy), 0);
+    });
+  test('unstack along each axis, and split into equal and unequal parts along each axis', async () => {
+    const inputs = { x: rand([3, 4, 5]) };
+    for (const axis of [0, 1, 2]) {
+      await parity(inputs, (t) => tf.unstack(t.x, axis), 0);
+      await parity(inputs, (t) => tf.split(t.x, [1, -1], axis), 0);
+    }
+    await parity(inputs, (t) => tf.split(t.x, 2, 1), 0);
+    await parity({ x: rand([16, 512]) }, (t) => tf.split(t.x, 4, 1), 0);
+  });
+  test('int32 and bool keep their dtype and values; an empty slice is empty', async () => {
+    await tf.setBackend('wasm');
+    tf.tidy(() => {
+      const i = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
+      const s = tf.slice(i, [0, 1], [2, 2]);
+      expect(s.dtype).toBe('int32');
+      expect(Array.from(s.dataSync())).toEqual([2, 3, 5, 6]);
+      expect(tf.unstack(i, 1).map((t) => Array.from(t.dataSync()))).toEqual([
+        [1, 4],
+        [2, 5],
+        [3, 6],
+      ]);
+      const b = tf.split(tf.tensor1d([1, 0, 1], 'bool'), [2, 1]);
+      expect(b.map((t) => [t.dtype, Array.from(t.dataSync())])).toEqual([
+        ['bool', [1, 0]],
+        ['bool', [1]],
+      ]);
+      expect(tf.slice(i, [1, 0], [0, 3]).shape).toEqual([0, 3]);
+    });
+  });
+});
+
 describe('FusedBatchNorm (inference batch norm)', () => {
   // Channels a multiple of 4 take the SIMD affine pass (FusedBatchNorm.ts); 6 the stock kernel.
   const cases: [string, number[], boolean][] = [
@@ -520,6 +599,9 @@ describe('no leaks', () => {
           ...tf.grads((w: Tensor) => tf.gather(w, tf.tensor1d([1, 1, 0], 'int32')))([a]),
           tf.sum(x, [0, 1, 2]),
           tf.mean(x, [0, 1], true),
+          ...tf.unstack(x, 1),
+          ...tf.split(x, [1, 2], 3),
+          tf.slice(x, [0, 1, 2, 0], [2, 3, 4, 2]),
         ];
         gs.forEach((g) => g.dataSync());
       });

@@ -24,7 +24,10 @@ import { captureStock } from './kernel_utils';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { meanConfig } from './Mean';
 import { reluGradConfig } from './ReluGrad';
+import { sliceConfig } from './Slice';
+import { splitVConfig } from './SplitV';
 import { sumConfig } from './Sum';
+import { unpackConfig } from './Unpack';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
 
 /** Kernels the stock wasm backend does not have (ours: kernelNames.ts). */
@@ -52,6 +55,9 @@ export const replacedWasmKernels: KernelConfig[] = [
   sumConfig,
   meanConfig,
   identityConfig,
+  sliceConfig,
+  splitVConfig,
+  unpackConfig,
 ];
 
 let registered = false;
