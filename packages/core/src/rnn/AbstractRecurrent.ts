@@ -186,6 +186,15 @@ export abstract class AbstractRecurrent extends Container {
   }
 
   /**
+   * A pure unroll over a [T, N, F] tensor as one op, outputs [T, N, H] in the
+   * input's order (`reverse`: last step first), where the module has one;
+   * null: unroll step by step. FastLSTM has one (lstmSequence.ts).
+   */
+  unrollTensor(_x: Tensor, _reverse: boolean): Tensor | null {
+    return null;
+  }
+
+  /**
    * One pure step from `state` (LSTMs: `[h, c]`; null: the zero state),
    * without touching the module's history or initial state. For decoders
    * that feed back their own predictions (greedy or beam search) or carry

@@ -65,9 +65,17 @@ export class BiSequencer extends Container {
    * the default merge is left out.
    */
   override toSpec(): ModuleSpec {
+    return specOf(this.typeName, [
+      givenSpec(this.fwdSeq.module),
+      givenSpec(this.bwdSeq.module),
+      this.defaultMerge ? undefined : givenSpec(this.mergeSeq.module),
+    ]);
+  }
+
+  /** Whether the merge is the default JoinTable made by the constructor. */
+  private get defaultMerge(): boolean {
     const merge = this.mergeSeq.module;
-    const defaultMerge = merge instanceof Recursor && merge.madeBySequencer && merge.module instanceof JoinLast && !merge.maskzero;
-    return specOf(this.typeName, [givenSpec(this.fwdSeq.module), givenSpec(this.bwdSeq.module), defaultMerge ? undefined : givenSpec(merge)]);
+    return merge instanceof Recursor && merge.madeBySequencer && merge.module instanceof JoinLast && !merge.maskzero;
   }
 
   forget(): this {
@@ -76,7 +84,13 @@ export class BiSequencer extends Container {
   }
 
   protected compute(input: Activity): Activity {
-    const { steps } = splitSteps(input, this.path(), true);
+    // Both directions as whole-sequence ops where the cells have them (FastLSTM).
+    if (isTensor(input) && this.defaultMerge) {
+      const f = this.fwdSeq.module.unrollTensor(input, false);
+      const b = f && this.bwdSeq.module.unrollTensor(input, true);
+      if (f && b) return tf.concat([f, b], -1);
+    }
+    const { steps } = splitSteps(input, this.path());
     const fo = this.fwdSeq.apply(steps) as Activity[];
     const bo = reverseSteps(this.bwdSeq.apply(reverseSteps(steps)) as Activity[]);
     const out = this.mergeSeq.apply(fo.map((f, t) => [f, bo[t]])) as Activity[];

@@ -4,6 +4,7 @@ import type { Activity } from '../util/activity';
 import type { StepRecord } from './AbstractRecurrent';
 import { GatedCell } from './GatedCell';
 import { lstmBackward, lstmForward, weightGrad } from './kernels';
+import { lstmSequence } from './lstmSequence';
 
 /**
  * rnn's `nn.FastLSTM(inputSize, outputSize = inputSize, rho = 9999)`: an LSTM
@@ -49,6 +50,15 @@ export class FastLSTM extends GatedCell {
     return this.proj(x2, 'weight_ih_l0')
       .add(this.proj(h, 'weight_hh_l0'))
       .add(this.w('bias_ih_l0').add(this.w('bias_hh_l0')));
+  }
+
+  /** The whole sequence as one op (lstmSequence), from the zero state; not with `maskZero` or a set initial state. */
+  override unrollTensor(x: Tensor, reverse: boolean): Tensor | null {
+    if (this.maskzero || this.initState || x.rank !== 3 || x.shape[0] === 0) return null;
+    this.expectShape(x, [['T', 'N', this.inputSize]]);
+    const h0 = tf.zeros([x.shape[1] as number, this.outputSize]);
+    const weights = { wih: this.w('weight_ih_l0'), whh: this.w('weight_hh_l0'), bih: this.w('bias_ih_l0'), bhh: this.w('bias_hh_l0') };
+    return lstmSequence(x, h0, h0, weights, reverse);
   }
 
   protected stepForward(input: Activity, prevState: Tensor[], _step: number, keepCache: boolean) {

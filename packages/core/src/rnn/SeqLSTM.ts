@@ -7,6 +7,7 @@ import { TransposeCache } from '../util/transposeCache';
 import { Module } from '../nn/Module';
 import { lstmBackward, lstmForward, weightGrad } from './kernels';
 import { checkRememberMode, type RememberMode, remembers } from './remember';
+import { lstmSequence } from './lstmSequence';
 import { unstackSteps } from './sequence';
 import { ModuleError } from '../util/errors';
 
@@ -49,8 +50,6 @@ interface Cache {
  */
 export class SeqLSTM extends Module {
   readonly typeName: string = 'SeqLSTM';
-  /** Steps per hoisted input-projection matMul (see `run`); default ⌈√T⌉. */
-  static chunk: number | undefined = undefined;
   readonly outputSize: number;
   batchFirst: boolean;
   private rememberMode: RememberMode = 'neither';
@@ -125,40 +124,24 @@ export class SeqLSTM extends Module {
   }
 
   /**
-   * Forward over [T, N, I] (time-major); with `keep`, returns the cache.
-   * The weights are used as [in, 4H] copies: wasm's matMul is much slower
-   * with transposeB. `cachedWeights`: reuse copies kept until the weights
-   * change (updateOutput, which has its own backward; the two transposes
-   * dominate a small forward, docs/rnn.md); otherwise transpose
-   * inside the graph, so the fused step differentiates through them.
+   * Forward over [T, N, I] (time-major) outside a tape; with `keep`, returns
+   * the cache for the backward pass. The input projection of all steps is
+   * one matMul. The weights are used as [in, 4H] copies kept until they
+   * change: wasm's matMul is much slower with transposeB, and the two
+   * transposes dominate a small forward (docs/rnn.md).
    */
-  private run(x: Tensor, s0: Tensor[], keep: boolean, cachedWeights = false): { y: Tensor; cache?: Cache; last: Tensor[] } {
+  private run(x: Tensor, s0: Tensor[], keep: boolean): { y: Tensor; cache?: Cache; last: Tensor[] } {
     const [T, N, I] = x.shape;
     const H = this.outputSize;
     const x2 = x.reshape([T * N, I]);
     const bias = this.w('bias_ih_l0').add(this.w('bias_hh_l0'));
-    const wT = (name: string) => (cachedWeights ? this.transposed.get(this.w(name)) : tf.transpose(this.w(name)));
-    const wihT = wT('weight_ih_l0');
-    const whhT = wT('weight_hh_l0');
-    // The input projection is hoisted out of the recurrence, one matMul per
-    // chunk of ⌈√T⌉ steps: wasm's slice copies its whole input, so slicing
-    // one [T·N, 4H] projection per step would cost O(T²).
-    const C = Math.max(1, Math.min(T, SeqLSTM.chunk ?? Math.ceil(Math.sqrt(T))));
-    const xs =
-      C < T
-        ? tf.split(
-            x2,
-            splitSizes(T, C).map((k) => k * N),
-            0,
-          )
-        : [x2];
-    const pres: Tensor[] = [];
-    for (const xc of xs) {
-      const pc = tf.matMul(xc, wihT).add(bias);
-      const k = (xc.shape[0] as number) / N;
-      if (k === 1) pres.push(pc);
-      else pres.push(...tf.unstack(pc.reshape([k, N, 4 * H])));
-    }
+    const whhT = this.transposed.get(this.w('weight_hh_l0'));
+    const pres = unstackSteps(
+      tf
+        .matMul(x2, this.transposed.get(this.w('weight_ih_l0')))
+        .add(bias)
+        .reshape([T, N, 4 * H]),
+    );
     let [h, c] = s0;
     const hs: Tensor[] = [];
     const cs: Tensor[] = [];
@@ -180,9 +163,12 @@ export class SeqLSTM extends Module {
     return this.batchFirst ? tf.transpose(x, [1, 0, 2]) : x;
   }
 
+  /** Under a tape or for `apply`: the whole sequence as one op with its own backward (lstmSequence). */
   protected compute(input: Activity): Activity {
     const x = this.toTimeMajor(input as Tensor);
-    const { y } = this.run(x, this.startState(x.shape[1] as number), false);
+    const [h0, c0] = this.startState(x.shape[1] as number);
+    const weights = { wih: this.w('weight_ih_l0'), whh: this.w('weight_hh_l0'), bih: this.w('bias_ih_l0'), bhh: this.w('bias_hh_l0') };
+    const y = lstmSequence(x, h0, c0, weights);
     return this.batchFirst ? tf.transpose(y, [1, 0, 2]) : y;
   }
 
@@ -193,7 +179,7 @@ export class SeqLSTM extends Module {
     const s0 = this.startState(n);
     const keep = this.train;
     const res = tf.tidy(() => {
-      const r = this.run(this.toTimeMajor(x), s0, keep, true);
+      const r = this.run(this.toTimeMajor(x), s0, keep);
       const y = this.batchFirst ? tf.transpose(r.y, [1, 0, 2]) : r.y;
       return { y, last: r.last.map((t) => t.clone()), cache: r.cache as unknown as tf.TensorContainer };
     }) as unknown as { y: Tensor; last: Tensor[]; cache?: Cache };
@@ -225,7 +211,7 @@ export class SeqLSTM extends Module {
     if (!c) throw new ModuleError(this.path(), 'backward needs a forward in training mode');
     const gradFinal = this.gradFinal;
     const res = tf.tidy(() => {
-      const gy = unstackSteps(this.toTimeMajor(gradOutput as Tensor), false);
+      const gy = unstackSteps(this.toTimeMajor(gradOutput as Tensor));
       const T = gy.length;
       const whh = this.w('weight_hh_l0');
       let dh: Tensor | null = gradFinal?.[0] ?? null;
@@ -319,10 +305,4 @@ export class SeqLSTM extends Module {
   override toString(): string {
     return `nn.SeqLSTM(${this.inputSize} -> ${this.outputSize})`;
   }
-}
-
-function splitSizes(T: number, C: number): number[] {
-  const out: number[] = [];
-  for (let t = 0; t < T; t += C) out.push(Math.min(C, T - t));
-  return out;
 }

@@ -60,7 +60,9 @@ export class Sequencer extends Container {
   }
 
   protected compute(input: Activity): Activity {
-    const { steps } = splitSteps(input, this.path(), true);
+    const whole = isTensor(input) ? this.module.unrollTensor(input, false) : null;
+    if (whole) return whole;
+    const { steps } = splitSteps(input, this.path());
     const out = this.module.unroll(steps);
     return isTensor(input) ? stackSteps(out, this.path()) : out;
   }

@@ -46,8 +46,8 @@ export class SequencerCriterion extends Criterion {
   }
 
   protected loss(input: Activity, target: Target): Tensor {
-    const xs = isTensor(input) ? unstackSteps(input, false) : input;
-    const ts: Target[] = isTensor(target as Activity) ? unstackSteps(target as Tensor, false) : (target as Target[]);
+    const xs = isTensor(input) ? unstackSteps(input) : input;
+    const ts: Target[] = isTensor(target as Activity) ? unstackSteps(target as Tensor) : (target as Target[]);
     if (!Array.isArray(ts) || ts.length !== xs.length)
       throw new ModuleError(this.typeName, `expected ${xs.length} step targets, got ${Array.isArray(ts) ? ts.length : 'a number'}`);
     const total = tf.addN(xs.map((x, t) => this.criterion.lossTensor(x, ts[t])));

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/io/safetensors';
+import { Criterion, type Target } from '../../src/nn/Criterion';
 import type { Module } from '../../src/nn/Module';
 import { expectClose } from '../../src/nn/testing';
 import { BiSequencer } from '../../src/rnn/BiSequencer';
@@ -17,6 +18,8 @@ import { GRU } from '../../src/rnn/GRU';
 import { LSTM } from '../../src/rnn/LSTM';
 import { SeqLSTM } from '../../src/rnn/SeqLSTM';
 import { Sequencer } from '../../src/rnn/Sequencer';
+import { fusedBackward } from '../../src/train/fusedStep';
+import type { Activity } from '../../src/util/activity';
 import { tf } from '../../src/tf';
 
 const DIR = process.env.CAPTCHA_NN_PARITY_RNN_DIR || fileURLToPath(new URL('../fixtures/parity-rnn/', import.meta.url));
@@ -50,6 +53,14 @@ function build(kind: string, I: number, H: number): [Module, Module] {
   throw new Error(kind);
 }
 
+/** Σ output · grad_output, whose gradients are the fixture's backward pass. */
+class DotCriterion extends Criterion {
+  readonly typeName = 'DotCriterion';
+  protected loss(input: Activity, target: Target): Tensor {
+    return (input as Tensor).mul(target as Tensor).sum();
+  }
+}
+
 const files = readdirSync(DIR)
   .filter((f) => f.endsWith('.safetensors'))
   .sort();
@@ -81,6 +92,27 @@ describe('rnn parity with PyTorch', () => {
         expectClose(gc, T.grad_c0, tol('grad_c0'));
       }
       tf.dispose(Object.values(grads));
+      m.dispose();
+      tf.dispose(Object.values(T));
+    });
+
+    // What the fused step and `apply` run: a Sequencer'd or BiSequencer'd
+    // FastLSTM and SeqLSTM as one op with its own backward (lstmSequence.ts).
+    it(`${f.replace('.safetensors', '')}, under a tape`, () => {
+      const { tensors: T, metadata: meta } = decodeSafetensors(new Uint8Array(readFileSync(join(DIR, f))), f);
+      const [m, owner] = build(meta.kind, Number(meta.I), Number(meta.H));
+      owner.loadStateDict(under(T, 'state.'), { strict: true });
+      if (m instanceof SeqLSTM) m.setHiddenState(-1, [T.h0, T.c0]);
+      const tol = (what: string) => ({ atol: RTOL, rtol: RTOL, what: `${f} ${what}, under a tape` });
+      const y = tf.tidy(() => m.apply(T.input) as Tensor);
+      expectClose(y, T.output, tol('output'));
+      const [gx] = tf.grads((x: Tensor) => (m.apply(x) as Tensor).mul(T.grad_output).sum())([T.input]);
+      expectClose(gx, T.grad_input, tol('grad_input'));
+      m.zeroGradParameters();
+      fusedBackward(m, new DotCriterion(), T.input, T.grad_output);
+      const grads = owner.gradStateDict();
+      for (const [k, want] of Object.entries(under(T, 'grad.'))) expectClose(grads[k], want, tol(`grad.${k}`));
+      tf.dispose([y, gx, ...Object.values(grads)]);
       m.dispose();
       tf.dispose(Object.values(T));
     });
