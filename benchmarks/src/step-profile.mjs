@@ -1,24 +1,33 @@
 #!/usr/bin/env node
 // Where a training step goes, kernel by kernel, one thread on wasm: the main
 // job's compact CNN+RNN (`--model compact`, the default) on seed-preset
-// captchas with Adam, or examples/resnet-mnist's residual 34 with the
+// captchas with Adam, the `ctc` reader's compact CNN+BiLSTM that fine-tunes
+// start from (`--model ctc`, 64 high and `--width` wide: 160 as pre-trained,
+// 240 as a fine-tune enlarges) on random images and 5-character labels with
+// Adam, or examples/resnet-mnist's residual 34 with the
 // global-average-pooling head (`--model resnet34`, issue #14's Fashion-MNIST
 // net) on random 28×28 images with Nesterov SGD; the fused step. Prints the
 // step's median time, the share of its three phases, and tf.profile's kernel
 // times summed by kernel name and by kernel and input shapes. tf.profile
 // counts a customGrad's `forward` as a kernel around the kernels inside it,
 // so the kernel sum can exceed the step.
-//   npm run step-profile -w @captcha-nn/benchmarks -- [--model compact|resnet34] [--batch 16] [--top 30]
+//   npm run step-profile -w @captcha-nn/benchmarks -- [--model compact|ctc|resnet34] [--width 240] [--batch 16] [--top 30]
 import { parseArgs } from 'node:util';
 import { tf, setBackend, fusedBackward, manualSeed, Optimizer } from '@captcha-nn/core';
 import { MNIST_INPUT, buildResnet } from '@captcha-nn/example-resnet-mnist';
 import { buildCrnnCaptcha } from '@captcha-nn/example-rnn-captcha';
+import { buildCtcCaptcha } from '@captcha-nn/example-seq2seq-captcha';
 import { trainingInput } from '@captcha-nn/train';
 import { sampleBatch } from '@captcha-nn/train/testing';
 import { summary, table } from './stats.mjs';
 
 const { values: args } = parseArgs({
-  options: { model: { type: 'string', default: 'compact' }, batch: { type: 'string', default: '16' }, top: { type: 'string', default: '30' } },
+  options: {
+    model: { type: 'string', default: 'compact' },
+    width: { type: 'string', default: '240' },
+    batch: { type: 'string', default: '16' },
+    top: { type: 'string', default: '30' },
+  },
 });
 const B = Number(args.batch);
 const TOP = Number(args.top);
@@ -32,6 +41,17 @@ async function compactCase() {
   return { name: 'compact CNN+RNN', model, task, optimizer, input: trainingInput(task, b.x, b.y), target: task.target(b.y) };
 }
 
+/** The general reader's net (62 characters and the blank), on random images and labels. */
+function ctcCase() {
+  manualSeed(1);
+  const width = Number(args.width);
+  const { model, task } = buildCtcCaptcha({ variant: 'compact', height: 64, width, channels: 1, length: 8, numClasses: 63 });
+  const optimizer = new Optimizer(model, 'adam', { learningRate: 0.001 });
+  const x = tf.randomUniform([B, 64, width, 1]);
+  const y = tf.randomUniform([B, 5], 0, 62, 'int32');
+  return { name: `ctc compact ${width}×64`, model, task, optimizer, input: trainingInput(task, x, y), target: task.target(y) };
+}
+
 /** Issue #14's Fashion-MNIST net (`--depth 34 --head gap`) and its optimizer, on random images. */
 function resnetCase() {
   manualSeed(1);
@@ -40,7 +60,7 @@ function resnetCase() {
   return { name: 'residual 34 (gap head)', model, task, optimizer, input: tf.randomUniform([B, 28, 28, 1]), target: tf.randomUniform([B], 0, 10, 'int32') };
 }
 
-const CASES = { compact: compactCase, resnet34: resnetCase };
+const CASES = { compact: compactCase, ctc: ctcCase, resnet34: resnetCase };
 if (!(args.model in CASES)) throw new Error(`step-profile: --model must be one of ${Object.keys(CASES).join(', ')}, got ${args.model}`);
 await setBackend('wasm');
 const { name, model, task, optimizer, input, target } = await CASES[args.model]();
