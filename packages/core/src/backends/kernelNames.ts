@@ -44,3 +44,19 @@ export interface AdamUpdateAttrs {
  */
 export const ReluGrad = 'CaptchaNNReluGrad';
 export type ReluGradInputs = { dy: unknown; x: unknown };
+
+/**
+ * One LSTM cell step (PyTorch nn.LSTM's maths, gates i, f, g, o) from the
+ * summed pre-activations pre [N, 4H] and the previous cell c [N, H].
+ * Outputs [h, c', gates [N, 5H] = i, f, g, o, tanh(c')]. float32, no gradient
+ * (lstmSequence.ts calls it outside a tape, with LstmCellGrad for its backward).
+ */
+export const LstmCell = 'CaptchaNNLstmCell';
+export type LstmCellInputs = { pre: unknown; c: unknown };
+
+/**
+ * LstmCell's backward from its `gates`, the previous cell `cPrev`, dh and
+ * (optional) the next step's dc: outputs [dpre [N, 4H], dcPrev [N, H]].
+ */
+export const LstmCellGrad = 'CaptchaNNLstmCellGrad';
+export type LstmCellGradInputs = { gates: unknown; cPrev: unknown; dh: unknown; dc?: unknown };

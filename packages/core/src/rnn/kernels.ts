@@ -8,8 +8,9 @@
  * [gates*H, in] and are used with `transposeB` (never `transposeA`, which is
  * slow on wasm). Parameter gradients are formed as `transpose(dGates) @ x`.
  */
-import type { Tensor } from '@tensorflow/tfjs-core';
+import { getKernel, type Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
+import { LstmCell, LstmCellGrad } from '../backends/kernelNames';
 
 /** What an LSTM step keeps for its backward pass. */
 export interface LstmStep {
@@ -73,6 +74,25 @@ export function lstmBackward(
     dPeep = [diPre.mul(cPrev).sum(0), dfPre.mul(cPrev).sum(0), doPre.mul(c).sum(0)];
   }
   return { dPre: tf.concat([diPre, dfPre, dgPre, doPre], 1), dcPrev, dPeep };
+}
+
+/**
+ * `lstmForward` without peepholes through the backend's fused `LstmCell`
+ * kernel where it has one (wasm), its cache then `[gates]`; for use outside
+ * a tape (the kernel has no gradient: `lstmStepBackward` is its backward).
+ */
+export function lstmStep(pre: Tensor, cPrev: Tensor): LstmStep {
+  if (pre.dtype !== 'float32' || !getKernel(LstmCell, tf.getBackend())) return lstmForward(pre, cPrev);
+  const [h, c, gates] = tf.engine().runKernel(LstmCell, { pre, c: cPrev }) as Tensor[];
+  return { h, c, cache: [gates] };
+}
+
+/** The backward of `lstmStep`: `lstmBackward`, or the fused `LstmCellGrad` for a fused step's cache. */
+export function lstmStepBackward(cache: Tensor[], cPrev: Tensor, c: Tensor, dh: Tensor, dcNext: Tensor | null): { dPre: Tensor; dcPrev: Tensor } {
+  if (cache.length !== 1) return lstmBackward(cache, cPrev, c, dh, dcNext);
+  const inputs = { gates: cache[0], cPrev, dh, ...(dcNext ? { dc: dcNext } : {}) };
+  const [dPre, dcPrev] = tf.engine().runKernel(LstmCellGrad, inputs) as Tensor[];
+  return { dPre, dcPrev };
 }
 
 /** What a GRU step keeps for its backward pass. */

@@ -9,7 +9,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import { lstmBackward, lstmForward, weightGrad } from './kernels';
+import { lstmStep, lstmStepBackward, weightGrad } from './kernels';
 
 /** PyTorch's `weight_ih_l0` [4H, I], `weight_hh_l0` [4H, H], `bias_ih_l0` and `bias_hh_l0` [4H], gates i, f, g, o. */
 export interface LstmWeights {
@@ -47,7 +47,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     let h = h00;
     let c = c00;
     for (const t of order) {
-      const s = lstmForward(pre[t].add(tf.matMul(h, whhT)), c);
+      const s = lstmStep(pre[t].add(tf.matMul(h, whhT)), c);
       h = hs[t] = s.h;
       c = cs[t] = s.c;
       gates[t] = s.cache;
@@ -59,14 +59,15 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
         const [sx, sh0, sc0, swih, swhh] = saved;
         const sh = saved.slice(5, 5 + T);
         const sc = saved.slice(5 + T, 5 + 2 * T);
-        const sg = (t: number) => saved.slice(5 + 2 * T + 5 * t, 10 + 2 * T + 5 * t);
+        const G = gates[0].length; // tensors a step keeps: 5, or 1 from the fused kernel
+        const sg = (t: number) => saved.slice(5 + 2 * T + G * t, 5 + 2 * T + G * (t + 1));
         const dys = tf.unstack(dy);
         const dPre: Tensor[] = new Array(T);
         let dh: Tensor | null = null;
         let dc: Tensor | null = null;
         for (const t of [...order].reverse()) {
           const p = prev(t);
-          const r = lstmBackward(sg(t), p < 0 ? sc0 : sc[p], sc[t], dh ? dys[t].add(dh) : dys[t], dc);
+          const r = lstmStepBackward(sg(t), p < 0 ? sc0 : sc[p], sc[t], dh ? dys[t].add(dh) : dys[t], dc);
           dPre[t] = r.dPre;
           dh = tf.matMul(r.dPre, swhh);
           dc = r.dcPrev;

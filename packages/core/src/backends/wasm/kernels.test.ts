@@ -11,6 +11,7 @@ import { spreadFilter } from '../gradients/Conv2D_grad';
 import { adam } from '../../optim/adam';
 import { AdamUpdate, ReluGrad } from '../kernelNames';
 import { reluGradLoop } from './ReluGrad';
+import { lstmStep, lstmStepBackward } from '../../rnn/kernels';
 
 type Shape = [number, number, number, number] | number[];
 type Inputs = Record<string, { shape: Shape; data: Float32Array }>;
@@ -483,6 +484,50 @@ describe('Slice / Unpack / SplitV (copying only what they return)', () => {
         ['bool', [1]],
       ]);
       expect(tf.slice(i, [1, 0], [0, 3]).shape).toEqual([0, 3]);
+    });
+  });
+});
+
+describe('LstmCell / LstmCellGrad (one LSTM step, fused)', () => {
+  // H a multiple of 4 runs lstm.c's SIMD loops; H = 5 the JavaScript ones. cpu has no such kernel, so it runs
+  // the composed ops (kernels.ts's lstmForward and lstmBackward) that the fused step replaces.
+  for (const [n, h, scale] of [
+    [3, 8, 1],
+    [2, 5, 1],
+    [4, 4, 40],
+  ])
+    test(`N = ${n}, H = ${h}, pre-activations up to ±${scale / 2}: h, c, and dpre and dcPrev with and without the next dc`, async () => {
+      const big = (shape: number[]) => {
+        const r = rand(shape);
+        return { shape, data: r.data.map((v) => v * scale) };
+      };
+      const inputs = { pre: big([n, 4 * h]), c: rand([n, h]), dh: rand([n, h]), dc: rand([n, h]) };
+      await parity(
+        inputs,
+        (t) => {
+          const s = lstmStep(t.pre, t.c);
+          return [s.h, s.c];
+        },
+        2e-6,
+      );
+      await parity(
+        inputs,
+        (t) => {
+          const s = lstmStep(t.pre, t.c);
+          const a = lstmStepBackward(s.cache, t.c, s.c, t.dh, t.dc);
+          const b = lstmStepBackward(s.cache, t.c, s.c, t.dh, null);
+          return [a.dPre, a.dcPrev, b.dPre, b.dcPrev];
+        },
+        2e-6,
+      );
+    });
+  test('the wasm step keeps one [N, 5H] tensor for its backward, and NaN stays NaN', async () => {
+    await tf.setBackend('wasm');
+    tf.tidy(() => {
+      const s = lstmStep(tf.tensor2d([Number.NaN, 0, 0, 0, 1, 2, 3, 4], [2, 4]), tf.zeros([2, 1]));
+      expect(s.cache.map((t) => t.shape)).toEqual([[2, 5]]);
+      expect(Number.isNaN(s.h.dataSync()[0])).toBe(true);
+      expect(Number.isNaN(s.h.dataSync()[1])).toBe(false);
     });
   });
 });

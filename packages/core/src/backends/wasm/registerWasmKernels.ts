@@ -20,6 +20,8 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativ
 import { fusedBatchNormConfig } from './FusedBatchNorm';
 import { fusedMatMulConfig } from './_FusedMatMul';
 import { identityConfig } from './Identity';
+import { lstmCellConfig } from './LstmCell';
+import { lstmCellGradConfig } from './LstmCellGrad';
 import { captureStock } from './kernel_utils';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { meanConfig } from './Mean';
@@ -38,6 +40,8 @@ export const addedWasmKernels: KernelConfig[] = [
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  lstmCellConfig,
+  lstmCellGradConfig,
   reluGradConfig,
   unsortedSegmentSumConfig,
 ];

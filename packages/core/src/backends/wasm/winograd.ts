@@ -120,6 +120,9 @@ interface Kernels {
       vo: number,
     ) => void;
     relu_grad: (dy: number, x: number, n: number, dx: number) => void;
+    // lstm.c (LstmCell.ts).
+    lstm_cell: (pre: number, cPrev: number, n: number, h: number, hOut: number, cOut: number, gates: number) => void;
+    lstm_cell_grad: (gates: number, cPrev: number, dh: number, dcNext: number, n: number, h: number, dpre: number, dcPrev: number) => void;
     // gemm.c (BatchMatMul.ts).
     gemm_short_a: (a: number, b: number, c: number, m: number, k: number, n: number) => void;
     __stack_pointer: WebAssembly.Global;
