@@ -5,24 +5,13 @@ import { type Activity, disposeActivity, disposeList } from '../util/activity';
 import { nextSeed } from '../util/random';
 import { TransposeCache } from '../util/transposeCache';
 import { Module } from '../nn/Module';
-import { lstmBackward, lstmForward, weightGrad } from './kernels';
 import { checkRememberMode, type RememberMode, remembers } from './remember';
-import { lstmSequence } from './lstmSequence';
-import { unstackSteps } from './sequence';
+import { type LstmSequenceCache, type LstmWeights, lstmSequence, lstmSequenceBackward, lstmSequenceForward } from './lstmSequence';
 import { ModuleError } from '../util/errors';
 
 export interface SeqLSTMOptions {
   /** Input and output are [N, T, F] instead of [T, N, F] (rnn's `batchfirst`). */
   batchFirst?: boolean;
-}
-
-interface Cache {
-  x2: Tensor;
-  h0: Tensor;
-  c0: Tensor;
-  hs: Tensor[];
-  cs: Tensor[];
-  gates: Tensor[][];
 }
 
 /**
@@ -53,7 +42,7 @@ export class SeqLSTM extends Module {
   readonly outputSize: number;
   batchFirst: boolean;
   private rememberMode: RememberMode = 'neither';
-  private cache: Cache | null = null;
+  private cache: LstmSequenceCache | null = null;
   /** [in, 4H] copies of the weights for forwards outside a tape (see `run`). */
   private transposed = new TransposeCache();
   private lastState: Tensor[] | null = null;
@@ -123,40 +112,9 @@ export class SeqLSTM extends Module {
     return [tf.zeros([n, this.outputSize]), tf.zeros([n, this.outputSize])];
   }
 
-  /**
-   * Forward over [T, N, I] (time-major) outside a tape; with `keep`, returns
-   * the cache for the backward pass. The input projection of all steps is
-   * one matMul. The weights are used as [in, 4H] copies kept until they
-   * change: wasm's matMul is much slower with transposeB, and the two
-   * transposes dominate a small forward (docs/rnn.md).
-   */
-  private run(x: Tensor, s0: Tensor[], keep: boolean): { y: Tensor; cache?: Cache; last: Tensor[] } {
-    const [T, N, I] = x.shape;
-    const H = this.outputSize;
-    const x2 = x.reshape([T * N, I]);
-    const bias = this.w('bias_ih_l0').add(this.w('bias_hh_l0'));
-    const whhT = this.transposed.get(this.w('weight_hh_l0'));
-    const pres = unstackSteps(
-      tf
-        .matMul(x2, this.transposed.get(this.w('weight_ih_l0')))
-        .add(bias)
-        .reshape([T, N, 4 * H]),
-    );
-    let [h, c] = s0;
-    const hs: Tensor[] = [];
-    const cs: Tensor[] = [];
-    const gates: Tensor[][] = [];
-    for (let t = 0; t < T; t++) {
-      const s = lstmForward(pres[t].add(tf.matMul(h, whhT)), c);
-      h = s.h;
-      c = s.c;
-      hs.push(h);
-      cs.push(c);
-      if (keep) gates.push(s.cache);
-    }
-    const y = tf.stack(hs);
-    const last = [h, c];
-    return { y, last, cache: keep ? { x2, h0: s0[0], c0: s0[1], hs, cs, gates } : undefined };
+  /** The four parameters as lstmSequence takes them. */
+  private weights(): LstmWeights {
+    return { wih: this.w('weight_ih_l0'), whh: this.w('weight_hh_l0'), bih: this.w('bias_ih_l0'), bhh: this.w('bias_hh_l0') };
   }
 
   private toTimeMajor(x: Tensor): Tensor {
@@ -167,8 +125,7 @@ export class SeqLSTM extends Module {
   protected compute(input: Activity): Activity {
     const x = this.toTimeMajor(input as Tensor);
     const [h0, c0] = this.startState(x.shape[1] as number);
-    const weights = { wih: this.w('weight_ih_l0'), whh: this.w('weight_hh_l0'), bih: this.w('bias_ih_l0'), bhh: this.w('bias_hh_l0') };
-    const y = lstmSequence(x, h0, c0, weights);
+    const y = lstmSequence(x, h0, c0, this.weights());
     return this.batchFirst ? tf.transpose(y, [1, 0, 2]) : y;
   }
 
@@ -179,10 +136,13 @@ export class SeqLSTM extends Module {
     const s0 = this.startState(n);
     const keep = this.train;
     const res = tf.tidy(() => {
-      const r = this.run(this.toTimeMajor(x), s0, keep);
+      // The weights as [in, 4H] copies kept until they change: wasm's matMul is much
+      // slower with transposeB, and the two transposes dominate a small forward (docs/rnn.md).
+      const transposed = { wihT: this.transposed.get(this.w('weight_ih_l0')), whhT: this.transposed.get(this.w('weight_hh_l0')) };
+      const r = lstmSequenceForward(this.toTimeMajor(x), s0[0], s0[1], this.weights(), false, transposed);
       const y = this.batchFirst ? tf.transpose(r.y, [1, 0, 2]) : r.y;
-      return { y, last: r.last.map((t) => t.clone()), cache: r.cache as unknown as tf.TensorContainer };
-    }) as unknown as { y: Tensor; last: Tensor[]; cache?: Cache };
+      return { y, last: r.last.map((t) => t.clone()), cache: (keep ? r.cache : undefined) as unknown as tf.TensorContainer };
+    }) as unknown as { y: Tensor; last: Tensor[]; cache?: LstmSequenceCache };
     this.freeCache();
     this.cache = res.cache ?? null;
     if (!keep) disposeList(s0);
@@ -211,28 +171,15 @@ export class SeqLSTM extends Module {
     if (!c) throw new ModuleError(this.path(), 'backward needs a forward in training mode');
     const gradFinal = this.gradFinal;
     const res = tf.tidy(() => {
-      const gy = unstackSteps(this.toTimeMajor(gradOutput as Tensor));
-      const T = gy.length;
-      const whh = this.w('weight_hh_l0');
-      let dh: Tensor | null = gradFinal?.[0] ?? null;
-      let dc: Tensor | null = gradFinal?.[1] ?? null;
-      const dPres: Tensor[] = [];
-      for (let t = T - 1; t >= 0; t--) {
-        const dht = dh ? gy[t].add(dh) : gy[t];
-        const cPrev = t > 0 ? c.cs[t - 1] : c.c0;
-        const r = lstmBackward(c.gates[t], cPrev, c.cs[t], dht, dc);
-        dPres[t] = r.dPre;
-        dh = tf.matMul(r.dPre, whh);
-        dc = r.dcPrev;
-      }
-      const N = c.h0.shape[0] as number;
-      const I = this.inputSize;
-      const dG = tf.concat(dPres, 0); // [T*N, 4H]
-      let dx = tf.matMul(dG, this.w('weight_ih_l0')).reshape([T, N, I]);
-      if (this.batchFirst) dx = tf.transpose(dx, [1, 0, 2]);
-      const hPrev = tf.concat([c.h0, ...c.hs.slice(0, T - 1)], 0);
-      const db = dG.sum(0);
-      return { dx, gradInit: [dh!, dc!], grads: [weightGrad(dG, c.x2), weightGrad(dG, hPrev), db, db] };
+      const g = lstmSequenceBackward(
+        c,
+        { wih: this.w('weight_ih_l0'), whh: this.w('weight_hh_l0') },
+        this.toTimeMajor(gradOutput as Tensor),
+        gradFinal?.[0],
+        gradFinal?.[1],
+      );
+      const dx = this.batchFirst ? tf.transpose(g.dx, [1, 0, 2]) : g.dx;
+      return { dx, gradInit: [g.dh0, g.dc0], grads: [g.dWih, g.dWhh, g.db, g.db] };
     });
     disposeList(this.gradFinal);
     this.gradFinal = null;
