@@ -1,3 +1,5 @@
+// Matrix products in wasm SIMD for BatchMatMul.ts.
+//
 // c [m, n] = a [m, k] · b [k, n], row-major float32, for a short a: a batch
 // of rows against a weight matrix (Linear's input gradient, dy · W). XNNPACK
 // packs its second operand on every call, and a weight that changed since the
@@ -9,6 +11,7 @@
 typedef v128_t f4;
 
 #define MADD(acc, s, p) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(s, wasm_v128_load(p)))
+#define MADD2(x, y, s, u, v) (x = wasm_f32x4_add(x, wasm_f32x4_mul(s, u)), y = wasm_f32x4_add(y, wasm_f32x4_mul(s, v)))
 
 void gemm_short_a(const float *a, const float *b, float *c, int m, int k, int n) {
   int j = 0;
@@ -53,4 +56,79 @@ void gemm_short_a(const float *a, const float *b, float *c, int m, int k, int n)
       for (int p = 0; p < k; p++) s += a[(long)i * k + p] * b[(long)p * n + j];
       c[(long)i * n + j] = s;
     }
+}
+
+// The general product, c [m, n] = a · b, in two passes. gemm_pack_b copies b
+// into panels of 8 columns, each [k][8] (zeros past n), so the kernel reads b
+// in order; gemm_packed runs 4×8 tiles over them. 4×8 keeps its 8 sums, 2
+// columns of b and a row's value in 11 of the 16 SIMD registers V8 has on
+// x64: a 6×8 or 4×12 tile spills, and runs at 25-28 GFLOP/s against 39-42
+// (docs/results.md, "Packed products"). Each sum runs over k in order.
+
+// b is [k, n] (row stride n) or, with transposed, [n, k] (Linear's weight).
+void gemm_pack_b(const float *b, int k, int n, int transposed, float *pb) {
+  for (int j = 0; j < n; j += 8) {
+    float *dst = pb + (long)j * k;
+    const int w = n - j < 8 ? n - j : 8;
+    for (int p = 0; p < k; p++, dst += 8) {
+      if (!transposed && w == 8) {
+        wasm_v128_store(dst, wasm_v128_load(b + (long)p * n + j));
+        wasm_v128_store(dst + 4, wasm_v128_load(b + (long)p * n + j + 4));
+        continue;
+      }
+      for (int q = 0; q < 8; q++) dst[q] = q >= w ? 0.0f : transposed ? b[(long)(j + q) * k + p] : b[(long)p * n + j + q];
+    }
+  }
+}
+
+// Rows i..i+rows (rows <= 4) of one panel: c's 8 columns from col (only w of them stored).
+// a's element (i, p) is at a[i·ra + p·pa].
+static inline void tile4x8(const float *a, long ra, long pa, const float *panel, int k, float *c, int n, int w) {
+  f4 c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const float *a0 = a, *a1 = a + ra, *a2 = a1 + ra, *a3 = a2 + ra;
+  long o = 0;
+  for (int p = 0; p < k; p++, o += pa, panel += 8) {
+    const f4 b0 = wasm_v128_load(panel), b1 = wasm_v128_load(panel + 4);
+    f4 s;
+    s = wasm_v128_load32_splat(a0 + o), MADD2(c00, c01, s, b0, b1);
+    s = wasm_v128_load32_splat(a1 + o), MADD2(c10, c11, s, b0, b1);
+    s = wasm_v128_load32_splat(a2 + o), MADD2(c20, c21, s, b0, b1);
+    s = wasm_v128_load32_splat(a3 + o), MADD2(c30, c31, s, b0, b1);
+  }
+  if (w == 8) {
+    wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01), c += n;
+    wasm_v128_store(c, c10), wasm_v128_store(c + 4, c11), c += n;
+    wasm_v128_store(c, c20), wasm_v128_store(c + 4, c21), c += n;
+    wasm_v128_store(c, c30), wasm_v128_store(c + 4, c31);
+    return;
+  }
+  float t[32];
+  wasm_v128_store(t, c00), wasm_v128_store(t + 4, c01), wasm_v128_store(t + 8, c10), wasm_v128_store(t + 12, c11);
+  wasm_v128_store(t + 16, c20), wasm_v128_store(t + 20, c21), wasm_v128_store(t + 24, c30), wasm_v128_store(t + 28, c31);
+  for (int r = 0; r < 4; r++)
+    for (int q = 0; q < w; q++) c[(long)r * n + q] = t[r * 8 + q];
+}
+
+static inline void tile1x8(const float *a, long pa, const float *panel, int k, float *c, int w) {
+  f4 c0 = wasm_f32x4_splat(0), c1 = c0;
+  long o = 0;
+  for (int p = 0; p < k; p++, o += pa, panel += 8) {
+    const f4 s = wasm_v128_load32_splat(a + o);
+    MADD2(c0, c1, s, wasm_v128_load(panel), wasm_v128_load(panel + 4));
+  }
+  float t[8];
+  wasm_v128_store(t, c0), wasm_v128_store(t + 4, c1);
+  for (int q = 0; q < w; q++) c[q] = t[q];
+}
+
+// a is [m, k] or, with transposed_a, [k, m]; pb from gemm_pack_b.
+void gemm_packed(const float *a, int transposed_a, const float *pb, float *c, int m, int k, int n) {
+  const long ra = transposed_a ? 1 : k, pa = transposed_a ? m : 1;
+  for (int j = 0; j < n; j += 8) {
+    const float *panel = pb + (long)j * k;
+    const int w = n - j < 8 ? n - j : 8;
+    int i = 0;
+    for (; i + 4 <= m; i += 4) tile4x8(a + i * ra, ra, pa, panel, k, c + (long)i * n + j, n, w);
+    for (; i < m; i++) tile1x8(a + i * ra, pa, panel, k, c + (long)i * n + j, w);
+  }
 }

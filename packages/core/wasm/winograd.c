@@ -17,7 +17,7 @@
 //   y  [N, H, W, Cout]           output
 //   scratch: A·TB·Cin4 + A·TB·Cout8 floats (V and M of one block of TB tiles)
 //
-// One call walks the tiles in blocks of TB (a multiple of 6): input
+// One call walks the tiles in blocks of TB (a multiple of 4): input
 // transform of the block into V[A][TB][Cin4], A GEMMs M[a] = V[a]·U[a],
 // output transform of M into y, so V and M stay in cache. The filter
 // gradient transforms dy's tiles into M instead and accumulates
@@ -50,11 +50,12 @@ static inline void store_lanes(float* p, f4 v, int n) {
 }
 
 // ------------------------------------------------------------------ GEMM
-// C[6×8] = A[6×K] · B[K×8]; A rows lda apart, B packed [K][8], C rows ldc apart.
-static inline void kernel6x8(const float* a, int lda, const float* b, int K, float* c, int ldc) {
-  f4 c00 = SPL(0), c01 = SPL(0), c10 = SPL(0), c11 = SPL(0), c20 = SPL(0), c21 = SPL(0);
-  f4 c30 = SPL(0), c31 = SPL(0), c40 = SPL(0), c41 = SPL(0), c50 = SPL(0), c51 = SPL(0);
-  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
+// C[4×8] = A[4×K] · B[K×8]; A rows lda apart, B packed [K][8], C rows ldc apart.
+// 4×8: its 8 sums, 2 vectors of B and a splat of A fit in V8's 16 SIMD registers on x64; a 6×8 tile
+// spilled and ran 1.3-1.4× slower (docs/results.md, "Packed products").
+static inline void kernel4x8(const float* a, int lda, const float* b, int K, float* c, int ldc) {
+  f4 c00 = SPL(0), c01 = SPL(0), c10 = SPL(0), c11 = SPL(0), c20 = SPL(0), c21 = SPL(0), c30 = SPL(0), c31 = SPL(0);
+  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
   for (int k = 0; k < K; k++) {
     const f4 b0 = LD(b), b1 = LD(b + 4);
     b += 8;
@@ -71,12 +72,6 @@ static inline void kernel6x8(const float* a, int lda, const float* b, int K, flo
     v = wasm_v128_load32_splat(a3 + k);
     c30 = ADD(c30, MUL(v, b0));
     c31 = ADD(c31, MUL(v, b1));
-    v = wasm_v128_load32_splat(a4 + k);
-    c40 = ADD(c40, MUL(v, b0));
-    c41 = ADD(c41, MUL(v, b1));
-    v = wasm_v128_load32_splat(a5 + k);
-    c50 = ADD(c50, MUL(v, b0));
-    c51 = ADD(c51, MUL(v, b1));
   }
   ST(c, c00);
   ST(c + 4, c01);
@@ -89,23 +84,18 @@ static inline void kernel6x8(const float* a, int lda, const float* b, int K, flo
   c += ldc;
   ST(c, c30);
   ST(c + 4, c31);
-  c += ldc;
-  ST(c, c40);
-  ST(c + 4, c41);
-  c += ldc;
-  ST(c, c50);
-  ST(c + 4, c51);
 }
 
-// The A GEMMs of one tile block: M[a][TB×Cout8] = V[a][TB×Cin4] · U[a].
-static void block_gemm(int A, int TB, int Cin4, int Cout8, const float* V, const float* U, float* M) {
+// The A GEMMs of one tile block: M[a][TB×Cout8] = V[a][TB×Cin4] · U[a], for its first nt tiles
+// (rounded up to 4; TB is a multiple of 4).
+static void block_gemm(int A, int TB, int nt, int Cin4, int Cout8, const float* V, const float* U, float* M) {
   const int nb = Cout8 / 8;
   for (int a = 0; a < A; a++) {
     const float* Va = V + a * TB * Cin4;
     float* Ma = M + a * TB * Cout8;
     for (int j = 0; j < nb; j++) {
       const float* panel = U + ((long)a * nb + j) * Cin4 * 8;
-      for (int i = 0; i < TB; i += 6) kernel6x8(Va + i * Cin4, Cin4, panel, Cin4, Ma + i * Cout8 + j * 8, Cout8);
+      for (int i = 0; i < nt; i += 4) kernel4x8(Va + i * Cin4, Cin4, panel, Cin4, Ma + i * Cout8 + j * 8, Cout8);
     }
   }
 }
@@ -309,7 +299,7 @@ static void block_gemm_t(int A, int TB, int nt, int Cin4, int Cout8, const float
     for (int t0 = p0; t0 < p1; t0 += TB) {                                                                             \
       const int nt = p1 - t0 < TB ? p1 - t0 : TB;                                                                      \
       input_tf_##M_(x, H, W, Cin, t0, nt, V, TB, zeros);                                                               \
-      block_gemm(AL * AL, TB, Cin4, Cout8, V, U, Mb);                                                                  \
+      block_gemm(AL * AL, TB, nt, Cin4, Cout8, V, U, Mb);                                                                  \
       /* y tile = A^T M A, cut at the image's edge. */                                                                 \
       for (int t = 0; t < nt; t++) {                                                                                   \
         const int tile = t0 + t, n = tile / (tH * tW), r = tile % (tH * tW);                                          \

@@ -332,6 +332,49 @@ describe('BatchMatMul / _FusedMatMul with transposes', () => {
   }
 });
 
+describe('BatchMatMul, the packed product (more than 32 rows)', () => {
+  // Whole and partial 4-row tiles and 8-column panels, k of 1, each operand transposed, batches with broadcasting.
+  const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+    { a: [36, 24], b: [24, 16], ta: false, tb: false },
+    { a: [37, 5], b: [5, 13], ta: false, tb: false },
+    { a: [33, 1], b: [1, 9], ta: false, tb: false },
+    { a: [19, 41], b: [19, 7], ta: true, tb: false },
+    { a: [43, 11], b: [3, 11], ta: false, tb: true },
+    { a: [9, 38], b: [17, 9], ta: true, tb: true },
+    { a: [3, 34, 6], b: [3, 6, 10], ta: false, tb: false },
+    { a: [2, 3, 35, 6], b: [6, 12], ta: false, tb: false },
+    { a: [40, 6], b: [4, 6, 9], ta: false, tb: false },
+    { a: [2, 7, 34], b: [1, 5, 7], ta: true, tb: true },
+  ];
+  for (const { a, b, ta, tb } of cases) {
+    // tfjs's BatchMatMul gradient does not reduce over broadcast batch axes (on any backend), so those cases check the product alone.
+    const broadcast = a.slice(0, -2).join() !== b.slice(0, -2).join();
+    test(`matMul [${a}]·[${b}] transposeA=${ta} transposeB=${tb}${broadcast ? '' : ', and its gradients'}`, async () => {
+      const m = ta ? a[a.length - 1]! : a[a.length - 2]!;
+      const n = tb ? b[b.length - 2]! : b[b.length - 1]!;
+      const inputs = { a: rand(a), b: rand(b), dy: rand([...a.slice(0, -2), m, n]) };
+      await parity(inputs, (t) => [
+        tf.matMul(t.a, t.b, ta, tb),
+        ...(broadcast ? [] : tf.grads((x: Tensor, y: Tensor) => tf.matMul(x, y, ta, tb))([t.a, t.b], t.dy)),
+      ]);
+    });
+  }
+  test('a product with a NaN in one row leaves the other rows finite', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tidy(() => tf.concat([tf.fill([1, 9], Number.NaN), tf.ones([36, 9])]));
+    const y = tf.matMul(a, tf.ones([9, 11]));
+    const v = y.arraySync() as number[][];
+    expect(v[0]!.every(Number.isNaN)).toBe(true);
+    expect(
+      v
+        .slice(1)
+        .flat()
+        .every((x) => x === 9),
+    ).toBe(true);
+    tf.dispose([a, y]);
+  });
+});
+
 describe('AdamUpdate', () => {
   // 37·5 parameters: SIMD lanes and a scalar tail. The third gradient is tiny, so that √v is of the order of ε.
   test('three Adam steps, weight decay on, match the composed ops on cpu', async () => {
@@ -632,6 +675,8 @@ describe('no leaks', () => {
     const w = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
     const a = tf.randomNormal([5, 7]);
     const b = tf.randomNormal([3, 7]);
+    const tall = tf.randomNormal([2, 37, 7]);
+    const tallB = tf.randomNormal([2, 3, 7]);
     const step = () =>
       tf.tidy(() => {
         const gs = [
@@ -641,6 +686,8 @@ describe('no leaks', () => {
           ...tf.grads((x: Tensor) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'))([x]),
           ...tf.grads((x: Tensor) => tf.relu(x))([x]),
           ...tf.grads((a: Tensor, b: Tensor) => tf.matMul(a, b, false, true))([a, b]),
+          ...tf.grads((t: Tensor, b: Tensor) => tf.matMul(t, b, false, true))([tall, tallB]),
+          tf.matMul(tall, b, false, true),
           ...tf.grads((w: Tensor) => tf.gather(w, tf.tensor1d([1, 1, 0], 'int32')))([a]),
           tf.sum(x, [0, 1, 2]),
           tf.mean(x, [0, 1], true),
@@ -656,6 +703,6 @@ describe('no leaks', () => {
     for (let i = 0; i < 3; i++) step();
     expect(tf.memory().numTensors).toBe(tensors);
     expect(backend.numDataIds()).toBe(ids);
-    tf.dispose([x, w, a, b]);
+    tf.dispose([x, w, a, b, tall, tallB]);
   });
 });

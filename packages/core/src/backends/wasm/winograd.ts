@@ -125,6 +125,8 @@ interface Kernels {
     lstm_cell_grad: (gates: number, cPrev: number, dh: number, dcNext: number, n: number, h: number, dpre: number, dcPrev: number) => void;
     // gemm.c (BatchMatMul.ts).
     gemm_short_a: (a: number, b: number, c: number, m: number, k: number, n: number) => void;
+    gemm_pack_b: (b: number, k: number, n: number, transposed: number, pb: number) => void;
+    gemm_packed: (a: number, transposedA: number, pb: number, c: number, m: number, k: number, n: number) => void;
     __stack_pointer: WebAssembly.Global;
   };
   zeros: number;
@@ -291,7 +293,7 @@ export function winogradThreads(backend: BackendWasm): number {
 }
 
 /**
- * Tiles per block, a multiple of 6 (the GEMM micro-kernel's rows). A block's
+ * Tiles per block, a multiple of 4 (the GEMM micro-kernel's rows). A block's
  * transformed tiles (V, M: α²·tb·(Cin + Cout) floats) should stay in cache
  * between the transforms and the GEMMs, while every block rereads the whole
  * transformed filter (α²·Cin·Cout floats), and the filter gradient also
@@ -301,7 +303,7 @@ export function winogradThreads(backend: BackendWasm): number {
  * filter gradient 48.
  */
 function tileBlock(tiles: number, filterGrad: boolean): number {
-  const all = Math.ceil(tiles / 6) * 6;
+  const all = Math.ceil(tiles / 4) * 4;
   if (filterGrad) return Math.min(48, all);
   return all <= 120 ? all : 24;
 }
