@@ -18,7 +18,7 @@ build() {
   "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -mmutable-globals -nostdlib -ffreestanding "$@" \
     -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,--export=__stack_pointer \
     -Wl,--export=conv_f2 -Wl,--export=conv_f4 -Wl,--export=filter_f2 -Wl,--export=filter_f4 -Wl,--export=filter_grad_sum_f2 -Wl,--export=filter_grad_sum_f4 -Wl,--export=filter_grad_out_f2 -Wl,--export=filter_grad_out_f4 \
-    -Wl,--export=channel_sums -Wl,--export=channel_sq_dev -Wl,--export=channel_affine -Wl,--export=bn_grad_sums -Wl,--export=bn_input_grad -Wl,--export=maxpool2x2_grad -Wl,--export=conv3x3_c1_filter_grad -Wl,--export=adam_update -Wl,--export=relu_grad -Wl,--export=conv3x3_c1 -Wl,--export=gemm_short_a -Wl,--export=gemm_pack_b -Wl,--export=gemm_packed -Wl,--export=lstm_cell -Wl,--export=lstm_cell_grad \
+    -Wl,--export=channel_sums -Wl,--export=channel_sq_dev -Wl,--export=channel_affine -Wl,--export=bn_grad_sums -Wl,--export=bn_input_grad -Wl,--export=maxpool2x2_grad -Wl,--export=maxpool2x1_grad -Wl,--export=conv3x3_c1_filter_grad -Wl,--export=adam_update -Wl,--export=relu_grad -Wl,--export=conv3x3_c1 -Wl,--export=gemm_short_a -Wl,--export=gemm_pack_b -Wl,--export=gemm_packed -Wl,--export=lstm_cell -Wl,--export=lstm_cell_grad \
     winograd.c channels.c gemm.c lstm.c
 }
 build -o "$tmp/winograd.wasm"

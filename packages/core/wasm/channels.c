@@ -125,6 +125,27 @@ void maxpool2x2_grad(const float *x, const float *dy, float *dx, int n, int h, i
       }
 }
 
+// The same for 2×1 windows (two rows, one column; stride 2 down, 1 across), for x [n, h, w, c] and
+// dy [n, oh, w, c]: a CTC reader's pools, which halve the height and keep every column.
+void maxpool2x1_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh) {
+  const f4 ninf = wasm_f32x4_splat(-__builtin_inff());
+  const long row = (long)w * c;
+  for (int b = 0; b < n; b++)
+    for (int i = 0; i < h / 2; i++) {
+      const float *x0 = x + ((long)b * h + 2 * i) * row, *x1 = x0 + row;
+      float *d0 = dx + ((long)b * h + 2 * i) * row, *d1 = d0 + row;
+      const float *g = dy + ((long)b * oh + i) * row;
+      for (long j = 0; j < row; j += 4) {
+        const f4 a = wasm_v128_load(x0 + j), bb = wasm_v128_load(x1 + j);
+        const f4 ma = wasm_f32x4_gt(a, ninf);
+        const f4 mb = wasm_f32x4_gt(bb, wasm_v128_bitselect(a, ninf, ma));
+        const f4 gv = wasm_v128_load(g + j);
+        wasm_v128_store(d0 + j, wasm_v128_and(gv, wasm_v128_andnot(ma, mb)));
+        wasm_v128_store(d1 + j, wasm_v128_and(gv, mb));
+      }
+    }
+}
+
 // Taps kx = 0, 1, 2 of one kernel row, channels g..g+3 (and g+4..g+7 when
 // two): each sum over the columns where the tap falls inside the row, in
 // column order.

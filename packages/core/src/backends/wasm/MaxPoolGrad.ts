@@ -2,18 +2,19 @@
  * `MaxPoolGrad` for wasm as one pass over the wasm heap: each window's
  * gradient goes to its first maximum (row-major, strict `>`), the cpu
  * backend's rule, so ties (all-zero windows after a ReLU) match it. 2×2
- * stride-2 windows over channels in fours run in wasm SIMD
- * (channelKernels.ts), the rest in JavaScript. The stock kernel is many
+ * stride-2 windows, and the 2×1 ones that halve only the height (a CTC
+ * reader's), over channels in fours run in wasm SIMD (channelKernels.ts),
+ * the rest in JavaScript. The stock kernel is many
  * times slower than the forward pool (docs/backends.md).
  */
 import { MaxPoolGrad, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { channelKernels } from './channelKernels';
 import { type BackendWasm, f32, poolInfo, zerosOutput } from './kernel_utils';
 
-/** Whether the windows are 2×2, stride 2, undilated, with no padding before (a ceil-mode edge after is allowed). */
-function tiles2x2Of(info: ReturnType<typeof poolInfo>): boolean {
+/** Whether the windows are 2×`width`, stride 2 down and `width` across, undilated, with no padding before (a ceil-mode edge after is allowed). */
+function tilesOf(info: ReturnType<typeof poolInfo>, width: 1 | 2): boolean {
   const { strideHeight: sH, strideWidth: sW, effectiveFilterHeight: fH, effectiveFilterWidth: fW, dilationHeight: dH, dilationWidth: dW } = info;
-  return fH === 2 && fW === 2 && sH === 2 && sW === 2 && dH === 1 && dW === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
+  return fH === 2 && fW === width && sH === 2 && sW === width && dH === 1 && dW === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
 }
 
 function maxPoolGrad(args: {
@@ -32,18 +33,19 @@ function maxPoolGrad(args: {
 
   // Where 2×2 stride-2 windows tile the input (a ceil-mode edge aside), each
   // input is in one window: compare the four in place, no per-window scratch.
-  const tiles2x2 = tiles2x2Of(info);
-  const simd = tiles2x2 ? channelKernels(backend, C) : null;
-  // The SIMD kernel writes every input of its windows; where they cover the whole input, nothing is left to zero.
-  const dx = simd && H % 2 === 0 && W % 2 === 0 ? backend.makeOutput(input.shape, 'float32') : zerosOutput(backend, input.shape);
-  simd?.maxPool2x2Grad(input, dy, dx);
+  const tiles2x2 = tilesOf(info, 2);
+  const tiles2x1 = tilesOf(info, 1);
+  const simd = tiles2x2 || tiles2x1 ? channelKernels(backend, C) : null;
+  // The SIMD kernels write every input of their windows; where they cover the whole input, nothing is left to zero.
+  const dx = simd && H % 2 === 0 && (tiles2x1 || W % 2 === 0) ? backend.makeOutput(input.shape, 'float32') : zerosOutput(backend, input.shape);
+  if (simd) (tiles2x1 ? simd.maxPool2x1Grad : simd.maxPool2x2Grad)(input, dy, dx);
   // Views after the last allocation (growing the heap detaches older ones).
   const x = f32(backend, input);
   const g = f32(backend, dy);
   const out = f32(backend, dx);
   // The windows the SIMD kernel took: all that lie inside the input.
   const simdRows = simd ? Math.floor(H / 2) : 0;
-  const simdCols = simd ? Math.floor(W / 2) : 0;
+  const simdCols = simd ? (tiles2x1 ? W : Math.floor(W / 2)) : 0;
   const best = new Float32Array(C);
   const pos = new Int32Array(C);
   for (let n = 0; n < batchSize; n++) {

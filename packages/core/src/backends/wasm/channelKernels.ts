@@ -33,6 +33,8 @@ export interface ChannelKernels {
   inputGrad(dy: TensorInfo, x: TensorInfo, dx: TensorInfo, mean: Float32Array, k: Float32Array, a: Float32Array, s: Float32Array): void;
   /** dx of 2×2 stride-2 max pooling without padding, for the windows inside x [n, h, w, c] (dy [n, oh, ow, c]). */
   maxPool2x2Grad(x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void;
+  /** The same for 2×1 windows (stride 2 down, 1 across): x [n, h, w, c], dy [n, oh, w, c]. */
+  maxPool2x1Grad(x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void;
   /** acc [3·3·c] += the filter gradient of a 3×3 stride-1 pad-1 convolution of x [n, h, w, 1] to dy [n, h, w, c]. */
   conv3x3C1FilterGrad(x: TensorInfo, dy: TensorInfo, acc: Float64Array): void;
   /** y [n, h, w, c] = the 3×3 stride-1 pad-1 convolution of x [n, h, w, 1] with filter [3, 3, 1, c]. */
@@ -133,6 +135,10 @@ export function channelKernels(backend: BackendWasm, c: number): ChannelKernels 
     maxPool2x2Grad: (x, dy, dx) => {
       const [n, h, w] = x.shape;
       k.maxpool2x2_grad(at(x), at(dy), at(dx), n!, h!, w!, c, dy.shape[1]!, dy.shape[2]!);
+    },
+    maxPool2x1Grad: (x, dy, dx) => {
+      const [n, h, w] = x.shape;
+      k.maxpool2x1_grad(at(x), at(dy), at(dx), n!, h!, w!, c, dy.shape[1]!);
     },
     conv3x3C1FilterGrad: (x, dy, acc) => {
       const [n, h, w] = x.shape;

@@ -207,6 +207,10 @@ describe('MaxPoolGrad / AvgPoolGrad', () => {
     // Channels in fours: the SIMD kernel, and the JavaScript loop for a ceil-mode edge.
     { name: '2x2 stride 2 valid, 8 channels', x: [2, 8, 10, 8], k: 2, s: 2, pad: 'valid' },
     { name: '2x2 stride 2 same, odd, 8 channels', x: [2, 7, 9, 8], k: 2, s: 2, pad: 'same' },
+    // 2×1 windows that halve the height alone (a CTC reader's pools): SIMD for channels in fours, JavaScript otherwise and for a ceil-mode edge.
+    { name: '2x1 stride [2,1] valid, 8 channels', x: [2, 8, 5, 8], k: [2, 1], s: [2, 1], pad: 'valid' },
+    { name: '2x1 stride [2,1] same, odd height, 4 channels', x: [3, 7, 3, 4], k: [2, 1], s: [2, 1], pad: 'same' },
+    { name: '2x1 stride [2,1] valid, 3 channels', x: [2, 6, 5, 3], k: [2, 1], s: [2, 1], pad: 'valid' },
     { name: '3x3 stride 1 same (overlapping)', x: [1, 5, 6, 2], k: 3, s: 1, pad: 'same' },
     // A number pad only with square windows: tfjs-core 4.22 computes the output
     // shape of a number pad from the window's height alone.

@@ -101,6 +101,7 @@ interface Kernels {
     bn_grad_sums: (dy: number, x: number, rows: number, c: number, mean: number, db: number, dw: number) => void;
     bn_input_grad: (dy: number, x: number, dx: number, rows: number, c: number, mean: number, k: number, a: number, s: number) => void;
     maxpool2x2_grad: (x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number) => void;
+    maxpool2x1_grad: (x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number) => void;
     conv3x3_c1_filter_grad: (x: number, dy: number, n: number, h: number, w: number, cout: number, acc: number) => void;
     conv3x3_c1: (x: number, f: number, n: number, h: number, w: number, cout: number, y: number) => void;
     adam_update: (
