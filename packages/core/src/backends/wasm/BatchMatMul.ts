@@ -40,8 +40,14 @@ export function matMulExplicitTranspose(
   const fast = (transposeA || transposeB) && plain;
   if (!fast) return runStock(backend, name, inputs, attrs as never);
   if (name === BatchMatMul && transposeB && !transposeA && packSmallerPays(a, b)) {
-    // a·bᵀ as (b·aᵀ)ᵀ: XNNPACK packs its second operand on every call, so give it the small one
+    // a·bᵀ as (b·aᵀ)ᵀ: the product packs its second operand, so give it the small one
     // (Linear's forward: a batch of inputs against the weight matrix).
+    const swapped = packedProduct(backend, b, a, false, true);
+    if (swapped) {
+      const out = transposeLast2(backend, swapped);
+      disposeInfos(backend, swapped);
+      return out;
+    }
     const aT = transposeLast2(backend, a);
     const bx = runStock(backend, name, { a: b, b: aT }, { ...attrs, transposeA: false, transposeB: false } as never);
     const out = transposeLast2(backend, bx);

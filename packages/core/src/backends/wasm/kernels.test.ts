@@ -290,7 +290,8 @@ describe('BatchMatMul / _FusedMatMul with transposes', () => {
       );
     });
   }
-  // A short a against a larger b (Linear's input gradient): gemm.c's product, whole and partial strips of 16 columns and of 4 rows.
+  // A short a against a larger b (Linear's input gradient): gemm.c's product, whole and partial strips of 8 columns
+  // (16 past 1024 rows of b) and of 4 rows.
   for (const [a, b] of [
     [
       [16, 64],
@@ -311,6 +312,10 @@ describe('BatchMatMul / _FusedMatMul with transposes', () => {
     [
       [1, 3, 40],
       [1, 40, 50],
+    ],
+    [
+      [5, 1030],
+      [1030, 37],
     ],
   ]) {
     test(`matMul [${a}]·[${b}], a short a`, async () => {
