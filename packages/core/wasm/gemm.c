@@ -13,39 +13,56 @@ typedef v128_t f4;
 #define MADD(acc, s, p) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(s, wasm_v128_load(p)))
 #define MADD2(x, y, s, u, v) (x = wasm_f32x4_add(x, wasm_f32x4_mul(s, u)), y = wasm_f32x4_add(y, wasm_f32x4_mul(s, v)))
 
-// Strips of 8 columns in 4×8 tiles (why 4×8: gemm_packed) where a strip's k rows stay in L1, 1.1-1.5×
+// 4 rows of c times 8 columns (only the first w stored): a's element (i, p) at a[i·ra + p·pa], b's
+// row p of the 8 columns at b[p·ldb] (8 in a packed panel, n in b as it is), c's rows n apart.
+// 4×8 keeps its 8 sums, 2 vectors of b and a splat of a in 11 of the 16 SIMD registers V8 has on
+// x64: a 6×8 or 4×12 tile spills, and runs at 25-28 GFLOP/s against 39-42 (docs/results.md,
+// "Packed products").
+static inline void tile4x8(const float *a, long ra, long pa, const float *b, long ldb, int k, float *c, int n, int w) {
+  f4 c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const float *a0 = a, *a1 = a + ra, *a2 = a1 + ra, *a3 = a2 + ra;
+  long o = 0;
+  for (int p = 0; p < k; p++, o += pa, b += ldb) {
+    const f4 b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    f4 s;
+    s = wasm_v128_load32_splat(a0 + o), MADD2(c00, c01, s, b0, b1);
+    s = wasm_v128_load32_splat(a1 + o), MADD2(c10, c11, s, b0, b1);
+    s = wasm_v128_load32_splat(a2 + o), MADD2(c20, c21, s, b0, b1);
+    s = wasm_v128_load32_splat(a3 + o), MADD2(c30, c31, s, b0, b1);
+  }
+  if (w == 8) {
+    wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01), c += n;
+    wasm_v128_store(c, c10), wasm_v128_store(c + 4, c11), c += n;
+    wasm_v128_store(c, c20), wasm_v128_store(c + 4, c21), c += n;
+    wasm_v128_store(c, c30), wasm_v128_store(c + 4, c31);
+    return;
+  }
+  float t[32];
+  wasm_v128_store(t, c00), wasm_v128_store(t + 4, c01), wasm_v128_store(t + 8, c10), wasm_v128_store(t + 12, c11);
+  wasm_v128_store(t + 16, c20), wasm_v128_store(t + 20, c21), wasm_v128_store(t + 24, c30), wasm_v128_store(t + 28, c31);
+  for (int r = 0; r < 4; r++)
+    for (int q = 0; q < w; q++) c[(long)r * n + q] = t[r * 8 + q];
+}
+
+static inline void tile1x8(const float *a, long pa, const float *b, long ldb, int k, float *c, int w) {
+  f4 c0 = wasm_f32x4_splat(0), c1 = c0;
+  long o = 0;
+  for (int p = 0; p < k; p++, o += pa, b += ldb) {
+    const f4 s = wasm_v128_load32_splat(a + o);
+    MADD2(c0, c1, s, wasm_v128_load(b), wasm_v128_load(b + 4));
+  }
+  float t[8];
+  wasm_v128_store(t, c0), wasm_v128_store(t + 4, c1);
+  for (int q = 0; q < w; q++) c[q] = t[q];
+}
+
+// Strips of 8 columns in 4×8 tiles where a strip's k rows stay in L1, 1.1-1.5×
 // faster than strips of 16; past 1024 rows, strips of 16 use each cache line of b whole and win, though
 // their 16 sums spill (docs/results.md, "Packed products").
 static void short_a_8(const float *a, const float *b, float *c, int m, int k, int n, int j) {
   int i = 0;
-  for (; i + 4 <= m; i += 4) {
-    f4 c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    const float *a0 = a + (long)i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-    const float *bp = b + j;
-    for (int p = 0; p < k; p++, bp += n) {
-      const f4 b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-      f4 s;
-      s = wasm_v128_load32_splat(a0 + p), MADD2(c00, c01, s, b0, b1);
-      s = wasm_v128_load32_splat(a1 + p), MADD2(c10, c11, s, b0, b1);
-      s = wasm_v128_load32_splat(a2 + p), MADD2(c20, c21, s, b0, b1);
-      s = wasm_v128_load32_splat(a3 + p), MADD2(c30, c31, s, b0, b1);
-    }
-    float *o = c + (long)i * n + j;
-    wasm_v128_store(o, c00), wasm_v128_store(o + 4, c01), o += n;
-    wasm_v128_store(o, c10), wasm_v128_store(o + 4, c11), o += n;
-    wasm_v128_store(o, c20), wasm_v128_store(o + 4, c21), o += n;
-    wasm_v128_store(o, c30), wasm_v128_store(o + 4, c31);
-  }
-  for (; i < m; i++) {
-    f4 c0 = wasm_f32x4_splat(0), c1 = c0;
-    const float *ai = a + (long)i * k, *bp = b + j;
-    for (int p = 0; p < k; p++, bp += n) {
-      const f4 s = wasm_v128_load32_splat(ai + p);
-      MADD2(c0, c1, s, wasm_v128_load(bp), wasm_v128_load(bp + 4));
-    }
-    float *o = c + (long)i * n + j;
-    wasm_v128_store(o, c0), wasm_v128_store(o + 4, c1);
-  }
+  for (; i + 4 <= m; i += 4) tile4x8(a + (long)i * k, k, 1, b + j, n, k, c + (long)i * n + j, n, 8);
+  for (; i < m; i++) tile1x8(a + (long)i * k, 1, b + j, n, k, c + (long)i * n + j, 8);
 }
 
 static void short_a_16(const float *a, const float *b, float *c, int m, int k, int n, int j) {
@@ -97,11 +114,8 @@ void gemm_short_a(const float *a, const float *b, float *c, int m, int k, int n)
 }
 
 // The general product, c [m, n] = a · b, in two passes. gemm_pack_b copies b
-// into panels of 8 columns, each [k][8] (zeros past n), so the kernel reads b
-// in order; gemm_packed runs 4×8 tiles over them. 4×8 keeps its 8 sums, 2
-// columns of b and a row's value in 11 of the 16 SIMD registers V8 has on
-// x64: a 6×8 or 4×12 tile spills, and runs at 25-28 GFLOP/s against 39-42
-// (docs/results.md, "Packed products"). Each sum runs over k in order.
+// into panels of 8 columns, each [k][8] (zeros past n), so the tiles read b
+// in order; gemm_packed runs tile4x8 over them. Each sum runs over k in order.
 
 // b is [k, n] (row stride n) or, with transposed, [n, k] (Linear's weight).
 void gemm_pack_b(const float *b, int k, int n, int transposed, float *pb) {
@@ -119,46 +133,6 @@ void gemm_pack_b(const float *b, int k, int n, int transposed, float *pb) {
   }
 }
 
-// Rows i..i+rows (rows <= 4) of one panel: c's 8 columns from col (only w of them stored).
-// a's element (i, p) is at a[i·ra + p·pa].
-static inline void tile4x8(const float *a, long ra, long pa, const float *panel, int k, float *c, int n, int w) {
-  f4 c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  const float *a0 = a, *a1 = a + ra, *a2 = a1 + ra, *a3 = a2 + ra;
-  long o = 0;
-  for (int p = 0; p < k; p++, o += pa, panel += 8) {
-    const f4 b0 = wasm_v128_load(panel), b1 = wasm_v128_load(panel + 4);
-    f4 s;
-    s = wasm_v128_load32_splat(a0 + o), MADD2(c00, c01, s, b0, b1);
-    s = wasm_v128_load32_splat(a1 + o), MADD2(c10, c11, s, b0, b1);
-    s = wasm_v128_load32_splat(a2 + o), MADD2(c20, c21, s, b0, b1);
-    s = wasm_v128_load32_splat(a3 + o), MADD2(c30, c31, s, b0, b1);
-  }
-  if (w == 8) {
-    wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01), c += n;
-    wasm_v128_store(c, c10), wasm_v128_store(c + 4, c11), c += n;
-    wasm_v128_store(c, c20), wasm_v128_store(c + 4, c21), c += n;
-    wasm_v128_store(c, c30), wasm_v128_store(c + 4, c31);
-    return;
-  }
-  float t[32];
-  wasm_v128_store(t, c00), wasm_v128_store(t + 4, c01), wasm_v128_store(t + 8, c10), wasm_v128_store(t + 12, c11);
-  wasm_v128_store(t + 16, c20), wasm_v128_store(t + 20, c21), wasm_v128_store(t + 24, c30), wasm_v128_store(t + 28, c31);
-  for (int r = 0; r < 4; r++)
-    for (int q = 0; q < w; q++) c[(long)r * n + q] = t[r * 8 + q];
-}
-
-static inline void tile1x8(const float *a, long pa, const float *panel, int k, float *c, int w) {
-  f4 c0 = wasm_f32x4_splat(0), c1 = c0;
-  long o = 0;
-  for (int p = 0; p < k; p++, o += pa, panel += 8) {
-    const f4 s = wasm_v128_load32_splat(a + o);
-    MADD2(c0, c1, s, wasm_v128_load(panel), wasm_v128_load(panel + 4));
-  }
-  float t[8];
-  wasm_v128_store(t, c0), wasm_v128_store(t + 4, c1);
-  for (int q = 0; q < w; q++) c[q] = t[q];
-}
-
 // a is [m, k] or, with transposed_a, [k, m]; pb from gemm_pack_b.
 void gemm_packed(const float *a, int transposed_a, const float *pb, float *c, int m, int k, int n) {
   const long ra = transposed_a ? 1 : k, pa = transposed_a ? m : 1;
@@ -166,7 +140,7 @@ void gemm_packed(const float *a, int transposed_a, const float *pb, float *c, in
     const float *panel = pb + (long)j * k;
     const int w = n - j < 8 ? n - j : 8;
     int i = 0;
-    for (; i + 4 <= m; i += 4) tile4x8(a + i * ra, ra, pa, panel, k, c + (long)i * n + j, n, w);
-    for (; i < m; i++) tile1x8(a + i * ra, pa, panel, k, c + (long)i * n + j, w);
+    for (; i + 4 <= m; i += 4) tile4x8(a + i * ra, ra, pa, panel, 8, k, c + (long)i * n + j, n, w);
+    for (; i < m; i++) tile1x8(a + i * ra, pa, panel, 8, k, c + (long)i * n + j, w);
   }
 }
