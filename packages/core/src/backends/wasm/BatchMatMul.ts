@@ -14,7 +14,7 @@
  */
 import { BatchMatMul, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type BackendWasm, batchOf, captureStock, disposeInfos, runStock, transposeLast2 } from './kernel_utils';
-import { moduleExports, offsetOf, winogradThreads } from './winograd';
+import { moduleExports, offsetOf } from './winograd';
 
 /**
  * Runs stock kernel `name` with `transposeA/B` materialised when the product
@@ -101,7 +101,7 @@ function shortProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo): Tenso
  * tfjs's threaded build, whose XNNPACK product runs on every thread.
  */
 function packedProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo | null {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || winogradThreads(backend) > 1) return null;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || productThreads(backend) > 1) return null;
   const batchA = batchOf(a);
   const batchB = batchOf(b);
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
@@ -126,6 +126,11 @@ function packedProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo, trans
   }
   heap._free(pb);
   return out;
+}
+
+/** The threads XNNPACK's products run on: more than 1 in tfjs's threaded build (in Node with setWasmThreads, in a cross-origin isolated page). */
+function productThreads(backend: BackendWasm): number {
+  return (backend.wasm.tfjs as { getThreadsCount?: () => number }).getThreadsCount?.() ?? 1;
 }
 
 /**
