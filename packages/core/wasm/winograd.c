@@ -24,6 +24,8 @@
 // dU[a] += V[a]^T·M[a] over the blocks.
 #include <wasm_simd128.h>
 
+#include "tile4x8.h"
+
 typedef v128_t f4;
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub
@@ -50,42 +52,6 @@ static inline void store_lanes(float* p, f4 v, int n) {
 }
 
 // ------------------------------------------------------------------ GEMM
-// C[4×8] = A[4×K] · B[K×8]; A rows lda apart, B packed [K][8], C rows ldc apart.
-// 4×8: its 8 sums, 2 vectors of B and a splat of A fit in V8's 16 SIMD registers on x64; a 6×8 tile
-// spilled and ran 1.3-1.4× slower (docs/results.md, "Packed products").
-static inline void kernel4x8(const float* a, int lda, const float* b, int K, float* c, int ldc) {
-  f4 c00 = SPL(0), c01 = SPL(0), c10 = SPL(0), c11 = SPL(0), c20 = SPL(0), c21 = SPL(0), c30 = SPL(0), c31 = SPL(0);
-  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
-  for (int k = 0; k < K; k++) {
-    const f4 b0 = LD(b), b1 = LD(b + 4);
-    b += 8;
-    f4 v;
-    v = wasm_v128_load32_splat(a0 + k);
-    c00 = ADD(c00, MUL(v, b0));
-    c01 = ADD(c01, MUL(v, b1));
-    v = wasm_v128_load32_splat(a1 + k);
-    c10 = ADD(c10, MUL(v, b0));
-    c11 = ADD(c11, MUL(v, b1));
-    v = wasm_v128_load32_splat(a2 + k);
-    c20 = ADD(c20, MUL(v, b0));
-    c21 = ADD(c21, MUL(v, b1));
-    v = wasm_v128_load32_splat(a3 + k);
-    c30 = ADD(c30, MUL(v, b0));
-    c31 = ADD(c31, MUL(v, b1));
-  }
-  ST(c, c00);
-  ST(c + 4, c01);
-  c += ldc;
-  ST(c, c10);
-  ST(c + 4, c11);
-  c += ldc;
-  ST(c, c20);
-  ST(c + 4, c21);
-  c += ldc;
-  ST(c, c30);
-  ST(c + 4, c31);
-}
-
 // The A GEMMs of one tile block: M[a][TB×Cout8] = V[a][TB×Cin4] · U[a], for its first nt tiles
 // (rounded up to 4; TB is a multiple of 4).
 static void block_gemm(int A, int TB, int nt, int Cin4, int Cout8, const float* V, const float* U, float* M) {
@@ -95,7 +61,7 @@ static void block_gemm(int A, int TB, int nt, int Cin4, int Cout8, const float* 
     float* Ma = M + a * TB * Cout8;
     for (int j = 0; j < nb; j++) {
       const float* panel = U + ((long)a * nb + j) * Cin4 * 8;
-      for (int i = 0; i < nt; i += 4) kernel4x8(Va + i * Cin4, Cin4, panel, Cin4, Ma + i * Cout8 + j * 8, Cout8);
+      for (int i = 0; i < nt; i += 4) tile4x8(Va + i * Cin4, Cin4, 1, panel, 8, Cin4, Ma + i * Cout8 + j * 8, Cout8, 8);
     }
   }
 }

@@ -31,8 +31,8 @@ function maxPoolGrad(args: {
   const top = info.padInfo.top;
   const left = info.padInfo.left;
 
-  // Where 2×2 stride-2 windows tile the input (a ceil-mode edge aside), each
-  // input is in one window: compare the four in place, no per-window scratch.
+  // Where 2×2 stride-2 (or 2×1) windows tile the input (a ceil-mode edge aside),
+  // each input is in one window: compare them in place, no per-window scratch.
   const tiles2x2 = tilesOf(info, 2);
   const tiles2x1 = tilesOf(info, 1);
   const simd = tiles2x2 || tiles2x1 ? channelKernels(backend, C) : null;
