@@ -25,7 +25,7 @@ import { type OptimState, disposeOptimState, sgd } from '../src/optim';
 import { coresFromCpuinfo, freeCores, idleCpus, physicalCores } from '../src/parallel/cores';
 import { DataParallelTable, ParallelWorkerError } from '../src/parallel/DataParallelTable';
 import { transferList, type WireTensor } from '../src/parallel/protocol';
-import { copyWire, toWire } from '../src/parallel/replica';
+import { copyWire, replicaState, stateWires, toWire } from '../src/parallel/replica';
 import { shardSizes } from '../src/parallel/shard';
 import { Sequencer } from '../src/rnn/Sequencer';
 import { SequencerCriterion } from '../src/rnn/SequencerCriterion';
@@ -197,6 +197,61 @@ describe('DataParallelTable', () => {
     } finally {
       await tf.setBackend(before);
     }
+  });
+
+  it('reads a wasm tensor into an array that came back from a worker, and into nothing that does not fit it', async () => {
+    const t = tf.tensor([1.5, -2, 3]);
+    const spare = new Float32Array([9, 9, 9]);
+    const wire = await toWire(tf, t, spare);
+    expect(wire.data).toBe(spare);
+    expect(Array.from(spare)).toEqual([1.5, -2, 3]);
+    expect(wire.shape).toEqual([3]);
+    // Each of these would send the wrong bytes or a buffer the message does not own: a new array instead.
+    const big = new Float32Array(8);
+    const misfits: WireTensor['data'][] = [new Float32Array(2), big.subarray(0, 3), new Int32Array(3)];
+    for (const m of misfits) {
+      const w = await toWire(tf, t, m);
+      expect(w.data).not.toBe(m);
+      expect(Array.from(w.data)).toEqual([1.5, -2, 3]);
+    }
+    expect(Array.from(big)).toEqual(new Array(8).fill(0));
+    const ints = tf.tensor([4, 5, 6], [3], 'int32');
+    const intWire = await toWire(tf, ints, new Float32Array(3));
+    expect(intWire.data).toBeInstanceOf(Int32Array);
+    expect(Array.from(intWire.data)).toEqual([4, 5, 6]);
+    // A tensor on cpu shares its storage with what tf.tensor was given: never read into a spare.
+    const before = tf.getBackend();
+    try {
+      await tf.setBackend('cpu');
+      const c = tf.tensor([7, 8, 9]);
+      const other = new Float32Array(3);
+      const w = await toWire(tf, c, other);
+      expect(w.data).not.toBe(other);
+      expect(Array.from(other)).toEqual([0, 0, 0]);
+      c.dispose();
+    } finally {
+      await tf.setBackend(before);
+    }
+    tf.dispose([t, ints]);
+  });
+
+  it("stateWires reads each worker's parameters into its spare arrays, and copies for a worker without them", async () => {
+    manualSeed(3);
+    const model = convNet();
+    const st = replicaState(model);
+    const spare = st.params.map((p) => ({ tensor: true as const, shape: p.shape.slice(), dtype: 'float32' as const, data: new Float32Array(p.size) }));
+    const [first, second] = await stateWires(tf, st, 2, [spare]);
+    first!.params.forEach((w, i) => {
+      expect(w.data).toBe(spare[i]!.data);
+      expect(Array.from(w.data)).toEqual(Array.from(st.params[i]!.dataSync()));
+    });
+    second!.params.forEach((w, i) => {
+      expect(w.data).not.toBe(spare[i]!.data);
+      expect(Array.from(w.data)).toEqual(Array.from(st.params[i]!.dataSync()));
+    });
+    const [, withSpare] = await stateWires(tf, st, 2, [undefined, spare]);
+    withSpare!.params.forEach((w, i) => expect(w.data).toBe(spare[i]!.data));
+    model.dispose();
   });
 
   it('counts physical cores from /proc/cpuinfo (hyper-threads once)', async () => {

@@ -97,6 +97,8 @@ export class DataParallelTable {
   private disposed = false;
   /** Serialises calls: one step at a time over the pool. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** The gradients each worker sent in the last step, summed and free: its next parameters go in them. */
+  private spare: WireTensor[][] = [];
 
   constructor(
     readonly model: Module,
@@ -194,6 +196,7 @@ export class DataParallelTable {
       st.grads,
       replies.map((r) => r.grads),
     );
+    this.spare = replies.map((r) => r.grads);
     const loss = weights[0] * mainLoss + replies.reduce((s, r, k) => s + weights[k + 1] * r.loss, 0);
     criterion.output = loss;
     return loss;
@@ -252,7 +255,9 @@ export class DataParallelTable {
   ): Promise<{ st: ReplicaState; mine: T; replies: R[] }> {
     const pool = this.pool!;
     const st = replicaState(this.model);
-    const [wires, data] = await Promise.all([stateWires(tf, st, sizes.length - 1), readBatch(batch)]);
+    const spare = this.spare;
+    this.spare = [];
+    const [wires, data] = await Promise.all([stateWires(tf, st, sizes.length - 1, spare), readBatch(batch)]);
     const train = st.modules.map((m) => m.train);
     const seeds = sizes.slice(1).map(() => nextSeed());
     // Workers first, so that they compute while the main thread does shard 0.

@@ -18,6 +18,9 @@ type HolderLookup = {
   engine(): { state: { tensorInfo: WeakMap<object, { backend: unknown }> }; registry: Record<string, unknown> };
 };
 
+/** The part of tfjs's wasm backend that `toWire` reads a tensor's bytes through. */
+type WasmHolder = { dataIdMap: { get(id: object): { memoryOffset: number } | undefined }; wasm: { HEAPU8: Uint8Array } };
+
 export interface ReplicaState {
   /** Trainable tensors, each once (`parameters()`), and their gradient buffers. */
   params: Variable[];
@@ -64,11 +67,25 @@ function readsFresh(tf: HolderLookup, t: Tensor): boolean {
 /**
  * A tensor's data as a message part, in a buffer of its own that the message
  * transfers: the read itself where it is a new array (wasm), else a copy of it.
+ * `into`, an array that came in a message and is free again, is filled instead
+ * where the tensor is on wasm and is float32 of the same size: the parameters
+ * and gradients then travel between the threads in the same buffers every step
+ * (new ones, megabytes a step, cost a full garbage collection about every other
+ * step: docs/results.md, "Inside the main job's data-parallel step").
  */
-export async function toWire(tf: HolderLookup, t: Tensor): Promise<WireTensor> {
+export async function toWire(tf: HolderLookup, t: Tensor, into?: WireTensor['data']): Promise<WireTensor> {
   const fresh = readsFresh(tf, t);
+  const wire = (data: WireTensor['data']): WireTensor => ({ tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data });
+  if (fresh && into instanceof Float32Array && t.dtype === 'float32' && into.length === t.size && into.buffer.byteLength === into.byteLength) {
+    const holder = tf.engine().state.tensorInfo.get(t.dataId)!.backend as WasmHolder;
+    const at = holder.dataIdMap.get(t.dataId)?.memoryOffset;
+    if (at !== undefined) {
+      into.set(new Float32Array(holder.wasm.HEAPU8.buffer, at, t.size));
+      return wire(into);
+    }
+  }
   const data = (await t.data()) as WireTensor['data'];
-  return { tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data: fresh ? data : data.slice() };
+  return wire(fresh ? data : data.slice());
 }
 
 /** A module's output (a tensor, or a table of them) as a message part: each tensor through `toWire`. */
@@ -85,12 +102,23 @@ export function copyWire(ws: WireTensor[]): WireTensor[] {
 /**
  * The replica's parameters and buffers for `count` workers' messages: read
  * once, then copied for each further worker (a transfer gives each buffer to
- * one receiver only), all before any message is sent.
+ * one receiver only), all before any message is sent. `spare[k]`, where given,
+ * holds arrays of the parameters' sizes that worker k sent back (its gradients):
+ * its parameters are read into them (`toWire`'s `into`).
  */
-export async function stateWires(tf: HolderLookup, st: ReplicaState, count: number): Promise<{ params: WireTensor[]; buffers: WireTensor[] }[]> {
-  const wires = (ts: Tensor[]) => Promise.all(ts.map((t) => toWire(tf, t)));
-  const [params, buffers] = await Promise.all([wires(st.params), wires(st.buffers)]);
-  return Array.from({ length: count }, (_, i) => (i === 0 ? { params, buffers } : { params: copyWire(params), buffers: copyWire(buffers) }));
+export async function stateWires(
+  tf: HolderLookup,
+  st: ReplicaState,
+  count: number,
+  spare: (WireTensor[] | undefined)[] = [],
+): Promise<{ params: WireTensor[]; buffers: WireTensor[] }[]> {
+  const read = (ts: Tensor[], into?: WireTensor[]) => Promise.all(ts.map((t, i) => toWire(tf, t, into?.[i]?.data)));
+  const [params, buffers] = await Promise.all([read(st.params, spare[0]), read(st.buffers)]);
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) =>
+      i === 0 ? { params, buffers } : { params: spare[i] ? await read(st.params, spare[i]) : copyWire(params), buffers: copyWire(buffers) },
+    ),
+  );
 }
 
 export function fromWire(tf: TfLike, w: WireTensor): Tensor {

@@ -93,7 +93,8 @@ async function handle(req: Request): Promise<void> {
       } finally {
         for (const t of [input, target].flat(Infinity as 1)) if (t instanceof tf.Tensor) t.dispose();
       }
-      const grads = await Promise.all(state.grads.map((g) => toWire(tf, g)));
+      // The parameters' arrays are free once loaded: the gradients go back in them.
+      const grads = await Promise.all(state.grads.map((g, i) => toWire(tf, g, req.params[i]?.data)));
       post({ kind: 'step', id: req.id, loss, grads });
       return;
     }
