@@ -30,15 +30,24 @@ const cosine = { name: 'cosine', lr: 0.002 } as const;
 describe('runProgress', () => {
   it('the fraction of the planned steps, or of the time budget where that is further along', () => {
     expect(runProgress(3, 12, 0, 0)).toBe(0.25);
-    expect(runProgress(3, 12, 30, 1)).toBe(0.5); // half of a 1-minute budget by this step's end
-    expect(runProgress(9, 12, 30, 1)).toBe(0.75);
+    // Half of a 1-minute budget by this step's end: half of the 57 s after its first twentieth.
+    expect(runProgress(3, 12, 31.5, 1)).toBe(0.5);
+    expect(runProgress(9, 12, 31.5, 1)).toBe(0.75);
     expect(runProgress(20, 12, 0, 0)).toBe(1);
     expect(runProgress(0, 12, 600, 1)).toBe(1);
   });
 
+  it("goes by steps alone in the budget's first twentieth, so a slow start does not move a run the limit never stops", () => {
+    // The main job: 3,140 steps in 12 minutes. Its first step, start-up included, took 3 s.
+    expect(runProgress(1, 3140, 3, 12)).toBe(1 / 3140);
+    expect(runProgress(200, 3140, 36, 12)).toBe(200 / 3140);
+    // Past the first 36 s, time counts where it is further along: 68.4 s after them is a tenth.
+    expect(runProgress(10, 3140, 104.4, 12)).toBeCloseTo(0.1, 12);
+  });
+
   it('anneals over the time left after reading the unlabelled images', () => {
-    // 30 of a 60-second budget went before the first step: 45 s in is half-way.
-    expect(runProgress(0, 100, 45, 1, 30)).toBe(0.5);
+    // 30 of a 60-second budget went before the first step: 45.75 s in is half-way (1.5 s of grace, then 28.5 s).
+    expect(runProgress(0, 100, 45.75, 1, 30)).toBe(0.5);
     expect(runProgress(0, 100, 30, 1, 30)).toBe(0);
     expect(runProgress(60, 100, 30, 1, 30)).toBe(0.6);
     // Reading took the whole budget: the first step is at the schedule's end.
