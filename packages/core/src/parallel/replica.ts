@@ -53,15 +53,16 @@ export function replicaState(model: Module): ReplicaState {
 }
 
 /**
- * Whether reading `t` gives a new array: wasm's read copies out of its heap,
- * while cpu's hands out the tensor's own storage, which a transfer would
- * detach. Asked of the backend that holds `t`, which need not be the active
- * one (a tensor made before a `setBackend` stays where it was until used).
+ * The wasm backend holding `t`, or null where another backend holds it.
+ * wasm's read copies out of its heap, while cpu's hands out the tensor's own
+ * storage, which a transfer would detach. Asked of the backend that holds `t`,
+ * which need not be the active one (a tensor made before a `setBackend` stays
+ * where it was until used).
  */
-function readsFresh(tf: HolderLookup, t: Tensor): boolean {
+function wasmHolder(tf: HolderLookup, t: Tensor): WasmHolder | null {
   const engine = tf.engine();
   const holder = engine.state.tensorInfo.get(t.dataId)?.backend;
-  return holder !== undefined && holder === engine.registry.wasm;
+  return holder !== undefined && holder === engine.registry.wasm ? (holder as WasmHolder) : null;
 }
 
 /**
@@ -74,10 +75,9 @@ function readsFresh(tf: HolderLookup, t: Tensor): boolean {
  * step: docs/results.md, "Inside the main job's data-parallel step").
  */
 export async function toWire(tf: HolderLookup, t: Tensor, into?: WireTensor['data']): Promise<WireTensor> {
-  const fresh = readsFresh(tf, t);
+  const holder = wasmHolder(tf, t);
   const wire = (data: WireTensor['data']): WireTensor => ({ tensor: true, shape: t.shape.slice(), dtype: t.dtype as WireDType, data });
-  if (fresh && into instanceof Float32Array && t.dtype === 'float32' && into.length === t.size && into.buffer.byteLength === into.byteLength) {
-    const holder = tf.engine().state.tensorInfo.get(t.dataId)!.backend as WasmHolder;
+  if (holder && into instanceof Float32Array && t.dtype === 'float32' && into.length === t.size && into.buffer.byteLength === into.byteLength) {
     const at = holder.dataIdMap.get(t.dataId)?.memoryOffset;
     if (at !== undefined) {
       into.set(new Float32Array(holder.wasm.HEAPU8.buffer, at, t.size));
@@ -85,7 +85,7 @@ export async function toWire(tf: HolderLookup, t: Tensor, into?: WireTensor['dat
     }
   }
   const data = (await t.data()) as WireTensor['data'];
-  return wire(fresh ? data : data.slice());
+  return wire(holder ? data : data.slice());
 }
 
 /** A module's output (a tensor, or a table of them) as a message part: each tensor through `toWire`. */
