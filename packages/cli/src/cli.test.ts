@@ -357,6 +357,20 @@ describe('the captcha-nn binary', () => {
     expect(one.out.split('\n').slice(0, 5)).toEqual(ev.out.split('\n').slice(0, 5));
   });
 
+  it("reads with our kernels' relaxed-SIMD build on this Node, turning V8's flag on where it is behind one; CAPTCHA_NN_WASM_SIMD=plain keeps the plain build", async () => {
+    const args = [BIN, 'eval', '--model', 'general', '--generate', 'mix', '--count', '8', '--threads', '1'];
+    const auto = await exec(args, { CAPTCHA_NN_WASM_SIMD: '' });
+    expect(auto.code, auto.err).toBe(0);
+    expect(auto.out).toMatch(/^speed .*\(.*; wasm, 1 thread, relaxed SIMD\)$/m);
+    const plain = await exec(args, { CAPTCHA_NN_WASM_SIMD: 'plain' });
+    expect(plain.code, plain.err).toBe(0);
+    expect(plain.out).toMatch(/^speed .*\(.*; wasm, 1 thread, plain SIMD\)$/m);
+    // The same readings either way: fused multiply-adds change only the last bits.
+    const accuracy = (out: string) => /^whole-captcha accuracy .*$/m.exec(out)?.[0];
+    expect(accuracy(auto.out)).toBeDefined();
+    expect(accuracy(plain.out)).toBe(accuracy(auto.out));
+  }, 120_000);
+
   it('ctc: trains on 1 to 3 characters with 2 workers and reads those lengths; eval reports CER and accuracy by length (the default, --beam, --text-length any); predict reads with --beam and --text-length', async () => {
     const out = join(tmp.dir, 'ctc');
     const args = ['--generate', 'simple', '--size', '48x16', '--length', '1-3', '--charset', 'ab12'];
@@ -411,9 +425,9 @@ describe('the captcha-nn binary', () => {
   }, 900_000);
 });
 
-function exec(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+function exec(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
     let err = '';
     c.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

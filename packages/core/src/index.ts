@@ -11,6 +11,8 @@ export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank } f
 export { setBackend, ready, setWasmPaths, setWasmThreads, getWasmThreads, MAX_WASM_THREADS, BackendError, BACKEND_NAMES, type BackendName } from './backend';
 // How wasm runs 3×3 stride-1 convolutions: Winograd by shape (default) or XNNPACK.
 export { setWinograd, getWinograd, winogradCalls, type WinogradMode } from './backends/wasm/winograd';
+// Which build of our wasm kernels runs: relaxed SIMD's multiply-add where the engine has it.
+export { wasmSimd, describeWasmSimd, allowRelaxedSimdInNode, type WasmSimd } from './backends/wasm/relaxedSimd';
 
 // Activities, errors, randomness
 export { disposeActivity, type Activity } from './util/activity';

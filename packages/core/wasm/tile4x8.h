@@ -3,7 +3,9 @@
 #define CAPTCHA_NN_TILE4X8_H
 #include <wasm_simd128.h>
 
-#define MADD2(x, y, s, u, v) (x = wasm_f32x4_add(x, wasm_f32x4_mul(s, u)), y = wasm_f32x4_add(y, wasm_f32x4_mul(s, v)))
+#include "madd.h"
+
+#define MADD2(x, y, s, u, v) (x = FMADD(x, s, u), y = FMADD(y, s, v))
 
 // 4 rows of c times 8 columns (only the first w stored): a's element (i, p) at a[i·ra + p·pa], b's
 // row p of the 8 columns at b[p·ldb] (8 in a packed panel, n in b as it is), c's rows n apart.

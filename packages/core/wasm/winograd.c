@@ -157,17 +157,17 @@ static inline void kernel4x8t(const float* a, int lda, const float* b, int ldb, 
     const f4 b0 = LD(b), b1 = LD(b + 4);
     f4 v;
     v = wasm_v128_load32_splat(a);
-    c00 = ADD(c00, MUL(v, b0));
-    c01 = ADD(c01, MUL(v, b1));
+    c00 = FMADD(c00, v, b0);
+    c01 = FMADD(c01, v, b1);
     v = wasm_v128_load32_splat(a + 1);
-    c10 = ADD(c10, MUL(v, b0));
-    c11 = ADD(c11, MUL(v, b1));
+    c10 = FMADD(c10, v, b0);
+    c11 = FMADD(c11, v, b1);
     v = wasm_v128_load32_splat(a + 2);
-    c20 = ADD(c20, MUL(v, b0));
-    c21 = ADD(c21, MUL(v, b1));
+    c20 = FMADD(c20, v, b0);
+    c21 = FMADD(c21, v, b1);
     v = wasm_v128_load32_splat(a + 3);
-    c30 = ADD(c30, MUL(v, b0));
-    c31 = ADD(c31, MUL(v, b1));
+    c30 = FMADD(c30, v, b0);
+    c31 = FMADD(c31, v, b1);
     a += lda;
     b += ldb;
   }

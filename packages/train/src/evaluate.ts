@@ -203,7 +203,7 @@ export function formatEval(r: EvalResult & { source: string; reading?: string; s
     `per position            ${r.perPosition.map((a, i) => `${i + 1}: ${pct(a)}`).join('  ')}`,
     `character error rate    ${pct(r.cer)}`,
     ...(r.byLength.length > 1 ? [`by length               ${r.byLength.map((l) => `${l.length}: ${pct(l.accuracy)} of ${l.count}`).join('  ')}`] : []),
-    `speed                   ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(2)} s; ${r.backend}${r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''})`,
+    `speed                   ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(2)} s; ${r.backend}${r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''}${r.simd ? `, ${r.simd} SIMD` : ''})`,
   ];
   if (opts.verbose) for (const f of r.skipped ?? []) lines.push(`skipped ${f.file}: ${f.reason}`);
   if (r.confusions.length) {

@@ -4,7 +4,7 @@
  * commonest edits; and `evaluateModel`,
  * which runs a model over a source through its task.
  */
-import { disposeActivity, getWasmThreads, tf, type Activity, type Module, type Tensor } from '@captcha-nn/core';
+import { disposeActivity, getWasmThreads, tf, wasmSimd, type WasmSimd, type Activity, type Module, type Tensor } from '@captcha-nn/core';
 import { batches, compareAnswers, type AnswerCompare, type ImageSource, type LabelEncoder } from '@captcha-nn/data';
 import { alignEdits } from './editDistance';
 import { disposeInput, trainingInput, type DecodeOptions, type Task } from './task';
@@ -69,9 +69,10 @@ export interface EvalResult {
   mistakes?: Mistake[];
   seconds: number;
   imagesPerSecond: number;
-  /** Where it ran: the tfjs backend, and on wasm its threads. */
+  /** Where it ran: the tfjs backend, and on wasm its threads and our kernels' SIMD build. */
   backend: string;
   threads?: number;
+  simd?: WasmSimd;
 }
 
 /** Accumulates accuracy over batches. */
@@ -275,6 +276,6 @@ export async function evaluateModel(model: Module, source: ImageSource, o: Evalu
     seconds,
     imagesPerSecond: seconds > 0 ? meter.count / seconds : 0,
     backend: tf.getBackend(),
-    ...(tf.getBackend() === 'wasm' ? { threads: getWasmThreads() } : {}),
+    ...(tf.getBackend() === 'wasm' ? { threads: getWasmThreads(), simd: wasmSimd() } : {}),
   };
 }

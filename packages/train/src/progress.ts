@@ -3,6 +3,7 @@
  * accuracy, samples/s and ETA when stderr is a TTY, plain log lines
  * otherwise (about ten per epoch, and at least every 30 s).
  */
+import { describeWasmSimd } from '@captcha-nn/core';
 import { SingleBar, Presets } from 'cli-progress';
 import type { EpochRecord } from './curves';
 import type { EvalResult } from './metrics';
@@ -72,7 +73,7 @@ export function progressCallbacks(
           .parameters()[0]
           .reduce((a, p) => a + p.size, 0)
           .toLocaleString('en-US')} parameters; ` +
-          `${s.options.optim} lr ${s.options.lr}${sgdTerms(s.options)}${s.options.schedule === 'constant' ? '' : ` (${s.options.schedule} schedule)`}${s.options.timeLimit ? `, ${s.options.timeLimit} min limit` : ''}${s.options.weightDecay ? `, weight decay ${s.options.weightDecay}` : ''}${s.options.labelSmoothing ? `, label smoothing ${s.options.labelSmoothing}` : ''}${s.options.ema ? `, weights averaged (EMA ${s.options.ema})` : ''}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
+          `${s.options.optim} lr ${s.options.lr}${sgdTerms(s.options)}${s.options.schedule === 'constant' ? '' : ` (${s.options.schedule} schedule)`}${s.options.timeLimit ? `, ${s.options.timeLimit} min limit` : ''}${s.options.weightDecay ? `, weight decay ${s.options.weightDecay}` : ''}${s.options.labelSmoothing ? `, label smoothing ${s.options.labelSmoothing}` : ''}${s.options.ema ? `, weights averaged (EMA ${s.options.ema})` : ''}, batch ${s.options.batchSize}, ${s.options.epochs} epochs of ${s.stepsPerEpoch} steps; backend ${s.backend}${s.backend === 'wasm' ? `, ${describeWasmSimd()}` : ''}; ${s.workers.used} worker(s); seed ${s.options.seed}`,
       );
       if (s.resumed) write(`resuming at epoch ${s.startEpoch + 1}, step ${s.startStep}`);
       if (s.options.timeLimit > 0) write(timeLimitLine(s.options.timeLimit, s.labellingSeconds));
