@@ -11,7 +11,7 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { tf, setBackend, optim, fusedBackward, foldBatchNorm, manualSeed, DataParallelTable } from '@captcha-nn/core';
+import { tf, setBackend, optim, fusedBackward, foldBatchNorm, manualSeed, DataParallelTable, allowRelaxedSimdInNode, describeWasmSimd } from '@captcha-nn/core';
 import { buildModel, forwardMacs, makeBatch, VGG_SEED, COMPACT, RESNET, LSTM } from './models.mjs';
 import { buildLayersModel, layersTrainStep, layersInfer, layersVersion } from './layers-models.mjs';
 import { timeSteps, fmtMs, ratio } from './stats.mjs';
@@ -337,6 +337,8 @@ function defaultOut(opts) {
 // -------------------------------------------------------------------- main
 
 async function main() {
+  // As the CLI does: our kernels' relaxed-SIMD build where this Node has it behind a flag (CAPTCHA_NN_WASM_SIMD=plain: not).
+  allowRelaxedSimdInNode();
   let opts;
   try {
     opts = parseOptions(process.argv.slice(2));
@@ -363,6 +365,7 @@ async function main() {
       'optimiser everywhere: SGD lr 0.01, momentum 0.9, no dampening; batch reused every step',
     ],
     torch: hasTorch ? torchInfo : { skipped: opts.torch ? torchInfo?.error : '--no-torch' },
+    wasmSimd: describeWasmSimd(),
     dataParallel: {
       workers: CPU_COUNT,
       note: 'DataParallelTable: replica 0 on the main thread, the others in worker threads, each with its own backend; compare with PyTorch on all threads',
@@ -375,7 +378,7 @@ async function main() {
   };
   console.log(
     `captcha-nn benchmarks: ${doc.machine.cpuModel}, ${CPU_COUNT} cores, Node ${process.version}, ` +
-      `tfjs ${tf.version_core}, PyTorch ${hasTorch ? `${torchInfo.version} (BLAS: ${torchInfo.blas.join(', ') || 'none loaded'})` : `unavailable (${doc.torch.skipped})`}`,
+      `tfjs ${tf.version_core} (our wasm kernels: ${doc.wasmSimd}), PyTorch ${hasTorch ? `${torchInfo.version} (BLAS: ${torchInfo.blas.join(', ') || 'none loaded'})` : `unavailable (${doc.torch.skipped})`}`,
   );
   if (!hasTorch) console.log(`note: PyTorch columns skipped: ${doc.torch.skipped}`);
 

@@ -13,7 +13,7 @@
 // so the kernel sum can exceed the step.
 //   npm run step-profile -w @captcha-nn/benchmarks -- [--model compact|ctc|resnet34] [--width 240] [--batch 16] [--top 30]
 import { parseArgs } from 'node:util';
-import { tf, setBackend, fusedBackward, manualSeed, Optimizer } from '@captcha-nn/core';
+import { tf, setBackend, fusedBackward, manualSeed, Optimizer, allowRelaxedSimdInNode, describeWasmSimd } from '@captcha-nn/core';
 import { MNIST_INPUT, buildResnet } from '@captcha-nn/example-resnet-mnist';
 import { buildCrnnCaptcha } from '@captcha-nn/example-rnn-captcha';
 import { buildCtcCaptcha } from '@captcha-nn/example-seq2seq-captcha';
@@ -62,6 +62,8 @@ function resnetCase() {
 
 const CASES = { compact: compactCase, ctc: ctcCase, resnet34: resnetCase };
 if (!(args.model in CASES)) throw new Error(`step-profile: --model must be one of ${Object.keys(CASES).join(', ')}, got ${args.model}`);
+// As the CLI does: our kernels' relaxed-SIMD build where this Node has it behind a flag (CAPTCHA_NN_WASM_SIMD=plain: not).
+allowRelaxedSimdInNode();
 await setBackend('wasm');
 const { name, model, task, optimizer, input, target } = await CASES[args.model]();
 model.training();
@@ -90,7 +92,7 @@ const backward = median(() => {
 });
 const update = median(() => optimizer.step(0));
 const [params] = model.parameters();
-console.log(`${name}, ${params.reduce((s, p) => s + p.size, 0)} parameters, batch ${B}, wasm, one thread`);
+console.log(`${name}, ${params.reduce((s, p) => s + p.size, 0)} parameters, batch ${B}, wasm (${describeWasmSimd()}), one thread`);
 console.log(
   `step ${whole.toFixed(1)} ms: forward and loss ${forward.toFixed(1)} ms; forward, loss and gradients ${backward.toFixed(1)} ms; ` +
     `optimizer ${update.toFixed(1)} ms`,
