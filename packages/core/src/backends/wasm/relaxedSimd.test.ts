@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from 'vitest';
-import { tf } from '../../tf';
+import { type Tensor4D, tf } from '../../tf';
 import { describeWasmSimd, engineHasRelaxedSimd, wasmSimd } from './relaxedSimd';
 import { kernelBuild } from './winograd';
 import { WINOGRAD_RELAXED_WASM_BASE64, WINOGRAD_SHARED_RELAXED_WASM_BASE64, WINOGRAD_SHARED_WASM_BASE64, WINOGRAD_WASM_BASE64 } from './winogradBinary';
@@ -42,10 +42,10 @@ test('CAPTCHA_NN_WASM_SIMD: plain refuses the relaxed build, relaxed requires it
   if (!engineHasRelaxedSimd()) expect(describeWasmSimd()).toContain(`Node ${process.versions.node}`);
 });
 
-test('the kernels run the build the engine and CAPTCHA_NN_WASM_SIMD choose', () => {
-  if (tf.getBackend() !== 'wasm') return;
+// On wasm only (CAPTCHA_NN_BACKEND=cpu reports it skipped).
+test.runIf(tf.getBackend() === 'wasm')('the kernels run the build the engine and CAPTCHA_NN_WASM_SIMD choose', () => {
   // A 3×3 convolution that takes Winograd compiles and instantiates the kernels.
-  const y = tf.conv2d(tf.ones([1, 8, 8, 8]), tf.ones([3, 3, 8, 8]), 1, 'same');
+  const y = tf.tidy(() => tf.conv2d(tf.ones([1, 8, 8, 8]) as Tensor4D, tf.ones([3, 3, 8, 8]) as Tensor4D, 1, 'same'));
   y.dataSync();
   y.dispose();
   expect(kernelBuild()).toBe(wasmSimd());
