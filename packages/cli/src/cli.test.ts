@@ -351,9 +351,9 @@ describe('the captcha-nn binary', () => {
     expect(ev.out).toMatch(/per position +1: .*2: /);
     // eval reads on the wasm threads of the physical cores by default (docs/results.md: 1.78× at batch 32 on 2).
     const threads = Math.min(8, await physicalCores());
-    expect(ev.out).toMatch(new RegExp(`images/s \\(\\d+\\.\\d+ s; wasm, ${threads} threads?\\)`));
+    expect(ev.out).toMatch(new RegExp(`images/s \\(\\d+\\.\\d+ s; wasm, ${threads} threads?, (relaxed|plain) SIMD\\)`));
     const one = await exec([BIN, 'eval', '--model', out, '--generate', 'simple', '--count', '16', '--threads', '1']);
-    expect(one.out).toMatch(/images\/s \(\d+\.\d+ s; wasm, 1 thread\)/);
+    expect(one.out).toMatch(/images\/s \(\d+\.\d+ s; wasm, 1 thread, (relaxed|plain) SIMD\)/);
     expect(one.out.split('\n').slice(0, 5)).toEqual(ev.out.split('\n').slice(0, 5));
   });
 
