@@ -24,7 +24,8 @@ const PROBE = new Uint8Array([
   0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b,
 ]);
 
-let engineHasIt: boolean | undefined;
+/** The build chosen for this process, fixed on first use (kernels compile once). */
+let chosen: WasmSimd | undefined;
 
 /**
  * For applications, not libraries: in a Node whose V8 has relaxed SIMD only
@@ -39,14 +40,12 @@ export function allowRelaxedSimdInNode(): boolean {
     | { setFlagsFromString(flags: string): void }
     | undefined;
   v8?.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  engineHasIt = undefined;
   return engineHasRelaxedSimd();
 }
 
-/** Whether this engine validates relaxed SIMD's multiply-add (checked once). */
+/** Whether this engine validates relaxed SIMD's multiply-add. */
 export function engineHasRelaxedSimd(): boolean {
-  engineHasIt ??= WebAssembly.validate(PROBE);
-  return engineHasIt;
+  return WebAssembly.validate(PROBE);
 }
 
 function envChoice(): WasmSimdChoice {
@@ -56,8 +55,14 @@ function envChoice(): WasmSimdChoice {
   return v as WasmSimdChoice;
 }
 
-/** The build our kernels load here: relaxed where the engine has it and CAPTCHA_NN_WASM_SIMD allows it. */
+/** The build our kernels load in this process, chosen on first use (`resolveWasmSimd`). */
 export function wasmSimd(): WasmSimd {
+  chosen ??= resolveWasmSimd();
+  return chosen;
+}
+
+/** Relaxed where the engine has it and CAPTCHA_NN_WASM_SIMD allows it; plain otherwise. */
+export function resolveWasmSimd(): WasmSimd {
   const choice = envChoice();
   if (choice === 'plain') return 'plain';
   if (engineHasRelaxedSimd()) return 'relaxed';
@@ -66,8 +71,7 @@ export function wasmSimd(): WasmSimd {
 }
 
 /** One line for a run's log: which build, and where relaxed SIMD is missing, why and how to get it. */
-export function describeWasmSimd(): string {
-  const simd = wasmSimd();
+export function describeWasmSimd(simd: WasmSimd = wasmSimd()): string {
   if (simd === 'relaxed') return 'relaxed SIMD';
   if (envChoice() === 'plain') return 'plain SIMD, as CAPTCHA_NN_WASM_SIMD=plain asks';
   return `plain SIMD: this engine has no relaxed SIMD${nodeHint()}`;

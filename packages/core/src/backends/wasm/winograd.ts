@@ -21,25 +21,20 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { type WasmSimd, wasmSimd } from './relaxedSimd';
+import { wasmSimd } from './relaxedSimd';
 import { WINOGRAD_RELAXED_WASM_BASE64, WINOGRAD_SHARED_RELAXED_WASM_BASE64, WINOGRAD_SHARED_WASM_BASE64, WINOGRAD_WASM_BASE64 } from './winogradBinary';
+
+/** The embedded builds by SIMD level: [plain heap, shared heap]. */
+const BUILDS = {
+  plain: [WINOGRAD_WASM_BASE64, WINOGRAD_SHARED_WASM_BASE64],
+  relaxed: [WINOGRAD_RELAXED_WASM_BASE64, WINOGRAD_SHARED_RELAXED_WASM_BASE64],
+} as const;
 import { type Share, splitTiles, WinogradPool } from './winogradThreads';
 
 /** `auto`: per shape (winogradTile); `off`: XNNPACK always; `f2`/`f4`: that size for every eligible layer. */
 export type WinogradMode = 'auto' | 'off' | 'f2' | 'f4';
 const MODES: readonly WinogradMode[] = ['auto', 'off', 'f2', 'f4'];
 let mode: WinogradMode = envMode() ?? 'auto';
-let simd: WasmSimd | undefined;
-
-/**
- * The SIMD build of the kernels this process loads (relaxedSimd.ts), fixed
- * when they first compile; CAPTCHA_NN_WASM_SIMD=relaxed where the engine
- * lacks it throws here, from the first kernel call.
- */
-export function kernelBuild(): WasmSimd {
-  simd ??= wasmSimd();
-  return simd;
-}
 
 /** CAPTCHA_NN_WINOGRAD=off|f2|f4|auto in Node sets the starting mode (an unknown value is refused on import). */
 function envMode(): WinogradMode | undefined {
@@ -193,10 +188,7 @@ const instances = new WeakMap<BackendWasm, Kernels | 'pending' | 'failed'>();
 const pools = new WeakMap<BackendWasm, WinogradPool>();
 
 function bytes(shared: boolean): Uint8Array {
-  const relaxed = kernelBuild() === 'relaxed';
-  const s = atob(
-    shared ? (relaxed ? WINOGRAD_SHARED_RELAXED_WASM_BASE64 : WINOGRAD_SHARED_WASM_BASE64) : relaxed ? WINOGRAD_RELAXED_WASM_BASE64 : WINOGRAD_WASM_BASE64,
-  );
+  const s = atob(BUILDS[wasmSimd()][shared ? 1 : 0]);
   const b = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
   return b;
@@ -249,7 +241,7 @@ function kernelsFor(backend: BackendWasm): Kernels | null {
   const have = instances.get(backend);
   if (have === 'failed' || have === 'pending') return null;
   if (have) return have;
-  kernelBuild();
+  wasmSimd(); // CAPTCHA_NN_WASM_SIMD=relaxed where the engine lacks it throws from the first kernel call, not into the fallback below
   const memory = memoryOf(backend);
   const i = isShared(memory) ? 1 : 0;
   if (!memory || compiledBuilds[i] === 'failed') {
