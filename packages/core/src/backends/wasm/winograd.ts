@@ -23,13 +23,13 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { wasmSimd } from './relaxedSimd';
 import { WINOGRAD_RELAXED_WASM_BASE64, WINOGRAD_SHARED_RELAXED_WASM_BASE64, WINOGRAD_SHARED_WASM_BASE64, WINOGRAD_WASM_BASE64 } from './winogradBinary';
+import { type Share, splitTiles, WinogradPool } from './winogradThreads';
 
 /** The embedded builds by SIMD level: [plain heap, shared heap]. */
 const BUILDS = {
   plain: [WINOGRAD_WASM_BASE64, WINOGRAD_SHARED_WASM_BASE64],
   relaxed: [WINOGRAD_RELAXED_WASM_BASE64, WINOGRAD_SHARED_RELAXED_WASM_BASE64],
 } as const;
-import { type Share, splitTiles, WinogradPool } from './winogradThreads';
 
 /** `auto`: per shape (winogradTile); `off`: XNNPACK always; `f2`/`f4`: that size for every eligible layer. */
 export type WinogradMode = 'auto' | 'off' | 'f2' | 'f4';
