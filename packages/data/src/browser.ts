@@ -20,5 +20,5 @@ export { SIMPLE_CAPTCHA_CHARSET, produceText, lengthRange, generateSample } from
 export type { CaptchaGenerator, RenderedCaptcha, Sample, SampleOptions, TextOptions, LengthSpec } from './generator';
 export { CaptchaBuilder, SimpleCaptchaGenerator, simplePreset, SIMPLE_PRESETS } from './simple/builder';
 export type { Recipe, Step, SimpleCaptchaConfig, SimplePreset, PresetOptions } from './simple/builder';
-export { availableFontFamilies, defaultFonts, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
+export { availableFontFamilies, defaultFonts, simpleCaptchaFontPairs, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
 export { LabelEncoder } from './charset';

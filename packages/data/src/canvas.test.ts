@@ -19,6 +19,8 @@ describe('the canvas factory', () => {
         return skiaCanvasFactory.hasFont(f);
       },
       families: () => skiaCanvasFactory.families(),
+      inkWidth: skiaCanvasFactory.inkWidth,
+      fillHintedGlyph: skiaCanvasFactory.fillHintedGlyph,
     };
     const plain = simplePreset('seed', { seed: 'factory' }).render(3);
     setCanvasFactory(counting);

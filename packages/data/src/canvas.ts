@@ -36,6 +36,12 @@ export interface CanvasFactory {
    * undefined or null otherwise (callers then measure with the canvas).
    */
   inkWidth?(font: FontSpec, px: number, ch: string): number | null;
+  /**
+   * Fills a character in `ctx`'s fill style with its baseline origin at whole pixels (x, y), the outline hinted
+   * by the font file's TrueType instructions, as Java2D draws antialiased text. Returns false where the factory
+   * does not know the file (callers then use fillText).
+   */
+  fillHintedGlyph?(ctx: Context2D, font: FontSpec, px: number, ch: string, x: number, y: number): boolean;
 }
 
 let current: CanvasFactory | null = null;

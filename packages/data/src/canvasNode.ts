@@ -6,10 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createCanvas, GlobalFonts, ImageData } from '@napi-rs/canvas';
+import { createCanvas, GlobalFonts, ImageData, Path2D } from '@napi-rs/canvas';
 import type { CanvasFactory } from './canvas';
 import { BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
 import { toRGBA, type ImageBuffer } from './image';
+import { boundedCache } from './simple/boundedCache';
 import { type GlyphBoxes, inkWidth, readGlyphBoxes } from './ttf';
 
 let bundledRegistered = false;
@@ -43,6 +44,8 @@ const fontFiles = new Map<string, string>(
   }),
 );
 const glyphBoxes = new Map<string, GlyphBoxes | null>();
+/** Hinted outlines by font, size and character (null: the font's file is unknown, or it lacks the glyph). */
+const hintedGlyphs = boundedCache<Path2D | null>(4096);
 
 const fontKey = (family: string, weight: FontSpec['weight'] = 'normal') => `${family}|${weight}`;
 
@@ -56,6 +59,7 @@ export function registerFont(path: string, family: string, weight: FontSpec['wei
   if (!key) throw new Error(`skia could not load the font ${path}`);
   fontFiles.set(fontKey(family, weight), path);
   glyphBoxes.delete(fontKey(family, weight));
+  hintedGlyphs.clear();
 }
 
 /** The outline boxes of a font spec's file, when the file is known and is TrueType; parsed once. */
@@ -91,6 +95,18 @@ export const skiaCanvasFactory: CanvasFactory = {
   inkWidth(font, px, ch) {
     const boxes = boxesFor(font);
     return boxes ? inkWidth(boxes, px, ch) : null;
+  },
+  fillHintedGlyph(ctx, font, px, ch, x, y) {
+    const path = hintedGlyphs(`${fontKey(font.family, font.weight)}|${px}|${ch}`, () => {
+      const d = boxesFor(font)?.hintedPath(ch, px);
+      return d == null ? null : new Path2D(d);
+    });
+    if (!path) return false;
+    ctx.save();
+    ctx.translate(x, y);
+    ctx.fill(path);
+    ctx.restore();
+    return true;
   },
 };
 

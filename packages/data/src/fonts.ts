@@ -96,6 +96,18 @@ export function defaultFonts(): FontSpec[] {
   return canvas.hasFont(BUNDLED_FONT_FAMILY) ? [{ family: BUNDLED_FONT_FAMILY }] : [];
 }
 
+/**
+ * The font pairs SimpleCaptcha draws in, one per kind of machine that runs it: `new Font("Arial", BOLD, 40)`
+ * and `new Font("Courier", BOLD, 40)` find Arial and Courier where they are installed (here their metric twins,
+ * Liberation Sans and Mono Bold), and elsewhere Java falls back to its logical fonts Dialog and Monospaced, on
+ * Linux DejaVu Sans Bold and DejaVu Sans Mono Bold (Debian's OpenJDK with its default fonts). The pairs whose
+ * fonts the canvas has, in that order; empty when it has neither pair.
+ */
+export function simpleCaptchaFontPairs(): FontSpec[][] {
+  const canvas = canvasFactory();
+  return PREFERRED.filter((p) => p.every((f) => canvas.hasFont(f.family)));
+}
+
 /** Normalises a font option and checks each family exists (the canvas would silently substitute another). */
 export function resolveFonts(fonts: ReadonlyArray<string | FontSpec> | undefined): FontSpec[] {
   if (!fonts) return defaultFonts();

@@ -43,7 +43,15 @@ export { MixCaptchaGenerator, MIX_CHARSET, type MixCaptchaOptions, type MixRende
 export { MIX_SOURCES, type MixSource } from './mix/sources';
 export { generateThirdParty, thirdPartyProblem, THIRD_PARTY, THIRD_PARTY_GENERATORS, compareAnswers, answerKey, ANSWER_COMPARES } from './thirdParty';
 export type { ThirdPartyGenerator, ThirdPartyInfo, ThirdPartyOptions, AnswerCompare } from './thirdParty';
-export { availableFontFamilies, defaultFonts, installedDebianFonts, DEBIAN_FONTS, BUNDLED_FONT_FAMILY, type FontSpec } from './fonts';
+export {
+  availableFontFamilies,
+  defaultFonts,
+  installedDebianFonts,
+  simpleCaptchaFontPairs,
+  DEBIAN_FONTS,
+  BUNDLED_FONT_FAMILY,
+  type FontSpec,
+} from './fonts';
 
 // Labels
 export { LabelEncoder } from './charset';

@@ -60,4 +60,23 @@ describe('TrueType glyph boxes', () => {
     expect(skiaCanvasFactory.inkWidth?.({ family: 'Liberation Sans', weight: 'bold' }, 40, 'a')).toBeCloseTo(inkWidth(boxes, 40, 'a')!, 10);
     expect(skiaCanvasFactory.inkWidth?.({ family: 'No Such Family' }, 40, 'a')).toBeNull();
   });
+
+  it("hints outlines with the font's TrueType instructions: the stems of l at 40 px land on whole pixels", () => {
+    // Unhinted, the l is the box x 2.793..8.281, y -28.984..0; the instructions snap it to 2..8 and -29.
+    expect(boxes.hintedPath('l', 40)).toBe('M8 0L2 0L2-29L8-29');
+    // n's stems too: unhinted its right stem is 16.484..21.953.
+    expect(boxes.hintedPath('n', 40)).toMatch(/^M21 0L15 0L15-/);
+    expect(boxes.hintedPath('\u4e00', 40)).toBeNull();
+  });
+
+  it('the Node canvas factory fills a hinted glyph where it knows the font file, and declines where it does not', () => {
+    const ctx = createCanvas(40, 40).getContext('2d');
+    expect(skiaCanvasFactory.fillHintedGlyph?.(ctx, { family: 'Liberation Sans', weight: 'bold' }, 40, 'l', 0, 35)).toBe(true);
+    // The hinted l covers columns 2..7 and rows 6..34 fully, and nothing else.
+    const { data } = ctx.getImageData(0, 0, 40, 40);
+    const alpha = (x: number, y: number) => data[(y * 40 + x) * 4 + 3]!;
+    expect([alpha(1, 20), alpha(2, 20), alpha(7, 20), alpha(8, 20)]).toEqual([0, 255, 255, 0]);
+    expect([alpha(4, 5), alpha(4, 6), alpha(4, 34), alpha(4, 35)]).toEqual([0, 255, 255, 0]);
+    expect(skiaCanvasFactory.fillHintedGlyph?.(ctx, { family: 'No Such Family' }, 40, 'l', 0, 35)).toBe(false);
+  });
 });

@@ -8,6 +8,7 @@ import {
   type RenderedCaptcha,
   type TextOptions,
 } from '../generator';
+import { simpleCaptchaFontPairs, type FontSpec } from '../fonts';
 import { createRng, type Rng } from '../random';
 import { applyGimpy, applyNoise, compositeOver, drawBorder, makeBackground, transparent, type BackgroundSpec, type GimpySpec, type NoiseSpec } from './effects';
 import { Layer } from './layer';
@@ -215,7 +216,10 @@ export interface PresetOptions {
  * - `seed`: the 2016 recipe, 200×50, per image either (default text, default
  *   [transparent] background, curved-line noise, ripple) or (default text,
  *   gradiated background, straight-line noise, fish-eye); each piece follows
- *   SimpleCaptcha 1.2.1's code (docs/simplecaptcha-fidelity.md).
+ *   SimpleCaptcha 1.2.1's code (docs/simplecaptcha-fidelity.md). The text is
+ *   drawn per image in one of the font pairs Java finds for Arial and Courier
+ *   (simpleCaptchaFontPairs: Liberation, and DejaVu where Java falls back),
+ *   hinted as Java2D draws it; `fonts` pins one list.
  * - `variable`: the seed's two recipes with 4–8 characters, shrunk to fit.
  * - `hard`: every effect: jittered multi-colour text, one of flat /
  *   gradiated / squiggles backgrounds, both noises, drop shadow, ripple,
@@ -230,10 +234,15 @@ export function simplePreset(name: SimplePreset, opts: PresetOptions = {}): Simp
     case 'seed':
     case 'variable': {
       const length: LengthSpec = name === 'seed' ? 5 : [4, 8];
-      const r = { ...fonts, fit: name === 'variable' || fit };
-      b.addText(text(length), r).addBackground().addNoise({ type: 'curvedLine' }).gimp({ type: 'ripple' });
-      b.or();
-      b.addText(text(length), r).addBackground({ type: 'gradiated' }).addNoise({ type: 'straightLine' }).gimp({ type: 'fishEye' });
+      // Each image in one machine's font pair: the two recipes once per pair (none installed: the default fonts).
+      const fontLists: Array<ReadonlyArray<string | FontSpec> | undefined> = opts.fonts ? [opts.fonts] : simpleCaptchaFontPairs();
+      (fontLists.length > 0 ? fontLists : [undefined]).forEach((list, i) => {
+        if (i > 0) b.or();
+        const r = { ...(list ? { fonts: list } : {}), fit: name === 'variable' || fit, hinted: true };
+        b.addText(text(length), r).addBackground().addNoise({ type: 'curvedLine' }).gimp({ type: 'ripple' });
+        b.or();
+        b.addText(text(length), r).addBackground({ type: 'gradiated' }).addNoise({ type: 'straightLine' }).gimp({ type: 'fishEye' });
+      });
       break;
     }
     case 'hard': {

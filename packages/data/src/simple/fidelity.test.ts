@@ -1,9 +1,11 @@
 /**
  * The SimpleCaptcha facts the seed preset follows (docs/simplecaptcha-fidelity.md), each checked where a
- * plausible wrong implementation would differ: layout offsets and truncated advances, the flattened curve and
- * its width, the aliased straight band, ripple's displacement and its copy over the original, the gradient's
- * colour table.
+ * plausible wrong implementation would differ: layout offsets and truncated advances, glyphs hinted as Java2D
+ * draws them, the flattened curve and its width, the aliased straight band, ripple's displacement and its copy
+ * over the original, the gradient's colour table.
  */
+import { readFileSync } from 'node:fs';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
 import { canvasFactory } from '../canvas';
 import { createRng } from '../random';
@@ -17,8 +19,21 @@ const MONO = { family: 'Liberation Mono', weight: 'bold' } as const;
 const alphaAt = (px: Uint8ClampedArray, w: number, x: number, y: number) => px[(y * w + x) * 4 + 3]!;
 
 describe('DefaultWordRenderer layout', () => {
-  it('defaults to Liberation Sans Bold and Liberation Mono Bold (Arial and Courier metrics)', () => {
-    expect(simplePreset('seed').fonts()).toEqual(['Liberation Sans bold', 'Liberation Mono bold']);
+  it('draws each image in the font pair of one machine: Liberation Sans and Mono Bold (Arial and Courier metrics), or DejaVu Sans and Sans Mono Bold (where Java falls back to Dialog and Monospaced)', () => {
+    const gen = simplePreset('seed');
+    expect(gen.fonts()).toEqual(['Liberation Sans bold', 'Liberation Mono bold', 'DejaVu Sans bold', 'DejaVu Sans Mono bold']);
+    // Two recipes (ripple, fish-eye) per pair, each recipe one pair.
+    const families = gen.recipes.map((r) => {
+      const t = r.steps.find((s) => s.type === 'text');
+      return t?.type === 'text' ? (t.renderer.fonts ?? []).map((f) => (typeof f === 'string' ? f : f.family)).join(' + ') : '';
+    });
+    expect(families).toEqual([
+      'Liberation Sans + Liberation Mono',
+      'Liberation Sans + Liberation Mono',
+      'DejaVu Sans + DejaVu Sans Mono',
+      'DejaVu Sans + DejaVu Sans Mono',
+    ]);
+    expect(simplePreset('seed', { fonts: ['DejaVu Sans'] }).fonts()).toEqual(['DejaVu Sans normal']);
   });
 
   it('starts at x = round(5% of 200) = 10 and advances by each glyph box width truncated', () => {
@@ -45,6 +60,50 @@ describe('DefaultWordRenderer layout', () => {
     const layer = new Layer(300, 80);
     const xs = new WordRenderer({ fonts: [SANS] }).render(layer.context(), 'ab', 300, 80, createRng('scale'));
     expect(xs[0]).toBe(15);
+  });
+});
+
+describe('DefaultWordRenderer glyphs, as Java2D draws them', () => {
+  /** Alpha of a PNG fixture drawn by Java2D (scripts/java2d-seed/SeedJava2D.java, mode `word`). */
+  async function javaAlpha(name: string): Promise<Uint8ClampedArray> {
+    const img = await loadImage(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
+    const ctx = createCanvas(200, 50).getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    return ctx.getImageData(0, 0, 200, 50).data.filter((_, i) => i % 4 === 3);
+  }
+  const ours = (font: typeof SANS | typeof MONO, hinted: boolean) => {
+    const layer = new Layer(200, 50);
+    new WordRenderer({ fonts: [font], hinted }).render(layer.context(), 'wyaxm', 200, 50, createRng('java2d'));
+    return layer.pixels().filter((_, i) => i % 4 === 3);
+  };
+  const meanDiff = (a: Uint8ClampedArray, b: Uint8ClampedArray) => a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+  const ink = (a: Uint8ClampedArray) => a.reduce((s, v) => s + v, 0) / 255;
+
+  it.each([
+    ['Liberation Sans Bold', SANS, 'java2d-wyaxm-liberation-sans-bold.png'],
+    ['Liberation Mono Bold', MONO, 'java2d-wyaxm-liberation-mono-bold.png'],
+  ] as const)(
+    '%s: hinted outlines match Java2D to under 3 levels a pixel; the canvas text, unhinted, differs by over 4.5 and has 7-11%% less ink',
+    async (_, font, fixture) => {
+      const java = await javaAlpha(fixture);
+      const hinted = ours(font, true);
+      const unhinted = ours(font, false);
+      expect(meanDiff(hinted, java)).toBeLessThan(3);
+      expect(meanDiff(unhinted, java)).toBeGreaterThan(4.5);
+      expect(ink(hinted) / ink(java)).toBeGreaterThan(0.96);
+      expect(ink(unhinted) / ink(java)).toBeLessThan(0.94);
+    },
+  );
+
+  it('the seed preset draws hinted; rotated glyphs (the hard preset) keep the canvas text', () => {
+    const seed = simplePreset('seed').recipes.map((r) => r.steps.find((s) => s.type === 'text'));
+    expect(seed.every((s) => s?.type === 'text' && s.renderer.hinted === true)).toBe(true);
+    const layer = (hinted: boolean) => {
+      const l = new Layer(200, 50);
+      new WordRenderer({ fonts: [SANS], hinted, rotation: 10 }).render(l.context(), 'wyaxm', 200, 50, createRng('rot'));
+      return l.pixels();
+    };
+    expect(layer(true)).toEqual(layer(false));
   });
 });
 

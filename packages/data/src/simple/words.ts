@@ -21,6 +21,12 @@ export interface WordRendererOptions {
   /** Start of the text as fractions of width / from the bottom (SimpleCaptcha: 0.05, 0.25). */
   xOffset?: number;
   yOffset?: number;
+  /**
+   * Draw each unrotated glyph at whole pixels with its outline hinted by the font's TrueType instructions, as
+   * Java2D draws antialiased text, where the canvas factory reads the font file (default false: the canvas's own
+   * text, unhinted). SimpleCaptcha's presets set it.
+   */
+  hinted?: boolean;
 }
 
 const widthCache = new Map<string, number>();
@@ -97,18 +103,25 @@ export class WordRenderer {
       const w = visualWidth(ctx, p.font, px, p.ch);
       ctx.font = cssFont(p.font, px);
       ctx.fillStyle = p.color;
-      if (p.rot !== 0) {
-        ctx.save();
-        ctx.translate(x + w / 2, yBase + p.dy);
-        ctx.rotate((p.rot * Math.PI) / 180);
-        ctx.fillText(p.ch, -w / 2, 0);
-        ctx.restore();
-      } else {
-        ctx.fillText(p.ch, x, yBase + p.dy);
-      }
+      const y = yBase + p.dy;
+      const hinted = o.hinted === true && p.rot === 0 && Number.isInteger(y) && canvasFactory().fillHintedGlyph?.(ctx, p.font, px, p.ch, x, y) === true;
+      if (!hinted) fillChar(ctx, p.ch, x, y, w, p.rot);
       x += Math.trunc(w) + spacing;
     }
     ctx.restore();
     return xs;
   }
+}
+
+/** The canvas's own text: `ch` with its origin at (x, y), turned `rot` degrees about the middle of its box `w` wide. */
+function fillChar(ctx: Context2D, ch: string, x: number, y: number, w: number, rot: number): void {
+  if (rot === 0) {
+    ctx.fillText(ch, x, y);
+    return;
+  }
+  ctx.save();
+  ctx.translate(x + w / 2, y);
+  ctx.rotate((rot * Math.PI) / 180);
+  ctx.fillText(ch, -w / 2, 0);
+  ctx.restore();
 }
