@@ -69,7 +69,7 @@ describe('learning to read captchas of 1 to 3 characters', () => {
     it(
       'learns: the loss falls well and most unseen captchas are read whole',
       async () => {
-        const r = await trainModel('attention', 8);
+        const r = await trainModel('attention', 10);
         out = r.out;
         expect(r.losses.at(-1)!, `losses ${r.losses.map((l) => l.toFixed(3))}`).toBeLessThan(r.losses[0]! * 0.2);
         expect(r.val.captchaAccuracy).toBeGreaterThan(0.6);
