@@ -1,7 +1,8 @@
 import opentype from 'opentype.js';
 
 /**
- * Glyph outline boxes from a font file, for SimpleCaptcha's word layout: Java advances each character by
+ * Glyph outlines from a font file, for SimpleCaptcha's words: the hinted outline Java2D fills (`hintedPath`), and
+ * the outline box for the layout: Java advances each character by
  * `(int) glyphVector.getVisualBounds().getWidth()`, the width of the glyph's
  * unhinted outline box at the font size, truncated. Canvas text metrics cannot
  * give that: skia rounds `actualBoundingBox*` out to whole (and at large sizes,
@@ -18,8 +19,8 @@ export interface GlyphBoxes {
   /**
    * The character's outline at `px` pixels per em, origin at (0, 0), y down, as SVG path data, hinted by the
    * font's TrueType instructions (opentype.js's interpreter); null when the font has no glyph for it. Java2D
-   * draws antialiased text this way (FreeType, hinted, whole-pixel origins): skia's fillText does not hint, and
-   * drew Liberation Sans Bold's stems with soft edges and 7% less ink than Java (docs/simplecaptcha-fidelity.md).
+   * draws antialiased text this way (FreeType, hinted, whole-pixel origins); skia's fillText does not hint
+   * (docs/simplecaptcha-fidelity.md, "glyphs").
    */
   hintedPath(ch: string, px: number): string | null;
 }
