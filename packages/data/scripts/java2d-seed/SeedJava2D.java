@@ -5,13 +5,15 @@
 // difference costs; it is our code, not the library's, and not its images.
 //
 //   javac -d /tmp/j2d SeedJava2D.java
-//   java -cp /tmp/j2d SeedJava2D OUT COUNT SEED [liberation|names] [a|b|both]
+//   java -cp /tmp/j2d SeedJava2D OUT COUNT SEED [liberation|names|sans] [a|b|both]
 //   java -cp /tmp/j2d SeedJava2D word TEXT FONT.ttf OUT.png   (one word in one font, no effects: a test fixture)
 //
 // Files are written as <index>_<label>.png (ARGB, transparent where the
 // recipe leaves it so). `liberation` loads Liberation Sans Bold and Liberation
 // Mono Bold from their files (a machine with Arial and Courier); `names` asks
-// for "Arial" and "Courier" as the library does and takes what Java resolves.
+// for "Arial" and "Courier" as the library does and takes what Java resolves;
+// `sans` draws both in Liberation Sans Bold (Windows, where Courier has no
+// TrueType file and Java falls back to Dialog, which is Arial there).
 import java.awt.AlphaComposite;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -74,6 +76,7 @@ public final class SeedJava2D {
     if (mode.equals("names")) return new Font[] {new Font("Arial", Font.BOLD, 40), new Font("Courier", Font.BOLD, 40)};
     String dir = "/usr/share/fonts/truetype/liberation/";
     Font sans = Font.createFont(Font.TRUETYPE_FONT, new File(dir + "LiberationSans-Bold.ttf")).deriveFont(40f);
+    if (mode.equals("sans")) return new Font[] {sans, sans};
     Font mono = Font.createFont(Font.TRUETYPE_FONT, new File(dir + "LiberationMono-Bold.ttf")).deriveFont(40f);
     return new Font[] {sans, mono};
   }
