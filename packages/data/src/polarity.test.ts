@@ -26,18 +26,39 @@ describe('withPolarity', () => {
   });
 
   it('judges by the border, not the middle: bold dark ink over most of a light card stays', () => {
-    // 16×16 with a 12×12 dark block: 56% of the pixels are ink, the 2-pixel ring is all background.
-    const bold = card(16, 16, 240, 10, 2);
+    // 24×24 with an 18×18 dark block: 56% of the pixels are ink, the 2-pixel ring inside the frame's pixel is all background.
+    const bold = card(24, 24, 240, 10, 3);
     const below = Array.from(bold.data).filter((v) => v < 128).length / bold.data.length;
     expect(below).toBeGreaterThan(0.5);
-    expect(hasDarkBackground(bold.data, 16, 1, { x: 0, y: 0, width: 16, height: 16 })).toBe(false);
+    expect(hasDarkBackground(bold.data, 24, 1, { x: 0, y: 0, width: 24, height: 24 })).toBe(false);
     expect(withPolarity(bold, 'light')).toBe(bold);
   });
 
   it('takes the median of the ring: a thin dark line across a light border does not flip it', () => {
     const img = card(20, 12, 250, 0);
-    for (let x = 0; x < 20; x++) img.data[x] = 0; // the whole top row dark: 20 of the ring's 112 pixels
+    for (let x = 0; x < 20; x++) img.data[20 + x] = 0; // the ring's whole top row dark: 18 of its 96 pixels
     expect(withPolarity(img, 'light')).toBe(img);
+  });
+
+  it('looks inside a frame: a light captcha with a dark frame stays, a dark one with a light frame flips, at any scale', () => {
+    /** w×h of `background` with a `frame`-wide border of `edge` (SimpleCaptcha's addBorder, GD::SecurityImage's frame). */
+    const framed = (w: number, h: number, background: number, edge: number, frame: number) => {
+      const img = card(w, h, background, 255 - background, Math.round(h / 4));
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (x < frame || y < frame || x >= w - frame || y >= h - frame) img.data[y * w + x] = edge;
+      return img;
+    };
+    // 80×30 with a 1 px frame (GD::SecurityImage as Catalyst serves it), 171×64 with 2 px (the same, fitted to height 64),
+    // 200×50 with 1 px (SimpleCaptcha): the outermost ring is half or all frame.
+    for (const [w, h, frame] of [
+      [80, 30, 1],
+      [171, 64, 2],
+      [200, 50, 1],
+    ] as const) {
+      const light = framed(w, h, 245, 0, frame);
+      expect(hasDarkBackground(light.data, w, 1, { x: 0, y: 0, width: w, height: h }), `${w}x${h} light`).toBe(false);
+      const dark = framed(w, h, 15, 255, frame);
+      expect(hasDarkBackground(dark.data, w, 1, { x: 0, y: 0, width: w, height: h }), `${w}x${h} dark`).toBe(true);
+    }
   });
 
   it('reads colour by its luma and inverts the colour channels only, never alpha', () => {

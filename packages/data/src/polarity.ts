@@ -6,10 +6,13 @@
  * each. `'light'` inverts every image whose background is dark, so the model
  * sees one polarity; it is saved with the model, so reading does the same.
  *
- * The background is what touches the edge: an image's is dark when the
- * median luma (BT.601) of its outer ring, BORDER pixels wide, is below
- * mid-grey. Text rarely reaches the edge, and lines crossing it are thin, so
- * the median is the background's.
+ * The background is what lies near the edge: an image's is dark when the
+ * median luma (BT.601) of a ring BORDER pixels wide is below mid-grey. Text
+ * rarely reaches the edge, and lines crossing it are thin, so the median is
+ * the background's. The ring lies a 24th of the height inside the edge, past
+ * the 1 px frame that many schemes draw (SimpleCaptcha's border,
+ * GD::SecurityImage's default frame), however the image was scaled: judged on
+ * the outermost pixels, every framed captcha looked dark.
  */
 import { type ImageBuffer, luma } from './image';
 import { mapImages, type ImageSource } from './pipeline';
@@ -21,6 +24,8 @@ export const POLARITIES: readonly Polarity[] = ['keep', 'light'];
 
 /** Width of the ring whose median luma is the background's. */
 const BORDER = 2;
+/** The ring's depth inside the edge, as a fraction of the height: past a frame drawn round the image. */
+const FRAME = 1 / 24;
 
 /** A rectangle of an image, in pixels. */
 export interface PixelBox {
@@ -37,18 +42,25 @@ export function checkPolarity(p: unknown): Polarity {
 
 /**
  * Whether the background of `box` (default: the whole image) is dark: the
- * median luma of its outer ring below 128. `data` is interleaved, 1 (gray),
+ * median luma of its ring, inside any frame, below 128. `data` is interleaved, 1 (gray),
  * 3 (RGB) or 4 (RGBA; alpha ignored) channels, `width` pixels a row.
  */
 export function hasDarkBackground(data: Uint8Array | Uint8ClampedArray, width: number, channels: number, box: PixelBox): boolean {
   const hist = new Uint32Array(256);
   let n = 0;
   const grey = channels >= 3 ? (o: number) => luma(data[o]!, data[o + 1]!, data[o + 2]!) : (o: number) => data[o]!;
-  const ring = Math.min(BORDER, Math.ceil(box.width / 2), Math.ceil(box.height / 2));
-  for (let y = box.y; y < box.y + box.height; y++) {
-    const edgeRow = y < box.y + ring || y >= box.y + box.height - ring;
-    for (let x = box.x; x < box.x + box.width; x++) {
-      if (!edgeRow && x >= box.x + ring && x < box.x + box.width - ring) x = box.x + box.width - ring;
+  // A box too small to have a ring inside its frame is judged by its outermost pixels.
+  const depth = Math.ceil(box.height * FRAME);
+  const inset = Math.min(box.width, box.height) > 2 * (depth + BORDER) ? depth : 0;
+  const x0 = box.x + inset;
+  const y0 = box.y + inset;
+  const w = box.width - 2 * inset;
+  const h = box.height - 2 * inset;
+  const ring = Math.min(BORDER, Math.ceil(w / 2), Math.ceil(h / 2));
+  for (let y = y0; y < y0 + h; y++) {
+    const edgeRow = y < y0 + ring || y >= y0 + h - ring;
+    for (let x = x0; x < x0 + w; x++) {
+      if (!edgeRow && x >= x0 + ring && x < x0 + w - ring) x = x0 + w - ring;
       hist[grey((y * width + x) * channels)]!++;
       n++;
     }
