@@ -126,8 +126,11 @@ describe('captcha-nn generate', () => {
       [['--length', 'five', '--out', 'x'], /length like 5 or a range like 4-8/],
       [['--size', '200by50', '--out', 'x'], /WIDTHxHEIGHT/],
       [['--size', '2x2', '--out', 'x'], /8\.\.4096/],
-      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg, reddit, mix, gregwar, django/],
-      [['--generator', 'gregwar', '--size', '200x50', '--channels', 'gray', '--out', 'x'], /Gregwar\/Captcha's defaults.*: --size, --channels cannot be set/],
+      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg, reddit, mix, gregwar, django, securityimage-catalyst, securityimage-cgiapp/],
+      [
+        ['--generator', 'gregwar', '--size', '200x50', '--channels', 'gray', '--out', 'x'],
+        /draws as a site with Gregwar\/Captcha serves it.*: --size, --channels cannot be set/,
+      ],
       [['--renders', '3', '--out', 'x'], /--renders applies to --generator reddit only/],
       [['--generator', 'reddit', '--renders', '0', '--out', 'x'], /positive integer/],
       [['--generator', 'reddit', '--size', '200x50', '--length', '5', '--out', 'x'], /120x50, six letters A-Z: --length, --size cannot be set/],

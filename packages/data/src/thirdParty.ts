@@ -1,9 +1,10 @@
 /**
- * Real third-party captcha libraries as test data: Gregwar/Captcha (PHP) and
- * django-simple-captcha (Python), run through Debian's `php` and `python3`
- * with the small driver scripts in packages/data/scripts. They are dev tools
- * and test data, never dependencies: where one is missing the error names the
- * Debian packages to install.
+ * Real third-party captcha libraries as test data: Gregwar/Captcha (PHP),
+ * django-simple-captcha (Python) and GD::SecurityImage (Perl, as two framework
+ * plugins document configuring it), run through Debian's `php`, `python3` and
+ * `perl` with the small driver scripts in packages/data/scripts. They are dev
+ * tools and test data, never dependencies: where one is missing the error
+ * names the Debian packages to install.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,8 +12,8 @@ import { mkdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export type ThirdPartyGenerator = 'gregwar' | 'django';
-export const THIRD_PARTY_GENERATORS: readonly ThirdPartyGenerator[] = ['gregwar', 'django'];
+export type ThirdPartyGenerator = 'gregwar' | 'django' | 'securityimage-catalyst' | 'securityimage-cgiapp';
+export const THIRD_PARTY_GENERATORS: readonly ThirdPartyGenerator[] = ['gregwar', 'django', 'securityimage-catalyst', 'securityimage-cgiapp'];
 
 export interface ThirdPartyInfo {
   /** The library, as its users know it. */
@@ -28,10 +29,14 @@ export interface ThirdPartyInfo {
   /** Debian packages that provide the interpreter and the library. */
   packages: string[];
   /** How the site compares answers (see `compareAnswers`). */
-  compare: 'gregwar' | 'django';
+  compare: AnswerCompare;
 }
 
-/** Defaults read from the libraries' sources (Debian 12: php-gregwar-captcha 1.1.9, python3-django-captcha 0.5.17). */
+/**
+ * Defaults read from the libraries' sources (Debian 12: php-gregwar-captcha 1.1.9, python3-django-captcha 0.5.17,
+ * libgd-securityimage-perl 1.75; the two SecurityImage configurations are the synopses of Catalyst::Plugin::Captcha
+ * and CGI::Application::Plugin::CAPTCHA, see scripts/gd_securityimage.pl).
+ */
 export const THIRD_PARTY: Record<ThirdPartyGenerator, ThirdPartyInfo> = {
   gregwar: {
     library: 'Gregwar/Captcha',
@@ -53,22 +58,77 @@ export const THIRD_PARTY: Record<ThirdPartyGenerator, ThirdPartyInfo> = {
     packages: ['python3-django-captcha'],
     compare: 'django',
   },
+  'securityimage-catalyst': {
+    library: "GD::SecurityImage (Catalyst::Plugin::Captcha's settings)",
+    // RANDOM_DATA: six digits; GD's built-in "giant" bitmap font.
+    charset: '0123456789',
+    length: 6,
+    size: '80x30',
+    ext: 'jpg',
+    packages: ['libgd-securityimage-perl'],
+    compare: 'exact',
+  },
+  'securityimage-cgiapp': {
+    library: "GD::SecurityImage (CGI::Application::Plugin::CAPTCHA's settings)",
+    // Arial 18 pt: Liberation Sans, its metric twin.
+    charset: '0123456789',
+    length: 6,
+    size: '150x40',
+    ext: 'png',
+    packages: ['libgd-securityimage-perl', 'fonts-liberation'],
+    compare: 'exact',
+  },
 };
 
-const SCRIPT: Record<ThirdPartyGenerator, string> = { gregwar: 'gregwar.php', django: 'django_captcha.py' };
+interface Driver {
+  /** The script in packages/data/scripts, and the arguments before SEED START COUNT OUTDIR. */
+  script: string;
+  args: string[];
+  /** The environment variable that names the interpreter, Debian's, and the name looked up on PATH. */
+  interpreter: [env: string, debian: string, name: string];
+  /** Interpreter arguments that exit 0 where the library is installed. */
+  probe: string[];
+}
+
+const DRIVER: Record<ThirdPartyGenerator, Driver> = {
+  gregwar: {
+    script: 'gregwar.php',
+    args: [],
+    interpreter: ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'],
+    probe: ['-r', "exit(is_readable('/usr/share/php/Gregwar/Captcha/autoload.php') && function_exists('imagettftext') ? 0 : 3);"],
+  },
+  django: {
+    script: 'django_captcha.py',
+    args: [],
+    interpreter: ['CAPTCHA_NN_PYTHON', '/usr/bin/python3', 'python3'],
+    probe: ['-c', "import django, PIL, importlib.util; assert importlib.util.find_spec('captcha.views')"],
+  },
+  'securityimage-catalyst': {
+    script: 'gd_securityimage.pl',
+    args: ['catalyst'],
+    interpreter: ['CAPTCHA_NN_PERL', '/usr/bin/perl', 'perl'],
+    probe: ['-MGD::SecurityImage', '-e', 'exit 0'],
+  },
+  'securityimage-cgiapp': {
+    script: 'gd_securityimage.pl',
+    args: ['cgiapp'],
+    interpreter: ['CAPTCHA_NN_PERL', '/usr/bin/perl', 'perl'],
+    probe: ['-MGD::SecurityImage', '-e', "exit(-r '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf' ? 0 : 3)"],
+  },
+};
 
 /** The driver script: packages/data/scripts (one level above both src/ and dist/). */
 function scriptPath(g: ThirdPartyGenerator): string {
-  return fileURLToPath(new URL(`../scripts/${SCRIPT[g]}`, import.meta.url));
+  return fileURLToPath(new URL(`../scripts/${DRIVER[g].script}`, import.meta.url));
 }
 
 /**
- * CAPTCHA_NN_PHP / CAPTCHA_NN_PYTHON when set; else Debian's interpreter (the
- * library is installed for it; a pyenv `python3` first on PATH would not see
- * it), else PATH's.
+ * CAPTCHA_NN_PHP / CAPTCHA_NN_PYTHON / CAPTCHA_NN_PERL when set; else Debian's
+ * interpreter (the library is installed for it; a pyenv `python3` first on
+ * PATH would not see it), else PATH's.
  */
 function interpreter(g: ThirdPartyGenerator): string {
-  const [env, debian, name] = g === 'gregwar' ? ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'] : ['CAPTCHA_NN_PYTHON', '/usr/bin/python3', 'python3'];
+  const [env, debian, name] = DRIVER[g].interpreter;
   return process.env[env] || (existsSync(debian) ? debian : name);
 }
 
@@ -82,11 +142,7 @@ function installHint(g: ThirdPartyGenerator): string {
  */
 export function thirdPartyProblem(g: ThirdPartyGenerator): string | undefined {
   checkGenerator(g);
-  const probe =
-    g === 'gregwar'
-      ? ['-r', "exit(is_readable('/usr/share/php/Gregwar/Captcha/autoload.php') && function_exists('imagettftext') ? 0 : 3);"]
-      : ['-c', "import django, PIL, importlib.util; assert importlib.util.find_spec('captcha.views')"];
-  const r = spawnSync(interpreter(g), probe, { stdio: 'ignore' });
+  const r = spawnSync(interpreter(g), DRIVER[g].probe, { stdio: 'ignore' });
   const lib = THIRD_PARTY[g].library;
   if (r.error) return `${lib} needs ${interpreter(g)}, which cannot run (${(r.error as NodeJS.ErrnoException).code}): ${installHint(g)}`;
   if (r.status !== 0) return `${lib} is not installed for ${interpreter(g)}: ${installHint(g)}`;
@@ -95,7 +151,7 @@ export function thirdPartyProblem(g: ThirdPartyGenerator): string | undefined {
 
 function checkGenerator(g: string): asserts g is ThirdPartyGenerator {
   if (!THIRD_PARTY_GENERATORS.includes(g as ThirdPartyGenerator))
-    throw new Error(`generate: unknown third-party generator ${JSON.stringify(g)} (expected ${THIRD_PARTY_GENERATORS.join(' or ')})`);
+    throw new Error(`generate: unknown third-party generator ${JSON.stringify(g)} (expected one of ${THIRD_PARTY_GENERATORS.join(', ')})`);
 }
 
 export interface ThirdPartyOptions {
@@ -123,7 +179,8 @@ export async function generateThirdParty(o: ThirdPartyOptions): Promise<Array<{ 
   const problem = thirdPartyProblem(g);
   if (problem) throw new Error(`generate: ${problem}`);
   await mkdir(o.out, { recursive: true });
-  const child = spawn(interpreter(g), [scriptPath(g), o.seed, String(start), String(o.count), o.out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [scriptPath(g), ...DRIVER[g].args, o.seed, String(start), String(o.count), o.out];
+  const child = spawn(interpreter(g), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const written: Array<{ file: string; label: string }> = [];
