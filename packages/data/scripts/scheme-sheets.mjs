@@ -1,6 +1,6 @@
 // One picture per real captcha scheme (issue #18): the real library's captchas on the top row, and under them
 // what the general model pre-trains on, the `mix` generator at the scheme's size, length and charset.
-// Gregwar and django run the real libraries (Debian packages, see THIRD_PARTY); svg-captcha is the npm package.
+// Gregwar, django and GD::SecurityImage run the real libraries (Debian packages, see THIRD_PARTY); svg-captcha is the npm package.
 // SimpleCaptcha (Java) is not installable here; docs/images/simplecaptcha-seed-preset.png shows our imitation.
 // Usage (in packages/data): npm run build && node scripts/scheme-sheets.mjs [outDir=../../docs/images] [count=6]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,6 +96,19 @@ const schemes = [
     title: 'svg-captcha (npm), 4-6 characters',
     real: () => realSvg(),
     ours: (real) => mixLike(real[0].image.width, real[0].image.height, [4, 6], new SvgCaptchaGenerator().charset),
+  },
+  // Held out: nothing was tuned on these two (docs/data.md).
+  {
+    name: 'securityimage-catalyst',
+    title: "GD::SecurityImage (Perl) in Catalyst::Plugin::Captcha's settings, 80x30 (held out)",
+    real: () => realThirdParty('securityimage-catalyst'),
+    ours: () => mixLike(80, 30, 6, THIRD_PARTY['securityimage-catalyst'].charset),
+  },
+  {
+    name: 'securityimage-cgiapp',
+    title: "GD::SecurityImage (Perl) in CGI::Application::Plugin::CAPTCHA's settings, 150x40 (held out)",
+    real: () => realThirdParty('securityimage-cgiapp'),
+    ours: () => mixLike(150, 40, 6, THIRD_PARTY['securityimage-cgiapp'].charset),
   },
 ];
 
