@@ -1,6 +1,6 @@
 // One picture per real captcha scheme (issue #18): the real library's captchas on the top row, and under them
 // what the general model pre-trains on, the `mix` generator at the scheme's size, length and charset.
-// Gregwar, django and GD::SecurityImage run the real libraries (Debian packages, see THIRD_PARTY); svg-captcha is the npm package.
+// Gregwar, django, GD::SecurityImage and Text_CAPTCHA run the real libraries (Debian packages, see THIRD_PARTY); svg-captcha is the npm package.
 // SimpleCaptcha (Java) is not installable here; docs/images/simplecaptcha-seed-preset.png shows our imitation.
 // Usage (in packages/data): npm run build && node scripts/scheme-sheets.mjs [outDir=../../docs/images] [count=6]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,6 +109,12 @@ const schemes = [
     title: "GD::SecurityImage (Perl) in CGI::Application::Plugin::CAPTCHA's settings, 150x40 (held out)",
     real: () => realThirdParty('securityimage-cgiapp'),
     ours: () => mixLike(150, 40, 6, THIRD_PARTY['securityimage-cgiapp'].charset),
+  },
+  {
+    name: 'textcaptcha',
+    title: "PEAR Text_CAPTCHA (PHP) in its example's settings, 200x80 (held out)",
+    real: () => realThirdParty('textcaptcha'),
+    ours: () => mixLike(200, 80, 8, THIRD_PARTY.textcaptcha.charset),
   },
 ];
 

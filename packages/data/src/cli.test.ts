@@ -126,7 +126,10 @@ describe('captcha-nn generate', () => {
       [['--length', 'five', '--out', 'x'], /length like 5 or a range like 4-8/],
       [['--size', '200by50', '--out', 'x'], /WIDTHxHEIGHT/],
       [['--size', '2x2', '--out', 'x'], /8\.\.4096/],
-      [['--generator', 'gif', '--out', 'x'], /Allowed choices are simple, svg, reddit, mix, gregwar, django, securityimage-catalyst, securityimage-cgiapp/],
+      [
+        ['--generator', 'gif', '--out', 'x'],
+        /Allowed choices are simple, svg, reddit, mix, gregwar, django, securityimage-catalyst, securityimage-cgiapp, textcaptcha/,
+      ],
       [
         ['--generator', 'gregwar', '--size', '200x50', '--channels', 'gray', '--out', 'x'],
         /draws as a site with Gregwar\/Captcha serves it.*: --size, --channels cannot be set/,

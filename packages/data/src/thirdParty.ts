@@ -1,10 +1,12 @@
 /**
  * Real third-party captcha libraries as test data: Gregwar/Captcha (PHP),
- * django-simple-captcha (Python) and GD::SecurityImage (Perl, as two framework
- * plugins document configuring it), run through Debian's `php`, `python3` and
- * `perl` with the small driver scripts in packages/data/scripts. They are dev
- * tools and test data, never dependencies: where one is missing the error
- * names the Debian packages to install.
+ * django-simple-captcha (Python), and three held out from all tuning:
+ * GD::SecurityImage (Perl, as two framework plugins document configuring it)
+ * and PEAR's Text_CAPTCHA (PHP, as its example does). They run through
+ * Debian's `php`, `python3` and `perl` with the small driver scripts in
+ * packages/data/scripts. They are dev tools and test data, never
+ * dependencies: where one is missing the error names the Debian packages to
+ * install.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,8 +14,8 @@ import { mkdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export type ThirdPartyGenerator = 'gregwar' | 'django' | 'securityimage-catalyst' | 'securityimage-cgiapp';
-export const THIRD_PARTY_GENERATORS: readonly ThirdPartyGenerator[] = ['gregwar', 'django', 'securityimage-catalyst', 'securityimage-cgiapp'];
+export type ThirdPartyGenerator = 'gregwar' | 'django' | 'securityimage-catalyst' | 'securityimage-cgiapp' | 'textcaptcha';
+export const THIRD_PARTY_GENERATORS: readonly ThirdPartyGenerator[] = ['gregwar', 'django', 'securityimage-catalyst', 'securityimage-cgiapp', 'textcaptcha'];
 
 export interface ThirdPartyInfo {
   /** The library, as its users know it. */
@@ -34,8 +36,9 @@ export interface ThirdPartyInfo {
 
 /**
  * Defaults read from the libraries' sources (Debian 12: php-gregwar-captcha 1.1.9, python3-django-captcha 0.5.17,
- * libgd-securityimage-perl 1.75; the two SecurityImage configurations are the synopses of Catalyst::Plugin::Captcha
- * and CGI::Application::Plugin::CAPTCHA, see scripts/gd_securityimage.pl).
+ * libgd-securityimage-perl 1.75, php-text-captcha 1.0.2; the two SecurityImage configurations are the synopses of
+ * Catalyst::Plugin::Captcha and CGI::Application::Plugin::CAPTCHA, see scripts/gd_securityimage.pl; Text_CAPTCHA's is
+ * its SimpleExample.php, see scripts/text_captcha.php).
  */
 export const THIRD_PARTY: Record<ThirdPartyGenerator, ThirdPartyInfo> = {
   gregwar: {
@@ -78,6 +81,17 @@ export const THIRD_PARTY: Record<ThirdPartyGenerator, ThirdPartyInfo> = {
     packages: ['libgd-securityimage-perl', 'fonts-liberation'],
     compare: 'exact',
   },
+  textcaptcha: {
+    library: "PEAR Text_CAPTCHA (its example's settings)",
+    // Text_Password's pronounceable syllables: lower-case letters but q, x, y and z.
+    charset: 'abcdefghijklmnoprstuvw',
+    length: 8,
+    size: '200x80',
+    ext: 'png',
+    // The Image driver needs Image_Text, which php-text-captcha only recommends.
+    packages: ['php-cli', 'php-text-captcha', 'php-image-text', 'fonts-liberation'],
+    compare: 'exact',
+  },
 };
 
 interface Driver {
@@ -114,6 +128,15 @@ const DRIVER: Record<ThirdPartyGenerator, Driver> = {
     args: ['cgiapp'],
     interpreter: ['CAPTCHA_NN_PERL', '/usr/bin/perl', 'perl'],
     probe: ['-MGD::SecurityImage', '-e', "exit(-r '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf' ? 0 : 3)"],
+  },
+  textcaptcha: {
+    script: 'text_captcha.php',
+    args: [],
+    interpreter: ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'],
+    probe: [
+      '-r',
+      "exit(is_readable('/usr/share/php/Text/CAPTCHA.php') && is_readable('/usr/share/php/Image/Text.php') && function_exists('imagettftext') && is_readable('/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf') ? 0 : 3);",
+    ],
   },
 };
 
