@@ -104,35 +104,39 @@ interface Driver {
   probe: string[];
 }
 
+const PHP: Driver['interpreter'] = ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'];
+const PYTHON: Driver['interpreter'] = ['CAPTCHA_NN_PYTHON', '/usr/bin/python3', 'python3'];
+const PERL: Driver['interpreter'] = ['CAPTCHA_NN_PERL', '/usr/bin/perl', 'perl'];
+
 const DRIVER: Record<ThirdPartyGenerator, Driver> = {
   gregwar: {
     script: 'gregwar.php',
     args: [],
-    interpreter: ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'],
+    interpreter: PHP,
     probe: ['-r', "exit(is_readable('/usr/share/php/Gregwar/Captcha/autoload.php') && function_exists('imagettftext') ? 0 : 3);"],
   },
   django: {
     script: 'django_captcha.py',
     args: [],
-    interpreter: ['CAPTCHA_NN_PYTHON', '/usr/bin/python3', 'python3'],
+    interpreter: PYTHON,
     probe: ['-c', "import django, PIL, importlib.util; assert importlib.util.find_spec('captcha.views')"],
   },
   'securityimage-catalyst': {
     script: 'gd_securityimage.pl',
     args: ['catalyst'],
-    interpreter: ['CAPTCHA_NN_PERL', '/usr/bin/perl', 'perl'],
+    interpreter: PERL,
     probe: ['-MGD::SecurityImage', '-e', 'exit 0'],
   },
   'securityimage-cgiapp': {
     script: 'gd_securityimage.pl',
     args: ['cgiapp'],
-    interpreter: ['CAPTCHA_NN_PERL', '/usr/bin/perl', 'perl'],
+    interpreter: PERL,
     probe: ['-MGD::SecurityImage', '-e', "exit(-r '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf' ? 0 : 3)"],
   },
   textcaptcha: {
     script: 'text_captcha.php',
     args: [],
-    interpreter: ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'],
+    interpreter: PHP,
     probe: [
       '-r',
       "exit(is_readable('/usr/share/php/Text/CAPTCHA.php') && is_readable('/usr/share/php/Image/Text.php') && function_exists('imagettftext') && is_readable('/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf') ? 0 : 3);",
