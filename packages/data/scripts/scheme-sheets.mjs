@@ -1,6 +1,6 @@
 // One picture per real captcha scheme (issue #18): the real library's captchas on the top row, and under them
 // what the general model pre-trains on, the `mix` generator at the scheme's size, length and charset.
-// Gregwar, django, GD::SecurityImage and Text_CAPTCHA run the real libraries (Debian packages, see THIRD_PARTY); svg-captcha is the npm package.
+// Gregwar, django, GD::SecurityImage, Text_CAPTCHA and simple_captcha2 run the real libraries (Debian packages, see THIRD_PARTY); svg-captcha is the npm package.
 // SimpleCaptcha (Java) is not installable here; docs/images/simplecaptcha-seed-preset.png shows our imitation.
 // Usage (in packages/data): npm run build && node scripts/scheme-sheets.mjs [outDir=../../docs/images] [count=6]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,7 +97,7 @@ const schemes = [
     real: () => realSvg(),
     ours: (real) => mixLike(real[0].image.width, real[0].image.height, [4, 6], new SvgCaptchaGenerator().charset),
   },
-  // Held out: nothing was tuned on these two (docs/data.md).
+  // Held out: nothing was tuned on these (docs/data.md).
   {
     name: 'securityimage-catalyst',
     title: "GD::SecurityImage (Perl) in Catalyst::Plugin::Captcha's settings, 80x30 (held out)",
@@ -115,6 +115,18 @@ const schemes = [
     title: "PEAR Text_CAPTCHA (PHP) in its example's settings, 200x80 (held out)",
     real: () => realThirdParty('textcaptcha'),
     ours: () => mixLike(200, 80, 8, THIRD_PARTY.textcaptcha.charset),
+  },
+  {
+    name: 'rails-simplecaptcha',
+    title: "Rails' simple_captcha2 (Ruby, ImageMagick) with its defaults, 100x28 (held out)",
+    real: () => realThirdParty('rails-simplecaptcha'),
+    ours: () => mixLike(100, 28, 5, THIRD_PARTY['rails-simplecaptcha'].charset),
+  },
+  {
+    name: 'rails-simplecaptcha-random',
+    title: "Rails' simple_captcha2 with its random style and distortion, 100x28 to 100x38 (held out)",
+    real: () => realThirdParty('rails-simplecaptcha-random'),
+    ours: () => mixLike(100, 28, 5, THIRD_PARTY['rails-simplecaptcha-random'].charset),
   },
 ];
 

@@ -128,7 +128,7 @@ describe('captcha-nn generate', () => {
       [['--size', '2x2', '--out', 'x'], /8\.\.4096/],
       [
         ['--generator', 'gif', '--out', 'x'],
-        /Allowed choices are simple, svg, reddit, mix, gregwar, django, securityimage-catalyst, securityimage-cgiapp, textcaptcha/,
+        /Allowed choices are simple, svg, reddit, mix, gregwar, django, securityimage-catalyst, securityimage-cgiapp, textcaptcha, rails-simplecaptcha, rails-simplecaptcha-random/,
       ],
       [
         ['--generator', 'gregwar', '--size', '200x50', '--channels', 'gray', '--out', 'x'],

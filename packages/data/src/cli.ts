@@ -62,7 +62,7 @@ export function parseFontList(v: string): string[] {
 }
 
 export interface GenerateOptions {
-  /** Ours (simple, svg, reddit, mix) or a real third-party library (gregwar, django, securityimage-*, textcaptcha: see thirdParty.ts). */
+  /** Ours (simple, svg, reddit, mix) or a real third-party library (gregwar, django, securityimage-*, textcaptcha, rails-simplecaptcha*: see thirdParty.ts). */
   generator: 'simple' | 'svg' | 'reddit' | 'mix' | ThirdPartyGenerator;
   preset: SimplePreset;
   /** Images, or with `renders` texts. */
@@ -145,7 +145,7 @@ function isThirdParty(g: string): g is ThirdPartyGenerator {
   return THIRD_PARTY_GENERATORS.includes(g as ThirdPartyGenerator);
 }
 
-/** `generate --generator gregwar|django|securityimage-*|textcaptcha`: the real library, in one interpreter process. */
+/** `generate --generator gregwar|django|securityimage-*|textcaptcha|rails-simplecaptcha*`: the real library, in one interpreter process. */
 async function runThirdParty(g: ThirdPartyGenerator, o: GenerateOptions, log: (s: string) => void): Promise<number> {
   const bar = o.progress ? new SingleBar({ format: 'generate |{bar}| {value}/{total} captchas | ETA {eta}s', hideCursor: true }, Presets.shades_classic) : null;
   bar?.start(o.count, 0);
@@ -172,11 +172,13 @@ function generateRender(gen: RedditCaptchaGenerator, i: number, renders: number,
 export function registerGenerateCommand(program: Command): Command {
   return program
     .command('generate')
-    .description('Write labelled captcha images <index>_<label>.png (gregwar, securityimage-catalyst: .jpg, as they serve them) to a folder.')
+    .description(
+      'Write labelled captcha images <index>_<label>.png (gregwar, securityimage-catalyst, rails-simplecaptcha*: .jpg, as they serve them) to a folder.',
+    )
     .addOption(
       new Option(
         '-g, --generator <name>',
-        'captcha generator: ours (simple, svg, reddit; mix: a random mix of them and a plain canvas style, for pre-training), or a real library run through php/python3/perl (gregwar: Gregwar/Captcha, django: django-simple-captcha, securityimage-catalyst and securityimage-cgiapp: GD::SecurityImage as the captcha plugins of two Perl frameworks set it up, textcaptcha: PEAR Text_CAPTCHA as its example does; Debian packages)',
+        'captcha generator: ours (simple, svg, reddit; mix: a random mix of them and a plain canvas style, for pre-training), or a real library run through php/python3/perl/ruby (gregwar: Gregwar/Captcha, django: django-simple-captcha, securityimage-catalyst and securityimage-cgiapp: GD::SecurityImage as the captcha plugins of two Perl frameworks set it up, textcaptcha: PEAR Text_CAPTCHA as its example does, rails-simplecaptcha and rails-simplecaptcha-random: the Rails gem simple_captcha2 with its defaults and with its random styles; Debian packages)',
       )
         .choices(['simple', 'svg', 'reddit', 'mix', ...THIRD_PARTY_GENERATORS])
         .default('simple'),

@@ -72,24 +72,44 @@ for (const g of THIRD_PARTY_GENERATORS) {
   });
 }
 
+const railsProblem = thirdPartyProblem('rails-simplecaptcha');
+describe.skipIf(railsProblem !== undefined)(`simple_captcha2's two settings${railsProblem ? ` (SKIPPED: ${railsProblem})` : ''}`, () => {
+  it(
+    'draw the same texts from the same seed (the text is drawn first) in other styles',
+    async () => {
+      const plain = join(tmp.dir, 'rails-plain');
+      const random = join(tmp.dir, 'rails-random');
+      const a = await generateThirdParty({ generator: 'rails-simplecaptcha', count: 4, seed: 'same', out: plain });
+      const b = await generateThirdParty({ generator: 'rails-simplecaptcha-random', count: 4, seed: 'same', out: random });
+      expect(b.map((w) => w.label)).toEqual(a.map((w) => w.label));
+      const A = bytesOf(plain);
+      const B = bytesOf(random);
+      for (const f of Object.keys(A)) expect(B[f]).not.toBe(A[f]);
+    },
+    SLOW,
+  );
+});
+
 describe('third-party generators without their library', () => {
-  const saved = { php: process.env.CAPTCHA_NN_PHP, py: process.env.CAPTCHA_NN_PYTHON, perl: process.env.CAPTCHA_NN_PERL };
+  const names = ['CAPTCHA_NN_PHP', 'CAPTCHA_NN_PYTHON', 'CAPTCHA_NN_PERL', 'CAPTCHA_NN_RUBY'] as const;
+  const saved = names.map((k) => process.env[k]);
   afterEach(() => {
-    for (const [k, v] of [
-      ['CAPTCHA_NN_PHP', saved.php],
-      ['CAPTCHA_NN_PYTHON', saved.py],
-      ['CAPTCHA_NN_PERL', saved.perl],
-    ] as const)
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
+    names.forEach((k, i) => {
+      if (saved[i] === undefined) delete process.env[k];
+      else process.env[k] = saved[i];
+    });
   });
 
   it('name the Debian packages to install', async () => {
     process.env.CAPTCHA_NN_PHP = '/nonexistent/php';
     process.env.CAPTCHA_NN_PYTHON = '/nonexistent/python3';
     process.env.CAPTCHA_NN_PERL = '/nonexistent/perl';
+    process.env.CAPTCHA_NN_RUBY = '/nonexistent/ruby';
     expect(thirdPartyProblem('gregwar')).toMatch(/apt-get install php-cli php-gregwar-captcha/);
     expect(thirdPartyProblem('securityimage-cgiapp')).toMatch(/needs \/nonexistent\/perl.*apt-get install libgd-securityimage-perl fonts-liberation$/);
+    expect(thirdPartyProblem('rails-simplecaptcha-random')).toMatch(
+      /needs \/nonexistent\/ruby.*apt-get install ruby-simple-captcha2 imagemagick fonts-liberation$/,
+    );
     await expect(generateThirdParty({ generator: 'django', count: 1, seed: '1', out: join(tmp.dir, 'none') })).rejects.toThrow(
       /^generate: django-simple-captcha needs \/nonexistent\/python3.*apt-get install python3-django-captcha/,
     );

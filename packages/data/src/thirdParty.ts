@@ -1,9 +1,10 @@
 /**
  * Real third-party captcha libraries as test data: Gregwar/Captcha (PHP),
- * django-simple-captcha (Python), and three held out from all tuning:
- * GD::SecurityImage (Perl, as two framework plugins document configuring it)
- * and PEAR's Text_CAPTCHA (PHP, as its example does). They run through
- * Debian's `php`, `python3` and `perl` with the small driver scripts in
+ * django-simple-captcha (Python), and five held out from all tuning:
+ * GD::SecurityImage (Perl, as two framework plugins document configuring it),
+ * PEAR's Text_CAPTCHA (PHP, as its example does) and Rails' simple_captcha2
+ * (Ruby and ImageMagick: its defaults, and its random styles). They run through
+ * Debian's `php`, `python3`, `perl` and `ruby` with the small driver scripts in
  * packages/data/scripts. They are dev tools and test data, never
  * dependencies: where one is missing the error names the Debian packages to
  * install.
@@ -14,8 +15,23 @@ import { mkdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export type ThirdPartyGenerator = 'gregwar' | 'django' | 'securityimage-catalyst' | 'securityimage-cgiapp' | 'textcaptcha';
-export const THIRD_PARTY_GENERATORS: readonly ThirdPartyGenerator[] = ['gregwar', 'django', 'securityimage-catalyst', 'securityimage-cgiapp', 'textcaptcha'];
+export type ThirdPartyGenerator =
+  | 'gregwar'
+  | 'django'
+  | 'securityimage-catalyst'
+  | 'securityimage-cgiapp'
+  | 'textcaptcha'
+  | 'rails-simplecaptcha'
+  | 'rails-simplecaptcha-random';
+export const THIRD_PARTY_GENERATORS: readonly ThirdPartyGenerator[] = [
+  'gregwar',
+  'django',
+  'securityimage-catalyst',
+  'securityimage-cgiapp',
+  'textcaptcha',
+  'rails-simplecaptcha',
+  'rails-simplecaptcha-random',
+];
 
 export interface ThirdPartyInfo {
   /** The library, as its users know it. */
@@ -34,11 +50,24 @@ export interface ThirdPartyInfo {
   compare: AnswerCompare;
 }
 
+/** simple_captcha2's two settings differ only in how they draw. */
+const SIMPLE_CAPTCHA2: Omit<ThirdPartyInfo, 'library'> = {
+  // generate_simple_captcha_data: upper-case letters; the site upper-cases the answer.
+  charset: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+  length: 5,
+  // 100x28, and ImageMagick's -wave adds twice its amplitude to the height: 28-30 by default, 28-38 with 'random'.
+  size: 'varies',
+  ext: 'jpg',
+  packages: ['ruby-simple-captcha2', 'imagemagick', 'fonts-liberation'],
+  compare: 'lower',
+};
+
 /**
  * Defaults read from the libraries' sources (Debian 12: php-gregwar-captcha 1.1.9, python3-django-captcha 0.5.17,
  * libgd-securityimage-perl 1.75, php-text-captcha 1.0.2; the two SecurityImage configurations are the synopses of
  * Catalyst::Plugin::Captcha and CGI::Application::Plugin::CAPTCHA, see scripts/gd_securityimage.pl; Text_CAPTCHA's is
- * its SimpleExample.php, see scripts/text_captcha.php).
+ * its SimpleExample.php, see scripts/text_captcha.php; ruby-simple-captcha2 0.5.0 with ImageMagick 6.9, see
+ * scripts/simple_captcha2.rb).
  */
 export const THIRD_PARTY: Record<ThirdPartyGenerator, ThirdPartyInfo> = {
   gregwar: {
@@ -92,6 +121,8 @@ export const THIRD_PARTY: Record<ThirdPartyGenerator, ThirdPartyInfo> = {
     packages: ['php-cli', 'php-text-captcha', 'php-image-text', 'fonts-liberation'],
     compare: 'exact',
   },
+  'rails-simplecaptcha': { library: "Rails' simple_captcha2 (its defaults)", ...SIMPLE_CAPTCHA2 },
+  'rails-simplecaptcha-random': { library: "Rails' simple_captcha2 (random style and distortion)", ...SIMPLE_CAPTCHA2 },
 };
 
 interface Driver {
@@ -107,6 +138,12 @@ interface Driver {
 const PHP: Driver['interpreter'] = ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'];
 const PYTHON: Driver['interpreter'] = ['CAPTCHA_NN_PYTHON', '/usr/bin/python3', 'python3'];
 const PERL: Driver['interpreter'] = ['CAPTCHA_NN_PERL', '/usr/bin/perl', 'perl'];
+const RUBY: Driver['interpreter'] = ['CAPTCHA_NN_RUBY', '/usr/bin/ruby', 'ruby'];
+// The gem loads as a Rails engine, and shells out to ImageMagick's convert.
+const SIMPLE_CAPTCHA2_PROBE = [
+  '-e',
+  "require 'rails'; require 'simple_captcha'; exit(File.executable?('/usr/bin/convert') && File.readable?('/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf') ? 0 : 3)",
+];
 
 const DRIVER: Record<ThirdPartyGenerator, Driver> = {
   gregwar: {
@@ -142,6 +179,8 @@ const DRIVER: Record<ThirdPartyGenerator, Driver> = {
       "exit(is_readable('/usr/share/php/Text/CAPTCHA.php') && is_readable('/usr/share/php/Image/Text.php') && function_exists('imagettftext') && is_readable('/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf') ? 0 : 3);",
     ],
   },
+  'rails-simplecaptcha': { script: 'simple_captcha2.rb', args: ['default'], interpreter: RUBY, probe: SIMPLE_CAPTCHA2_PROBE },
+  'rails-simplecaptcha-random': { script: 'simple_captcha2.rb', args: ['random'], interpreter: RUBY, probe: SIMPLE_CAPTCHA2_PROBE },
 };
 
 /** The driver script: packages/data/scripts (one level above both src/ and dist/). */
@@ -150,7 +189,7 @@ function scriptPath(g: ThirdPartyGenerator): string {
 }
 
 /**
- * CAPTCHA_NN_PHP / CAPTCHA_NN_PYTHON / CAPTCHA_NN_PERL when set; else Debian's
+ * CAPTCHA_NN_PHP / CAPTCHA_NN_PYTHON / CAPTCHA_NN_PERL / CAPTCHA_NN_RUBY when set; else Debian's
  * interpreter (the library is installed for it; a pyenv `python3` first on
  * PATH would not see it), else PATH's.
  */
