@@ -78,19 +78,20 @@ function sheet(title, rows) {
   return c.encodeSync('png');
 }
 
+/** A real library's scheme: its captchas, and ours at `size` ([width, height]; default the first real one's), its length and charset. */
+function thirdPartyScheme(generator, title, size) {
+  const { length, charset } = THIRD_PARTY[generator];
+  return {
+    name: generator,
+    title,
+    real: () => realThirdParty(generator),
+    ours: (real) => mixLike(...(size ?? [real[0].image.width, real[0].image.height]), length, charset),
+  };
+}
+
 const schemes = [
-  {
-    name: 'gregwar',
-    title: 'Gregwar/Captcha (PHP), 150x40',
-    real: () => realThirdParty('gregwar'),
-    ours: () => mixLike(150, 40, 5, THIRD_PARTY.gregwar.charset),
-  },
-  {
-    name: 'django',
-    title: 'django-simple-captcha (Python), its own size',
-    real: () => realThirdParty('django'),
-    ours: (real) => mixLike(real[0].image.width, real[0].image.height, 4, THIRD_PARTY.django.charset),
-  },
+  thirdPartyScheme('gregwar', 'Gregwar/Captcha (PHP), 150x40', [150, 40]),
+  thirdPartyScheme('django', 'django-simple-captcha (Python), its own size'),
   {
     name: 'svg-captcha',
     title: 'svg-captcha (npm), 4-6 characters',
@@ -98,36 +99,11 @@ const schemes = [
     ours: (real) => mixLike(real[0].image.width, real[0].image.height, [4, 6], new SvgCaptchaGenerator().charset),
   },
   // Held out: nothing was tuned on these (docs/data.md).
-  {
-    name: 'securityimage-catalyst',
-    title: "GD::SecurityImage (Perl) in Catalyst::Plugin::Captcha's settings, 80x30 (held out)",
-    real: () => realThirdParty('securityimage-catalyst'),
-    ours: () => mixLike(80, 30, 6, THIRD_PARTY['securityimage-catalyst'].charset),
-  },
-  {
-    name: 'securityimage-cgiapp',
-    title: "GD::SecurityImage (Perl) in CGI::Application::Plugin::CAPTCHA's settings, 150x40 (held out)",
-    real: () => realThirdParty('securityimage-cgiapp'),
-    ours: () => mixLike(150, 40, 6, THIRD_PARTY['securityimage-cgiapp'].charset),
-  },
-  {
-    name: 'textcaptcha',
-    title: "PEAR Text_CAPTCHA (PHP) in its example's settings, 200x80 (held out)",
-    real: () => realThirdParty('textcaptcha'),
-    ours: () => mixLike(200, 80, 8, THIRD_PARTY.textcaptcha.charset),
-  },
-  {
-    name: 'rails-simplecaptcha',
-    title: "Rails' simple_captcha2 (Ruby, ImageMagick) with its defaults, 100x28 (held out)",
-    real: () => realThirdParty('rails-simplecaptcha'),
-    ours: () => mixLike(100, 28, 5, THIRD_PARTY['rails-simplecaptcha'].charset),
-  },
-  {
-    name: 'rails-simplecaptcha-random',
-    title: "Rails' simple_captcha2 with its random style and distortion, 100x28 to 100x38 (held out)",
-    real: () => realThirdParty('rails-simplecaptcha-random'),
-    ours: () => mixLike(100, 28, 5, THIRD_PARTY['rails-simplecaptcha-random'].charset),
-  },
+  thirdPartyScheme('securityimage-catalyst', "GD::SecurityImage (Perl) in Catalyst::Plugin::Captcha's settings, 80x30 (held out)", [80, 30]),
+  thirdPartyScheme('securityimage-cgiapp', "GD::SecurityImage (Perl) in CGI::Application::Plugin::CAPTCHA's settings, 150x40 (held out)", [150, 40]),
+  thirdPartyScheme('textcaptcha', "PEAR Text_CAPTCHA (PHP) in its example's settings, 200x80 (held out)", [200, 80]),
+  thirdPartyScheme('rails-simplecaptcha', "Rails' simple_captcha2 (Ruby, ImageMagick) with its defaults, 100x28 (held out)", [100, 28]),
+  thirdPartyScheme('rails-simplecaptcha-random', "Rails' simple_captcha2 with its random style and distortion, 100x28 to 100x38 (held out)", [100, 28]),
 ];
 
 for (const s of schemes) {
