@@ -4,6 +4,7 @@ dots, PNG. Django is configured in-process (an in-memory SQLite database, migrat
 server); each image comes from CaptchaStore.generate_key() and the captcha_image view.
 
 Usage: python3 django_captcha.py SEED START COUNT OUTDIR
+       python3 django_captcha.py --probe   (checks what a run needs and draws nothing: exit 0, or 3 and the reason)
 Writes OUTDIR/<i>_<challenge>.png for i = START .. START+COUNT-1 and prints "<file>\t<challenge>".
 
 Determinism: the challenge comes from the module `random`, which we seed with "SEED:i" per
@@ -17,10 +18,10 @@ import sys
 
 
 def main(argv):
-    if len(argv) != 5:
-        sys.stderr.write("usage: python3 django_captcha.py SEED START COUNT OUTDIR\n")
+    probe = len(argv) == 2 and argv[1] == "--probe"
+    if not probe and len(argv) != 5:
+        sys.stderr.write("usage: python3 django_captcha.py SEED START COUNT OUTDIR | --probe\n")
         return 2
-    _, seed, start, count, out = argv
     try:
         import django
         from django.conf import settings
@@ -39,13 +40,21 @@ def main(argv):
     except ImportError:
         sys.stderr.write("django-simple-captcha is not installed: apt-get install python3-django-captcha\n")
         return 3
+    try:
+        # The view draws with Pillow.
+        from captcha.views import captcha_image
+    except ImportError as e:
+        sys.stderr.write(f"django-simple-captcha cannot load its image view ({e}): apt-get install python3-django-captcha\n")
+        return 3
+    if probe:
+        return 0
+    _, seed, start, count, out = argv
     from django.core.management import call_command
     from django.test import RequestFactory
 
     call_command("migrate", verbosity=0)
     import captcha.models
     from captcha.models import CaptchaStore
-    from captcha.views import captcha_image
 
     class FixedClock:
         @staticmethod

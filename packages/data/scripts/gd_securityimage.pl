@@ -11,6 +11,7 @@
 # Both draw the library's default text, six digits. Both sites compare the answer exactly.
 #
 # Usage: perl gd_securityimage.pl CONFIG SEED START COUNT OUTDIR
+#        perl gd_securityimage.pl CONFIG --probe   (checks what a run needs and draws nothing: exit 0, or 3 and the reason)
 # Writes OUTDIR/<i>_<text>.<jpg|png> for i = START .. START+COUNT-1 and prints "<file>\t<text>".
 # Image i is drawn after srand(first 32 bits of md5("SEED:i")): the library draws every random
 # choice with Perl's rand, so image i depends only on the seed and its index. (Consecutive
@@ -19,8 +20,9 @@ use strict;
 use warnings;
 use Digest::MD5 qw(md5);
 
-if (@ARGV != 5) {
-    print STDERR "usage: perl gd_securityimage.pl catalyst|cgiapp SEED START COUNT OUTDIR\n";
+my $probe = @ARGV == 2 && $ARGV[1] eq '--probe';
+if (!$probe && @ARGV != 5) {
+    print STDERR "usage: perl gd_securityimage.pl catalyst|cgiapp SEED START COUNT OUTDIR | catalyst|cgiapp --probe\n";
     exit 2;
 }
 my ($config, $seed, $start, $count, $out) = @ARGV;
@@ -57,6 +59,7 @@ if ($config eq 'cgiapp' && !-r $arial) {
     print STDERR "$arial is missing: apt-get install fonts-liberation\n";
     exit 3;
 }
+exit 0 if $probe;
 
 $| = 1;
 for my $i ($start .. $start + $count - 1) {

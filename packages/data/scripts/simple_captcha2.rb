@@ -12,13 +12,16 @@
 # compares it with the text.
 #
 # Usage: ruby simple_captcha2.rb default|random SEED START COUNT OUTDIR
+#        ruby simple_captcha2.rb default|random --probe   (checks what a run needs and draws nothing: exit 0, or 3 and
+#        the reason)
 # Writes OUTDIR/<i>_<text>.jpg for i = START .. START+COUNT-1 and prints "<file>\t<text>" per image. Image i
 # is drawn after srand(md5("SEED:i")): the gem draws the text, the style and the wave with Kernel#rand, so
 # image i depends only on the seed and its index.
 require 'digest/md5'
 
-if ARGV.length != 5
-  warn 'usage: ruby simple_captcha2.rb default|random SEED START COUNT OUTDIR'
+probe = ARGV.length == 2 && ARGV[1] == '--probe'
+if !probe && ARGV.length != 5
+  warn 'usage: ruby simple_captcha2.rb default|random SEED START COUNT OUTDIR | default|random --probe'
   exit 2
 end
 config, seed, start, count, out = ARGV
@@ -44,6 +47,7 @@ unless File.readable?(arial)
   warn "#{arial} is missing: apt-get install fonts-liberation"
   exit 3
 end
+exit 0 if probe
 
 # The gem's data store hands its image route the text; here the drawer hands it over.
 module SimpleCaptcha::Utils

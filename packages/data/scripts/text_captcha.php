@@ -6,13 +6,15 @@
 // (Text_Password). Held out: nothing is tuned on it. The site compares answers exactly.
 //
 // Usage: php text_captcha.php SEED START COUNT OUTDIR
+//        php text_captcha.php --probe   (checks what a run needs and draws nothing: exit 0, or 3 and the reason)
 // Writes OUTDIR/<i>_<phrase>.png for i = START .. START+COUNT-1 and prints "<file>\t<phrase>" per image.
 // Image i is seeded with mt_srand(crc32("SEED:i")). The driver draws the angle, lines and circles with rand
 // (mt_rand's alias), but Text_Password draws the phrase with random_int, which no seed reaches; so the phrase
 // is made here the way Text_Password's pronounceable phrases are (syllables of a consonant sound and a vowel
 // sound from its two lists, cut to the length) with mt_rand, and handed to the driver as its phrase.
-if ($argc !== 5) {
-    fwrite(STDERR, "usage: php text_captcha.php SEED START COUNT OUTDIR\n");
+$probe = $argc === 2 && $argv[1] === '--probe';
+if (!$probe && $argc !== 5) {
+    fwrite(STDERR, "usage: php text_captcha.php SEED START COUNT OUTDIR | --probe\n");
     exit(2);
 }
 $lib = '/usr/share/php/Text/CAPTCHA.php';
@@ -26,6 +28,9 @@ if (!is_readable($courier)) {
     exit(3);
 }
 require_once $lib;
+if ($probe) {
+    exit(0);
+}
 
 [$_, $seed, $start, $count, $out] = $argv;
 $options = [

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openFolderDataset } from './loader/folder';
@@ -114,6 +114,26 @@ describe('third-party generators without their library', () => {
       /^generate: django-simple-captcha needs \/nonexistent\/python3.*apt-get install python3-django-captcha/,
     );
     await expect(generateThirdParty({ generator: 'x' as never, count: 1, seed: '1', out: tmp.dir })).rejects.toThrow(/unknown third-party generator "x"/);
+  });
+
+  it("pass on the driver's own reason, from the checks a run makes (`--probe`)", () => {
+    const fake = (name: string, body: string) => {
+      const path = join(tmp.dir, name);
+      writeFileSync(path, `#!/bin/sh\n${body}\n`);
+      chmodSync(path, 0o755);
+      return path;
+    };
+    process.env.CAPTCHA_NN_PERL = fake('perl-font-missing', 'echo "a font is missing ($*): apt-get install fonts-example" >&2; exit 3');
+    expect(thirdPartyProblem('securityimage-cgiapp')).toMatch(
+      /^GD::SecurityImage .*cannot run with .*perl-font-missing: a font is missing \(\S*\/scripts\/gd_securityimage\.pl cgiapp --probe\): apt-get install fonts-example$/,
+    );
+    // No reason given: the packages the generator needs.
+    process.env.CAPTCHA_NN_RUBY = fake('ruby-silent', 'exit 1');
+    expect(thirdPartyProblem('rails-simplecaptcha')).toMatch(
+      /ended with exit 1 and no message \(apt-get install ruby-simple-captcha2 imagemagick fonts-liberation\)$/,
+    );
+    process.env.CAPTCHA_NN_PHP = fake('php-ready', 'test "$2" = --probe');
+    expect(thirdPartyProblem('gregwar')).toBeUndefined();
   });
 });
 

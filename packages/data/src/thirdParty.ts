@@ -126,61 +126,26 @@ export const THIRD_PARTY: Record<ThirdPartyGenerator, ThirdPartyInfo> = {
 };
 
 interface Driver {
-  /** The script in packages/data/scripts, and the arguments before SEED START COUNT OUTDIR. */
+  /** The script in packages/data/scripts, and the arguments before SEED START COUNT OUTDIR (or `--probe`). */
   script: string;
   args: string[];
   /** The environment variable that names the interpreter, Debian's, and the name looked up on PATH. */
   interpreter: [env: string, debian: string, name: string];
-  /** Interpreter arguments that exit 0 where the library is installed. */
-  probe: string[];
 }
 
 const PHP: Driver['interpreter'] = ['CAPTCHA_NN_PHP', '/usr/bin/php', 'php'];
 const PYTHON: Driver['interpreter'] = ['CAPTCHA_NN_PYTHON', '/usr/bin/python3', 'python3'];
 const PERL: Driver['interpreter'] = ['CAPTCHA_NN_PERL', '/usr/bin/perl', 'perl'];
 const RUBY: Driver['interpreter'] = ['CAPTCHA_NN_RUBY', '/usr/bin/ruby', 'ruby'];
-// The gem loads as a Rails engine, and shells out to ImageMagick's convert.
-const SIMPLE_CAPTCHA2_PROBE = [
-  '-e',
-  "require 'rails'; require 'simple_captcha'; exit(File.executable?('/usr/bin/convert') && File.readable?('/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf') ? 0 : 3)",
-];
 
 const DRIVER: Record<ThirdPartyGenerator, Driver> = {
-  gregwar: {
-    script: 'gregwar.php',
-    args: [],
-    interpreter: PHP,
-    probe: ['-r', "exit(is_readable('/usr/share/php/Gregwar/Captcha/autoload.php') && function_exists('imagettftext') ? 0 : 3);"],
-  },
-  django: {
-    script: 'django_captcha.py',
-    args: [],
-    interpreter: PYTHON,
-    probe: ['-c', "import django, PIL, importlib.util; assert importlib.util.find_spec('captcha.views')"],
-  },
-  'securityimage-catalyst': {
-    script: 'gd_securityimage.pl',
-    args: ['catalyst'],
-    interpreter: PERL,
-    probe: ['-MGD::SecurityImage', '-e', 'exit 0'],
-  },
-  'securityimage-cgiapp': {
-    script: 'gd_securityimage.pl',
-    args: ['cgiapp'],
-    interpreter: PERL,
-    probe: ['-MGD::SecurityImage', '-e', "exit(-r '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf' ? 0 : 3)"],
-  },
-  textcaptcha: {
-    script: 'text_captcha.php',
-    args: [],
-    interpreter: PHP,
-    probe: [
-      '-r',
-      "exit(is_readable('/usr/share/php/Text/CAPTCHA.php') && is_readable('/usr/share/php/Image/Text.php') && function_exists('imagettftext') && is_readable('/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf') ? 0 : 3);",
-    ],
-  },
-  'rails-simplecaptcha': { script: 'simple_captcha2.rb', args: ['default'], interpreter: RUBY, probe: SIMPLE_CAPTCHA2_PROBE },
-  'rails-simplecaptcha-random': { script: 'simple_captcha2.rb', args: ['random'], interpreter: RUBY, probe: SIMPLE_CAPTCHA2_PROBE },
+  gregwar: { script: 'gregwar.php', args: [], interpreter: PHP },
+  django: { script: 'django_captcha.py', args: [], interpreter: PYTHON },
+  'securityimage-catalyst': { script: 'gd_securityimage.pl', args: ['catalyst'], interpreter: PERL },
+  'securityimage-cgiapp': { script: 'gd_securityimage.pl', args: ['cgiapp'], interpreter: PERL },
+  textcaptcha: { script: 'text_captcha.php', args: [], interpreter: PHP },
+  'rails-simplecaptcha': { script: 'simple_captcha2.rb', args: ['default'], interpreter: RUBY },
+  'rails-simplecaptcha-random': { script: 'simple_captcha2.rb', args: ['random'], interpreter: RUBY },
 };
 
 /** The driver script: packages/data/scripts (one level above both src/ and dist/). */
@@ -203,16 +168,18 @@ function installHint(g: ThirdPartyGenerator): string {
 }
 
 /**
- * Why `g` cannot run here (interpreter or library missing), naming the Debian
- * packages to install; undefined when it can. Runs the interpreter once.
+ * Why `g` cannot run here (interpreter, library, font or tool missing), naming the Debian
+ * packages to install; undefined when it can. Runs the driver once as `--probe`: it makes
+ * the checks a run makes and draws nothing, so the two cannot disagree.
  */
 export function thirdPartyProblem(g: ThirdPartyGenerator): string | undefined {
   checkGenerator(g);
-  const r = spawnSync(interpreter(g), DRIVER[g].probe, { stdio: 'ignore' });
+  const r = spawnSync(interpreter(g), [scriptPath(g), ...DRIVER[g].args, '--probe'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const lib = THIRD_PARTY[g].library;
   if (r.error) return `${lib} needs ${interpreter(g)}, which cannot run (${(r.error as NodeJS.ErrnoException).code}): ${installHint(g)}`;
-  if (r.status !== 0) return `${lib} is not installed for ${interpreter(g)}: ${installHint(g)}`;
-  return undefined;
+  if (r.status === 0) return undefined;
+  const why = r.stderr.trim() || `its driver's check ended with ${r.signal ?? `exit ${r.status}`} and no message`;
+  return `${lib} cannot run with ${interpreter(g)}: ${why}${why.includes('apt-get install') ? '' : ` (${installHint(g)})`}`;
 }
 
 function checkGenerator(g: string): asserts g is ThirdPartyGenerator {
